@@ -1,0 +1,52 @@
+//! Who did something: a user acting for a unit. Names and HSA-ids are copied into every event
+//! so the history still reads right after a unit is renamed or a user leaves.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ids::HsaId;
+use crate::org::{OrganisationId, UnitId, UnitKind};
+
+pub type UserId = Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub id: UnitId,
+    pub name: String,
+    pub hsa_id: HsaId,
+    pub kind: UnitKind,
+    pub organisation_id: OrganisationId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    pub id: UserId,
+    pub name: String,
+}
+
+/// The user and the unit they act for (their assignment). `system` actors are integrations
+/// such as the HL7 feed; they have a user id of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: UserRef,
+    pub unit: UnitRef,
+}
+
+/// Who did something, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub at: Timestamp,
+    pub by: UserRef,
+    pub unit: UnitId,
+}
+
+impl Actor {
+    pub fn stamp(&self, at: Timestamp) -> Stamp {
+        Stamp {
+            at,
+            by: self.user.clone(),
+            unit: self.unit.id,
+        }
+    }
+}

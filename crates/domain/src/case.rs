@@ -1,0 +1,1523 @@
+//! The discharge case (LUS): its events, the state derived from them, and the rules that decide
+//! whether a command is allowed.
+//!
+//! A case is never edited. Every change is a [`CaseEvent`] appended to the case's history; the
+//! current [`Case`] is what you get by applying them in order. [`Case::decide`] checks a
+//! command against the current state and returns the events it would append, or a [`Problem`]
+//! that says, in Swedish, what to do instead.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::actor::{Actor, Stamp, UnitRef};
+use crate::calendar::local_date;
+use crate::consent::{ConsentGiver, ConsentId, ConsentKind, ConsentRecord, Consents};
+use crate::error::Problem;
+use crate::ids::Kommunkod;
+use crate::message::{
+    CancelReason, Message, MessageBody, MessageId, MessageKind, MessageState, MisSent, Receipt,
+};
+use crate::org::{CareType, UnitId, UnitKind};
+use crate::patient::PatientId;
+use crate::sip::{FollowUpOutcome, SipFollowUp, SipPlan, SipState, SipStatus, SipVersion};
+
+pub type CaseId = Uuid;
+
+/// Longest free text accepted in any field (a long planning note fits; a pasted record does not).
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// Everything that can happen to a case. Stored as JSON; variants are only ever added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CaseEvent {
+    CaseOpened {
+        case_id: CaseId,
+        patient_id: PatientId,
+        /// Folkbokföringskommun when the case was opened: the municipality that is notified.
+        kommun: Kommunkod,
+        listed_unit: Option<UnitId>,
+        ward: UnitRef,
+        care_type: CareType,
+        admitted_at: Timestamp,
+        /// When the treating doctor judged that the patient will need care after discharge.
+        needs_assessed_at: Timestamp,
+    },
+    MessageSent {
+        message: Message,
+    },
+    MessageDelivered {
+        message_id: MessageId,
+        unit: UnitId,
+    },
+    MessageOpened {
+        message_id: MessageId,
+        unit: UnitId,
+    },
+    MessageAcknowledged {
+        message_id: MessageId,
+        unit: UnitId,
+    },
+    MessageMarkedMisSent {
+        message_id: MessageId,
+        unit: UnitId,
+        reason: String,
+    },
+    MessageForwarded {
+        message_id: MessageId,
+        from_unit: UnitId,
+        to: UnitRef,
+        #[serde(default)]
+        note: String,
+    },
+    PatientTransferred {
+        to_ward: UnitRef,
+        care_type: CareType,
+        at: Timestamp,
+    },
+    DischargeRecorded {
+        at: Timestamp,
+    },
+    PartyAdded {
+        unit: UnitRef,
+        reason: String,
+    },
+    ConsentRecorded {
+        consent_id: ConsentId,
+        kind: ConsentKind,
+        given_by: ConsentGiver,
+        given_at: Timestamp,
+        #[serde(default)]
+        note: String,
+    },
+    ConsentWithdrawn {
+        consent_id: ConsentId,
+    },
+    SipDrawnUp {
+        plan: SipPlan,
+    },
+    SipFollowedUp {
+        evaluation: String,
+        outcome: FollowUpOutcome,
+    },
+    CaseClosed {
+        #[serde(default)]
+        note: String,
+    },
+    CaseCancelled {
+        reason: CancelReason,
+        #[serde(default)]
+        note: String,
+    },
+}
+
+impl CaseEvent {
+    /// A stable name for storage and the timeline.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CaseEvent::CaseOpened { .. } => "case_opened",
+            CaseEvent::MessageSent { .. } => "message_sent",
+            CaseEvent::MessageDelivered { .. } => "message_delivered",
+            CaseEvent::MessageOpened { .. } => "message_opened",
+            CaseEvent::MessageAcknowledged { .. } => "message_acknowledged",
+            CaseEvent::MessageMarkedMisSent { .. } => "message_marked_mis_sent",
+            CaseEvent::MessageForwarded { .. } => "message_forwarded",
+            CaseEvent::PatientTransferred { .. } => "patient_transferred",
+            CaseEvent::DischargeRecorded { .. } => "discharge_recorded",
+            CaseEvent::PartyAdded { .. } => "party_added",
+            CaseEvent::ConsentRecorded { .. } => "consent_recorded",
+            CaseEvent::ConsentWithdrawn { .. } => "consent_withdrawn",
+            CaseEvent::SipDrawnUp { .. } => "sip_drawn_up",
+            CaseEvent::SipFollowedUp { .. } => "sip_followed_up",
+            CaseEvent::CaseClosed { .. } => "case_closed",
+            CaseEvent::CaseCancelled { .. } => "case_cancelled",
+        }
+    }
+}
+
+/// An event as stored: its place in the case's history, when, and who.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    /// 1 for the first event of a case, then consecutive.
+    pub seq: u32,
+    pub at: Timestamp,
+    pub actor: Actor,
+    pub event: CaseEvent,
+}
+
+/// The lifecycle as the domain describes it: the hospital track until discharge, then the
+/// SIP track. Withdrawing a ready notice takes the case back to planning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Admitted,
+    Notified,
+    Planning,
+    ReadyForDischarge,
+    Discharged,
+    SipCalled,
+    SipDrawnUp,
+    FollowedUp,
+    Closed,
+    Cancelled,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Admitted => "admitted",
+            Phase::Notified => "notified",
+            Phase::Planning => "planning",
+            Phase::ReadyForDischarge => "ready_for_discharge",
+            Phase::Discharged => "discharged",
+            Phase::SipCalled => "sip_called",
+            Phase::SipDrawnUp => "sip_drawn_up",
+            Phase::FollowedUp => "followed_up",
+            Phase::Closed => "closed",
+            Phase::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label_sv(self) -> &'static str {
+        match self {
+            Phase::Admitted => "Inskriven",
+            Phase::Notified => "Inskrivningsmeddelande skickat",
+            Phase::Planning => "Planering pågår",
+            Phase::ReadyForDischarge => "Utskrivningsklar",
+            Phase::Discharged => "Utskriven",
+            Phase::SipCalled => "Kallad till SIP",
+            Phase::SipDrawnUp => "SIP upprättad",
+            Phase::FollowedUp => "SIP uppföljd",
+            Phase::Closed => "Avslutad",
+            Phase::Cancelled => "Avbruten",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        !matches!(self, Phase::Closed | Phase::Cancelled)
+    }
+}
+
+/// A stretch of time the patient was ready for discharge: from the notice until it was
+/// withdrawn or the patient was discharged (open while neither has happened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadyPeriod {
+    pub message_id: MessageId,
+    pub from: Timestamp,
+    pub until: Option<Timestamp>,
+    pub withdrawn: bool,
+    /// Psychiatric or somatic care at the time of the notice.
+    pub care_type: CareType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WardStay {
+    pub ward: UnitRef,
+    pub from: Timestamp,
+    pub care_type: CareType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FastVardkontakt {
+    pub name: String,
+    pub role: String,
+    pub phone: String,
+    pub unit: UnitRef,
+    pub appointed_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SipCall {
+    pub message_id: MessageId,
+    pub sent_at: Timestamp,
+    pub meeting_at: Timestamp,
+    pub by_unit: UnitId,
+}
+
+/// The eight steps of the joint routine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Inskrivningsmeddelande = 1,
+    FastVardkontakt = 2,
+    Planering = 3,
+    KallelseSip = 4,
+    Utskrivningsklar = 5,
+    InformationVidUtskrivning = 6,
+    UpprattaSip = 7,
+    FoljaUppSip = 8,
+}
+
+impl Step {
+    pub const ALL: [Step; 8] = [
+        Step::Inskrivningsmeddelande,
+        Step::FastVardkontakt,
+        Step::Planering,
+        Step::KallelseSip,
+        Step::Utskrivningsklar,
+        Step::InformationVidUtskrivning,
+        Step::UpprattaSip,
+        Step::FoljaUppSip,
+    ];
+
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    pub fn label_sv(self) -> &'static str {
+        match self {
+            Step::Inskrivningsmeddelande => "Skicka inskrivningsmeddelande",
+            Step::FastVardkontakt => "Utse fast vårdkontakt",
+            Step::Planering => "Planera inför utskrivning",
+            Step::KallelseSip => "Kalla till SIP",
+            Step::Utskrivningsklar => "Meddela utskrivningsklar",
+            Step::InformationVidUtskrivning => "Informera vid utskrivning",
+            Step::UpprattaSip => "Upprätta eller uppdatera SIP",
+            Step::FoljaUppSip => "Följa upp och avsluta SIP",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepStatus {
+    pub step: Step,
+    pub number: u8,
+    pub label_sv: &'static str,
+    /// When the step was first done, if it has been.
+    pub done_at: Option<Timestamp>,
+    /// The step does not apply to this case (e.g. no SIP needed).
+    pub not_needed: bool,
+}
+
+/// The current state of a case, derived from its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub id: CaseId,
+    pub patient_id: PatientId,
+    pub kommun: Kommunkod,
+    pub listed_unit: Option<UnitId>,
+    pub admitted_at: Timestamp,
+    pub needs_assessed_at: Timestamp,
+    /// Ward stays in order; the last is where the patient is now.
+    pub wards: Vec<WardStay>,
+    /// Every unit that takes part in the case (need-to-know), with when it joined.
+    pub parties: BTreeMap<UnitId, (UnitRef, Timestamp)>,
+    pub messages: Vec<MessageState>,
+    pub admission_notice_at: Option<Timestamp>,
+    pub estimated_discharge: Option<Date>,
+    pub fast_vardkontakt: Option<FastVardkontakt>,
+    pub planning_at: Option<Timestamp>,
+    pub ready_periods: Vec<ReadyPeriod>,
+    pub discharged_at: Option<Timestamp>,
+    pub discharge_information_at: Option<Timestamp>,
+    pub sip_needed: Option<bool>,
+    pub sip_calls: Vec<SipCall>,
+    pub sip: SipState,
+    pub consents: Consents,
+    pub closed: Option<Stamp>,
+    pub cancelled: Option<(Stamp, CancelReason)>,
+    /// Sequence number of the last event applied.
+    pub version: u32,
+    pub updated_at: Timestamp,
+}
+
+/// What opening a case needs.
+#[derive(Debug, Clone)]
+pub struct OpenCase {
+    pub case_id: CaseId,
+    pub patient_id: PatientId,
+    pub kommun: Kommunkod,
+    pub listed_unit: Option<UnitId>,
+    pub care_type: CareType,
+    pub admitted_at: Timestamp,
+    pub needs_assessed_at: Option<Timestamp>,
+}
+
+/// A request to change a case. Ids of new things are chosen by the caller, so that a retried
+/// request can be recognised.
+#[derive(Debug, Clone)]
+pub enum Command {
+    SendMessage {
+        message_id: MessageId,
+        body: MessageBody,
+        recipients: Vec<UnitRef>,
+        corrects: Option<MessageId>,
+    },
+    OpenMessage {
+        message_id: MessageId,
+    },
+    AcknowledgeMessage {
+        message_id: MessageId,
+    },
+    MarkMisSent {
+        message_id: MessageId,
+        reason: String,
+    },
+    ForwardMessage {
+        message_id: MessageId,
+        to: UnitRef,
+        note: String,
+    },
+    TransferPatient {
+        to_ward: UnitRef,
+        care_type: CareType,
+        at: Timestamp,
+    },
+    RecordDischarge {
+        at: Timestamp,
+    },
+    AddParty {
+        unit: UnitRef,
+        reason: String,
+    },
+    RecordConsent {
+        consent_id: ConsentId,
+        kind: ConsentKind,
+        given_by: ConsentGiver,
+        given_at: Timestamp,
+        note: String,
+    },
+    WithdrawConsent {
+        consent_id: ConsentId,
+    },
+    DrawUpSip {
+        plan: SipPlan,
+    },
+    FollowUpSip {
+        evaluation: String,
+        outcome: FollowUpOutcome,
+    },
+    CloseCase {
+        note: String,
+    },
+}
+
+fn out_of_order(sv: impl Into<String>, en: impl Into<String>) -> Problem {
+    Problem::conflict("step_out_of_order", sv, en)
+}
+
+fn check_text(field: &str, value: &str, required: bool) -> Result<(), Problem> {
+    if required && value.trim().is_empty() {
+        return Err(Problem::invalid_field(
+            field,
+            "required",
+            "Fältet måste fyllas i.",
+            "This field is required.",
+        ));
+    }
+    if value.chars().count() > MAX_TEXT_CHARS {
+        return Err(Problem::invalid_field(
+            field,
+            "text_too_long",
+            format!("Texten är för lång. Korta den till högst {MAX_TEXT_CHARS} tecken."),
+            format!("The text is too long; at most {MAX_TEXT_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
+impl Case {
+    /// The first event of a case. The actor must act for a ward.
+    pub fn open(cmd: &OpenCase, actor: &Actor, now: Timestamp) -> Result<CaseEvent, Problem> {
+        if actor.unit.kind != UnitKind::Ward {
+            return Err(Problem::forbidden(
+                "ward_only",
+                "Bara en vårdavdelning kan registrera en inskrivning.",
+                "Only a ward can register an admission.",
+            ));
+        }
+        if cmd.admitted_at > now + 5.minutes() {
+            return Err(Problem::invalid_field(
+                "admitted_at",
+                "date_in_future",
+                "Inskrivningstiden ligger i framtiden. Ange när patienten skrevs in.",
+                "The admission time lies in the future.",
+            ));
+        }
+        let assessed = cmd.needs_assessed_at.unwrap_or(cmd.admitted_at);
+        if assessed < cmd.admitted_at {
+            return Err(Problem::invalid_field(
+                "needs_assessed_at",
+                "before_admission",
+                "Bedömningen kan inte ha gjorts före inskrivningen.",
+                "The assessment cannot precede the admission.",
+            ));
+        }
+        Ok(CaseEvent::CaseOpened {
+            case_id: cmd.case_id,
+            patient_id: cmd.patient_id,
+            kommun: cmd.kommun.clone(),
+            listed_unit: cmd.listed_unit,
+            ward: actor.unit.clone(),
+            care_type: cmd.care_type,
+            admitted_at: cmd.admitted_at,
+            needs_assessed_at: assessed,
+        })
+    }
+
+    /// Rebuilds a case from its history. The first event must open it.
+    pub fn from_events<'a>(
+        events: impl IntoIterator<Item = &'a RecordedEvent>,
+    ) -> Result<Case, Problem> {
+        let mut iter = events.into_iter();
+        let first = iter.next().ok_or_else(|| {
+            Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.")
+        })?;
+        let CaseEvent::CaseOpened {
+            case_id,
+            patient_id,
+            kommun,
+            listed_unit,
+            ward,
+            care_type,
+            admitted_at,
+            needs_assessed_at,
+        } = &first.event
+        else {
+            return Err(Problem::conflict(
+                "corrupt_history",
+                "Ärendets historik är skadad.",
+                "The case history does not start with case_opened.",
+            ));
+        };
+        let mut parties = BTreeMap::new();
+        parties.insert(ward.id, (ward.clone(), first.at));
+        let mut case = Case {
+            id: *case_id,
+            patient_id: *patient_id,
+            kommun: kommun.clone(),
+            listed_unit: *listed_unit,
+            admitted_at: *admitted_at,
+            needs_assessed_at: *needs_assessed_at,
+            wards: vec![WardStay {
+                ward: ward.clone(),
+                from: *admitted_at,
+                care_type: *care_type,
+            }],
+            parties,
+            messages: vec![],
+            admission_notice_at: None,
+            estimated_discharge: None,
+            fast_vardkontakt: None,
+            planning_at: None,
+            ready_periods: vec![],
+            discharged_at: None,
+            discharge_information_at: None,
+            sip_needed: None,
+            sip_calls: vec![],
+            sip: SipState::default(),
+            consents: Consents::default(),
+            closed: None,
+            cancelled: None,
+            version: first.seq,
+            updated_at: first.at,
+        };
+        for e in iter {
+            case.apply(e);
+        }
+        Ok(case)
+    }
+
+    pub fn ward(&self) -> &UnitRef {
+        &self.wards.last().expect("a case always has a ward").ward
+    }
+
+    pub fn care_type(&self) -> CareType {
+        self.wards
+            .last()
+            .expect("a case always has a ward")
+            .care_type
+    }
+
+    pub fn is_party(&self, unit: UnitId) -> bool {
+        self.parties.contains_key(&unit)
+    }
+
+    pub fn message(&self, id: MessageId) -> Option<&MessageState> {
+        self.messages.iter().find(|m| m.message.id == id)
+    }
+
+    fn message_mut(&mut self, id: MessageId) -> Option<&mut MessageState> {
+        self.messages.iter_mut().find(|m| m.message.id == id)
+    }
+
+    /// The open ready period, if the patient is ready for discharge now.
+    pub fn current_ready(&self) -> Option<&ReadyPeriod> {
+        self.ready_periods.last().filter(|p| p.until.is_none())
+    }
+
+    pub fn sip_status(&self) -> Option<SipStatus> {
+        if self.sip.closed_at.is_some() {
+            Some(SipStatus::Closed)
+        } else if !self.sip.follow_ups.is_empty()
+            && self.sip.follow_ups.last().map(|f| f.stamp.at)
+                > self.sip.current().map(|v| v.drawn_up.at)
+        {
+            Some(SipStatus::FollowedUp)
+        } else if !self.sip.versions.is_empty() {
+            Some(SipStatus::DrawnUp)
+        } else if !self.sip_calls.is_empty() {
+            Some(SipStatus::Called)
+        } else {
+            None
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        if self.cancelled.is_some() {
+            return Phase::Cancelled;
+        }
+        if self.closed.is_some() {
+            return Phase::Closed;
+        }
+        if self.discharged_at.is_some() {
+            return match self.sip_status() {
+                Some(SipStatus::Closed) => Phase::Closed,
+                Some(SipStatus::FollowedUp) => Phase::FollowedUp,
+                Some(SipStatus::DrawnUp) => Phase::SipDrawnUp,
+                Some(SipStatus::Called) => Phase::SipCalled,
+                None => Phase::Discharged,
+            };
+        }
+        if self.current_ready().is_some() {
+            Phase::ReadyForDischarge
+        } else if self.planning_at.is_some()
+            || self.fast_vardkontakt.is_some()
+            || !self.ready_periods.is_empty()
+        {
+            Phase::Planning
+        } else if self.admission_notice_at.is_some() {
+            Phase::Notified
+        } else {
+            Phase::Admitted
+        }
+    }
+
+    /// The eight steps and when each was done.
+    pub fn steps(&self) -> Vec<StepStatus> {
+        let sip_not_needed = self.sip_needed == Some(false);
+        Step::ALL
+            .iter()
+            .map(|&step| {
+                let done_at = match step {
+                    Step::Inskrivningsmeddelande => self.admission_notice_at,
+                    Step::FastVardkontakt => self.fast_vardkontakt.as_ref().map(|f| f.appointed_at),
+                    Step::Planering => self.planning_at,
+                    Step::KallelseSip => self.sip_calls.first().map(|c| c.sent_at),
+                    Step::Utskrivningsklar => self.ready_periods.first().map(|p| p.from),
+                    Step::InformationVidUtskrivning => self.discharge_information_at,
+                    Step::UpprattaSip => self.sip.versions.first().map(|v| v.drawn_up.at),
+                    Step::FoljaUppSip => self.sip.follow_ups.first().map(|f| f.stamp.at),
+                };
+                let not_needed = sip_not_needed
+                    && matches!(
+                        step,
+                        Step::KallelseSip | Step::UpprattaSip | Step::FoljaUppSip
+                    );
+                StepStatus {
+                    step,
+                    number: step.number(),
+                    label_sv: step.label_sv(),
+                    done_at,
+                    not_needed,
+                }
+            })
+            .collect()
+    }
+
+    fn add_party(&mut self, unit: &UnitRef, at: Timestamp) {
+        self.parties
+            .entry(unit.id)
+            .or_insert_with(|| (unit.clone(), at));
+    }
+
+    /// Applies one stored event. Events were checked by [`Case::decide`] when recorded, so
+    /// this never fails; an event for an unknown message is ignored rather than lost.
+    pub fn apply(&mut self, e: &RecordedEvent) {
+        let at = e.at;
+        let stamp = e.actor.stamp(at);
+        self.version = e.seq;
+        self.updated_at = at;
+        match &e.event {
+            CaseEvent::CaseOpened { .. } => {}
+            CaseEvent::MessageSent { message } => {
+                let mut receipts = BTreeMap::new();
+                for r in &message.recipients {
+                    receipts.insert(r.id, Receipt::new(r.clone()));
+                    self.add_party(r, at);
+                }
+                if let Some(old) = message.corrects
+                    && let Some(m) = self.message_mut(old)
+                {
+                    m.corrected_by.push(message.id);
+                }
+                self.apply_message_effects(message, at);
+                self.messages.push(MessageState {
+                    message: message.clone(),
+                    sent: stamp,
+                    receipts,
+                    corrected_by: vec![],
+                });
+            }
+            CaseEvent::MessageDelivered { message_id, unit } => {
+                if let Some(r) = self
+                    .message_mut(*message_id)
+                    .and_then(|m| m.receipts.get_mut(unit))
+                {
+                    r.delivered_at.get_or_insert(at);
+                }
+            }
+            CaseEvent::MessageOpened { message_id, unit } => {
+                if let Some(r) = self
+                    .message_mut(*message_id)
+                    .and_then(|m| m.receipts.get_mut(unit))
+                {
+                    r.opened.get_or_insert(stamp);
+                }
+            }
+            CaseEvent::MessageAcknowledged { message_id, unit } => {
+                if let Some(r) = self
+                    .message_mut(*message_id)
+                    .and_then(|m| m.receipts.get_mut(unit))
+                {
+                    r.acknowledged.get_or_insert(stamp);
+                }
+            }
+            CaseEvent::MessageMarkedMisSent {
+                message_id,
+                unit,
+                reason,
+            } => {
+                if let Some(r) = self
+                    .message_mut(*message_id)
+                    .and_then(|m| m.receipts.get_mut(unit))
+                {
+                    r.mis_sent = Some(MisSent {
+                        stamp,
+                        reason: reason.clone(),
+                    });
+                }
+            }
+            CaseEvent::MessageForwarded {
+                message_id,
+                from_unit,
+                to,
+                ..
+            } => {
+                if let Some(m) = self.message_mut(*message_id) {
+                    if let Some(r) = m.receipts.get_mut(from_unit) {
+                        r.forwarded_to.push(to.id);
+                    }
+                    let mut receipt = Receipt::new(to.clone());
+                    receipt.forwarded_from = Some(*from_unit);
+                    receipt.delivered_at = Some(at);
+                    m.receipts.entry(to.id).or_insert(receipt);
+                }
+                self.add_party(to, at);
+            }
+            CaseEvent::PatientTransferred {
+                to_ward,
+                care_type,
+                at: moved_at,
+            } => {
+                self.wards.push(WardStay {
+                    ward: to_ward.clone(),
+                    from: *moved_at,
+                    care_type: *care_type,
+                });
+                self.add_party(to_ward, at);
+            }
+            CaseEvent::DischargeRecorded { at: discharged } => self.record_discharge(*discharged),
+            CaseEvent::PartyAdded { unit, .. } => self.add_party(unit, at),
+            CaseEvent::ConsentRecorded {
+                consent_id,
+                kind,
+                given_by,
+                given_at,
+                note,
+            } => {
+                self.consents.0.push(ConsentRecord {
+                    id: *consent_id,
+                    kind: *kind,
+                    given_by: given_by.clone(),
+                    given_at: *given_at,
+                    recorded: stamp,
+                    note: note.clone(),
+                    withdrawn: None,
+                });
+            }
+            CaseEvent::ConsentWithdrawn { consent_id } => {
+                if let Some(c) = self.consents.0.iter_mut().find(|c| c.id == *consent_id) {
+                    c.withdrawn.get_or_insert(stamp);
+                }
+            }
+            CaseEvent::SipDrawnUp { plan } => {
+                let version = self.sip.versions.len() as u32 + 1;
+                self.sip.versions.push(SipVersion {
+                    version,
+                    plan: plan.clone(),
+                    drawn_up: stamp,
+                });
+            }
+            CaseEvent::SipFollowedUp {
+                evaluation,
+                outcome,
+            } => {
+                if *outcome == FollowUpOutcome::Close {
+                    self.sip.closed_at = Some(at);
+                }
+                self.sip.follow_ups.push(SipFollowUp {
+                    evaluation: evaluation.clone(),
+                    outcome: outcome.clone(),
+                    stamp,
+                });
+            }
+            CaseEvent::CaseClosed { .. } => self.closed = Some(stamp),
+            CaseEvent::CaseCancelled { reason, .. } => {
+                if let Some(p) = self.ready_periods.last_mut().filter(|p| p.until.is_none()) {
+                    p.until = Some(at);
+                }
+                self.cancelled = Some((stamp, *reason));
+            }
+        }
+    }
+
+    fn record_discharge(&mut self, at: Timestamp) {
+        if self.discharged_at.is_none() {
+            self.discharged_at = Some(at);
+            if let Some(p) = self.ready_periods.last_mut().filter(|p| p.until.is_none()) {
+                p.until = Some(at.max(p.from));
+            }
+        }
+    }
+
+    fn apply_message_effects(&mut self, message: &Message, at: Timestamp) {
+        match &message.body {
+            MessageBody::Inskrivningsmeddelande {
+                estimated_discharge,
+                ..
+            } => {
+                self.admission_notice_at.get_or_insert(at);
+                self.estimated_discharge = Some(*estimated_discharge);
+            }
+            MessageBody::AndratUtskrivningsdatum {
+                estimated_discharge,
+                ..
+            } => {
+                self.estimated_discharge = Some(*estimated_discharge);
+            }
+            MessageBody::FastVardkontakt {
+                name, role, phone, ..
+            } => {
+                self.fast_vardkontakt = Some(FastVardkontakt {
+                    name: name.clone(),
+                    role: role.clone(),
+                    phone: phone.clone(),
+                    unit: message.sender.clone(),
+                    appointed_at: self
+                        .fast_vardkontakt
+                        .as_ref()
+                        .map_or(at, |f| f.appointed_at),
+                });
+            }
+            MessageBody::Planeringsunderlag { sip_needed, .. } => {
+                self.planning_at.get_or_insert(at);
+                if sip_needed.is_some() {
+                    self.sip_needed = *sip_needed;
+                }
+            }
+            MessageBody::Utskrivningsklar { sip_needed, .. } => {
+                if sip_needed.is_some() {
+                    self.sip_needed = *sip_needed;
+                }
+                self.ready_periods.push(ReadyPeriod {
+                    message_id: message.id,
+                    from: at,
+                    until: None,
+                    withdrawn: false,
+                    care_type: self.care_type(),
+                });
+            }
+            MessageBody::AtertagenUtskrivningsklar { .. } => {
+                if let Some(p) = self.ready_periods.last_mut().filter(|p| p.until.is_none()) {
+                    p.until = Some(at);
+                    p.withdrawn = true;
+                }
+            }
+            MessageBody::KallelseSip { meeting_at, .. } => {
+                self.sip_calls.push(SipCall {
+                    message_id: message.id,
+                    sent_at: at,
+                    meeting_at: *meeting_at,
+                    by_unit: message.sender.id,
+                });
+            }
+            MessageBody::InformationVidUtskrivning { discharged_at, .. } => {
+                self.discharge_information_at.get_or_insert(at);
+                self.record_discharge(*discharged_at);
+            }
+            MessageBody::AvbrottIProcessen { .. } | MessageBody::Allmant { .. } => {}
+        }
+    }
+
+    fn require_open(&self) -> Result<(), Problem> {
+        match self.phase() {
+            Phase::Closed => Err(out_of_order(
+                "Ärendet är avslutat. Öppna ett nytt ärende om patienten skrivs in igen.",
+                "The case is closed.",
+            )),
+            Phase::Cancelled => Err(out_of_order(
+                "Ärendet är avbrutet och kan inte ändras.",
+                "The case is cancelled.",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn require_ward(&self, actor: &Actor, what_sv: &str) -> Result<(), Problem> {
+        if actor.unit.id != self.ward().id {
+            return Err(Problem::forbidden(
+                "not_responsible_ward",
+                format!(
+                    "Bara den vårdavdelning som har patienten nu ({}) kan {what_sv}.",
+                    self.ward().name
+                ),
+                format!(
+                    "Only the ward that has the patient now ({}) can do this.",
+                    self.ward().name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn require_party(&self, actor: &Actor) -> Result<(), Problem> {
+        if !self.is_party(actor.unit.id) {
+            return Err(Problem::forbidden(
+                "not_a_party",
+                format!(
+                    "{} deltar inte i det här ärendet och kan inte göra ändringar i det.",
+                    actor.unit.name
+                ),
+                "Your unit is not a party to this case.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn require_not_discharged(&self, what_sv: &str) -> Result<(), Problem> {
+        if self.discharged_at.is_some() {
+            return Err(out_of_order(
+                format!("Patienten är redan utskriven; det går inte att {what_sv}."),
+                "The patient has already been discharged.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn require_notice(&self, what_sv: &str) -> Result<(), Problem> {
+        if self.admission_notice_at.is_none() {
+            return Err(out_of_order(
+                format!(
+                    "Skicka inskrivningsmeddelandet först; det går inte att {what_sv} innan kommun och vårdcentral har fått det."
+                ),
+                "Send the admission notice first.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn receipt_of(
+        &self,
+        actor: &Actor,
+        message_id: MessageId,
+    ) -> Result<(&MessageState, &Receipt), Problem> {
+        let m = self.message(message_id).ok_or_else(|| {
+            Problem::not_found(
+                "message_not_found",
+                "Meddelandet finns inte i det här ärendet.",
+                "No such message in this case.",
+            )
+        })?;
+        let r = m.receipt(actor.unit.id).ok_or_else(|| {
+            Problem::forbidden(
+                "not_a_recipient",
+                format!("Meddelandet är inte adresserat till {}. Bara mottagarna kan öppna, kvittera eller vidarebefordra det.", actor.unit.name),
+                "The message is not addressed to your unit.",
+            )
+        })?;
+        Ok((m, r))
+    }
+
+    /// Decides whether `cmd` may be carried out by `actor` at `now`, and returns the events to
+    /// append. An empty list means "already done" (e.g. a repeated acknowledgement).
+    pub fn decide(
+        &self,
+        actor: &Actor,
+        cmd: Command,
+        now: Timestamp,
+    ) -> Result<Vec<CaseEvent>, Problem> {
+        match cmd {
+            Command::SendMessage {
+                message_id,
+                body,
+                recipients,
+                corrects,
+            } => self.decide_send(actor, message_id, body, recipients, corrects, now),
+            Command::OpenMessage { message_id } => {
+                let (_, r) = self.receipt_of(actor, message_id)?;
+                Ok(if r.opened.is_some() {
+                    vec![]
+                } else {
+                    vec![CaseEvent::MessageOpened {
+                        message_id,
+                        unit: actor.unit.id,
+                    }]
+                })
+            }
+            Command::AcknowledgeMessage { message_id } => {
+                let (_, r) = self.receipt_of(actor, message_id)?;
+                if r.mis_sent.is_some() {
+                    return Err(out_of_order(
+                        "Meddelandet är markerat som felskickat och kan inte kvitteras.",
+                        "The message is marked as mis-sent.",
+                    ));
+                }
+                let mut events = vec![];
+                if r.opened.is_none() {
+                    events.push(CaseEvent::MessageOpened {
+                        message_id,
+                        unit: actor.unit.id,
+                    });
+                }
+                if r.acknowledged.is_none() {
+                    events.push(CaseEvent::MessageAcknowledged {
+                        message_id,
+                        unit: actor.unit.id,
+                    });
+                }
+                Ok(events)
+            }
+            Command::MarkMisSent { message_id, reason } => {
+                check_text("reason", &reason, true)?;
+                let (_, r) = self.receipt_of(actor, message_id)?;
+                if r.acknowledged.is_some() {
+                    return Err(out_of_order(
+                        "Meddelandet är redan kvitterat av er enhet och kan inte markeras som felskickat. Skicka ett allmänt meddelande till avsändaren i stället.",
+                        "The message is already acknowledged.",
+                    ));
+                }
+                if r.mis_sent.is_some() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![CaseEvent::MessageMarkedMisSent {
+                    message_id,
+                    unit: actor.unit.id,
+                    reason: reason.trim().to_string(),
+                }])
+            }
+            Command::ForwardMessage {
+                message_id,
+                to,
+                note,
+            } => {
+                check_text("note", &note, false)?;
+                let (m, _) = self.receipt_of(actor, message_id)?;
+                if to.organisation_id != actor.unit.organisation_id {
+                    return Err(Problem::forbidden(
+                        "forward_outside_organisation",
+                        format!(
+                            "Ett meddelande kan bara vidarebefordras inom den egna organisationen; {} hör till en annan.",
+                            to.name
+                        ),
+                        "Messages can only be forwarded within your own organisation.",
+                    ));
+                }
+                if m.receipts.contains_key(&to.id) {
+                    return Err(Problem::conflict(
+                        "already_recipient",
+                        format!("{} har redan fått meddelandet.", to.name),
+                        "That unit already has the message.",
+                    ));
+                }
+                Ok(vec![CaseEvent::MessageForwarded {
+                    message_id,
+                    from_unit: actor.unit.id,
+                    to,
+                    note: note.trim().to_string(),
+                }])
+            }
+            Command::TransferPatient {
+                to_ward,
+                care_type,
+                at,
+            } => {
+                self.require_open()?;
+                self.require_ward(actor, "flytta patienten")?;
+                self.require_not_discharged("flytta patienten")?;
+                if to_ward.kind != UnitKind::Ward {
+                    return Err(Problem::invalid_field(
+                        "to_ward",
+                        "not_a_ward",
+                        format!(
+                            "{} är ingen vårdavdelning. Välj den avdelning patienten flyttas till.",
+                            to_ward.name
+                        ),
+                        "The target unit is not a ward.",
+                    ));
+                }
+                if to_ward.id == self.ward().id {
+                    return Err(Problem::invalid_field(
+                        "to_ward",
+                        "same_ward",
+                        "Patienten ligger redan på den avdelningen.",
+                        "Same ward.",
+                    ));
+                }
+                if at < self.wards.last().expect("ward").from || at > now + 5.minutes() {
+                    return Err(Problem::invalid_field(
+                        "at",
+                        "invalid_time",
+                        "Flyttiden måste ligga efter senaste inskrivning eller flytt och får inte ligga i framtiden.",
+                        "The transfer time must be after the last admission or transfer and not in the future.",
+                    ));
+                }
+                Ok(vec![CaseEvent::PatientTransferred {
+                    to_ward,
+                    care_type,
+                    at,
+                }])
+            }
+            Command::RecordDischarge { at } => {
+                self.require_open()?;
+                self.require_ward(actor, "registrera utskrivningen")?;
+                self.require_not_discharged("registrera utskrivningen igen")?;
+                self.check_discharge_time(at, now)?;
+                Ok(vec![CaseEvent::DischargeRecorded { at }])
+            }
+            Command::AddParty { unit, reason } => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                check_text("reason", &reason, true)?;
+                if self.is_party(unit.id) {
+                    return Ok(vec![]);
+                }
+                self.consents.require(
+                    &[ConsentKind::InformationSharing],
+                    &format!("dela ärendet med {}", unit.name),
+                    "share the case with another unit",
+                )?;
+                Ok(vec![CaseEvent::PartyAdded {
+                    unit,
+                    reason: reason.trim().to_string(),
+                }])
+            }
+            Command::RecordConsent {
+                consent_id,
+                kind,
+                given_by,
+                given_at,
+                note,
+            } => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                check_text("note", &note, false)?;
+                if let ConsentGiver::Representative { name, relation } = &given_by {
+                    check_text("given_by.name", name, true)?;
+                    check_text("given_by.relation", relation, true)?;
+                }
+                if given_at > now + 5.minutes() {
+                    return Err(Problem::invalid_field(
+                        "given_at",
+                        "date_in_future",
+                        "Tidpunkten för samtycket ligger i framtiden.",
+                        "The consent time lies in the future.",
+                    ));
+                }
+                if self.consents.get(consent_id).is_some() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![CaseEvent::ConsentRecorded {
+                    consent_id,
+                    kind,
+                    given_by,
+                    given_at,
+                    note: note.trim().to_string(),
+                }])
+            }
+            Command::WithdrawConsent { consent_id } => {
+                self.require_party(actor)?;
+                let c = self.consents.get(consent_id).ok_or_else(|| {
+                    Problem::not_found(
+                        "consent_not_found",
+                        "Samtycket finns inte i ärendet.",
+                        "No such consent.",
+                    )
+                })?;
+                Ok(if c.withdrawn.is_some() {
+                    vec![]
+                } else {
+                    vec![CaseEvent::ConsentWithdrawn { consent_id }]
+                })
+            }
+            Command::DrawUpSip { plan } => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                if self.sip_calls.is_empty() {
+                    return Err(out_of_order(
+                        "Kalla till SIP innan planen upprättas (steg 4 före steg 7).",
+                        "Call the SIP meeting first.",
+                    ));
+                }
+                if self.sip.closed_at.is_some() {
+                    return Err(out_of_order("Planen är avslutad.", "The plan is closed."));
+                }
+                self.consents
+                    .require(&[ConsentKind::Sip], "upprätta SIP", "draw up the SIP")?;
+                plan.validate(local_date(now))?;
+                self.check_sip_units(&plan)?;
+                Ok(vec![CaseEvent::SipDrawnUp { plan }])
+            }
+            Command::FollowUpSip {
+                evaluation,
+                outcome,
+            } => {
+                self.require_open()?;
+                let current = self.sip.current().ok_or_else(|| {
+                    out_of_order(
+                        "Det finns ingen upprättad SIP att följa upp (steg 7 före steg 8).",
+                        "There is no SIP to follow up.",
+                    )
+                })?;
+                if self.sip.closed_at.is_some() {
+                    return Err(out_of_order(
+                        "Planen är redan avslutad.",
+                        "The plan is already closed.",
+                    ));
+                }
+                if actor.unit.id != current.plan.coordinator.unit {
+                    return Err(Problem::forbidden(
+                        "not_coordinator",
+                        "Bara den enhet som samordnar planen kan följa upp och avsluta den.",
+                        "Only the coordinating unit can follow up the plan.",
+                    ));
+                }
+                check_text("evaluation", &evaluation, true)?;
+                if let FollowUpOutcome::Continue { next_follow_up } = &outcome
+                    && *next_follow_up <= local_date(now)
+                {
+                    return Err(Problem::invalid_field(
+                        "outcome.next_follow_up",
+                        "date_not_in_future",
+                        "Nästa uppföljning måste ligga efter i dag.",
+                        "The next follow-up must be after today.",
+                    ));
+                }
+                let closes = outcome == FollowUpOutcome::Close;
+                let mut events = vec![CaseEvent::SipFollowedUp {
+                    evaluation: evaluation.trim().to_string(),
+                    outcome,
+                }];
+                if closes && self.discharged_at.is_some() {
+                    events.push(CaseEvent::CaseClosed {
+                        note: "SIP avslutad vid uppföljning".into(),
+                    });
+                }
+                Ok(events)
+            }
+            Command::CloseCase { note } => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                check_text("note", &note, false)?;
+                if self.discharged_at.is_none() {
+                    return Err(out_of_order(
+                        "Ärendet kan avslutas först när patienten är utskriven. Avbryt ärendet om processen inte ska fullföljas.",
+                        "The case can be closed only after discharge.",
+                    ));
+                }
+                if self.sip_needed == Some(true) && self.sip.closed_at.is_none() {
+                    return Err(out_of_order(
+                        "Patienten behöver en SIP. Avsluta planen vid uppföljningen (steg 8) i stället.",
+                        "A SIP is needed; close it at follow-up.",
+                    ));
+                }
+                Ok(vec![CaseEvent::CaseClosed {
+                    note: note.trim().to_string(),
+                }])
+            }
+        }
+    }
+
+    fn check_discharge_time(&self, at: Timestamp, now: Timestamp) -> Result<(), Problem> {
+        if at < self.admitted_at || at > now + 24.hours() {
+            return Err(Problem::invalid_field(
+                "discharged_at",
+                "invalid_time",
+                "Utskrivningstiden måste ligga efter inskrivningen och högst ett dygn framåt i tiden.",
+                "The discharge time must be after admission and at most a day ahead.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_sip_units(&self, plan: &SipPlan) -> Result<(), Problem> {
+        if !self.is_party(plan.coordinator.unit) {
+            return Err(Problem::invalid_field(
+                "coordinator.unit",
+                "unit_not_party",
+                "Samordnaren måste komma från en enhet som deltar i ärendet.",
+                "The coordinator must belong to a unit that is a party to the case.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn decide_send(
+        &self,
+        actor: &Actor,
+        message_id: MessageId,
+        body: MessageBody,
+        recipients: Vec<UnitRef>,
+        corrects: Option<MessageId>,
+        now: Timestamp,
+    ) -> Result<Vec<CaseEvent>, Problem> {
+        self.require_open()?;
+        if self.message(message_id).is_some() {
+            // The same request again: it was already carried out.
+            return Ok(vec![]);
+        }
+        for (field, text) in body.texts() {
+            check_text(field, text, false)?;
+        }
+        let kind = body.kind();
+        if recipients.is_empty() {
+            return Err(Problem::invalid_field(
+                "recipients",
+                "no_recipients",
+                "Meddelandet har ingen mottagare. Välj minst en enhet.",
+                "The message has no recipients.",
+            ));
+        }
+        if recipients.iter().any(|r| r.id == actor.unit.id) {
+            return Err(Problem::invalid_field(
+                "recipients",
+                "self_recipient",
+                "Den egna enheten kan inte vara mottagare.",
+                "Your own unit cannot be a recipient.",
+            ));
+        }
+        if let Some(old) = corrects {
+            let original = self.message(old).ok_or_else(|| {
+                Problem::invalid_field(
+                    "corrects",
+                    "message_not_found",
+                    "Meddelandet som ska rättas finns inte i ärendet.",
+                    "No such message to correct.",
+                )
+            })?;
+            if original.message.sender.id != actor.unit.id || original.message.body.kind() != kind {
+                return Err(Problem::invalid_field(
+                    "corrects",
+                    "invalid_correction",
+                    "En rättelse måste komma från samma enhet och vara av samma typ som det meddelande den rättar.",
+                    "A correction must come from the same unit and be of the same kind.",
+                ));
+            }
+        }
+        let is_correction = corrects.is_some();
+        match &body {
+            MessageBody::Inskrivningsmeddelande {
+                estimated_discharge,
+                ..
+            } => {
+                self.require_ward(actor, "skicka inskrivningsmeddelande")?;
+                self.require_not_discharged("skicka inskrivningsmeddelande")?;
+                if self.admission_notice_at.is_some() && !is_correction {
+                    return Err(out_of_order(
+                        "Inskrivningsmeddelandet är redan skickat. Skicka \"ändrat beräknat utskrivningsdatum\" eller en rättelse i stället.",
+                        "The admission notice has already been sent.",
+                    ));
+                }
+                self.check_estimate(*estimated_discharge)?;
+            }
+            MessageBody::AndratUtskrivningsdatum {
+                estimated_discharge,
+                ..
+            } => {
+                self.require_ward(actor, "ändra beräknat utskrivningsdatum")?;
+                self.require_notice("ändra beräknat utskrivningsdatum")?;
+                self.require_not_discharged("ändra beräknat utskrivningsdatum")?;
+                self.check_estimate(*estimated_discharge)?;
+            }
+            MessageBody::FastVardkontakt {
+                name, role, phone, ..
+            } => {
+                self.require_party(actor)?;
+                self.require_notice("utse fast vårdkontakt")?;
+                if actor.unit.kind != UnitKind::Vardcentral {
+                    return Err(Problem::forbidden(
+                        "vardcentral_only",
+                        "Fast vårdkontakt utses av verksamhetschefen på patientens vårdcentral.",
+                        "The fast vårdkontakt is appointed by the patient's vårdcentral.",
+                    ));
+                }
+                check_text("name", name, true)?;
+                check_text("role", role, true)?;
+                check_text("phone", phone, true)?;
+            }
+            MessageBody::Planeringsunderlag {
+                needs,
+                function,
+                current_insatser,
+                assessments,
+                ..
+            } => {
+                self.require_party(actor)?;
+                self.require_notice("skicka planeringsunderlag")?;
+                if [needs, function, current_insatser, assessments]
+                    .iter()
+                    .all(|t| t.trim().is_empty())
+                {
+                    return Err(Problem::invalid_field(
+                        "needs",
+                        "required",
+                        "Planeringsunderlaget är tomt. Beskriv minst behov, funktion, nuvarande insatser eller bedömningar.",
+                        "The planning information is empty.",
+                    ));
+                }
+            }
+            MessageBody::Utskrivningsklar { .. } => {
+                self.require_ward(actor, "meddela utskrivningsklar")?;
+                self.require_notice("meddela utskrivningsklar")?;
+                self.require_not_discharged("meddela utskrivningsklar")?;
+                if self.current_ready().is_some() && !is_correction {
+                    return Err(out_of_order(
+                        "Patienten är redan meddelad utskrivningsklar. Återta meddelandet först om bedömningen har ändrats.",
+                        "The patient is already ready for discharge.",
+                    ));
+                }
+            }
+            MessageBody::AtertagenUtskrivningsklar { reason } => {
+                self.require_ward(actor, "återta utskrivningsklar")?;
+                check_text("reason", reason, true)?;
+                if self.current_ready().is_none() {
+                    return Err(out_of_order(
+                        "Patienten är inte utskrivningsklar just nu, så det finns inget att återta.",
+                        "The patient is not ready for discharge.",
+                    ));
+                }
+            }
+            MessageBody::KallelseSip {
+                meeting_at, place, ..
+            } => {
+                self.require_party(actor)?;
+                self.require_notice("kalla till SIP")?;
+                check_text("place", place, true)?;
+                if *meeting_at <= now {
+                    return Err(Problem::invalid_field(
+                        "meeting_at",
+                        "date_not_in_future",
+                        "Mötestiden måste ligga i framtiden.",
+                        "The meeting must be in the future.",
+                    ));
+                }
+                self.consents.require(
+                    &[ConsentKind::SipCall, ConsentKind::Sip],
+                    "kalla till SIP",
+                    "call a SIP meeting",
+                )?;
+            }
+            MessageBody::InformationVidUtskrivning { discharged_at, .. } => {
+                self.require_ward(actor, "skicka information vid utskrivning")?;
+                if self.discharge_information_at.is_some() && !is_correction {
+                    return Err(out_of_order(
+                        "Information vid utskrivning är redan skickad. Skicka en rättelse om något ska ändras.",
+                        "Discharge information has already been sent.",
+                    ));
+                }
+                match self.discharged_at {
+                    Some(recorded) if recorded != *discharged_at && !is_correction => {
+                        return Err(Problem::invalid_field(
+                            "discharged_at",
+                            "discharge_time_differs",
+                            "Utskrivningstiden skiljer sig från den som redan är registrerad. Ange samma tid.",
+                            "The discharge time differs from the one already recorded.",
+                        ));
+                    }
+                    _ => self.check_discharge_time(*discharged_at, now)?,
+                }
+            }
+            MessageBody::AvbrottIProcessen { .. } => {
+                self.require_ward(actor, "avbryta processen")?;
+            }
+            MessageBody::Allmant { text } => {
+                self.require_party(actor)?;
+                check_text("text", text, true)?;
+            }
+        }
+
+        // Sending to a unit that is not yet part of the case shares patient data beyond it:
+        // only the LUS routing itself (notice and its follow-ups) may do that without consent.
+        let routing_kinds = matches!(
+            kind,
+            MessageKind::Inskrivningsmeddelande
+                | MessageKind::AndratUtskrivningsdatum
+                | MessageKind::Utskrivningsklar
+                | MessageKind::InformationVidUtskrivning
+                | MessageKind::AvbrottIProcessen
+        );
+        let newcomers: Vec<&UnitRef> = recipients.iter().filter(|r| !self.is_party(r.id)).collect();
+        if !routing_kinds && !newcomers.is_empty() {
+            self.consents.require(
+                &[ConsentKind::InformationSharing],
+                &format!(
+                    "skicka till {}, som inte deltar i ärendet",
+                    newcomers[0].name
+                ),
+                "send to a unit that is not a party to the case",
+            )?;
+        }
+
+        let mut events = Vec::with_capacity(2 + recipients.len());
+        let delivered: Vec<UnitId> = recipients.iter().map(|r| r.id).collect();
+        let cancel = if let MessageBody::AvbrottIProcessen { reason, note } = &body {
+            Some((*reason, note.clone()))
+        } else {
+            None
+        };
+        events.push(CaseEvent::MessageSent {
+            message: Message {
+                id: message_id,
+                sender: actor.unit.clone(),
+                recipients,
+                body,
+                corrects,
+            },
+        });
+        // Recipients inside Samverka have the message in their inbox the moment it is stored.
+        events.extend(
+            delivered
+                .into_iter()
+                .map(|unit| CaseEvent::MessageDelivered { message_id, unit }),
+        );
+        if let Some((reason, note)) = cancel {
+            events.push(CaseEvent::CaseCancelled { reason, note });
+        }
+        Ok(events)
+    }
+
+    fn check_estimate(&self, estimate: Date) -> Result<(), Problem> {
+        if estimate < local_date(self.admitted_at) {
+            return Err(Problem::invalid_field(
+                "estimated_discharge",
+                "before_admission",
+                "Beräknat utskrivningsdatum kan inte ligga före inskrivningsdagen.",
+                "The estimated discharge date cannot precede the admission date.",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,217 @@
+//! Deadlines of the discharge process, computed from a case's facts and the region's agreement.
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+
+use crate::agreement::{Agreement, DayKind};
+use crate::calendar::{add_working_days, end_of_day, local_date};
+use crate::case::{Case, Step};
+use crate::org::{UnitId, UnitKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    AdmissionNotice,
+    FastVardkontakt,
+    SipCall,
+    DischargeInformation,
+    SipFollowUp,
+}
+
+impl DeadlineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::AdmissionNotice => "admission_notice",
+            DeadlineKind::FastVardkontakt => "fast_vardkontakt",
+            DeadlineKind::SipCall => "sip_call",
+            DeadlineKind::DischargeInformation => "discharge_information",
+            DeadlineKind::SipFollowUp => "sip_follow_up",
+        }
+    }
+
+    pub fn step(self) -> Step {
+        match self {
+            DeadlineKind::AdmissionNotice => Step::Inskrivningsmeddelande,
+            DeadlineKind::FastVardkontakt => Step::FastVardkontakt,
+            DeadlineKind::SipCall => Step::KallelseSip,
+            DeadlineKind::DischargeInformation => Step::InformationVidUtskrivning,
+            DeadlineKind::SipFollowUp => Step::FoljaUppSip,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineStatus {
+    /// Not yet done, still time.
+    Open,
+    /// Not done and the time has passed.
+    Overdue,
+    Met,
+    /// Done, but after the deadline.
+    MetLate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub step: u8,
+    /// The unit that must act, when the case says which.
+    pub owner: Option<UnitId>,
+    /// Strictly before this instant.
+    pub due: Timestamp,
+    /// True when the deadline rests on an estimate (e.g. the estimated discharge date).
+    pub estimated: bool,
+    pub met_at: Option<Timestamp>,
+    pub status: DeadlineStatus,
+    /// The rule in words, shown beside the deadline.
+    pub rule_sv: String,
+}
+
+fn status(due: Timestamp, met_at: Option<Timestamp>, now: Timestamp) -> DeadlineStatus {
+    match met_at {
+        Some(m) if m < due => DeadlineStatus::Met,
+        Some(_) => DeadlineStatus::MetLate,
+        None if now >= due => DeadlineStatus::Overdue,
+        None => DeadlineStatus::Open,
+    }
+}
+
+/// The end of the day `n` days (calendar or working) after `from`.
+pub fn days_after(from: Date, n: u32, kind: DayKind) -> Timestamp {
+    let d = match kind {
+        DayKind::Calendar => from + (n as i32).days(),
+        DayKind::Working => add_working_days(from, n),
+    };
+    end_of_day(d)
+}
+
+/// Every deadline that applies to the case now, met or not. Unmet deadlines of a closed or
+/// cancelled case are left out: nobody owes them any more.
+pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Deadline> {
+    let rules = &agreement.deadlines;
+    let mut out = Vec::new();
+    let mut push = |kind: DeadlineKind,
+                    owner: Option<UnitId>,
+                    due: Timestamp,
+                    estimated: bool,
+                    met_at: Option<Timestamp>,
+                    rule_sv: String| {
+        out.push(Deadline {
+            kind,
+            step: kind.step().number(),
+            owner,
+            due,
+            estimated,
+            met_at,
+            status: status(due, met_at, now),
+            rule_sv,
+        });
+    };
+
+    // LUS 4 kap 1 §: within 24 h of admission, or of the doctor's judgement if that came later.
+    push(
+        DeadlineKind::AdmissionNotice,
+        Some(case.wards[0].ward.id),
+        case.needs_assessed_at + (rules.admission_notice_hours as i64).hours(),
+        false,
+        case.admission_notice_at,
+        format!(
+            "Inskrivningsmeddelande inom {} timmar från inskrivning eller bedömning.",
+            rules.admission_notice_hours
+        ),
+    );
+
+    let vardcentral = case.listed_unit.or_else(|| {
+        case.parties
+            .values()
+            .find(|(u, _)| u.kind == UnitKind::Vardcentral)
+            .map(|(u, _)| u.id)
+    });
+
+    if let (Some(n), Some(notice)) = (rules.fast_vardkontakt_days, case.admission_notice_at) {
+        push(
+            DeadlineKind::FastVardkontakt,
+            vardcentral,
+            days_after(local_date(notice), n, DayKind::Calendar),
+            false,
+            case.fast_vardkontakt.as_ref().map(|f| f.appointed_at),
+            format!(
+                "Fast vårdkontakt utses senast {n} kalenderdagar efter inskrivningsmeddelandet."
+            ),
+        );
+    }
+
+    if case.sip_needed == Some(true) {
+        let first_call = case.sip_calls.first().map(|c| c.sent_at);
+        // A withdrawn and re-given ready notice restarts the clock: count from the latest notice
+        // sent before the call (or the latest of all while no call has been made).
+        let ready = case
+            .ready_periods
+            .iter()
+            .rev()
+            .find(|p| first_call.is_none_or(|c| p.from <= c))
+            .or(case.ready_periods.first());
+        if let Some(ready) = ready {
+            let kind = match rules.sip_call_day_kind {
+                DayKind::Calendar => "kalenderdagar",
+                DayKind::Working => "arbetsdagar",
+            };
+            push(
+                DeadlineKind::SipCall,
+                case.fast_vardkontakt
+                    .as_ref()
+                    .map(|f| f.unit.id)
+                    .or(vardcentral),
+                days_after(
+                    local_date(ready.from),
+                    rules.sip_call_days,
+                    rules.sip_call_day_kind,
+                ),
+                false,
+                first_call,
+                format!(
+                    "Kallelse till SIP inom {} {kind} efter meddelande om utskrivningsklar.",
+                    rules.sip_call_days
+                ),
+            );
+        }
+    }
+
+    // "No later than the day of discharge": before the end of that local day.
+    let discharge_day = case
+        .discharged_at
+        .map(|t| (local_date(t), false))
+        .or(case.estimated_discharge.map(|d| (d, true)));
+    if let Some((day, estimated)) = discharge_day {
+        push(
+            DeadlineKind::DischargeInformation,
+            Some(case.ward().id),
+            end_of_day(day),
+            estimated,
+            case.discharge_information_at,
+            if estimated {
+                "Information vid utskrivning senast på utskrivningsdagen (beräknat datum).".into()
+            } else {
+                "Information vid utskrivning senast på utskrivningsdagen.".into()
+            },
+        );
+    }
+
+    if let (Some(date), Some(current)) = (case.sip.next_follow_up(), case.sip.current()) {
+        push(
+            DeadlineKind::SipFollowUp,
+            Some(current.plan.coordinator.unit),
+            end_of_day(date),
+            false,
+            None,
+            "SIP följs upp på det datum planen anger.".into(),
+        );
+    }
+
+    if !case.phase().is_open() {
+        out.retain(|d| d.met_at.is_some());
+    }
+    out
+}

@@ -1,0 +1,22 @@
+//! Samverka's domain core: the rules of discharge from hospital under LUS (lag 2017:612 om
+//! samverkan vid utskrivning från sluten hälso- och sjukvård) as plain Rust.
+//!
+//! Architecture invariant: this crate does no I/O. No async, no SQL, no HTTP, no clock: the
+//! current time is always passed in, and ids of new things are chosen by the caller.
+
+pub mod actor;
+pub mod agreement;
+pub mod calendar;
+pub mod case;
+pub mod consent;
+pub mod deadlines;
+pub mod error;
+pub mod ids;
+pub mod liability;
+pub mod message;
+pub mod org;
+pub mod patient;
+pub mod routing;
+pub mod sip;
+
+pub use error::{Problem, ProblemKind};

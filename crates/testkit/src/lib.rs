@@ -1,0 +1,221 @@
+//! Test support shared by the crates' tests: where the public test data lives, and a real
+//! PostgreSQL server started by the test process itself (initdb + pg_ctl in a temp dir, on a
+//! free port). When PostgreSQL is missing the tests fail with a message; they never skip.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The folder with the public test data (`shared/testdata`): `SAMVERKA_TESTDATA`, or a
+/// `shared/testdata` beside one of the checkout's parent folders.
+pub fn testdata_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("SAMVERKA_TESTDATA") {
+        return PathBuf::from(dir);
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = here
+        .ancestors()
+        .map(|a| a.join("shared/testdata"))
+        .chain([PathBuf::from("/work/shared/testdata")]);
+    for c in candidates {
+        if c.join("README.md").is_file() {
+            return c;
+        }
+    }
+    panic!(
+        "the shared test data was not found: set SAMVERKA_TESTDATA to the shared/testdata folder"
+    );
+}
+
+/// Reads a file of the test data as text.
+pub fn testdata(path: &str) -> String {
+    let p = testdata_dir().join(path);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+}
+
+fn postgres_bin_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("SAMVERKA_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, p): &(u32, PathBuf)| p.join("initdb").is_file())
+        .collect();
+    versions.sort();
+    match versions.pop() {
+        Some((_, p)) => p,
+        None => panic!(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb). Install it with \
+             `apt-get install postgresql` or set SAMVERKA_PG_BIN; storage tests run on both databases and do not skip."
+        ),
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A PostgreSQL server that lives as long as the test process. A watchdog shell holds the
+/// other end of a pipe; when this process exits (even by SIGKILL) the pipe closes and the
+/// watchdog stops the server and removes its folder.
+pub struct PgServer {
+    pub port: u16,
+    bin: PathBuf,
+    _watchdog: Mutex<ChildStdin>,
+}
+
+impl PgServer {
+    fn start() -> PgServer {
+        let bin = postgres_bin_dir();
+        let dir = tempfile::Builder::new()
+            .prefix("samverka-pg-")
+            .tempdir()
+            .expect("temp dir")
+            .keep();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let as_root = current_uid() == 0;
+        if as_root {
+            // initdb refuses to run as root; the server runs as the postgres user.
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .expect("chown");
+            assert!(
+                status.success(),
+                "could not give {} to the postgres user",
+                dir.display()
+            );
+        }
+        let data = dir.join("data");
+        let b = |tool: &str| shell_quote(bin.join(tool).to_str().unwrap());
+        let d = shell_quote(data.to_str().unwrap());
+        let sock = shell_quote(dir.to_str().unwrap());
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300",
+            dir.display()
+        );
+        let script = format!(
+            "set -e; {initdb} -D {d} -A trust -U postgres -E UTF8 --locale=C.UTF-8 >{sock}/initdb.log 2>&1; \
+             {pg_ctl} -D {d} -o {opts} -l {sock}/server.log -w start >/dev/null; echo ready; \
+             cat >/dev/null || true; {pg_ctl} -D {d} -m immediate stop >/dev/null 2>&1 || true; rm -rf {sock}",
+            initdb = b("initdb"),
+            pg_ctl = b("pg_ctl"),
+            opts = shell_quote(&opts),
+        );
+        let mut cmd = if as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", "sh", "-c", &script]);
+            c
+        } else {
+            let mut c = Command::new("sh");
+            c.args(["-c", &script]);
+            c
+        };
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the PostgreSQL watchdog");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read from watchdog");
+        if line.trim() != "ready" {
+            let log = std::fs::read_to_string(dir.join("initdb.log")).unwrap_or_default()
+                + &std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            panic!("PostgreSQL did not start in {}:\n{log}", dir.display());
+        }
+        PgServer {
+            port,
+            bin,
+            _watchdog: Mutex::new(child.stdin.take().unwrap()),
+        }
+    }
+
+    /// The server of this test process, started on first use.
+    pub fn get() -> &'static PgServer {
+        static SERVER: OnceLock<PgServer> = OnceLock::new();
+        SERVER.get_or_init(PgServer::start)
+    }
+
+    /// A new, empty database on the server, as a connection URL.
+    pub fn fresh_database(&self) -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qAt",
+                "-c",
+            ])
+            .arg(format!("CREATE DATABASE {name}"))
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Runs SQL through psql (for checks from outside the application).
+    pub fn psql(&self, url_db: &str, sql: &str) -> String {
+        let db = url_db.rsplit('/').next().unwrap();
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-qAt",
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+fn current_uid() -> u32 {
+    // `id -u` avoids an unsafe libc call for a value read once per test process.
+    let out = Command::new("id").arg("-u").output().expect("run id");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(1)
+}
