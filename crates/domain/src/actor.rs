@@ -43,10 +43,6 @@ pub struct Stamp {
 
 impl Actor {
     pub fn stamp(&self, at: Timestamp) -> Stamp {
-        Stamp {
-            at,
-            by: self.user.clone(),
-            unit: self.unit.id,
-        }
+        Stamp { at, by: self.user.clone(), unit: self.unit.id }
     }
 }

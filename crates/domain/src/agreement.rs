@@ -116,12 +116,7 @@ impl Agreement {
 impl LiabilityRules {
     /// Free days in force on the date of the ready notice.
     pub fn free_days_on(&self, d: Date) -> Hundredths {
-        self.free_days
-            .iter()
-            .rev()
-            .find(|f| f.from <= d)
-            .map(|f| f.days)
-            .unwrap_or(Hundredths(0))
+        self.free_days.iter().rev().find(|f| f.from <= d).map(|f| f.days).unwrap_or(Hundredths(0))
     }
 
     /// Amount per day for a calendar year, if the agreement states it.
@@ -209,17 +204,10 @@ pub struct AgreementError {
 }
 
 fn err(key: &str, message: impl Into<String>) -> AgreementError {
-    AgreementError {
-        key: key.to_string(),
-        message: message.into(),
-    }
+    AgreementError { key: key.to_string(), message: message.into() }
 }
 
-fn free_days(
-    key: &str,
-    raw: &[RawFreeDays],
-    model: LiabilityModel,
-) -> Result<Vec<FreeDays>, AgreementError> {
+fn free_days(key: &str, raw: &[RawFreeDays], model: LiabilityModel) -> Result<Vec<FreeDays>, AgreementError> {
     if raw.is_empty() {
         return Err(err(key, "at least one step of free days is needed"));
     }
@@ -227,33 +215,22 @@ fn free_days(
     for (i, f) in raw.iter().enumerate() {
         let k = format!("{key}[{i}]");
         let from: Date = match f.from.date {
-            Some(d) if f.from.time.is_none() => {
-                Date::new(d.year as i16, d.month as i8, d.day as i8)
-                    .map_err(|_| err(&format!("{k}.from"), "not a real date"))?
-            }
+            Some(d) if f.from.time.is_none() => Date::new(d.year as i16, d.month as i8, d.day as i8)
+                .map_err(|_| err(&format!("{k}.from"), "not a real date"))?,
             _ => return Err(err(&format!("{k}.from"), "must be a date like 2026-01-01")),
         };
         let h = (f.days * 100.0).round();
         if !(0.0..=36500.0).contains(&f.days) || (h - f.days * 100.0).abs() > 1e-6 {
-            return Err(err(
-                &format!("{k}.days"),
-                "must be between 0 and 365 with at most two decimals",
-            ));
+            return Err(err(&format!("{k}.days"), "must be between 0 and 365 with at most two decimals"));
         }
         let days = Hundredths(h as i64);
         if model == LiabilityModel::PerCase && !days.is_whole() {
-            return Err(err(
-                &format!("{k}.days"),
-                "per-case free days must be whole days",
-            ));
+            return Err(err(&format!("{k}.days"), "per-case free days must be whole days"));
         }
         if let Some(prev) = out.last()
             && prev.from >= from
         {
-            return Err(err(
-                &format!("{k}.from"),
-                "dates must increase from one step to the next",
-            ));
+            return Err(err(&format!("{k}.from"), "dates must increase from one step to the next"));
         }
         out.push(FreeDays { from, days });
     }
@@ -269,10 +246,7 @@ fn amounts(key: &str, raw: &BTreeMap<String, i64>) -> Result<BTreeMap<i16, i64>,
                 .filter(|y| (2000..=2100).contains(y))
                 .ok_or_else(|| err(&format!("{key}.{y}"), "the key must be a year, e.g. 2026"))?;
             if *a <= 0 || *a > 1_000_000 {
-                return Err(err(
-                    &format!("{key}.{y}"),
-                    "the amount must be whole kronor between 1 and 1 000 000",
-                ));
+                return Err(err(&format!("{key}.{y}"), "the amount must be whole kronor between 1 and 1 000 000"));
             }
             Ok((year, *a))
         })
@@ -280,11 +254,7 @@ fn amounts(key: &str, raw: &BTreeMap<String, i64>) -> Result<BTreeMap<i16, i64>,
 }
 
 fn window(key: &str, months: u8) -> Result<u8, AgreementError> {
-    if (1..=12).contains(&months) {
-        Ok(months)
-    } else {
-        Err(err(key, "must be 1 to 12 months"))
-    }
+    if (1..=12).contains(&months) { Ok(months) } else { Err(err(key, "must be 1 to 12 months")) }
 }
 
 impl Agreement {
@@ -296,27 +266,12 @@ impl Agreement {
                 let line_no = text[..s.start].matches('\n').count() + 1;
                 let line = text.lines().nth(line_no - 1).unwrap_or("");
                 let name = line.split('=').next().unwrap_or("").trim();
-                if name.is_empty() {
-                    format!("line {line_no}")
-                } else {
-                    format!("line {line_no} ({name})")
-                }
+                if name.is_empty() { format!("line {line_no}") } else { format!("line {line_no} ({name})") }
             });
-            err(
-                &key.unwrap_or_else(|| "file".into()),
-                e.message().to_string(),
-            )
+            err(&key.unwrap_or_else(|| "file".into()), e.message().to_string())
         })?;
-        if raw.id.trim().is_empty()
-            || !raw
-                .id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            return Err(err(
-                "id",
-                "must be letters, digits and '-', e.g. \"stockholm\"",
-            ));
+        if raw.id.trim().is_empty() || !raw.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(err("id", "must be letters, digits and '-', e.g. \"stockholm\""));
         }
         if let Some(code) = &raw.region_code
             && !crate::ids::LAN_CODES.contains(&code.as_str())
@@ -324,15 +279,11 @@ impl Agreement {
             return Err(err("region_code", "must be a län code such as \"01\""));
         }
         if let Some(p) = &raw.reservnummer_pattern {
-            crate::ids::ReservnummerRule::new(p)
-                .map_err(|e| err("reservnummer_pattern", e.to_string()))?;
+            crate::ids::ReservnummerRule::new(p).map_err(|e| err("reservnummer_pattern", e.to_string()))?;
         }
         let d = &raw.deadlines;
         if d.admission_notice_hours == 0 || d.admission_notice_hours > 24 * 14 {
-            return Err(err(
-                "deadlines.admission_notice_hours",
-                "must be between 1 and 336 hours",
-            ));
+            return Err(err("deadlines.admission_notice_hours", "must be between 1 and 336 hours"));
         }
         if d.sip_call_days > 60 {
             return Err(err("deadlines.sip_call_days", "must be at most 60 days"));
@@ -341,10 +292,7 @@ impl Agreement {
         let somatic_amounts = amounts("liability.amount_per_day", &s.amount_per_day)?;
         let somatic = LiabilityRules {
             model: s.model,
-            average_window_months: window(
-                "liability.average_window_months",
-                s.average_window_months,
-            )?,
+            average_window_months: window("liability.average_window_months", s.average_window_months)?,
             count_day_zero: s.count_day_zero,
             average_includes_zero_day_episodes: s.average_includes_zero_day_episodes,
             free_days: free_days("liability.free_days", &s.free_days, s.model)?,
@@ -353,10 +301,7 @@ impl Agreement {
         let p = &raw.liability.psychiatry;
         let psychiatric = LiabilityRules {
             model: p.model,
-            average_window_months: window(
-                "liability.psychiatry.average_window_months",
-                p.average_window_months,
-            )?,
+            average_window_months: window("liability.psychiatry.average_window_months", p.average_window_months)?,
             count_day_zero: p.count_day_zero.unwrap_or(s.count_day_zero),
             average_includes_zero_day_episodes: s.average_includes_zero_day_episodes,
             free_days: free_days("liability.psychiatry.free_days", &p.free_days, p.model)?,
@@ -390,17 +335,8 @@ impl Agreement {
 
 /// The agreement files shipped with Samverka (the `agreements/` folder), by id.
 pub const BUILT_IN: [(&str, &str); 4] = [
-    (
-        "stockholm",
-        include_str!("../../../agreements/stockholm.toml"),
-    ),
-    (
-        "vastra-gotaland",
-        include_str!("../../../agreements/vastra-gotaland.toml"),
-    ),
-    (
-        "lagens-reservregel",
-        include_str!("../../../agreements/lagens-reservregel.toml"),
-    ),
+    ("stockholm", include_str!("../../../agreements/stockholm.toml")),
+    ("vastra-gotaland", include_str!("../../../agreements/vastra-gotaland.toml")),
+    ("lagens-reservregel", include_str!("../../../agreements/lagens-reservregel.toml")),
     ("demo", include_str!("../../../agreements/demo.toml")),
 ];

@@ -21,9 +21,7 @@ pub fn local(at: Timestamp) -> ZonedDateTime {
 
 /// The first instant of a local date (midnight, or the first existing time on a DST day).
 pub fn start_of_day(d: Date) -> Timestamp {
-    d.to_zoned_datetime(STOCKHOLM.clone())
-        .expect("every Swedish date has a start")
-        .timestamp()
+    d.to_zoned_datetime(STOCKHOLM.clone()).expect("every Swedish date has a start").timestamp()
 }
 
 /// The instant the local date ends, i.e. the start of the next day. "By the day of discharge"
@@ -60,10 +58,7 @@ pub fn easter_sunday(year: i16) -> Date {
 
 /// The Saturday in the range [first, first + 6].
 fn saturday_from(first: Date) -> Date {
-    (0..7)
-        .map(|i| first + i.days())
-        .find(|d| d.weekday() == Weekday::Saturday)
-        .expect("a week has a Saturday")
+    (0..7).map(|i| first + i.days()).find(|d| d.weekday() == Weekday::Saturday).expect("a week has a Saturday")
 }
 
 /// Swedish public holidays (allmänna helgdagar, lag 1989:253) that are not Sundays by
@@ -149,10 +144,7 @@ mod tests {
 
     #[test]
     fn local_date_of_a_late_evening_instant() {
-        let at = datetime(2026, 11, 23, 23, 59, 59, 0)
-            .to_zoned_datetime(STOCKHOLM.clone())
-            .unwrap()
-            .timestamp();
+        let at = datetime(2026, 11, 23, 23, 59, 59, 0).to_zoned_datetime(STOCKHOLM.clone()).unwrap().timestamp();
         assert_eq!(local_date(at), date(2026, 11, 23));
         assert_eq!(local_date(at + 1.second()), date(2026, 11, 24));
     }

@@ -18,9 +18,7 @@ use crate::calendar::local_date;
 use crate::consent::{ConsentGiver, ConsentId, ConsentKind, ConsentRecord, Consents};
 use crate::error::Problem;
 use crate::ids::Kommunkod;
-use crate::message::{
-    CancelReason, Message, MessageBody, MessageId, MessageKind, MessageState, MisSent, Receipt,
-};
+use crate::message::{CancelReason, Message, MessageBody, MessageId, MessageKind, MessageState, MisSent, Receipt};
 use crate::org::{CareType, UnitId, UnitKind};
 use crate::patient::PatientId;
 use crate::sip::{FollowUpOutcome, SipFollowUp, SipPlan, SipState, SipStatus, SipVersion};
@@ -401,12 +399,7 @@ fn out_of_order(sv: impl Into<String>, en: impl Into<String>) -> Problem {
 
 fn check_text(field: &str, value: &str, required: bool) -> Result<(), Problem> {
     if required && value.trim().is_empty() {
-        return Err(Problem::invalid_field(
-            field,
-            "required",
-            "Fältet måste fyllas i.",
-            "This field is required.",
-        ));
+        return Err(Problem::invalid_field(field, "required", "Fältet måste fyllas i.", "This field is required."));
     }
     if value.chars().count() > MAX_TEXT_CHARS {
         return Err(Problem::invalid_field(
@@ -459,13 +452,10 @@ impl Case {
     }
 
     /// Rebuilds a case from its history. The first event must open it.
-    pub fn from_events<'a>(
-        events: impl IntoIterator<Item = &'a RecordedEvent>,
-    ) -> Result<Case, Problem> {
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a RecordedEvent>) -> Result<Case, Problem> {
         let mut iter = events.into_iter();
-        let first = iter.next().ok_or_else(|| {
-            Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.")
-        })?;
+        let first =
+            iter.next().ok_or_else(|| Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case."))?;
         let CaseEvent::CaseOpened {
             case_id,
             patient_id,
@@ -492,11 +482,7 @@ impl Case {
             listed_unit: *listed_unit,
             admitted_at: *admitted_at,
             needs_assessed_at: *needs_assessed_at,
-            wards: vec![WardStay {
-                ward: ward.clone(),
-                from: *admitted_at,
-                care_type: *care_type,
-            }],
+            wards: vec![WardStay { ward: ward.clone(), from: *admitted_at, care_type: *care_type }],
             parties,
             messages: vec![],
             admission_notice_at: None,
@@ -526,10 +512,7 @@ impl Case {
     }
 
     pub fn care_type(&self) -> CareType {
-        self.wards
-            .last()
-            .expect("a case always has a ward")
-            .care_type
+        self.wards.last().expect("a case always has a ward").care_type
     }
 
     pub fn is_party(&self, unit: UnitId) -> bool {
@@ -553,8 +536,7 @@ impl Case {
         if self.sip.closed_at.is_some() {
             Some(SipStatus::Closed)
         } else if !self.sip.follow_ups.is_empty()
-            && self.sip.follow_ups.last().map(|f| f.stamp.at)
-                > self.sip.current().map(|v| v.drawn_up.at)
+            && self.sip.follow_ups.last().map(|f| f.stamp.at) > self.sip.current().map(|v| v.drawn_up.at)
         {
             Some(SipStatus::FollowedUp)
         } else if !self.sip.versions.is_empty() {
@@ -584,10 +566,7 @@ impl Case {
         }
         if self.current_ready().is_some() {
             Phase::ReadyForDischarge
-        } else if self.planning_at.is_some()
-            || self.fast_vardkontakt.is_some()
-            || !self.ready_periods.is_empty()
-        {
+        } else if self.planning_at.is_some() || self.fast_vardkontakt.is_some() || !self.ready_periods.is_empty() {
             Phase::Planning
         } else if self.admission_notice_at.is_some() {
             Phase::Notified
@@ -612,26 +591,15 @@ impl Case {
                     Step::UpprattaSip => self.sip.versions.first().map(|v| v.drawn_up.at),
                     Step::FoljaUppSip => self.sip.follow_ups.first().map(|f| f.stamp.at),
                 };
-                let not_needed = sip_not_needed
-                    && matches!(
-                        step,
-                        Step::KallelseSip | Step::UpprattaSip | Step::FoljaUppSip
-                    );
-                StepStatus {
-                    step,
-                    number: step.number(),
-                    label_sv: step.label_sv(),
-                    done_at,
-                    not_needed,
-                }
+                let not_needed =
+                    sip_not_needed && matches!(step, Step::KallelseSip | Step::UpprattaSip | Step::FoljaUppSip);
+                StepStatus { step, number: step.number(), label_sv: step.label_sv(), done_at, not_needed }
             })
             .collect()
     }
 
     fn add_party(&mut self, unit: &UnitRef, at: Timestamp) {
-        self.parties
-            .entry(unit.id)
-            .or_insert_with(|| (unit.clone(), at));
+        self.parties.entry(unit.id).or_insert_with(|| (unit.clone(), at));
     }
 
     /// Applies one stored event. Events were checked by [`Case::decide`] when recorded, so
@@ -663,50 +631,26 @@ impl Case {
                 });
             }
             CaseEvent::MessageDelivered { message_id, unit } => {
-                if let Some(r) = self
-                    .message_mut(*message_id)
-                    .and_then(|m| m.receipts.get_mut(unit))
-                {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
                     r.delivered_at.get_or_insert(at);
                 }
             }
             CaseEvent::MessageOpened { message_id, unit } => {
-                if let Some(r) = self
-                    .message_mut(*message_id)
-                    .and_then(|m| m.receipts.get_mut(unit))
-                {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
                     r.opened.get_or_insert(stamp);
                 }
             }
             CaseEvent::MessageAcknowledged { message_id, unit } => {
-                if let Some(r) = self
-                    .message_mut(*message_id)
-                    .and_then(|m| m.receipts.get_mut(unit))
-                {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
                     r.acknowledged.get_or_insert(stamp);
                 }
             }
-            CaseEvent::MessageMarkedMisSent {
-                message_id,
-                unit,
-                reason,
-            } => {
-                if let Some(r) = self
-                    .message_mut(*message_id)
-                    .and_then(|m| m.receipts.get_mut(unit))
-                {
-                    r.mis_sent = Some(MisSent {
-                        stamp,
-                        reason: reason.clone(),
-                    });
+            CaseEvent::MessageMarkedMisSent { message_id, unit, reason } => {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
+                    r.mis_sent = Some(MisSent { stamp, reason: reason.clone() });
                 }
             }
-            CaseEvent::MessageForwarded {
-                message_id,
-                from_unit,
-                to,
-                ..
-            } => {
+            CaseEvent::MessageForwarded { message_id, from_unit, to, .. } => {
                 if let Some(m) = self.message_mut(*message_id) {
                     if let Some(r) = m.receipts.get_mut(from_unit) {
                         r.forwarded_to.push(to.id);
@@ -718,27 +662,13 @@ impl Case {
                 }
                 self.add_party(to, at);
             }
-            CaseEvent::PatientTransferred {
-                to_ward,
-                care_type,
-                at: moved_at,
-            } => {
-                self.wards.push(WardStay {
-                    ward: to_ward.clone(),
-                    from: *moved_at,
-                    care_type: *care_type,
-                });
+            CaseEvent::PatientTransferred { to_ward, care_type, at: moved_at } => {
+                self.wards.push(WardStay { ward: to_ward.clone(), from: *moved_at, care_type: *care_type });
                 self.add_party(to_ward, at);
             }
             CaseEvent::DischargeRecorded { at: discharged } => self.record_discharge(*discharged),
             CaseEvent::PartyAdded { unit, .. } => self.add_party(unit, at),
-            CaseEvent::ConsentRecorded {
-                consent_id,
-                kind,
-                given_by,
-                given_at,
-                note,
-            } => {
+            CaseEvent::ConsentRecorded { consent_id, kind, given_by, given_at, note } => {
                 self.consents.0.push(ConsentRecord {
                     id: *consent_id,
                     kind: *kind,
@@ -756,16 +686,9 @@ impl Case {
             }
             CaseEvent::SipDrawnUp { plan } => {
                 let version = self.sip.versions.len() as u32 + 1;
-                self.sip.versions.push(SipVersion {
-                    version,
-                    plan: plan.clone(),
-                    drawn_up: stamp,
-                });
+                self.sip.versions.push(SipVersion { version, plan: plan.clone(), drawn_up: stamp });
             }
-            CaseEvent::SipFollowedUp {
-                evaluation,
-                outcome,
-            } => {
+            CaseEvent::SipFollowedUp { evaluation, outcome } => {
                 if *outcome == FollowUpOutcome::Close {
                     self.sip.closed_at = Some(at);
                 }
@@ -796,31 +719,20 @@ impl Case {
 
     fn apply_message_effects(&mut self, message: &Message, at: Timestamp) {
         match &message.body {
-            MessageBody::Inskrivningsmeddelande {
-                estimated_discharge,
-                ..
-            } => {
+            MessageBody::Inskrivningsmeddelande { estimated_discharge, .. } => {
                 self.admission_notice_at.get_or_insert(at);
                 self.estimated_discharge = Some(*estimated_discharge);
             }
-            MessageBody::AndratUtskrivningsdatum {
-                estimated_discharge,
-                ..
-            } => {
+            MessageBody::AndratUtskrivningsdatum { estimated_discharge, .. } => {
                 self.estimated_discharge = Some(*estimated_discharge);
             }
-            MessageBody::FastVardkontakt {
-                name, role, phone, ..
-            } => {
+            MessageBody::FastVardkontakt { name, role, phone, .. } => {
                 self.fast_vardkontakt = Some(FastVardkontakt {
                     name: name.clone(),
                     role: role.clone(),
                     phone: phone.clone(),
                     unit: message.sender.clone(),
-                    appointed_at: self
-                        .fast_vardkontakt
-                        .as_ref()
-                        .map_or(at, |f| f.appointed_at),
+                    appointed_at: self.fast_vardkontakt.as_ref().map_or(at, |f| f.appointed_at),
                 });
             }
             MessageBody::Planeringsunderlag { sip_needed, .. } => {
@@ -869,10 +781,7 @@ impl Case {
                 "Ärendet är avslutat. Öppna ett nytt ärende om patienten skrivs in igen.",
                 "The case is closed.",
             )),
-            Phase::Cancelled => Err(out_of_order(
-                "Ärendet är avbrutet och kan inte ändras.",
-                "The case is cancelled.",
-            )),
+            Phase::Cancelled => Err(out_of_order("Ärendet är avbrutet och kan inte ändras.", "The case is cancelled.")),
             _ => Ok(()),
         }
     }
@@ -881,14 +790,8 @@ impl Case {
         if actor.unit.id != self.ward().id {
             return Err(Problem::forbidden(
                 "not_responsible_ward",
-                format!(
-                    "Bara den vårdavdelning som har patienten nu ({}) kan {what_sv}.",
-                    self.ward().name
-                ),
-                format!(
-                    "Only the ward that has the patient now ({}) can do this.",
-                    self.ward().name
-                ),
+                format!("Bara den vårdavdelning som har patienten nu ({}) kan {what_sv}.", self.ward().name),
+                format!("Only the ward that has the patient now ({}) can do this.", self.ward().name),
             ));
         }
         Ok(())
@@ -898,10 +801,7 @@ impl Case {
         if !self.is_party(actor.unit.id) {
             return Err(Problem::forbidden(
                 "not_a_party",
-                format!(
-                    "{} deltar inte i det här ärendet och kan inte göra ändringar i det.",
-                    actor.unit.name
-                ),
+                format!("{} deltar inte i det här ärendet och kan inte göra ändringar i det.", actor.unit.name),
                 "Your unit is not a party to this case.",
             ));
         }
@@ -930,11 +830,7 @@ impl Case {
         Ok(())
     }
 
-    fn receipt_of(
-        &self,
-        actor: &Actor,
-        message_id: MessageId,
-    ) -> Result<(&MessageState, &Receipt), Problem> {
+    fn receipt_of(&self, actor: &Actor, message_id: MessageId) -> Result<(&MessageState, &Receipt), Problem> {
         let m = self.message(message_id).ok_or_else(|| {
             Problem::not_found(
                 "message_not_found",
@@ -954,28 +850,17 @@ impl Case {
 
     /// Decides whether `cmd` may be carried out by `actor` at `now`, and returns the events to
     /// append. An empty list means "already done" (e.g. a repeated acknowledgement).
-    pub fn decide(
-        &self,
-        actor: &Actor,
-        cmd: Command,
-        now: Timestamp,
-    ) -> Result<Vec<CaseEvent>, Problem> {
+    pub fn decide(&self, actor: &Actor, cmd: Command, now: Timestamp) -> Result<Vec<CaseEvent>, Problem> {
         match cmd {
-            Command::SendMessage {
-                message_id,
-                body,
-                recipients,
-                corrects,
-            } => self.decide_send(actor, message_id, body, recipients, corrects, now),
+            Command::SendMessage { message_id, body, recipients, corrects } => {
+                self.decide_send(actor, message_id, body, recipients, corrects, now)
+            }
             Command::OpenMessage { message_id } => {
                 let (_, r) = self.receipt_of(actor, message_id)?;
                 Ok(if r.opened.is_some() {
                     vec![]
                 } else {
-                    vec![CaseEvent::MessageOpened {
-                        message_id,
-                        unit: actor.unit.id,
-                    }]
+                    vec![CaseEvent::MessageOpened { message_id, unit: actor.unit.id }]
                 })
             }
             Command::AcknowledgeMessage { message_id } => {
@@ -988,16 +873,10 @@ impl Case {
                 }
                 let mut events = vec![];
                 if r.opened.is_none() {
-                    events.push(CaseEvent::MessageOpened {
-                        message_id,
-                        unit: actor.unit.id,
-                    });
+                    events.push(CaseEvent::MessageOpened { message_id, unit: actor.unit.id });
                 }
                 if r.acknowledged.is_none() {
-                    events.push(CaseEvent::MessageAcknowledged {
-                        message_id,
-                        unit: actor.unit.id,
-                    });
+                    events.push(CaseEvent::MessageAcknowledged { message_id, unit: actor.unit.id });
                 }
                 Ok(events)
             }
@@ -1019,11 +898,7 @@ impl Case {
                     reason: reason.trim().to_string(),
                 }])
             }
-            Command::ForwardMessage {
-                message_id,
-                to,
-                note,
-            } => {
+            Command::ForwardMessage { message_id, to, note } => {
                 check_text("note", &note, false)?;
                 let (m, _) = self.receipt_of(actor, message_id)?;
                 if to.organisation_id != actor.unit.organisation_id {
@@ -1050,11 +925,7 @@ impl Case {
                     note: note.trim().to_string(),
                 }])
             }
-            Command::TransferPatient {
-                to_ward,
-                care_type,
-                at,
-            } => {
+            Command::TransferPatient { to_ward, care_type, at } => {
                 self.require_open()?;
                 self.require_ward(actor, "flytta patienten")?;
                 self.require_not_discharged("flytta patienten")?;
@@ -1062,10 +933,7 @@ impl Case {
                     return Err(Problem::invalid_field(
                         "to_ward",
                         "not_a_ward",
-                        format!(
-                            "{} är ingen vårdavdelning. Välj den avdelning patienten flyttas till.",
-                            to_ward.name
-                        ),
+                        format!("{} är ingen vårdavdelning. Välj den avdelning patienten flyttas till.", to_ward.name),
                         "The target unit is not a ward.",
                     ));
                 }
@@ -1085,11 +953,7 @@ impl Case {
                         "The transfer time must be after the last admission or transfer and not in the future.",
                     ));
                 }
-                Ok(vec![CaseEvent::PatientTransferred {
-                    to_ward,
-                    care_type,
-                    at,
-                }])
+                Ok(vec![CaseEvent::PatientTransferred { to_ward, care_type, at }])
             }
             Command::RecordDischarge { at } => {
                 self.require_open()?;
@@ -1110,18 +974,9 @@ impl Case {
                     &format!("dela ärendet med {}", unit.name),
                     "share the case with another unit",
                 )?;
-                Ok(vec![CaseEvent::PartyAdded {
-                    unit,
-                    reason: reason.trim().to_string(),
-                }])
+                Ok(vec![CaseEvent::PartyAdded { unit, reason: reason.trim().to_string() }])
             }
-            Command::RecordConsent {
-                consent_id,
-                kind,
-                given_by,
-                given_at,
-                note,
-            } => {
+            Command::RecordConsent { consent_id, kind, given_by, given_at, note } => {
                 self.require_open()?;
                 self.require_party(actor)?;
                 check_text("note", &note, false)?;
@@ -1151,17 +1006,9 @@ impl Case {
             Command::WithdrawConsent { consent_id } => {
                 self.require_party(actor)?;
                 let c = self.consents.get(consent_id).ok_or_else(|| {
-                    Problem::not_found(
-                        "consent_not_found",
-                        "Samtycket finns inte i ärendet.",
-                        "No such consent.",
-                    )
+                    Problem::not_found("consent_not_found", "Samtycket finns inte i ärendet.", "No such consent.")
                 })?;
-                Ok(if c.withdrawn.is_some() {
-                    vec![]
-                } else {
-                    vec![CaseEvent::ConsentWithdrawn { consent_id }]
-                })
+                Ok(if c.withdrawn.is_some() { vec![] } else { vec![CaseEvent::ConsentWithdrawn { consent_id }] })
             }
             Command::DrawUpSip { plan } => {
                 self.require_open()?;
@@ -1175,16 +1022,12 @@ impl Case {
                 if self.sip.closed_at.is_some() {
                     return Err(out_of_order("Planen är avslutad.", "The plan is closed."));
                 }
-                self.consents
-                    .require(&[ConsentKind::Sip], "upprätta SIP", "draw up the SIP")?;
+                self.consents.require(&[ConsentKind::Sip], "upprätta SIP", "draw up the SIP")?;
                 plan.validate(local_date(now))?;
                 self.check_sip_units(&plan)?;
                 Ok(vec![CaseEvent::SipDrawnUp { plan }])
             }
-            Command::FollowUpSip {
-                evaluation,
-                outcome,
-            } => {
+            Command::FollowUpSip { evaluation, outcome } => {
                 self.require_open()?;
                 let current = self.sip.current().ok_or_else(|| {
                     out_of_order(
@@ -1193,10 +1036,7 @@ impl Case {
                     )
                 })?;
                 if self.sip.closed_at.is_some() {
-                    return Err(out_of_order(
-                        "Planen är redan avslutad.",
-                        "The plan is already closed.",
-                    ));
+                    return Err(out_of_order("Planen är redan avslutad.", "The plan is already closed."));
                 }
                 if actor.unit.id != current.plan.coordinator.unit {
                     return Err(Problem::forbidden(
@@ -1217,14 +1057,9 @@ impl Case {
                     ));
                 }
                 let closes = outcome == FollowUpOutcome::Close;
-                let mut events = vec![CaseEvent::SipFollowedUp {
-                    evaluation: evaluation.trim().to_string(),
-                    outcome,
-                }];
+                let mut events = vec![CaseEvent::SipFollowedUp { evaluation: evaluation.trim().to_string(), outcome }];
                 if closes && self.discharged_at.is_some() {
-                    events.push(CaseEvent::CaseClosed {
-                        note: "SIP avslutad vid uppföljning".into(),
-                    });
+                    events.push(CaseEvent::CaseClosed { note: "SIP avslutad vid uppföljning".into() });
                 }
                 Ok(events)
             }
@@ -1244,9 +1079,7 @@ impl Case {
                         "A SIP is needed; close it at follow-up.",
                     ));
                 }
-                Ok(vec![CaseEvent::CaseClosed {
-                    note: note.trim().to_string(),
-                }])
+                Ok(vec![CaseEvent::CaseClosed { note: note.trim().to_string() }])
             }
         }
     }
@@ -1329,10 +1162,7 @@ impl Case {
         }
         let is_correction = corrects.is_some();
         match &body {
-            MessageBody::Inskrivningsmeddelande {
-                estimated_discharge,
-                ..
-            } => {
+            MessageBody::Inskrivningsmeddelande { estimated_discharge, .. } => {
                 self.require_ward(actor, "skicka inskrivningsmeddelande")?;
                 self.require_not_discharged("skicka inskrivningsmeddelande")?;
                 if self.admission_notice_at.is_some() && !is_correction {
@@ -1343,18 +1173,13 @@ impl Case {
                 }
                 self.check_estimate(*estimated_discharge)?;
             }
-            MessageBody::AndratUtskrivningsdatum {
-                estimated_discharge,
-                ..
-            } => {
+            MessageBody::AndratUtskrivningsdatum { estimated_discharge, .. } => {
                 self.require_ward(actor, "ändra beräknat utskrivningsdatum")?;
                 self.require_notice("ändra beräknat utskrivningsdatum")?;
                 self.require_not_discharged("ändra beräknat utskrivningsdatum")?;
                 self.check_estimate(*estimated_discharge)?;
             }
-            MessageBody::FastVardkontakt {
-                name, role, phone, ..
-            } => {
+            MessageBody::FastVardkontakt { name, role, phone, .. } => {
                 self.require_party(actor)?;
                 self.require_notice("utse fast vårdkontakt")?;
                 if actor.unit.kind != UnitKind::Vardcentral {
@@ -1368,19 +1193,10 @@ impl Case {
                 check_text("role", role, true)?;
                 check_text("phone", phone, true)?;
             }
-            MessageBody::Planeringsunderlag {
-                needs,
-                function,
-                current_insatser,
-                assessments,
-                ..
-            } => {
+            MessageBody::Planeringsunderlag { needs, function, current_insatser, assessments, .. } => {
                 self.require_party(actor)?;
                 self.require_notice("skicka planeringsunderlag")?;
-                if [needs, function, current_insatser, assessments]
-                    .iter()
-                    .all(|t| t.trim().is_empty())
-                {
+                if [needs, function, current_insatser, assessments].iter().all(|t| t.trim().is_empty()) {
                     return Err(Problem::invalid_field(
                         "needs",
                         "required",
@@ -1410,9 +1226,7 @@ impl Case {
                     ));
                 }
             }
-            MessageBody::KallelseSip {
-                meeting_at, place, ..
-            } => {
+            MessageBody::KallelseSip { meeting_at, place, .. } => {
                 self.require_party(actor)?;
                 self.require_notice("kalla till SIP")?;
                 check_text("place", place, true)?;
@@ -1473,10 +1287,7 @@ impl Case {
         if !routing_kinds && !newcomers.is_empty() {
             self.consents.require(
                 &[ConsentKind::InformationSharing],
-                &format!(
-                    "skicka till {}, som inte deltar i ärendet",
-                    newcomers[0].name
-                ),
+                &format!("skicka till {}, som inte deltar i ärendet", newcomers[0].name),
                 "send to a unit that is not a party to the case",
             )?;
         }
@@ -1489,20 +1300,10 @@ impl Case {
             None
         };
         events.push(CaseEvent::MessageSent {
-            message: Message {
-                id: message_id,
-                sender: actor.unit.clone(),
-                recipients,
-                body,
-                corrects,
-            },
+            message: Message { id: message_id, sender: actor.unit.clone(), recipients, body, corrects },
         });
         // Recipients inside Samverka have the message in their inbox the moment it is stored.
-        events.extend(
-            delivered
-                .into_iter()
-                .map(|unit| CaseEvent::MessageDelivered { message_id, unit }),
-        );
+        events.extend(delivered.into_iter().map(|unit| CaseEvent::MessageDelivered { message_id, unit }));
         if let Some((reason, note)) = cancel {
             events.push(CaseEvent::CaseCancelled { reason, note });
         }

@@ -62,10 +62,7 @@ pub struct Consents(pub Vec<ConsentRecord>);
 
 impl Consents {
     pub fn active(&self, kind: ConsentKind) -> Option<&ConsentRecord> {
-        self.0
-            .iter()
-            .rev()
-            .find(|c| c.kind == kind && c.withdrawn.is_none())
+        self.0.iter().rev().find(|c| c.kind == kind && c.withdrawn.is_none())
     }
 
     pub fn get(&self, id: ConsentId) -> Option<&ConsentRecord> {
@@ -73,37 +70,20 @@ impl Consents {
     }
 
     /// Refuses with a message naming the missing consent, for actions that need one of `kinds`.
-    pub fn require(
-        &self,
-        kinds: &[ConsentKind],
-        action_sv: &str,
-        action_en: &str,
-    ) -> Result<(), Problem> {
+    pub fn require(&self, kinds: &[ConsentKind], action_sv: &str, action_en: &str) -> Result<(), Problem> {
         if kinds.iter().any(|k| self.active(*k).is_some()) {
             return Ok(());
         }
-        let withdrawn = self
-            .0
-            .iter()
-            .any(|c| kinds.contains(&c.kind) && c.withdrawn.is_some());
+        let withdrawn = self.0.iter().any(|c| kinds.contains(&c.kind) && c.withdrawn.is_some());
         let what = kinds[0].label_sv();
         let sv = if withdrawn {
             format!(
                 "Det går inte att {action_sv}: patientens {what} har återkallats. Registrera ett nytt samtycke om patienten ger det igen."
             )
         } else {
-            format!(
-                "Det går inte att {action_sv} utan {what}. Fråga patienten och registrera samtycket först."
-            )
+            format!("Det går inte att {action_sv} utan {what}. Fråga patienten och registrera samtycket först.")
         };
-        let en = format!(
-            "Cannot {action_en}: the patient's consent ({kinds:?}) is missing or withdrawn."
-        );
-        Err(Problem::new(
-            ProblemKind::ConsentRequired,
-            "consent_required",
-            sv,
-            en,
-        ))
+        let en = format!("Cannot {action_en}: the patient's consent ({kinds:?}) is missing or withdrawn.");
+        Err(Problem::new(ProblemKind::ConsentRequired, "consent_required", sv, en))
     }
 }

@@ -123,12 +123,9 @@ pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Dead
         ),
     );
 
-    let vardcentral = case.listed_unit.or_else(|| {
-        case.parties
-            .values()
-            .find(|(u, _)| u.kind == UnitKind::Vardcentral)
-            .map(|(u, _)| u.id)
-    });
+    let vardcentral = case
+        .listed_unit
+        .or_else(|| case.parties.values().find(|(u, _)| u.kind == UnitKind::Vardcentral).map(|(u, _)| u.id));
 
     if let (Some(n), Some(notice)) = (rules.fast_vardkontakt_days, case.admission_notice_at) {
         push(
@@ -137,9 +134,7 @@ pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Dead
             days_after(local_date(notice), n, DayKind::Calendar),
             false,
             case.fast_vardkontakt.as_ref().map(|f| f.appointed_at),
-            format!(
-                "Fast vårdkontakt utses senast {n} kalenderdagar efter inskrivningsmeddelandet."
-            ),
+            format!("Fast vårdkontakt utses senast {n} kalenderdagar efter inskrivningsmeddelandet."),
         );
     }
 
@@ -160,30 +155,18 @@ pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Dead
             };
             push(
                 DeadlineKind::SipCall,
-                case.fast_vardkontakt
-                    .as_ref()
-                    .map(|f| f.unit.id)
-                    .or(vardcentral),
-                days_after(
-                    local_date(ready.from),
-                    rules.sip_call_days,
-                    rules.sip_call_day_kind,
-                ),
+                case.fast_vardkontakt.as_ref().map(|f| f.unit.id).or(vardcentral),
+                days_after(local_date(ready.from), rules.sip_call_days, rules.sip_call_day_kind),
                 false,
                 first_call,
-                format!(
-                    "Kallelse till SIP inom {} {kind} efter meddelande om utskrivningsklar.",
-                    rules.sip_call_days
-                ),
+                format!("Kallelse till SIP inom {} {kind} efter meddelande om utskrivningsklar.", rules.sip_call_days),
             );
         }
     }
 
     // "No later than the day of discharge": before the end of that local day.
-    let discharge_day = case
-        .discharged_at
-        .map(|t| (local_date(t), false))
-        .or(case.estimated_discharge.map(|d| (d, true)));
+    let discharge_day =
+        case.discharged_at.map(|t| (local_date(t), false)).or(case.estimated_discharge.map(|d| (d, true)));
     if let Some((day, estimated)) = discharge_day {
         push(
             DeadlineKind::DischargeInformation,

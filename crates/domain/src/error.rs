@@ -32,31 +32,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        kind: ProblemKind,
-        code: &'static str,
-        sv: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
-        Self {
-            kind,
-            code,
-            field: None,
-            message_sv: sv.into(),
-            message_en: en.into(),
-        }
+    pub fn new(kind: ProblemKind, code: &'static str, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { kind, code, field: None, message_sv: sv.into(), message_en: en.into() }
     }
 
-    pub fn invalid_field(
-        field: &str,
-        code: &'static str,
-        sv: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: Some(field.to_string()),
-            ..Self::new(ProblemKind::Invalid, code, sv, en)
-        }
+    pub fn invalid_field(field: &str, code: &'static str, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { field: Some(field.to_string()), ..Self::new(ProblemKind::Invalid, code, sv, en) }
     }
 
     pub fn invalid(code: &'static str, sv: impl Into<String>, en: impl Into<String>) -> Self {

@@ -156,10 +156,7 @@ fn twelve_digits(input: &str, today: Date) -> Result<[u8; 12], IdError> {
 fn check(digits: &[u8; 12]) -> Result<(), IdError> {
     let expected = luhn_check_digit(&digits[2..11]);
     if digits[11] != expected {
-        return Err(IdError::CheckDigit {
-            expected,
-            got: digits[11],
-        });
+        return Err(IdError::CheckDigit { expected, got: digits[11] });
     }
     if digits[8..11] == [0, 0, 0] {
         return Err(IdError::BirthNumberZero);
@@ -185,16 +182,12 @@ impl Personnummer {
     /// the 10-digit form and refuses birth dates in the future.
     pub fn parse(input: &str, today: Date) -> Result<Self, IdError> {
         let d = twelve_digits(input, today)?;
-        let (year, month, day) = (
-            num(&d[0..4]) as i16,
-            num(&d[4..6]) as i8,
-            num(&d[6..8]) as i8,
-        );
+        let (year, month, day) = (num(&d[0..4]) as i16, num(&d[4..6]) as i8, num(&d[6..8]) as i8);
         if day > 60 {
             return Err(IdError::IsSamordningsnummer(day as u8));
         }
-        let date = Date::new(year, month, day)
-            .map_err(|_| IdError::NoSuchDate(format!("{year:04}-{month:02}-{day:02}")))?;
+        let date =
+            Date::new(year, month, day).map_err(|_| IdError::NoSuchDate(format!("{year:04}-{month:02}-{day:02}")))?;
         if date > today {
             return Err(IdError::FutureDate);
         }
@@ -218,11 +211,7 @@ impl Personnummer {
 
     /// YYMMDD-NNNC, with '+' from the year the person turns 100.
     pub fn short_form(&self, today: Date) -> String {
-        let sep = if today.year() - self.birth_date().year() >= 100 {
-            '+'
-        } else {
-            '-'
-        };
+        let sep = if today.year() - self.birth_date().year() >= 100 { '+' } else { '-' };
         format!("{}{}{}", &self.0[2..8], sep, &self.0[8..])
     }
 
@@ -257,19 +246,12 @@ pub struct Samordningsnummer(String);
 impl Samordningsnummer {
     pub fn parse(input: &str, today: Date) -> Result<Self, IdError> {
         let d = twelve_digits(input, today)?;
-        let (year, month, day) = (
-            num(&d[0..4]) as i16,
-            num(&d[4..6]) as i8,
-            num(&d[6..8]) as i8,
-        );
+        let (year, month, day) = (num(&d[0..4]) as i16, num(&d[4..6]) as i8, num(&d[6..8]) as i8);
         if !(60..=91).contains(&day) {
             return Err(IdError::SamordningDay(day as u8));
         }
         if month > 12 {
-            return Err(IdError::NoSuchDate(format!(
-                "{year:04}-{month:02}-{:02}",
-                day - 60
-            )));
+            return Err(IdError::NoSuchDate(format!("{year:04}-{month:02}-{:02}", day - 60)));
         }
         if year > today.year() {
             return Err(IdError::FutureDate);
@@ -314,9 +296,7 @@ pub struct ReservnummerRule {
 
 impl ReservnummerRule {
     pub fn new(pattern: &str) -> Result<Self, regex::Error> {
-        Ok(Self {
-            pattern: regex::Regex::new(&format!("^(?:{pattern})$"))?,
-        })
+        Ok(Self { pattern: regex::Regex::new(&format!("^(?:{pattern})$"))? })
     }
     pub fn pattern(&self) -> &str {
         let p = self.pattern.as_str();
@@ -357,11 +337,7 @@ pub enum PatientIdentifier {
 impl PatientIdentifier {
     /// Parses a number typed by a user: personnummer or samordningsnummer told apart by the
     /// day; anything matching the region's reservnummer pattern is a reservnummer.
-    pub fn parse(
-        input: &str,
-        today: Date,
-        reserv: Option<&ReservnummerRule>,
-    ) -> Result<Self, IdError> {
+    pub fn parse(input: &str, today: Date, reserv: Option<&ReservnummerRule>) -> Result<Self, IdError> {
         if let Some(rule) = reserv
             && let Ok(r) = Reservnummer::parse(input, rule)
         {
@@ -404,9 +380,7 @@ impl PatientIdentifier {
     pub fn from_stored(kind: &str, value: &str) -> Result<Self, IdError> {
         match kind {
             "personnummer" => Personnummer::try_from(value.to_string()).map(Self::Personnummer),
-            "samordningsnummer" => {
-                Samordningsnummer::try_from(value.to_string()).map(Self::Samordningsnummer)
-            }
+            "samordningsnummer" => Samordningsnummer::try_from(value.to_string()).map(Self::Samordningsnummer),
             _ => Ok(Self::Reservnummer(Reservnummer(value.to_string()))),
         }
     }
@@ -433,11 +407,7 @@ impl HsaId {
             && b[2..12].iter().all(u8::is_ascii_digit)
             && b[12] == b'-'
             && b[13..].iter().all(u8::is_ascii_alphanumeric);
-        if ok {
-            Ok(Self(s.to_ascii_uppercase()))
-        } else {
-            Err(IdError::HsaId)
-        }
+        if ok { Ok(Self(s.to_ascii_uppercase())) } else { Err(IdError::HsaId) }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -466,8 +436,8 @@ impl fmt::Display for HsaId {
 
 /// The 21 län codes in use (SCB). 02, 11, 15 and 16 were discontinued.
 pub const LAN_CODES: [&str; 21] = [
-    "01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "17", "18", "19", "20",
-    "21", "22", "23", "24", "25",
+    "01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "17", "18", "19", "20", "21", "22", "23",
+    "24", "25",
 ];
 
 /// SCB kommunkod: 4 digits, the first two are the län.
@@ -511,13 +481,7 @@ impl fmt::Display for Kommunkod {
 /// Makes a valid personnummer for a birth date and a three-digit birth number by computing the
 /// check digit. Used by the demo generator; Skatteverket's test numbers use birth numbers 980-999.
 pub fn personnummer_with_check_digit(birth: Date, birth_number: u16) -> Personnummer {
-    let s = format!(
-        "{:04}{:02}{:02}{:03}",
-        birth.year(),
-        birth.month(),
-        birth.day(),
-        birth_number % 1000
-    );
+    let s = format!("{:04}{:02}{:02}{:03}", birth.year(), birth.month(), birth.day(), birth_number % 1000);
     let digits: Vec<u8> = s.bytes().map(|b| b - b'0').collect();
     let c = luhn_check_digit(&digits[2..11]);
     Personnummer(format!("{s}{c}"))
@@ -552,36 +516,22 @@ mod tests {
 
     #[test]
     fn wrong_check_digit_says_which_digit_is_expected() {
-        assert_eq!(
-            Personnummer::parse("19640823-3235", TODAY),
-            Err(IdError::CheckDigit {
-                expected: 4,
-                got: 5
-            })
-        );
+        assert_eq!(Personnummer::parse("19640823-3235", TODAY), Err(IdError::CheckDigit { expected: 4, got: 5 }));
     }
 
     #[test]
     fn impossible_dates_are_refused() {
         // 1900 was not a leap year; check digit made right so only the date is wrong.
-        let bad = personnummer_with_check_digit(date(2000, 2, 28), 123)
-            .as_str()
-            .replace("20000228", "19000229");
+        let bad = personnummer_with_check_digit(date(2000, 2, 28), 123).as_str().replace("20000228", "19000229");
         let digits: Vec<u8> = bad.bytes().map(|b| b - b'0').collect();
         let fixed = format!("{}{}", &bad[..11], luhn_check_digit(&digits[2..11]));
-        assert!(matches!(
-            Personnummer::parse(&fixed, TODAY),
-            Err(IdError::NoSuchDate(_))
-        ));
+        assert!(matches!(Personnummer::parse(&fixed, TODAY), Err(IdError::NoSuchDate(_))));
     }
 
     #[test]
     fn future_birth_dates_are_refused() {
         let p = personnummer_with_check_digit(date(2027, 1, 1), 982);
-        assert_eq!(
-            Personnummer::parse(p.as_str(), TODAY),
-            Err(IdError::FutureDate)
-        );
+        assert_eq!(Personnummer::parse(p.as_str(), TODAY), Err(IdError::FutureDate));
     }
 
     #[test]
@@ -594,10 +544,7 @@ mod tests {
             PatientIdentifier::parse("19730288-9931", TODAY, None),
             Ok(PatientIdentifier::Samordningsnummer(_))
         ));
-        assert_eq!(
-            Personnummer::parse("197302889931", TODAY),
-            Err(IdError::IsSamordningsnummer(88))
-        );
+        assert_eq!(Personnummer::parse("197302889931", TODAY), Err(IdError::IsSamordningsnummer(88)));
     }
 
     #[test]
@@ -607,10 +554,7 @@ mod tests {
             PatientIdentifier::parse("991234567890", TODAY, Some(&rule)),
             Ok(PatientIdentifier::Reservnummer(_))
         ));
-        assert_eq!(
-            Reservnummer::parse("981234567890", &rule),
-            Err(IdError::ReservnummerPattern(r"99\d{10}".into()))
-        );
+        assert_eq!(Reservnummer::parse("981234567890", &rule), Err(IdError::ReservnummerPattern(r"99\d{10}".into())));
     }
 
     #[test]
@@ -623,12 +567,7 @@ mod tests {
         // 31 characters is the longest allowed.
         assert!(HsaId::parse(&format!("SE2321000016-{}", "A".repeat(18))).is_ok());
         assert!(HsaId::parse(&format!("SE2321000016-{}", "A".repeat(19))).is_err());
-        assert_eq!(
-            HsaId::parse("SE2321000016-1")
-                .unwrap()
-                .organisation_number(),
-            "2321000016"
-        );
+        assert_eq!(HsaId::parse("SE2321000016-1").unwrap().organisation_number(), "2321000016");
     }
 
     #[test]

@@ -34,9 +34,7 @@ impl Exclusion {
         match self {
             Exclusion::NoAdmissionNotice => "inget inskrivningsmeddelande skickades",
             Exclusion::NoReadyNotice => "inget meddelande om utskrivningsklar skickades",
-            Exclusion::NeededSipCallMissing => {
-                "kallelse till SIP behövdes men skickades inte i tid"
-            }
+            Exclusion::NeededSipCallMissing => "kallelse till SIP behövdes men skickades inte i tid",
         }
     }
 }
@@ -65,17 +63,9 @@ impl LiabilityFacts {
         LiabilityFacts {
             case_id: case.id,
             kommun: case.kommun.clone(),
-            care_type: case
-                .ready_periods
-                .last()
-                .map(|p| p.care_type)
-                .unwrap_or(case.care_type()),
+            care_type: case.ready_periods.last().map(|p| p.care_type).unwrap_or(case.care_type()),
             admission_notice_sent: case.admission_notice_at.is_some(),
-            ready_periods: case
-                .ready_periods
-                .iter()
-                .map(|p| (p.from, p.until))
-                .collect(),
+            ready_periods: case.ready_periods.iter().map(|p| (p.from, p.until)).collect(),
             discharged_at: case.discharged_at,
             sip_needed: case.sip_needed == Some(true),
             sip_call_in_time,
@@ -158,30 +148,15 @@ pub fn case_liability(f: &LiabilityFacts, agreement: &Agreement, now: Timestamp)
         .map(|(from, until)| {
             let notice_date = local_date(*from);
             let last_date = until.map(local_date).unwrap_or(today);
-            let first = if rules.count_day_zero {
-                notice_date
-            } else {
-                notice_date.tomorrow().expect("date in range")
-            };
+            let first = if rules.count_day_zero { notice_date } else { notice_date.tomorrow().expect("date in range") };
             let ready_days = dates(first, last_date);
             let free_days = rules.free_days_on(notice_date);
             let liable_days = if excluded.is_none() && rules.model == LiabilityModel::PerCase {
-                ready_days
-                    .iter()
-                    .skip(free_days.whole_days().max(0) as usize)
-                    .copied()
-                    .collect()
+                ready_days.iter().skip(free_days.whole_days().max(0) as usize).copied().collect()
             } else {
                 vec![]
             };
-            PeriodDays {
-                notice_date,
-                last_date,
-                open: until.is_none(),
-                ready_days,
-                free_days,
-                liable_days,
-            }
+            PeriodDays { notice_date, last_date, open: until.is_none(), ready_days, free_days, liable_days }
         })
         .collect();
 
@@ -277,28 +252,20 @@ pub fn municipal_basis(
     let mut groups = vec![];
     for care in [CareType::Somatic, CareType::Psychiatric] {
         let rules = agreement.rules(care);
-        let ours = cases
-            .iter()
-            .filter(|c| &c.kommun == kommun && c.care_type == care);
+        let ours = cases.iter().filter(|c| &c.kommun == kommun && c.care_type == care);
         match rules.model {
             LiabilityModel::PerCase => {
                 let mut days = 0;
                 let mut amount = 0;
                 for c in ours {
                     let liable: Vec<Date> = c.liable_days_in(year, month).collect();
-                    let in_month = c
-                        .periods
-                        .iter()
-                        .flat_map(|p| &p.ready_days)
-                        .any(|d| d.year() == year && d.month() == month);
+                    let in_month =
+                        c.periods.iter().flat_map(|p| &p.ready_days).any(|d| d.year() == year && d.month() == month);
                     if liable.is_empty() && !(c.excluded.is_some() && in_month) {
                         continue;
                     }
-                    let line_amount: i64 = liable
-                        .iter()
-                        .filter_map(|d| rules.amount_for(d.year()))
-                        .map(|kr| kr * 100)
-                        .sum();
+                    let line_amount: i64 =
+                        liable.iter().filter_map(|d| rules.amount_for(d.year())).map(|kr| kr * 100).sum();
                     days += liable.len() as i64;
                     amount += line_amount;
                     lines.push(BasisLine {
@@ -334,8 +301,7 @@ pub fn municipal_basis(
             LiabilityModel::Average => {
                 let window = rules.average_window_months as i32;
                 let counts = |c: &CaseLiability| {
-                    c.excluded.is_none()
-                        && (rules.average_includes_zero_day_episodes || c.ready_days > 0)
+                    c.excluded.is_none() && (rules.average_includes_zero_day_episodes || c.ready_days > 0)
                 };
                 let mut window_n = 0i64;
                 let mut window_days = 0i64;
@@ -378,8 +344,7 @@ pub fn municipal_basis(
                     let scaled = numerator / (2 * window_n);
                     Hundredths((scaled - free.0 * month_n).max(0))
                 };
-                let average = (window_n > 0)
-                    .then(|| Hundredths((window_days * 200 + window_n) / (2 * window_n)));
+                let average = (window_n > 0).then(|| Hundredths((window_days * 200 + window_n) / (2 * window_n)));
                 let rate = rules.amount_for(year);
                 // Hundredths of a day × kronor per day = öre.
                 let amount = rate.map_or(0, |kr| liable.0 * kr);

@@ -185,30 +185,13 @@ impl MessageBody {
     /// The free text fields, for length and content checks.
     pub fn texts(&self) -> Vec<(&'static str, &str)> {
         match self {
-            MessageBody::Inskrivningsmeddelande { note, .. }
-            | MessageBody::AndratUtskrivningsdatum { note, .. } => {
+            MessageBody::Inskrivningsmeddelande { note, .. } | MessageBody::AndratUtskrivningsdatum { note, .. } => {
                 vec![("note", note)]
             }
-            MessageBody::FastVardkontakt {
-                name,
-                role,
-                phone,
-                note,
-            } => {
-                vec![
-                    ("name", name),
-                    ("role", role),
-                    ("phone", phone),
-                    ("note", note),
-                ]
+            MessageBody::FastVardkontakt { name, role, phone, note } => {
+                vec![("name", name), ("role", role), ("phone", phone), ("note", note)]
             }
-            MessageBody::Planeringsunderlag {
-                needs,
-                function,
-                current_insatser,
-                assessments,
-                ..
-            } => vec![
+            MessageBody::Planeringsunderlag { needs, function, current_insatser, assessments, .. } => vec![
                 ("needs", needs),
                 ("function", function),
                 ("current_insatser", current_insatser),
@@ -217,13 +200,7 @@ impl MessageBody {
             MessageBody::Utskrivningsklar { note, .. } => vec![("note", note)],
             MessageBody::AtertagenUtskrivningsklar { reason } => vec![("reason", reason)],
             MessageBody::KallelseSip { place, note, .. } => vec![("place", place), ("note", note)],
-            MessageBody::InformationVidUtskrivning {
-                medication,
-                aids,
-                information_to_patient,
-                note,
-                ..
-            } => vec![
+            MessageBody::InformationVidUtskrivning { medication, aids, information_to_patient, note, .. } => vec![
                 ("medication", medication),
                 ("aids", aids),
                 ("information_to_patient", information_to_patient),

@@ -130,9 +130,7 @@ impl Unit {
             (OrganisationKind::Region, _) => Principal::Region,
             (OrganisationKind::PrivateProvider, Some(p)) => p,
             (OrganisationKind::PrivateProvider, None) => match self.kind {
-                UnitKind::Bistandsenhet | UnitKind::SaboKorttid | UnitKind::KommunalHsl => {
-                    Principal::Kommun
-                }
+                UnitKind::Bistandsenhet | UnitKind::SaboKorttid | UnitKind::KommunalHsl => Principal::Kommun,
                 _ => Principal::Region,
             },
         }

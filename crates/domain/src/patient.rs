@@ -63,11 +63,7 @@ impl Patient {
 
     /// The address as it may be shown: none at all for a protected identity.
     pub fn visible_address(&self) -> Option<&Address> {
-        if self.protection.is_protected() {
-            None
-        } else {
-            self.address.as_ref()
-        }
+        if self.protection.is_protected() { None } else { self.address.as_ref() }
     }
 }
 
@@ -75,12 +71,7 @@ impl Patient {
 pub fn validate_name(field: &str, value: &str) -> Result<String, Problem> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Problem::invalid_field(
-            field,
-            "required",
-            "Namnet saknas. Fyll i namnet.",
-            "The name is missing.",
-        ));
+        return Err(Problem::invalid_field(field, "required", "Namnet saknas. Fyll i namnet.", "The name is missing."));
     }
     if v.chars().count() > 100 || v.chars().any(char::is_control) {
         return Err(Problem::invalid_field(

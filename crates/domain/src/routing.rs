@@ -20,11 +20,8 @@ pub fn notice_recipients(
     listed_unit: Option<UnitId>,
     units: &[RoutableUnit],
 ) -> Result<Vec<UnitRef>, Problem> {
-    let mut out: Vec<UnitRef> = units
-        .iter()
-        .filter(|u| u.receives_for_kommun.as_ref() == Some(kommun))
-        .map(|u| u.unit.clone())
-        .collect();
+    let mut out: Vec<UnitRef> =
+        units.iter().filter(|u| u.receives_for_kommun.as_ref() == Some(kommun)).map(|u| u.unit.clone()).collect();
     if out.is_empty() {
         return Err(Problem::conflict(
             "no_municipal_recipient",

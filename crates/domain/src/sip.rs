@@ -75,9 +75,7 @@ pub struct SipPlan {
 impl SipPlan {
     /// Checks what the law requires a plan to state. `today` refuses follow-up dates in the past.
     pub fn validate(&self, today: Date) -> Result<(), Problem> {
-        let missing = |field: &str, sv: &str, en: &str| {
-            Err(Problem::invalid_field(field, "required", sv, en))
-        };
+        let missing = |field: &str, sv: &str, en: &str| Err(Problem::invalid_field(field, "required", sv, en));
         if self.needs.iter().all(|n| n.trim().is_empty()) {
             return missing(
                 "needs",
@@ -85,12 +83,7 @@ impl SipPlan {
                 "State at least one need.",
             );
         }
-        if self.insatser.is_empty()
-            || self
-                .insatser
-                .iter()
-                .any(|i| i.description.trim().is_empty())
-        {
+        if self.insatser.is_empty() || self.insatser.iter().any(|i| i.description.trim().is_empty()) {
             return missing(
                 "insatser",
                 "Planen måste ange vilka insatser respektive huvudman ska ge. Lägg till minst en insats med beskrivning.",
@@ -105,25 +98,13 @@ impl SipPlan {
             );
         }
         if self.participants.is_empty() {
-            return missing(
-                "participants",
-                "Ange vilka som deltog i planeringen.",
-                "List the participants.",
-            );
+            return missing("participants", "Ange vilka som deltog i planeringen.", "List the participants.");
         }
         if self.coordinator.name.trim().is_empty() {
-            return missing(
-                "coordinator",
-                "Ange vem som samordnar planen.",
-                "Name the plan's coordinator.",
-            );
+            return missing("coordinator", "Ange vem som samordnar planen.", "Name the plan's coordinator.");
         }
         if self.follow_up_how.trim().is_empty() {
-            return missing(
-                "follow_up_how",
-                "Ange hur planen ska följas upp.",
-                "State how the plan is followed up.",
-            );
+            return missing("follow_up_how", "Ange hur planen ska följas upp.", "State how the plan is followed up.");
         }
         if self.follow_up_date <= today {
             return Err(Problem::invalid_field(
@@ -137,9 +118,7 @@ impl SipPlan {
     }
 
     pub fn patient_took_part(&self) -> bool {
-        self.participants
-            .iter()
-            .any(|p| p.role == ParticipantRole::Patient)
+        self.participants.iter().any(|p| p.role == ParticipantRole::Patient)
     }
 }
 
@@ -199,11 +178,7 @@ impl SipState {
         }
         let current = self.current()?;
         // A follow-up after the current version may have set a new date.
-        let later = self
-            .follow_ups
-            .iter()
-            .rev()
-            .find(|f| f.stamp.at >= current.drawn_up.at);
+        let later = self.follow_ups.iter().rev().find(|f| f.stamp.at >= current.drawn_up.at);
         match later.map(|f| &f.outcome) {
             Some(FollowUpOutcome::Continue { next_follow_up }) => Some(*next_follow_up),
             Some(FollowUpOutcome::NewPlan) | Some(FollowUpOutcome::Close) => None,

@@ -8,9 +8,7 @@ use samverka_domain::case::{Command, Phase};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::message::MessageBody;
 use samverka_domain::org::Principal;
-use samverka_domain::sip::{
-    Coordinator, FollowUpOutcome, Insats, Participant, ParticipantRole, SipPlan,
-};
+use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, Participant, ParticipantRole, SipPlan};
 
 fn sip_plan(sim: &Sim) -> SipPlan {
     SipPlan {
@@ -36,10 +34,7 @@ fn sip_plan(sim: &Sim) -> SipPlan {
             unit: None,
             title: String::new(),
         }],
-        coordinator: Coordinator {
-            name: "Distriktssköterska Eva".into(),
-            unit: sim.world.vc.id,
-        },
+        coordinator: Coordinator { name: "Distriktssköterska Eva".into(), unit: sim.world.vc.id },
         follow_up_date: "2026-12-15".parse().unwrap(),
         follow_up_how: "Hembesök".into(),
     }
@@ -53,21 +48,13 @@ fn ready_notice_before_admission_notice_is_a_step_out_of_order() {
         .send(
             &ward,
             &[&b],
-            MessageBody::Utskrivningsklar {
-                referrals_cancelled: false,
-                sip_needed: None,
-                note: String::new(),
-            },
+            MessageBody::Utskrivningsklar { referrals_cancelled: false, sip_needed: None, note: String::new() },
             "2026-11-02 09:00",
         )
         .unwrap_err();
     assert_eq!(err.code, "step_out_of_order");
     assert_eq!(err.kind, ProblemKind::Conflict);
-    assert!(
-        err.message_sv.contains("inskrivningsmeddelandet först"),
-        "{}",
-        err.message_sv
-    );
+    assert!(err.message_sv.contains("inskrivningsmeddelandet först"), "{}", err.message_sv);
 }
 
 #[test]
@@ -92,30 +79,16 @@ fn only_the_ward_that_has_the_patient_sends_the_notice() {
 fn a_second_admission_notice_is_refused_but_a_correction_is_appended() {
     let mut sim = Sim::admitted("2026-11-02 08:00");
     let first = sim.notice("2026-11-02 09:00", "2026-11-09");
-    let (ward, b, vc) = (
-        sim.world.ward.clone(),
-        sim.world.bistand.clone(),
-        sim.world.vc.clone(),
-    );
+    let (ward, b, vc) = (sim.world.ward.clone(), sim.world.bistand.clone(), sim.world.vc.clone());
     let body = MessageBody::Inskrivningsmeddelande {
         estimated_discharge: "2026-11-12".parse().unwrap(),
         note: "Rättat datum".into(),
     };
-    assert_eq!(
-        sim.send(&ward, &[&b, &vc], body.clone(), "2026-11-02 10:00")
-            .unwrap_err()
-            .code,
-        "step_out_of_order"
-    );
+    assert_eq!(sim.send(&ward, &[&b, &vc], body.clone(), "2026-11-02 10:00").unwrap_err().code, "step_out_of_order");
     let fix = sim.fresh_id();
     sim.run(
         &ward,
-        Command::SendMessage {
-            message_id: fix,
-            body,
-            recipients: vec![b, vc],
-            corrects: Some(first),
-        },
+        Command::SendMessage { message_id: fix, body, recipients: vec![b, vc], corrects: Some(first) },
         "2026-11-02 10:00",
     )
     .unwrap();
@@ -135,62 +108,27 @@ fn opened_and_acknowledged_are_separate_facts_per_recipient() {
     let mut sim = Sim::admitted("2026-11-02 08:00");
     let notice = sim.notice("2026-11-02 09:00", "2026-11-09");
     let (b, vc) = (sim.world.bistand.clone(), sim.world.vc.clone());
-    sim.run(
-        &b,
-        Command::OpenMessage { message_id: notice },
-        "2026-11-02 09:30",
-    )
-    .unwrap();
+    sim.run(&b, Command::OpenMessage { message_id: notice }, "2026-11-02 09:30").unwrap();
     let case = sim.case();
     let m = case.message(notice).unwrap();
     let rb = m.receipt(b.id).unwrap();
     assert_eq!(rb.delivered_at, Some(ts("2026-11-02 09:00")));
     assert_eq!(rb.opened.as_ref().unwrap().at, ts("2026-11-02 09:30"));
     assert!(rb.acknowledged.is_none(), "opening is not acknowledging");
-    assert!(
-        m.receipt(vc.id).unwrap().opened.is_none(),
-        "the vårdcentral has not opened it"
-    );
+    assert!(m.receipt(vc.id).unwrap().opened.is_none(), "the vårdcentral has not opened it");
 
-    sim.run(
-        &vc,
-        Command::AcknowledgeMessage { message_id: notice },
-        "2026-11-02 11:00",
-    )
-    .unwrap();
+    sim.run(&vc, Command::AcknowledgeMessage { message_id: notice }, "2026-11-02 11:00").unwrap();
     let case = sim.case();
-    let rvc = case
-        .message(notice)
-        .unwrap()
-        .receipt(vc.id)
-        .unwrap()
-        .clone();
+    let rvc = case.message(notice).unwrap().receipt(vc.id).unwrap().clone();
     // Acknowledging without opening first records both, by the same person.
     assert_eq!(rvc.opened.as_ref().unwrap().at, ts("2026-11-02 11:00"));
-    assert_eq!(
-        rvc.acknowledged.as_ref().unwrap().by.name,
-        "Användare på Vårdcentralen Råsunda"
-    );
+    assert_eq!(rvc.acknowledged.as_ref().unwrap().by.name, "Användare på Vårdcentralen Råsunda");
     // A repeated acknowledgement changes nothing.
-    assert_eq!(
-        sim.run(
-            &vc,
-            Command::AcknowledgeMessage { message_id: notice },
-            "2026-11-02 12:00"
-        )
-        .unwrap(),
-        0
-    );
+    assert_eq!(sim.run(&vc, Command::AcknowledgeMessage { message_id: notice }, "2026-11-02 12:00").unwrap(), 0);
     // A unit that is not a recipient cannot acknowledge.
     let rehab = sim.world.rehab.clone();
     assert_eq!(
-        sim.run(
-            &rehab,
-            Command::AcknowledgeMessage { message_id: notice },
-            "2026-11-02 12:00"
-        )
-        .unwrap_err()
-        .code,
+        sim.run(&rehab, Command::AcknowledgeMessage { message_id: notice }, "2026-11-02 12:00").unwrap_err().code,
         "not_a_recipient"
     );
 }
@@ -199,41 +137,22 @@ fn opened_and_acknowledged_are_separate_facts_per_recipient() {
 fn mis_sent_messages_cannot_be_acknowledged_and_forwarding_stays_in_the_organisation() {
     let mut sim = Sim::admitted("2026-11-02 08:00");
     let notice = sim.notice("2026-11-02 09:00", "2026-11-09");
-    let (b, vc, hs) = (
-        sim.world.bistand.clone(),
-        sim.world.vc.clone(),
-        sim.world.hemsjukvard.clone(),
-    );
+    let (b, vc, hs) = (sim.world.bistand.clone(), sim.world.vc.clone(), sim.world.hemsjukvard.clone());
     // Forward within the municipality: the new unit gets its own receipt and joins the case.
     sim.run(
         &b,
-        Command::ForwardMessage {
-            message_id: notice,
-            to: hs.clone(),
-            note: "Gäller er".into(),
-        },
+        Command::ForwardMessage { message_id: notice, to: hs.clone(), note: "Gäller er".into() },
         "2026-11-02 09:10",
     )
     .unwrap();
     let case = sim.case();
     assert!(case.is_party(hs.id));
-    assert_eq!(
-        case.message(notice)
-            .unwrap()
-            .receipt(hs.id)
-            .unwrap()
-            .forwarded_from,
-        Some(b.id)
-    );
+    assert_eq!(case.message(notice).unwrap().receipt(hs.id).unwrap().forwarded_from, Some(b.id));
     // Forwarding to another organisation is refused.
     assert_eq!(
         sim.run(
             &b,
-            Command::ForwardMessage {
-                message_id: notice,
-                to: sim.world.rehab.clone(),
-                note: String::new()
-            },
+            Command::ForwardMessage { message_id: notice, to: sim.world.rehab.clone(), note: String::new() },
             "2026-11-02 09:11"
         )
         .unwrap_err()
@@ -244,20 +163,13 @@ fn mis_sent_messages_cannot_be_acknowledged_and_forwarding_stays_in_the_organisa
     sim.run(
         &vc,
         Command::MarkMisSent {
-            message_id: notice,
-            reason: "Patienten är listad hos oss sedan i går, inte här".into(),
+            message_id: notice, reason: "Patienten är listad hos oss sedan i går, inte här".into()
         },
         "2026-11-02 09:20",
     )
     .unwrap();
     assert_eq!(
-        sim.run(
-            &vc,
-            Command::AcknowledgeMessage { message_id: notice },
-            "2026-11-02 09:21"
-        )
-        .unwrap_err()
-        .code,
+        sim.run(&vc, Command::AcknowledgeMessage { message_id: notice }, "2026-11-02 09:21").unwrap_err().code,
         "step_out_of_order"
     );
 }
@@ -276,18 +188,9 @@ fn sip_call_needs_consent_and_withdrawal_takes_effect_at_once() {
         relatives_invited: false,
         note: String::new(),
     };
-    let err = sim
-        .send(&vc, &[&b], call(), "2026-11-05 11:00")
-        .unwrap_err();
-    assert_eq!(
-        (err.kind, err.code),
-        (ProblemKind::ConsentRequired, "consent_required")
-    );
-    assert!(
-        err.message_sv.contains("samtycke till kallelse till SIP"),
-        "{}",
-        err.message_sv
-    );
+    let err = sim.send(&vc, &[&b], call(), "2026-11-05 11:00").unwrap_err();
+    assert_eq!((err.kind, err.code), (ProblemKind::ConsentRequired, "consent_required"));
+    assert!(err.message_sv.contains("samtycke till kallelse till SIP"), "{}", err.message_sv);
 
     let consent = sim.fresh_id();
     sim.run(
@@ -302,22 +205,9 @@ fn sip_call_needs_consent_and_withdrawal_takes_effect_at_once() {
         "2026-11-05 11:01",
     )
     .unwrap();
-    sim.run(
-        &vc,
-        Command::WithdrawConsent {
-            consent_id: consent,
-        },
-        "2026-11-05 11:02",
-    )
-    .unwrap();
-    let err = sim
-        .send(&vc, &[&b], call(), "2026-11-05 11:03")
-        .unwrap_err();
-    assert!(
-        err.message_sv.contains("har återkallats"),
-        "{}",
-        err.message_sv
-    );
+    sim.run(&vc, Command::WithdrawConsent { consent_id: consent }, "2026-11-05 11:02").unwrap();
+    let err = sim.send(&vc, &[&b], call(), "2026-11-05 11:03").unwrap_err();
+    assert!(err.message_sv.contains("har återkallats"), "{}", err.message_sv);
 
     let again = sim.fresh_id();
     sim.run(
@@ -325,10 +215,7 @@ fn sip_call_needs_consent_and_withdrawal_takes_effect_at_once() {
         Command::RecordConsent {
             consent_id: again,
             kind: ConsentKind::SipCall,
-            given_by: ConsentGiver::Representative {
-                name: "Karin Berg".into(),
-                relation: "god man".into(),
-            },
+            given_by: ConsentGiver::Representative { name: "Karin Berg".into(), relation: "god man".into() },
             given_at: ts("2026-11-05 11:10"),
             note: String::new(),
         },
@@ -337,11 +224,7 @@ fn sip_call_needs_consent_and_withdrawal_takes_effect_at_once() {
     .unwrap();
     sim.send(&vc, &[&b], call(), "2026-11-05 11:12").unwrap();
     let case = sim.case();
-    assert_eq!(
-        case.consents.0.len(),
-        2,
-        "withdrawn consent stays on record"
-    );
+    assert_eq!(case.consents.0.len(), 2, "withdrawn consent stays on record");
     assert!(case.consents.get(consent).unwrap().withdrawn.is_some());
 }
 
@@ -352,13 +235,7 @@ fn sip_is_drawn_up_only_after_a_call_and_with_consent_and_then_versions() {
     let (vc, b) = (sim.world.vc.clone(), sim.world.bistand.clone());
     let plan = sip_plan(&sim);
     assert_eq!(
-        sim.run(
-            &vc,
-            Command::DrawUpSip { plan: plan.clone() },
-            "2026-11-05 10:00"
-        )
-        .unwrap_err()
-        .code,
+        sim.run(&vc, Command::DrawUpSip { plan: plan.clone() }, "2026-11-05 10:00").unwrap_err().code,
         "step_out_of_order"
     );
     for kind in [ConsentKind::SipCall, ConsentKind::Sip] {
@@ -393,42 +270,18 @@ fn sip_is_drawn_up_only_after_a_call_and_with_consent_and_then_versions() {
     // A plan without the person's own goals is refused with a message that says what to write.
     let mut no_goals = plan.clone();
     no_goals.own_goals = "  ".into();
-    let err = sim
-        .run(
-            &vc,
-            Command::DrawUpSip { plan: no_goals },
-            "2026-11-06 14:00",
-        )
-        .unwrap_err();
+    let err = sim.run(&vc, Command::DrawUpSip { plan: no_goals }, "2026-11-06 14:00").unwrap_err();
     assert_eq!(err.field.as_deref(), Some("own_goals"));
-    sim.run(
-        &vc,
-        Command::DrawUpSip { plan: plan.clone() },
-        "2026-11-06 14:00",
-    )
-    .unwrap();
+    sim.run(&vc, Command::DrawUpSip { plan: plan.clone() }, "2026-11-06 14:00").unwrap();
     let mut v2 = plan;
     v2.needs.push("Trygghetslarm".into());
-    sim.run(&b, Command::DrawUpSip { plan: v2 }, "2026-11-07 10:00")
-        .unwrap();
+    sim.run(&b, Command::DrawUpSip { plan: v2 }, "2026-11-07 10:00").unwrap();
     let case = sim.case();
     assert_eq!(case.sip.versions.len(), 2);
-    assert_eq!(
-        case.sip.versions[0].plan.needs.len(),
-        1,
-        "version 1 is kept as it was"
-    );
+    assert_eq!(case.sip.versions[0].plan.needs.len(), 1, "version 1 is kept as it was");
     // Only the coordinating unit follows up.
-    let ev = Command::FollowUpSip {
-        evaluation: "Fungerar".into(),
-        outcome: FollowUpOutcome::Close,
-    };
-    assert_eq!(
-        sim.run(&b, ev.clone(), "2026-12-15 10:00")
-            .unwrap_err()
-            .code,
-        "not_coordinator"
-    );
+    let ev = Command::FollowUpSip { evaluation: "Fungerar".into(), outcome: FollowUpOutcome::Close };
+    assert_eq!(sim.run(&b, ev.clone(), "2026-12-15 10:00").unwrap_err().code, "not_coordinator");
 }
 
 #[test]
@@ -437,11 +290,7 @@ fn the_whole_lifecycle_in_order() {
     assert_eq!(sim.case().phase(), Phase::Admitted);
     sim.notice("2026-11-02 09:00", "2026-11-09");
     assert_eq!(sim.case().phase(), Phase::Notified);
-    let (vc, b, ward) = (
-        sim.world.vc.clone(),
-        sim.world.bistand.clone(),
-        sim.world.ward.clone(),
-    );
+    let (vc, b, ward) = (sim.world.vc.clone(), sim.world.bistand.clone(), sim.world.ward.clone());
     sim.send(
         &vc,
         &[&ward, &b],
@@ -505,48 +354,25 @@ fn the_whole_lifecycle_in_order() {
     sim.discharge("2026-11-09 11:00");
     assert_eq!(sim.case().phase(), Phase::SipCalled);
     let plan = sip_plan(&sim);
-    sim.run(&vc, Command::DrawUpSip { plan }, "2026-11-10 14:00")
-        .unwrap();
+    sim.run(&vc, Command::DrawUpSip { plan }, "2026-11-10 14:00").unwrap();
     assert_eq!(sim.case().phase(), Phase::SipDrawnUp);
     // Closing the case directly is refused while the SIP is open.
     assert_eq!(
-        sim.run(
-            &vc,
-            Command::CloseCase {
-                note: String::new()
-            },
-            "2026-11-11 10:00"
-        )
-        .unwrap_err()
-        .code,
+        sim.run(&vc, Command::CloseCase { note: String::new() }, "2026-11-11 10:00").unwrap_err().code,
         "step_out_of_order"
     );
     sim.run(
         &vc,
-        Command::FollowUpSip {
-            evaluation: "Målen nådda".into(),
-            outcome: FollowUpOutcome::Close,
-        },
+        Command::FollowUpSip { evaluation: "Målen nådda".into(), outcome: FollowUpOutcome::Close },
         "2026-12-15 10:00",
     )
     .unwrap();
     let case = sim.case();
     assert_eq!(case.phase(), Phase::Closed);
-    assert!(
-        case.steps().iter().all(|s| s.done_at.is_some()),
-        "all eight steps done: {:?}",
-        case.steps()
-    );
+    assert!(case.steps().iter().all(|s| s.done_at.is_some()), "all eight steps done: {:?}", case.steps());
     // Nothing more can happen to a closed case.
     assert_eq!(
-        sim.send(
-            &vc,
-            &[&b],
-            MessageBody::Allmant { text: "Hej".into() },
-            "2026-12-16 10:00"
-        )
-        .unwrap_err()
-        .code,
+        sim.send(&vc, &[&b], MessageBody::Allmant { text: "Hej".into() }, "2026-12-16 10:00").unwrap_err().code,
         "step_out_of_order"
     );
 }
@@ -558,10 +384,7 @@ fn history_replays_to_the_same_state_from_stored_json() {
     sim.ready("2026-11-05 10:00");
     let json = serde_json::to_string(&sim.events).unwrap();
     let back: Vec<samverka_domain::case::RecordedEvent> = serde_json::from_str(&json).unwrap();
-    assert_eq!(
-        samverka_domain::case::Case::from_events(&back).unwrap(),
-        sim.case()
-    );
+    assert_eq!(samverka_domain::case::Case::from_events(&back).unwrap(), sim.case());
 }
 
 #[test]
@@ -570,14 +393,7 @@ fn messages_to_units_outside_the_case_need_consent_to_share() {
     sim.notice("2026-11-02 09:00", "2026-11-09");
     let (b, rehab) = (sim.world.bistand.clone(), sim.world.rehab.clone());
     let err = sim
-        .send(
-            &b,
-            &[&rehab],
-            MessageBody::Allmant {
-                text: "Kan ni bedöma?".into(),
-            },
-            "2026-11-03 10:00",
-        )
+        .send(&b, &[&rehab], MessageBody::Allmant { text: "Kan ni bedöma?".into() }, "2026-11-03 10:00")
         .unwrap_err();
     assert_eq!(err.kind, ProblemKind::ConsentRequired);
     let id = sim.fresh_id();
@@ -593,14 +409,6 @@ fn messages_to_units_outside_the_case_need_consent_to_share() {
         "2026-11-03 10:00",
     )
     .unwrap();
-    sim.send(
-        &b,
-        &[&rehab],
-        MessageBody::Allmant {
-            text: "Kan ni bedöma?".into(),
-        },
-        "2026-11-03 10:05",
-    )
-    .unwrap();
+    sim.send(&b, &[&rehab], MessageBody::Allmant { text: "Kan ni bedöma?".into() }, "2026-11-03 10:05").unwrap();
     assert!(sim.case().is_party(rehab.id));
 }

@@ -49,41 +49,18 @@ fn find(sim: &Sim, kind: DeadlineKind, agr: &Agreement, now: &str) -> Deadline {
 fn admission_notice_is_due_24_hours_after_admission() {
     let sim = Sim::admitted("2026-11-02 14:30");
     let agr = agreement("calendar");
-    let d = find(
-        &sim,
-        DeadlineKind::AdmissionNotice,
-        &agr,
-        "2026-11-02 15:00",
-    );
+    let d = find(&sim, DeadlineKind::AdmissionNotice, &agr, "2026-11-02 15:00");
     assert_eq!(d.due, ts("2026-11-03 14:30"));
     assert_eq!(d.status, DeadlineStatus::Open);
     assert_eq!(d.owner, Some(sim.world.ward.id));
     // One minute after the 24 hours, nothing sent: overdue.
-    assert_eq!(
-        find(
-            &sim,
-            DeadlineKind::AdmissionNotice,
-            &agr,
-            "2026-11-03 14:31"
-        )
-        .status,
-        DeadlineStatus::Overdue
-    );
+    assert_eq!(find(&sim, DeadlineKind::AdmissionNotice, &agr, "2026-11-03 14:31").status, DeadlineStatus::Overdue);
 }
 
 #[test]
 fn admission_notice_counts_from_a_later_judgement() {
-    let sim = Sim::admitted_with(
-        "2026-11-02 14:30",
-        Some("2026-11-04 09:00"),
-        CareType::Somatic,
-    );
-    let d = find(
-        &sim,
-        DeadlineKind::AdmissionNotice,
-        &agreement("calendar"),
-        "2026-11-04 10:00",
-    );
+    let sim = Sim::admitted_with("2026-11-02 14:30", Some("2026-11-04 09:00"), CareType::Somatic);
+    let d = find(&sim, DeadlineKind::AdmissionNotice, &agreement("calendar"), "2026-11-04 10:00");
     assert_eq!(d.due, ts("2026-11-05 09:00"));
 }
 
@@ -91,12 +68,7 @@ fn admission_notice_counts_from_a_later_judgement() {
 fn admission_notice_24_hours_are_real_hours_across_dst() {
     // Admitted the evening before clocks go forward: 24 real hours end at 11:00 local.
     let sim = Sim::admitted("2026-03-28 10:00");
-    let d = find(
-        &sim,
-        DeadlineKind::AdmissionNotice,
-        &agreement("calendar"),
-        "2026-03-28 11:00",
-    );
+    let d = find(&sim, DeadlineKind::AdmissionNotice, &agreement("calendar"), "2026-03-28 11:00");
     assert_eq!(d.due, ts("2026-03-29 11:00"));
 }
 
@@ -106,25 +78,13 @@ fn notice_sent_late_is_met_late() {
     sim.notice("2026-11-03 08:00", "2026-11-10");
     // Exactly at the deadline is too late: "within 24 h" means strictly before.
     assert_eq!(
-        find(
-            &sim,
-            DeadlineKind::AdmissionNotice,
-            &agreement("calendar"),
-            "2026-11-03 09:00"
-        )
-        .status,
+        find(&sim, DeadlineKind::AdmissionNotice, &agreement("calendar"), "2026-11-03 09:00").status,
         DeadlineStatus::MetLate
     );
     let mut sim = Sim::admitted("2026-11-02 08:00");
     sim.notice("2026-11-03 07:59", "2026-11-10");
     assert_eq!(
-        find(
-            &sim,
-            DeadlineKind::AdmissionNotice,
-            &agreement("calendar"),
-            "2026-11-03 09:00"
-        )
-        .status,
+        find(&sim, DeadlineKind::AdmissionNotice, &agreement("calendar"), "2026-11-03 09:00").status,
         DeadlineStatus::Met
     );
 }
@@ -134,10 +94,7 @@ fn a_case_with_no_admission_notice_shows_it_overdue() {
     let mut sim = Sim::admitted("2026-11-02 08:00");
     sim.discharge("2026-11-06 10:00");
     let all = deadlines(&sim.case(), &agreement("calendar"), ts("2026-11-06 11:00"));
-    let notice = all
-        .iter()
-        .find(|d| d.kind == DeadlineKind::AdmissionNotice)
-        .unwrap();
+    let notice = all.iter().find(|d| d.kind == DeadlineKind::AdmissionNotice).unwrap();
     assert_eq!(notice.status, DeadlineStatus::Overdue);
     assert_eq!(notice.met_at, None);
 }
@@ -146,19 +103,11 @@ fn a_case_with_no_admission_notice_shows_it_overdue() {
 fn ready_on_friday() -> Sim {
     let mut sim = Sim::admitted("2026-11-16 08:00");
     sim.notice("2026-11-16 09:00", "2026-11-20");
-    let (ward, b, vc) = (
-        sim.world.ward.clone(),
-        sim.world.bistand.clone(),
-        sim.world.vc.clone(),
-    );
+    let (ward, b, vc) = (sim.world.ward.clone(), sim.world.bistand.clone(), sim.world.vc.clone());
     sim.send(
         &ward,
         &[&b, &vc],
-        MessageBody::Utskrivningsklar {
-            referrals_cancelled: true,
-            sip_needed: Some(true),
-            note: String::new(),
-        },
+        MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: Some(true), note: String::new() },
         "2026-11-20 14:00",
     )
     .unwrap();
@@ -169,12 +118,7 @@ fn ready_on_friday() -> Sim {
 fn sip_call_within_three_calendar_days() {
     // Friday + 3 calendar days = Monday 23 Nov; due before Tuesday 00:00.
     let sim = ready_on_friday();
-    let d = find(
-        &sim,
-        DeadlineKind::SipCall,
-        &agreement("calendar"),
-        "2026-11-21 10:00",
-    );
+    let d = find(&sim, DeadlineKind::SipCall, &agreement("calendar"), "2026-11-21 10:00");
     assert_eq!(d.due, ts("2026-11-24 00:00"));
     assert_eq!(d.owner, Some(sim.world.vc.id));
 }
@@ -183,23 +127,14 @@ fn sip_call_within_three_calendar_days() {
 fn sip_call_within_three_working_days() {
     // Friday + 3 working days = Wednesday 25 Nov; due before Thursday 00:00.
     let sim = ready_on_friday();
-    let d = find(
-        &sim,
-        DeadlineKind::SipCall,
-        &agreement("working"),
-        "2026-11-21 10:00",
-    );
+    let d = find(&sim, DeadlineKind::SipCall, &agreement("working"), "2026-11-21 10:00");
     assert_eq!(d.due, ts("2026-11-26 00:00"));
 }
 
 #[test]
 fn sip_call_made_in_time_is_met() {
     let mut sim = ready_on_friday();
-    let (vc, b, ward) = (
-        sim.world.vc.clone(),
-        sim.world.bistand.clone(),
-        sim.world.ward.clone(),
-    );
+    let (vc, b, ward) = (sim.world.vc.clone(), sim.world.bistand.clone(), sim.world.ward.clone());
     let consent = sim.fresh_id();
     sim.run(
         &vc,
@@ -227,12 +162,7 @@ fn sip_call_made_in_time_is_met() {
         "2026-11-23 10:00",
     )
     .unwrap();
-    let d = find(
-        &sim,
-        DeadlineKind::SipCall,
-        &agreement("calendar"),
-        "2026-11-23 11:00",
-    );
+    let d = find(&sim, DeadlineKind::SipCall, &agreement("calendar"), "2026-11-23 11:00");
     assert_eq!(d.status, DeadlineStatus::Met);
     assert_eq!(d.met_at, Some(ts("2026-11-23 10:00")));
 }
@@ -242,12 +172,7 @@ fn withdrawn_and_regiven_ready_notice_restarts_the_sip_clock() {
     let mut sim = ready_on_friday();
     sim.withdraw("2026-11-21 09:00");
     sim.ready("2026-11-25 10:00");
-    let d = find(
-        &sim,
-        DeadlineKind::SipCall,
-        &agreement("calendar"),
-        "2026-11-25 11:00",
-    );
+    let d = find(&sim, DeadlineKind::SipCall, &agreement("calendar"), "2026-11-25 11:00");
     assert_eq!(d.due, ts("2026-11-29 00:00"));
 }
 
@@ -256,41 +181,15 @@ fn discharge_information_is_due_by_the_end_of_the_discharge_day() {
     let mut sim = Sim::admitted("2026-11-02 08:00");
     sim.notice("2026-11-02 09:00", "2026-11-06");
     // Before discharge: due by the end of the estimated day, marked as an estimate.
-    let d = find(
-        &sim,
-        DeadlineKind::DischargeInformation,
-        &agreement("calendar"),
-        "2026-11-03 10:00",
-    );
+    let d = find(&sim, DeadlineKind::DischargeInformation, &agreement("calendar"), "2026-11-03 10:00");
     assert_eq!((d.due, d.estimated), (ts("2026-11-07 00:00"), true));
     // A discharge recorded at 23:50 on 9 Nov leaves ten minutes.
     let ward = sim.world.ward.clone();
-    sim.run(
-        &ward,
-        Command::RecordDischarge {
-            at: ts("2026-11-09 23:50"),
-        },
-        "2026-11-09 23:51",
-    )
-    .unwrap();
-    let d = find(
-        &sim,
-        DeadlineKind::DischargeInformation,
-        &agreement("calendar"),
-        "2026-11-09 23:55",
-    );
+    sim.run(&ward, Command::RecordDischarge { at: ts("2026-11-09 23:50") }, "2026-11-09 23:51").unwrap();
+    let d = find(&sim, DeadlineKind::DischargeInformation, &agreement("calendar"), "2026-11-09 23:55");
+    assert_eq!((d.due, d.estimated, d.status), (ts("2026-11-10 00:00"), false, DeadlineStatus::Open));
     assert_eq!(
-        (d.due, d.estimated, d.status),
-        (ts("2026-11-10 00:00"), false, DeadlineStatus::Open)
-    );
-    assert_eq!(
-        find(
-            &sim,
-            DeadlineKind::DischargeInformation,
-            &agreement("calendar"),
-            "2026-11-10 00:00"
-        )
-        .status,
+        find(&sim, DeadlineKind::DischargeInformation, &agreement("calendar"), "2026-11-10 00:00").status,
         DeadlineStatus::Overdue
     );
 }
@@ -302,58 +201,22 @@ fn after_a_move_the_new_ward_owns_the_discharge_information() {
     let (w1, w2) = (sim.world.ward.clone(), sim.world.ward2.clone());
     sim.run(
         &w1,
-        Command::TransferPatient {
-            to_ward: w2.clone(),
-            care_type: CareType::Somatic,
-            at: ts("2026-11-03 12:00"),
-        },
+        Command::TransferPatient { to_ward: w2.clone(), care_type: CareType::Somatic, at: ts("2026-11-03 12:00") },
         "2026-11-03 12:01",
     )
     .unwrap();
     let agr = agreement("calendar");
-    assert_eq!(
-        find(
-            &sim,
-            DeadlineKind::DischargeInformation,
-            &agr,
-            "2026-11-03 13:00"
-        )
-        .owner,
-        Some(w2.id)
-    );
-    assert_eq!(
-        find(
-            &sim,
-            DeadlineKind::AdmissionNotice,
-            &agr,
-            "2026-11-03 13:00"
-        )
-        .owner,
-        Some(w1.id)
-    );
+    assert_eq!(find(&sim, DeadlineKind::DischargeInformation, &agr, "2026-11-03 13:00").owner, Some(w2.id));
+    assert_eq!(find(&sim, DeadlineKind::AdmissionNotice, &agr, "2026-11-03 13:00").owner, Some(w1.id));
     // The old ward can no longer act for the patient.
-    assert!(
-        sim.run(
-            &w1,
-            Command::RecordDischarge {
-                at: ts("2026-11-04 10:00")
-            },
-            "2026-11-04 10:00"
-        )
-        .is_err()
-    );
+    assert!(sim.run(&w1, Command::RecordDischarge { at: ts("2026-11-04 10:00") }, "2026-11-04 10:00").is_err());
 }
 
 #[test]
 fn fast_vardkontakt_is_due_the_day_after_the_notice() {
     let mut sim = Sim::admitted("2026-11-02 08:00");
     sim.notice("2026-11-02 09:00", "2026-11-06");
-    let d = find(
-        &sim,
-        DeadlineKind::FastVardkontakt,
-        &agreement("calendar"),
-        "2026-11-02 10:00",
-    );
+    let d = find(&sim, DeadlineKind::FastVardkontakt, &agreement("calendar"), "2026-11-02 10:00");
     assert_eq!(d.due, ts("2026-11-04 00:00"));
     assert_eq!(d.owner, Some(sim.world.vc.id));
 }

@@ -7,9 +7,7 @@ use common::{Sim, ts};
 use samverka_domain::agreement::{Agreement, Hundredths, LiabilityModel};
 use samverka_domain::case::Command;
 use samverka_domain::ids::Kommunkod;
-use samverka_domain::liability::{
-    CaseLiability, Exclusion, LiabilityFacts, case_liability, municipal_basis,
-};
+use samverka_domain::liability::{CaseLiability, Exclusion, LiabilityFacts, case_liability, municipal_basis};
 use samverka_domain::message::MessageBody;
 use samverka_domain::org::CareType;
 
@@ -43,11 +41,7 @@ fn agreement(text: &str) -> Agreement {
 
 fn liability(sim: &Sim, agreement: &Agreement, now: &str) -> CaseLiability {
     let case = sim.case();
-    case_liability(
-        &LiabilityFacts::from_case(&case, agreement, ts(now)),
-        agreement,
-        ts(now),
-    )
+    case_liability(&LiabilityFacts::from_case(&case, agreement, ts(now)), agreement, ts(now))
 }
 
 struct Row {
@@ -152,11 +146,7 @@ fn per_case_liability_worked_examples() {
                 let (from, to) = (s.world.ward.clone(), s.world.ward2.clone());
                 s.run(
                     &from,
-                    Command::TransferPatient {
-                        to_ward: to,
-                        care_type: CareType::Somatic,
-                        at: ts("2026-11-04 13:00"),
-                    },
+                    Command::TransferPatient { to_ward: to, care_type: CareType::Somatic, at: ts("2026-11-04 13:00") },
                     "2026-11-04 13:05",
                 )
                 .unwrap();
@@ -196,11 +186,7 @@ fn per_case_liability_worked_examples() {
             // A SIP was needed; no call by 5 Nov (3 days after the 2 Nov notice): excluded.
             name: "a needed SIP call that was never made excludes the case",
             run: |s| {
-                let (ward, b, vc) = (
-                    s.world.ward.clone(),
-                    s.world.bistand.clone(),
-                    s.world.vc.clone(),
-                );
+                let (ward, b, vc) = (s.world.ward.clone(), s.world.bistand.clone(), s.world.vc.clone());
                 s.send(
                     &ward,
                     &[&b, &vc],
@@ -240,12 +226,7 @@ fn across_the_spring_dst_change_days_are_calendar_days() {
     sim.notice("2026-03-27 09:00", "2026-03-31");
     sim.ready("2026-03-28 23:30");
     sim.discharge("2026-03-30 00:30");
-    assert_eq!(
-        ts("2026-03-30 00:30")
-            .duration_since(ts("2026-03-28 23:30"))
-            .as_hours(),
-        24
-    );
+    assert_eq!(ts("2026-03-30 00:30").duration_since(ts("2026-03-28 23:30")).as_hours(), 24);
     let l = liability(&sim, &agreement(PER_CASE), "2026-04-01 12:00");
     assert_eq!(l.ready_days, 2);
 }
@@ -257,12 +238,7 @@ fn across_the_autumn_dst_change_days_are_calendar_days() {
     sim.notice("2026-10-23 09:00", "2026-10-27");
     sim.ready("2026-10-24 23:30");
     sim.discharge("2026-10-26 00:30");
-    assert_eq!(
-        ts("2026-10-26 00:30")
-            .duration_since(ts("2026-10-24 23:30"))
-            .as_hours(),
-        26
-    );
+    assert_eq!(ts("2026-10-26 00:30").duration_since(ts("2026-10-24 23:30")).as_hours(), 26);
     let l = liability(&sim, &agreement(PER_CASE), "2026-11-01 12:00");
     assert_eq!(l.ready_days, 2);
 }
@@ -308,10 +284,7 @@ fn psychiatric_care_has_its_own_free_days() {
     sim.discharge("2026-11-05 10:00");
     let l = liability(&sim, &agreement(PER_CASE), "2026-11-06 12:00");
     assert_eq!(l.care_type, CareType::Psychiatric);
-    assert_eq!(
-        (l.ready_days, l.liable_days, l.amount_ore),
-        (35, 5, 50_000 * 100)
-    );
+    assert_eq!((l.ready_days, l.liable_days, l.amount_ore), (35, 5, 50_000 * 100));
 }
 
 #[test]
@@ -364,17 +337,9 @@ when_needed_sip_call_missing = false
 "#;
 
 /// A discharged case of `kommun` with `days` ready days ending on `discharged` (a date).
-fn episode(
-    kommun: &str,
-    days: i64,
-    discharged: &str,
-    agr: &Agreement,
-    notice: bool,
-) -> CaseLiability {
+fn episode(kommun: &str, days: i64, discharged: &str, agr: &Agreement, notice: bool) -> CaseLiability {
     let end = ts(&format!("{discharged} 12:00"));
-    let start = end
-        .checked_sub(jiff::SignedDuration::from_hours(24 * days))
-        .unwrap();
+    let start = end.checked_sub(jiff::SignedDuration::from_hours(24 * days)).unwrap();
     let facts = LiabilityFacts {
         case_id: uuid::Uuid::now_v7(),
         kommun: Kommunkod::parse(kommun).unwrap(),
@@ -412,24 +377,16 @@ fn average_model_month_worked_example() {
     assert_eq!(basis.total_amount_ore, 60_000 * 100);
     // Every case of the month is traceable, the excluded one with its reason.
     assert_eq!(basis.lines.len(), 5);
-    assert_eq!(
-        basis
-            .lines
-            .iter()
-            .filter(|l| l.excluded == Some(Exclusion::NoAdmissionNotice))
-            .count(),
-        1
-    );
+    assert_eq!(basis.lines.iter().filter(|l| l.excluded == Some(Exclusion::NoAdmissionNotice)).count(), 1);
 }
 
 #[test]
 fn average_without_zero_day_episodes_as_skr_counts() {
     // Same November without the 0-day episode in the denominator: Σ 16, n 3;
     // liable = 16 − 2,5 × 3 = 8,50 days = 85 000 kr.
-    let agr = agreement(&AVERAGE.replace(
-        "average_includes_zero_day_episodes = true",
-        "average_includes_zero_day_episodes = false",
-    ));
+    let agr = agreement(
+        &AVERAGE.replace("average_includes_zero_day_episodes = true", "average_includes_zero_day_episodes = false"),
+    );
     let k = "0184";
     let cases = vec![
         episode(k, 0, "2026-11-03", &agr, true),
@@ -462,10 +419,7 @@ fn rolling_three_month_average() {
     ];
     let basis = municipal_basis(&Kommunkod::parse(k).unwrap(), 2026, 11, &cases, &agr);
     let g = &basis.groups[0];
-    assert_eq!(
-        (g.window_episodes, g.window_ready_days, g.episodes),
-        (7, 27, 4)
-    );
+    assert_eq!((g.window_episodes, g.window_ready_days, g.episodes), (7, 27, 4));
     assert_eq!(g.liable_days, Hundredths(543));
     assert_eq!(basis.total_amount_ore, 543 * 10_000);
 }
@@ -473,10 +427,7 @@ fn rolling_three_month_average() {
 #[test]
 fn average_below_the_free_days_costs_nothing() {
     let agr = agreement(AVERAGE);
-    let cases = vec![
-        episode("0184", 1, "2026-11-03", &agr, true),
-        episode("0184", 3, "2026-11-04", &agr, true),
-    ];
+    let cases = vec![episode("0184", 1, "2026-11-03", &agr, true), episode("0184", 3, "2026-11-04", &agr, true)];
     let basis = municipal_basis(&Kommunkod::parse("0184").unwrap(), 2026, 11, &cases, &agr);
     assert_eq!(basis.groups[0].average, Some(Hundredths(200)));
     assert_eq!(basis.groups[0].liable_days, Hundredths(0));
@@ -501,10 +452,7 @@ fn per_case_basis_takes_only_the_months_days() {
 
 #[test]
 fn shipped_agreements_read_and_differ() {
-    let all: Vec<Agreement> = samverka_domain::agreement::BUILT_IN
-        .iter()
-        .map(|(_, t)| agreement(t))
-        .collect();
+    let all: Vec<Agreement> = samverka_domain::agreement::BUILT_IN.iter().map(|(_, t)| agreement(t)).collect();
     let stockholm = all.iter().find(|a| a.id == "stockholm").unwrap();
     let vgr = all.iter().find(|a| a.id == "vastra-gotaland").unwrap();
     let law = all.iter().find(|a| a.id == "lagens-reservregel").unwrap();
@@ -512,14 +460,8 @@ fn shipped_agreements_read_and_differ() {
     assert_eq!(vgr.somatic.average_window_months, 3);
     assert!(vgr.exclusions.when_needed_sip_call_missing);
     assert_eq!(law.somatic.model, LiabilityModel::PerCase);
-    assert_eq!(
-        law.somatic.free_days_on(jiff::civil::date(2026, 1, 1)),
-        Hundredths(300)
-    );
-    assert_eq!(
-        law.psychiatric.free_days_on(jiff::civil::date(2026, 1, 1)),
-        Hundredths(3000)
-    );
+    assert_eq!(law.somatic.free_days_on(jiff::civil::date(2026, 1, 1)), Hundredths(300));
+    assert_eq!(law.psychiatric.free_days_on(jiff::civil::date(2026, 1, 1)), Hundredths(3000));
     assert_eq!(stockholm.somatic.amount_for(2022), Some(9300));
 }
 
@@ -529,10 +471,8 @@ fn agreement_errors_name_the_key() {
     assert_eq!(e.key, "liability.free_days[0].days");
     let e = Agreement::from_toml(&PER_CASE.replace("2027 = 11000", "20x7 = 11000")).unwrap_err();
     assert_eq!(e.key, "liability.amount_per_day.20x7");
-    let e = Agreement::from_toml(&PER_CASE.replace("{ from = 2027-01-01", "{ from = 2017-01-01"))
-        .unwrap_err();
+    let e = Agreement::from_toml(&PER_CASE.replace("{ from = 2027-01-01", "{ from = 2017-01-01")).unwrap_err();
     assert_eq!(e.key, "liability.free_days[1].from");
-    let e = Agreement::from_toml(&PER_CASE.replace("sip_call_days = 3", "sip_call_dayz = 3"))
-        .unwrap_err();
+    let e = Agreement::from_toml(&PER_CASE.replace("sip_call_days = 3", "sip_call_dayz = 3")).unwrap_err();
     assert!(e.message.contains("sip_call_dayz"), "{e}");
 }

@@ -17,18 +17,14 @@ pub fn testdata_dir() -> PathBuf {
         return PathBuf::from(dir);
     }
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = here
-        .ancestors()
-        .map(|a| a.join("shared/testdata"))
-        .chain([PathBuf::from("/work/shared/testdata")]);
+    let candidates =
+        here.ancestors().map(|a| a.join("shared/testdata")).chain([PathBuf::from("/work/shared/testdata")]);
     for c in candidates {
         if c.join("README.md").is_file() {
             return c;
         }
     }
-    panic!(
-        "the shared test data was not found: set SAMVERKA_TESTDATA to the shared/testdata folder"
-    );
+    panic!("the shared test data was not found: set SAMVERKA_TESTDATA to the shared/testdata folder");
 }
 
 /// Reads a file of the test data as text.
@@ -74,29 +70,13 @@ pub struct PgServer {
 impl PgServer {
     fn start() -> PgServer {
         let bin = postgres_bin_dir();
-        let dir = tempfile::Builder::new()
-            .prefix("samverka-pg-")
-            .tempdir()
-            .expect("temp dir")
-            .keep();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let dir = tempfile::Builder::new().prefix("samverka-pg-").tempdir().expect("temp dir").keep();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let as_root = current_uid() == 0;
         if as_root {
             // initdb refuses to run as root; the server runs as the postgres user.
-            let status = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(&dir)
-                .status()
-                .expect("chown");
-            assert!(
-                status.success(),
-                "could not give {} to the postgres user",
-                dir.display()
-            );
+            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().expect("chown");
+            assert!(status.success(), "could not give {} to the postgres user", dir.display());
         }
         let data = dir.join("data");
         let b = |tool: &str| shell_quote(bin.join(tool).to_str().unwrap());
@@ -130,19 +110,13 @@ impl PgServer {
             .spawn()
             .expect("start the PostgreSQL watchdog");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("read from watchdog");
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read from watchdog");
         if line.trim() != "ready" {
             let log = std::fs::read_to_string(dir.join("initdb.log")).unwrap_or_default()
                 + &std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
             panic!("PostgreSQL did not start in {}:\n{log}", dir.display());
         }
-        PgServer {
-            port,
-            bin,
-            _watchdog: Mutex::new(child.stdin.take().unwrap()),
-        }
+        PgServer { port, bin, _watchdog: Mutex::new(child.stdin.take().unwrap()) }
     }
 
     /// The server of this test process, started on first use.
@@ -154,32 +128,13 @@ impl PgServer {
     /// A new, empty database on the server, as a connection URL.
     pub fn fresh_database(&self) -> String {
         static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "t_{}_{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
         let out = Command::new(self.bin.join("psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qAt",
-                "-c",
-            ])
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres", "-qAt", "-c"])
             .arg(format!("CREATE DATABASE {name}"))
             .output()
             .expect("run psql");
-        assert!(
-            out.status.success(),
-            "CREATE DATABASE failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
@@ -187,26 +142,10 @@ impl PgServer {
     pub fn psql(&self, url_db: &str, sql: &str) -> String {
         let db = url_db.rsplit('/').next().unwrap();
         let out = Command::new(self.bin.join("psql"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                "-qAt",
-                "-c",
-                sql,
-            ])
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db, "-qAt", "-c", sql])
             .output()
             .expect("run psql");
-        assert!(
-            out.status.success(),
-            "psql failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
 }
@@ -214,8 +153,5 @@ impl PgServer {
 fn current_uid() -> u32 {
     // `id -u` avoids an unsafe libc call for a value read once per test process.
     let out = Command::new("id").arg("-u").output().expect("run id");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(1)
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(1)
 }

@@ -15,9 +15,7 @@ use uuid::Uuid;
 /// Local Swedish time, written "2026-11-02 10:00".
 pub fn ts(local: &str) -> Timestamp {
     let dt: DateTime = local.replace(' ', "T").parse().expect("datetime");
-    dt.to_zoned_datetime(STOCKHOLM.clone())
-        .expect("local time exists")
-        .timestamp()
+    dt.to_zoned_datetime(STOCKHOLM.clone()).expect("local time exists").timestamp()
 }
 
 fn id(n: u128) -> Uuid {
@@ -47,38 +45,13 @@ pub struct World {
 impl World {
     pub fn new() -> Self {
         World {
-            ward: unit(
-                1,
-                "Avdelning 12, Norrviks sjukhus",
-                UnitKind::Ward,
-                2321000016,
-            ),
-            ward2: unit(
-                2,
-                "Avdelning 14, Norrviks sjukhus",
-                UnitKind::Ward,
-                2321000016,
-            ),
+            ward: unit(1, "Avdelning 12, Norrviks sjukhus", UnitKind::Ward, 2321000016),
+            ward2: unit(2, "Avdelning 14, Norrviks sjukhus", UnitKind::Ward, 2321000016),
             psych_ward: unit(3, "Psykiatriavdelning 3", UnitKind::Ward, 2321000016),
-            bistand: unit(
-                10,
-                "Biståndsenheten Solna",
-                UnitKind::Bistandsenhet,
-                2120000000,
-            ),
+            bistand: unit(10, "Biståndsenheten Solna", UnitKind::Bistandsenhet, 2120000000),
             hemsjukvard: unit(12, "Hemsjukvården Solna", UnitKind::Hemsjukvard, 2120000000),
-            vc: unit(
-                20,
-                "Vårdcentralen Råsunda",
-                UnitKind::Vardcentral,
-                2321000016,
-            ),
-            rehab: unit(
-                30,
-                "Primärvårdsrehab Solna",
-                UnitKind::Primarvardsrehab,
-                2321000016,
-            ),
+            vc: unit(20, "Vårdcentralen Råsunda", UnitKind::Vardcentral, 2321000016),
+            rehab: unit(30, "Primärvårdsrehab Solna", UnitKind::Primarvardsrehab, 2321000016),
         }
     }
 
@@ -117,24 +90,11 @@ impl Sim {
             admitted_at: ts(admitted),
             needs_assessed_at: assessed.map(ts),
         };
-        let ward = if care == CareType::Psychiatric {
-            &world.psych_ward
-        } else {
-            &world.ward
-        };
+        let ward = if care == CareType::Psychiatric { &world.psych_ward } else { &world.ward };
         let actor = world.actor(ward);
         let event = Case::open(&open, &actor, ts(admitted)).expect("open");
-        let events = vec![RecordedEvent {
-            seq: 1,
-            at: ts(assessed.unwrap_or(admitted)),
-            actor,
-            event,
-        }];
-        Sim {
-            world,
-            events,
-            next_id: 100,
-        }
+        let events = vec![RecordedEvent { seq: 1, at: ts(assessed.unwrap_or(admitted)), actor, event }];
+        Sim { world, events, next_id: 100 }
     }
 
     pub fn case(&self) -> Case {
@@ -154,99 +114,49 @@ impl Sim {
         let n = new.len();
         for event in new {
             let seq = self.events.len() as u32 + 1;
-            self.events.push(RecordedEvent {
-                seq,
-                at: now,
-                actor: actor.clone(),
-                event,
-            });
+            self.events.push(RecordedEvent { seq, at: now, actor: actor.clone(), event });
         }
         Ok(n)
     }
 
     /// Sends a message from `unit` to `to`, returning its id.
-    pub fn send(
-        &mut self,
-        unit: &UnitRef,
-        to: &[&UnitRef],
-        body: MessageBody,
-        at: &str,
-    ) -> Result<Uuid, Problem> {
+    pub fn send(&mut self, unit: &UnitRef, to: &[&UnitRef], body: MessageBody, at: &str) -> Result<Uuid, Problem> {
         let message_id = self.fresh_id();
         let recipients = to.iter().map(|u| (*u).clone()).collect();
-        self.run(
-            unit,
-            Command::SendMessage {
-                message_id,
-                body,
-                recipients,
-                corrects: None,
-            },
-            at,
-        )?;
+        self.run(unit, Command::SendMessage { message_id, body, recipients, corrects: None }, at)?;
         Ok(message_id)
     }
 
     pub fn notice(&mut self, at: &str, estimate: &str) -> Uuid {
-        let (ward, b, vc) = (
-            self.ward_now(),
-            self.world.bistand.clone(),
-            self.world.vc.clone(),
-        );
+        let (ward, b, vc) = (self.ward_now(), self.world.bistand.clone(), self.world.vc.clone());
         self.send(
             &ward,
             &[&b, &vc],
-            MessageBody::Inskrivningsmeddelande {
-                estimated_discharge: estimate.parse().unwrap(),
-                note: String::new(),
-            },
+            MessageBody::Inskrivningsmeddelande { estimated_discharge: estimate.parse().unwrap(), note: String::new() },
             at,
         )
         .expect("notice")
     }
 
     pub fn ready(&mut self, at: &str) -> Uuid {
-        let (ward, b, vc) = (
-            self.ward_now(),
-            self.world.bistand.clone(),
-            self.world.vc.clone(),
-        );
+        let (ward, b, vc) = (self.ward_now(), self.world.bistand.clone(), self.world.vc.clone());
         self.send(
             &ward,
             &[&b, &vc],
-            MessageBody::Utskrivningsklar {
-                referrals_cancelled: true,
-                sip_needed: None,
-                note: String::new(),
-            },
+            MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: None, note: String::new() },
             at,
         )
         .expect("ready")
     }
 
     pub fn withdraw(&mut self, at: &str) {
-        let (ward, b, vc) = (
-            self.ward_now(),
-            self.world.bistand.clone(),
-            self.world.vc.clone(),
-        );
-        self.send(
-            &ward,
-            &[&b, &vc],
-            MessageBody::AtertagenUtskrivningsklar {
-                reason: "Feber".into(),
-            },
-            at,
-        )
-        .expect("withdraw");
+        let (ward, b, vc) = (self.ward_now(), self.world.bistand.clone(), self.world.vc.clone());
+        self.send(&ward, &[&b, &vc], MessageBody::AtertagenUtskrivningsklar { reason: "Feber".into() }, at)
+            .expect("withdraw");
     }
 
     pub fn discharge(&mut self, at: &str) {
-        let (ward, b, vc) = (
-            self.ward_now(),
-            self.world.bistand.clone(),
-            self.world.vc.clone(),
-        );
+        let (ward, b, vc) = (self.ward_now(), self.world.bistand.clone(), self.world.vc.clone());
         self.send(
             &ward,
             &[&b, &vc],
@@ -263,11 +173,7 @@ impl Sim {
     }
 
     pub fn ward_now(&self) -> UnitRef {
-        if self.events.is_empty() {
-            self.world.ward.clone()
-        } else {
-            self.case().ward().clone()
-        }
+        if self.events.is_empty() { self.world.ward.clone() } else { self.case().ward().clone() }
     }
 
     pub fn last_event(&self) -> &CaseEvent {

@@ -1,0 +1,608 @@
+//! The case history (append-only events) and the projections derived from it.
+//!
+//! Writing a case: in one transaction, read the current state, let the domain decide, append
+//! the new events with consecutive sequence numbers, and update the projections (case row,
+//! parties, deadlines, inbox). Two writers racing on one case collide on the event's primary
+//! key or the version check; the loser retries against the new state.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use samverka_domain::Problem;
+use samverka_domain::actor::Actor;
+use samverka_domain::case::{Case, CaseEvent, CaseId, Command, OpenCase, Phase, RecordedEvent};
+use samverka_domain::deadlines::{Deadline, DeadlineKind, deadlines};
+use samverka_domain::ids::Kommunkod;
+use samverka_domain::message::{MessageId, MessageKind};
+use samverka_domain::org::UnitId;
+use samverka_domain::patient::{PatientId, ProtectedIdentity};
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::reference::{enum_str, parse_enum, uuid};
+use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+
+/// A case as stored: its derived state and the agreement that governs it.
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub case: Case,
+    pub agreement_id: String,
+}
+
+/// One line of a unit's case list.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub case_id: CaseId,
+    pub patient_id: PatientId,
+    pub patient_name: String,
+    pub patient_identifier: String,
+    pub protection: ProtectedIdentity,
+    pub phase: Phase,
+    pub ward_id: UnitId,
+    pub admitted_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Unmet deadlines of the case, earliest first.
+    pub open_deadlines: Vec<DueDeadline>,
+}
+
+/// A deadline not yet met.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueDeadline {
+    pub case_id: CaseId,
+    pub kind: DeadlineKind,
+    pub owner: Option<UnitId>,
+    pub due: Timestamp,
+    pub estimated: bool,
+}
+
+/// A message in a unit's inbox with its receipt at that unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxItem {
+    pub message_id: MessageId,
+    pub case_id: CaseId,
+    pub kind: MessageKind,
+    pub sender_unit_id: UnitId,
+    pub sent_at: Timestamp,
+    pub opened_at: Option<Timestamp>,
+    pub acknowledged_at: Option<Timestamp>,
+    pub mis_sent: bool,
+    pub patient_name: String,
+    pub patient_identifier: String,
+    pub protection: ProtectedIdentity,
+}
+
+/// How many times a write is tried again after losing a race with another writer.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Message ids whose receipts an event changes, so only those inbox rows are rewritten.
+fn touched_messages(events: &[RecordedEvent]) -> BTreeSet<MessageId> {
+    events
+        .iter()
+        .filter_map(|e| match &e.event {
+            CaseEvent::MessageSent { message } => Some(message.id),
+            CaseEvent::MessageDelivered { message_id, .. }
+            | CaseEvent::MessageOpened { message_id, .. }
+            | CaseEvent::MessageAcknowledged { message_id, .. }
+            | CaseEvent::MessageMarkedMisSent { message_id, .. }
+            | CaseEvent::MessageForwarded { message_id, .. } => Some(*message_id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Rows to write for one case after a change.
+struct Projection {
+    state: String,
+    phase: &'static str,
+    ward_id: String,
+    first_ready_at: Option<i64>,
+    discharged_at: Option<i64>,
+    parties: Vec<(String, i64)>,
+    deadlines: Vec<Deadline>,
+    inbox: Vec<InboxRow>,
+}
+
+struct InboxRow {
+    unit_id: String,
+    message_id: String,
+    kind: String,
+    sender: String,
+    sent_at: i64,
+    opened_at: Option<i64>,
+    acknowledged_at: Option<i64>,
+    mis_sent: bool,
+}
+
+impl Projection {
+    fn of(
+        case: &Case,
+        agreement: &samverka_domain::agreement::Agreement,
+        touched: &BTreeSet<MessageId>,
+        now: Timestamp,
+    ) -> Result<Self> {
+        let mut inbox = vec![];
+        for m in case.messages.iter().filter(|m| touched.contains(&m.message.id)) {
+            for r in m.receipts.values() {
+                inbox.push(InboxRow {
+                    unit_id: r.unit.id.to_string(),
+                    message_id: m.message.id.to_string(),
+                    kind: enum_str(&m.message.body.kind()),
+                    sender: m.message.sender.id.to_string(),
+                    sent_at: micros(m.sent.at),
+                    opened_at: r.opened.as_ref().map(|s| micros(s.at)),
+                    acknowledged_at: r.acknowledged.as_ref().map(|s| micros(s.at)),
+                    mis_sent: r.mis_sent.is_some(),
+                });
+            }
+        }
+        Ok(Projection {
+            state: serde_json::to_string(case).map_err(StoreError::corrupt)?,
+            phase: case.phase().as_str(),
+            ward_id: case.ward().id.to_string(),
+            first_ready_at: case.ready_periods.first().map(|p| micros(p.from)),
+            discharged_at: case.discharged_at.map(micros),
+            parties: case.parties.iter().map(|(id, (_, since))| (id.to_string(), micros(*since))).collect(),
+            deadlines: deadlines(case, agreement, now),
+            inbox,
+        })
+    }
+}
+
+/// Writes a projection inside a transaction; expanded once per database driver.
+macro_rules! write_projection {
+    ($tx:ident, $case_id:expr, $p:expr) => {{
+        let case_id: String = $case_id;
+        let p: &Projection = $p;
+        for (unit, since) in &p.parties {
+            sqlx::query(
+                "INSERT INTO case_parties (case_id, unit_id, since) VALUES ($1, $2, $3) ON CONFLICT (case_id, unit_id) DO NOTHING",
+            )
+            .bind(&case_id)
+            .bind(unit)
+            .bind(since)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM case_deadlines WHERE case_id = $1").bind(&case_id).execute(&mut *$tx).await?;
+        for d in &p.deadlines {
+            sqlx::query(
+                "INSERT INTO case_deadlines (case_id, kind, owner_unit_id, due_at, met_at, estimated) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&case_id)
+            .bind(enum_str(&d.kind))
+            .bind(d.owner.map(|o| o.to_string()))
+            .bind(micros(d.due))
+            .bind(d.met_at.map(micros))
+            .bind(d.estimated)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for i in &p.inbox {
+            sqlx::query(
+                "INSERT INTO inbox (unit_id, message_id, case_id, kind, sender_unit_id, sent_at, opened_at, acknowledged_at, mis_sent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (unit_id, message_id) DO UPDATE SET opened_at = excluded.opened_at, \
+                 acknowledged_at = excluded.acknowledged_at, mis_sent = excluded.mis_sent",
+            )
+            .bind(&i.unit_id)
+            .bind(&i.message_id)
+            .bind(&case_id)
+            .bind(&i.kind)
+            .bind(&i.sender)
+            .bind(i.sent_at)
+            .bind(i.opened_at)
+            .bind(i.acknowledged_at)
+            .bind(i.mis_sent)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+macro_rules! insert_events {
+    ($tx:ident, $case_id:expr, $events:expr) => {{
+        let mut result: std::result::Result<(), sqlx::Error> = Ok(());
+        for e in $events {
+            let data = serde_json::to_string(e).map_err(StoreError::corrupt)?;
+            let r = sqlx::query(
+                "INSERT INTO case_events (case_id, seq, at, user_id, unit_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&$case_id)
+            .bind(e.seq as i64)
+            .bind(micros(e.at))
+            .bind(e.actor.user.id.to_string())
+            .bind(e.actor.unit.id.to_string())
+            .bind(e.event.name())
+            .bind(data)
+            .execute(&mut *$tx)
+            .await;
+            if let Err(err) = r {
+                result = Err(err);
+                break;
+            }
+        }
+        result
+    }};
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: String,
+    patient_id: String,
+    phase: String,
+    ward_id: String,
+    admitted_at: i64,
+    updated_at: i64,
+    given_name: String,
+    family_name: String,
+    identifier: String,
+    protection: String,
+}
+
+#[derive(FromRow)]
+struct DeadlineRow {
+    case_id: String,
+    kind: String,
+    owner_unit_id: Option<String>,
+    due_at: i64,
+    estimated: bool,
+}
+
+impl DeadlineRow {
+    fn into_domain(self) -> Result<DueDeadline> {
+        Ok(DueDeadline {
+            case_id: uuid(&self.case_id)?,
+            kind: parse_enum(&self.kind)?,
+            owner: self.owner_unit_id.map(|o| uuid(&o)).transpose()?,
+            due: from_micros(self.due_at)?,
+            estimated: self.estimated,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct InboxQueryRow {
+    message_id: String,
+    case_id: String,
+    kind: String,
+    sender_unit_id: String,
+    sent_at: i64,
+    opened_at: Option<i64>,
+    acknowledged_at: Option<i64>,
+    mis_sent: bool,
+    given_name: String,
+    family_name: String,
+    identifier: String,
+    protection: String,
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    fn agreement(&self, id: &str) -> Result<std::sync::Arc<samverka_domain::agreement::Agreement>> {
+        self.agreements.get(id).ok_or_else(|| {
+            StoreError::Problem(Problem::conflict(
+                "unknown_agreement",
+                format!("Överenskommelsen \"{id}\" finns inte i Samverkas inställningar. Kontakta administratören."),
+                format!("Unknown agreement {id}."),
+            ))
+        })
+    }
+
+    /// Opens a case (its first event). Opening the same case id again returns it unchanged,
+    /// so a retried request is safe.
+    pub async fn open_case(
+        &self,
+        open: &OpenCase,
+        agreement_id: &str,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<CaseRecord> {
+        let agreement = self.agreement(agreement_id)?;
+        if let Some(existing) = self.case(open.case_id).await? {
+            return Ok(existing);
+        }
+        let event = Case::open(open, actor, now)?;
+        let recorded = RecordedEvent { seq: 1, at: now, actor: actor.clone(), event };
+        let case = Case::from_events([&recorded])?;
+        let projection = Projection::of(&case, &agreement, &BTreeSet::new(), now)?;
+        let case_id = case.id.to_string();
+        let events = [recorded];
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO cases (id, patient_id, agreement_id, kommunkod, ward_id, phase, version, admitted_at, \
+                 first_ready_at, discharged_at, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, NULL, NULL, $8, $9)",
+            )
+            .bind(&case_id)
+            .bind(case.patient_id.to_string())
+            .bind(agreement_id)
+            .bind(case.kommun.as_str())
+            .bind(&projection.ward_id)
+            .bind(projection.phase)
+            .bind(micros(case.admitted_at))
+            .bind(micros(now))
+            .bind(&projection.state)
+            .execute(&mut *tx)
+            .await?;
+            insert_events!(tx, case_id, &events)?;
+            write_projection!(tx, case_id.clone(), &projection);
+            tx.commit().await?;
+        });
+        Ok(CaseRecord { case, agreement_id: agreement_id.to_string() })
+    }
+
+    /// Carries out a command on a case. Returns the new state and the events appended (none
+    /// when the command had already been carried out).
+    pub async fn execute(
+        &self,
+        case_id: CaseId,
+        actor: &Actor,
+        cmd: Command,
+        now: Timestamp,
+    ) -> Result<(CaseRecord, Vec<RecordedEvent>)> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            match self.try_execute(case_id, actor, cmd.clone(), now).await? {
+                Some(done) => return Ok(done),
+                None => tracing::debug!(%case_id, attempt, "lost a race on the case; trying again"),
+            }
+        }
+        Err(StoreError::Problem(Problem::conflict(
+            "busy",
+            "Ärendet ändras av många samtidigt. Försök igen om en stund.",
+            "The case is being changed by others; try again.",
+        )))
+    }
+
+    /// One attempt; `None` when another writer got there first.
+    async fn try_execute(
+        &self,
+        case_id: CaseId,
+        actor: &Actor,
+        cmd: Command,
+        now: Timestamp,
+    ) -> Result<Option<(CaseRecord, Vec<RecordedEvent>)>> {
+        let id = case_id.to_string();
+        // PostgreSQL: lock the case row so writers to one case queue instead of colliding.
+        // SQLite has a single writer connection, which already serialises them.
+        let select = match self.kind() {
+            crate::DatabaseKind::Sqlite => "SELECT state, version, agreement_id FROM cases WHERE id = $1",
+            crate::DatabaseKind::Postgres => "SELECT state, version, agreement_id FROM cases WHERE id = $1 FOR UPDATE",
+        };
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let row: Option<(String, i64, String)> = sqlx::query_as(select).bind(&id).fetch_optional(&mut *tx).await?;
+            let Some((state, version, agreement_id)) = row else {
+                return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
+            };
+            let agreement = self.agreement(&agreement_id)?;
+            let mut case: Case = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
+            let new = case.decide(actor, cmd, now)?;
+            if new.is_empty() {
+                tx.rollback().await?;
+                return Ok(Some((CaseRecord { case, agreement_id }, vec![])));
+            }
+            let recorded: Vec<RecordedEvent> = new
+                .into_iter()
+                .enumerate()
+                .map(|(i, event)| RecordedEvent {
+                    seq: version as u32 + 1 + i as u32,
+                    at: now,
+                    actor: actor.clone(),
+                    event,
+                })
+                .collect();
+            for e in &recorded {
+                case.apply(e);
+            }
+            match insert_events!(tx, id, &recorded) {
+                Err(e) if is_unique_violation(&e) => return Ok(None),
+                other => other?,
+            }
+            let p = Projection::of(&case, &agreement, &touched_messages(&recorded), now)?;
+            let updated = sqlx::query(
+                "UPDATE cases SET phase = $2, version = $3, ward_id = $4, first_ready_at = $5, discharged_at = $6, \
+                 updated_at = $7, state = $8 WHERE id = $1 AND version = $9",
+            )
+            .bind(&id)
+            .bind(p.phase)
+            .bind(case.version as i64)
+            .bind(&p.ward_id)
+            .bind(p.first_ready_at)
+            .bind(p.discharged_at)
+            .bind(micros(now))
+            .bind(&p.state)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() != 1 {
+                return Ok(None);
+            }
+            write_projection!(tx, id.clone(), &p);
+            tx.commit().await?;
+            Ok(Some((CaseRecord { case, agreement_id }, recorded)))
+        })
+    }
+
+    /// The current state of a case.
+    pub async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>> {
+        let row: Option<(String, String)> =
+            on_db!(self, read, |pool| sqlx::query_as("SELECT state, agreement_id FROM cases WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?);
+        row.map(|(state, agreement_id)| {
+            Ok(CaseRecord { case: serde_json::from_str(&state).map_err(StoreError::corrupt)?, agreement_id })
+        })
+        .transpose()
+    }
+
+    /// The full history of a case, oldest first.
+    pub async fn case_events(&self, id: CaseId) -> Result<Vec<RecordedEvent>> {
+        let rows: Vec<(String,)> =
+            on_db!(self, read, |pool| sqlx::query_as("SELECT data FROM case_events WHERE case_id = $1 ORDER BY seq")
+                .bind(id.to_string())
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::corrupt)).collect()
+    }
+
+    /// Cases the unit takes part in, most recently changed first, with their open deadlines.
+    pub async fn cases_for_unit(&self, unit: UnitId, include_closed: bool, limit: i64) -> Result<Vec<CaseSummary>> {
+        let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+                    p.given_name, p.family_name, p.identifier, p.protection \
+             FROM case_parties cp JOIN cases c ON c.id = cp.case_id JOIN patients p ON p.id = c.patient_id \
+             WHERE cp.unit_id = $1 AND ($2 OR c.phase NOT IN ('closed', 'cancelled')) \
+             ORDER BY c.updated_at DESC LIMIT $3"
+        )
+        .bind(unit.to_string())
+        .bind(include_closed)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+        self.summaries(rows).await
+    }
+
+    /// Cases of one patient (newest first).
+    pub async fn cases_for_patient(&self, patient: PatientId) -> Result<Vec<CaseSummary>> {
+        let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+                    p.given_name, p.family_name, p.identifier, p.protection \
+             FROM cases c JOIN patients p ON p.id = c.patient_id WHERE c.patient_id = $1 ORDER BY c.admitted_at DESC"
+        )
+        .bind(patient.to_string())
+        .fetch_all(pool)
+        .await?);
+        self.summaries(rows).await
+    }
+
+    /// Which units take part in a case.
+    pub async fn case_parties(&self, case: CaseId) -> Result<Vec<UnitId>> {
+        let rows: Vec<(String,)> =
+            on_db!(self, read, |pool| sqlx::query_as("SELECT unit_id FROM case_parties WHERE case_id = $1")
+                .bind(case.to_string())
+                .fetch_all(pool)
+                .await?);
+        rows.into_iter().map(|(u,)| uuid(&u)).collect()
+    }
+
+    async fn summaries(&self, rows: Vec<SummaryRow>) -> Result<Vec<CaseSummary>> {
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT case_id, kind, owner_unit_id, due_at, estimated FROM case_deadlines \
+             WHERE met_at IS NULL AND case_id IN ({}) ORDER BY due_at",
+            placeholders(1, rows.len())
+        );
+        let deadline_rows: Vec<DeadlineRow> = on_db!(self, read, |pool| {
+            // Only numbered placeholders are formatted into the text; the ids are bound.
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in &rows {
+                q = q.bind(&r.id);
+            }
+            q.fetch_all(pool).await?
+        });
+        let deadlines = deadline_rows.into_iter().map(DeadlineRow::into_domain).collect::<Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|r| {
+                let case_id = uuid(&r.id)?;
+                Ok(CaseSummary {
+                    case_id,
+                    patient_id: uuid(&r.patient_id)?,
+                    patient_name: format!("{} {}", r.given_name, r.family_name),
+                    patient_identifier: r.identifier,
+                    protection: parse_enum(&r.protection)?,
+                    phase: parse_enum(&r.phase)?,
+                    ward_id: uuid(&r.ward_id)?,
+                    admitted_at: from_micros(r.admitted_at)?,
+                    updated_at: from_micros(r.updated_at)?,
+                    open_deadlines: deadlines.iter().filter(|d| d.case_id == case_id).cloned().collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Unmet deadlines a unit owns that fall due before `before` (overdue ones included).
+    pub async fn due_deadlines(&self, unit: UnitId, before: Timestamp) -> Result<Vec<DueDeadline>> {
+        let rows: Vec<DeadlineRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT d.case_id, d.kind, d.owner_unit_id, d.due_at, d.estimated FROM case_deadlines d \
+             JOIN cases c ON c.id = d.case_id \
+             WHERE d.owner_unit_id = $1 AND d.met_at IS NULL AND d.due_at < $2 \
+               AND c.phase NOT IN ('closed', 'cancelled') ORDER BY d.due_at"
+        )
+        .bind(unit.to_string())
+        .bind(micros(before))
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(DeadlineRow::into_domain).collect()
+    }
+
+    /// The unit's inbox, newest first; only what it has not yet acknowledged unless `all`.
+    pub async fn inbox(&self, unit: UnitId, all: bool, limit: i64) -> Result<Vec<InboxItem>> {
+        let rows: Vec<InboxQueryRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT i.message_id, i.case_id, i.kind, i.sender_unit_id, i.sent_at, i.opened_at, i.acknowledged_at, \
+                    i.mis_sent, p.given_name, p.family_name, p.identifier, p.protection \
+             FROM inbox i JOIN cases c ON c.id = i.case_id JOIN patients p ON p.id = c.patient_id \
+             WHERE i.unit_id = $1 AND ($2 OR (i.acknowledged_at IS NULL AND NOT i.mis_sent)) \
+             ORDER BY i.sent_at DESC LIMIT $3"
+        )
+        .bind(unit.to_string())
+        .bind(all)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter()
+            .map(|r| {
+                Ok(InboxItem {
+                    message_id: uuid(&r.message_id)?,
+                    case_id: uuid(&r.case_id)?,
+                    kind: parse_enum(&r.kind)?,
+                    sender_unit_id: uuid(&r.sender_unit_id)?,
+                    sent_at: from_micros(r.sent_at)?,
+                    opened_at: r.opened_at.map(from_micros).transpose()?,
+                    acknowledged_at: r.acknowledged_at.map(from_micros).transpose()?,
+                    mis_sent: r.mis_sent,
+                    patient_name: format!("{} {}", r.given_name, r.family_name),
+                    patient_identifier: r.identifier,
+                    protection: parse_enum(&r.protection)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Cases of a municipality under an agreement that were ready for discharge at some time
+    /// from `from` on: the candidates for an invoice basis whose window starts at `from`.
+    pub async fn liability_cases(
+        &self,
+        kommun: &Kommunkod,
+        agreement_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Case>> {
+        let rows: Vec<(String,)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT state FROM cases WHERE kommunkod = $1 AND agreement_id = $2 AND first_ready_at IS NOT NULL \
+               AND first_ready_at < $4 AND (discharged_at IS NULL OR discharged_at >= $3)"
+        )
+        .bind(kommun.as_str())
+        .bind(agreement_id)
+        .bind(micros(from))
+        .bind(micros(to))
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(|(s,)| serde_json::from_str(&s).map_err(StoreError::corrupt)).collect()
+    }
+
+    /// Counts by phase, for the health page and the demo's report.
+    pub async fn case_counts(&self) -> Result<Vec<(Phase, i64)>> {
+        let rows: Vec<(String, i64)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT phase, COUNT(*) FROM cases GROUP BY phase ORDER BY phase"
+        )
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(|(p, n)| Ok((parse_enum(&p)?, n))).collect()
+    }
+}

@@ -1,0 +1,272 @@
+//! Storage for Samverka on SQLite (the embedded default) or PostgreSQL (production).
+//!
+//! Architecture invariant: this crate knows SQL and nothing of HTTP. Every query is written
+//! once, with `$1`-style parameters that both databases understand, and run through
+//! [`on_db!`], which expands the same code for each driver so both are type-checked.
+//! Schema migrations live in `migrations/sqlite` and `migrations/postgres`.
+
+mod cases;
+mod reference;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use samverka_domain::Problem;
+use samverka_domain::agreement::Agreement;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem};
+pub use reference::{NewPatient, PatientSummary, unit_ref as reference_unit_ref};
+
+/// Runs the same block against whichever database the store uses. Inside, `$pool` is a
+/// `&SqlitePool` or a `&PgPool`; the block is compiled once for each.
+macro_rules! on_db {
+    ($store:expr, write, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite { writer, .. } => {
+                let $pool = writer;
+                $body
+            }
+            $crate::Db::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+    ($store:expr, read, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite { reader, .. } => {
+                let $pool = reader;
+                $body
+            }
+            $crate::Db::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_db;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A domain rule refused the change; shown to the user as is.
+    #[error(transparent)]
+    Problem(#[from] Problem),
+    /// The database is unreachable or failed; the caller should answer 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Db(sqlx::Error),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    fn corrupt(e: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone)]
+pub(crate) enum Db {
+    /// One writer connection (SQLite allows one writer at a time) and a pool of readers.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The agreements a store can apply, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Agreements(HashMap<String, Arc<Agreement>>);
+
+impl Agreements {
+    pub fn new(list: impl IntoIterator<Item = Agreement>) -> Self {
+        Agreements(list.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect())
+    }
+    /// The agreements shipped in the repository's `agreements/` folder.
+    pub fn built_in() -> Self {
+        Self::new(
+            samverka_domain::agreement::BUILT_IN.iter().map(|(id, text)| {
+                Agreement::from_toml(text).unwrap_or_else(|e| panic!("built-in agreement {id}: {e}"))
+            }),
+        )
+    }
+    pub fn insert(&mut self, a: Agreement) {
+        self.0.insert(a.id.clone(), Arc::new(a));
+    }
+    pub fn get(&self, id: &str) -> Option<Arc<Agreement>> {
+        self.0.get(id).cloned()
+    }
+    pub fn ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.0.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) db: Db,
+    pub(crate) agreements: Agreements,
+}
+
+/// Which database a URL or path names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl Store {
+    /// Opens `postgres://…` with PostgreSQL, and anything else (`sqlite://path` or a plain
+    /// path) as an SQLite file, created if missing.
+    pub async fn connect(url: &str, agreements: Agreements) -> Result<Store> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            Db::Postgres(pool)
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            Self::open_sqlite(Path::new(path)).await?
+        };
+        Ok(Store { db, agreements })
+    }
+
+    async fn open_sqlite(path: &Path) -> Result<Db> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        // WAL lets readers go on while one writer commits; synchronous=FULL makes every commit
+        // durable before we answer, so a crash after a 2xx loses nothing.
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        Ok(Db::Sqlite { writer, reader })
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        match self.db {
+            Db::Sqlite { .. } => DatabaseKind::Sqlite,
+            Db::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    pub fn agreements(&self) -> &Agreements {
+        &self.agreements
+    }
+
+    /// Brings the schema up to date. Safe to run at every start.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await,
+            Db::Postgres(pg) => sqlx::migrate!("./migrations/postgres").run(pg).await,
+        }
+        .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        on_db!(self, read, |pool| sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+
+    /// Whether the database holds no organisations yet (a fresh install).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let n: i64 =
+            on_db!(self, read, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM organisations").fetch_one(pool).await?);
+        Ok(n == 0)
+    }
+
+    /// Checks the SQLite file (`PRAGMA integrity_check`) or PostgreSQL's view of the tables.
+    pub async fn integrity_check(&self) -> Result<String> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => Ok(sqlx::query_scalar("PRAGMA integrity_check").fetch_one(writer).await?),
+            Db::Postgres(pg) => {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM case_events e LEFT JOIN cases c ON c.id = e.case_id WHERE c.id IS NULL",
+                )
+                .fetch_one(pg)
+                .await?;
+                Ok(if n == 0 { "ok".into() } else { format!("{n} events without a case") })
+            }
+        }
+    }
+
+    /// Runs one statement as the application would (used by tests that prove the history
+    /// cannot be changed, and by the administrator's SQL checks).
+    pub async fn raw_execute_for_tests(&self, sql: &str) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pg) => pg.close().await,
+        }
+    }
+}
+
+/// Microseconds since the epoch, as stored.
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn from_micros(v: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(v).map_err(StoreError::corrupt)
+}
+
+/// Errors that mean "the database is not there" become [`StoreError::Unavailable`], so the
+/// HTTP layer can answer 503 quickly instead of 500.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::BeginFailed => StoreError::Unavailable(e.to_string()),
+            other => StoreError::Db(other),
+        }
+    }
+}
+
+/// Whether an error is a unique-key violation (e.g. two writers appending the same event).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}

@@ -1,0 +1,342 @@
+//! Storage tests. Every test runs twice: on an SQLite file and on a real PostgreSQL server
+//! started by the test process.
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use samverka_domain::actor::{Actor, UnitRef, UserRef};
+use samverka_domain::calendar::STOCKHOLM;
+use samverka_domain::case::{Command, OpenCase, Phase};
+use samverka_domain::deadlines::DeadlineKind;
+use samverka_domain::ids::{HsaId, Kommunkod, PatientIdentifier, personnummer_with_check_digit};
+use samverka_domain::message::MessageBody;
+use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Unit, UnitKind};
+use samverka_domain::patient::ProtectedIdentity;
+use samverka_store::{Agreements, NewPatient, Store, StoreError, reference_unit_ref};
+use samverka_testkit::PgServer;
+use uuid::Uuid;
+
+fn ts(local: &str) -> Timestamp {
+    let dt: DateTime = local.replace(' ', "T").parse().unwrap();
+    dt.to_zoned_datetime(STOCKHOLM.clone()).unwrap().timestamp()
+}
+
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(dir.path().join("samverka.db").to_str().unwrap(), Agreements::built_in()).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, dir)
+}
+
+async fn postgres() -> (Store, String) {
+    let url = PgServer::get().fresh_database();
+    let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
+    store.migrate().await.unwrap();
+    (store, url)
+}
+
+/// Runs a test body on both databases.
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let (store, _dir) = super::sqlite().await;
+                ($body)(store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let (store, _url) = super::postgres().await;
+                ($body)(store).await;
+            }
+        }
+    };
+}
+
+struct World {
+    ward: UnitRef,
+    bistand: UnitRef,
+    vc: UnitRef,
+    other: UnitRef,
+    patient: Uuid,
+}
+
+impl World {
+    fn actor(&self, unit: &UnitRef) -> Actor {
+        Actor {
+            user: UserRef { id: Uuid::from_u128(unit.id.as_u128() + 7), name: format!("Person på {}", unit.name) },
+            unit: unit.clone(),
+        }
+    }
+}
+
+async fn seed(store: &Store) -> World {
+    let now = ts("2026-11-01 00:00");
+    let region = Organisation {
+        id: Uuid::now_v7(),
+        kind: OrganisationKind::Region,
+        name: "Region Test".into(),
+        region_code: Some("01".into()),
+        kommunkod: None,
+        hsa_id: Some(HsaId::parse("SE2321000016-0001").unwrap()),
+        acts_for: None,
+    };
+    let kommun = Organisation {
+        id: Uuid::now_v7(),
+        kind: OrganisationKind::Kommun,
+        name: "Solna stad".into(),
+        region_code: None,
+        kommunkod: Some(Kommunkod::parse("0184").unwrap()),
+        hsa_id: Some(HsaId::parse("SE2120002882-0001").unwrap()),
+        acts_for: None,
+    };
+    store.insert_organisation(&region, Some("stockholm"), now).await.unwrap();
+    store.insert_organisation(&kommun, None, now).await.unwrap();
+    let mk = |name: &str, kind, org: &Organisation, hsa: &str, kommun: Option<&str>| Unit {
+        id: Uuid::now_v7(),
+        organisation_id: org.id,
+        kind,
+        name: name.into(),
+        hsa_id: HsaId::parse(hsa).unwrap(),
+        care_type: CareType::Somatic,
+        receives_for_kommun: kommun.map(|k| Kommunkod::parse(k).unwrap()),
+        address: AddressEntry { phone: Some("08-000 00 00".into()), ..Default::default() },
+    };
+    let units = [
+        mk("Avdelning 12", UnitKind::Ward, &region, "SE2321000016-A12", None),
+        mk("Biståndsenheten Solna", UnitKind::Bistandsenhet, &kommun, "SE2120002882-B1", Some("0184")),
+        mk("Vårdcentralen Råsunda", UnitKind::Vardcentral, &region, "SE2321000016-VC1", None),
+        mk("Vårdcentralen Bergshamra", UnitKind::Vardcentral, &region, "SE2321000016-VC2", None),
+    ];
+    for u in &units {
+        store.insert_unit(u, now).await.unwrap();
+    }
+    let refs: Vec<UnitRef> = units.iter().map(reference_unit_ref).collect();
+    let world = World {
+        ward: refs[0].clone(),
+        bistand: refs[1].clone(),
+        vc: refs[2].clone(),
+        other: refs[3].clone(),
+        patient: Uuid::now_v7(),
+    };
+    let pnr = personnummer_with_check_digit(jiff::civil::date(1938, 4, 7), 982);
+    store
+        .insert_patient(
+            world.patient,
+            NewPatient {
+                identifier: PatientIdentifier::Personnummer(pnr),
+                given_name: "Åsa".into(),
+                family_name: "Öberg".into(),
+                kommun: Kommunkod::parse("0184").unwrap(),
+                listed_unit: Some(world.vc.id),
+                protection: ProtectedIdentity::None,
+                address: None,
+            },
+            &world.actor(&world.ward),
+            now,
+        )
+        .await
+        .unwrap();
+    world
+}
+
+async fn open(store: &Store, w: &World, at: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    let open = OpenCase {
+        case_id: id,
+        patient_id: w.patient,
+        kommun: Kommunkod::parse("0184").unwrap(),
+        listed_unit: Some(w.vc.id),
+        care_type: CareType::Somatic,
+        admitted_at: ts(at),
+        needs_assessed_at: None,
+    };
+    store.open_case(&open, "stockholm", &w.actor(&w.ward), ts(at)).await.unwrap();
+    id
+}
+
+fn notice(w: &World) -> Command {
+    Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body: MessageBody::Inskrivningsmeddelande {
+            estimated_discharge: "2026-11-10".parse().unwrap(),
+            note: String::new(),
+        },
+        recipients: vec![w.bistand.clone(), w.vc.clone()],
+        corrects: None,
+    }
+}
+
+on_both!(history_and_projections_agree, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    // Before the notice: the ward owes it, due 24 h after admission.
+    let due = store.due_deadlines(w.ward.id, ts("2026-11-04 00:00")).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].kind, due[0].due), (DeadlineKind::AdmissionNotice, ts("2026-11-03 08:00")));
+
+    let cmd = notice(&w);
+    let Command::SendMessage { message_id, .. } = &cmd else { unreachable!() };
+    let message_id = *message_id;
+    store.execute(case_id, &w.actor(&w.ward), cmd, ts("2026-11-02 09:00")).await.unwrap();
+    assert!(
+        store
+            .due_deadlines(w.ward.id, ts("2026-11-04 00:00"))
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.kind != DeadlineKind::AdmissionNotice)
+    );
+
+    // The notice is in both recipients' inboxes, unopened.
+    let inbox = store.inbox(w.bistand.id, false, 50).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!((inbox[0].message_id, inbox[0].opened_at), (message_id, None));
+    assert_eq!(inbox[0].patient_name, "Åsa Öberg");
+    store
+        .execute(case_id, &w.actor(&w.bistand), Command::OpenMessage { message_id }, ts("2026-11-02 09:30"))
+        .await
+        .unwrap();
+    assert_eq!(store.inbox(w.bistand.id, false, 50).await.unwrap()[0].opened_at, Some(ts("2026-11-02 09:30")));
+    store
+        .execute(case_id, &w.actor(&w.bistand), Command::AcknowledgeMessage { message_id }, ts("2026-11-02 09:40"))
+        .await
+        .unwrap();
+    assert!(store.inbox(w.bistand.id, false, 50).await.unwrap().is_empty(), "acknowledged leaves the to-do inbox");
+    assert_eq!(store.inbox(w.bistand.id, true, 50).await.unwrap()[0].acknowledged_at, Some(ts("2026-11-02 09:40")));
+    assert_eq!(store.inbox(w.vc.id, false, 50).await.unwrap().len(), 1, "the vårdcentral has not acknowledged");
+
+    // Need-to-know projection: parties see the case, an unrelated vårdcentral does not.
+    assert_eq!(store.cases_for_unit(w.vc.id, false, 50).await.unwrap().len(), 1);
+    assert!(store.cases_for_unit(w.other.id, true, 50).await.unwrap().is_empty());
+
+    // The stored snapshot is exactly what replaying the history gives.
+    let events = store.case_events(case_id).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=events.len() as u32).collect::<Vec<_>>());
+    let replayed = samverka_domain::case::Case::from_events(&events).unwrap();
+    assert_eq!(replayed, store.case(case_id).await.unwrap().unwrap().case);
+    assert_eq!(replayed.phase(), Phase::Notified);
+});
+
+on_both!(history_is_append_only, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    let update = store_exec(&store, &format!("UPDATE case_events SET kind = 'x' WHERE case_id = '{case_id}'")).await;
+    assert!(update.is_err(), "updating history must fail");
+    let delete = store_exec(&store, &format!("DELETE FROM case_events WHERE case_id = '{case_id}'")).await;
+    assert!(delete.is_err(), "deleting history must fail");
+    assert_eq!(store.case_events(case_id).await.unwrap().len(), 1);
+});
+
+async fn store_exec(store: &Store, sql: &str) -> Result<(), String> {
+    store.raw_execute_for_tests(sql).await.map_err(|e| e.to_string())
+}
+
+on_both!(a_repeated_request_is_applied_once, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    let cmd = notice(&w);
+    let (_, first) = store.execute(case_id, &w.actor(&w.ward), cmd.clone(), ts("2026-11-02 09:00")).await.unwrap();
+    let (_, second) = store.execute(case_id, &w.actor(&w.ward), cmd, ts("2026-11-02 09:01")).await.unwrap();
+    assert_eq!(first.len(), 3, "message sent and delivered to two units");
+    assert!(second.is_empty());
+    assert_eq!(store.case_events(case_id).await.unwrap().len(), 4);
+});
+
+on_both!(concurrent_writers_lose_nothing, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    let w = std::sync::Arc::new(w);
+    let mut tasks = vec![];
+    for i in 0..24 {
+        let (store, w) = (store.clone(), w.clone());
+        tasks.push(tokio::spawn(async move {
+            let (from, to) = if i % 2 == 0 { (&w.bistand, &w.vc) } else { (&w.vc, &w.bistand) };
+            let cmd = Command::SendMessage {
+                message_id: Uuid::now_v7(),
+                body: MessageBody::Allmant { text: format!("Meddelande {i}") },
+                recipients: vec![to.clone()],
+                corrects: None,
+            };
+            store.execute(case_id, &w.actor(from), cmd, ts("2026-11-02 10:00")).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let case = store.case(case_id).await.unwrap().unwrap().case;
+    assert_eq!(case.messages.len(), 25);
+    let events = store.case_events(case_id).await.unwrap();
+    assert_eq!(events.len(), 1 + 3 + 24 * 2);
+    assert_eq!(events.last().unwrap().seq as usize, events.len());
+});
+
+on_both!(patient_corrections_are_appended, |store: Store| async move {
+    let w = seed(&store).await;
+    let mut p = store.patient(w.patient).await.unwrap().unwrap();
+    p.family_name = "Öberg Lind".into();
+    p.protection = ProtectedIdentity::SkyddadFolkbokforing;
+    let v = store.revise_patient(&p, &w.actor(&w.bistand), ts("2026-11-03 10:00")).await.unwrap();
+    assert_eq!(v, 2);
+    let revisions = store.patient_revisions(w.patient).await.unwrap();
+    assert_eq!(revisions.len(), 2);
+    assert_eq!(revisions[0].2.family_name, "Öberg");
+    assert_eq!(revisions[1].2.family_name, "Öberg Lind");
+    assert_eq!(store.patient(w.patient).await.unwrap().unwrap().protection, ProtectedIdentity::SkyddadFolkbokforing);
+    // The same personnummer cannot be registered twice.
+    let again = store
+        .insert_patient(
+            Uuid::now_v7(),
+            NewPatient {
+                identifier: p.identifier.clone(),
+                given_name: "X".into(),
+                family_name: "Y".into(),
+                kommun: p.kommun.clone(),
+                listed_unit: None,
+                protection: ProtectedIdentity::None,
+                address: None,
+            },
+            &w.actor(&w.ward),
+            ts("2026-11-03 10:00"),
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Problem(p)) if p.code == "patient_exists"));
+});
+
+on_both!(liability_candidates_are_the_ready_cases_of_the_window, |store: Store| async move {
+    let w = seed(&store).await;
+    let ready = |w: &World| Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body: MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: None, note: String::new() },
+        recipients: vec![w.bistand.clone(), w.vc.clone()],
+        corrects: None,
+    };
+    let a = open(&store, &w, "2026-10-01 08:00").await;
+    store.execute(a, &w.actor(&w.ward), notice(&w), ts("2026-10-01 09:00")).await.unwrap();
+    store.execute(a, &w.actor(&w.ward), ready(&w), ts("2026-10-03 09:00")).await.unwrap();
+    store
+        .execute(a, &w.actor(&w.ward), Command::RecordDischarge { at: ts("2026-10-20 10:00") }, ts("2026-10-20 10:00"))
+        .await
+        .unwrap();
+    let b = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(b, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    store.execute(b, &w.actor(&w.ward), ready(&w), ts("2026-11-05 09:00")).await.unwrap();
+    let _never_ready = open(&store, &w, "2026-11-03 08:00").await;
+    let k = Kommunkod::parse("0184").unwrap();
+    let nov = store.liability_cases(&k, "stockholm", ts("2026-11-01 00:00"), ts("2026-12-01 00:00")).await.unwrap();
+    assert_eq!(nov.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b]);
+    let oct_nov = store.liability_cases(&k, "stockholm", ts("2026-10-01 00:00"), ts("2026-12-01 00:00")).await.unwrap();
+    assert_eq!(oct_nov.len(), 2);
+    assert!(
+        store.liability_cases(&k, "demo", ts("2026-10-01 00:00"), ts("2026-12-01 00:00")).await.unwrap().is_empty()
+    );
+});
+
+on_both!(migrations_run_twice_and_the_database_checks_out, |store: Store| async move {
+    store.migrate().await.unwrap();
+    assert!(store.is_empty().await.unwrap());
+    seed(&store).await;
+    assert!(!store.is_empty().await.unwrap());
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+});
