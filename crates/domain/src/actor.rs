@@ -11,16 +11,21 @@ use crate::org::{OrganisationId, UnitId, UnitKind};
 pub type UserId = Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnitRef {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: UnitId,
     pub name: String,
     pub hsa_id: HsaId,
     pub kind: UnitKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub organisation_id: OrganisationId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRef {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: UserId,
     pub name: String,
 }
@@ -28,6 +33,7 @@ pub struct UserRef {
 /// The user and the unit they act for (their assignment). `system` actors are integrations
 /// such as the HL7 feed; they have a user id of their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     pub user: UserRef,
     pub unit: UnitRef,
@@ -35,9 +41,12 @@ pub struct Actor {
 
 /// Who did something, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stamp {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub by: UserRef,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub unit: UnitId,
 }
 

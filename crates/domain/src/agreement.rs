@@ -11,6 +11,7 @@ use crate::org::CareType;
 
 /// Days with two decimals (hundredths), so averages such as 2.5 days stay exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Hundredths(pub i64);
 
@@ -32,6 +33,7 @@ impl Hundredths {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DayKind {
     Calendar,
@@ -40,6 +42,7 @@ pub enum DayKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LiabilityModel {
     /// Each case pays for its own days beyond the free days.

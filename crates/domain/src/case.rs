@@ -6,8 +6,6 @@
 //! command against the current state and returns the events it would append, or a [`Problem`]
 //! that says, in Swedish, what to do instead.
 
-use std::collections::BTreeMap;
-
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
@@ -30,42 +28,58 @@ pub const MAX_TEXT_CHARS: usize = 10_000;
 
 /// Everything that can happen to a case. Stored as JSON; variants are only ever added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CaseEvent {
     CaseOpened {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         case_id: CaseId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         patient_id: PatientId,
         /// Folkbokföringskommun when the case was opened: the municipality that is notified.
         kommun: Kommunkod,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
         listed_unit: Option<UnitId>,
         ward: UnitRef,
         care_type: CareType,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         admitted_at: Timestamp,
         /// When the treating doctor judged that the patient will need care after discharge.
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         needs_assessed_at: Timestamp,
     },
     MessageSent {
         message: Message,
     },
     MessageDelivered {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         message_id: MessageId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         unit: UnitId,
     },
     MessageOpened {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         message_id: MessageId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         unit: UnitId,
     },
     MessageAcknowledged {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         message_id: MessageId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         unit: UnitId,
     },
     MessageMarkedMisSent {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         message_id: MessageId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         unit: UnitId,
         reason: String,
     },
     MessageForwarded {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         message_id: MessageId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         from_unit: UnitId,
         to: UnitRef,
         #[serde(default)]
@@ -74,9 +88,11 @@ pub enum CaseEvent {
     PatientTransferred {
         to_ward: UnitRef,
         care_type: CareType,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         at: Timestamp,
     },
     DischargeRecorded {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         at: Timestamp,
     },
     PartyAdded {
@@ -84,14 +100,17 @@ pub enum CaseEvent {
         reason: String,
     },
     ConsentRecorded {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         consent_id: ConsentId,
         kind: ConsentKind,
         given_by: ConsentGiver,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         given_at: Timestamp,
         #[serde(default)]
         note: String,
     },
     ConsentWithdrawn {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         consent_id: ConsentId,
     },
     SipDrawnUp {
@@ -138,9 +157,11 @@ impl CaseEvent {
 
 /// An event as stored: its place in the case's history, when, and who.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordedEvent {
     /// 1 for the first event of a case, then consecutive.
     pub seq: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub actor: Actor,
     pub event: CaseEvent,
@@ -149,6 +170,7 @@ pub struct RecordedEvent {
 /// The lifecycle as the domain describes it: the hospital track until discharge, then the
 /// SIP track. Withdrawing a ready notice takes the case back to planning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Admitted,
@@ -202,41 +224,72 @@ impl Phase {
 /// A stretch of time the patient was ready for discharge: from the notice until it was
 /// withdrawn or the patient was discharged (open while neither has happened).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadyPeriod {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub message_id: MessageId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub from: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub until: Option<Timestamp>,
     pub withdrawn: bool,
     /// Psychiatric or somatic care at the time of the notice.
     pub care_type: CareType,
 }
 
+/// Who broke the process off, when, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Cancellation {
+    pub stamp: Stamp,
+    pub reason: CancelReason,
+}
+
+/// A unit taking part in the case, and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Party {
+    pub unit: UnitRef,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub since: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WardStay {
     pub ward: UnitRef,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub from: Timestamp,
     pub care_type: CareType,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FastVardkontakt {
     pub name: String,
     pub role: String,
     pub phone: String,
     pub unit: UnitRef,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub appointed_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SipCall {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub message_id: MessageId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub sent_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub meeting_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub by_unit: UnitId,
 }
 
 /// The eight steps of the joint routine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     Inskrivningsmeddelande = 1,
@@ -280,11 +333,13 @@ impl Step {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepStatus {
     pub step: Step,
     pub number: u8,
     pub label_sv: &'static str,
     /// When the step was first done, if it has been.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub done_at: Option<Timestamp>,
     /// The step does not apply to this case (e.g. no SIP needed).
     pub not_needed: bool,
@@ -292,33 +347,45 @@ pub struct StepStatus {
 
 /// The current state of a case, derived from its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Case {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: CaseId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub patient_id: PatientId,
     pub kommun: Kommunkod,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub listed_unit: Option<UnitId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub admitted_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub needs_assessed_at: Timestamp,
     /// Ward stays in order; the last is where the patient is now.
     pub wards: Vec<WardStay>,
-    /// Every unit that takes part in the case (need-to-know), with when it joined.
-    pub parties: BTreeMap<UnitId, (UnitRef, Timestamp)>,
+    /// Every unit that takes part in the case (need-to-know), in the order they joined.
+    pub parties: Vec<Party>,
     pub messages: Vec<MessageState>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub admission_notice_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub estimated_discharge: Option<Date>,
     pub fast_vardkontakt: Option<FastVardkontakt>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub planning_at: Option<Timestamp>,
     pub ready_periods: Vec<ReadyPeriod>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub discharged_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub discharge_information_at: Option<Timestamp>,
     pub sip_needed: Option<bool>,
     pub sip_calls: Vec<SipCall>,
     pub sip: SipState,
     pub consents: Consents,
     pub closed: Option<Stamp>,
-    pub cancelled: Option<(Stamp, CancelReason)>,
+    pub cancelled: Option<Cancellation>,
     /// Sequence number of the last event applied.
     pub version: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
@@ -473,8 +540,7 @@ impl Case {
                 "The case history does not start with case_opened.",
             ));
         };
-        let mut parties = BTreeMap::new();
-        parties.insert(ward.id, (ward.clone(), first.at));
+        let parties = vec![Party { unit: ward.clone(), since: first.at }];
         let mut case = Case {
             id: *case_id,
             patient_id: *patient_id,
@@ -516,7 +582,7 @@ impl Case {
     }
 
     pub fn is_party(&self, unit: UnitId) -> bool {
-        self.parties.contains_key(&unit)
+        self.parties.iter().any(|p| p.unit.id == unit)
     }
 
     pub fn message(&self, id: MessageId) -> Option<&MessageState> {
@@ -599,7 +665,9 @@ impl Case {
     }
 
     fn add_party(&mut self, unit: &UnitRef, at: Timestamp) {
-        self.parties.entry(unit.id).or_insert_with(|| (unit.clone(), at));
+        if !self.is_party(unit.id) {
+            self.parties.push(Party { unit: unit.clone(), since: at });
+        }
     }
 
     /// Applies one stored event. Events were checked by [`Case::decide`] when recorded, so
@@ -612,9 +680,9 @@ impl Case {
         match &e.event {
             CaseEvent::CaseOpened { .. } => {}
             CaseEvent::MessageSent { message } => {
-                let mut receipts = BTreeMap::new();
+                let mut receipts = Vec::with_capacity(message.recipients.len());
                 for r in &message.recipients {
-                    receipts.insert(r.id, Receipt::new(r.clone()));
+                    receipts.push(Receipt::new(r.clone()));
                     self.add_party(r, at);
                 }
                 if let Some(old) = message.corrects
@@ -631,34 +699,36 @@ impl Case {
                 });
             }
             CaseEvent::MessageDelivered { message_id, unit } => {
-                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipt_mut(*unit)) {
                     r.delivered_at.get_or_insert(at);
                 }
             }
             CaseEvent::MessageOpened { message_id, unit } => {
-                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipt_mut(*unit)) {
                     r.opened.get_or_insert(stamp);
                 }
             }
             CaseEvent::MessageAcknowledged { message_id, unit } => {
-                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipt_mut(*unit)) {
                     r.acknowledged.get_or_insert(stamp);
                 }
             }
             CaseEvent::MessageMarkedMisSent { message_id, unit, reason } => {
-                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipts.get_mut(unit)) {
+                if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipt_mut(*unit)) {
                     r.mis_sent = Some(MisSent { stamp, reason: reason.clone() });
                 }
             }
             CaseEvent::MessageForwarded { message_id, from_unit, to, .. } => {
                 if let Some(m) = self.message_mut(*message_id) {
-                    if let Some(r) = m.receipts.get_mut(from_unit) {
+                    if let Some(r) = m.receipt_mut(*from_unit) {
                         r.forwarded_to.push(to.id);
                     }
-                    let mut receipt = Receipt::new(to.clone());
-                    receipt.forwarded_from = Some(*from_unit);
-                    receipt.delivered_at = Some(at);
-                    m.receipts.entry(to.id).or_insert(receipt);
+                    if m.receipt(to.id).is_none() {
+                        let mut receipt = Receipt::new(to.clone());
+                        receipt.forwarded_from = Some(*from_unit);
+                        receipt.delivered_at = Some(at);
+                        m.receipts.push(receipt);
+                    }
                 }
                 self.add_party(to, at);
             }
@@ -703,7 +773,7 @@ impl Case {
                 if let Some(p) = self.ready_periods.last_mut().filter(|p| p.until.is_none()) {
                     p.until = Some(at);
                 }
-                self.cancelled = Some((stamp, *reason));
+                self.cancelled = Some(Cancellation { stamp, reason: *reason });
             }
         }
     }
@@ -911,7 +981,7 @@ impl Case {
                         "Messages can only be forwarded within your own organisation.",
                     ));
                 }
-                if m.receipts.contains_key(&to.id) {
+                if m.receipt(to.id).is_some() {
                     return Err(Problem::conflict(
                         "already_recipient",
                         format!("{} har redan fått meddelandet.", to.name),
@@ -1126,22 +1196,6 @@ impl Case {
             check_text(field, text, false)?;
         }
         let kind = body.kind();
-        if recipients.is_empty() {
-            return Err(Problem::invalid_field(
-                "recipients",
-                "no_recipients",
-                "Meddelandet har ingen mottagare. Välj minst en enhet.",
-                "The message has no recipients.",
-            ));
-        }
-        if recipients.iter().any(|r| r.id == actor.unit.id) {
-            return Err(Problem::invalid_field(
-                "recipients",
-                "self_recipient",
-                "Den egna enheten kan inte vara mottagare.",
-                "Your own unit cannot be a recipient.",
-            ));
-        }
         if let Some(old) = corrects {
             let original = self.message(old).ok_or_else(|| {
                 Problem::invalid_field(
@@ -1273,6 +1327,22 @@ impl Case {
             }
         }
 
+        if recipients.is_empty() {
+            return Err(Problem::invalid_field(
+                "recipients",
+                "no_recipients",
+                "Meddelandet har ingen mottagare. Välj minst en enhet.",
+                "The message has no recipients.",
+            ));
+        }
+        if recipients.iter().any(|r| r.id == actor.unit.id) {
+            return Err(Problem::invalid_field(
+                "recipients",
+                "self_recipient",
+                "Den egna enheten kan inte vara mottagare.",
+                "Your own unit cannot be a recipient.",
+            ));
+        }
         // Sending to a unit that is not yet part of the case shares patient data beyond it:
         // only the LUS routing itself (notice and its follow-ups) may do that without consent.
         let routing_kinds = matches!(

@@ -11,6 +11,7 @@ use crate::error::{Problem, ProblemKind};
 pub type ConsentId = Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentKind {
     /// Sharing information with units beyond those the LUS process itself involves.
@@ -33,6 +34,7 @@ impl ConsentKind {
 
 /// Who gave consent: the person, or someone entitled to speak for them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConsentGiver {
     Patient,
@@ -44,11 +46,14 @@ pub enum ConsentGiver {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: ConsentId,
     pub kind: ConsentKind,
     pub given_by: ConsentGiver,
     /// When the person gave consent (may be before it was recorded).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub given_at: Timestamp,
     pub recorded: Stamp,
     #[serde(default)]
@@ -58,6 +63,7 @@ pub struct ConsentRecord {
 
 /// The consent records of one case.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consents(pub Vec<ConsentRecord>);
 
 impl Consents {

@@ -10,6 +10,7 @@ use crate::case::{Case, Step};
 use crate::org::{UnitId, UnitKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineKind {
     AdmissionNotice,
@@ -42,6 +43,7 @@ impl DeadlineKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineStatus {
     /// Not yet done, still time.
@@ -54,15 +56,19 @@ pub enum DeadlineStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deadline {
     pub kind: DeadlineKind,
     pub step: u8,
     /// The unit that must act, when the case says which.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub owner: Option<UnitId>,
     /// Strictly before this instant.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub due: Timestamp,
     /// True when the deadline rests on an estimate (e.g. the estimated discharge date).
     pub estimated: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub met_at: Option<Timestamp>,
     pub status: DeadlineStatus,
     /// The rule in words, shown beside the deadline.
@@ -125,7 +131,7 @@ pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Dead
 
     let vardcentral = case
         .listed_unit
-        .or_else(|| case.parties.values().find(|(u, _)| u.kind == UnitKind::Vardcentral).map(|(u, _)| u.id));
+        .or_else(|| case.parties.iter().find(|p| p.unit.kind == UnitKind::Vardcentral).map(|p| p.unit.id));
 
     if let (Some(n), Some(notice)) = (rules.fast_vardkontakt_days, case.admission_notice_at) {
         push(
@@ -197,4 +203,38 @@ pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Dead
         out.retain(|d| d.met_at.is_some());
     }
     out
+}
+
+/// The time left (or past) in plain Swedish: "om 3 timmar", "försenad 2 dygn".
+pub fn countdown_sv(due: Timestamp, now: Timestamp) -> String {
+    let secs = due.as_second() - now.as_second();
+    let abs = secs.unsigned_abs();
+    let amount = if abs < 3600 {
+        let m = (abs / 60).max(1);
+        format!("{m} {}", if m == 1 { "minut" } else { "minuter" })
+    } else if abs < 48 * 3600 {
+        let h = abs / 3600;
+        format!("{h} {}", if h == 1 { "timme" } else { "timmar" })
+    } else {
+        format!("{} dygn", abs / 86400)
+    };
+    if secs > 0 { format!("om {amount}") } else { format!("försenad {amount}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdown_reads_naturally() {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let at = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
+        assert_eq!(countdown_sv(at(30), now), "om 1 minut");
+        assert_eq!(countdown_sv(at(45 * 60), now), "om 45 minuter");
+        assert_eq!(countdown_sv(at(3 * 3600 + 59), now), "om 3 timmar");
+        assert_eq!(countdown_sv(at(47 * 3600), now), "om 47 timmar");
+        assert_eq!(countdown_sv(at(3 * 86400), now), "om 3 dygn");
+        assert_eq!(countdown_sv(at(-3600), now), "försenad 1 timme");
+        assert_eq!(countdown_sv(at(-5 * 86400), now), "försenad 5 dygn");
+    }
 }

@@ -174,6 +174,7 @@ fn digits_to_string(d: &[u8; 12]) -> String {
 
 /// Personnummer, stored as 12 digits (YYYYMMDDNNNC).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Personnummer(String);
 
@@ -240,6 +241,7 @@ impl From<Personnummer> for String {
 /// issued numbers holds month 00 (unknown month), day 60 (unknown day) and days past the end of
 /// the month; all have correct check digits. Refusing them would lock real people out.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Samordningsnummer(String);
 
@@ -305,6 +307,7 @@ impl ReservnummerRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Reservnummer(String);
 
@@ -327,6 +330,7 @@ impl Reservnummer {
 
 /// How a patient is identified. Serialized as `{"kind": "personnummer", "value": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum PatientIdentifier {
     Personnummer(Personnummer),
@@ -394,6 +398,7 @@ impl fmt::Display for PatientIdentifier {
 
 /// HSA-id: `SE` + 10-digit organisation number + `-` + [A-Za-z0-9]+, at most 31 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct HsaId(String);
 
@@ -442,6 +447,7 @@ pub const LAN_CODES: [&str; 21] = [
 
 /// SCB kommunkod: 4 digits, the first two are the län.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Kommunkod(String);
 

@@ -19,6 +19,7 @@ use crate::org::CareType;
 
 /// Why a case carries no liability even though the patient stayed after being ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Exclusion {
     /// Slutenvården never sent the inskrivningsmeddelande: the municipality was never told.
@@ -74,28 +75,36 @@ impl LiabilityFacts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodDays {
     /// Day 0: the local date the ready notice was sent.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub notice_date: Date,
     /// The last day counted: the day of discharge or withdrawal, or today while still open.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub last_date: Date,
     pub open: bool,
     /// Days of readiness in this period.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub ready_days: Vec<Date>,
     pub free_days: Hundredths,
     /// Days beyond the free days (per-case model).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub liable_days: Vec<Date>,
 }
 
 /// Liability of one case, with every day listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseLiability {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub case_id: CaseId,
     pub kommun: Kommunkod,
     pub care_type: CareType,
     pub model: LiabilityModel,
     pub excluded: Option<Exclusion>,
     pub periods: Vec<PeriodDays>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub discharged_on: Option<Date>,
     /// Days as utskrivningsklar over all periods (the follow-up figure).
     pub ready_days: i64,
@@ -186,12 +195,16 @@ pub fn case_liability(f: &LiabilityFacts, agreement: &Agreement, now: Timestamp)
 
 /// One case's line in a municipality's monthly invoice basis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BasisLine {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub case_id: CaseId,
     pub care_type: CareType,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub discharged_on: Option<Date>,
     pub ready_days: i64,
     /// Per-case model: the liable days of this month.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub liable_dates: Vec<Date>,
     pub amount_ore: i64,
     pub excluded: Option<Exclusion>,
@@ -201,6 +214,7 @@ pub struct BasisLine {
 
 /// The totals for one kind of care under its model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupTotals {
     pub care_type: CareType,
     pub model: LiabilityModel,
@@ -219,6 +233,7 @@ pub struct GroupTotals {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiabilityBasis {
     pub kommun: Kommunkod,
     pub year: i16,

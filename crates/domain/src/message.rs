@@ -1,8 +1,6 @@
 //! Messages between units: the typed LUS messages and the free "allmänt meddelande", each with
 //! per-recipient receipts kept as separate facts (delivered, opened, acknowledged).
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -15,6 +13,7 @@ pub type MessageId = Uuid;
 
 /// Why a case is ended early (avbrott i processen).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CancelReason {
     /// The case was opened for the wrong patient or sent to the wrong place.
@@ -39,16 +38,19 @@ impl CancelReason {
 
 /// The content of each message type (see the domain's "Messages" and the eight steps).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MessageBody {
     /// Step 1. Name, identity and address come from the patient record at the time of sending.
     Inskrivningsmeddelande {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         estimated_discharge: Date,
         #[serde(default)]
         note: String,
     },
     /// A changed estimate, sent again "as soon as possible".
     AndratUtskrivningsdatum {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         estimated_discharge: Date,
         #[serde(default)]
         note: String,
@@ -88,6 +90,7 @@ pub enum MessageBody {
     AtertagenUtskrivningsklar { reason: String },
     /// Step 4: call to a SIP meeting.
     KallelseSip {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         meeting_at: Timestamp,
         place: String,
         #[serde(default)]
@@ -99,6 +102,7 @@ pub enum MessageBody {
     },
     /// Step 6: information at discharge.
     InformationVidUtskrivning {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         discharged_at: Timestamp,
         #[serde(default)]
         medication: String,
@@ -120,6 +124,7 @@ pub enum MessageBody {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
     Inskrivningsmeddelande,
@@ -214,27 +219,34 @@ impl MessageBody {
 
 /// A message as sent. Never edited: a correction is a new message whose `corrects` names this one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: MessageId,
     pub sender: UnitRef,
     pub recipients: Vec<UnitRef>,
     pub body: MessageBody,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub corrects: Option<MessageId>,
 }
 
 /// What happened to a message at one recipient unit. Each fact is kept on its own: users want
 /// to know not only that a message was opened but that someone has taken it on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     pub unit: UnitRef,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub delivered_at: Option<Timestamp>,
     pub opened: Option<Stamp>,
     pub acknowledged: Option<Stamp>,
     pub mis_sent: Option<MisSent>,
     /// Units within the same organisation this recipient forwarded the message to.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, format = Uuid))]
     pub forwarded_to: Vec<UnitId>,
     /// Set when this receipt exists because another unit forwarded the message here.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub forwarded_from: Option<UnitId>,
 }
 
@@ -253,6 +265,7 @@ impl Receipt {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MisSent {
     pub stamp: Stamp,
     pub reason: String,
@@ -260,16 +273,23 @@ pub struct MisSent {
 
 /// A message with its receipts, as part of a case's derived state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageState {
     pub message: Message,
     pub sent: Stamp,
-    pub receipts: BTreeMap<UnitId, Receipt>,
+    /// One receipt per recipient unit, in the order they received the message.
+    pub receipts: Vec<Receipt>,
     /// Messages that correct this one.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, format = Uuid))]
     pub corrected_by: Vec<MessageId>,
 }
 
 impl MessageState {
     pub fn receipt(&self, unit: UnitId) -> Option<&Receipt> {
-        self.receipts.get(&unit)
+        self.receipts.iter().find(|r| r.unit.id == unit)
+    }
+
+    pub fn receipt_mut(&mut self, unit: UnitId) -> Option<&mut Receipt> {
+        self.receipts.iter_mut().find(|r| r.unit.id == unit)
     }
 }

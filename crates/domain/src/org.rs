@@ -9,6 +9,7 @@ pub type OrganisationId = Uuid;
 pub type UnitId = Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrganisationKind {
     /// A region (the health-care principal). Carries the län code.
@@ -21,6 +22,7 @@ pub enum OrganisationKind {
 
 /// The two principals (huvudmän) of Swedish health and social care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Principal {
     Region,
@@ -28,7 +30,9 @@ pub enum Principal {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Organisation {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: OrganisationId,
     pub kind: OrganisationKind,
     pub name: String,
@@ -42,6 +46,7 @@ pub struct Organisation {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     /// Vårdavdelning: slutenvård, the sending party of the discharge process.
@@ -89,6 +94,7 @@ impl UnitKind {
 
 /// Somatic or psychiatric inpatient care: payment liability has separate rules for psychiatry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CareType {
     #[default]
@@ -99,17 +105,22 @@ pub enum CareType {
 /// A unit's address entry: how and when it can be reached (users asked above all for who
 /// covers evenings and weekends).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddressEntry {
     pub phone: Option<String>,
     pub functional_mailbox: Option<String>,
     pub opening_hours: Option<String>,
     pub evening_weekend_cover: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub backup_unit: Option<UnitId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unit {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: UnitId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub organisation_id: OrganisationId,
     pub kind: UnitKind,
     pub name: String,

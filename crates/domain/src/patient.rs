@@ -11,6 +11,7 @@ pub type PatientId = Uuid;
 
 /// Navet's codes for protected identity. Both hide the address and restrict search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProtectedIdentity {
     #[default]
@@ -35,6 +36,7 @@ impl ProtectedIdentity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     pub street: String,
     pub postal_code: String,
@@ -42,7 +44,9 @@ pub struct Address {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Patient {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: PatientId,
     pub identifier: PatientIdentifier,
     pub given_name: String,
@@ -50,6 +54,7 @@ pub struct Patient {
     /// Folkbokföringskommun: decides which municipality receives the notices.
     pub kommun: Kommunkod,
     /// The vårdcentral the patient is listed at (listning), if any.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub listed_unit: Option<UnitId>,
     pub protection: ProtectedIdentity,
     /// Registered address. Never shown when the identity is protected.

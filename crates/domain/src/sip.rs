@@ -10,22 +10,26 @@ use crate::org::{Principal, UnitId};
 
 /// One insats (intervention) and the principal that provides it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Insats {
     pub principal: Principal,
     /// The unit that carries it out, when known.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub unit: Option<UnitId>,
     pub description: String,
 }
 
 /// A measure by someone other than the principals: relatives, civil society, the person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OtherMeasure {
     pub who: String,
     pub description: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantRole {
     /// The person the plan is for.
@@ -39,10 +43,12 @@ pub enum ParticipantRole {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participant {
     pub name: String,
     pub role: ParticipantRole,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub unit: Option<UnitId>,
     /// E.g. "dotter", "distriktssköterska".
     #[serde(default)]
@@ -50,13 +56,16 @@ pub struct Participant {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Coordinator {
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub unit: UnitId,
 }
 
 /// What the law requires a SIP to state, plus what practice adds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SipPlan {
     pub needs: Vec<String>,
     pub insatser: Vec<Insats>,
@@ -68,6 +77,7 @@ pub struct SipPlan {
     pub own_goals: String,
     pub participants: Vec<Participant>,
     pub coordinator: Coordinator,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub follow_up_date: Date,
     pub follow_up_how: String,
 }
@@ -123,6 +133,7 @@ impl SipPlan {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SipStatus {
     /// A call has been sent but no plan drawn up yet.
@@ -134,10 +145,14 @@ pub enum SipStatus {
 
 /// The outcome of a follow-up (step 8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FollowUpOutcome {
     /// The plan stands; follow it up again on the given date.
-    Continue { next_follow_up: Date },
+    Continue {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+        next_follow_up: Date,
+    },
     /// A new version of the plan will be drawn up.
     NewPlan,
     /// The plan has done its work and is closed.
@@ -145,6 +160,7 @@ pub enum FollowUpOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SipVersion {
     pub version: u32,
     pub plan: SipPlan,
@@ -152,6 +168,7 @@ pub struct SipVersion {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SipFollowUp {
     pub evaluation: String,
     pub outcome: FollowUpOutcome,
@@ -160,9 +177,11 @@ pub struct SipFollowUp {
 
 /// The SIP as derived from a case's events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SipState {
     pub versions: Vec<SipVersion>,
     pub follow_ups: Vec<SipFollowUp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub closed_at: Option<Timestamp>,
 }
 

@@ -31,15 +31,21 @@ pub struct CaseRecord {
 
 /// One line of a unit's case list.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseSummary {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub case_id: CaseId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub patient_id: PatientId,
     pub patient_name: String,
     pub patient_identifier: String,
     pub protection: ProtectedIdentity,
     pub phase: Phase,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub ward_id: UnitId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub admitted_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     /// Unmet deadlines of the case, earliest first.
     pub open_deadlines: Vec<DueDeadline>,
@@ -47,23 +53,34 @@ pub struct CaseSummary {
 
 /// A deadline not yet met.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DueDeadline {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub case_id: CaseId,
     pub kind: DeadlineKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub owner: Option<UnitId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub due: Timestamp,
     pub estimated: bool,
 }
 
 /// A message in a unit's inbox with its receipt at that unit.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxItem {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub message_id: MessageId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub case_id: CaseId,
     pub kind: MessageKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub sender_unit_id: UnitId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub sent_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub opened_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub acknowledged_at: Option<Timestamp>,
     pub mis_sent: bool,
     pub patient_name: String,
@@ -122,7 +139,7 @@ impl Projection {
     ) -> Result<Self> {
         let mut inbox = vec![];
         for m in case.messages.iter().filter(|m| touched.contains(&m.message.id)) {
-            for r in m.receipts.values() {
+            for r in &m.receipts {
                 inbox.push(InboxRow {
                     unit_id: r.unit.id.to_string(),
                     message_id: m.message.id.to_string(),
@@ -141,7 +158,7 @@ impl Projection {
             ward_id: case.ward().id.to_string(),
             first_ready_at: case.ready_periods.first().map(|p| micros(p.from)),
             discharged_at: case.discharged_at.map(micros),
-            parties: case.parties.iter().map(|(id, (_, since))| (id.to_string(), micros(*since))).collect(),
+            parties: case.parties.iter().map(|p| (p.unit.id.to_string(), micros(p.since))).collect(),
             deadlines: deadlines(case, agreement, now),
             inbox,
         })

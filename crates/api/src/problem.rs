@@ -1,0 +1,118 @@
+//! Every error the API returns is `application/problem+json` (RFC 9457) with a Swedish
+//! `detail` a user can act on, the English beside it, and a stable `code` for machines.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use samverka_domain::{Problem, ProblemKind};
+use samverka_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemDetails {
+    /// `urn:samverka:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong and what to do, in Swedish.
+    pub detail: String,
+    /// The same in English.
+    pub detail_en: String,
+    /// Stable machine-readable code, e.g. `step_out_of_order`.
+    pub code: String,
+    /// The input field the problem is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub field: Option<String>,
+    pub sv: String,
+    pub en: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError { status, code: code.to_string(), field: None, sv: sv.into(), en: en.into() }
+    }
+
+    pub fn invalid(field: &str, code: &str, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError { field: Some(field.to_string()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, sv, en) }
+    }
+
+    pub fn not_found(what_sv: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what_sv} finns inte."), "Not found.")
+    }
+
+    pub fn unauthorized(code: &str, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, sv, en)
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        let status = match p.kind {
+            ProblemKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::NotFound => StatusCode::NOT_FOUND,
+            ProblemKind::Conflict => StatusCode::CONFLICT,
+            ProblemKind::Forbidden | ProblemKind::ConsentRequired => StatusCode::FORBIDDEN,
+        };
+        ApiError { status, code: p.code.to_string(), field: p.field, sv: p.message_sv, en: p.message_en }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Problem(p) => p.into(),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "Samverka når inte sin databas just nu. Inget har sparats; försök igen om en stund.",
+                    "The database is unavailable. Nothing was saved; try again shortly.",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "internal error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Ett oväntat fel inträffade. Inget har sparats. Kontakta support om det upprepas.",
+                    "An unexpected error occurred. Nothing was saved.",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ProblemDetails {
+            type_uri: format!("urn:samverka:problem:{}", self.code),
+            title: self.title().to_string(),
+            status: self.status.as_u16(),
+            detail: self.sv,
+            detail_en: self.en,
+            code: self.code,
+            field: self.field,
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,526 @@
+//! The discharge case: open it, read it, and every step of the process.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use samverka_domain::actor::{Actor, UnitRef};
+use samverka_domain::case::{Case, CaseId, Command, OpenCase, RecordedEvent};
+use samverka_domain::consent::{ConsentGiver, ConsentKind};
+use samverka_domain::message::{MessageBody, MessageKind};
+use samverka_domain::org::{CareType, UnitKind};
+use samverka_domain::routing::notice_recipients;
+use samverka_domain::sip::{FollowUpOutcome, SipPlan};
+use samverka_store::{CaseRecord, CaseSummary};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
+use crate::problem::{ApiError, ApiResult, ProblemDetails};
+use crate::views::CaseView;
+
+// ---- helpers shared by the handlers ----------------------------------------------------------
+
+/// Loads a case the caller's unit takes part in (need-to-know).
+pub(crate) async fn load_for(st: &AppState, id: CaseId, actor: &Actor) -> ApiResult<CaseRecord> {
+    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
+    if !record.case.is_party(actor.unit.id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_a_party",
+            format!(
+                "{} deltar inte i det här ärendet. Du kan bara se ärenden där din enhet deltar i vården.",
+                actor.unit.name
+            ),
+            "Your unit is not a party to this case.",
+        ));
+    }
+    Ok(record)
+}
+
+pub(crate) async fn view(st: &AppState, record: CaseRecord, now: Timestamp) -> ApiResult<CaseView> {
+    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    let agreement = st.store.agreements().get(&record.agreement_id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unknown_agreement",
+            format!("Överenskommelsen {} saknas i inställningarna.", record.agreement_id),
+            "The case's agreement is not configured.",
+        )
+    })?;
+    Ok(CaseView::of(record.case, record.agreement_id, &agreement, &patient, now))
+}
+
+/// Runs a command and answers with the case as it is afterwards.
+async fn run(st: &AppState, id: CaseId, actor: &Actor, cmd: Command) -> ApiResult<Json<CaseView>> {
+    let now = st.clock.now();
+    let (record, _) = st.store.execute(id, actor, cmd, now).await?;
+    Ok(Json(view(st, record, now).await?))
+}
+
+/// Looks up units named in a request; an unknown id names the field it came from.
+async fn resolve_units(st: &AppState, ids: &[Uuid], field: &str) -> ApiResult<Vec<UnitRef>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let unit = st.store.unit_ref(*id).await?.ok_or_else(|| {
+            ApiError::invalid(
+                &format!("{field}[{i}]"),
+                "unknown_unit",
+                "Enheten finns inte i Samverka.",
+                "Unknown unit.",
+            )
+        })?;
+        if !out.iter().any(|u: &UnitRef| u.id == unit.id) {
+            out.push(unit);
+        }
+    }
+    Ok(out)
+}
+
+async fn resolve_unit(st: &AppState, id: Uuid, field: &str) -> ApiResult<UnitRef> {
+    st.store
+        .unit_ref(id)
+        .await?
+        .ok_or_else(|| ApiError::invalid(field, "unknown_unit", "Enheten finns inte i Samverka.", "Unknown unit."))
+}
+
+/// Who a message goes to when the sender names nobody: the admission notice is routed from
+/// the patient's municipality and listing; everything else goes to the case's other parties.
+async fn default_recipients(st: &AppState, case: &Case, body: &MessageBody, actor: &Actor) -> ApiResult<Vec<UnitRef>> {
+    if body.kind() == MessageKind::Inskrivningsmeddelande {
+        let units = st.store.routable_units(&case.kommun, case.listed_unit).await?;
+        return Ok(notice_recipients(&case.kommun, case.listed_unit, &units)?);
+    }
+    Ok(case.parties.iter().map(|p| p.unit.clone()).filter(|u| u.id != actor.unit.id).collect())
+}
+
+// ---- requests ------------------------------------------------------------------------------------
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCaseRequest {
+    /// Chosen by the client to make a retry safe; generated when absent.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub id: Option<Uuid>,
+    #[schema(value_type = String, format = Uuid)]
+    pub patient_id: Uuid,
+    #[schema(value_type = String, format = DateTime)]
+    pub admitted_at: Timestamp,
+    /// When the doctor judged the patient will need care after discharge, if later than admission.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub needs_assessed_at: Option<Timestamp>,
+    /// Defaults to the ward's own.
+    pub care_type: Option<CareType>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    /// Chosen by the client to make a retry safe; generated when absent.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub id: Option<Uuid>,
+    pub body: MessageBody,
+    /// Recipient unit ids. When absent: the admission notice is routed to the patient's
+    /// municipality and vårdcentral; other messages go to the case's other parties.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub recipients: Option<Vec<Uuid>>,
+    /// The message this one corrects.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub corrects: Option<Uuid>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MisSentRequest {
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub to_unit: Uuid,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub to_ward: Uuid,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// Defaults to the new ward's own.
+    pub care_type: Option<CareType>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DischargeRequest {
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPartyRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub unit: Uuid,
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub id: Option<Uuid>,
+    pub kind: ConsentKind,
+    pub given_by: ConsentGiver,
+    #[schema(value_type = String, format = DateTime)]
+    pub given_at: Timestamp,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpRequest {
+    pub evaluation: String,
+    pub outcome: FollowUpOutcome,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Include closed and cancelled cases.
+    #[serde(default)]
+    pub include_closed: bool,
+}
+
+// ---- handlers ------------------------------------------------------------------------------------
+
+/// Registers an admission: the caller's ward opens a case for a patient who will need care
+/// from the municipality or primary care after discharge.
+#[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = OpenCaseRequest,
+    responses(
+        (status = 201, body = CaseView),
+        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn open(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiJson(req): ApiJson<OpenCaseRequest>,
+) -> ApiResult<(StatusCode, Json<CaseView>)> {
+    let now = st.clock.now();
+    let patient = st.store.patient(req.patient_id).await?.ok_or_else(|| {
+        ApiError::invalid(
+            "patient_id",
+            "unknown_patient",
+            "Patienten finns inte. Registrera patienten först.",
+            "Unknown patient.",
+        )
+    })?;
+    let ward = st.store.unit(actor.unit.id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?;
+    let agreement_id = st
+        .store
+        .organisation(ward.organisation_id)
+        .await?
+        .and_then(|(_, a)| a)
+        .unwrap_or_else(|| st.config.default_agreement.clone());
+    let open = OpenCase {
+        case_id: req.id.unwrap_or_else(Uuid::now_v7),
+        patient_id: patient.id,
+        kommun: patient.kommun.clone(),
+        listed_unit: patient.listed_unit,
+        care_type: req.care_type.unwrap_or(ward.care_type),
+        admitted_at: req.admitted_at,
+        needs_assessed_at: req.needs_assessed_at,
+    };
+    let record = st.store.open_case(&open, &agreement_id, &actor, now).await?;
+    if !record.case.is_party(actor.unit.id) {
+        // The id belonged to someone else's case.
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "case_exists",
+            "Ett annat ärende har redan det id:t.",
+            "Id in use.",
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(view(&st, record, now).await?)))
+}
+
+/// The caller's unit's cases, with their open deadlines.
+#[utoipa::path(get, path = "/api/cases", tag = "cases", params(ListQuery),
+    responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn list(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<CaseSummary>>> {
+    Ok(Json(st.store.cases_for_unit(actor.unit.id, q.include_closed, 500).await?))
+}
+
+/// One case: state, the eight steps, deadlines, messages with receipts, SIP and consents.
+#[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = CaseView),
+        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn get(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<CaseView>> {
+    let record = load_for(&st, id, &actor).await?;
+    Ok(Json(view(&st, record, st.clock.now()).await?))
+}
+
+/// The full history of a case: every event with who, unit and when.
+#[utoipa::path(get, path = "/api/cases/{id}/events", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = Vec<RecordedEvent>),
+        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn events(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<RecordedEvent>>> {
+    load_for(&st, id, &actor).await?;
+    Ok(Json(st.store.case_events(id).await?))
+}
+
+/// Sends a typed LUS message or a free message.
+#[utoipa::path(post, path = "/api/cases/{id}/messages", tag = "messages", params(("id" = String, Path, format = Uuid)),
+    request_body = SendMessageRequest,
+    responses(
+        (status = 201, body = CaseView),
+        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "A step out of order", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn send_message(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<SendMessageRequest>,
+) -> ApiResult<(StatusCode, Json<CaseView>)> {
+    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
+    let recipients = match &req.recipients {
+        Some(ids) => resolve_units(&st, ids, "recipients").await?,
+        None => default_recipients(&st, &record.case, &req.body, &actor).await?,
+    };
+    let cmd = Command::SendMessage {
+        message_id: req.id.unwrap_or_else(Uuid::now_v7),
+        body: req.body,
+        recipients,
+        corrects: req.corrects,
+    };
+    Ok((StatusCode::CREATED, run(&st, id, &actor, cmd).await?))
+}
+
+/// Records that the caller's unit has opened a message.
+#[utoipa::path(post, path = "/api/cases/{id}/messages/{message_id}/open", tag = "messages",
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn open_message(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, id, &actor, Command::OpenMessage { message_id }).await
+}
+
+/// Acknowledges (kvitterar) a message: "we have taken this on".
+#[utoipa::path(post, path = "/api/cases/{id}/messages/{message_id}/acknowledge", tag = "messages",
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn acknowledge(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, id, &actor, Command::AcknowledgeMessage { message_id }).await
+}
+
+/// Marks a message as felskickat (sent to the wrong unit).
+#[utoipa::path(post, path = "/api/cases/{id}/messages/{message_id}/mis-sent", tag = "messages",
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)), request_body = MisSentRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn mark_mis_sent(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(req): ApiJson<MisSentRequest>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, id, &actor, Command::MarkMisSent { message_id, reason: req.reason }).await
+}
+
+/// Forwards a message to another unit of the caller's own organisation.
+#[utoipa::path(post, path = "/api/cases/{id}/messages/{message_id}/forward", tag = "messages",
+    params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)), request_body = ForwardRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn forward(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(req): ApiJson<ForwardRequest>,
+) -> ApiResult<Json<CaseView>> {
+    let to = resolve_unit(&st, req.to_unit, "to_unit").await?;
+    run(&st, id, &actor, Command::ForwardMessage { message_id, to, note: req.note }).await
+}
+
+/// Moves the patient to another ward; the case follows.
+#[utoipa::path(post, path = "/api/cases/{id}/transfer", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = TransferRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn transfer(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<TransferRequest>,
+) -> ApiResult<Json<CaseView>> {
+    let ward = st.store.unit(req.to_ward).await?.ok_or_else(|| {
+        ApiError::invalid("to_ward", "unknown_unit", "Avdelningen finns inte i Samverka.", "Unknown unit.")
+    })?;
+    if ward.kind != UnitKind::Ward {
+        return Err(ApiError::invalid(
+            "to_ward",
+            "not_a_ward",
+            format!("{} är ingen vårdavdelning.", ward.name),
+            "Not a ward.",
+        ));
+    }
+    let care_type = req.care_type.unwrap_or(ward.care_type);
+    let to_ward = samverka_store::reference_unit_ref(&ward);
+    run(&st, id, &actor, Command::TransferPatient { to_ward, care_type, at: req.at }).await
+}
+
+/// Records the time of discharge (when the discharge information is sent separately).
+#[utoipa::path(post, path = "/api/cases/{id}/discharge", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = DischargeRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn discharge(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<DischargeRequest>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, id, &actor, Command::RecordDischarge { at: req.at }).await
+}
+
+/// Invites another unit into the case (needs consent to share information).
+#[utoipa::path(post, path = "/api/cases/{id}/parties", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = AddPartyRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn add_party(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<AddPartyRequest>,
+) -> ApiResult<Json<CaseView>> {
+    let unit = resolve_unit(&st, req.unit, "unit").await?;
+    run(&st, id, &actor, Command::AddParty { unit, reason: req.reason }).await
+}
+
+/// Records the patient's consent.
+#[utoipa::path(post, path = "/api/cases/{id}/consents", tag = "consent", params(("id" = String, Path, format = Uuid)),
+    request_body = ConsentRequest,
+    responses((status = 201, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn record_consent(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<ConsentRequest>,
+) -> ApiResult<(StatusCode, Json<CaseView>)> {
+    let cmd = Command::RecordConsent {
+        consent_id: req.id.unwrap_or_else(Uuid::now_v7),
+        kind: req.kind,
+        given_by: req.given_by,
+        given_at: req.given_at,
+        note: req.note,
+    };
+    Ok((StatusCode::CREATED, run(&st, id, &actor, cmd).await?))
+}
+
+/// Records that consent was withdrawn; it takes effect at once.
+#[utoipa::path(post, path = "/api/cases/{id}/consents/{consent_id}/withdraw", tag = "consent",
+    params(("id" = String, Path, format = Uuid), ("consent_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn withdraw_consent(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath((id, consent_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, id, &actor, Command::WithdrawConsent { consent_id }).await
+}
+
+/// Draws up the SIP, or a new version of it.
+#[utoipa::path(post, path = "/api/cases/{id}/sip", tag = "sip", params(("id" = String, Path, format = Uuid)), request_body = SipPlan,
+    responses((status = 201, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn draw_up_sip(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(plan): ApiJson<SipPlan>,
+) -> ApiResult<(StatusCode, Json<CaseView>)> {
+    Ok((StatusCode::CREATED, run(&st, id, &actor, Command::DrawUpSip { plan }).await?))
+}
+
+/// Follows up the SIP: continue, new plan, or close.
+#[utoipa::path(post, path = "/api/cases/{id}/sip/follow-up", tag = "sip", params(("id" = String, Path, format = Uuid)),
+    request_body = FollowUpRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn follow_up_sip(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<FollowUpRequest>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, id, &actor, Command::FollowUpSip { evaluation: req.evaluation, outcome: req.outcome }).await
+}
+
+/// Closes a case that needs nothing more after discharge.
+#[utoipa::path(post, path = "/api/cases/{id}/close", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = CloseRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn close(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<CloseRequest>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, id, &actor, Command::CloseCase { note: req.note }).await
+}

@@ -1,0 +1,91 @@
+//! A unit's inbox: what is new, what is not yet acknowledged, and what falls due.
+
+use axum::Json;
+use axum::extract::State;
+use jiff::ToSpan;
+use samverka_domain::actor::UnitRef;
+use samverka_domain::calendar::{end_of_day, local_date};
+use samverka_domain::deadlines::countdown_sv;
+use samverka_store::{DueDeadline, InboxItem};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::extract::{ApiQuery, CurrentActor};
+use crate::problem::{ApiResult, ProblemDetails};
+
+#[derive(Deserialize, IntoParams)]
+pub struct InboxQuery {
+    /// Include messages already acknowledged or marked mis-sent.
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    Overdue,
+    DueToday,
+    DueTomorrow,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DueItem {
+    pub deadline: DueDeadline,
+    pub urgency: Urgency,
+    /// "om 3 timmar", "försenad 1 dygn".
+    pub countdown_sv: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InboxView {
+    pub unit: UnitRef,
+    pub messages: Vec<InboxItem>,
+    /// Deadlines the unit owns that are overdue or fall due today or tomorrow.
+    pub due: Vec<DueItem>,
+    pub unopened: usize,
+    pub unacknowledged: usize,
+    pub overdue: usize,
+    pub due_today: usize,
+}
+
+/// The caller's unit's inbox.
+#[utoipa::path(get, path = "/api/inbox", tag = "inbox", params(InboxQuery),
+    responses((status = 200, body = InboxView), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn inbox(
+    State(st): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    ApiQuery(q): ApiQuery<InboxQuery>,
+) -> ApiResult<Json<InboxView>> {
+    let now = st.clock.now();
+    let today = local_date(now);
+    let end_today = end_of_day(today);
+    let end_tomorrow = end_of_day(today + 1.day());
+    let messages = st.store.inbox(actor.unit.id, q.all, 500).await?;
+    let due: Vec<DueItem> = st
+        .store
+        .due_deadlines(actor.unit.id, end_tomorrow)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let urgency = if d.due <= now {
+                Urgency::Overdue
+            } else if d.due <= end_today {
+                Urgency::DueToday
+            } else {
+                Urgency::DueTomorrow
+            };
+            DueItem { countdown_sv: countdown_sv(d.due, now), deadline: d, urgency }
+        })
+        .collect();
+    let pending = messages.iter().filter(|m| m.acknowledged_at.is_none() && !m.mis_sent);
+    Ok(Json(InboxView {
+        unopened: pending.clone().filter(|m| m.opened_at.is_none()).count(),
+        unacknowledged: pending.count(),
+        overdue: due.iter().filter(|d| matches!(d.urgency, Urgency::Overdue)).count(),
+        due_today: due.iter().filter(|d| matches!(d.urgency, Urgency::DueToday)).count(),
+        unit: actor.unit,
+        messages,
+        due,
+    }))
+}

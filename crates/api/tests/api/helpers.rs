@@ -1,0 +1,228 @@
+//! Starts the real application on a random port, on SQLite or PostgreSQL, with a small world
+//! of organisations, units, users and one patient.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use reqwest::{Method, Response, StatusCode};
+use samverka_api::{ApiConfig, AppState, ManualClock};
+use samverka_domain::calendar::STOCKHOLM;
+use samverka_domain::ids::{HsaId, Kommunkod};
+use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Unit, UnitKind};
+use samverka_store::{Agreements, Store};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Local Swedish time, written "2026-11-02 10:00".
+pub fn ts(local: &str) -> Timestamp {
+    let dt: DateTime = local.replace(' ', "T").parse().unwrap();
+    dt.to_zoned_datetime(STOCKHOLM.clone()).unwrap().timestamp()
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A user acting for a unit.
+#[derive(Clone, Debug)]
+pub struct As {
+    pub user: Uuid,
+    pub unit: Uuid,
+}
+
+pub struct World {
+    pub ward: As,
+    pub ward2: As,
+    pub bistand: As,
+    pub bistand_hsl: As,
+    pub vc: As,
+    pub other_vc: As,
+    pub other_kommun: As,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    #[allow(dead_code)]
+    pub store: Store,
+    pub world: World,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn unit(
+    store: &Store,
+    org: &Organisation,
+    name: &str,
+    kind: UnitKind,
+    hsa: &str,
+    receives: Option<&str>,
+) -> Uuid {
+    let u = Unit {
+        id: Uuid::now_v7(),
+        organisation_id: org.id,
+        kind,
+        name: name.into(),
+        hsa_id: HsaId::parse(hsa).unwrap(),
+        care_type: CareType::Somatic,
+        receives_for_kommun: receives.map(|k| Kommunkod::parse(k).unwrap()),
+        address: AddressEntry::default(),
+    };
+    store.insert_unit(&u, ts("2026-01-01 00:00")).await.unwrap();
+    u.id
+}
+
+async fn user(store: &Store, name: &str, unit: Uuid) -> As {
+    let id = Uuid::now_v7();
+    store.insert_user(id, name, None, ts("2026-01-01 00:00")).await.unwrap();
+    As { user: id, unit }
+}
+
+fn org(kind: OrganisationKind, name: &str, region_code: Option<&str>, kommun: Option<&str>, hsa: &str) -> Organisation {
+    Organisation {
+        id: Uuid::now_v7(),
+        kind,
+        name: name.into(),
+        region_code: region_code.map(str::to_string),
+        kommunkod: kommun.map(|k| Kommunkod::parse(k).unwrap()),
+        hsa_id: Some(HsaId::parse(hsa).unwrap()),
+        acts_for: None,
+    }
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    let (store, dir) = match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("samverka.db");
+            (Store::connect(path.to_str().unwrap(), Agreements::built_in()).await.unwrap(), Some(dir))
+        }
+        Db::Postgres => {
+            let url = samverka_testkit::PgServer::get().fresh_database();
+            (Store::connect(&url, Agreements::built_in()).await.unwrap(), None)
+        }
+    };
+    store.migrate().await.unwrap();
+    let t = ts("2026-01-01 00:00");
+    let region = org(OrganisationKind::Region, "Region Demo", Some("01"), None, "SE2321009990-0001");
+    let solna = org(OrganisationKind::Kommun, "Solna stad", None, Some("0184"), "SE2120002882-0001");
+    let nacka = org(OrganisationKind::Kommun, "Nacka kommun", None, Some("0182"), "SE2120002833-0001");
+    store.insert_organisation(&region, Some("demo"), t).await.unwrap();
+    store.insert_organisation(&solna, None, t).await.unwrap();
+    store.insert_organisation(&nacka, None, t).await.unwrap();
+    let ward =
+        unit(&store, &region, "Norrviks sjukhus, Geriatrik avd 21", UnitKind::Ward, "SE2321009990-AVD21", None).await;
+    let ward2 =
+        unit(&store, &region, "Norrviks sjukhus, Medicin avd 34", UnitKind::Ward, "SE2321009990-AVD34", None).await;
+    let bistand =
+        unit(&store, &solna, "Biståndsenheten Solna", UnitKind::Bistandsenhet, "SE2120002882-BIST", Some("0184")).await;
+    let hsl = unit(&store, &solna, "Kommunal HSL Solna", UnitKind::KommunalHsl, "SE2120002882-HSL", None).await;
+    let vc =
+        unit(&store, &region, "Vårdcentralen Solna Centrum", UnitKind::Vardcentral, "SE2321009990-VC1", None).await;
+    let other_vc =
+        unit(&store, &region, "Vårdcentralen Nacka Norra", UnitKind::Vardcentral, "SE2321009990-VC2", None).await;
+    let nacka_b =
+        unit(&store, &nacka, "Biståndsenheten Nacka", UnitKind::Bistandsenhet, "SE2120002833-BIST", Some("0182")).await;
+    let world = World {
+        ward: user(&store, "Vera Vårdsamordnare", ward).await,
+        ward2: user(&store, "Mats Medicin", ward2).await,
+        bistand: user(&store, "Bodil Biståndshandläggare", bistand).await,
+        bistand_hsl: user(&store, "Maria MAS", hsl).await,
+        vc: user(&store, "Disa Distriktssköterska", vc).await,
+        other_vc: user(&store, "Nils Nackasson", other_vc).await,
+        other_kommun: user(&store, "Nora Nacka", nacka_b).await,
+    };
+    let clock = Arc::new(ManualClock::new(ts("2026-11-02 08:00")));
+    let state = AppState::new(
+        store.clone(),
+        clock.clone(),
+        ApiConfig { dev_login: true, default_agreement: "lagens-reservregel".into() },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(samverka_api::serve(listener, state, std::future::pending()));
+    TestApp { base, client: reqwest::Client::new(), clock, store, world, _dir: dir }
+}
+
+impl TestApp {
+    pub fn at(&self, local: &str) {
+        self.clock.set(ts(local));
+    }
+
+    pub async fn call(&self, who: &As, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Samverka-User", who.user.to_string())
+            .header("X-Samverka-Unit", who.unit.to_string());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Calls and expects `status`; returns the JSON body.
+    pub async fn expect(&self, who: &As, method: Method, path: &str, body: Option<Value>, status: StatusCode) -> Value {
+        let res = self.call(who, method.clone(), path, body).await;
+        let got = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(got, status, "{method} {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    pub async fn get(&self, who: &As, path: &str) -> Value {
+        self.expect(who, Method::GET, path, None, StatusCode::OK).await
+    }
+
+    pub async fn post(&self, who: &As, path: &str, body: Value, status: StatusCode) -> Value {
+        self.expect(who, Method::POST, path, Some(body), status).await
+    }
+
+    /// Registers a patient living in Solna, listed at the Solna vårdcentral.
+    pub async fn patient(&self, identifier: &str) -> Value {
+        let body = serde_json::json!({
+            "identifier": identifier,
+            "given_name": "Åsa",
+            "family_name": "Öberg",
+            "kommun": "0184",
+            "listed_unit": self.world.vc.unit,
+            "address": { "street": "Storgatan 1", "postal_code": "17164", "city": "Solna" }
+        });
+        self.post(&self.world.ward, "/api/patients", body, StatusCode::CREATED).await
+    }
+
+    /// Opens a case for a new patient, admitted at `admitted` (local time).
+    pub async fn case(&self, identifier: &str, admitted: &str) -> (String, Value) {
+        let p = self.patient(identifier).await;
+        let body = serde_json::json!({ "patient_id": p["id"], "admitted_at": ts(admitted).to_string() });
+        let c = self.post(&self.world.ward, "/api/cases", body, StatusCode::CREATED).await;
+        (c["id"].as_str().unwrap().to_string(), c)
+    }
+}
+
+/// Runs one async test body on both databases.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::helpers::spawn_app($crate::helpers::Db::Postgres).await).await;
+            }
+        }
+    };
+}
+
+/// A valid personnummer, different for each `n` below 20 (birth numbers 980-999 as in
+/// Skatteverket's test numbers).
+pub fn pnr(n: u16) -> String {
+    samverka_domain::ids::personnummer_with_check_digit(jiff::civil::date(1938, 4, 7), 980 + n).as_str().to_string()
+}

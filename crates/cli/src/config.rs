@@ -1,0 +1,128 @@
+//! Configuration: a TOML file (optional) overlaid by `SAMVERKA_<KEY>` environment variables.
+//! Every mistake is reported with the key, and where it came from, so it can be fixed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use samverka_domain::agreement::Agreement;
+use samverka_store::Agreements;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on, e.g. "127.0.0.1:8080".
+    pub listen: String,
+    /// Folder for Samverka's own files (the SQLite database by default).
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; empty for the SQLite file in `data_dir`.
+    pub database_url: String,
+    /// Accept the development login (user and unit named in headers). Turn off in production.
+    pub dev_login: bool,
+    /// The agreement for wards whose region names none.
+    pub default_agreement: String,
+    /// Extra agreement files (TOML) besides the built-in ones.
+    pub agreement_files: Vec<PathBuf>,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            dev_login: true,
+            default_agreement: "lagens-reservregel".into(),
+            agreement_files: vec![],
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// A configuration that has been checked: every value usable as it stands.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub config: Config,
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub agreements: Agreements,
+}
+
+/// Reads the file (if given or if `samverka.toml` exists here) and the environment.
+pub fn load(file: Option<&Path>) -> Result<Config, String> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(f) if !f.is_file() => return Err(format!("Konfigurationsfilen {} finns inte.", f.display())),
+        Some(f) => fig = fig.merge(Toml::file_exact(f)),
+        None if Path::new("samverka.toml").is_file() => fig = fig.merge(Toml::file_exact("samverka.toml")),
+        None => {}
+    }
+    // SAMVERKA_CONFIG names the file, it is not a key.
+    fig = fig.merge(Env::prefixed("SAMVERKA_").ignore(&["CONFIG", "TESTDATA", "PG_BIN"]));
+    fig.extract::<Config>().map_err(|e| {
+        e.into_iter()
+            .map(|e| {
+                let key = e.path.join(".");
+                let env_name = format!("SAMVERKA_{}", key.to_uppercase());
+                let source = e.metadata.as_ref().map(|m| m.name.to_string()).unwrap_or_default();
+                format!("Fel i inställningen \"{key}\" ({env_name}, från {source}): {}", e.kind)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+impl Config {
+    /// Checks every value and reads the agreement files.
+    pub fn check(self) -> Result<Checked, String> {
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            format!(
+                "Fel i inställningen \"listen\" (SAMVERKA_LISTEN): \"{}\" är ingen adress med port. Skriv t.ex. 127.0.0.1:8080.",
+                self.listen
+            )
+        })?;
+        let database_url = if self.database_url.trim().is_empty() {
+            let path = self.data_dir.join("samverka.db");
+            path.to_str()
+                .ok_or("Fel i inställningen \"data_dir\" (SAMVERKA_DATA_DIR): sökvägen måste vara UTF-8.")?
+                .to_string()
+        } else {
+            let url = self.database_url.trim().to_string();
+            let ok = url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite://");
+            if !ok {
+                return Err(format!(
+                    "Fel i inställningen \"database_url\" (SAMVERKA_DATABASE_URL): \"{url}\" ska börja med postgres:// eller sqlite://, \
+                     eller vara tom för SQLite-filen i data_dir."
+                ));
+            }
+            url
+        };
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(format!(
+                "Fel i inställningen \"log_format\" (SAMVERKA_LOG_FORMAT): \"{}\" ska vara text eller json.",
+                self.log_format
+            ));
+        }
+        let mut agreements = Agreements::built_in();
+        for file in &self.agreement_files {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                format!("Fel i inställningen \"agreement_files\": {} kan inte läsas: {e}", file.display())
+            })?;
+            let a =
+                Agreement::from_toml(&text).map_err(|e| format!("Fel i överenskommelsen {}: {e}", file.display()))?;
+            agreements.insert(a);
+        }
+        if agreements.get(&self.default_agreement).is_none() {
+            return Err(format!(
+                "Fel i inställningen \"default_agreement\" (SAMVERKA_DEFAULT_AGREEMENT): \"{}\" finns inte. Välj en av: {}.",
+                self.default_agreement,
+                agreements.ids().join(", ")
+            ));
+        }
+        Ok(Checked { listen, database_url, agreements, config: self })
+    }
+}

@@ -1,0 +1,714 @@
+//! A realistic, fictive region to try Samverka with: three hospitals with wards, twelve
+//! municipalities (real SCB kommunkoder of Stockholms län), thirty-six vårdcentraler, and
+//! patients with valid test-style personnummer whose cases stand in every state of the
+//! lifecycle. Every case is built by running the same commands users run, so its history is
+//! as real as the rules make it.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use samverka_domain::actor::{Actor, UnitRef, UserRef};
+use samverka_domain::calendar::local_date;
+use samverka_domain::case::{Command, OpenCase};
+use samverka_domain::consent::{ConsentGiver, ConsentKind};
+use samverka_domain::ids::{HsaId, Kommunkod, PatientIdentifier, personnummer_with_check_digit};
+use samverka_domain::message::{CancelReason, MessageBody};
+use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Principal, Unit, UnitKind};
+use samverka_domain::patient::{Address, ProtectedIdentity};
+use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, OtherMeasure, Participant, ParticipantRole, SipPlan};
+use samverka_store::{NewPatient, Store, StoreError, reference_unit_ref};
+use uuid::Uuid;
+
+/// Real kommunkoder of Stockholms län with the municipalities' short names.
+const KOMMUNER: [(&str, &str); 12] = [
+    ("0114", "Upplands Väsby"),
+    ("0123", "Järfälla"),
+    ("0125", "Ekerö"),
+    ("0126", "Huddinge"),
+    ("0127", "Botkyrka"),
+    ("0136", "Haninge"),
+    ("0160", "Täby"),
+    ("0163", "Sollentuna"),
+    ("0180", "Stockholm"),
+    ("0182", "Nacka"),
+    ("0183", "Sundbyberg"),
+    ("0184", "Solna"),
+];
+
+const HOSPITALS: [&str; 3] = ["Norrviks sjukhus", "Söderby sjukhus", "Västerhamns sjukhus"];
+const WARDS: [(&str, CareType); 5] = [
+    ("Geriatrik avd 21", CareType::Somatic),
+    ("Medicin avd 34", CareType::Somatic),
+    ("Ortopedi avd 12", CareType::Somatic),
+    ("Kirurgi avd 8", CareType::Somatic),
+    ("Psykiatri avd 5", CareType::Psychiatric),
+];
+const PLACES: [&str; 3] = ["Centrum", "Norra", "Södra"];
+
+const GIVEN: [&str; 24] = [
+    "Åsa",
+    "Anna",
+    "Birgitta",
+    "Karin",
+    "Margareta",
+    "Elisabeth",
+    "Ingrid",
+    "Kerstin",
+    "Marianne",
+    "Gunilla",
+    "Ulla",
+    "Britt",
+    "Lars",
+    "Karl",
+    "Erik",
+    "Per",
+    "Bengt",
+    "Sven",
+    "Göran",
+    "Åke",
+    "Olof",
+    "Hans",
+    "Jan",
+    "Nils",
+];
+const FAMILY: [&str; 20] = [
+    "Öberg",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jönsson",
+    "Lindqvist",
+    "Lindgren",
+    "Berg",
+    "Åkesson",
+    "Ström",
+    "Holm",
+    "Söderberg",
+];
+const STREETS: [&str; 8] =
+    ["Storgatan", "Kyrkvägen", "Skolgatan", "Björkvägen", "Ängsvägen", "Parkgatan", "Tallstigen", "Sjövägen"];
+
+/// What the demo created, for the start-up message.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub units: usize,
+    pub users: Vec<(String, String, Uuid, Uuid)>,
+    pub patients: usize,
+    pub cases: usize,
+}
+
+/// How far a demo case has come, chosen so that every state of the lifecycle is present.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Target {
+    Admitted,
+    Notified,
+    Planning,
+    Ready,
+    ReadyWithdrawnAndRegiven,
+    TransferredThenReady,
+    Discharged,
+    DischargedWithoutNotice,
+    SipCalled,
+    SipDrawnUp,
+    FollowedUp,
+    Closed,
+    Cancelled,
+}
+
+const TARGETS: [Target; 13] = [
+    Target::Admitted,
+    Target::Notified,
+    Target::Planning,
+    Target::Ready,
+    Target::ReadyWithdrawnAndRegiven,
+    Target::TransferredThenReady,
+    Target::Discharged,
+    Target::DischargedWithoutNotice,
+    Target::SipCalled,
+    Target::SipDrawnUp,
+    Target::FollowedUp,
+    Target::Closed,
+    Target::Cancelled,
+];
+
+struct Kommun {
+    code: Kommunkod,
+    bistand: UnitRef,
+    hsl: UnitRef,
+    vardcentraler: Vec<UnitRef>,
+}
+
+struct World {
+    wards: Vec<UnitRef>,
+    psych_wards: Vec<UnitRef>,
+    kommuner: Vec<Kommun>,
+    /// Two users per unit, by unit id.
+    users: std::collections::HashMap<Uuid, Vec<UserRef>>,
+}
+
+impl World {
+    fn actor(&self, unit: &UnitRef, rng: &mut StdRng) -> Actor {
+        let users = &self.users[&unit.id];
+        Actor { user: users[rng.random_range(0..users.len())].clone(), unit: unit.clone() }
+    }
+}
+
+fn hsa(org_number: &str, suffix: &str) -> HsaId {
+    HsaId::parse(&format!("SE{org_number}-{suffix}")).expect("demo HSA-id is valid")
+}
+
+fn hours(h: i64) -> SignedDuration {
+    SignedDuration::from_hours(h)
+}
+
+/// Builds the demo region. `patients` sets the number of patients (each with one case).
+pub async fn generate(
+    store: &Store,
+    patients: usize,
+    seed: u64,
+    now: Timestamp,
+    show_progress: bool,
+) -> Result<Report, StoreError> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut report = Report::default();
+    let world = build_directory(store, now, &mut rng, &mut report).await?;
+
+    let bar = if show_progress { ProgressBar::new(patients as u64) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})").expect("template").progress_chars("=> "),
+    );
+    bar.set_message("Skapar demopatienter och ärenden");
+    for i in 0..patients {
+        let target = TARGETS[i % TARGETS.len()];
+        make_case(store, &world, target, i, now, &mut rng).await?;
+        report.patients += 1;
+        report.cases += 1;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+async fn add_unit(
+    store: &Store,
+    org: &Organisation,
+    org_number: &str,
+    suffix: &str,
+    name: String,
+    kind: UnitKind,
+    care_type: CareType,
+    receives_for: Option<&Kommunkod>,
+    now: Timestamp,
+    report: &mut Report,
+) -> Result<UnitRef, StoreError> {
+    let n = report.units + 1;
+    let unit = Unit {
+        id: Uuid::now_v7(),
+        organisation_id: org.id,
+        kind,
+        name,
+        hsa_id: hsa(org_number, suffix),
+        care_type,
+        receives_for_kommun: receives_for.cloned(),
+        address: AddressEntry {
+            phone: Some(format!("08-123 {:03} {:02}", n % 1000, n % 100)),
+            functional_mailbox: Some(format!("{}@demo.samverka.invalid", suffix.to_lowercase())),
+            opening_hours: Some("Vardagar 08.00–16.30".into()),
+            evening_weekend_cover: Some(match kind {
+                UnitKind::Ward => "Dygnet runt: avdelningens expedition".into(),
+                UnitKind::Bistandsenhet => "Kvällar och helger: jourhavande biståndshandläggare, 08-123 999 00".into(),
+                UnitKind::Vardcentral => "Kvällar och helger: närakuten, 1177".into(),
+                _ => "Kvällar och helger: sjuksköterska i beredskap, 08-123 999 10".into(),
+            }),
+            backup_unit: None,
+        },
+    };
+    store.insert_unit(&unit, now).await?;
+    report.units += 1;
+    Ok(reference_unit_ref(&unit))
+}
+
+async fn build_directory(
+    store: &Store,
+    now: Timestamp,
+    rng: &mut StdRng,
+    report: &mut Report,
+) -> Result<World, StoreError> {
+    let region_number = "2321009990";
+    let region = Organisation {
+        id: Uuid::now_v7(),
+        kind: OrganisationKind::Region,
+        name: "Region Demo".into(),
+        region_code: Some("01".into()),
+        kommunkod: None,
+        hsa_id: Some(hsa(region_number, "0001")),
+        acts_for: None,
+    };
+    store.insert_organisation(&region, Some("demo"), now).await?;
+
+    let mut wards = vec![];
+    let mut psych_wards = vec![];
+    for (h, hospital) in HOSPITALS.iter().enumerate() {
+        for (w, (ward, care)) in WARDS.iter().enumerate() {
+            let unit = add_unit(
+                store,
+                &region,
+                region_number,
+                &format!("AVD{h}{w}"),
+                format!("{hospital}, {ward}"),
+                UnitKind::Ward,
+                *care,
+                None,
+                now,
+                report,
+            )
+            .await?;
+            if *care == CareType::Psychiatric { psych_wards.push(unit) } else { wards.push(unit) }
+        }
+    }
+    for (i, (kind, name)) in [
+        (UnitKind::Asih, "ASIH Norr"),
+        (UnitKind::Asih, "ASIH Syd"),
+        (UnitKind::Hemsjukvard, "Hemsjukvården Norr"),
+        (UnitKind::Primarvardsrehab, "Primärvårdsrehab Norr"),
+        (UnitKind::Primarvardsrehab, "Primärvårdsrehab Syd"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        add_unit(
+            store,
+            &region,
+            region_number,
+            &format!("R{i}"),
+            name.into(),
+            kind,
+            CareType::Somatic,
+            None,
+            now,
+            report,
+        )
+        .await?;
+    }
+
+    let mut kommuner = vec![];
+    for (i, (code, name)) in KOMMUNER.iter().enumerate() {
+        let code = Kommunkod::parse(code).expect("real kommunkod");
+        let number = format!("21200099{i:02}");
+        let org = Organisation {
+            id: Uuid::now_v7(),
+            kind: OrganisationKind::Kommun,
+            name: format!("{name} kommun"),
+            region_code: None,
+            kommunkod: Some(code.clone()),
+            hsa_id: Some(hsa(&number, "0001")),
+            acts_for: None,
+        };
+        store.insert_organisation(&org, None, now).await?;
+        let bistand = add_unit(
+            store,
+            &org,
+            &number,
+            "BIST",
+            format!("Biståndsenheten {name}"),
+            UnitKind::Bistandsenhet,
+            CareType::Somatic,
+            Some(&code),
+            now,
+            report,
+        )
+        .await?;
+        let hsl = add_unit(
+            store,
+            &org,
+            &number,
+            "HSL",
+            format!("Kommunal hälso- och sjukvård {name}"),
+            UnitKind::KommunalHsl,
+            CareType::Somatic,
+            None,
+            now,
+            report,
+        )
+        .await?;
+        add_unit(
+            store,
+            &org,
+            &number,
+            "KORT",
+            format!("Korttidsboendet {name}"),
+            UnitKind::SaboKorttid,
+            CareType::Somatic,
+            None,
+            now,
+            report,
+        )
+        .await?;
+        let mut vardcentraler = vec![];
+        for (p, place) in PLACES.iter().enumerate() {
+            vardcentraler.push(
+                add_unit(
+                    store,
+                    &region,
+                    region_number,
+                    &format!("VC{i:02}{p}"),
+                    format!("Vårdcentralen {name} {place}"),
+                    UnitKind::Vardcentral,
+                    CareType::Somatic,
+                    None,
+                    now,
+                    report,
+                )
+                .await?,
+            );
+        }
+        kommuner.push(Kommun { code, bistand, hsl, vardcentraler });
+    }
+
+    // Two users per unit; the first of each is listed for the development login.
+    let mut users = std::collections::HashMap::new();
+    let all_units = store.units().await?;
+    for (n, unit) in all_units.iter().enumerate() {
+        let role = match unit.kind {
+            UnitKind::Ward => ["vårdsamordnare", "sjuksköterska"],
+            UnitKind::Vardcentral => ["distriktssköterska", "läkare"],
+            UnitKind::Bistandsenhet => ["biståndshandläggare", "enhetschef"],
+            UnitKind::KommunalHsl => ["MAS", "sjuksköterska"],
+            _ => ["sjuksköterska", "arbetsterapeut"],
+        };
+        let mut list = vec![];
+        for (k, role) in role.iter().enumerate() {
+            let name = format!(
+                "{} {} ({role})",
+                GIVEN[rng.random_range(0..GIVEN.len())],
+                FAMILY[rng.random_range(0..FAMILY.len())]
+            );
+            let id = Uuid::now_v7();
+            let org_number = unit.hsa_id.organisation_number().to_string();
+            store.insert_user(id, &name, Some(hsa(&org_number, &format!("P{n}{k}")).as_str()), now).await?;
+            if k == 0 {
+                report.users.push((name.clone(), unit.name.clone(), id, unit.id));
+            }
+            list.push(UserRef { id, name });
+        }
+        users.insert(unit.id, list);
+    }
+    Ok(World { wards, psych_wards, kommuner, users })
+}
+
+fn sip_plan(k: &Kommun, vc: &UnitRef, follow_up: jiff::civil::Date, rng: &mut StdRng) -> SipPlan {
+    let goals = [
+        "Jag vill klara mig hemma och kunna gå ut på promenad varje dag.",
+        "Jag vill kunna laga min egen frukost igen.",
+        "Jag vill inte ramla mer och vill känna mig trygg på nätterna.",
+        "Jag vill kunna träffa mina barnbarn på söndagarna.",
+    ];
+    SipPlan {
+        needs: vec![
+            "Stöd med personlig hygien morgon och kväll".into(),
+            "Läkemedelshantering".into(),
+            "Trygghet nattetid".into(),
+        ],
+        insatser: vec![
+            Insats {
+                principal: Principal::Kommun,
+                unit: Some(k.bistand.id),
+                description: "Hemtjänst två gånger per dag".into(),
+            },
+            Insats { principal: Principal::Kommun, unit: Some(k.hsl.id), description: "Trygghetslarm".into() },
+            Insats {
+                principal: Principal::Region,
+                unit: Some(vc.id),
+                description: "Läkemedelsgenomgång och uppföljande hembesök".into(),
+            },
+        ],
+        others_measures: vec![OtherMeasure { who: "Dottern".into(), description: "Handlar varje fredag".into() }],
+        overall_responsible: Principal::Kommun,
+        own_goals: goals[rng.random_range(0..goals.len())].into(),
+        participants: vec![
+            Participant { name: "Patienten".into(), role: ParticipantRole::Patient, unit: None, title: String::new() },
+            Participant {
+                name: "Dottern".into(),
+                role: ParticipantRole::Narstaende,
+                unit: None,
+                title: "dotter".into(),
+            },
+            Participant {
+                name: "Distriktssköterskan".into(),
+                role: ParticipantRole::Staff,
+                unit: Some(vc.id),
+                title: "fast vårdkontakt".into(),
+            },
+            Participant {
+                name: "Biståndshandläggaren".into(),
+                role: ParticipantRole::Staff,
+                unit: Some(k.bistand.id),
+                title: "biståndshandläggare".into(),
+            },
+        ],
+        coordinator: Coordinator { name: "Distriktssköterskan".into(), unit: vc.id },
+        follow_up_date: follow_up,
+        follow_up_how: "Uppföljning hemma hos patienten med alla deltagare".into(),
+    }
+}
+
+async fn make_case(
+    store: &Store,
+    w: &World,
+    target: Target,
+    i: usize,
+    now: Timestamp,
+    rng: &mut StdRng,
+) -> Result<(), StoreError> {
+    let k = &w.kommuner[i % w.kommuner.len()];
+    let vc = k.vardcentraler[rng.random_range(0..k.vardcentraler.len())].clone();
+    let psych = i % 17 == 5;
+    let ward = if psych { &w.psych_wards[i % w.psych_wards.len()] } else { &w.wards[i % w.wards.len()] };
+
+    // A person born 1925-1950 with a birth number in Skatteverket's test range 980-999.
+    let birth = jiff::civil::date(1925 + rng.random_range(0..26), rng.random_range(1..=12), rng.random_range(1..=28));
+    let pnr = personnummer_with_check_digit(birth, 980 + (i % 20) as u16);
+    let protection = match i % 41 {
+        7 => ProtectedIdentity::Sekretessmarkering,
+        19 => ProtectedIdentity::SkyddadFolkbokforing,
+        _ => ProtectedIdentity::None,
+    };
+    let patient_id = Uuid::now_v7();
+    let ward_actor = w.actor(ward, rng);
+    let patient = NewPatient {
+        identifier: PatientIdentifier::Personnummer(pnr),
+        given_name: GIVEN[rng.random_range(0..GIVEN.len())].into(),
+        family_name: FAMILY[rng.random_range(0..FAMILY.len())].into(),
+        kommun: k.code.clone(),
+        listed_unit: Some(vc.id),
+        protection,
+        address: Some(Address {
+            street: format!("{} {}", STREETS[rng.random_range(0..STREETS.len())], rng.random_range(1..80)),
+            postal_code: format!(
+                "1{}{} {:02}",
+                rng.random_range(0..9),
+                rng.random_range(0..9),
+                rng.random_range(10..99)
+            ),
+            city: KOMMUNER[i % KOMMUNER.len()].1.into(),
+        }),
+    };
+    let registered = match store.insert_patient(patient_id, patient, &ward_actor, now).await {
+        // Two demo patients may draw the same personnummer; take the next one.
+        Err(StoreError::Problem(p)) if p.code == "patient_exists" => return Ok(()),
+        other => other?,
+    };
+
+    // When the admission happened, by how far the case is to come.
+    let back_days = match target {
+        Target::Admitted => 0,
+        Target::Notified => 1,
+        Target::Planning => 3,
+        Target::Ready | Target::ReadyWithdrawnAndRegiven | Target::TransferredThenReady => 9,
+        Target::Discharged | Target::DischargedWithoutNotice | Target::Cancelled => 14,
+        Target::SipCalled => 16,
+        Target::SipDrawnUp => 25,
+        Target::FollowedUp | Target::Closed => 75,
+    };
+    let jitter = rng.random_range(2..20);
+    let t0 = now - hours(back_days * 24 + jitter);
+    let case_id = Uuid::now_v7();
+    let open = OpenCase {
+        case_id,
+        patient_id: registered.id,
+        kommun: k.code.clone(),
+        listed_unit: Some(vc.id),
+        care_type: if psych { CareType::Psychiatric } else { CareType::Somatic },
+        admitted_at: t0,
+        needs_assessed_at: None,
+    };
+    store.open_case(&open, "demo", &ward_actor, t0).await?;
+    if target == Target::Admitted {
+        return Ok(());
+    }
+
+    let mut current_ward = ward.clone();
+    let exec = |actor: Actor, cmd: Command, at: Timestamp| async move {
+        store.execute(case_id, &actor, cmd, at).await.map(|_| ())
+    };
+    let send = |unit: &UnitRef, to: Vec<UnitRef>, body: MessageBody, at: Timestamp, rng: &mut StdRng| {
+        let actor = w.actor(unit, rng);
+        let cmd = Command::SendMessage { message_id: Uuid::now_v7(), body, recipients: to, corrects: None };
+        exec(actor, cmd, at)
+    };
+    let both = vec![k.bistand.clone(), vc.clone()];
+    let estimate = local_date(t0) + (rng.random_range(3..9) as i32).days();
+
+    // Step 1, usually within a few hours, sometimes late.
+    let mut t = t0 + hours(if i % 9 == 4 { 30 } else { rng.random_range(1..10) });
+    if target != Target::DischargedWithoutNotice {
+        send(
+            &current_ward,
+            both.clone(),
+            MessageBody::Inskrivningsmeddelande { estimated_discharge: estimate, note: String::new() },
+            t,
+            rng,
+        )
+        .await?;
+        let notice_id = store.case(case_id).await?.expect("case").case.messages[0].message.id;
+        if target != Target::Notified {
+            for unit in [&k.bistand, &vc] {
+                t = t + hours(rng.random_range(1..4));
+                exec(w.actor(unit, rng), Command::AcknowledgeMessage { message_id: notice_id }, t).await?;
+            }
+        } else {
+            exec(w.actor(&k.bistand, rng), Command::OpenMessage { message_id: notice_id }, t + hours(1)).await?;
+        }
+    }
+    if target == Target::Notified {
+        return Ok(());
+    }
+
+    let mut ready_at = t0 + hours(24 * rng.random_range(2..5));
+    if target != Target::DischargedWithoutNotice {
+        // Steps 2 and 3.
+        t = t + hours(rng.random_range(6..20));
+        let fvk = MessageBody::FastVardkontakt {
+            name: format!("{} {}", GIVEN[rng.random_range(0..GIVEN.len())], FAMILY[rng.random_range(0..FAMILY.len())]),
+            role: "distriktssköterska".into(),
+            phone: "08-123 456 78".into(),
+            note: String::new(),
+        };
+        send(&vc, vec![current_ward.clone(), k.bistand.clone()], fvk, t, rng).await?;
+        let sip_needed = !matches!(target, Target::Discharged | Target::Closed) || i % 2 == 0;
+        let planning = MessageBody::Planeringsunderlag {
+            needs: "Behöver hjälp med personlig hygien och påklädning.".into(),
+            function: "Går med rollator, behöver tillsyn vid förflyttning.".into(),
+            current_insatser: "Hemtjänst en gång per dag sedan 2024.".into(),
+            assessments: String::new(),
+            sip_needed: Some(sip_needed),
+        };
+        t = t + hours(rng.random_range(2..10));
+        send(&k.bistand, vec![current_ward.clone(), vc.clone()], planning, t, rng).await?;
+        ready_at = ready_at.max(t + hours(6));
+        if target == Target::Planning {
+            return Ok(());
+        }
+        if target == Target::TransferredThenReady {
+            let to = w.wards.iter().find(|u| u.id != current_ward.id).expect("another ward").clone();
+            let at = ready_at - hours(5);
+            exec(
+                w.actor(&current_ward, rng),
+                Command::TransferPatient { to_ward: to.clone(), care_type: CareType::Somatic, at },
+                at,
+            )
+            .await?;
+            current_ward = to;
+        }
+        // Step 5.
+        let ready_body =
+            || MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: None, note: String::new() };
+        send(&current_ward, both.clone(), ready_body(), ready_at, rng).await?;
+        if target == Target::ReadyWithdrawnAndRegiven {
+            send(
+                &current_ward,
+                both.clone(),
+                MessageBody::AtertagenUtskrivningsklar { reason: "Nytillkommen feber, ny bedömning krävs.".into() },
+                ready_at + hours(20),
+                rng,
+            )
+            .await?;
+            send(&current_ward, both.clone(), ready_body(), ready_at + hours(50), rng).await?;
+        }
+        if matches!(target, Target::Ready | Target::ReadyWithdrawnAndRegiven | Target::TransferredThenReady) {
+            return Ok(());
+        }
+        if target == Target::Cancelled {
+            send(
+                &current_ward,
+                both.clone(),
+                MessageBody::AvbrottIProcessen {
+                    reason: CancelReason::OtherInpatientCare,
+                    note: "Flyttad till annan region.".into(),
+                },
+                ready_at + hours(20),
+                rng,
+            )
+            .await?;
+            return Ok(());
+        }
+        // Step 4, with consent first.
+        if sip_needed {
+            let call_at = ready_at + hours(rng.random_range(3..40));
+            for kind in [ConsentKind::SipCall, ConsentKind::Sip] {
+                let cmd = Command::RecordConsent {
+                    consent_id: Uuid::now_v7(),
+                    kind,
+                    given_by: ConsentGiver::Patient,
+                    given_at: call_at - hours(1),
+                    note: String::new(),
+                };
+                exec(w.actor(&vc, rng), cmd, call_at - hours(1)).await?;
+            }
+            let call = MessageBody::KallelseSip {
+                meeting_at: call_at + hours(50),
+                place: "Hemma hos patienten".into(),
+                participants: vec!["Patienten".into(), "Dottern".into(), "Biståndshandläggare".into()],
+                patient_invited: true,
+                relatives_invited: true,
+                note: String::new(),
+            };
+            send(&vc, vec![current_ward.clone(), k.bistand.clone()], call, call_at, rng).await?;
+            t = call_at;
+        }
+    }
+    // Step 6.
+    let discharged = (ready_at + hours(24 * rng.random_range(0..5) + rng.random_range(1..6))).max(t + hours(1));
+    let info = MessageBody::InformationVidUtskrivning {
+        discharged_at: discharged,
+        medication: "Läkemedelslista bifogad; dosdispensering startar måndag.".into(),
+        aids: "Rollator, duschpall".into(),
+        information_to_patient: "Muntlig och skriftlig information om läkemedel och uppföljning.".into(),
+        note: String::new(),
+    };
+    let recipients =
+        if target == Target::DischargedWithoutNotice { both.clone() } else { vec![k.bistand.clone(), vc.clone()] };
+    send(&current_ward, recipients, info, discharged, rng).await?;
+    if matches!(target, Target::Discharged | Target::DischargedWithoutNotice | Target::SipCalled) {
+        return Ok(());
+    }
+    if target == Target::Closed && store.case(case_id).await?.expect("case").case.sip_needed != Some(true) {
+        exec(
+            w.actor(&vc, rng),
+            Command::CloseCase { note: "Inga fortsatta insatser behövs.".into() },
+            discharged + hours(48),
+        )
+        .await?;
+        return Ok(());
+    }
+    // Step 7.
+    let drawn = discharged + hours(72);
+    let follow_up = local_date(drawn) + 28.days();
+    exec(w.actor(&vc, rng), Command::DrawUpSip { plan: sip_plan(k, &vc, follow_up, rng) }, drawn).await?;
+    if target == Target::SipDrawnUp {
+        return Ok(());
+    }
+    // Step 8.
+    let at = drawn + hours(28 * 24);
+    let outcome = if target == Target::Closed {
+        FollowUpOutcome::Close
+    } else {
+        FollowUpOutcome::Continue { next_follow_up: local_date(at) + 42.days() }
+    };
+    exec(
+        w.actor(&vc, rng),
+        Command::FollowUpSip { evaluation: "Hemtjänsten fungerar; patienten känner sig trygg.".into(), outcome },
+        at,
+    )
+    .await?;
+    Ok(())
+}
