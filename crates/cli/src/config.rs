@@ -61,8 +61,8 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         None if Path::new("samverka.toml").is_file() => fig = fig.merge(Toml::file_exact("samverka.toml")),
         None => {}
     }
-    // SAMVERKA_CONFIG names the file, it is not a key.
-    fig = fig.merge(Env::prefixed("SAMVERKA_").ignore(&["CONFIG", "TESTDATA", "PG_BIN"]));
+    // These variables are read elsewhere (config file, log filter, tests); they are not keys.
+    fig = fig.merge(Env::prefixed("SAMVERKA_").ignore(&["CONFIG", "LOG", "TESTDATA", "PG_BIN"]));
     fig.extract::<Config>().map_err(|e| {
         e.into_iter()
             .map(|e| {

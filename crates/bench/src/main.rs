@@ -1,0 +1,174 @@
+//! `samverka-bench`: measures the release binary as an operator would meet it.
+//!
+//! For each database it fills a fresh database with the demo region, starts `samverka serve`,
+//! and reports the time to the first answered request, resident memory when idle, and the
+//! latency of `GET /api/cases/{id}` over many sequential requests on one connection
+//! (HDR histogram). PostgreSQL runs in a throw-away server in a temp dir.
+//!
+//!     cargo build --release -p samverka -p samverka-bench
+//!     target/release/samverka-bench --requests 10000
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use hdrhistogram::Histogram;
+use samverka_domain::org::UnitKind;
+use samverka_store::{Agreements, Store};
+
+#[derive(Parser)]
+struct Args {
+    /// The samverka binary to measure.
+    #[arg(long, default_value = "target/release/samverka")]
+    binary: PathBuf,
+    /// Requests per latency run.
+    #[arg(long, default_value_t = 10_000)]
+    requests: u64,
+    /// Demo patients in the database.
+    #[arg(long, default_value_t = 260)]
+    patients: usize,
+    /// Which databases: sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    db: String,
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn command(binary: &Path, dir: &Path, env: &[(&str, String)]) -> Command {
+    let mut c = Command::new(binary);
+    c.current_dir(dir).env("SAMVERKA_LOG", "warn").envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    c
+}
+
+struct Report {
+    db: &'static str,
+    startup: Duration,
+    idle_rss_kib: u64,
+    loaded_rss_kib: u64,
+    hist: Histogram<u64>,
+    elapsed: Duration,
+}
+
+async fn measure(args: &Args, db: &'static str) -> Report {
+    let binary = std::fs::canonicalize(&args.binary)
+        .expect("the samverka binary (build it with cargo build --release -p samverka)");
+    let dir = tempfile::tempdir().unwrap();
+    let (url, env) = if db == "postgres" {
+        let url = samverka_testkit::PgServer::get().fresh_database();
+        (url.clone(), vec![("SAMVERKA_DATABASE_URL", url)])
+    } else {
+        let path = dir.path().join("data/samverka.db");
+        (path.to_str().unwrap().to_string(), vec![("SAMVERKA_DATA_DIR", "data".to_string())])
+    };
+    let status = command(&binary, dir.path(), &env)
+        .args(["demo", "--patients", &args.patients.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "demo failed");
+
+    // The case with the longest history, and a user of one of its parties.
+    let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
+    let user = store.users().await.unwrap()[0].id;
+    let mut best = None;
+    for ward in store.units().await.unwrap().into_iter().filter(|u| u.kind == UnitKind::Ward) {
+        for c in store.cases_for_unit(ward.id, true, 500).await.unwrap() {
+            let n = store.case_events(c.case_id).await.unwrap().len();
+            if best.as_ref().is_none_or(|(m, _, _)| n > *m) {
+                best = Some((n, c.case_id, ward.id));
+            }
+        }
+    }
+    store.close().await;
+    let (events, case, unit) = best.expect("a case");
+
+    let started = Instant::now();
+    let mut child: Child = command(&binary, dir.path(), &env)
+        .arg("serve")
+        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/api/health")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let startup = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_rss_kib = rss_kib(child.id());
+
+    let url = format!("{base}/api/cases/{case}");
+    let get = || {
+        client.get(&url).header("X-Samverka-User", user.to_string()).header("X-Samverka-Unit", unit.to_string()).send()
+    };
+    let first = get().await.unwrap();
+    assert!(first.status().is_success(), "GET case: {}", first.status());
+    let size = first.bytes().await.unwrap().len();
+    eprintln!("{db}: case with {events} events, {size} bytes per response");
+    for _ in 0..200 {
+        get().await.unwrap().bytes().await.unwrap();
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).unwrap();
+    let t = Instant::now();
+    for _ in 0..args.requests {
+        let s = Instant::now();
+        let r = get().await.unwrap();
+        r.bytes().await.unwrap();
+        hist.record(s.elapsed().as_micros() as u64).unwrap();
+    }
+    let elapsed = t.elapsed();
+    let loaded_rss_kib = rss_kib(child.id());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    Report { db, startup, idle_rss_kib, loaded_rss_kib, hist, elapsed }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = Args::parse();
+    let dbs: Vec<&'static str> = match args.db.as_str() {
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        _ => vec!["sqlite", "postgres"],
+    };
+    let size = std::fs::metadata(&args.binary).map(|m| m.len()).unwrap_or(0);
+    println!("release binary: {} ({:.1} MiB)", args.binary.display(), size as f64 / 1048576.0);
+    println!();
+    println!(
+        "| database | start-up to first answer | idle RSS | RSS after run | GET case p50 | p95 | p99 | max | req/s (1 connection) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for db in dbs {
+        let r = measure(&args, db).await;
+        let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
+        println!(
+            "| {} | {} ms | {:.1} MiB | {:.1} MiB | {} | {} | {} | {} | {:.0} |",
+            r.db,
+            r.startup.as_millis(),
+            r.idle_rss_kib as f64 / 1024.0,
+            r.loaded_rss_kib as f64 / 1024.0,
+            ms(r.hist.value_at_quantile(0.5)),
+            ms(r.hist.value_at_quantile(0.95)),
+            ms(r.hist.value_at_quantile(0.99)),
+            ms(r.hist.max()),
+            args.requests as f64 / r.elapsed.as_secs_f64()
+        );
+    }
+}

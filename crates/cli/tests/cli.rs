@@ -1,0 +1,192 @@
+//! The `samverka` binary as users and operators meet it: configuration errors that name the
+//! key, and acknowledged writes that survive the process being killed.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use samverka_domain::case::Phase;
+use samverka_domain::org::UnitKind;
+use samverka_store::{Agreements, Store};
+use serde_json::json;
+use uuid::Uuid;
+
+fn samverka(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_samverka"));
+    c.current_dir(dir)
+        .env_remove("SAMVERKA_LISTEN")
+        .env_remove("SAMVERKA_DATABASE_URL")
+        .env_remove("SAMVERKA_DATA_DIR");
+    c
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run samverka");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn check_config_accepts_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(samverka(dir.path()).arg("check-config"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("127.0.0.1:8080") && out.contains("samverka.db"), "{out}");
+}
+
+#[test]
+fn a_wrong_setting_is_named_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_LISTEN", "localhost"));
+    assert_eq!(code, 2);
+    assert!(err.contains("\"listen\"") && err.contains("SAMVERKA_LISTEN") && err.contains("127.0.0.1:8080"), "{err}");
+
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_DATABASE_URL", "mysql://db/x"));
+    assert_eq!(code, 2);
+    assert!(err.contains("database_url") && err.contains("postgres://"), "{err}");
+
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_DEV_LOGIN", "maybe"));
+    assert_eq!(code, 2);
+    assert!(err.contains("dev_login"), "{err}");
+
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_DEFAULT_AGREEMENT", "atlantis"));
+    assert_eq!(code, 2);
+    assert!(err.contains("default_agreement") && err.contains("stockholm"), "{err}");
+
+    let file = dir.path().join("samverka.toml");
+    std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config"));
+    assert_eq!(code, 2);
+    assert!(err.contains("lisen"), "{err}");
+
+    std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nagreement_files = [\"nope.toml\"]\n").unwrap();
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config"));
+    assert_eq!(code, 2);
+    assert!(err.contains("agreement_files") && err.contains("nope.toml"), "{err}");
+
+    let (code, _, err) = run(samverka(dir.path()).args(["--config", "missing.toml", "check-config"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.toml"), "{err}");
+}
+
+/// A running server, killed with SIGKILL when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = samverka(dir);
+        cmd.arg("serve")
+            .env("SAMVERKA_LISTEN", "127.0.0.1:0")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("start samverka serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base =
+            line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}"));
+        Server { child, base: base.trim_end_matches('/').to_string() }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL on Unix: no shutdown, no flush.
+        self.child.wait().unwrap();
+    }
+}
+
+struct Actors {
+    user: Uuid,
+    ward: Uuid,
+    case: Uuid,
+    vc: Uuid,
+}
+
+async fn pick(url: &str) -> Actors {
+    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
+    let user = store.users().await.unwrap()[0].id;
+    let vc = store.units().await.unwrap().into_iter().find(|u| u.kind == UnitKind::Vardcentral).unwrap().id;
+    for ward in store.units().await.unwrap().into_iter().filter(|u| u.kind == UnitKind::Ward) {
+        let open = store.cases_for_unit(ward.id, false, 100).await.unwrap();
+        if let Some(c) =
+            open.iter().find(|c| c.phase >= Phase::Notified && c.phase < Phase::Discharged && c.ward_id == ward.id)
+        {
+            store.close().await;
+            return Actors { user, ward: ward.id, case: c.case_id, vc };
+        }
+    }
+    panic!("the demo has an open case at some ward");
+}
+
+async fn killed_after_each_acknowledged_write_loses_nothing(url: &str, env: &[(&str, &str)], dir: &Path) {
+    let (code, _, err) = run(samverka(dir).args(["demo", "--patients", "26"]).envs(env.iter().copied()));
+    assert_eq!(code, 0, "{err}");
+    let a = pick(url).await;
+    let client = reqwest::Client::new();
+    let mut messages = vec![];
+    let mut patients = vec![];
+    for round in 0..10 {
+        let server = Server::start(dir, env);
+        let req = |path: String| {
+            client
+                .post(format!("{}{path}", server.base))
+                .header("X-Samverka-User", a.user.to_string())
+                .header("X-Samverka-Unit", a.ward.to_string())
+        };
+        let id = Uuid::now_v7();
+        let res = req(format!("/api/cases/{}/messages", a.case))
+            .json(&json!({ "id": id, "body": { "kind": "allmant", "text": format!("Runda {round}") } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        messages.push(id);
+        let pid = Uuid::now_v7();
+        let pnr = samverka_domain::ids::personnummer_with_check_digit(jiff::civil::date(1952, 1, 1 + round), 990);
+        let res = req("/api/patients".into())
+            .json(&json!({ "id": pid, "identifier": pnr.as_str(), "given_name": "Kalle", "family_name": "Kill", "kommun": "0184", "listed_unit": a.vc }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+        patients.push(pid);
+        // The response has arrived: kill at once, before any orderly shutdown could flush.
+        server.kill();
+    }
+    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+    let case = store.case(a.case).await.unwrap().unwrap().case;
+    for id in &messages {
+        assert!(case.message(*id).is_some(), "message {id} acknowledged with 201 was lost");
+    }
+    for id in &patients {
+        assert!(store.patient(*id).await.unwrap().is_some(), "patient {id} acknowledged with 201 was lost");
+    }
+    // History and snapshot still agree after the kills.
+    let events = store.case_events(a.case).await.unwrap();
+    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), case);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_after_2xx_loses_nothing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/samverka.db");
+    killed_after_each_acknowledged_write_loses_nothing(
+        db.to_str().unwrap(),
+        &[("SAMVERKA_DATA_DIR", "data")],
+        dir.path(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_after_2xx_loses_nothing_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = samverka_testkit::PgServer::get().fresh_database();
+    killed_after_each_acknowledged_write_loses_nothing(&url, &[("SAMVERKA_DATABASE_URL", &url)], dir.path()).await;
+}
