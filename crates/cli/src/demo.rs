@@ -198,18 +198,25 @@ pub async fn generate(
     Ok(report)
 }
 
-async fn add_unit(
-    store: &Store,
-    org: &Organisation,
-    org_number: &str,
-    suffix: &str,
+/// A unit to create in the demo directory.
+struct UnitSpec<'a> {
+    org: &'a Organisation,
+    org_number: &'a str,
+    suffix: String,
     name: String,
     kind: UnitKind,
     care_type: CareType,
-    receives_for: Option<&Kommunkod>,
+    receives_for: Option<&'a Kommunkod>,
+}
+
+async fn add_unit(
+    store: &Store,
+    spec: UnitSpec<'_>,
     now: Timestamp,
     report: &mut Report,
 ) -> Result<UnitRef, StoreError> {
+    let UnitSpec { org, org_number, suffix, name, kind, care_type, receives_for } = spec;
+    let suffix = suffix.as_str();
     let n = report.units + 1;
     let unit = Unit {
         id: Uuid::now_v7(),
@@ -261,13 +268,15 @@ async fn build_directory(
         for (w, (ward, care)) in WARDS.iter().enumerate() {
             let unit = add_unit(
                 store,
-                &region,
-                region_number,
-                &format!("AVD{h}{w}"),
-                format!("{hospital}, {ward}"),
-                UnitKind::Ward,
-                *care,
-                None,
+                UnitSpec {
+                    org: &region,
+                    org_number: region_number,
+                    suffix: format!("AVD{h}{w}"),
+                    name: format!("{hospital}, {ward}"),
+                    kind: UnitKind::Ward,
+                    care_type: *care,
+                    receives_for: None,
+                },
                 now,
                 report,
             )
@@ -287,13 +296,15 @@ async fn build_directory(
     {
         add_unit(
             store,
-            &region,
-            region_number,
-            &format!("R{i}"),
-            name.into(),
-            kind,
-            CareType::Somatic,
-            None,
+            UnitSpec {
+                org: &region,
+                org_number: region_number,
+                suffix: format!("R{i}"),
+                name: name.into(),
+                kind,
+                care_type: CareType::Somatic,
+                receives_for: None,
+            },
             now,
             report,
         )
@@ -316,39 +327,45 @@ async fn build_directory(
         store.insert_organisation(&org, None, now).await?;
         let bistand = add_unit(
             store,
-            &org,
-            &number,
-            "BIST",
-            format!("Biståndsenheten {name}"),
-            UnitKind::Bistandsenhet,
-            CareType::Somatic,
-            Some(&code),
+            UnitSpec {
+                org: &org,
+                org_number: &number,
+                suffix: "BIST".into(),
+                name: format!("Biståndsenheten {name}"),
+                kind: UnitKind::Bistandsenhet,
+                care_type: CareType::Somatic,
+                receives_for: Some(&code),
+            },
             now,
             report,
         )
         .await?;
         let hsl = add_unit(
             store,
-            &org,
-            &number,
-            "HSL",
-            format!("Kommunal hälso- och sjukvård {name}"),
-            UnitKind::KommunalHsl,
-            CareType::Somatic,
-            None,
+            UnitSpec {
+                org: &org,
+                org_number: &number,
+                suffix: "HSL".into(),
+                name: format!("Kommunal hälso- och sjukvård {name}"),
+                kind: UnitKind::KommunalHsl,
+                care_type: CareType::Somatic,
+                receives_for: None,
+            },
             now,
             report,
         )
         .await?;
         add_unit(
             store,
-            &org,
-            &number,
-            "KORT",
-            format!("Korttidsboendet {name}"),
-            UnitKind::SaboKorttid,
-            CareType::Somatic,
-            None,
+            UnitSpec {
+                org: &org,
+                org_number: &number,
+                suffix: "KORT".into(),
+                name: format!("Korttidsboendet {name}"),
+                kind: UnitKind::SaboKorttid,
+                care_type: CareType::Somatic,
+                receives_for: None,
+            },
             now,
             report,
         )
@@ -358,13 +375,15 @@ async fn build_directory(
             vardcentraler.push(
                 add_unit(
                     store,
-                    &region,
-                    region_number,
-                    &format!("VC{i:02}{p}"),
-                    format!("Vårdcentralen {name} {place}"),
-                    UnitKind::Vardcentral,
-                    CareType::Somatic,
-                    None,
+                    UnitSpec {
+                        org: &region,
+                        org_number: region_number,
+                        suffix: format!("VC{i:02}{p}"),
+                        name: format!("Vårdcentralen {name} {place}"),
+                        kind: UnitKind::Vardcentral,
+                        care_type: CareType::Somatic,
+                        receives_for: None,
+                    },
                     now,
                     report,
                 )
@@ -546,7 +565,7 @@ async fn make_case(
         exec(actor, cmd, at)
     };
     let both = vec![k.bistand.clone(), vc.clone()];
-    let estimate = local_date(t0) + (rng.random_range(3..9) as i32).days();
+    let estimate = local_date(t0) + rng.random_range(3..9).days();
 
     // Step 1, usually within a few hours, sometimes late.
     let mut t = t0 + hours(if i % 9 == 4 { 30 } else { rng.random_range(1..10) });
@@ -562,7 +581,7 @@ async fn make_case(
         let notice_id = store.case(case_id).await?.expect("case").case.messages[0].message.id;
         if target != Target::Notified {
             for unit in [&k.bistand, &vc] {
-                t = t + hours(rng.random_range(1..4));
+                t += hours(rng.random_range(1..4));
                 exec(w.actor(unit, rng), Command::AcknowledgeMessage { message_id: notice_id }, t).await?;
             }
         } else {
@@ -576,7 +595,7 @@ async fn make_case(
     let mut ready_at = t0 + hours(24 * rng.random_range(2..5));
     if target != Target::DischargedWithoutNotice {
         // Steps 2 and 3.
-        t = t + hours(rng.random_range(6..20));
+        t += hours(rng.random_range(6..20));
         let fvk = MessageBody::FastVardkontakt {
             name: format!("{} {}", GIVEN[rng.random_range(0..GIVEN.len())], FAMILY[rng.random_range(0..FAMILY.len())]),
             role: "distriktssköterska".into(),
@@ -584,7 +603,7 @@ async fn make_case(
             note: String::new(),
         };
         send(&vc, vec![current_ward.clone(), k.bistand.clone()], fvk, t, rng).await?;
-        let sip_needed = !matches!(target, Target::Discharged | Target::Closed) || i % 2 == 0;
+        let sip_needed = !matches!(target, Target::Discharged | Target::Closed) || i.is_multiple_of(2);
         let planning = MessageBody::Planeringsunderlag {
             needs: "Behöver hjälp med personlig hygien och påklädning.".into(),
             function: "Går med rollator, behöver tillsyn vid förflyttning.".into(),
@@ -592,7 +611,7 @@ async fn make_case(
             assessments: String::new(),
             sip_needed: Some(sip_needed),
         };
-        t = t + hours(rng.random_range(2..10));
+        t += hours(rng.random_range(2..10));
         send(&k.bistand, vec![current_ward.clone(), vc.clone()], planning, t, rng).await?;
         ready_at = ready_at.max(t + hours(6));
         if target == Target::Planning {

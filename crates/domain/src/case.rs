@@ -20,11 +20,11 @@ use crate::message::{CancelReason, Message, MessageBody, MessageId, MessageKind,
 use crate::org::{CareType, UnitId, UnitKind};
 use crate::patient::PatientId;
 use crate::sip::{FollowUpOutcome, SipFollowUp, SipPlan, SipState, SipStatus, SipVersion};
+use crate::text::{check_planned_date, check_text};
 
 pub type CaseId = Uuid;
 
-/// Longest free text accepted in any field (a long planning note fits; a pasted record does not).
-pub const MAX_TEXT_CHARS: usize = 10_000;
+pub use crate::text::MAX_TEXT_CHARS;
 
 /// Everything that can happen to a case. Stored as JSON; variants are only ever added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -464,21 +464,6 @@ fn out_of_order(sv: impl Into<String>, en: impl Into<String>) -> Problem {
     Problem::conflict("step_out_of_order", sv, en)
 }
 
-fn check_text(field: &str, value: &str, required: bool) -> Result<(), Problem> {
-    if required && value.trim().is_empty() {
-        return Err(Problem::invalid_field(field, "required", "Fältet måste fyllas i.", "This field is required."));
-    }
-    if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(Problem::invalid_field(
-            field,
-            "text_too_long",
-            format!("Texten är för lång. Korta den till högst {MAX_TEXT_CHARS} tecken."),
-            format!("The text is too long; at most {MAX_TEXT_CHARS} characters."),
-        ));
-    }
-    Ok(())
-}
-
 impl Case {
     /// The first event of a case. The actor must act for a ward.
     pub fn open(cmd: &OpenCase, actor: &Actor, now: Timestamp) -> Result<CaseEvent, Problem> {
@@ -498,6 +483,14 @@ impl Case {
             ));
         }
         let assessed = cmd.needs_assessed_at.unwrap_or(cmd.admitted_at);
+        if assessed > now + 5.minutes() {
+            return Err(Problem::invalid_field(
+                "needs_assessed_at",
+                "date_in_future",
+                "Bedömningen ligger i framtiden. Ange när läkaren gjorde bedömningen.",
+                "The assessment time lies in the future.",
+            ));
+        }
         if assessed < cmd.admitted_at {
             return Err(Problem::invalid_field(
                 "needs_assessed_at",
@@ -1116,15 +1109,14 @@ impl Case {
                     ));
                 }
                 check_text("evaluation", &evaluation, true)?;
-                if let FollowUpOutcome::Continue { next_follow_up } = &outcome
-                    && *next_follow_up <= local_date(now)
-                {
-                    return Err(Problem::invalid_field(
+                if let FollowUpOutcome::Continue { next_follow_up } = &outcome {
+                    let today = local_date(now);
+                    check_planned_date(
                         "outcome.next_follow_up",
-                        "date_not_in_future",
-                        "Nästa uppföljning måste ligga efter i dag.",
-                        "The next follow-up must be after today.",
-                    ));
+                        *next_follow_up,
+                        today.tomorrow().unwrap_or(today),
+                        today,
+                    )?;
                 }
                 let closes = outcome == FollowUpOutcome::Close;
                 let mut events = vec![CaseEvent::SipFollowedUp { evaluation: evaluation.trim().to_string(), outcome }];
@@ -1225,13 +1217,13 @@ impl Case {
                         "The admission notice has already been sent.",
                     ));
                 }
-                self.check_estimate(*estimated_discharge)?;
+                self.check_estimate(*estimated_discharge, now)?;
             }
             MessageBody::AndratUtskrivningsdatum { estimated_discharge, .. } => {
                 self.require_ward(actor, "ändra beräknat utskrivningsdatum")?;
                 self.require_notice("ändra beräknat utskrivningsdatum")?;
                 self.require_not_discharged("ändra beräknat utskrivningsdatum")?;
-                self.check_estimate(*estimated_discharge)?;
+                self.check_estimate(*estimated_discharge, now)?;
             }
             MessageBody::FastVardkontakt { name, role, phone, .. } => {
                 self.require_party(actor)?;
@@ -1280,10 +1272,14 @@ impl Case {
                     ));
                 }
             }
-            MessageBody::KallelseSip { meeting_at, place, .. } => {
+            MessageBody::KallelseSip { meeting_at, place, participants, .. } => {
                 self.require_party(actor)?;
                 self.require_notice("kalla till SIP")?;
                 check_text("place", place, true)?;
+                for (i, p) in participants.iter().enumerate() {
+                    check_text(&format!("participants[{i}]"), p, true)?;
+                }
+                check_planned_date("meeting_at", local_date(*meeting_at), local_date(now), local_date(now))?;
                 if *meeting_at <= now {
                     return Err(Problem::invalid_field(
                         "meeting_at",
@@ -1380,7 +1376,8 @@ impl Case {
         Ok(events)
     }
 
-    fn check_estimate(&self, estimate: Date) -> Result<(), Problem> {
+    fn check_estimate(&self, estimate: Date, now: Timestamp) -> Result<(), Problem> {
+        check_planned_date("estimated_discharge", estimate, Date::MIN, local_date(now))?;
         if estimate < local_date(self.admitted_at) {
             return Err(Problem::invalid_field(
                 "estimated_discharge",

@@ -18,5 +18,6 @@ pub mod org;
 pub mod patient;
 pub mod routing;
 pub mod sip;
+pub mod text;
 
 pub use error::{Problem, ProblemKind};

@@ -85,6 +85,13 @@ pub struct SipPlan {
 impl SipPlan {
     /// Checks what the law requires a plan to state. `today` refuses follow-up dates in the past.
     pub fn validate(&self, today: Date) -> Result<(), Problem> {
+        self.check_texts()?;
+        crate::text::check_planned_date(
+            "follow_up_date",
+            self.follow_up_date,
+            today.tomorrow().unwrap_or(today),
+            today,
+        )?;
         let missing = |field: &str, sv: &str, en: &str| Err(Problem::invalid_field(field, "required", sv, en));
         if self.needs.iter().all(|n| n.trim().is_empty()) {
             return missing(
@@ -116,15 +123,29 @@ impl SipPlan {
         if self.follow_up_how.trim().is_empty() {
             return missing("follow_up_how", "Ange hur planen ska följas upp.", "State how the plan is followed up.");
         }
-        if self.follow_up_date <= today {
-            return Err(Problem::invalid_field(
-                "follow_up_date",
-                "date_not_in_future",
-                "Uppföljningsdatum måste ligga efter i dag.",
-                "The follow-up date must be after today.",
-            ));
-        }
         Ok(())
+    }
+
+    /// Every free text of the plan, checked for length and stray control characters.
+    fn check_texts(&self) -> Result<(), Problem> {
+        use crate::text::check_text;
+        for (i, n) in self.needs.iter().enumerate() {
+            check_text(&format!("needs[{i}]"), n, false)?;
+        }
+        for (i, x) in self.insatser.iter().enumerate() {
+            check_text(&format!("insatser[{i}].description"), &x.description, false)?;
+        }
+        for (i, m) in self.others_measures.iter().enumerate() {
+            check_text(&format!("others_measures[{i}].who"), &m.who, true)?;
+            check_text(&format!("others_measures[{i}].description"), &m.description, true)?;
+        }
+        for (i, p) in self.participants.iter().enumerate() {
+            check_text(&format!("participants[{i}].name"), &p.name, true)?;
+            check_text(&format!("participants[{i}].title"), &p.title, false)?;
+        }
+        check_text("own_goals", &self.own_goals, false)?;
+        check_text("coordinator.name", &self.coordinator.name, false)?;
+        check_text("follow_up_how", &self.follow_up_how, false)
     }
 
     pub fn patient_took_part(&self) -> bool {

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -64,7 +64,8 @@ fn shell_quote(s: &str) -> String {
 pub struct PgServer {
     pub port: u16,
     bin: PathBuf,
-    _watchdog: Mutex<ChildStdin>,
+    /// Holding the pipe open keeps the server alive; the child is reaped by the OS at exit.
+    _watchdog: Mutex<(Child, ChildStdin)>,
 }
 
 impl PgServer {
@@ -116,7 +117,8 @@ impl PgServer {
                 + &std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
             panic!("PostgreSQL did not start in {}:\n{log}", dir.display());
         }
-        PgServer { port, bin, _watchdog: Mutex::new(child.stdin.take().unwrap()) }
+        let stdin = child.stdin.take().unwrap();
+        PgServer { port, bin, _watchdog: Mutex::new((child, stdin)) }
     }
 
     /// The server of this test process, started on first use.

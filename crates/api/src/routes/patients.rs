@@ -77,7 +77,7 @@ fn check_address(a: &Address) -> ApiResult<Address> {
             "A postal code is five digits.",
         ));
     }
-    if city.is_empty() || city.chars().count() > 100 {
+    if city.is_empty() || city.chars().count() > 100 || city.chars().any(char::is_control) {
         return Err(ApiError::invalid("address.city", "invalid_address", "Skriv postorten.", "Write the city."));
     }
     Ok(Address { street: street.into(), postal_code: format!("{} {}", &postal[..3], &postal[3..]), city: city.into() })

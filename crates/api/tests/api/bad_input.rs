@@ -105,6 +105,32 @@ on_both!(malformed_and_oversized_bodies, |app: TestApp| async move {
     .await;
     let huge = format!("{{\"identifier\": \"{}\"}}", "1".repeat(300 * 1024));
     problem(send(huge, "application/json").await.unwrap(), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    // Dates so far ahead that they could only be a typo, and invisible control characters.
+    let (far, _) = app.case(&pnr(7), "2026-11-02 07:30").await;
+    let res = app
+        .call(
+            &w.ward,
+            Method::POST,
+            &format!("/api/cases/{far}/messages"),
+            Some(json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "9999-12-31" } })),
+        )
+        .await;
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "date_too_far_ahead").await;
+    assert_eq!(p["field"], "estimated_discharge");
+    let res = app
+        .call(
+            &w.ward,
+            Method::POST,
+            &format!("/api/cases/{far}/messages"),
+            Some(json!({ "body": { "kind": "allmant", "text": "Hej\u{0}då" } })),
+        )
+        .await;
+    problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_characters").await;
+    let p = app.patient(&pnr(8)).await;
+    let res = app
+        .call(&w.ward, Method::POST, "/api/cases", Some(json!({ "patient_id": p["id"], "admitted_at": "2026-11-02T06:00:00Z", "needs_assessed_at": "2099-12-31T00:00:00Z" })))
+        .await;
+    problem(res, StatusCode::UNPROCESSABLE_ENTITY, "date_in_future").await;
     // A text longer than any field allows is refused by the domain, naming the field.
     let (id, _) = app.case(&pnr(5), "2026-11-02 07:30").await;
     let long = json!({ "body": { "kind": "allmant", "text": "x".repeat(10_001) } });

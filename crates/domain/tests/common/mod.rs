@@ -92,7 +92,7 @@ impl Sim {
         };
         let ward = if care == CareType::Psychiatric { &world.psych_ward } else { &world.ward };
         let actor = world.actor(ward);
-        let event = Case::open(&open, &actor, ts(admitted)).expect("open");
+        let event = Case::open(&open, &actor, ts(assessed.unwrap_or(admitted))).expect("open");
         let events = vec![RecordedEvent { seq: 1, at: ts(assessed.unwrap_or(admitted)), actor, event }];
         Sim { world, events, next_id: 100 }
     }
