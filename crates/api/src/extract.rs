@@ -1,16 +1,12 @@
-//! Extractors that turn every malformed request into a problem the client can act on, and the
-//! one place where the caller's identity enters the application.
+//! Extractors that turn every malformed request into a problem the client can act on. The
+//! caller's identity enters through `auth::Caller`.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use samverka_domain::actor::{Actor, UnitRef};
-use samverka_domain::ids::HsaId;
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
 
-use crate::AppState;
 use crate::problem::ApiError;
 
 /// A JSON body. Malformed JSON, a wrong type or a missing field, a missing content type and
@@ -102,58 +98,5 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 e.body_text(),
             )
         })
-    }
-}
-
-/// Header naming the user in the development login.
-pub const USER_HEADER: &str = "x-samverka-user";
-/// Header naming the unit (id or HSA-id) the user acts for in the development login.
-pub const UNIT_HEADER: &str = "x-samverka-unit";
-
-/// The user and the unit they act for.
-///
-/// This is the seam where authentication plugs in: today a development login names user and
-/// unit in two headers (only when `dev_login` is on); real login with assignments replaces
-/// this extractor and nothing behind it.
-pub struct CurrentActor(pub Actor);
-
-impl FromRequestParts<AppState> for CurrentActor {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if !state.config.dev_login {
-            return Err(ApiError::unauthorized(
-                "login_required",
-                "Du behöver logga in.",
-                "Login required; the development login is switched off.",
-            ));
-        }
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-        let (Some(user), Some(unit)) = (header(USER_HEADER), header(UNIT_HEADER)) else {
-            return Err(ApiError::unauthorized(
-                "login_required",
-                "Du behöver logga in och välja enhet (utvecklingsinloggning: rubrikerna X-Samverka-User och X-Samverka-Unit).",
-                "Login required: send X-Samverka-User and X-Samverka-Unit.",
-            ));
-        };
-        let unknown_user = || ApiError::unauthorized("unknown_user", "Användaren finns inte.", "Unknown user.");
-        let user_id = Uuid::parse_str(user).map_err(|_| unknown_user())?;
-        let user = state.store.user(user_id).await?.ok_or_else(unknown_user)?;
-        let unit = match Uuid::parse_str(unit) {
-            Ok(id) => state.store.unit(id).await?,
-            Err(_) => match HsaId::parse(unit) {
-                Ok(hsa) => state.store.unit_by_hsa(&hsa).await?,
-                Err(_) => None,
-            },
-        }
-        .ok_or_else(|| ApiError::unauthorized("unknown_unit", "Enheten finns inte.", "Unknown unit."))?;
-        let unit = UnitRef {
-            id: unit.id,
-            name: unit.name,
-            hsa_id: unit.hsa_id,
-            kind: unit.kind,
-            organisation_id: unit.organisation_id,
-        };
-        Ok(CurrentActor(Actor { user, unit }))
     }
 }

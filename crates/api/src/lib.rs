@@ -4,11 +4,12 @@
 //! Architecture invariant: handlers translate HTTP to domain commands and back. Rules live in
 //! `samverka-domain`, SQL in `samverka-store`; nothing here decides what is allowed.
 
+pub mod auth;
 pub mod clock;
 pub mod extract;
 pub mod openapi;
 pub mod problem;
-mod routes;
+pub mod routes;
 pub mod views;
 
 use std::sync::Arc;
@@ -31,10 +32,34 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Settings the HTTP layer needs.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// Accept the development login (user and unit named in headers). Off in production.
-    pub dev_login: bool,
     /// The agreement applied to cases of wards whose region names none.
     pub default_agreement: String,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after login, however busy.
+    pub session_absolute_hours: i64,
+    /// How long an emergency access (nödåtkomst) lasts.
+    pub emergency_access_minutes: i64,
+    /// Send Strict-Transport-Security (served over TLS, directly or behind a proxy).
+    pub hsts: bool,
+    /// Show the demo accounts and their current codes on the start page (demo data only).
+    pub demo_logins: bool,
+    /// Identity providers for OpenID Connect login.
+    pub oidc: Vec<auth::oidc::OidcProvider>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            default_agreement: "lagens-reservregel".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            emergency_access_minutes: 120,
+            hsts: false,
+            demo_logins: false,
+            oidc: vec![],
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -42,11 +67,12 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ApiConfig>,
+    pub oidc: Arc<auth::oidc::OidcState>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ApiConfig) -> Self {
-        AppState { store, clock, config: Arc::new(config) }
+        AppState { store, clock, config: Arc::new(config), oidc: Arc::default() }
     }
 }
 
@@ -72,9 +98,41 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Headers every answer carries: no inline script, no framing, no referrer, no caching of
+/// patient data, and HSTS when Samverka is reached over TLS.
+async fn security_headers(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+             font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if st.config.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    res
 }
 
 /// A bug must not cut the connection without an answer: log it and answer 500 as a problem.
@@ -99,5 +157,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

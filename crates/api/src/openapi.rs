@@ -4,7 +4,8 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-use crate::routes::{cases, directory, inbox, liability, meta, patients};
+use crate::auth::login;
+use crate::routes::{access_log, admin, cases, directory, inbox, liability, meta, patients};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,32 +26,39 @@ use crate::routes::{cases, directory, inbox, liability, meta, patients};
         cases::record_consent, cases::withdraw_consent,
         cases::draw_up_sip, cases::follow_up_sip, cases::close,
         liability::case, liability::municipal,
+        cases::emergency_access,
+        access_log::review, access_log::extract,
+        login::login, login::change_password, login::totp_setup, login::verify_totp, login::choose_assignment,
+        login::session, login::logout,
+        admin::users, admin::create_user, admin::reset_password, admin::reset_totp, admin::unlock, admin::deactivate,
+        admin::add_assignment, admin::deactivate_assignment, admin::create_unit, admin::update_address,
     ),
-    modifiers(&DevLogin),
-    security(("dev_user" = [], "dev_unit" = [])),
+    modifiers(&SessionAuth),
+    security(("session" = [], "csrf" = [])),
     tags(
         (name = "cases", description = "Utskrivningsärendet"),
         (name = "messages", description = "Meddelanden och kvittenser"),
         (name = "consent", description = "Samtycken"),
         (name = "sip", description = "Samordnad individuell plan"),
         (name = "liability", description = "Betalningsansvar"),
+        (name = "auth", description = "Inloggning: lösenord, kod från autentiseringsapp, uppdrag"),
+        (name = "access_log", description = "Loggkontroll och loggutdrag"),
+        (name = "admin", description = "Administration av den egna organisationens enheter och användare"),
     )
 )]
 pub struct ApiDoc;
 
-/// The development login: the user and the unit named in two headers.
-struct DevLogin;
+/// Login sets a session cookie; state-changing requests also carry the session's CSRF token.
+struct SessionAuth;
 
-impl Modify for DevLogin {
+impl Modify for SessionAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "dev_user",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Samverka-User"))),
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("__Host-samverka"))),
         );
-        components.add_security_scheme(
-            "dev_unit",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Samverka-Unit"))),
-        );
+        components
+            .add_security_scheme("csrf", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))));
     }
 }

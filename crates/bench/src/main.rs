@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
+use samverka_domain::access::Role;
 use samverka_domain::org::UnitKind;
 use samverka_store::{Agreements, Store};
 
@@ -76,20 +77,27 @@ async fn measure(args: &Args, db: &'static str) -> Report {
         .unwrap();
     assert!(status.success(), "demo failed");
 
-    // The case with the longest history, and a user of one of its parties.
+    // The case with the longest history, and a ward user taking part in it.
     let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
-    let user = store.users().await.unwrap()[0].id;
     let mut best = None;
-    for ward in store.units().await.unwrap().into_iter().filter(|u| u.kind == UnitKind::Ward) {
-        for c in store.cases_for_unit(ward.id, true, 500).await.unwrap() {
-            let n = store.case_events(c.case_id).await.unwrap().len();
-            if best.as_ref().is_none_or(|(m, _, _)| n > *m) {
-                best = Some((n, c.case_id, ward.id));
+    for account in store.local_accounts(10_000).await.unwrap() {
+        for a in store
+            .assignments_of(account.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.unit.kind == UnitKind::Ward && a.role == Role::Vardsamordnare)
+        {
+            for c in store.cases_for_unit(a.unit.id, true, 500).await.unwrap() {
+                let n = store.case_events(c.case_id).await.unwrap().len();
+                if best.as_ref().is_none_or(|(m, _, _)| n > *m) {
+                    best = Some((n, c.case_id, account.clone()));
+                }
             }
         }
     }
     store.close().await;
-    let (events, case, unit) = best.expect("a case");
+    let (events, case, account) = best.expect("a case");
 
     let started = Instant::now();
     let mut child: Child = command(&binary, dir.path(), &env)
@@ -114,10 +122,9 @@ async fn measure(args: &Args, db: &'static str) -> Report {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss_kib = rss_kib(child.id());
 
+    let cookie = login(&client, &base, &account).await;
     let url = format!("{base}/api/cases/{case}");
-    let get = || {
-        client.get(&url).header("X-Samverka-User", user.to_string()).header("X-Samverka-Unit", unit.to_string()).send()
-    };
+    let get = || client.get(&url).header("cookie", &cookie).send();
     let first = get().await.unwrap();
     assert!(first.status().is_success(), "GET case: {}", first.status());
     let size = first.bytes().await.unwrap().len();
@@ -138,6 +145,32 @@ async fn measure(args: &Args, db: &'static str) -> Report {
     child.kill().unwrap();
     child.wait().unwrap();
     Report { db, startup, idle_rss_kib, loaded_rss_kib, hist, elapsed }
+}
+
+/// Password, then the current TOTP code; returns the session cookie.
+async fn login(client: &reqwest::Client, base: &str, account: &samverka_store::Account) -> String {
+    let res = client
+        .post(format!("{base}/auth/login"))
+        .json(
+            &serde_json::json!({ "username": account.username, "password": samverka_api::routes::meta::DEMO_PASSWORD }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let csrf = res.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let code = samverka_api::auth::totp::current_code(account.totp_secret.as_deref().unwrap(), jiff::Timestamp::now())
+        .unwrap();
+    let res = client
+        .post(format!("{base}/auth/totp"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .json(&serde_json::json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "login failed: {}", res.status());
+    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
 }
 
 #[tokio::main(flavor = "current_thread")]

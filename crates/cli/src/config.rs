@@ -19,8 +19,20 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` for PostgreSQL; empty for the SQLite file in `data_dir`.
     pub database_url: String,
-    /// Accept the development login (user and unit named in headers). Turn off in production.
-    pub dev_login: bool,
+    /// Minutes without a request before a session ends.
+    pub session_idle_minutes: i64,
+    /// Hours after login before a session ends, however busy.
+    pub session_absolute_hours: i64,
+    /// Minutes an emergency access (nödåtkomst) lasts.
+    pub emergency_access_minutes: i64,
+    /// Years the access log is kept before `samverka purge-access-log` may remove entries
+    /// (at least 5, HSLF-FS 2016:40).
+    pub access_log_retention_years: i64,
+    /// Send Strict-Transport-Security: set when users reach Samverka over TLS (directly or via
+    /// a proxy that terminates TLS).
+    pub hsts: bool,
+    /// Identity providers for OpenID Connect login (`[[oidc]]` tables).
+    pub oidc: Vec<samverka_api::auth::oidc::OidcProvider>,
     /// The agreement for wards whose region names none.
     pub default_agreement: String,
     /// Extra agreement files (TOML) besides the built-in ones.
@@ -35,7 +47,12 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
-            dev_login: true,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            emergency_access_minutes: 120,
+            access_log_retention_years: 5,
+            hsts: false,
+            oidc: vec![],
             default_agreement: "lagens-reservregel".into(),
             agreement_files: vec![],
             log_format: "text".into(),
@@ -50,6 +67,8 @@ pub struct Checked {
     pub listen: SocketAddr,
     pub database_url: String,
     pub agreements: Agreements,
+    /// The identity providers, with their client secrets read.
+    pub oidc: Vec<samverka_api::auth::oidc::OidcProvider>,
 }
 
 /// Reads the file (if given or if `samverka.toml` exists here) and the environment.
@@ -101,6 +120,42 @@ impl Config {
             }
             url
         };
+        let range = |key: &str, v: i64, lo: i64, hi: i64, unit: &str| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "Fel i inställningen \"{key}\" (SAMVERKA_{}): {v} ska vara mellan {lo} och {hi} {unit}.",
+                    key.to_uppercase()
+                ))
+            }
+        };
+        range("session_idle_minutes", self.session_idle_minutes, 1, 240, "minuter")?;
+        range("session_absolute_hours", self.session_absolute_hours, 1, 24, "timmar")?;
+        range("emergency_access_minutes", self.emergency_access_minutes, 5, 24 * 60, "minuter")?;
+        range("access_log_retention_years", self.access_log_retention_years, 5, 100, "år")?;
+        let mut oidc = self.oidc.clone();
+        for (i, p) in oidc.iter_mut().enumerate() {
+            if !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || p.id.is_empty() {
+                return Err(format!("Fel i inställningen \"oidc[{i}].id\": bara bokstäver, siffror och bindestreck."));
+            }
+            if let Some(file) = &p.client_secret_file {
+                p.client_secret = std::fs::read_to_string(file)
+                    .map_err(|e| {
+                        format!(
+                            "Fel i inställningen \"oidc[{i}].client_secret_file\": {} kan inte läsas: {e}",
+                            file.display()
+                        )
+                    })?
+                    .trim()
+                    .to_string();
+            }
+            for (key, url) in [("issuer", &p.issuer), ("redirect_url", &p.redirect_url)] {
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(format!("Fel i inställningen \"oidc[{i}].{key}\": \"{url}\" är ingen http(s)-adress."));
+                }
+            }
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(format!(
                 "Fel i inställningen \"log_format\" (SAMVERKA_LOG_FORMAT): \"{}\" ska vara text eller json.",
@@ -123,6 +178,6 @@ impl Config {
                 agreements.ids().join(", ")
             ));
         }
-        Ok(Checked { listen, database_url, agreements, config: self })
+        Ok(Checked { listen, database_url, agreements, oidc, config: self })
     }
 }

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use samverka_domain::access::Role;
 use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::calendar::local_date;
 use samverka_domain::case::{Command, OpenCase};
@@ -17,7 +18,7 @@ use samverka_domain::message::{CancelReason, MessageBody};
 use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Principal, Unit, UnitKind};
 use samverka_domain::patient::{Address, ProtectedIdentity};
 use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, OtherMeasure, Participant, ParticipantRole, SipPlan};
-use samverka_store::{NewPatient, Store, StoreError, reference_unit_ref};
+use samverka_store::{Audit, NewAccount, NewPatient, Store, StoreError, reference_unit_ref};
 use uuid::Uuid;
 
 /// Real kommunkoder of Stockholms län with the municipalities' short names.
@@ -151,14 +152,16 @@ struct World {
     wards: Vec<UnitRef>,
     psych_wards: Vec<UnitRef>,
     kommuner: Vec<Kommun>,
-    /// Two users per unit, by unit id.
-    users: std::collections::HashMap<Uuid, Vec<UserRef>>,
+    /// The clinical users of each unit: person, role, assignment.
+    users: std::collections::HashMap<Uuid, Vec<(UserRef, Role, Uuid)>>,
 }
 
 impl World {
-    fn actor(&self, unit: &UnitRef, rng: &mut StdRng) -> Actor {
-        let users = &self.users[&unit.id];
-        Actor { user: users[rng.random_range(0..users.len())].clone(), unit: unit.clone() }
+    /// The unit's first user (the role that does the unit's LUS work), as the access log
+    /// records them.
+    fn actor(&self, unit: &UnitRef) -> Audit {
+        let (user, role, assignment) = self.users[&unit.id][0].clone();
+        Audit { actor: Actor { user, unit: unit.clone(), role }, assignment_id: Some(assignment), client_address: None }
     }
 }
 
@@ -393,31 +396,55 @@ async fn build_directory(
         kommuner.push(Kommun { code, bistand, hsl, vardcentraler });
     }
 
-    // Two users per unit; the first of each is listed for the development login.
+    // Two people per unit, each with an assignment there, and an administrator for every
+    // organisation. All share the demo password (hashed once: argon2 is slow on purpose) and
+    // have their authenticator already set up; the start page shows their current codes.
+    let password_hash = samverka_api::auth::password::hash(samverka_api::routes::meta::DEMO_PASSWORD.to_string())
+        .await
+        .map_err(|_| StoreError::Unavailable("password hashing failed".into()))?;
     let mut users = std::collections::HashMap::new();
+    let mut counts: std::collections::HashMap<&'static str, usize> = std::collections::HashMap::new();
+    let mut admins_done = std::collections::HashSet::new();
     let all_units = store.units().await?;
     for (n, unit) in all_units.iter().enumerate() {
-        let role = match unit.kind {
-            UnitKind::Ward => ["vårdsamordnare", "sjuksköterska"],
-            UnitKind::Vardcentral => ["distriktssköterska", "läkare"],
-            UnitKind::Bistandsenhet => ["biståndshandläggare", "enhetschef"],
-            UnitKind::KommunalHsl => ["MAS", "sjuksköterska"],
-            _ => ["sjuksköterska", "arbetsterapeut"],
+        let roles = match unit.kind {
+            UnitKind::Ward => [Role::Vardsamordnare, Role::Lakare],
+            UnitKind::Vardcentral => [Role::Sjukskoterska, Role::Lakare],
+            UnitKind::Bistandsenhet => [Role::Bistandshandlaggare, Role::Enhetschef],
+            UnitKind::KommunalHsl => [Role::Mas, Role::Sjukskoterska],
+            _ => [Role::Sjukskoterska, Role::Arbetsterapeut],
         };
         let mut list = vec![];
-        for (k, role) in role.iter().enumerate() {
-            let name = format!(
-                "{} {} ({role})",
-                GIVEN[rng.random_range(0..GIVEN.len())],
-                FAMILY[rng.random_range(0..FAMILY.len())]
-            );
+        let first_of_org = admins_done.insert(unit.organisation_id);
+        let people = roles.iter().copied().chain(first_of_org.then_some(Role::Administrator));
+        for (k, role) in people.enumerate() {
+            let slug = role_slug(role);
+            let count = counts.entry(slug).or_default();
+            *count += 1;
+            let username = format!("{slug}{count}");
+            let name =
+                format!("{} {}", GIVEN[rng.random_range(0..GIVEN.len())], FAMILY[rng.random_range(0..FAMILY.len())]);
             let id = Uuid::now_v7();
             let org_number = unit.hsa_id.organisation_number().to_string();
-            store.insert_user(id, &name, Some(hsa(&org_number, &format!("P{n}{k}")).as_str()), now).await?;
-            if k == 0 {
-                report.users.push((name.clone(), unit.name.clone(), id, unit.id));
+            let account = NewAccount {
+                id,
+                name: name.clone(),
+                hsa_id: Some(hsa(&org_number, &format!("P{n}{k}")).as_str().to_string()),
+                organisation_id: unit.organisation_id,
+                username: Some(username.clone()),
+                password_hash: Some(password_hash.clone()),
+                password_must_change: false,
+                totp_secret: Some(samverka_api::auth::totp::new_secret()),
+                totp_confirmed: true,
+                oidc: None,
+            };
+            store.create_account(&account, now).await?;
+            let assignment = Uuid::now_v7();
+            store.add_assignment(assignment, id, unit.id, role, None, now).await?;
+            report.users.push((username, unit.name.clone(), id, unit.id));
+            if role != Role::Administrator {
+                list.push((UserRef { id, name }, role, assignment));
             }
-            list.push(UserRef { id, name });
         }
         users.insert(unit.id, list);
     }
@@ -502,7 +529,7 @@ async fn make_case(
         _ => ProtectedIdentity::None,
     };
     let patient_id = Uuid::now_v7();
-    let ward_actor = w.actor(ward, rng);
+    let ward_actor = w.actor(ward);
     let patient = NewPatient {
         identifier: PatientIdentifier::Personnummer(pnr),
         given_name: GIVEN[rng.random_range(0..GIVEN.len())].into(),
@@ -556,11 +583,11 @@ async fn make_case(
     }
 
     let mut current_ward = ward.clone();
-    let exec = |actor: Actor, cmd: Command, at: Timestamp| async move {
+    let exec = |actor: Audit, cmd: Command, at: Timestamp| async move {
         store.execute(case_id, &actor, cmd, at).await.map(|_| ())
     };
-    let send = |unit: &UnitRef, to: Vec<UnitRef>, body: MessageBody, at: Timestamp, rng: &mut StdRng| {
-        let actor = w.actor(unit, rng);
+    let send = |unit: &UnitRef, to: Vec<UnitRef>, body: MessageBody, at: Timestamp| {
+        let actor = w.actor(unit);
         let cmd = Command::SendMessage { message_id: Uuid::now_v7(), body, recipients: to, corrects: None };
         exec(actor, cmd, at)
     };
@@ -575,17 +602,16 @@ async fn make_case(
             both.clone(),
             MessageBody::Inskrivningsmeddelande { estimated_discharge: estimate, note: String::new() },
             t,
-            rng,
         )
         .await?;
         let notice_id = store.case(case_id).await?.expect("case").case.messages[0].message.id;
         if target != Target::Notified {
             for unit in [&k.bistand, &vc] {
                 t += hours(rng.random_range(1..4));
-                exec(w.actor(unit, rng), Command::AcknowledgeMessage { message_id: notice_id }, t).await?;
+                exec(w.actor(unit), Command::AcknowledgeMessage { message_id: notice_id }, t).await?;
             }
         } else {
-            exec(w.actor(&k.bistand, rng), Command::OpenMessage { message_id: notice_id }, t + hours(1)).await?;
+            exec(w.actor(&k.bistand), Command::OpenMessage { message_id: notice_id }, t + hours(1)).await?;
         }
     }
     if target == Target::Notified {
@@ -602,7 +628,7 @@ async fn make_case(
             phone: "08-123 456 78".into(),
             note: String::new(),
         };
-        send(&vc, vec![current_ward.clone(), k.bistand.clone()], fvk, t, rng).await?;
+        send(&vc, vec![current_ward.clone(), k.bistand.clone()], fvk, t).await?;
         let sip_needed = !matches!(target, Target::Discharged | Target::Closed) || i.is_multiple_of(2);
         let planning = MessageBody::Planeringsunderlag {
             needs: "Behöver hjälp med personlig hygien och påklädning.".into(),
@@ -612,7 +638,7 @@ async fn make_case(
             sip_needed: Some(sip_needed),
         };
         t += hours(rng.random_range(2..10));
-        send(&k.bistand, vec![current_ward.clone(), vc.clone()], planning, t, rng).await?;
+        send(&k.bistand, vec![current_ward.clone(), vc.clone()], planning, t).await?;
         ready_at = ready_at.max(t + hours(6));
         if target == Target::Planning {
             return Ok(());
@@ -621,7 +647,7 @@ async fn make_case(
             let to = w.wards.iter().find(|u| u.id != current_ward.id).expect("another ward").clone();
             let at = ready_at - hours(5);
             exec(
-                w.actor(&current_ward, rng),
+                w.actor(&current_ward),
                 Command::TransferPatient { to_ward: to.clone(), care_type: CareType::Somatic, at },
                 at,
             )
@@ -631,17 +657,16 @@ async fn make_case(
         // Step 5.
         let ready_body =
             || MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: None, note: String::new() };
-        send(&current_ward, both.clone(), ready_body(), ready_at, rng).await?;
+        send(&current_ward, both.clone(), ready_body(), ready_at).await?;
         if target == Target::ReadyWithdrawnAndRegiven {
             send(
                 &current_ward,
                 both.clone(),
                 MessageBody::AtertagenUtskrivningsklar { reason: "Nytillkommen feber, ny bedömning krävs.".into() },
                 ready_at + hours(20),
-                rng,
             )
             .await?;
-            send(&current_ward, both.clone(), ready_body(), ready_at + hours(50), rng).await?;
+            send(&current_ward, both.clone(), ready_body(), ready_at + hours(50)).await?;
         }
         if matches!(target, Target::Ready | Target::ReadyWithdrawnAndRegiven | Target::TransferredThenReady) {
             return Ok(());
@@ -655,7 +680,6 @@ async fn make_case(
                     note: "Flyttad till annan region.".into(),
                 },
                 ready_at + hours(20),
-                rng,
             )
             .await?;
             return Ok(());
@@ -671,7 +695,7 @@ async fn make_case(
                     given_at: call_at - hours(1),
                     note: String::new(),
                 };
-                exec(w.actor(&vc, rng), cmd, call_at - hours(1)).await?;
+                exec(w.actor(&vc), cmd, call_at - hours(1)).await?;
             }
             let call = MessageBody::KallelseSip {
                 meeting_at: call_at + hours(50),
@@ -681,7 +705,7 @@ async fn make_case(
                 relatives_invited: true,
                 note: String::new(),
             };
-            send(&vc, vec![current_ward.clone(), k.bistand.clone()], call, call_at, rng).await?;
+            send(&vc, vec![current_ward.clone(), k.bistand.clone()], call, call_at).await?;
             t = call_at;
         }
     }
@@ -696,13 +720,13 @@ async fn make_case(
     };
     let recipients =
         if target == Target::DischargedWithoutNotice { both.clone() } else { vec![k.bistand.clone(), vc.clone()] };
-    send(&current_ward, recipients, info, discharged, rng).await?;
+    send(&current_ward, recipients, info, discharged).await?;
     if matches!(target, Target::Discharged | Target::DischargedWithoutNotice | Target::SipCalled) {
         return Ok(());
     }
     if target == Target::Closed && store.case(case_id).await?.expect("case").case.sip_needed != Some(true) {
         exec(
-            w.actor(&vc, rng),
+            w.actor(&vc),
             Command::CloseCase { note: "Inga fortsatta insatser behövs.".into() },
             discharged + hours(48),
         )
@@ -712,7 +736,7 @@ async fn make_case(
     // Step 7.
     let drawn = discharged + hours(72);
     let follow_up = local_date(drawn) + 28.days();
-    exec(w.actor(&vc, rng), Command::DrawUpSip { plan: sip_plan(k, &vc, follow_up, rng) }, drawn).await?;
+    exec(w.actor(&vc), Command::DrawUpSip { plan: sip_plan(k, &vc, follow_up, rng) }, drawn).await?;
     if target == Target::SipDrawnUp {
         return Ok(());
     }
@@ -724,10 +748,26 @@ async fn make_case(
         FollowUpOutcome::Continue { next_follow_up: local_date(at) + 42.days() }
     };
     exec(
-        w.actor(&vc, rng),
+        w.actor(&vc),
         Command::FollowUpSip { evaluation: "Hemtjänsten fungerar; patienten känner sig trygg.".into(), outcome },
         at,
     )
     .await?;
     Ok(())
+}
+
+fn role_slug(role: Role) -> &'static str {
+    match role {
+        Role::Vardsamordnare => "vardsamordnare",
+        Role::Bistandshandlaggare => "bistand",
+        Role::Sjukskoterska => "sjukskoterska",
+        Role::Lakare => "lakare",
+        Role::Arbetsterapeut => "arbetsterapeut",
+        Role::Fysioterapeut => "fysioterapeut",
+        Role::Enhetschef => "enhetschef",
+        Role::Mas => "mas",
+        Role::Administrator => "admin",
+        Role::Klusterledare => "klusterledare",
+        Role::System => "system",
+    }
 }

@@ -1,5 +1,6 @@
 //! `samverka`: the command line. Reads the configuration, wires store and HTTP together.
 
+mod admin;
 mod config;
 mod demo;
 
@@ -44,6 +45,42 @@ enum Cmd {
     },
     /// Check the configuration and show what it resolves to.
     CheckConfig,
+    /// Register an organisation (region, kommun or private provider) with a first unit.
+    AddOrganisation {
+        /// region, kommun or private_provider
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// The organisation's HSA-id, e.g. SE2321000016-0001.
+        #[arg(long)]
+        hsa_id: String,
+        /// For a kommun: its SCB kommunkod.
+        #[arg(long)]
+        kommunkod: Option<String>,
+        /// For a region: its län code, e.g. 01.
+        #[arg(long)]
+        region_code: Option<String>,
+        /// For a region: the agreement its wards' cases follow.
+        #[arg(long)]
+        agreement: Option<String>,
+    },
+    /// Create an administrator for an organisation and print a temporary password.
+    CreateAdmin {
+        /// The organisation's HSA-id (or a kommun's kommunkod).
+        #[arg(long)]
+        organisation: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// HSA-id of the unit the administrator's assignment belongs to (default: the
+        /// organisation's first unit; one is created if there is none).
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Remove access-log entries older than the retention period (access_log_retention_years).
+    PurgeAccessLog,
 }
 
 fn main() -> ExitCode {
@@ -114,7 +151,21 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             println!("  listen            {}", checked.listen);
             println!("  databas           {}", redact(&checked.database_url));
             println!("  data_dir          {}", c.data_dir.display());
-            println!("  dev_login         {}", c.dev_login);
+            println!(
+                "  sessioner         {} min inaktivitet, högst {} h",
+                c.session_idle_minutes, c.session_absolute_hours
+            );
+            println!("  nödåtkomst        {} min", c.emergency_access_minutes);
+            println!("  åtkomstlogg       sparas minst {} år", c.access_log_retention_years);
+            println!("  hsts              {}", c.hsts);
+            println!(
+                "  inloggningstjänst {}",
+                if checked.oidc.is_empty() {
+                    "(ingen)".to_string()
+                } else {
+                    checked.oidc.iter().map(|p| p.id.clone()).collect::<Vec<_>>().join(", ")
+                }
+            );
             println!("  default_agreement {}", c.default_agreement);
             println!("  överenskommelser  {}", checked.agreements.ids().join(", "));
             Ok(())
@@ -131,6 +182,26 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             }
             fill_demo(&store, patients, seed).await
         }
+        Cmd::AddOrganisation { kind, name, hsa_id, kommunkod, region_code, agreement } => {
+            let store = open_store(&checked).await?;
+            admin::add_organisation(&store, &checked, &kind, &name, &hsa_id, kommunkod, region_code, agreement).await
+        }
+        Cmd::CreateAdmin { organisation, username, name, unit } => {
+            let store = open_store(&checked).await?;
+            admin::create_admin(&store, &organisation, &username, &name, unit.as_deref()).await
+        }
+        Cmd::PurgeAccessLog => {
+            let store = open_store(&checked).await?;
+            let now = Timestamp::now();
+            let cutoff = now
+                .to_zoned_datetime(samverka_domain::calendar::STOCKHOLM.clone())
+                .checked_sub(jiff::Span::new().years(checked.config.access_log_retention_years))
+                .map_err(|e| e.to_string())?
+                .timestamp();
+            let n = store.purge_access_log(cutoff, now).await.map_err(|e| e.to_string())?;
+            println!("{n} poster äldre än {cutoff} togs bort ur åtkomstloggen.");
+            Ok(())
+        }
         Cmd::Serve { demo } => {
             let started = Instant::now();
             let store = open_store(&checked).await?;
@@ -141,14 +212,17 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 format!("Kan inte lyssna på {} (inställningen listen / SAMVERKA_LISTEN): {e}", checked.listen)
             })?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            let state = AppState::new(
-                store.clone(),
-                Arc::new(SystemClock),
-                ApiConfig {
-                    dev_login: checked.config.dev_login,
-                    default_agreement: checked.config.default_agreement.clone(),
-                },
-            );
+            let c = &checked.config;
+            let config = ApiConfig {
+                default_agreement: c.default_agreement.clone(),
+                session_idle_minutes: c.session_idle_minutes,
+                session_absolute_hours: c.session_absolute_hours,
+                emergency_access_minutes: c.emergency_access_minutes,
+                hsts: c.hsts,
+                demo_logins: demo,
+                oidc: checked.oidc.clone(),
+            };
+            let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             println!("Samverka är igång: öppna http://{addr}/ (startade på {} ms)", started.elapsed().as_millis());
             tracing::info!(%addr, database = ?store.kind(), "listening");
             samverka_api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;

@@ -101,26 +101,64 @@ impl Server {
 }
 
 struct Actors {
-    user: Uuid,
-    ward: Uuid,
+    username: String,
+    totp_secret: String,
     case: Uuid,
     vc: Uuid,
 }
 
+/// A demo vårdsamordnare whose ward has an open case.
 async fn pick(url: &str) -> Actors {
     let store = Store::connect(url, Agreements::built_in()).await.unwrap();
-    let user = store.users().await.unwrap()[0].id;
     let vc = store.units().await.unwrap().into_iter().find(|u| u.kind == UnitKind::Vardcentral).unwrap().id;
-    for ward in store.units().await.unwrap().into_iter().filter(|u| u.kind == UnitKind::Ward) {
-        let open = store.cases_for_unit(ward.id, false, 100).await.unwrap();
-        if let Some(c) =
-            open.iter().find(|c| c.phase >= Phase::Notified && c.phase < Phase::Discharged && c.ward_id == ward.id)
-        {
-            store.close().await;
-            return Actors { user, ward: ward.id, case: c.case_id, vc };
+    for account in store.local_accounts(1000).await.unwrap() {
+        for a in store.assignments_of(account.id).await.unwrap() {
+            if a.role != samverka_domain::access::Role::Vardsamordnare {
+                continue;
+            }
+            let open = store.cases_for_unit(a.unit.id, false, 100).await.unwrap();
+            if let Some(c) = open
+                .iter()
+                .find(|c| c.phase >= Phase::Notified && c.phase < Phase::Discharged && c.ward_id == a.unit.id)
+            {
+                store.close().await;
+                return Actors {
+                    username: account.username.clone().unwrap(),
+                    totp_secret: account.totp_secret.clone().unwrap(),
+                    case: c.case_id,
+                    vc,
+                };
+            }
         }
     }
     panic!("the demo has an open case at some ward");
+}
+
+/// Logs in with password and the current TOTP code; returns the cookie and CSRF token.
+async fn login(client: &reqwest::Client, base: &str, a: &Actors) -> (String, String) {
+    let res = client
+        .post(format!("{base}/auth/login"))
+        .json(&json!({ "username": a.username, "password": samverka_api::routes::meta::DEMO_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let csrf = res.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+    let code = samverka_api::auth::totp::current_code(&a.totp_secret, jiff::Timestamp::now()).unwrap();
+    let res = client
+        .post(format!("{base}/auth/totp"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["stage"], "active");
+    (cookie, body["csrf_token"].as_str().unwrap().to_string())
 }
 
 async fn killed_after_each_acknowledged_write_loses_nothing(url: &str, env: &[(&str, &str)], dir: &Path) {
@@ -130,13 +168,16 @@ async fn killed_after_each_acknowledged_write_loses_nothing(url: &str, env: &[(&
     let client = reqwest::Client::new();
     let mut messages = vec![];
     let mut patients = vec![];
+    let mut session = None;
     for round in 0..10 {
         let server = Server::start(dir, env);
+        // The session lives in the database: one login serves every round.
+        if session.is_none() {
+            session = Some(login(&client, &server.base, &a).await);
+        }
+        let (cookie, csrf) = session.clone().unwrap();
         let req = |path: String| {
-            client
-                .post(format!("{}{path}", server.base))
-                .header("X-Samverka-User", a.user.to_string())
-                .header("X-Samverka-Unit", a.ward.to_string())
+            client.post(format!("{}{path}", server.base)).header("cookie", &cookie).header("x-csrf-token", &csrf)
         };
         let id = Uuid::now_v7();
         let res = req(format!("/api/cases/{}/messages", a.case))

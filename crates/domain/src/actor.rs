@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::access::Role;
 use crate::ids::HsaId;
 use crate::org::{OrganisationId, UnitId, UnitKind};
 
@@ -30,13 +31,15 @@ pub struct UserRef {
     pub name: String,
 }
 
-/// The user and the unit they act for (their assignment). `system` actors are integrations
-/// such as the HL7 feed; they have a user id of their own.
+/// The user, the unit they act for and their role there: their assignment (medarbetaruppdrag).
+/// Integrations such as the HL7 feed act with the role `system` and a user id of their own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     pub user: UserRef,
     pub unit: UnitRef,
+    /// The role of the assignment the user acts in.
+    pub role: Role,
 }
 
 /// Who did something, and when.

@@ -11,6 +11,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::access::{self, Permission};
 use crate::actor::{Actor, Stamp, UnitRef};
 use crate::calendar::local_date;
 use crate::consent::{ConsentGiver, ConsentId, ConsentKind, ConsentRecord, Consents};
@@ -467,6 +468,7 @@ fn out_of_order(sv: impl Into<String>, en: impl Into<String>) -> Problem {
 impl Case {
     /// The first event of a case. The actor must act for a ward.
     pub fn open(cmd: &OpenCase, actor: &Actor, now: Timestamp) -> Result<CaseEvent, Problem> {
+        access::require(actor.role, Permission::RegisterAdmission)?;
         if actor.unit.kind != UnitKind::Ward {
             return Err(Problem::forbidden(
                 "ward_only",
@@ -914,6 +916,7 @@ impl Case {
     /// Decides whether `cmd` may be carried out by `actor` at `now`, and returns the events to
     /// append. An empty list means "already done" (e.g. a repeated acknowledgement).
     pub fn decide(&self, actor: &Actor, cmd: Command, now: Timestamp) -> Result<Vec<CaseEvent>, Problem> {
+        access::require(actor.role, access::command_permission(&cmd))?;
         match cmd {
             Command::SendMessage { message_id, body, recipients, corrects } => {
                 self.decide_send(actor, message_id, body, recipients, corrects, now)

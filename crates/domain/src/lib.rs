@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate does no I/O. No async, no SQL, no HTTP, no clock: the
 //! current time is always passed in, and ids of new things are chosen by the caller.
 
+pub mod access;
 pub mod actor;
 pub mod agreement;
 pub mod calendar;

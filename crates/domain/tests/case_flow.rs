@@ -60,18 +60,11 @@ fn ready_notice_before_admission_notice_is_a_step_out_of_order() {
 #[test]
 fn only_the_ward_that_has_the_patient_sends_the_notice() {
     let mut sim = Sim::admitted("2026-11-02 08:00");
-    let (b, vc) = (sim.world.bistand.clone(), sim.world.vc.clone());
-    let err = sim
-        .send(
-            &b,
-            &[&vc],
-            MessageBody::Inskrivningsmeddelande {
-                estimated_discharge: "2026-11-09".parse().unwrap(),
-                note: String::new(),
-            },
-            "2026-11-02 09:00",
-        )
-        .unwrap_err();
+    // A nurse in the municipality's home health care has the right role but the wrong unit.
+    let (hs, vc) = (sim.world.hemsjukvard.clone(), sim.world.vc.clone());
+    let body =
+        MessageBody::Inskrivningsmeddelande { estimated_discharge: "2026-11-09".parse().unwrap(), note: String::new() };
+    let err = sim.send(&hs, &[&vc], body, "2026-11-02 09:00").unwrap_err();
     assert_eq!(err.code, "not_responsible_ward");
 }
 
@@ -411,4 +404,54 @@ fn messages_to_units_outside_the_case_need_consent_to_share() {
     .unwrap();
     sim.send(&b, &[&rehab], MessageBody::Allmant { text: "Kan ni bedöma?".into() }, "2026-11-03 10:05").unwrap();
     assert!(sim.case().is_party(rehab.id));
+}
+
+#[test]
+fn roles_decide_what_a_party_may_do() {
+    use samverka_domain::access::Role;
+    let mut sim = Sim::admitted("2026-11-02 08:00");
+    sim.notice("2026-11-02 09:00", "2026-11-09");
+    let (ward, b, vc) = (sim.world.ward.clone(), sim.world.bistand.clone(), sim.world.vc.clone());
+    let ready = || Command::SendMessage {
+        message_id: uuid::Uuid::now_v7(),
+        body: MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: None, note: String::new() },
+        recipients: vec![],
+        corrects: None,
+    };
+    // (role at the ward, may send the ready notice)
+    for (role, allowed) in [
+        (Role::Vardsamordnare, true),
+        (Role::Lakare, true),
+        (Role::Sjukskoterska, true),
+        (Role::Arbetsterapeut, false),
+        (Role::Enhetschef, false),
+        (Role::Administrator, false),
+        (Role::Mas, false),
+    ] {
+        let actor = sim.world.actor_as(&ward, role);
+        let got = sim.case().decide(&actor, ready(), ts("2026-11-03 10:00"));
+        match got {
+            Err(e) if !allowed => assert_eq!(e.code, "role_not_permitted", "{role:?}"),
+            Err(e) => assert_ne!(e.code, "role_not_permitted", "{role:?}: {e}"),
+            Ok(_) => assert!(allowed, "{role:?} must not send the ready notice"),
+        }
+    }
+    // A biståndshandläggare may not name the fast vårdkontakt, even at a party unit.
+    let fvk =
+        MessageBody::FastVardkontakt { name: "X".into(), role: "Y".into(), phone: "1".into(), note: String::new() };
+    let actor = sim.world.actor_as(&vc, Role::Bistandshandlaggare);
+    let cmd = Command::SendMessage {
+        message_id: uuid::Uuid::now_v7(),
+        body: fvk,
+        recipients: vec![b.clone()],
+        corrects: None,
+    };
+    assert_eq!(sim.run_as(actor, cmd, "2026-11-03 10:00").unwrap_err().code, "role_not_permitted");
+    // An administrator cannot even open a message addressed to the unit.
+    let notice = sim.case().messages[0].message.id;
+    let actor = sim.world.actor_as(&b, Role::Administrator);
+    assert_eq!(
+        sim.run_as(actor, Command::OpenMessage { message_id: notice }, "2026-11-03 10:00").unwrap_err().code,
+        "role_not_permitted"
+    );
 }

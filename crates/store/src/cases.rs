@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use samverka_domain::Problem;
-use samverka_domain::actor::Actor;
 use samverka_domain::case::{Case, CaseEvent, CaseId, Command, OpenCase, Phase, RecordedEvent};
 use samverka_domain::deadlines::{Deadline, DeadlineKind, deadlines};
 use samverka_domain::ids::Kommunkod;
@@ -20,6 +19,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::reference::{enum_str, parse_enum, uuid};
+use crate::security::{Audit, Outcome, insert_access};
 use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
 
 /// A case as stored: its derived state and the agreement that governs it.
@@ -314,13 +314,17 @@ impl Store {
         &self,
         open: &OpenCase,
         agreement_id: &str,
-        actor: &Actor,
+        audit: &Audit,
         now: Timestamp,
     ) -> Result<CaseRecord> {
+        let actor = &audit.actor;
         let agreement = self.agreement(agreement_id)?;
         if let Some(existing) = self.case(open.case_id).await? {
             return Ok(existing);
         }
+        let protected = self.patient(open.patient_id).await?.is_some_and(|p| p.protection.is_protected());
+        let log =
+            audit.entry("case.open", now, Some(open.patient_id), Some(open.case_id), Outcome::Allowed, None, protected);
         let event = Case::open(open, actor, now)?;
         let recorded = RecordedEvent { seq: 1, at: now, actor: actor.clone(), event };
         let case = Case::from_events([&recorded])?;
@@ -346,6 +350,7 @@ impl Store {
             .await?;
             insert_events!(tx, case_id, &events)?;
             write_projection!(tx, case_id.clone(), &projection);
+            insert_access!(&mut *tx, &log)?;
             tx.commit().await?;
         });
         Ok(CaseRecord { case, agreement_id: agreement_id.to_string() })
@@ -353,15 +358,17 @@ impl Store {
 
     /// Carries out a command on a case. Returns the new state and the events appended (none
     /// when the command had already been carried out).
+    /// The access-log entry (action `case.<command>`) is written in the same transaction as
+    /// the events, so the log survives a crash exactly as surely as the change it records.
     pub async fn execute(
         &self,
         case_id: CaseId,
-        actor: &Actor,
+        audit: &Audit,
         cmd: Command,
         now: Timestamp,
     ) -> Result<(CaseRecord, Vec<RecordedEvent>)> {
         for attempt in 1..=MAX_ATTEMPTS {
-            match self.try_execute(case_id, actor, cmd.clone(), now).await? {
+            match self.try_execute(case_id, audit, cmd.clone(), now).await? {
                 Some(done) => return Ok(done),
                 None => tracing::debug!(%case_id, attempt, "lost a race on the case; trying again"),
             }
@@ -377,28 +384,42 @@ impl Store {
     async fn try_execute(
         &self,
         case_id: CaseId,
-        actor: &Actor,
+        audit: &Audit,
         cmd: Command,
         now: Timestamp,
     ) -> Result<Option<(CaseRecord, Vec<RecordedEvent>)>> {
+        let actor = &audit.actor;
+        let action = format!("case.{}", command_name(&cmd));
         let id = case_id.to_string();
         // PostgreSQL: lock the case row so writers to one case queue instead of colliding.
         // SQLite has a single writer connection, which already serialises them.
         let select = match self.kind() {
-            crate::DatabaseKind::Sqlite => "SELECT state, version, agreement_id FROM cases WHERE id = $1",
-            crate::DatabaseKind::Postgres => "SELECT state, version, agreement_id FROM cases WHERE id = $1 FOR UPDATE",
+            crate::DatabaseKind::Sqlite => {
+                "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
+                 JOIN patients p ON p.id = c.patient_id WHERE c.id = $1"
+            }
+            crate::DatabaseKind::Postgres => {
+                "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
+                 JOIN patients p ON p.id = c.patient_id WHERE c.id = $1 FOR UPDATE OF c"
+            }
         };
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            let row: Option<(String, i64, String)> = sqlx::query_as(select).bind(&id).fetch_optional(&mut *tx).await?;
-            let Some((state, version, agreement_id)) = row else {
+            let row: Option<(String, i64, String, String)> =
+                sqlx::query_as(select).bind(&id).fetch_optional(&mut *tx).await?;
+            let Some((state, version, agreement_id, protection)) = row else {
                 return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
             };
             let agreement = self.agreement(&agreement_id)?;
             let mut case: Case = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
+            let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
+            let log =
+                audit.entry(&action, now, Some(case.patient_id), Some(case.id), Outcome::Allowed, None, protected);
             let new = case.decide(actor, cmd, now)?;
             if new.is_empty() {
-                tx.rollback().await?;
+                // Nothing changes, but the access happened: log it alone.
+                insert_access!(&mut *tx, &log)?;
+                tx.commit().await?;
                 return Ok(Some((CaseRecord { case, agreement_id }, vec![])));
             }
             let recorded: Vec<RecordedEvent> = new
@@ -438,6 +459,7 @@ impl Store {
                 return Ok(None);
             }
             write_projection!(tx, id.clone(), &p);
+            insert_access!(&mut *tx, &log)?;
             tx.commit().await?;
             Ok(Some((CaseRecord { case, agreement_id }, recorded)))
         })
@@ -494,6 +516,21 @@ impl Store {
         .fetch_all(pool)
         .await?);
         self.summaries(rows).await
+    }
+
+    /// Whether a unit takes part in the care of a patient: a party to one of the patient's
+    /// cases, or the vårdcentral the patient is listed at.
+    pub async fn patient_visible_to(&self, patient: PatientId, unit: UnitId) -> Result<bool> {
+        let n: i64 = on_db!(self, read, |pool| sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM patients WHERE id = $1 AND listed_unit_id = $2) + \
+                    (SELECT COUNT(*) FROM cases c JOIN case_parties cp ON cp.case_id = c.id \
+                     WHERE c.patient_id = $1 AND cp.unit_id = $2)"
+        )
+        .bind(patient.to_string())
+        .bind(unit.to_string())
+        .fetch_one(pool)
+        .await?);
+        Ok(n > 0)
     }
 
     /// Which units take part in a case.
@@ -621,5 +658,24 @@ impl Store {
         .fetch_all(pool)
         .await?);
         rows.into_iter().map(|(p, n)| Ok((parse_enum(&p)?, n))).collect()
+    }
+}
+
+/// The command's name in the access log.
+pub fn command_name(cmd: &Command) -> &'static str {
+    match cmd {
+        Command::SendMessage { .. } => "send_message",
+        Command::OpenMessage { .. } => "open_message",
+        Command::AcknowledgeMessage { .. } => "acknowledge_message",
+        Command::MarkMisSent { .. } => "mark_mis_sent",
+        Command::ForwardMessage { .. } => "forward_message",
+        Command::TransferPatient { .. } => "transfer_patient",
+        Command::RecordDischarge { .. } => "record_discharge",
+        Command::AddParty { .. } => "add_party",
+        Command::RecordConsent { .. } => "record_consent",
+        Command::WithdrawConsent { .. } => "withdraw_consent",
+        Command::DrawUpSip { .. } => "draw_up_sip",
+        Command::FollowUpSip { .. } => "follow_up_sip",
+        Command::CloseCase { .. } => "close_case",
     }
 }

@@ -7,6 +7,7 @@
 
 mod cases;
 mod reference;
+mod security;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,8 +21,9 @@ use samverka_domain::agreement::Agreement;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem};
+pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem, command_name};
 pub use reference::{NewPatient, PatientSummary, unit_ref as reference_unit_ref};
+pub use security::{AccessEntry, AccessFilter, Account, Assignment, Audit, NewAccount, Outcome, Session, Stage};
 
 /// Runs the same block against whichever database the store uses. Inside, `$pool` is a
 /// `&SqlitePool` or a `&PgPool`; the block is compiled once for each.

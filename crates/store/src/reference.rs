@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use samverka_domain::Problem;
-use samverka_domain::actor::{Actor, UnitRef, UserRef};
+use samverka_domain::actor::{UnitRef, UserRef};
 use samverka_domain::ids::{HsaId, Kommunkod, PatientIdentifier};
 use samverka_domain::org::{AddressEntry, Organisation, OrganisationId, Unit, UnitId};
 use samverka_domain::patient::{Address, Patient, PatientId, ProtectedIdentity};
@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::security::{Audit, Outcome, insert_access};
 use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
 
 /// A unit-like enum as its snake_case name, the same text the JSON API uses.
@@ -255,6 +256,24 @@ impl Store {
         Ok(())
     }
 
+    /// Changes a unit's address entry (phone, hours, evening and weekend cover, backup).
+    pub async fn update_unit_address(&self, id: UnitId, a: &AddressEntry) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query(
+            "UPDATE units SET phone = $2, functional_mailbox = $3, opening_hours = $4, evening_weekend_cover = $5, \
+             backup_unit_id = $6 WHERE id = $1"
+        )
+        .bind(id.to_string())
+        .bind(&a.phone)
+        .bind(&a.functional_mailbox)
+        .bind(&a.opening_hours)
+        .bind(&a.evening_weekend_cover)
+        .bind(a.backup_unit.map(|b| b.to_string()))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
     pub async fn units(&self) -> Result<Vec<Unit>> {
         let rows: Vec<UnitRow> =
             on_db!(self, read, |pool| sqlx::query_as(concat!("SELECT ", unit_columns!(), " FROM units ORDER BY name"))
@@ -346,7 +365,7 @@ impl Store {
         &self,
         id: PatientId,
         new: NewPatient,
-        actor: &Actor,
+        audit: &Audit,
         now: Timestamp,
     ) -> Result<Patient> {
         let patient = Patient {
@@ -361,6 +380,8 @@ impl Store {
         };
         let p = &patient;
         let data = serde_json::to_string(p).map_err(StoreError::corrupt)?;
+        let log =
+            audit.entry("patient.register", now, Some(id), None, Outcome::Allowed, None, p.protection.is_protected());
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(concat!(
@@ -391,11 +412,12 @@ impl Store {
             )
             .bind(p.id.to_string())
             .bind(micros(now))
-            .bind(actor.user.id.to_string())
-            .bind(actor.unit.id.to_string())
+            .bind(audit.actor.user.id.to_string())
+            .bind(audit.actor.unit.id.to_string())
             .bind(&data)
             .execute(&mut *tx)
             .await?;
+            insert_access!(&mut *tx, &log)?;
             tx.commit().await?;
         });
         Ok(patient)
@@ -426,9 +448,11 @@ impl Store {
     }
 
     /// Changes a patient's record by appending a new revision; earlier versions stay.
-    pub async fn revise_patient(&self, patient: &Patient, actor: &Actor, now: Timestamp) -> Result<i64> {
+    pub async fn revise_patient(&self, patient: &Patient, audit: &Audit, now: Timestamp) -> Result<i64> {
         let p = patient;
         let data = serde_json::to_string(p).map_err(StoreError::corrupt)?;
+        let log =
+            audit.entry("patient.revise", now, Some(p.id), None, Outcome::Allowed, None, p.protection.is_protected());
         let version = on_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             let version: i64 = sqlx::query_scalar(
@@ -455,11 +479,12 @@ impl Store {
             .bind(p.id.to_string())
             .bind(version)
             .bind(micros(now))
-            .bind(actor.user.id.to_string())
-            .bind(actor.unit.id.to_string())
+            .bind(audit.actor.user.id.to_string())
+            .bind(audit.actor.unit.id.to_string())
             .bind(&data)
             .execute(&mut *tx)
             .await?;
+            insert_access!(&mut *tx, &log)?;
             tx.commit().await?;
             version
         });

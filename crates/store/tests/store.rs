@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
+use samverka_domain::access::Role;
 use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::calendar::STOCKHOLM;
 use samverka_domain::case::{Command, OpenCase, Phase};
@@ -11,7 +12,7 @@ use samverka_domain::ids::{HsaId, Kommunkod, PatientIdentifier, personnummer_wit
 use samverka_domain::message::MessageBody;
 use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Unit, UnitKind};
 use samverka_domain::patient::ProtectedIdentity;
-use samverka_store::{Agreements, NewPatient, Store, StoreError, reference_unit_ref};
+use samverka_store::{AccessFilter, Agreements, Audit, NewPatient, Outcome, Store, StoreError, reference_unit_ref};
 use samverka_testkit::PgServer;
 use uuid::Uuid;
 
@@ -62,10 +63,18 @@ struct World {
 }
 
 impl World {
-    fn actor(&self, unit: &UnitRef) -> Actor {
-        Actor {
-            user: UserRef { id: Uuid::from_u128(unit.id.as_u128() + 7), name: format!("Person på {}", unit.name) },
-            unit: unit.clone(),
+    /// A user of `unit` acting in the role its staff usually have.
+    fn actor(&self, unit: &UnitRef) -> Audit {
+        let role = match unit.kind {
+            UnitKind::Ward => Role::Vardsamordnare,
+            UnitKind::Bistandsenhet => Role::Bistandshandlaggare,
+            _ => Role::Sjukskoterska,
+        };
+        let user = UserRef { id: Uuid::from_u128(unit.id.as_u128() + 7), name: format!("Person på {}", unit.name) };
+        Audit {
+            actor: Actor { user, unit: unit.clone(), role },
+            assignment_id: None,
+            client_address: Some("192.0.2.1".into()),
         }
     }
 }
@@ -339,4 +348,98 @@ on_both!(migrations_run_twice_and_the_database_checks_out, |store: Store| async 
     seed(&store).await;
     assert!(!store.is_empty().await.unwrap());
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
+});
+
+on_both!(every_write_is_logged_in_its_own_transaction, |store: Store| async move {
+    let w = seed(&store).await;
+    let before = store.access_log_count().await.unwrap();
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    // A refused command writes no event and (here) no entry: the caller logs the refusal.
+    let refused = store
+        .execute(case_id, &w.actor(&w.other), Command::CloseCase { note: String::new() }, ts("2026-11-02 09:05"))
+        .await;
+    assert!(refused.is_err());
+    let entries = store
+        .access_log(&AccessFilter { patient_id: Some(w.patient), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    let actions: Vec<&str> = entries.iter().rev().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["patient.register", "case.open", "case.send_message"]);
+    assert_eq!(store.access_log_count().await.unwrap(), before + 2);
+    let e = &entries[0];
+    assert_eq!(
+        (e.case_id, e.unit_id, e.role, e.outcome),
+        (Some(case_id), w.ward.id, Some(Role::Vardsamordnare), Outcome::Allowed)
+    );
+    assert_eq!(e.client_address.as_deref(), Some("192.0.2.1"));
+});
+
+on_both!(the_access_log_is_append_only_and_purged_only_past_retention, |store: Store| async move {
+    let w = seed(&store).await;
+    let audit = w.actor(&w.vc);
+    for (i, at) in ["2019-01-01 10:00", "2020-06-01 10:00", "2026-11-02 10:00"].iter().enumerate() {
+        store
+            .log_access(&audit.entry("case.read", ts(at), Some(w.patient), None, Outcome::Allowed, None, i == 2))
+            .await
+            .unwrap();
+    }
+    assert!(store.raw_execute_for_tests("UPDATE access_log SET action = 'x'").await.is_err());
+    assert!(store.raw_execute_for_tests("DELETE FROM access_log").await.is_err(), "no delete without a purge cut-off");
+    // Five years back from 2026-11-02: only the 2019 and 2020 entries may go.
+    let purged = store.purge_access_log(ts("2021-11-02 00:00"), ts("2026-11-02 12:00")).await.unwrap();
+    assert_eq!(purged, 2);
+    let left = store
+        .access_log(&AccessFilter { user_id: Some(audit.actor.user.id), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].protected_identity);
+    // The cut-off does not open newer rows.
+    assert!(store.raw_execute_for_tests("DELETE FROM access_log").await.is_err());
+});
+
+on_both!(a_totp_time_step_is_used_once, |store: Store| async move {
+    let w = seed(&store).await;
+    let org = store.units().await.unwrap()[0].organisation_id;
+    let id = Uuid::now_v7();
+    let account = samverka_store::NewAccount {
+        id,
+        name: "Test Testsson".into(),
+        hsa_id: None,
+        organisation_id: org,
+        username: Some("test".into()),
+        password_hash: Some("$argon2id$fake".into()),
+        password_must_change: false,
+        totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
+        totp_confirmed: false,
+        oidc: None,
+    };
+    store.create_account(&account, ts("2026-11-02 08:00")).await.unwrap();
+    assert!(store.use_totp_step(id, 1000, true).await.unwrap());
+    assert!(!store.use_totp_step(id, 1000, false).await.unwrap(), "the same step again is a replay");
+    assert!(!store.use_totp_step(id, 999, false).await.unwrap(), "an older step is a replay");
+    assert!(store.use_totp_step(id, 1001, false).await.unwrap());
+    assert!(store.account(id).await.unwrap().unwrap().totp_confirmed);
+    // Usernames are unique.
+    let again = samverka_store::NewAccount { id: Uuid::now_v7(), ..account };
+    assert!(
+        matches!(store.create_account(&again, ts("2026-11-02 08:00")).await, Err(StoreError::Problem(p)) if p.code == "account_exists")
+    );
+    let _ = w;
+});
+
+on_both!(login_failures_are_counted_per_account_and_address, |store: Store| async move {
+    let t = ts("2026-11-02 08:00");
+    for _ in 0..3 {
+        store.record_login_failure("anna", "10.0.0.1", t).await.unwrap();
+    }
+    store.record_login_failure("anna", "10.0.0.2", t).await.unwrap();
+    store.record_login_failure("bert", "10.0.0.1", t).await.unwrap();
+    store.record_login_failure("anna", "10.0.0.1", ts("2026-11-01 08:00")).await.unwrap();
+    assert_eq!(store.login_failures("anna", "10.0.0.1", ts("2026-11-02 07:00")).await.unwrap(), (3, 4, 4));
+    store.clear_login_failures("anna", Some("10.0.0.1")).await.unwrap();
+    assert_eq!(store.login_failures("anna", "10.0.0.1", ts("2026-11-02 07:00")).await.unwrap(), (0, 1, 1));
+    store.clear_login_failures("anna", None).await.unwrap();
+    assert_eq!(store.login_failures("anna", "10.0.0.2", ts("2026-11-01 00:00")).await.unwrap(), (0, 0, 0));
 });

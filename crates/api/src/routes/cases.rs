@@ -4,11 +4,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::Timestamp;
+use samverka_domain::access::{self, Permission};
 use samverka_domain::actor::{Actor, UnitRef};
 use samverka_domain::case::{Case, CaseId, Command, OpenCase, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::message::{MessageBody, MessageKind};
 use samverka_domain::org::{CareType, UnitKind};
+use samverka_domain::patient::Patient;
 use samverka_domain::routing::notice_recipients;
 use samverka_domain::sip::{FollowUpOutcome, SipPlan};
 use samverka_store::{CaseRecord, CaseSummary};
@@ -17,31 +19,40 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
+use crate::auth::Caller;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::problem::{ApiError, ApiResult, ProblemDetails};
+use crate::routes::{log_read, refuse, refused_write, require};
 use crate::views::CaseView;
 
 // ---- helpers shared by the handlers ----------------------------------------------------------
 
-/// Loads a case the caller's unit takes part in (need-to-know).
-pub(crate) async fn load_for(st: &AppState, id: CaseId, actor: &Actor) -> ApiResult<CaseRecord> {
+/// Reads a case the caller may see: its unit takes part in the care (need-to-know), or the
+/// caller holds a live emergency grant for it. The read, or the refusal, is logged.
+pub(crate) async fn read_case(
+    st: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    action: &str,
+) -> ApiResult<(CaseRecord, Patient)> {
+    require(st, caller, Permission::ReadPatientData, action, None, Some(id)).await?;
     let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
-    if !record.case.is_party(actor.unit.id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_a_party",
-            format!(
-                "{} deltar inte i det här ärendet. Du kan bara se ärenden där din enhet deltar i vården.",
-                actor.unit.name
-            ),
-            "Your unit is not a party to this case.",
-        ));
+    let now = st.clock.now();
+    let grant = if record.case.is_party(caller.actor.unit.id) {
+        None
+    } else {
+        st.store.emergency_grant(caller.actor.user.id, caller.actor.unit.id, id, now).await?
+    };
+    if let Err(problem) = access::case_access(caller.actor.unit.id, &record.case, grant.is_some()) {
+        return Err(refuse(st, caller, action, Some(record.case.patient_id), Some(id), problem).await);
     }
-    Ok(record)
+    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    log_read(st, caller, action, Some(patient.id), Some(id), grant.as_deref(), patient.protection.is_protected())
+        .await?;
+    Ok((record, patient))
 }
 
-pub(crate) async fn view(st: &AppState, record: CaseRecord, now: Timestamp) -> ApiResult<CaseView> {
-    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+pub(crate) fn view(st: &AppState, record: CaseRecord, patient: &Patient, now: Timestamp) -> ApiResult<CaseView> {
     let agreement = st.store.agreements().get(&record.agreement_id).ok_or_else(|| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -50,14 +61,26 @@ pub(crate) async fn view(st: &AppState, record: CaseRecord, now: Timestamp) -> A
             "The case's agreement is not configured.",
         )
     })?;
-    Ok(CaseView::of(record.case, record.agreement_id, &agreement, &patient, now))
+    Ok(CaseView::of(record.case, record.agreement_id, &agreement, patient, now))
 }
 
-/// Runs a command and answers with the case as it is afterwards.
-async fn run(st: &AppState, id: CaseId, actor: &Actor, cmd: Command) -> ApiResult<Json<CaseView>> {
+/// Runs a command and answers with the case as it is afterwards. The store writes the
+/// access-log entry in the same transaction as the change; a refusal is logged here.
+async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiResult<Json<CaseView>> {
     let now = st.clock.now();
-    let (record, _) = st.store.execute(id, actor, cmd, now).await?;
-    Ok(Json(view(st, record, now).await?))
+    let action = format!("case.{}", samverka_store::command_name(&cmd));
+    match st.store.execute(id, &caller.audit(), cmd, now).await {
+        Ok((record, _)) => {
+            caller.mark.set();
+            let patient =
+                st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+            Ok(Json(view(st, record, &patient, now)?))
+        }
+        Err(e) => {
+            let patient = st.store.case(id).await.ok().flatten().map(|r| r.case.patient_id);
+            Err(refused_write(st, caller, &action, patient, Some(id), e).await)
+        }
+    }
 }
 
 /// Looks up units named in a request; an unknown id names the field it came from.
@@ -218,10 +241,11 @@ pub struct ListQuery {
     ))]
 pub async fn open(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiJson(req): ApiJson<OpenCaseRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
     let now = st.clock.now();
+    require(&st, &caller, Permission::RegisterAdmission, "case.open", Some(req.patient_id), None).await?;
     let patient = st.store.patient(req.patient_id).await?.ok_or_else(|| {
         ApiError::invalid(
             "patient_id",
@@ -230,15 +254,16 @@ pub async fn open(
             "Unknown patient.",
         )
     })?;
-    let ward = st.store.unit(actor.unit.id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?;
+    let ward = st.store.unit(caller.actor.unit.id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?;
     let agreement_id = st
         .store
         .organisation(ward.organisation_id)
         .await?
         .and_then(|(_, a)| a)
         .unwrap_or_else(|| st.config.default_agreement.clone());
+    let case_id = req.id.unwrap_or_else(Uuid::now_v7);
     let open = OpenCase {
-        case_id: req.id.unwrap_or_else(Uuid::now_v7),
+        case_id,
         patient_id: patient.id,
         kommun: patient.kommun.clone(),
         listed_unit: patient.listed_unit,
@@ -246,17 +271,28 @@ pub async fn open(
         admitted_at: req.admitted_at,
         needs_assessed_at: req.needs_assessed_at,
     };
-    let record = st.store.open_case(&open, &agreement_id, &actor, now).await?;
-    if !record.case.is_party(actor.unit.id) {
-        // The id belonged to someone else's case.
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "case_exists",
-            "Ett annat ärende har redan det id:t.",
-            "Id in use.",
-        ));
+    let record = match st.store.open_case(&open, &agreement_id, &caller.audit(), now).await {
+        Ok(r) => r,
+        Err(e) => return Err(refused_write(&st, &caller, "case.open", Some(patient.id), Some(case_id), e).await),
+    };
+    if !record.case.is_party(caller.actor.unit.id) || record.case.patient_id != patient.id {
+        // The id belongs to another case.
+        return Err(refuse(
+            &st,
+            &caller,
+            "case.open",
+            Some(patient.id),
+            Some(case_id),
+            samverka_domain::Problem::conflict(
+                "case_exists",
+                "Ett annat ärende har redan det id:t. Skicka utan id så väljer Samverka ett.",
+                "Id in use.",
+            ),
+        )
+        .await);
     }
-    Ok((StatusCode::CREATED, Json(view(&st, record, now).await?)))
+    caller.mark.set();
+    Ok((StatusCode::CREATED, Json(view(&st, record, &patient, now)?)))
 }
 
 /// The caller's unit's cases, with their open deadlines.
@@ -264,10 +300,13 @@ pub async fn open(
     responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn list(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<CaseSummary>>> {
-    Ok(Json(st.store.cases_for_unit(actor.unit.id, q.include_closed, 500).await?))
+    require(&st, &caller, Permission::ReadPatientData, "cases.list", None, None).await?;
+    let cases = st.store.cases_for_unit(caller.actor.unit.id, q.include_closed, 500).await?;
+    log_read(&st, &caller, "cases.list", None, None, None, cases.iter().any(|c| c.protection.is_protected())).await?;
+    Ok(Json(cases))
 }
 
 /// One case: state, the eight steps, deadlines, messages with receipts, SIP and consents.
@@ -277,13 +316,9 @@ pub async fn list(
         (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn get(
-    State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
-    ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<CaseView>> {
-    let record = load_for(&st, id, &actor).await?;
-    Ok(Json(view(&st, record, st.clock.now()).await?))
+pub async fn get(State(st): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<CaseView>> {
+    let (record, patient) = read_case(&st, &caller, id, "case.read").await?;
+    Ok(Json(view(&st, record, &patient, st.clock.now())?))
 }
 
 /// The full history of a case: every event with who, unit and when.
@@ -295,10 +330,10 @@ pub async fn get(
     ))]
 pub async fn events(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<RecordedEvent>>> {
-    load_for(&st, id, &actor).await?;
+    read_case(&st, &caller, id, "case.read_history").await?;
     Ok(Json(st.store.case_events(id).await?))
 }
 
@@ -314,14 +349,14 @@ pub async fn events(
     ))]
 pub async fn send_message(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
     let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
     let recipients = match &req.recipients {
         Some(ids) => resolve_units(&st, ids, "recipients").await?,
-        None => default_recipients(&st, &record.case, &req.body, &actor).await?,
+        None => default_recipients(&st, &record.case, &req.body, &caller.actor).await?,
     };
     let cmd = Command::SendMessage {
         message_id: req.id.unwrap_or_else(Uuid::now_v7),
@@ -329,7 +364,7 @@ pub async fn send_message(
         recipients,
         corrects: req.corrects,
     };
-    Ok((StatusCode::CREATED, run(&st, id, &actor, cmd).await?))
+    Ok((StatusCode::CREATED, run(&st, &caller, id, cmd).await?))
 }
 
 /// Records that the caller's unit has opened a message.
@@ -339,10 +374,10 @@ pub async fn send_message(
         (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn open_message(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<CaseView>> {
-    run(&st, id, &actor, Command::OpenMessage { message_id }).await
+    run(&st, &caller, id, Command::OpenMessage { message_id }).await
 }
 
 /// Acknowledges (kvitterar) a message: "we have taken this on".
@@ -353,10 +388,10 @@ pub async fn open_message(
         (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn acknowledge(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<CaseView>> {
-    run(&st, id, &actor, Command::AcknowledgeMessage { message_id }).await
+    run(&st, &caller, id, Command::AcknowledgeMessage { message_id }).await
 }
 
 /// Marks a message as felskickat (sent to the wrong unit).
@@ -367,11 +402,11 @@ pub async fn acknowledge(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn mark_mis_sent(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(req): ApiJson<MisSentRequest>,
 ) -> ApiResult<Json<CaseView>> {
-    run(&st, id, &actor, Command::MarkMisSent { message_id, reason: req.reason }).await
+    run(&st, &caller, id, Command::MarkMisSent { message_id, reason: req.reason }).await
 }
 
 /// Forwards a message to another unit of the caller's own organisation.
@@ -382,12 +417,12 @@ pub async fn mark_mis_sent(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn forward(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(req): ApiJson<ForwardRequest>,
 ) -> ApiResult<Json<CaseView>> {
     let to = resolve_unit(&st, req.to_unit, "to_unit").await?;
-    run(&st, id, &actor, Command::ForwardMessage { message_id, to, note: req.note }).await
+    run(&st, &caller, id, Command::ForwardMessage { message_id, to, note: req.note }).await
 }
 
 /// Moves the patient to another ward; the case follows.
@@ -398,7 +433,7 @@ pub async fn forward(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn transfer(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> ApiResult<Json<CaseView>> {
@@ -415,7 +450,7 @@ pub async fn transfer(
     }
     let care_type = req.care_type.unwrap_or(ward.care_type);
     let to_ward = samverka_store::reference_unit_ref(&ward);
-    run(&st, id, &actor, Command::TransferPatient { to_ward, care_type, at: req.at }).await
+    run(&st, &caller, id, Command::TransferPatient { to_ward, care_type, at: req.at }).await
 }
 
 /// Records the time of discharge (when the discharge information is sent separately).
@@ -426,11 +461,11 @@ pub async fn transfer(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn discharge(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<DischargeRequest>,
 ) -> ApiResult<Json<CaseView>> {
-    run(&st, id, &actor, Command::RecordDischarge { at: req.at }).await
+    run(&st, &caller, id, Command::RecordDischarge { at: req.at }).await
 }
 
 /// Invites another unit into the case (needs consent to share information).
@@ -440,12 +475,12 @@ pub async fn discharge(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn add_party(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<AddPartyRequest>,
 ) -> ApiResult<Json<CaseView>> {
     let unit = resolve_unit(&st, req.unit, "unit").await?;
-    run(&st, id, &actor, Command::AddParty { unit, reason: req.reason }).await
+    run(&st, &caller, id, Command::AddParty { unit, reason: req.reason }).await
 }
 
 /// Records the patient's consent.
@@ -455,7 +490,7 @@ pub async fn add_party(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn record_consent(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<ConsentRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
@@ -466,7 +501,7 @@ pub async fn record_consent(
         given_at: req.given_at,
         note: req.note,
     };
-    Ok((StatusCode::CREATED, run(&st, id, &actor, cmd).await?))
+    Ok((StatusCode::CREATED, run(&st, &caller, id, cmd).await?))
 }
 
 /// Records that consent was withdrawn; it takes effect at once.
@@ -476,10 +511,10 @@ pub async fn record_consent(
         (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn withdraw_consent(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath((id, consent_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<CaseView>> {
-    run(&st, id, &actor, Command::WithdrawConsent { consent_id }).await
+    run(&st, &caller, id, Command::WithdrawConsent { consent_id }).await
 }
 
 /// Draws up the SIP, or a new version of it.
@@ -489,11 +524,11 @@ pub async fn withdraw_consent(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn draw_up_sip(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(plan): ApiJson<SipPlan>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
-    Ok((StatusCode::CREATED, run(&st, id, &actor, Command::DrawUpSip { plan }).await?))
+    Ok((StatusCode::CREATED, run(&st, &caller, id, Command::DrawUpSip { plan }).await?))
 }
 
 /// Follows up the SIP: continue, new plan, or close.
@@ -504,11 +539,11 @@ pub async fn draw_up_sip(
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn follow_up_sip(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<FollowUpRequest>,
 ) -> ApiResult<Json<CaseView>> {
-    run(&st, id, &actor, Command::FollowUpSip { evaluation: req.evaluation, outcome: req.outcome }).await
+    run(&st, &caller, id, Command::FollowUpSip { evaluation: req.evaluation, outcome: req.outcome }).await
 }
 
 /// Closes a case that needs nothing more after discharge.
@@ -518,9 +553,60 @@ pub async fn follow_up_sip(
         (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn close(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<CloseRequest>,
 ) -> ApiResult<Json<CaseView>> {
-    run(&st, id, &actor, Command::CloseCase { note: req.note }).await
+    run(&st, &caller, id, Command::CloseCase { note: req.note }).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyRequest {
+    /// Why the care needs the case now (at least ten characters). Shown in log review.
+    pub reason: String,
+}
+
+/// Nödåtkomst: opens a case outside need-to-know for a limited time, with a stated reason.
+/// Every read under it is flagged in the access log and shows up in log review.
+#[utoipa::path(post, path = "/api/cases/{id}/emergency-access", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = EmergencyRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn emergency_access(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<EmergencyRequest>,
+) -> ApiResult<Json<CaseView>> {
+    let action = "case.emergency_access";
+    require(&st, &caller, Permission::EmergencyAccess, action, None, Some(id)).await?;
+    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
+    let patient_id = record.case.patient_id;
+    let reason = req.reason.trim();
+    let invalid = match samverka_domain::text::check_text("reason", reason, true) {
+        Err(p) => Some(p),
+        Ok(()) if reason.chars().count() < 10 => Some(samverka_domain::Problem::invalid_field(
+            "reason",
+            "reason_too_short",
+            "Skriv skälet till nödåtkomsten med några ord (minst tio tecken), t.ex. vilken vårdsituation det gäller.",
+            "State the reason in at least ten characters.",
+        )),
+        Ok(()) => None,
+    };
+    if let Some(p) = invalid {
+        return Err(refuse(&st, &caller, action, Some(patient_id), Some(id), p).await);
+    }
+    let now = st.clock.now();
+    let patient = st.store.patient(patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    if !record.case.is_party(caller.actor.unit.id) {
+        let expires = now + jiff::SignedDuration::from_mins(st.config.emergency_access_minutes);
+        st.store
+            .grant_emergency(Uuid::now_v7(), caller.actor.user.id, caller.actor.unit.id, id, reason, now, expires)
+            .await?;
+        tracing::warn!(case = %id, unit = %caller.actor.unit.id, "emergency access granted");
+    }
+    let emergency = (!record.case.is_party(caller.actor.unit.id)).then_some(reason);
+    log_read(&st, &caller, action, Some(patient_id), Some(id), emergency, patient.protection.is_protected()).await?;
+    Ok(Json(view(&st, record, &patient, now)?))
 }

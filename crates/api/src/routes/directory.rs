@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::{ApiPath, CurrentActor};
+use crate::auth::Caller;
+use crate::extract::ApiPath;
 use crate::problem::{ApiError, ApiResult, ProblemDetails};
 
 #[derive(Serialize, ToSchema)]
@@ -23,17 +24,14 @@ pub struct OrganisationView {
 /// The logged-in user and the unit they act for.
 #[utoipa::path(get, path = "/api/me", tag = "directory",
     responses((status = 200, body = Actor), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn me(CurrentActor(actor): CurrentActor) -> Json<Actor> {
-    Json(actor)
+pub async fn me(caller: Caller) -> Json<Actor> {
+    Json(caller.actor)
 }
 
 /// All organisations.
 #[utoipa::path(get, path = "/api/organisations", tag = "directory",
     responses((status = 200, body = Vec<OrganisationView>), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn organisations(
-    State(st): State<AppState>,
-    CurrentActor(_): CurrentActor,
-) -> ApiResult<Json<Vec<OrganisationView>>> {
+pub async fn organisations(State(st): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<OrganisationView>>> {
     let orgs = st.store.organisations().await?;
     Ok(Json(
         orgs.into_iter().map(|(organisation, agreement_id)| OrganisationView { organisation, agreement_id }).collect(),
@@ -43,17 +41,13 @@ pub async fn organisations(
 /// All units with their address entries (phone, hours, evening and weekend cover).
 #[utoipa::path(get, path = "/api/units", tag = "directory",
     responses((status = 200, body = Vec<Unit>), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn units(State(st): State<AppState>, CurrentActor(_): CurrentActor) -> ApiResult<Json<Vec<Unit>>> {
+pub async fn units(State(st): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<Unit>>> {
     Ok(Json(st.store.units().await?))
 }
 
 /// One unit.
 #[utoipa::path(get, path = "/api/units/{id}", tag = "directory", params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Unit), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn unit(
-    State(st): State<AppState>,
-    CurrentActor(_): CurrentActor,
-    ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Unit>> {
+pub async fn unit(State(st): State<AppState>, _caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Unit>> {
     st.store.unit(id).await?.map(Json).ok_or_else(|| ApiError::not_found("Enheten"))
 }

@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::extract::{ApiQuery, CurrentActor};
+use crate::auth::Caller;
+use crate::extract::ApiQuery;
 use crate::problem::{ApiResult, ProblemDetails};
+use crate::routes::{log_read, require};
+use samverka_domain::access::Permission;
 
 #[derive(Deserialize, IntoParams)]
 pub struct InboxQuery {
@@ -54,9 +57,11 @@ pub struct InboxView {
     responses((status = 200, body = InboxView), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn inbox(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiQuery(q): ApiQuery<InboxQuery>,
 ) -> ApiResult<Json<InboxView>> {
+    require(&st, &caller, Permission::ReadPatientData, "inbox.read", None, None).await?;
+    let actor = &caller.actor;
     let now = st.clock.now();
     let today = local_date(now);
     let end_today = end_of_day(today);
@@ -78,13 +83,15 @@ pub async fn inbox(
             DueItem { countdown_sv: countdown_sv(d.due, now), deadline: d, urgency }
         })
         .collect();
+    log_read(&st, &caller, "inbox.read", None, None, None, messages.iter().any(|m| m.protection.is_protected()))
+        .await?;
     let pending = messages.iter().filter(|m| m.acknowledged_at.is_none() && !m.mis_sent);
     Ok(Json(InboxView {
         unopened: pending.clone().filter(|m| m.opened_at.is_none()).count(),
         unacknowledged: pending.count(),
         overdue: due.iter().filter(|d| matches!(d.urgency, Urgency::Overdue)).count(),
         due_today: due.iter().filter(|d| matches!(d.urgency, Urgency::DueToday)).count(),
-        unit: actor.unit,
+        unit: actor.unit.clone(),
         messages,
         due,
     }))

@@ -13,9 +13,13 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::{ApiPath, ApiQuery, CurrentActor};
+use crate::auth::Caller;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::problem::{ApiError, ApiResult, ProblemDetails};
-use crate::routes::cases::load_for;
+use crate::routes::cases::read_case;
+use crate::routes::{log_read, refuse, require};
+use samverka_domain::access::Permission;
+use samverka_domain::org::OrganisationKind;
 
 #[derive(Deserialize, IntoParams)]
 pub struct BasisQuery {
@@ -33,10 +37,10 @@ pub struct BasisQuery {
         (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn case(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<CaseLiability>> {
-    let record = load_for(&st, id, &actor).await?;
+    let (record, _) = read_case(&st, &caller, id, "case.read_liability").await?;
     let agreement =
         st.store.agreements().get(&record.agreement_id).ok_or_else(|| ApiError::not_found("Överenskommelsen"))?;
     let now = st.clock.now();
@@ -54,10 +58,27 @@ fn parse_month(s: &str) -> Option<Date> {
     responses((status = 200, body = LiabilityBasis), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn municipal(
     State(st): State<AppState>,
-    CurrentActor(_): CurrentActor,
+    caller: Caller,
     ApiQuery(q): ApiQuery<BasisQuery>,
 ) -> ApiResult<Json<LiabilityBasis>> {
+    let action = "liability.basis";
+    require(&st, &caller, Permission::ReadLiability, action, None, None).await?;
     let kommun = Kommunkod::parse(&q.kommun).map_err(|e| ApiError::from(e.problem("kommun")))?;
+    // A municipality sees its own basis; a region those of the municipalities in its län.
+    let org = st.store.organisation(caller.actor.unit.organisation_id).await?.map(|(o, _)| o);
+    let own = org.as_ref().is_some_and(|o| match o.kind {
+        OrganisationKind::Kommun => o.kommunkod.as_ref() == Some(&kommun),
+        OrganisationKind::Region => o.region_code.as_deref() == Some(kommun.lan()),
+        OrganisationKind::PrivateProvider => false,
+    });
+    if !own {
+        let problem = samverka_domain::Problem::forbidden(
+            "other_municipality",
+            format!("Din organisation kan inte se betalningsunderlaget för kommun {kommun}."),
+            "Your organisation cannot see this municipality's invoice basis.",
+        );
+        return Err(refuse(&st, &caller, action, None, None, problem).await);
+    }
     let first = parse_month(&q.month).ok_or_else(|| {
         ApiError::invalid(
             "month",
@@ -107,5 +128,6 @@ pub async fn municipal(
         .iter()
         .map(|c| case_liability(&LiabilityFacts::from_case(c, &agreement, now), &agreement, now))
         .collect();
+    log_read(&st, &caller, action, None, None, None, false).await?;
     Ok(Json(municipal_basis(&kommun, first.year(), first.month(), &liabilities, &agreement)))
 }

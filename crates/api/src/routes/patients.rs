@@ -3,19 +3,22 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use samverka_domain::access::Permission;
 use samverka_domain::actor::Actor;
 use samverka_domain::calendar::local_date;
 use samverka_domain::ids::{Kommunkod, PatientIdentifier, ReservnummerRule};
 use samverka_domain::org::UnitKind;
 use samverka_domain::patient::{Address, ProtectedIdentity, validate_name};
 use samverka_store::NewPatient;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentActor};
+use crate::auth::Caller;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::problem::{ApiError, ApiResult, ProblemDetails};
+use crate::routes::{log_read, refuse, refused_write, require};
 use crate::views::PatientView;
 
 #[derive(Deserialize, ToSchema)]
@@ -92,16 +95,47 @@ fn check_address(a: &Address) -> ApiResult<Address> {
     ))]
 pub async fn create(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiJson(req): ApiJson<NewPatientRequest>,
 ) -> ApiResult<(StatusCode, Json<PatientView>)> {
+    let action = "patient.register";
+    require(&st, &caller, Permission::RegisterAdmission, action, None, None).await?;
     let now = st.clock.now();
-    let rule = reserv_rule(&st, &actor).await?;
-    let identifier = PatientIdentifier::parse(&req.identifier, local_date(now), rule.as_ref())
-        .map_err(|e| e.problem("identifier"))?;
-    let given_name = validate_name("given_name", &req.given_name)?;
-    let family_name = validate_name("family_name", &req.family_name)?;
-    let kommun = Kommunkod::parse(&req.kommun).map_err(|e| e.problem("kommun"))?;
+    let rule = reserv_rule(&st, &caller.actor).await?;
+    let identifier = match PatientIdentifier::parse(&req.identifier, local_date(now), rule.as_ref()) {
+        Ok(i) => i,
+        Err(e) => return Err(refuse(&st, &caller, action, None, None, e.problem("identifier")).await),
+    };
+    // A ward admitting someone Samverka already knows gets the existing record: the
+    // admission itself makes the ward part of the patient's care.
+    if let Some(existing) = st.store.patient_by_identifier(&identifier).await? {
+        log_read(
+            &st,
+            &caller,
+            "patient.register_existing",
+            Some(existing.id),
+            None,
+            None,
+            existing.protection.is_protected(),
+        )
+        .await?;
+        return Ok((StatusCode::OK, Json(PatientView::of(&existing))));
+    }
+    let checked = (|| -> Result<NewPatient, samverka_domain::Problem> {
+        Ok(NewPatient {
+            given_name: validate_name("given_name", &req.given_name)?,
+            family_name: validate_name("family_name", &req.family_name)?,
+            kommun: Kommunkod::parse(&req.kommun).map_err(|e| e.problem("kommun"))?,
+            identifier: identifier.clone(),
+            listed_unit: req.listed_unit,
+            protection: req.protection,
+            address: None,
+        })
+    })();
+    let mut new = match checked {
+        Ok(n) => n,
+        Err(p) => return Err(refuse(&st, &caller, action, None, None, p).await),
+    };
     if let Some(listed) = req.listed_unit {
         match st.store.unit(listed).await? {
             Some(u) if u.kind == UnitKind::Vardcentral => {}
@@ -123,36 +157,71 @@ pub async fn create(
             }
         }
     }
-    let address = req.address.as_ref().map(check_address).transpose()?;
-    let new = NewPatient {
-        identifier,
-        given_name,
-        family_name,
-        kommun,
-        listed_unit: req.listed_unit,
-        protection: req.protection,
-        address,
-    };
-    let patient = st.store.insert_patient(req.id.unwrap_or_else(Uuid::now_v7), new, &actor, now).await?;
-    Ok((StatusCode::CREATED, Json(PatientView::of(&patient))))
+    new.address = req.address.as_ref().map(check_address).transpose()?;
+    let id = req.id.unwrap_or_else(Uuid::now_v7);
+    match st.store.insert_patient(id, new, &caller.audit(), now).await {
+        Ok(patient) => {
+            caller.mark.set();
+            Ok((StatusCode::CREATED, Json(PatientView::of(&patient))))
+        }
+        Err(e) => Err(refused_write(&st, &caller, action, None, None, e).await),
+    }
 }
 
 /// Finds a patient by personnummer, samordningsnummer or reservnummer.
 #[utoipa::path(get, path = "/api/patients", tag = "patients", params(SearchQuery),
     responses(
-        (status = 200, body = Vec<PatientView>),
+        (status = 200, body = SearchResult),
         (status = 422, description = "Invalid number", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn search(
     State(st): State<AppState>,
-    CurrentActor(actor): CurrentActor,
+    caller: Caller,
     ApiQuery(q): ApiQuery<SearchQuery>,
-) -> ApiResult<Json<Vec<PatientView>>> {
-    let rule = reserv_rule(&st, &actor).await?;
-    let identifier = PatientIdentifier::parse(&q.identifier, local_date(st.clock.now()), rule.as_ref())
-        .map_err(|e| e.problem("identifier"))?;
+) -> ApiResult<Json<SearchResult>> {
+    let action = "patient.search";
+    require(&st, &caller, Permission::ReadPatientData, action, None, None).await?;
+    let rule = reserv_rule(&st, &caller.actor).await?;
+    let identifier = match PatientIdentifier::parse(&q.identifier, local_date(st.clock.now()), rule.as_ref()) {
+        Ok(i) => i,
+        Err(e) => return Err(refuse(&st, &caller, action, None, None, e.problem("identifier")).await),
+    };
     let found = st.store.patient_by_identifier(&identifier).await?;
-    Ok(Json(found.iter().map(PatientView::of).collect()))
+    let visible = match &found {
+        Some(p) => st.store.patient_visible_to(p.id, caller.actor.unit.id).await?,
+        None => false,
+    };
+    match found {
+        Some(p) if visible => {
+            log_read(&st, &caller, action, Some(p.id), None, None, p.protection.is_protected()).await?;
+            Ok(Json(SearchResult { patients: vec![PatientView::of(&p)], message_sv: None }))
+        }
+        other => {
+            // Whether nobody has the number or someone your unit does not care for has it, the
+            // answer is the same: a search never reveals who exists, least of all a protected
+            // identity. A hit outside need-to-know is logged as refused, for log review.
+            if let Some(p) = &other {
+                let e = caller.audit().entry(
+                    action,
+                    st.clock.now(),
+                    Some(p.id),
+                    None,
+                    samverka_store::Outcome::Denied,
+                    None,
+                    p.protection.is_protected(),
+                );
+                crate::routes::log(&st, &caller, e).await?;
+            } else {
+                log_read(&st, &caller, action, None, None, None, false).await?;
+            }
+            Ok(Json(SearchResult {
+                patients: vec![],
+                message_sv: Some(
+                    "Ingen patient som din enhet deltar i vården av har det numret. Skrivs patienten in hos er, registrera inskrivningen.".into(),
+                ),
+            }))
+        }
+    }
 }
 
 /// One patient.
@@ -160,9 +229,27 @@ pub async fn search(
     responses((status = 200, body = PatientView), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn get(
     State(st): State<AppState>,
-    CurrentActor(_): CurrentActor,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<PatientView>> {
+    let action = "patient.read";
+    require(&st, &caller, Permission::ReadPatientData, action, Some(id), None).await?;
     let p = st.store.patient(id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    if !st.store.patient_visible_to(id, caller.actor.unit.id).await? {
+        let problem = samverka_domain::Problem::forbidden(
+            "not_a_party",
+            "Din enhet deltar inte i vården av den här patienten, så uppgifterna kan inte visas.",
+            "Your unit takes no part in this patient's care.",
+        );
+        return Err(refuse(&st, &caller, action, Some(id), None, problem).await);
+    }
+    log_read(&st, &caller, action, Some(id), None, None, p.protection.is_protected()).await?;
     Ok(Json(PatientView::of(&p)))
+}
+
+/// The answer to a search: the patients the caller may see, and a sentence when there are none.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResult {
+    pub patients: Vec<PatientView>,
+    pub message_sv: Option<String>,
 }

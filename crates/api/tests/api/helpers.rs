@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use reqwest::{Method, Response, StatusCode};
 use samverka_api::{ApiConfig, AppState, ManualClock};
+use samverka_domain::access::Role;
 use samverka_domain::calendar::STOCKHOLM;
 use samverka_domain::ids::{HsaId, Kommunkod};
 use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Unit, UnitKind};
@@ -26,11 +27,14 @@ pub enum Db {
     Postgres,
 }
 
-/// A user acting for a unit.
+/// A logged-in user acting in an assignment at a unit.
 #[derive(Clone, Debug)]
 pub struct As {
     pub user: Uuid,
     pub unit: Uuid,
+    pub assignment: Uuid,
+    pub cookie: String,
+    pub csrf: String,
 }
 
 pub struct World {
@@ -38,9 +42,26 @@ pub struct World {
     pub ward2: As,
     pub bistand: As,
     pub bistand_hsl: As,
+    pub chef_solna: As,
     pub vc: As,
     pub other_vc: As,
     pub other_kommun: As,
+    pub region: Uuid,
+    pub solna: Uuid,
+    pub nacka: Uuid,
+    pub units: Units,
+}
+
+/// The units of the test world, by what they are.
+#[derive(Clone, Debug)]
+pub struct Units {
+    pub ward: Uuid,
+    pub ward2: Uuid,
+    pub bistand: Uuid,
+    pub hsl: Uuid,
+    pub vc: Uuid,
+    pub other_vc: Uuid,
+    pub nacka_bistand: Uuid,
 }
 
 pub struct TestApp {
@@ -75,10 +96,60 @@ async fn unit(
     u.id
 }
 
-async fn user(store: &Store, name: &str, unit: Uuid) -> As {
+/// The password of every test account.
+pub const PASSWORD: &str = "korv med bröd på fredag";
+
+fn password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        use argon2::password_hash::PasswordHasher;
+        argon2::Argon2::default().hash_password(PASSWORD.as_bytes()).unwrap().to_string()
+    })
+}
+
+/// Creates an account (password + confirmed TOTP) with one assignment.
+pub async fn account(store: &Store, org: Uuid, username: &str, name: &str, unit: Uuid, role: Role) -> (Uuid, Uuid) {
     let id = Uuid::now_v7();
-    store.insert_user(id, name, None, ts("2026-01-01 00:00")).await.unwrap();
-    As { user: id, unit }
+    let a = samverka_store::NewAccount {
+        id,
+        name: name.into(),
+        hsa_id: None,
+        organisation_id: org,
+        username: Some(username.into()),
+        password_hash: Some(password_hash().into()),
+        password_must_change: false,
+        totp_secret: Some(samverka_api::auth::totp::new_secret()),
+        totp_confirmed: true,
+        oidc: None,
+    };
+    store.create_account(&a, ts("2026-01-01 00:00")).await.unwrap();
+    let assignment = Uuid::now_v7();
+    store.add_assignment(assignment, id, unit, role, None, ts("2026-01-01 00:00")).await.unwrap();
+    (id, assignment)
+}
+
+/// A session straight into the store, for tests of what an assignment may do (the login
+/// itself is tested on its own).
+pub async fn session(store: &Store, user: Uuid, unit: Uuid, assignment: Uuid) -> As {
+    let token = samverka_api::auth::random_token();
+    let csrf = samverka_api::auth::random_token();
+    let s = samverka_store::Session {
+        token_hash: samverka_api::auth::token_hash(&token),
+        user_id: user,
+        stage: samverka_store::Stage::Active,
+        assignment_id: Some(assignment),
+        csrf_token: csrf.clone(),
+        created_at: ts("2026-01-01 00:00"),
+        last_seen_at: ts("2026-01-01 00:00"),
+        expires_at: ts("2099-01-01 00:00"),
+    };
+    store.create_session(&s, "127.0.0.1").await.unwrap();
+    As { user, unit, assignment, cookie: format!("{}={token}", samverka_api::auth::SESSION_COOKIE), csrf }
+}
+
+async fn user(store: &Store, org: Uuid, username: &str, name: &str, unit: Uuid, role: Role) -> As {
+    let (id, assignment) = account(store, org, username, name, unit, role).await;
+    session(store, id, unit, assignment).await
 }
 
 fn org(kind: OrganisationKind, name: &str, region_code: Option<&str>, kommun: Option<&str>, hsa: &str) -> Organisation {
@@ -93,7 +164,16 @@ fn org(kind: OrganisationKind, name: &str, region_code: Option<&str>, kommun: Op
     }
 }
 
+/// Settings for tests that move the clock over weeks: sessions that do not time out.
+pub fn long_sessions() -> ApiConfig {
+    ApiConfig { session_idle_minutes: 10_000_000, session_absolute_hours: 1_000_000, ..ApiConfig::default() }
+}
+
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, long_sessions()).await
+}
+
+pub async fn spawn_app_with(db: Db, config: ApiConfig) -> TestApp {
     let (store, dir) = match db {
         Db::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
@@ -126,21 +206,23 @@ pub async fn spawn_app(db: Db) -> TestApp {
         unit(&store, &region, "Vårdcentralen Nacka Norra", UnitKind::Vardcentral, "SE2321009990-VC2", None).await;
     let nacka_b =
         unit(&store, &nacka, "Biståndsenheten Nacka", UnitKind::Bistandsenhet, "SE2120002833-BIST", Some("0182")).await;
+    let (r, s, n) = (region.id, solna.id, nacka.id);
     let world = World {
-        ward: user(&store, "Vera Vårdsamordnare", ward).await,
-        ward2: user(&store, "Mats Medicin", ward2).await,
-        bistand: user(&store, "Bodil Biståndshandläggare", bistand).await,
-        bistand_hsl: user(&store, "Maria MAS", hsl).await,
-        vc: user(&store, "Disa Distriktssköterska", vc).await,
-        other_vc: user(&store, "Nils Nackasson", other_vc).await,
-        other_kommun: user(&store, "Nora Nacka", nacka_b).await,
+        ward: user(&store, r, "vera", "Vera Vårdsamordnare", ward, Role::Vardsamordnare).await,
+        ward2: user(&store, r, "mats", "Mats Medicin", ward2, Role::Vardsamordnare).await,
+        bistand: user(&store, s, "bodil", "Bodil Biståndshandläggare", bistand, Role::Bistandshandlaggare).await,
+        bistand_hsl: user(&store, s, "maria", "Maria MAS", hsl, Role::Mas).await,
+        chef_solna: user(&store, s, "erik", "Erik Enhetschef", bistand, Role::Enhetschef).await,
+        vc: user(&store, r, "disa", "Disa Distriktssköterska", vc, Role::Sjukskoterska).await,
+        other_vc: user(&store, r, "nils", "Nils Nackasson", other_vc, Role::Sjukskoterska).await,
+        other_kommun: user(&store, n, "nora", "Nora Nacka", nacka_b, Role::Bistandshandlaggare).await,
+        region: r,
+        solna: s,
+        nacka: n,
+        units: Units { ward, ward2, bistand, hsl, vc, other_vc, nacka_bistand: nacka_b },
     };
     let clock = Arc::new(ManualClock::new(ts("2026-11-02 08:00")));
-    let state = AppState::new(
-        store.clone(),
-        clock.clone(),
-        ApiConfig { dev_login: true, default_agreement: "lagens-reservregel".into() },
-    );
+    let state = AppState::new(store.clone(), clock.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(samverka_api::serve(listener, state, std::future::pending()));
@@ -156,8 +238,8 @@ impl TestApp {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
-            .header("X-Samverka-User", who.user.to_string())
-            .header("X-Samverka-Unit", who.unit.to_string());
+            .header("cookie", &who.cookie)
+            .header("x-csrf-token", &who.csrf);
         if let Some(b) = body {
             req = req.json(&b);
         }

@@ -1,5 +1,9 @@
 //! Black-box tests of the HTTP API: each starts the real application on a random port.
 
+mod access;
 mod bad_input;
 mod helpers;
+mod login;
+mod oidc;
+mod protection;
 mod scenario;

@@ -226,12 +226,12 @@ on_both!(eight_steps, |app: TestApp| async move {
         (Some(5), Some(3), Some(3_150_000))
     );
     assert!(l["excluded"].is_null());
-    let basis = app.get(&w.bistand, "/api/liability?kommun=0184&month=2026-11").await;
+    let basis = app.get(&w.chef_solna, "/api/liability?kommun=0184&month=2026-11").await;
     assert_eq!(basis["agreement_id"], "demo");
     assert_eq!(basis["total_amount_ore"], 3_150_000);
     assert_eq!(basis["lines"][0]["case_id"], id);
     assert_eq!(basis["lines"][0]["liable_dates"], json!(["2026-11-08", "2026-11-09", "2026-11-10"]));
-    assert_eq!(app.get(&w.bistand, "/api/liability?kommun=0184&month=2026-10").await["total_amount_ore"], 0);
+    assert_eq!(app.get(&w.chef_solna, "/api/liability?kommun=0184&month=2026-10").await["total_amount_ore"], 0);
 
     // The history: every event in order, each with who and which unit.
     let events = app.get(&w.ward, &c("/events")).await;

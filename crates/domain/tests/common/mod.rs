@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use samverka_domain::Problem;
+use samverka_domain::access::Role;
 use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::calendar::STOCKHOLM;
 use samverka_domain::case::{Case, CaseEvent, Command, OpenCase, RecordedEvent};
@@ -55,13 +56,25 @@ impl World {
         }
     }
 
+    /// A user of `unit` in the role that unit's staff usually have.
     pub fn actor(&self, unit: &UnitRef) -> Actor {
+        let role = match unit.kind {
+            UnitKind::Ward => Role::Vardsamordnare,
+            UnitKind::Bistandsenhet => Role::Bistandshandlaggare,
+            UnitKind::Primarvardsrehab => Role::Arbetsterapeut,
+            _ => Role::Sjukskoterska,
+        };
+        self.actor_as(unit, role)
+    }
+
+    pub fn actor_as(&self, unit: &UnitRef, role: Role) -> Actor {
         Actor {
             user: UserRef {
                 id: Uuid::from_u128(unit.id.as_u128() + 1000),
                 name: format!("Användare på {}", unit.name),
             },
             unit: unit.clone(),
+            role,
         }
     }
 }
@@ -108,8 +121,12 @@ impl Sim {
 
     /// Runs a command as `unit` at local time `at`; returns the new events' count.
     pub fn run(&mut self, unit: &UnitRef, cmd: Command, at: &str) -> Result<usize, Problem> {
-        let now = ts(at);
         let actor = self.world.actor(unit);
+        self.run_as(actor, cmd, at)
+    }
+
+    pub fn run_as(&mut self, actor: Actor, cmd: Command, at: &str) -> Result<usize, Problem> {
+        let now = ts(at);
         let new = self.case().decide(&actor, cmd, now)?;
         let n = new.len();
         for event in new {

@@ -1,0 +1,342 @@
+//! The login: password, then the second factor, then the assignment. Each step answers with
+//! the session's new stage and replaces the session token.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::SignedDuration;
+use samverka_store::{Account, Assignment, Session, Stage};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{LoginSession, clear_cookie, client_address, new_session, password, seconds_until, session_cookie, totp};
+use crate::AppState;
+use crate::extract::ApiJson;
+use crate::problem::{ApiError, ApiResult, ProblemDetails};
+
+/// Failed logins within this window count towards throttling.
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// Failures for one account from one address before that pair is locked for the window.
+pub const MAX_FAILURES_ACCOUNT_ADDRESS: i64 = 5;
+/// Failures from one address (any accounts) before the address is refused for the window.
+pub const MAX_FAILURES_ADDRESS: i64 = 30;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPasswordRequest {
+    pub new_password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The six digits from the authenticator app.
+    pub code: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub assignment_id: Uuid,
+}
+
+/// Where the login stands, and what the client needs for the next step.
+#[derive(Serialize, ToSchema)]
+pub struct LoginState {
+    pub stage: Stage,
+    /// Send in the `X-CSRF-Token` header with every state-changing request.
+    pub csrf_token: String,
+    pub user_name: String,
+    /// The active assignments to choose between.
+    pub assignments: Vec<Assignment>,
+    /// The assignment acted in, once chosen.
+    pub assignment: Option<Assignment>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TotpSetup {
+    /// The secret to type into an authenticator app (base32).
+    pub secret: String,
+    /// The same as an `otpauth://` address (for a QR code).
+    pub url: String,
+}
+
+async fn state_of(st: &AppState, session: &Session) -> ApiResult<LoginState> {
+    let account = st.store.account(session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let assignments: Vec<Assignment> =
+        st.store.assignments_of(account.id).await?.into_iter().filter(|a| a.active).collect();
+    let assignment = session.assignment_id.and_then(|id| assignments.iter().find(|a| a.id == id).cloned());
+    Ok(LoginState {
+        stage: session.stage,
+        csrf_token: session.csrf_token.clone(),
+        user_name: account.name,
+        assignments,
+        assignment,
+    })
+}
+
+/// Answers with the login state and a cookie for the session's new token.
+async fn answer(st: &AppState, token: &str, session: &Session) -> ApiResult<Response> {
+    let body = state_of(st, session).await?;
+    let mut res = Json(body).into_response();
+    let max_age = seconds_until(session.expires_at, st.clock.now());
+    res.headers_mut().insert(header::SET_COOKIE, session_cookie(token, max_age));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// The stage after the password (or after an OIDC login that is not itself two-factor).
+pub(crate) fn stage_after_password(account: &Account) -> Stage {
+    if account.password_must_change {
+        Stage::ChangePassword
+    } else if account.totp_confirmed {
+        Stage::Totp
+    } else {
+        Stage::TotpSetup
+    }
+}
+
+/// The stage after both factors: straight in with a single assignment, else choose.
+pub(crate) async fn stage_after_second_factor(st: &AppState, user: Uuid) -> ApiResult<(Stage, Option<Uuid>)> {
+    let active: Vec<Assignment> = st.store.assignments_of(user).await?.into_iter().filter(|a| a.active).collect();
+    match active.as_slice() {
+        [] => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_assignment",
+            "Du har inget aktivt uppdrag i Samverka. Kontakta administratören i din organisation.",
+            "You have no active assignment.",
+        )),
+        [only] => Ok((Stage::Active, Some(only.id))),
+        _ => Ok((Stage::ChooseAssignment, None)),
+    }
+}
+
+fn too_many(code: &str, sv: &str) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, sv, "Too many failed attempts; try again later.")
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_credentials",
+        "Fel användarnamn eller lösenord. Kontrollera och försök igen.",
+        "Wrong username or password.",
+    )
+}
+
+/// The client's address, for handlers that take a JSON body.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(parts)))
+    }
+}
+
+/// Step 1: username and password.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginState, description = "Password accepted; sets the session cookie"),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    State(st): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let now = st.clock.now();
+    let username = req.username.trim().to_lowercase();
+    // A session presented with the login is dropped: the login always starts a new one.
+    if let Some(old) = super::cookie_value(&headers, super::SESSION_COOKIE) {
+        st.store.delete_session(&super::token_hash(&old)).await?;
+    }
+    let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
+    let (pair, from_address, _) = st.store.login_failures(&username, &address, since).await?;
+    if from_address >= MAX_FAILURES_ADDRESS {
+        return Err(too_many(
+            "too_many_attempts",
+            "För många misslyckade inloggningar från din dator. Vänta 15 minuter och försök igen.",
+        ));
+    }
+    if pair >= MAX_FAILURES_ACCOUNT_ADDRESS {
+        return Err(too_many(
+            "account_locked_here",
+            "Kontot är spärrat för inloggning från den här datorn i 15 minuter efter för många felaktiga försök. \
+             Försök igen senare eller be administratören låsa upp kontot.",
+        ));
+    }
+    let account = st.store.account_by_username(&username).await?;
+    let hash = account.as_ref().filter(|a| a.active).and_then(|a| a.password_hash.clone());
+    let ok = password::verify(req.password, hash.clone()).await && hash.is_some();
+    let Some(account) = account.filter(|_| ok) else {
+        st.store.record_login_failure(&username, &address, now).await?;
+        tracing::info!(%address, "failed login");
+        return Err(bad_credentials());
+    };
+    st.store.clear_login_failures(&username, Some(&address)).await?;
+    st.store.delete_expired_sessions(now).await?;
+    let (token, session) = new_session(&st, account.id, stage_after_password(&account), None);
+    st.store.create_session(&session, &address).await?;
+    answer(&st, &token, &session).await
+}
+
+/// Replaces the session's token and moves it to `stage`.
+async fn advance(st: &AppState, login: &LoginSession, stage: Stage, assignment: Option<Uuid>) -> ApiResult<Response> {
+    let (token, mut session) = new_session(st, login.session.user_id, stage, assignment);
+    // The absolute time-out runs from the first login step, not from each step.
+    session.expires_at = login.session.expires_at;
+    session.created_at = login.session.created_at;
+    st.store.rotate_session(&login.session.token_hash, &session, &login.client_address).await?;
+    answer(st, &token, &session).await
+}
+
+fn wrong_stage() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "wrong_login_step",
+        "Det steget hör inte till inloggningen just nu. Börja om.",
+        "Wrong login step.",
+    )
+}
+
+/// A new password, when the account must change it (first login, after a reset).
+#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = NewPasswordRequest,
+    responses((status = 200, body = LoginState), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn change_password(
+    State(st): State<AppState>,
+    login: LoginSession,
+    ApiJson(req): ApiJson<NewPasswordRequest>,
+) -> ApiResult<Response> {
+    if login.session.stage != Stage::ChangePassword {
+        return Err(wrong_stage());
+    }
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    password::check_policy(&req.new_password, account.username.as_deref().unwrap_or(""))?;
+    if password::verify(req.new_password.clone(), account.password_hash.clone()).await {
+        return Err(ApiError::invalid(
+            "new_password",
+            "password_unchanged",
+            "Välj ett annat lösenord än det tillfälliga.",
+            "Choose a new password.",
+        ));
+    }
+    let hash = password::hash(req.new_password).await?;
+    st.store.set_password(account.id, &hash, false).await?;
+    let account = Account { password_must_change: false, ..account };
+    advance(&st, &login, stage_after_password(&account), None).await
+}
+
+/// The secret to set up the authenticator app with (first login).
+#[utoipa::path(get, path = "/auth/totp/setup", tag = "auth",
+    responses((status = 200, body = TotpSetup), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn totp_setup(State(st): State<AppState>, login: LoginSession) -> ApiResult<Response> {
+    if login.session.stage != Stage::TotpSetup {
+        return Err(wrong_stage());
+    }
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let secret = match account.totp_secret.filter(|_| !account.totp_confirmed) {
+        Some(s) => s,
+        None => {
+            let s = totp::new_secret();
+            st.store.set_totp(account.id, Some(&s), false).await?;
+            s
+        }
+    };
+    let label = account.username.unwrap_or_else(|| account.name.clone());
+    let url = totp::setup_url(&secret, &label).unwrap_or_default();
+    let mut res = Json(TotpSetup { secret, url }).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// Step 2: the code from the authenticator app. A code is accepted once.
+#[utoipa::path(post, path = "/auth/totp", tag = "auth", request_body = CodeRequest,
+    responses((status = 200, body = LoginState), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn verify_totp(
+    State(st): State<AppState>,
+    login: LoginSession,
+    ApiJson(req): ApiJson<CodeRequest>,
+) -> ApiResult<Response> {
+    let setting_up = match login.session.stage {
+        Stage::Totp => false,
+        Stage::TotpSetup => true,
+        _ => return Err(wrong_stage()),
+    };
+    let now = st.clock.now();
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let username = account.username.clone().unwrap_or_default();
+    let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
+    let (pair, _, _) = st.store.login_failures(&username, &login.client_address, since).await?;
+    if pair >= MAX_FAILURES_ACCOUNT_ADDRESS {
+        st.store.delete_session(&login.session.token_hash).await?;
+        return Err(too_many("account_locked_here", "För många felaktiga koder. Vänta 15 minuter och logga in igen."));
+    }
+    let step = account.totp_secret.as_deref().and_then(|s| totp::matching_step(s, &req.code, now));
+    let accepted = match step {
+        Some(step) => st.store.use_totp_step(account.id, step, setting_up).await?,
+        None => false,
+    };
+    if !accepted {
+        st.store.record_login_failure(&username, &login.client_address, now).await?;
+        return Err(ApiError::unauthorized(
+            "invalid_code",
+            "Koden stämmer inte eller har redan använts. Vänta på nästa kod i appen och försök igen.",
+            "Wrong or already used code.",
+        ));
+    }
+    let (stage, assignment) = stage_after_second_factor(&st, account.id).await?;
+    advance(&st, &login, stage, assignment).await
+}
+
+/// Step 3: the assignment to act in (also to switch assignment later).
+#[utoipa::path(post, path = "/auth/assignment", tag = "auth", request_body = AssignmentRequest,
+    responses((status = 200, body = LoginState), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn choose_assignment(
+    State(st): State<AppState>,
+    login: LoginSession,
+    ApiJson(req): ApiJson<AssignmentRequest>,
+) -> ApiResult<Response> {
+    if !matches!(login.session.stage, Stage::ChooseAssignment | Stage::Active) {
+        return Err(wrong_stage());
+    }
+    let chosen =
+        st.store.assignment(req.assignment_id).await?.filter(|a| a.active && a.user_id == login.session.user_id);
+    let Some(chosen) = chosen else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_your_assignment",
+            "Uppdraget finns inte bland dina aktiva uppdrag.",
+            "That assignment is not one of yours.",
+        ));
+    };
+    advance(&st, &login, Stage::Active, Some(chosen.id)).await
+}
+
+/// Where the login stands.
+#[utoipa::path(get, path = "/auth/session", tag = "auth",
+    responses((status = 200, body = LoginState), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn session(State(st): State<AppState>, login: LoginSession) -> ApiResult<Json<LoginState>> {
+    Ok(Json(state_of(&st, &login.session).await?))
+}
+
+/// Ends the session.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
+pub async fn logout(State(st): State<AppState>, login: LoginSession) -> ApiResult<Response> {
+    st.store.delete_session(&login.session.token_hash).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+    Ok(res)
+}

@@ -1,0 +1,225 @@
+//! Authentication and sessions: who the caller is, in which assignment, and that a
+//! state-changing request really comes from the page that holds the session (CSRF).
+//!
+//! A session token is 256 random bits in a `__Host-` cookie (Secure, HttpOnly,
+//! SameSite=Strict); the database keeps only its SHA-256. The token is replaced at every step
+//! up in privilege (password, second factor, assignment), so a token planted before login is
+//! worthless after it.
+
+pub mod login;
+pub mod oidc;
+pub mod password;
+pub mod totp;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use jiff::{SignedDuration, Timestamp};
+use samverka_domain::actor::{Actor, UserRef};
+use samverka_store::{Audit, Session, Stage};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// The session cookie. The `__Host-` prefix makes browsers refuse it unless it is Secure,
+/// has Path=/ and no Domain: it cannot be set by a sibling site.
+pub const SESSION_COOKIE: &str = "__Host-samverka";
+/// Header carrying the CSRF token on state-changing API requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// 256 random bits as URL-safe text.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Constant-time comparison of two secrets.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+/// The `Set-Cookie` value for a new session token.
+pub fn session_cookie(token: &str, max_age_secs: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}"
+    ))
+    .expect("token is ASCII")
+}
+
+pub fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("__Host-samverka=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+pub fn client_address(parts: &Parts) -> String {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// A new session (and its token) for a user at a stage of the login.
+pub fn new_session(st: &AppState, user: Uuid, stage: Stage, assignment: Option<Uuid>) -> (String, Session) {
+    let now = st.clock.now();
+    let token = random_token();
+    let session = Session {
+        token_hash: token_hash(&token),
+        user_id: user,
+        stage,
+        assignment_id: assignment,
+        csrf_token: random_token(),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + SignedDuration::from_hours(st.config.session_absolute_hours),
+    };
+    (token, session)
+}
+
+/// Marks that the current request has written its access-log entry; the patient-data
+/// routes refuse to answer without it (see `routes::require_access_log`).
+#[derive(Clone, Default)]
+pub struct AccessMark(pub Arc<AtomicBool>);
+
+impl AccessMark {
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A session at any stage of the login, found from the cookie; idle and absolute time-outs
+/// are enforced here.
+pub struct LoginSession {
+    pub session: Session,
+    pub client_address: String,
+}
+
+fn expired() -> ApiError {
+    ApiError::unauthorized(
+        "session_expired",
+        "Din session har gått ut. Logga in igen.",
+        "The session has expired; log in again.",
+    )
+}
+
+fn csrf_ok(parts: &Parts, session: &Session) -> bool {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    sent.is_some_and(|t| same_secret(t, &session.csrf_token))
+}
+
+fn csrf_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "csrf_failed",
+        "Begäran saknar giltig säkerhetstoken. Ladda om sidan och försök igen.",
+        "Missing or wrong CSRF token.",
+    )
+}
+
+impl FromRequestParts<AppState> for LoginSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let token = cookie_value(&parts.headers, SESSION_COOKIE)
+            .ok_or_else(|| ApiError::unauthorized("login_required", "Du behöver logga in.", "Login required."))?;
+        let hash = token_hash(&token);
+        let session = st.store.session(&hash).await?.ok_or_else(expired)?;
+        let now = st.clock.now();
+        let idle = SignedDuration::from_mins(st.config.session_idle_minutes);
+        if now >= session.expires_at || now.duration_since(session.last_seen_at) > idle {
+            st.store.delete_session(&hash).await?;
+            return Err(expired());
+        }
+        if !csrf_ok(parts, &session) {
+            return Err(csrf_refused());
+        }
+        // Write the last-seen time at most once a minute: reads stay reads.
+        if now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
+            st.store.touch_session(&hash, now).await?;
+        }
+        Ok(LoginSession { session, client_address: client_address(parts) })
+    }
+}
+
+/// A logged-in user acting in an assignment.
+pub struct Caller {
+    pub actor: Actor,
+    pub assignment_id: Uuid,
+    pub session: Session,
+    pub client_address: String,
+    pub mark: AccessMark,
+}
+
+impl Caller {
+    pub fn audit(&self) -> Audit {
+        Audit {
+            actor: self.actor.clone(),
+            assignment_id: Some(self.assignment_id),
+            client_address: Some(self.client_address.clone()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+        let login = LoginSession::from_request_parts(parts, st).await?;
+        let session = login.session;
+        let (Stage::Active, Some(assignment_id)) = (session.stage, session.assignment_id) else {
+            return Err(ApiError::unauthorized(
+                "login_incomplete",
+                "Inloggningen är inte klar. Slutför inloggningen och välj uppdrag.",
+                "Finish logging in and choose an assignment.",
+            ));
+        };
+        let account = st.store.account(session.user_id).await?.filter(|a| a.active).ok_or_else(expired)?;
+        let assignment =
+            st.store.assignment(assignment_id).await?.filter(|a| a.active && a.user_id == account.id).ok_or_else(
+                || {
+                    ApiError::unauthorized(
+                        "assignment_ended",
+                        "Ditt uppdrag är inte längre aktivt. Logga in igen och välj ett annat uppdrag.",
+                        "The assignment is no longer active.",
+                    )
+                },
+            )?;
+        let mark = parts.extensions.get::<AccessMark>().cloned().unwrap_or_default();
+        Ok(Caller {
+            actor: Actor {
+                user: UserRef { id: account.id, name: account.name },
+                unit: assignment.unit,
+                role: assignment.role,
+            },
+            assignment_id,
+            session,
+            client_address: login.client_address,
+            mark,
+        })
+    }
+}
+
+/// Seconds from `now` to `t`, at least zero, for cookie lifetimes.
+pub fn seconds_until(t: Timestamp, now: Timestamp) -> i64 {
+    t.duration_since(now).as_secs().max(0)
+}

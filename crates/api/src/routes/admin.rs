@@ -1,0 +1,418 @@
+//! Administration of an organisation's own units, users and assignments. An administrator
+//! reaches nothing outside their organisation, and no patient data at all.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use samverka_domain::access::{self, Permission, Role};
+use samverka_domain::ids::{HsaId, Kommunkod};
+use samverka_domain::org::{AddressEntry, CareType, OrganisationId, Unit, UnitKind};
+use samverka_domain::patient::validate_name;
+use samverka_store::{Account, Assignment, NewAccount};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::{Caller, password};
+use crate::extract::{ApiJson, ApiPath};
+use crate::problem::{ApiError, ApiResult, ProblemDetails};
+
+fn other_organisation() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "other_organisation",
+        "Det hör till en annan organisation. Administratörer hanterar bara sin egen organisations enheter och användare.",
+        "That belongs to another organisation.",
+    )
+}
+
+/// The administrator's own organisation; refuses callers without the permission.
+fn admin_org(caller: &Caller) -> ApiResult<OrganisationId> {
+    access::require(caller.actor.role, Permission::Administer)?;
+    Ok(caller.actor.unit.organisation_id)
+}
+
+async fn own_account(st: &AppState, org: OrganisationId, id: Uuid) -> ApiResult<Account> {
+    let account = st.store.account(id).await?.ok_or_else(|| ApiError::not_found("Användaren"))?;
+    if account.organisation_id != Some(org) {
+        return Err(other_organisation());
+    }
+    Ok(account)
+}
+
+async fn own_unit(st: &AppState, org: OrganisationId, id: Uuid, field: &str) -> ApiResult<Unit> {
+    let unit =
+        st.store.unit(id).await?.ok_or_else(|| {
+            ApiError::invalid(field, "unknown_unit", "Enheten finns inte i Samverka.", "Unknown unit.")
+        })?;
+    if unit.organisation_id != org {
+        return Err(other_organisation());
+    }
+    Ok(unit)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: Uuid,
+    pub name: String,
+    pub username: Option<String>,
+    pub hsa_id: Option<String>,
+    pub active: bool,
+    /// The authenticator app is set up.
+    pub totp_configured: bool,
+    /// Logs in through the region's identity provider.
+    pub oidc_linked: bool,
+    pub password_must_change: bool,
+    pub assignments: Vec<Assignment>,
+}
+
+async fn user_view(st: &AppState, a: Account) -> ApiResult<UserView> {
+    Ok(UserView {
+        assignments: st.store.assignments_of(a.id).await?,
+        id: a.id,
+        name: a.name,
+        username: a.username,
+        hsa_id: a.hsa_id,
+        active: a.active,
+        totp_configured: a.totp_confirmed,
+        oidc_linked: a.oidc_subject.is_some(),
+        password_must_change: a.password_must_change,
+    })
+}
+
+/// The organisation's users with their assignments.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin",
+    responses((status = 200, body = Vec<UserView>), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn users(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<UserView>>> {
+    let org = admin_org(&caller)?;
+    let mut out = vec![];
+    for a in st.store.accounts_of_organisation(org).await? {
+        out.push(user_view(&st, a).await?);
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    pub name: String,
+    /// For password login: letters, digits, '.', '-', '_' (3-64).
+    pub username: Option<String>,
+    pub hsa_id: Option<String>,
+    /// For login through an identity provider: the provider's id and the user's `sub` there.
+    pub oidc_provider: Option<String>,
+    pub oidc_subject: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedUser {
+    pub user: UserView,
+    /// Shown once: hand it to the user, who must change it at first login.
+    pub temporary_password: Option<String>,
+}
+
+fn valid_username(u: &str) -> bool {
+    (3..=64).contains(&u.len())
+        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+/// Creates a user in the administrator's organisation.
+#[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = NewUserRequest,
+    responses((status = 201, body = CreatedUser), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn create_user(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewUserRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+    let org = admin_org(&caller)?;
+    let name = validate_name("name", &req.name)?;
+    let username = req.username.map(|u| u.trim().to_lowercase());
+    if let Some(u) = &username
+        && !valid_username(u)
+    {
+        return Err(ApiError::invalid(
+            "username",
+            "invalid_username",
+            "Användarnamnet ska vara 3–64 tecken: små bokstäver a–z, siffror, punkt, bindestreck eller understreck.",
+            "Invalid username.",
+        ));
+    }
+    let hsa_id = req.hsa_id.as_deref().map(HsaId::parse).transpose().map_err(|e| e.problem("hsa_id"))?;
+    let oidc = match (&req.oidc_provider, &req.oidc_subject) {
+        (Some(p), Some(sub)) if !sub.trim().is_empty() => {
+            let provider = st.config.oidc.iter().find(|x| &x.id == p).ok_or_else(|| {
+                ApiError::invalid(
+                    "oidc_provider",
+                    "unknown_provider",
+                    "Inloggningstjänsten finns inte i inställningarna.",
+                    "Unknown provider.",
+                )
+            })?;
+            Some((provider.issuer.clone(), sub.trim().to_string()))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::invalid(
+                "oidc_subject",
+                "incomplete_oidc",
+                "Ange både inloggningstjänst och användarens id där.",
+                "Give both provider and subject.",
+            ));
+        }
+    };
+    if username.is_none() && oidc.is_none() {
+        return Err(ApiError::invalid(
+            "username",
+            "required",
+            "Ange ett användarnamn eller en koppling till inloggningstjänsten.",
+            "Give a username or an identity-provider link.",
+        ));
+    }
+    let temporary = username.as_ref().map(|_| password::temporary());
+    let password_hash = match &temporary {
+        Some(t) => Some(password::hash(t.clone()).await?),
+        None => None,
+    };
+    let account = NewAccount {
+        id: Uuid::now_v7(),
+        name,
+        hsa_id: hsa_id.map(|h| h.as_str().to_string()),
+        organisation_id: org,
+        username,
+        password_hash,
+        password_must_change: true,
+        totp_secret: None,
+        totp_confirmed: false,
+        oidc,
+    };
+    st.store.create_account(&account, st.clock.now()).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %account.id, "user created");
+    let created = st.store.account(account.id).await?.ok_or_else(|| ApiError::not_found("Användaren"))?;
+    Ok((StatusCode::CREATED, Json(CreatedUser { user: user_view(&st, created).await?, temporary_password: temporary })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TemporaryPassword {
+    /// Shown once: the user must change it at the next login.
+    pub temporary_password: String,
+}
+
+/// Gives the user a temporary password (to change at next login) and ends their sessions.
+#[utoipa::path(post, path = "/api/admin/users/{id}/reset-password", tag = "admin", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = TemporaryPassword), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn reset_password(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<TemporaryPassword>> {
+    let org = admin_org(&caller)?;
+    let account = own_account(&st, org, id).await?;
+    if account.username.is_none() {
+        return Err(ApiError::invalid(
+            "id",
+            "no_password_login",
+            "Användaren loggar inte in med lösenord.",
+            "No password login.",
+        ));
+    }
+    let temporary = password::temporary();
+    st.store.set_password(id, &password::hash(temporary.clone()).await?, true).await?;
+    st.store.delete_sessions_of(id).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, "password reset");
+    Ok(Json(TemporaryPassword { temporary_password: temporary }))
+}
+
+/// Clears the authenticator app (lost phone); the user sets up a new one at next login.
+#[utoipa::path(post, path = "/api/admin/users/{id}/reset-totp", tag = "admin", params(("id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn reset_totp(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    let org = admin_org(&caller)?;
+    own_account(&st, org, id).await?;
+    st.store.set_totp(id, None, false).await?;
+    st.store.delete_sessions_of(id).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, "TOTP reset");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lifts a temporary lock-out after failed logins.
+#[utoipa::path(post, path = "/api/admin/users/{id}/unlock", tag = "admin", params(("id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn unlock(State(st): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<StatusCode> {
+    let org = admin_org(&caller)?;
+    let account = own_account(&st, org, id).await?;
+    if let Some(u) = &account.username {
+        st.store.clear_login_failures(u, None).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deactivates a user and ends their sessions. Nothing is deleted.
+#[utoipa::path(post, path = "/api/admin/users/{id}/deactivate", tag = "admin", params(("id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn deactivate(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    let org = admin_org(&caller)?;
+    own_account(&st, org, id).await?;
+    st.store.set_account_active(id, false).await?;
+    st.store.delete_sessions_of(id).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, "user deactivated");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignmentRequest {
+    #[schema(value_type = String, format = Uuid)]
+    pub unit: Uuid,
+    pub role: Role,
+}
+
+/// Gives a user an assignment (unit and role) in the organisation.
+#[utoipa::path(post, path = "/api/admin/users/{id}/assignments", tag = "admin", params(("id" = String, Path, format = Uuid)),
+    request_body = NewAssignmentRequest,
+    responses((status = 201, body = Assignment), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn add_assignment(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<NewAssignmentRequest>,
+) -> ApiResult<(StatusCode, Json<Assignment>)> {
+    let org = admin_org(&caller)?;
+    own_account(&st, org, id).await?;
+    own_unit(&st, org, req.unit, "unit").await?;
+    if req.role == Role::System {
+        return Err(ApiError::invalid(
+            "role",
+            "system_role",
+            "Rollen systemintegration ges inte till personer.",
+            "Not for people.",
+        ));
+    }
+    let assignment = Uuid::now_v7();
+    st.store.add_assignment(assignment, id, req.unit, req.role, Some(caller.actor.user.id), st.clock.now()).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, unit = %req.unit, role = ?req.role, "assignment added");
+    let a = st.store.assignment(assignment).await?.ok_or_else(|| ApiError::not_found("Uppdraget"))?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// Ends an assignment; sessions acting in it are refused from their next request.
+#[utoipa::path(post, path = "/api/admin/assignments/{id}/deactivate", tag = "admin", params(("id" = String, Path, format = Uuid)),
+    responses((status = 204), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn deactivate_assignment(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    let org = admin_org(&caller)?;
+    let a = st.store.assignment(id).await?.ok_or_else(|| ApiError::not_found("Uppdraget"))?;
+    if a.unit.organisation_id != org {
+        return Err(other_organisation());
+    }
+    st.store.set_assignment_active(id, false).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, assignment = %id, "assignment ended");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnitRequest {
+    pub name: String,
+    pub kind: UnitKind,
+    pub hsa_id: String,
+    #[serde(default)]
+    pub care_type: CareType,
+    /// The municipality whose LUS notices this unit receives (biståndsenhet).
+    pub receives_for_kommun: Option<String>,
+    #[serde(default)]
+    pub address: AddressEntry,
+}
+
+fn check_address_entry(st_units: &[Unit], org: OrganisationId, a: &AddressEntry) -> ApiResult<()> {
+    for (field, v) in [
+        ("address.phone", &a.phone),
+        ("address.functional_mailbox", &a.functional_mailbox),
+        ("address.opening_hours", &a.opening_hours),
+        ("address.evening_weekend_cover", &a.evening_weekend_cover),
+    ] {
+        if let Some(v) = v {
+            samverka_domain::text::check_text(field, v, false)?;
+            if v.chars().count() > 500 {
+                return Err(ApiError::invalid(field, "text_too_long", "Högst 500 tecken.", "At most 500 characters."));
+            }
+        }
+    }
+    if let Some(b) = a.backup_unit
+        && !st_units.iter().any(|u| u.id == b && u.organisation_id == org)
+    {
+        return Err(ApiError::invalid(
+            "address.backup_unit",
+            "unknown_unit",
+            "Reservenheten måste vara en enhet i den egna organisationen.",
+            "The backup unit must be one of the organisation's units.",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a unit in the administrator's organisation.
+#[utoipa::path(post, path = "/api/admin/units", tag = "admin", request_body = NewUnitRequest,
+    responses((status = 201, body = Unit), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn create_unit(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewUnitRequest>,
+) -> ApiResult<(StatusCode, Json<Unit>)> {
+    let org = admin_org(&caller)?;
+    let name = validate_name("name", &req.name)?;
+    let hsa_id = HsaId::parse(&req.hsa_id).map_err(|e| e.problem("hsa_id"))?;
+    let receives_for_kommun = req
+        .receives_for_kommun
+        .as_deref()
+        .map(Kommunkod::parse)
+        .transpose()
+        .map_err(|e| e.problem("receives_for_kommun"))?;
+    check_address_entry(&st.store.units().await?, org, &req.address)?;
+    let unit = Unit {
+        id: Uuid::now_v7(),
+        organisation_id: org,
+        kind: req.kind,
+        name,
+        hsa_id,
+        care_type: req.care_type,
+        receives_for_kommun,
+        address: req.address,
+    };
+    st.store.insert_unit(&unit, st.clock.now()).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, unit = %unit.id, "unit created");
+    Ok((StatusCode::CREATED, Json(unit)))
+}
+
+/// Updates a unit's address entry: phone, mailbox, hours, who covers evenings and weekends.
+#[utoipa::path(post, path = "/api/admin/units/{id}/address", tag = "admin", params(("id" = String, Path, format = Uuid)),
+    request_body = AddressEntry,
+    responses((status = 200, body = Unit), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn update_address(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(a): ApiJson<AddressEntry>,
+) -> ApiResult<Json<Unit>> {
+    let org = admin_org(&caller)?;
+    own_unit(&st, org, id, "id").await?;
+    check_address_entry(&st.store.units().await?, org, &a)?;
+    st.store.update_unit_address(id, &a).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, unit = %id, "address entry updated");
+    Ok(Json(st.store.unit(id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?))
+}

@@ -1,0 +1,237 @@
+//! Who may do what: roles, the permissions each role carries, and the need-to-know rule.
+//!
+//! One table ([`permits`]) decides what a role may do; one function ([`case_access`]) decides
+//! whether a unit may reach a case. Handlers and the case's own rules ask these two and never
+//! decide on their own.
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Case, Command};
+use crate::error::{Problem, ProblemKind};
+use crate::message::MessageKind;
+
+/// The roles of an assignment (medarbetaruppdrag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Vardsamordnare,
+    Bistandshandlaggare,
+    Sjukskoterska,
+    Lakare,
+    Arbetsterapeut,
+    Fysioterapeut,
+    Enhetschef,
+    /// Medicinskt ansvarig sjuksköterska.
+    Mas,
+    Administrator,
+    Klusterledare,
+    /// An integration (e.g. the hospital's HL7 feed), not a person.
+    System,
+}
+
+impl Role {
+    pub const ALL: [Role; 11] = [
+        Role::Vardsamordnare,
+        Role::Bistandshandlaggare,
+        Role::Sjukskoterska,
+        Role::Lakare,
+        Role::Arbetsterapeut,
+        Role::Fysioterapeut,
+        Role::Enhetschef,
+        Role::Mas,
+        Role::Administrator,
+        Role::Klusterledare,
+        Role::System,
+    ];
+
+    pub fn label_sv(self) -> &'static str {
+        match self {
+            Role::Vardsamordnare => "vårdsamordnare",
+            Role::Bistandshandlaggare => "biståndshandläggare",
+            Role::Sjukskoterska => "sjuksköterska",
+            Role::Lakare => "läkare",
+            Role::Arbetsterapeut => "arbetsterapeut",
+            Role::Fysioterapeut => "fysioterapeut",
+            Role::Enhetschef => "enhetschef",
+            Role::Mas => "MAS",
+            Role::Administrator => "administratör",
+            Role::Klusterledare => "klusterledare",
+            Role::System => "systemintegration",
+        }
+    }
+}
+
+/// What an action needs, independent of which case it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Read cases, patients and messages of the unit's own cases.
+    ReadPatientData,
+    /// Register a patient and open a case at admission; move, discharge.
+    RegisterAdmission,
+    /// The ward's LUS messages: notice, changed date, ready (and withdrawn), discharge
+    /// information, cancellation.
+    SendWardNotices,
+    /// Name the fast vårdkontakt (the vårdcentral's verksamhetschef or staff).
+    AppointFastVardkontakt,
+    /// Planning information, free messages, acknowledging, marking mis-sent, forwarding.
+    HandleMessages,
+    /// Call to, draw up and follow up the SIP.
+    WorkWithSip,
+    RecordConsent,
+    /// Invite another unit into the case.
+    ShareCase,
+    /// Nödåtkomst: read a case outside need-to-know, with a stated reason.
+    EmergencyAccess,
+    /// Loggkontroll: review the access log and extract it for a patient.
+    ReviewAccessLog,
+    /// The municipality's invoice basis.
+    ReadLiability,
+    /// Manage the organisation's units, users and assignments.
+    Administer,
+}
+
+/// The one table of what each role may do.
+pub fn permits(role: Role, p: Permission) -> bool {
+    use Permission::*;
+    use Role::*;
+    match role {
+        Vardsamordnare => matches!(
+            p,
+            ReadPatientData
+                | RegisterAdmission
+                | SendWardNotices
+                | HandleMessages
+                | WorkWithSip
+                | RecordConsent
+                | ShareCase
+                | EmergencyAccess
+        ),
+        Lakare | Sjukskoterska => matches!(
+            p,
+            ReadPatientData
+                | RegisterAdmission
+                | SendWardNotices
+                | AppointFastVardkontakt
+                | HandleMessages
+                | WorkWithSip
+                | RecordConsent
+                | ShareCase
+                | EmergencyAccess
+        ),
+        Bistandshandlaggare => {
+            matches!(p, ReadPatientData | HandleMessages | WorkWithSip | RecordConsent | ShareCase)
+        }
+        Arbetsterapeut | Fysioterapeut => matches!(p, ReadPatientData | HandleMessages | WorkWithSip | RecordConsent),
+        Enhetschef => {
+            matches!(p, ReadPatientData | AppointFastVardkontakt | HandleMessages | ReviewAccessLog | ReadLiability)
+        }
+        Mas => matches!(p, ReadPatientData | HandleMessages | ReviewAccessLog | ReadLiability | EmergencyAccess),
+        Klusterledare => matches!(p, ReadPatientData | AppointFastVardkontakt | HandleMessages | ReadLiability),
+        Administrator => matches!(p, Administer),
+        System => matches!(p, ReadPatientData | RegisterAdmission),
+    }
+}
+
+/// The permission a command on a case needs.
+pub fn command_permission(cmd: &Command) -> Permission {
+    match cmd {
+        Command::SendMessage { body, .. } => match body.kind() {
+            MessageKind::Inskrivningsmeddelande
+            | MessageKind::AndratUtskrivningsdatum
+            | MessageKind::Utskrivningsklar
+            | MessageKind::AtertagenUtskrivningsklar
+            | MessageKind::InformationVidUtskrivning
+            | MessageKind::AvbrottIProcessen => Permission::SendWardNotices,
+            MessageKind::FastVardkontakt => Permission::AppointFastVardkontakt,
+            MessageKind::KallelseSip => Permission::WorkWithSip,
+            MessageKind::Planeringsunderlag | MessageKind::Allmant => Permission::HandleMessages,
+        },
+        Command::OpenMessage { .. } => Permission::ReadPatientData,
+        Command::AcknowledgeMessage { .. } | Command::MarkMisSent { .. } | Command::ForwardMessage { .. } => {
+            Permission::HandleMessages
+        }
+        Command::TransferPatient { .. } | Command::RecordDischarge { .. } => Permission::RegisterAdmission,
+        Command::AddParty { .. } => Permission::ShareCase,
+        Command::RecordConsent { .. } | Command::WithdrawConsent { .. } => Permission::RecordConsent,
+        Command::DrawUpSip { .. } | Command::FollowUpSip { .. } => Permission::WorkWithSip,
+        Command::CloseCase { .. } => Permission::HandleMessages,
+    }
+}
+
+fn permission_sv(p: Permission) -> &'static str {
+    match p {
+        Permission::ReadPatientData => "läsa patientuppgifter",
+        Permission::RegisterAdmission => "registrera inskrivning, flytt eller utskrivning",
+        Permission::SendWardNotices => "skicka avdelningens meddelanden (inskrivning, utskrivningsklar, utskrivning)",
+        Permission::AppointFastVardkontakt => "utse fast vårdkontakt",
+        Permission::HandleMessages => "hantera meddelanden",
+        Permission::WorkWithSip => "kalla till, upprätta eller följa upp SIP",
+        Permission::RecordConsent => "registrera samtycke",
+        Permission::ShareCase => "dela ärendet med en annan enhet",
+        Permission::EmergencyAccess => "använda nödåtkomst",
+        Permission::ReviewAccessLog => "granska åtkomstloggen",
+        Permission::ReadLiability => "se betalningsunderlag",
+        Permission::Administer => "administrera enheter och användare",
+    }
+}
+
+/// Refuses, in words, when the role does not carry the permission.
+pub fn require(role: Role, p: Permission) -> Result<(), Problem> {
+    if permits(role, p) {
+        return Ok(());
+    }
+    Err(Problem::new(
+        ProblemKind::Forbidden,
+        "role_not_permitted",
+        format!("Din roll ({}) får inte {}.", role.label_sv(), permission_sv(p)),
+        format!("Your role ({role:?}) may not do this ({p:?})."),
+    ))
+}
+
+/// How a unit reaches a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseAccess {
+    /// The unit takes part in the patient's care.
+    NeedToKnow,
+    /// Outside need-to-know, by a stated emergency reason.
+    Emergency,
+}
+
+/// The need-to-know rule: a unit reaches a case only while it is a party to it, or through an
+/// emergency grant the user holds for it.
+pub fn case_access(unit: uuid::Uuid, case: &Case, has_emergency_grant: bool) -> Result<CaseAccess, Problem> {
+    if case.is_party(unit) {
+        Ok(CaseAccess::NeedToKnow)
+    } else if has_emergency_grant {
+        Ok(CaseAccess::Emergency)
+    } else {
+        Err(Problem::forbidden(
+            "not_a_party",
+            "Din enhet deltar inte i vården av den här patienten, så ärendet kan inte visas. \
+             Behöver du uppgifterna för att ge vård nu, kan du begära nödåtkomst med ett skäl; \
+             den loggas och granskas.",
+            "Your unit is not a party to this case. Emergency access with a stated reason is possible.",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn administrators_never_read_patient_data() {
+        assert!(!permits(Role::Administrator, Permission::ReadPatientData));
+        assert!(!permits(Role::Administrator, Permission::EmergencyAccess));
+        let e = require(Role::Administrator, Permission::ReadPatientData).unwrap_err();
+        assert!(e.message_sv.contains("administratör"));
+    }
+
+    #[test]
+    fn only_mas_and_enhetschef_review_the_log() {
+        let reviewers: Vec<Role> = Role::ALL.into_iter().filter(|r| permits(*r, Permission::ReviewAccessLog)).collect();
+        assert_eq!(reviewers, vec![Role::Enhetschef, Role::Mas]);
+    }
+}

@@ -1,0 +1,821 @@
+//! Accounts, assignments, sessions, login throttling, emergency grants and the access log.
+
+use jiff::Timestamp;
+use samverka_domain::Problem;
+use samverka_domain::access::Role;
+use samverka_domain::actor::UnitRef;
+use samverka_domain::org::{OrganisationId, UnitId};
+use serde::Serialize;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::reference::{enum_str, parse_enum, unit_ref, uuid};
+use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+
+/// A person's account. Secrets stay in the store layer's callers; `Debug` hides them.
+#[derive(Clone)]
+pub struct Account {
+    pub id: Uuid,
+    pub name: String,
+    pub hsa_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
+    pub username: Option<String>,
+    pub password_hash: Option<String>,
+    pub password_must_change: bool,
+    pub totp_secret: Option<String>,
+    pub totp_confirmed: bool,
+    pub oidc_issuer: Option<String>,
+    pub oidc_subject: Option<String>,
+    pub active: bool,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account").field("id", &self.id).field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: String,
+    name: String,
+    hsa_id: Option<String>,
+    organisation_id: Option<String>,
+    username: Option<String>,
+    password_hash: Option<String>,
+    password_must_change: bool,
+    totp_secret: Option<String>,
+    totp_confirmed: bool,
+    oidc_issuer: Option<String>,
+    oidc_subject: Option<String>,
+    active: bool,
+}
+
+impl AccountRow {
+    fn into_account(self) -> Result<Account> {
+        Ok(Account {
+            id: uuid(&self.id)?,
+            name: self.name,
+            hsa_id: self.hsa_id,
+            organisation_id: self.organisation_id.map(|o| uuid(&o)).transpose()?,
+            username: self.username,
+            password_hash: self.password_hash,
+            password_must_change: self.password_must_change,
+            totp_secret: self.totp_secret,
+            totp_confirmed: self.totp_confirmed,
+            oidc_issuer: self.oidc_issuer,
+            oidc_subject: self.oidc_subject,
+            active: self.active,
+        })
+    }
+}
+
+macro_rules! account_columns {
+    () => {
+        "id, name, hsa_id, organisation_id, username, password_hash, password_must_change, totp_secret, \
+         totp_confirmed, oidc_issuer, oidc_subject, active"
+    };
+}
+
+/// A new account.
+#[derive(Clone)]
+pub struct NewAccount {
+    pub id: Uuid,
+    pub name: String,
+    pub hsa_id: Option<String>,
+    pub organisation_id: OrganisationId,
+    pub username: Option<String>,
+    pub password_hash: Option<String>,
+    pub password_must_change: bool,
+    pub totp_secret: Option<String>,
+    pub totp_confirmed: bool,
+    pub oidc: Option<(String, String)>,
+}
+
+/// An assignment (medarbetaruppdrag): the unit a user acts for and the role there.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Assignment {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub user_id: Uuid,
+    pub unit: UnitRef,
+    pub role: Role,
+    pub active: bool,
+}
+
+/// Where a session is in the login: each stage admits only the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Password accepted; a new password must be chosen first.
+    ChangePassword,
+    /// Password accepted; the authenticator app must be set up.
+    TotpSetup,
+    /// Password accepted; the code from the authenticator app is next.
+    Totp,
+    /// Both factors done; an assignment must be chosen.
+    ChooseAssignment,
+    /// Logged in, acting in an assignment.
+    Active,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: Uuid,
+    pub stage: Stage,
+    pub assignment_id: Option<Uuid>,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(FromRow)]
+struct SessionRow {
+    token_hash: String,
+    user_id: String,
+    stage: String,
+    assignment_id: Option<String>,
+    csrf_token: String,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+}
+
+/// Outcome of an access attempt, as logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Allowed,
+    /// Refused by an access rule (need-to-know, role, consent).
+    Denied,
+    /// Refused because the request itself was wrong (validation, a step out of order).
+    Refused,
+}
+
+/// One access to patient data.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccessEntry {
+    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub user_id: Uuid,
+    pub user_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub assignment_id: Option<Uuid>,
+    pub role: Option<Role>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub unit_id: UnitId,
+    pub unit_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub organisation_id: OrganisationId,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub patient_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub case_id: Option<Uuid>,
+    /// What was done, e.g. `case.read`, `case.send_message`, `patient.search`.
+    pub action: String,
+    pub outcome: Outcome,
+    /// Access outside need-to-know (nödåtkomst).
+    pub emergency: bool,
+    /// The stated reason of an emergency access.
+    pub reason: Option<String>,
+    /// The patient had protected identity at the time.
+    pub protected_identity: bool,
+    pub client_address: Option<String>,
+}
+
+#[derive(FromRow)]
+struct AccessRow {
+    id: i64,
+    at: i64,
+    user_id: String,
+    user_name: String,
+    assignment_id: Option<String>,
+    role: Option<String>,
+    unit_id: String,
+    unit_name: String,
+    organisation_id: String,
+    patient_id: Option<String>,
+    case_id: Option<String>,
+    action: String,
+    outcome: String,
+    emergency: bool,
+    reason: Option<String>,
+    protected_identity: bool,
+    client_address: Option<String>,
+}
+
+impl AccessRow {
+    fn into_entry(self) -> Result<AccessEntry> {
+        Ok(AccessEntry {
+            id: self.id,
+            at: from_micros(self.at)?,
+            user_id: uuid(&self.user_id)?,
+            user_name: self.user_name,
+            assignment_id: self.assignment_id.map(|a| uuid(&a)).transpose()?,
+            role: self.role.map(|r| parse_enum(&r)).transpose()?,
+            unit_id: uuid(&self.unit_id)?,
+            unit_name: self.unit_name,
+            organisation_id: uuid(&self.organisation_id)?,
+            patient_id: self.patient_id.map(|p| uuid(&p)).transpose()?,
+            case_id: self.case_id.map(|c| uuid(&c)).transpose()?,
+            action: self.action,
+            outcome: parse_enum(&self.outcome)?,
+            emergency: self.emergency,
+            reason: self.reason,
+            protected_identity: self.protected_identity,
+            client_address: self.client_address,
+        })
+    }
+}
+
+/// Which entries a log review asks for. All conditions must hold.
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    pub organisation_id: Option<OrganisationId>,
+    pub patient_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub unit_id: Option<UnitId>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub emergency_only: bool,
+    pub protected_only: bool,
+    pub limit: i64,
+}
+
+macro_rules! insert_access {
+    ($exec:expr, $e:expr) => {{
+        let e: &$crate::security::AccessEntry = $e;
+        sqlx::query(
+            "INSERT INTO access_log (at, user_id, user_name, assignment_id, role, unit_id, unit_name, organisation_id, \
+             patient_id, case_id, action, outcome, emergency, reason, protected_identity, client_address) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(micros(e.at))
+        .bind(e.user_id.to_string())
+        .bind(&e.user_name)
+        .bind(e.assignment_id.map(|a| a.to_string()))
+        .bind(e.role.as_ref().map(enum_str))
+        .bind(e.unit_id.to_string())
+        .bind(&e.unit_name)
+        .bind(e.organisation_id.to_string())
+        .bind(e.patient_id.map(|p| p.to_string()))
+        .bind(e.case_id.map(|c| c.to_string()))
+        .bind(&e.action)
+        .bind(enum_str(&e.outcome))
+        .bind(e.emergency)
+        .bind(&e.reason)
+        .bind(e.protected_identity)
+        .bind(&e.client_address)
+        .execute($exec)
+        .await
+    }};
+}
+pub(crate) use insert_access;
+
+impl Store {
+    pub async fn create_account(&self, a: &NewAccount, now: Timestamp) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query(
+            "INSERT INTO users (id, name, hsa_id, organisation_id, username, password_hash, password_must_change, \
+             totp_secret, totp_confirmed, oidc_issuer, oidc_subject, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, TRUE, $12)"
+        )
+        .bind(a.id.to_string())
+        .bind(&a.name)
+        .bind(&a.hsa_id)
+        .bind(a.organisation_id.to_string())
+        .bind(&a.username)
+        .bind(&a.password_hash)
+        .bind(a.password_must_change)
+        .bind(&a.totp_secret)
+        .bind(a.totp_confirmed)
+        .bind(a.oidc.as_ref().map(|(i, _)| i.clone()))
+        .bind(a.oidc.as_ref().map(|(_, s)| s.clone()))
+        .bind(micros(now))
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(|e| if is_unique_violation(&e) {
+            StoreError::Problem(Problem::conflict(
+                "account_exists",
+                "Det finns redan ett konto med det användarnamnet, HSA-id:t eller den inloggningen.",
+                "An account with that username, HSA-id or login already exists.",
+            ))
+        } else {
+            e.into()
+        }))?;
+        Ok(())
+    }
+
+    pub async fn account(&self, id: Uuid) -> Result<Option<Account>> {
+        let row: Option<AccountRow> = on_db!(self, read, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?);
+        row.map(AccountRow::into_account).transpose()
+    }
+
+    /// Reads through the writer, so a login sees the latest password and TOTP state.
+    pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>> {
+        let row: Option<AccountRow> = on_db!(self, write, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(pool)
+        .await?);
+        row.map(AccountRow::into_account).transpose()
+    }
+
+    pub async fn account_by_oidc(&self, issuer: &str, subject: &str) -> Result<Option<Account>> {
+        let row: Option<AccountRow> = on_db!(self, read, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2"
+        ))
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(pool)
+        .await?);
+        row.map(AccountRow::into_account).transpose()
+    }
+
+    pub async fn accounts_of_organisation(&self, org: OrganisationId) -> Result<Vec<Account>> {
+        let rows: Vec<AccountRow> = on_db!(self, read, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users WHERE organisation_id = $1 ORDER BY name"
+        ))
+        .bind(org.to_string())
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(AccountRow::into_account).collect()
+    }
+
+    /// Accounts that log in with a username, for the demo's start page.
+    pub async fn local_accounts(&self, limit: i64) -> Result<Vec<Account>> {
+        let rows: Vec<AccountRow> = on_db!(self, read, |pool| sqlx::query_as(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM users WHERE username IS NOT NULL AND active ORDER BY username LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(AccountRow::into_account).collect()
+    }
+
+    /// Sets a password hash. `must_change` forces a new one at next login (after a reset).
+    pub async fn set_password(&self, user: Uuid, hash: &str, must_change: bool) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query(
+            "UPDATE users SET password_hash = $2, password_must_change = $3 WHERE id = $1"
+        )
+        .bind(user.to_string())
+        .bind(hash)
+        .bind(must_change)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Stores a TOTP secret (unconfirmed until the first valid code), or clears it.
+    pub async fn set_totp(&self, user: Uuid, secret: Option<&str>, confirmed: bool) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query(
+            "UPDATE users SET totp_secret = $2, totp_confirmed = $3, totp_last_step = 0 WHERE id = $1"
+        )
+        .bind(user.to_string())
+        .bind(secret)
+        .bind(confirmed)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Records that the TOTP code of time step `step` was used. Returns false when that step (or
+    /// a later one) was already used: a replayed code. Atomic, so two racing logins cannot
+    /// both use one code.
+    pub async fn use_totp_step(&self, user: Uuid, step: i64, confirm: bool) -> Result<bool> {
+        let r = on_db!(self, write, |pool| {
+            sqlx::query(
+            "UPDATE users SET totp_last_step = $2, totp_confirmed = (totp_confirmed OR $3) WHERE id = $1 AND totp_last_step < $2"
+        )
+        .bind(user.to_string())
+        .bind(step)
+        .bind(confirm)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        });
+        Ok(r == 1)
+    }
+
+    pub async fn set_account_active(&self, user: Uuid, active: bool) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
+            .bind(user.to_string())
+            .bind(active)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    pub async fn add_assignment(
+        &self,
+        id: Uuid,
+        user: Uuid,
+        unit: UnitId,
+        role: Role,
+        by: Option<Uuid>,
+        now: Timestamp,
+    ) -> Result<()> {
+        on_db!(self, write, |pool| {
+            sqlx::query(
+            "INSERT INTO assignments (id, user_id, unit_id, role, active, created_at, created_by) VALUES ($1, $2, $3, $4, TRUE, $5, $6)"
+        )
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(unit.to_string())
+        .bind(enum_str(&role))
+        .bind(micros(now))
+        .bind(by.map(|b| b.to_string()))
+        .execute(pool).await.map(|_| ())?
+        });
+        Ok(())
+    }
+
+    pub async fn set_assignment_active(&self, id: Uuid, active: bool) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("UPDATE assignments SET active = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(active)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// A user's assignments with their units, active ones first.
+    pub async fn assignments_of(&self, user: Uuid) -> Result<Vec<Assignment>> {
+        let rows: Vec<(String, String, String, String, bool)> = on_db!(self, write, |pool| {
+            sqlx::query_as(
+            "SELECT id, user_id, unit_id, role, active FROM assignments WHERE user_id = $1 ORDER BY active DESC, created_at"
+        )
+        .bind(user.to_string())
+        .fetch_all(pool)
+        .await?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, user_id, unit_id, role, active) in rows {
+            let unit =
+                self.unit(uuid(&unit_id)?).await?.ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
+            out.push(Assignment {
+                id: uuid(&id)?,
+                user_id: uuid(&user_id)?,
+                unit: unit_ref(&unit),
+                role: parse_enum(&role)?,
+                active,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn assignment(&self, id: Uuid) -> Result<Option<Assignment>> {
+        let row: Option<(String,)> =
+            on_db!(self, write, |pool| sqlx::query_as("SELECT user_id FROM assignments WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(pool)
+                .await?);
+        let Some((user,)) = row else { return Ok(None) };
+        Ok(self.assignments_of(uuid(&user)?).await?.into_iter().find(|a| a.id == id))
+    }
+
+    // ---- sessions ------------------------------------------------------------------------
+
+    pub async fn create_session(&self, s: &Session, client_address: &str) -> Result<()> {
+        on_db!(self, write, |pool| {
+            sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, stage, assignment_id, csrf_token, created_at, last_seen_at, expires_at, client_address) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        )
+        .bind(&s.token_hash)
+        .bind(s.user_id.to_string())
+        .bind(enum_str(&s.stage))
+        .bind(s.assignment_id.map(|a| a.to_string()))
+        .bind(&s.csrf_token)
+        .bind(micros(s.created_at))
+        .bind(micros(s.last_seen_at))
+        .bind(micros(s.expires_at))
+        .bind(client_address)
+        .execute(pool).await.map(|_| ())?
+        });
+        Ok(())
+    }
+
+    pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let row: Option<SessionRow> = on_db!(self, write, |pool| sqlx::query_as(
+            "SELECT token_hash, user_id, stage, assignment_id, csrf_token, created_at, last_seen_at, expires_at \
+             FROM sessions WHERE token_hash = $1"
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?);
+        row.map(|r| {
+            Ok(Session {
+                token_hash: r.token_hash,
+                user_id: uuid(&r.user_id)?,
+                stage: parse_enum(&r.stage)?,
+                assignment_id: r.assignment_id.map(|a| uuid(&a)).transpose()?,
+                csrf_token: r.csrf_token,
+                created_at: from_micros(r.created_at)?,
+                last_seen_at: from_micros(r.last_seen_at)?,
+                expires_at: from_micros(r.expires_at)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(micros(now))
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Replaces a session by a new token (at every step up in privilege), so a token known
+    /// before the step is worthless after it.
+    pub async fn rotate_session(&self, old_hash: &str, new: &Session, client_address: &str) -> Result<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(old_hash).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, stage, assignment_id, csrf_token, created_at, last_seen_at, expires_at, client_address) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&new.token_hash)
+            .bind(new.user_id.to_string())
+            .bind(enum_str(&new.stage))
+            .bind(new.assignment_id.map(|a| a.to_string()))
+            .bind(&new.csrf_token)
+            .bind(micros(new.created_at))
+            .bind(micros(new.last_seen_at))
+            .bind(micros(new.expires_at))
+            .bind(client_address)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Ends every session of a user (after a password reset or deactivation).
+    pub async fn delete_sessions_of(&self, user: Uuid) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.to_string())
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    pub async fn delete_expired_sessions(&self, now: Timestamp) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(micros(now))
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    // ---- login throttling -------------------------------------------------------------------
+
+    pub async fn record_login_failure(&self, username: &str, client_address: &str, now: Timestamp) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query(
+            "INSERT INTO login_failures (username, client_address, at) VALUES ($1, $2, $3)"
+        )
+        .bind(username)
+        .bind(client_address)
+        .bind(micros(now))
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Failed logins since `since`: (for this account from this address, from this address
+    /// for any account, for this account from any address).
+    pub async fn login_failures(
+        &self,
+        username: &str,
+        client_address: &str,
+        since: Timestamp,
+    ) -> Result<(i64, i64, i64)> {
+        let counts: (i64, i64, i64) = on_db!(self, write, |pool| sqlx::query_as(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN username = $1 AND client_address = $2 THEN 1 ELSE 0 END), 0), \
+               COALESCE(SUM(CASE WHEN client_address = $2 THEN 1 ELSE 0 END), 0), \
+               COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) \
+             FROM login_failures WHERE at >= $3 AND (username = $1 OR client_address = $2)"
+        )
+        .bind(username)
+        .bind(client_address)
+        .bind(micros(since))
+        .fetch_one(pool)
+        .await?);
+        Ok(counts)
+    }
+
+    /// Forgets failures: of one account from one address after a good login, or of the whole
+    /// account when an administrator unlocks it.
+    pub async fn clear_login_failures(&self, username: &str, client_address: Option<&str>) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query(
+            "DELETE FROM login_failures WHERE username = $1 AND ($2 IS NULL OR client_address = $2)"
+        )
+        .bind(username)
+        .bind(client_address)
+        .execute(pool)
+        .await
+        .map(|_| ())?);
+        Ok(())
+    }
+
+    // ---- emergency access ---------------------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn grant_emergency(
+        &self,
+        id: Uuid,
+        user: Uuid,
+        unit: UnitId,
+        case: Uuid,
+        reason: &str,
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<()> {
+        on_db!(self, write, |pool| {
+            sqlx::query(
+            "INSERT INTO emergency_grants (id, user_id, unit_id, case_id, reason, granted_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(unit.to_string())
+        .bind(case.to_string())
+        .bind(reason)
+        .bind(micros(now))
+        .bind(micros(expires))
+        .execute(pool).await.map(|_| ())?
+        });
+        Ok(())
+    }
+
+    /// The reason of a live emergency grant the user holds for the case, acting for the unit.
+    pub async fn emergency_grant(
+        &self,
+        user: Uuid,
+        unit: UnitId,
+        case: Uuid,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let row: Option<(String,)> = on_db!(self, write, |pool| {
+            sqlx::query_as(
+            "SELECT reason FROM emergency_grants WHERE user_id = $1 AND unit_id = $2 AND case_id = $3 AND expires_at > $4 \
+             ORDER BY granted_at DESC LIMIT 1"
+        )
+        .bind(user.to_string())
+        .bind(unit.to_string())
+        .bind(case.to_string())
+        .bind(micros(now))
+        .fetch_optional(pool)
+        .await?
+        });
+        Ok(row.map(|(r,)| r))
+    }
+
+    // ---- the access log -------------------------------------------------------------------------
+
+    /// Appends one entry, durably, before the caller answers.
+    pub async fn log_access(&self, e: &AccessEntry) -> Result<()> {
+        on_db!(self, write, |pool| insert_access!(pool, e).map(|_| ())?);
+        Ok(())
+    }
+
+    pub async fn access_log(&self, f: &AccessFilter) -> Result<Vec<AccessEntry>> {
+        let rows: Vec<AccessRow> = on_db!(self, read, |pool| {
+            sqlx::query_as(
+            "SELECT id, at, user_id, user_name, assignment_id, role, unit_id, unit_name, organisation_id, patient_id, case_id, \
+                    action, outcome, emergency, reason, protected_identity, client_address \
+             FROM access_log \
+             WHERE ($1 IS NULL OR organisation_id = $1) AND ($2 IS NULL OR patient_id = $2) AND ($3 IS NULL OR user_id = $3) \
+               AND ($4 IS NULL OR unit_id = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
+               AND (NOT $7 OR emergency) AND (NOT $8 OR protected_identity) \
+             ORDER BY at DESC, id DESC LIMIT $9"
+        )
+        .bind(f.organisation_id.map(|o| o.to_string()))
+        .bind(f.patient_id.map(|p| p.to_string()))
+        .bind(f.user_id.map(|u| u.to_string()))
+        .bind(f.unit_id.map(|u| u.to_string()))
+        .bind(f.from.map(micros))
+        .bind(f.to.map(micros))
+        .bind(f.emergency_only)
+        .bind(f.protected_only)
+        .bind(f.limit)
+        .fetch_all(pool)
+        .await?
+        });
+        rows.into_iter().map(AccessRow::into_entry).collect()
+    }
+
+    /// Number of entries, for tests and the health of the log.
+    pub async fn access_log_count(&self) -> Result<i64> {
+        Ok(on_db!(self, write, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(pool).await?))
+    }
+
+    /// Deletes entries older than `cutoff`, recording the cut-off first. The database refuses
+    /// to delete anything newer.
+    pub async fn purge_access_log(&self, cutoff: Timestamp, now: Timestamp) -> Result<u64> {
+        let n = on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO access_log_purges (cutoff, purged_at) VALUES ($1, $2)")
+                .bind(micros(cutoff))
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await?;
+            let n = sqlx::query("DELETE FROM access_log WHERE at < $1")
+                .bind(micros(cutoff))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            n
+        });
+        Ok(n)
+    }
+}
+
+/// Who is accessing, for the access log: the actor in their assignment, from an address.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub actor: samverka_domain::actor::Actor,
+    pub assignment_id: Option<Uuid>,
+    pub client_address: Option<String>,
+}
+
+impl Audit {
+    /// An access-log entry for this caller.
+    #[allow(clippy::too_many_arguments)]
+    pub fn entry(
+        &self,
+        action: &str,
+        at: Timestamp,
+        patient_id: Option<Uuid>,
+        case_id: Option<Uuid>,
+        outcome: Outcome,
+        emergency: Option<&str>,
+        protected_identity: bool,
+    ) -> AccessEntry {
+        AccessEntry {
+            id: 0,
+            at,
+            user_id: self.actor.user.id,
+            user_name: self.actor.user.name.clone(),
+            assignment_id: self.assignment_id,
+            role: Some(self.actor.role),
+            unit_id: self.actor.unit.id,
+            unit_name: self.actor.unit.name.clone(),
+            organisation_id: self.actor.unit.organisation_id,
+            patient_id,
+            case_id,
+            action: action.to_string(),
+            outcome,
+            emergency: emergency.is_some(),
+            reason: emergency.map(str::to_string),
+            protected_identity,
+            client_address: self.client_address.clone(),
+        }
+    }
+}
