@@ -39,6 +39,10 @@ pub struct Config {
     pub agreement_files: Vec<PathBuf>,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Serve HTTPS directly: the certificate chain (PEM). Leave out behind a TLS proxy.
+    pub tls_cert_file: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -56,12 +60,14 @@ impl Default for Config {
             default_agreement: "lagens-reservregel".into(),
             agreement_files: vec![],
             log_format: "text".into(),
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
 
 /// A configuration that has been checked: every value usable as it stands.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Checked {
     pub config: Config,
     pub listen: SocketAddr,
@@ -69,6 +75,8 @@ pub struct Checked {
     pub agreements: Agreements,
     /// The identity providers, with their client secrets read.
     pub oidc: Vec<samverka_api::auth::oidc::OidcProvider>,
+    /// Certificate and key, when Samverka serves HTTPS itself.
+    pub tls: Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
 }
 
 /// Reads the file (if given or if `samverka.toml` exists here) and the environment.
@@ -178,6 +186,19 @@ impl Config {
                 agreements.ids().join(", ")
             ));
         }
-        Ok(Checked { listen, database_url, agreements, oidc, config: self })
+        let tls = match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Some(
+                samverka_api::tls::server_config(cert, key)
+                    .map_err(|e| format!("Fel i inställningarna \"tls_cert_file\"/\"tls_key_file\": {e}"))?,
+            ),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    "Fel i inställningarna \"tls_cert_file\" och \"tls_key_file\": ange båda eller ingen av dem."
+                        .into(),
+                );
+            }
+        };
+        Ok(Checked { listen, database_url, agreements, oidc, tls, config: self })
     }
 }

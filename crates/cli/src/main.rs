@@ -157,7 +157,11 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             );
             println!("  nödåtkomst        {} min", c.emergency_access_minutes);
             println!("  åtkomstlogg       sparas minst {} år", c.access_log_retention_years);
-            println!("  hsts              {}", c.hsts);
+            println!("  hsts              {}", c.hsts || checked.tls.is_some());
+            println!(
+                "  tls               {}",
+                if checked.tls.is_some() { "direkt (rustls)" } else { "av (bakom proxy eller bara lokalt)" }
+            );
             println!(
                 "  inloggningstjänst {}",
                 if checked.oidc.is_empty() {
@@ -218,14 +222,20 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 session_idle_minutes: c.session_idle_minutes,
                 session_absolute_hours: c.session_absolute_hours,
                 emergency_access_minutes: c.emergency_access_minutes,
-                hsts: c.hsts,
+                // HSTS is right whenever users arrive over TLS: always when Samverka serves it.
+                hsts: c.hsts || checked.tls.is_some(),
                 demo_logins: demo,
                 oidc: checked.oidc.clone(),
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
-            println!("Samverka är igång: öppna http://{addr}/ (startade på {} ms)", started.elapsed().as_millis());
+            let scheme = if checked.tls.is_some() { "https" } else { "http" };
+            println!("Samverka är igång: öppna {scheme}://{addr}/ (startade på {} ms)", started.elapsed().as_millis());
             tracing::info!(%addr, database = ?store.kind(), "listening");
-            samverka_api::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+            match checked.tls.clone() {
+                Some(tls) => samverka_api::serve_tls(listener, tls, state, shutdown_signal()).await,
+                None => samverka_api::serve(listener, state, shutdown_signal()).await,
+            }
+            .map_err(|e| e.to_string())?;
             store.close().await;
             Ok(())
         }

@@ -231,3 +231,82 @@ async fn sigkill_after_2xx_loses_nothing_on_postgres() {
     let url = samverka_testkit::PgServer::get().fresh_database();
     killed_after_each_acknowledged_write_loses_nothing(&url, &[("SAMVERKA_DATABASE_URL", &url)], dir.path()).await;
 }
+
+#[test]
+fn tls_settings_come_in_pairs_and_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_TLS_CERT_FILE", "cert.pem"));
+    assert_eq!(code, 2);
+    assert!(err.contains("tls_key_file"), "{err}");
+    let (code, _, err) = run(samverka(dir.path())
+        .arg("check-config")
+        .env("SAMVERKA_TLS_CERT_FILE", "cert.pem")
+        .env("SAMVERKA_TLS_KEY_FILE", "key.pem"));
+    assert_eq!(code, 2);
+    assert!(err.contains("cert.pem"), "{err}");
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_ACCESS_LOG_RETENTION_YEARS", "2"));
+    assert_eq!(code, 2);
+    assert!(err.contains("access_log_retention_years") && err.contains("mellan 5"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_installation_is_bootstrapped_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(samverka(dir.path()).args([
+        "add-organisation",
+        "--kind",
+        "region",
+        "--name",
+        "Region Test",
+        "--hsa-id",
+        "SE2321000016-0001",
+        "--region-code",
+        "01",
+        "--agreement",
+        "stockholm",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Region Test"));
+    let (code, _, err) = run(samverka(dir.path()).args([
+        "add-organisation",
+        "--kind",
+        "kommun",
+        "--name",
+        "X",
+        "--hsa-id",
+        "SE2120000001-1",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--kommunkod"), "{err}");
+    let (code, out, err) = run(samverka(dir.path()).args([
+        "create-admin",
+        "--organisation",
+        "SE2321000016-0001",
+        "--username",
+        "ada",
+        "--name",
+        "Ada Admin",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let temporary = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Tillfälligt lösenord (visas bara nu): "))
+        .expect("the temporary password is printed")
+        .to_string();
+
+    // The administrator logs in with it and must choose a new password first.
+    let server = Server::start(dir.path(), &[]);
+    let res = reqwest::Client::new()
+        .post(format!("{}/auth/login", server.base))
+        .json(&json!({ "username": "ada", "password": temporary }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["stage"], "change_password");
+    server.kill();
+
+    let (code, out, err) = run(samverka(dir.path()).arg("purge-access-log"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("0 poster"), "{out}");
+}

@@ -11,7 +11,6 @@ pub mod oidc;
 pub mod password;
 pub mod totp;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -70,7 +69,11 @@ pub fn clear_cookie() -> HeaderValue {
 }
 
 pub fn client_address(parts: &Parts) -> String {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    parts
+        .extensions
+        .get::<ConnectInfo<crate::tls::PeerAddr>>()
+        .map(|c| c.0.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// A new session (and its token) for a user at a stage of the login.

@@ -7,3 +7,4 @@ mod login;
 mod oidc;
 mod protection;
 mod scenario;
+mod tls;
