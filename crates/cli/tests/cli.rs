@@ -48,9 +48,9 @@ fn a_wrong_setting_is_named_with_its_key() {
     assert_eq!(code, 2);
     assert!(err.contains("database_url") && err.contains("postgres://"), "{err}");
 
-    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_DEV_LOGIN", "maybe"));
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_HSTS", "maybe"));
     assert_eq!(code, 2);
-    assert!(err.contains("dev_login"), "{err}");
+    assert!(err.contains("hsts"), "{err}");
 
     let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_DEFAULT_AGREEMENT", "atlantis"));
     assert_eq!(code, 2);

@@ -340,3 +340,50 @@ pub async fn logout(State(st): State<AppState>, login: LoginSession) -> ApiResul
     res.headers_mut().insert(header::SET_COOKIE, clear_cookie());
     Ok(res)
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeOwnPasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// A logged-in user changes their own password; their other sessions end.
+#[utoipa::path(post, path = "/auth/change-password", tag = "auth", request_body = ChangeOwnPasswordRequest,
+    responses((status = 204), (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn change_own_password(
+    State(st): State<AppState>,
+    login: LoginSession,
+    ApiJson(req): ApiJson<ChangeOwnPasswordRequest>,
+) -> ApiResult<Response> {
+    if login.session.stage != Stage::Active {
+        return Err(wrong_stage());
+    }
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let username = account.username.clone().unwrap_or_default();
+    let since = st.clock.now() - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
+    if st.store.login_failures(&username, &login.client_address, since).await?.0 >= MAX_FAILURES_ACCOUNT_ADDRESS {
+        return Err(too_many("account_locked_here", "För många felaktiga försök. Vänta 15 minuter och försök igen."));
+    }
+    if !password::verify(req.current_password, account.password_hash.clone()).await || account.password_hash.is_none() {
+        st.store.record_login_failure(&username, &login.client_address, st.clock.now()).await?;
+        return Err(ApiError::invalid(
+            "current_password",
+            "wrong_password",
+            "Det nuvarande lösenordet stämmer inte.",
+            "Wrong current password.",
+        ));
+    }
+    password::check_policy(&req.new_password, &username)?;
+    st.store.set_password(account.id, &password::hash(req.new_password).await?, false).await?;
+    // Every other session of the user ends; this one goes on with a new token.
+    st.store.delete_sessions_of(account.id).await?;
+    let (token, mut session) = new_session(&st, account.id, Stage::Active, login.session.assignment_id);
+    session.expires_at = login.session.expires_at;
+    st.store.create_session(&session, &login.client_address).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&token, seconds_until(session.expires_at, st.clock.now())));
+    Ok(res)
+}

@@ -10,7 +10,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use crate::problem::ApiError;
 
 pub const MIN_LENGTH: usize = 12;
-pub const MAX_LENGTH: usize = 256;
+pub const MAX_LENGTH: usize = 128;
 
 /// Passwords people choose most often (and their Swedish favourites); refused outright.
 const COMMON: [&str; 16] = [

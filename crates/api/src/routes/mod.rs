@@ -78,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/openapi.json", get(meta::openapi))
         .route("/auth/login", post(crate::auth::login::login))
         .route("/auth/password", post(crate::auth::login::change_password))
+        .route("/auth/change-password", post(crate::auth::login::change_own_password))
         .route("/auth/totp/setup", get(crate::auth::login::totp_setup))
         .route("/auth/totp", post(crate::auth::login::verify_totp))
         .route("/auth/assignment", post(crate::auth::login::choose_assignment))

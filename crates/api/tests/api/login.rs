@@ -314,6 +314,34 @@ on_both!(administrators_create_reset_and_stay_in_their_organisation, |app: TestA
     let nina_cookie = pair(&s.cookie.unwrap());
     assert_eq!(get(&app, "/api/me", &nina_cookie).await.0, StatusCode::OK);
 
+    // Nina changes her own password: the wrong current one is refused, the right one works,
+    // and her other sessions end.
+    app.clock.advance(jiff::SignedDuration::from_secs(30));
+    let other = login(&app, &client, "nina").await;
+    let wrong = post(
+        &app,
+        &client,
+        "/auth/change-password",
+        Some(&nina_cookie),
+        s.body["csrf_token"].as_str(),
+        json!({ "current_password": "fel", "new_password": "en helt ny mening i dag" }),
+    )
+    .await;
+    assert_eq!(wrong.body["code"], "wrong_password");
+    let changed = post(
+        &app,
+        &client,
+        "/auth/change-password",
+        Some(&nina_cookie),
+        s.body["csrf_token"].as_str(),
+        json!({ "current_password": PASSWORD, "new_password": "en helt ny mening i dag" }),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT);
+    let nina_cookie = pair(&changed.cookie.unwrap());
+    assert_eq!(get(&app, "/api/me", &nina_cookie).await.0, StatusCode::OK);
+    assert_eq!(get(&app, "/api/me", &other.0).await.0, StatusCode::UNAUTHORIZED, "the other session ended");
+
     // A reset ends Nina's session and forces a new password.
     let reset = app.post(&admin, &format!("/api/admin/users/{nina}/reset-password"), json!({}), StatusCode::OK).await;
     assert_eq!(get(&app, "/api/me", &nina_cookie).await.0, StatusCode::UNAUTHORIZED);
