@@ -88,8 +88,11 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
         None if Path::new("samverka.toml").is_file() => fig = fig.merge(Toml::file_exact("samverka.toml")),
         None => {}
     }
-    // These variables are read elsewhere (config file, log filter, tests); they are not keys.
-    fig = fig.merge(Env::prefixed("SAMVERKA_").ignore(&["CONFIG", "LOG", "TESTDATA", "PG_BIN"]));
+    // These variables are read elsewhere (the file's name, the log filter, the test harness);
+    // they are not settings.
+    fig = fig.merge(Env::prefixed("SAMVERKA_").filter(|k| {
+        !matches!(k.as_str(), "config" | "log" | "testdata" | "pg_bin") && !k.as_str().starts_with("test_")
+    }));
     fig.extract::<Config>().map_err(|e| {
         e.into_iter()
             .map(|e| {

@@ -27,14 +27,14 @@ impl Drop for Provider {
 }
 
 fn provider_binary() -> String {
-    if let Ok(p) = std::env::var("SAMVERKA_OIDC_PROVIDER") {
+    if let Ok(p) = std::env::var("SAMVERKA_TEST_OIDC_PROVIDER") {
         return p;
     }
     let default = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/oidc-venv/bin/oidc-provider-mock");
     assert!(
         std::path::Path::new(default).exists(),
         "the OIDC test provider is not installed: run ./scripts/test, or install crates/api/tests/oidc-provider-requirements.txt \
-         into a venv and set SAMVERKA_OIDC_PROVIDER"
+         into a venv and set SAMVERKA_TEST_OIDC_PROVIDER"
     );
     default.to_string()
 }
