@@ -91,7 +91,8 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
     // These variables are read elsewhere (the file's name, the log filter, the test harness);
     // they are not settings.
     fig = fig.merge(Env::prefixed("SAMVERKA_").filter(|k| {
-        !matches!(k.as_str(), "config" | "log" | "testdata" | "pg_bin") && !k.as_str().starts_with("test_")
+        let k = k.as_str().to_ascii_lowercase();
+        !matches!(k.as_str(), "config" | "log" | "testdata" | "pg_bin") && !k.starts_with("test_")
     }));
     fig.extract::<Config>().map_err(|e| {
         e.into_iter()
