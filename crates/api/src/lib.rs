@@ -12,6 +12,7 @@ pub mod problem;
 pub mod routes;
 pub mod tls;
 pub mod views;
+// pub mod web; (being built)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,8 @@ pub struct ApiConfig {
     pub demo_logins: bool,
     /// Identity providers for OpenID Connect login.
     pub oidc: Vec<auth::oidc::OidcProvider>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for throttling and the log).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ApiConfig {
@@ -59,6 +62,7 @@ impl Default for ApiConfig {
             hsts: false,
             demo_logins: false,
             oidc: vec![],
+            trusted_proxies: vec![],
         }
     }
 }
@@ -69,11 +73,27 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ApiConfig>,
     pub oidc: Arc<auth::oidc::OidcState>,
+    /// Changes to cases, for the live updates of open pages.
+    pub changes: tokio::sync::broadcast::Sender<Change>,
+}
+
+/// A case changed; the units taking part in it may want to look again.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub case_id: uuid::Uuid,
+    pub units: Vec<uuid::Uuid>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ApiConfig) -> Self {
-        AppState { store, clock, config: Arc::new(config), oidc: Arc::default() }
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        AppState { store, clock, config: Arc::new(config), oidc: Arc::default(), changes }
+    }
+
+    /// Tells open pages of the case's parties that it changed (nobody listening is fine).
+    pub fn changed(&self, case: &samverka_domain::case::Case) {
+        let units = case.parties.iter().map(|p| p.unit.id).collect();
+        let _ = self.changes.send(Change { case_id: case.id, units });
     }
 }
 
@@ -100,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(axum::Extension(auth::TrustedProxies(state.config.trusted_proxies.clone())))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

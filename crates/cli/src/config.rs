@@ -33,6 +33,8 @@ pub struct Config {
     pub hsts: bool,
     /// Identity providers for OpenID Connect login (`[[oidc]]` tables).
     pub oidc: Vec<samverka_api::auth::oidc::OidcProvider>,
+    /// Addresses of reverse proxies in front of Samverka, whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
     /// The agreement for wards whose region names none.
     pub default_agreement: String,
     /// Extra agreement files (TOML) besides the built-in ones.
@@ -57,6 +59,7 @@ impl Default for Config {
             access_log_retention_years: 5,
             hsts: false,
             oidc: vec![],
+            trusted_proxies: vec![],
             default_agreement: "lagens-reservregel".into(),
             agreement_files: vec![],
             log_format: "text".into(),
@@ -75,6 +78,7 @@ pub struct Checked {
     pub agreements: Agreements,
     /// The identity providers, with their client secrets read.
     pub oidc: Vec<samverka_api::auth::oidc::OidcProvider>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Certificate and key, when Samverka serves HTTPS itself.
     pub tls: Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
 }
@@ -203,6 +207,13 @@ impl Config {
                 );
             }
         };
-        Ok(Checked { listen, database_url, agreements, oidc, tls, config: self })
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|a| {
+                a.parse().map_err(|_| format!("Fel i inställningen \"trusted_proxies\": \"{a}\" är ingen IP-adress."))
+            })
+            .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
+        Ok(Checked { listen, database_url, agreements, oidc, tls, trusted_proxies, config: self })
     }
 }

@@ -184,6 +184,8 @@ pub async fn generate(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut report = Report::default();
     let world = build_directory(store, now, &mut rng, &mut report).await?;
+    // The start page may show demo accounts' codes only for a database that is demo data.
+    store.set_installation_fact("demo_data", "true").await?;
 
     let bar = if show_progress { ProgressBar::new(patients as u64) } else { ProgressBar::hidden() };
     bar.set_style(

@@ -224,8 +224,12 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 emergency_access_minutes: c.emergency_access_minutes,
                 // HSTS is right whenever users arrive over TLS: always when Samverka serves it.
                 hsts: c.hsts || checked.tls.is_some(),
-                demo_logins: demo,
+                // Demo accounts and their codes are shown only when the database is demo data.
+                demo_logins: demo
+                    && store.installation_fact("demo_data").await.map_err(|e| e.to_string())?.as_deref()
+                        == Some("true"),
                 oidc: checked.oidc.clone(),
+                trusted_proxies: checked.trusted_proxies.clone(),
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             let scheme = if checked.tls.is_some() { "https" } else { "http" };

@@ -63,6 +63,11 @@ fn a_wrong_setting_is_named_with_its_key() {
     assert_eq!(code, 2);
     assert!(err.contains("lisen"), "{err}");
 
+    std::fs::write(&file, "trusted_proxies = [\"10.0.0.2\", \"proxy.local\"]\n").unwrap();
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config"));
+    assert_eq!(code, 2);
+    assert!(err.contains("trusted_proxies") && err.contains("proxy.local"), "{err}");
+
     std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nagreement_files = [\"nope.toml\"]\n").unwrap();
     let (code, _, err) = run(samverka(dir.path()).arg("check-config"));
     assert_eq!(code, 2);
@@ -81,8 +86,13 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Self::start_with(dir, &[], env)
+    }
+
+    fn start_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = samverka(dir);
         cmd.arg("serve")
+            .args(args)
             .env("SAMVERKA_LISTEN", "127.0.0.1:0")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -171,7 +181,11 @@ async fn killed_after_each_acknowledged_write_loses_nothing(url: &str, env: &[(&
     let mut patients = vec![];
     let mut session = None;
     for round in 0..10 {
-        let server = Server::start(dir, env);
+        // Every other round as `serve --demo`, which on the demo's own data shows its accounts.
+        let demo = round % 2 == 1;
+        let server = Server::start_with(dir, if demo { &["--demo"] } else { &[] }, env);
+        let page = reqwest::get(format!("{}/om", server.base)).await.unwrap().text().await.unwrap();
+        assert_eq!(page.contains("Demokonton"), demo, "demo accounts are shown exactly with --demo");
         // The session lives in the database: one login serves every round.
         if session.is_none() {
             session = Some(login(&client, &server.base, &a).await);
@@ -305,6 +319,13 @@ async fn a_new_installation_is_bootstrapped_from_the_command_line() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["stage"], "change_password");
+    server.kill();
+
+    // `--demo` on a real installation's database fills nothing and shows no demo accounts:
+    // only a database the demo itself filled may publish its login codes.
+    let server = Server::start_with(dir.path(), &["--demo"], &[]);
+    let page = reqwest::get(format!("{}/om", server.base)).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Samverka") && !page.contains("Demokonton") && !page.contains("ada"), "{page}");
     server.kill();
 
     let (code, out, err) = run(samverka(dir.path()).arg("purge-access-log"));

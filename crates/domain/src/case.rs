@@ -250,6 +250,9 @@ pub struct Cancellation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Party {
+    /// Invited explicitly (not only through messages).
+    #[serde(default)]
+    pub explicit: bool,
     pub unit: UnitRef,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub since: Timestamp,
@@ -535,7 +538,7 @@ impl Case {
                 "The case history does not start with case_opened.",
             ));
         };
-        let parties = vec![Party { unit: ward.clone(), since: first.at }];
+        let parties = vec![Party { explicit: false, unit: ward.clone(), since: first.at }];
         let mut case = Case {
             id: *case_id,
             patient_id: *patient_id,
@@ -661,8 +664,20 @@ impl Case {
 
     fn add_party(&mut self, unit: &UnitRef, at: Timestamp) {
         if !self.is_party(unit.id) {
-            self.parties.push(Party { unit: unit.clone(), since: at });
+            self.parties.push(Party { explicit: false, unit: unit.clone(), since: at });
         }
+    }
+
+    /// Whether anything but mis-sent messages ties the unit to the case: it cared for the
+    /// patient as a ward, sent a message, holds a message it has not marked mis-sent, or was
+    /// invited.
+    fn has_link(&self, unit: UnitId) -> bool {
+        self.wards.iter().any(|w| w.ward.id == unit)
+            || self
+                .messages
+                .iter()
+                .any(|m| m.message.sender.id == unit || m.receipt(unit).is_some_and(|r| r.mis_sent.is_none()))
+            || self.parties.iter().any(|p| p.unit.id == unit && p.explicit)
     }
 
     /// Applies one stored event. Events were checked by [`Case::decide`] when recorded, so
@@ -712,6 +727,10 @@ impl Case {
                 if let Some(r) = self.message_mut(*message_id).and_then(|m| m.receipt_mut(*unit)) {
                     r.mis_sent = Some(MisSent { stamp, reason: reason.clone() });
                 }
+                // A unit reached only by mistake leaves the case: need-to-know ends with it.
+                if !self.has_link(*unit) {
+                    self.parties.retain(|p| p.unit.id != *unit);
+                }
             }
             CaseEvent::MessageForwarded { message_id, from_unit, to, .. } => {
                 if let Some(m) = self.message_mut(*message_id) {
@@ -732,7 +751,12 @@ impl Case {
                 self.add_party(to_ward, at);
             }
             CaseEvent::DischargeRecorded { at: discharged } => self.record_discharge(*discharged),
-            CaseEvent::PartyAdded { unit, .. } => self.add_party(unit, at),
+            CaseEvent::PartyAdded { unit, .. } => {
+                self.add_party(unit, at);
+                if let Some(p) = self.parties.iter_mut().find(|p| p.unit.id == unit.id) {
+                    p.explicit = true;
+                }
+            }
             CaseEvent::ConsentRecorded { consent_id, kind, given_by, given_at, note } => {
                 self.consents.0.push(ConsentRecord {
                     id: *consent_id,
@@ -782,6 +806,16 @@ impl Case {
         }
     }
 
+    /// A corrected discharge time replaces the recorded one, and the ready period it ended.
+    fn correct_discharge(&mut self, at: Timestamp) {
+        let Some(old) = self.discharged_at else { return self.record_discharge(at) };
+        self.discharged_at = Some(at);
+        if let Some(p) = self.ready_periods.iter_mut().rev().find(|p| !p.withdrawn && p.until == Some(old.max(p.from)))
+        {
+            p.until = Some(at.max(p.from));
+        }
+    }
+
     fn apply_message_effects(&mut self, message: &Message, at: Timestamp) {
         match &message.body {
             MessageBody::Inskrivningsmeddelande { estimated_discharge, .. } => {
@@ -810,6 +844,11 @@ impl Case {
                 if sip_needed.is_some() {
                     self.sip_needed = *sip_needed;
                 }
+                // A correction fixes the notice's content; readiness still runs from the
+                // original notice.
+                if message.corrects.is_some() {
+                    return;
+                }
                 self.ready_periods.push(ReadyPeriod {
                     message_id: message.id,
                     from: at,
@@ -834,7 +873,11 @@ impl Case {
             }
             MessageBody::InformationVidUtskrivning { discharged_at, .. } => {
                 self.discharge_information_at.get_or_insert(at);
-                self.record_discharge(*discharged_at);
+                if message.corrects.is_some() {
+                    self.correct_discharge(*discharged_at);
+                } else {
+                    self.record_discharge(*discharged_at);
+                }
             }
             MessageBody::AvbrottIProcessen { .. } | MessageBody::Allmant { .. } => {}
         }
@@ -1183,9 +1226,17 @@ impl Case {
         now: Timestamp,
     ) -> Result<Vec<CaseEvent>, Problem> {
         self.require_open()?;
-        if self.message(message_id).is_some() {
-            // The same request again: it was already carried out.
-            return Ok(vec![]);
+        if let Some(existing) = self.message(message_id) {
+            // The same request again from the same unit: already carried out. Anyone else
+            // must not learn anything from an id they happen to know.
+            if existing.message.sender.id == actor.unit.id {
+                return Ok(vec![]);
+            }
+            return Err(Problem::conflict(
+                "message_id_in_use",
+                "Meddelandets id används redan. Skicka utan id.",
+                "Message id in use.",
+            ));
         }
         for (field, text) in body.texts() {
             check_text(field, text, false)?;

@@ -96,6 +96,16 @@ pub fn days_after(from: Date, n: u32, kind: DayKind) -> Timestamp {
 /// Every deadline that applies to the case now, met or not. Unmet deadlines of a closed or
 /// cancelled case are left out: nobody owes them any more.
 pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Deadline> {
+    let mut out = all_deadlines(case, agreement, now);
+    if !case.phase().is_open() {
+        out.retain(|d| d.met_at.is_some());
+    }
+    out
+}
+
+/// Every deadline, including unmet ones of a closed or cancelled case (payment liability
+/// still asks whether a needed SIP call was made in time).
+pub fn all_deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Deadline> {
     let rules = &agreement.deadlines;
     let mut out = Vec::new();
     let mut push = |kind: DeadlineKind,
@@ -199,9 +209,6 @@ pub fn deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<Dead
         );
     }
 
-    if !case.phase().is_open() {
-        out.retain(|d| d.met_at.is_some());
-    }
     out
 }
 

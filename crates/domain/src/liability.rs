@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::agreement::{Agreement, Hundredths, LiabilityModel, LiabilityRules};
 use crate::calendar::local_date;
 use crate::case::{Case, CaseId};
-use crate::deadlines::{DeadlineKind, DeadlineStatus, deadlines};
+use crate::deadlines::{DeadlineKind, DeadlineStatus, all_deadlines};
 use crate::ids::Kommunkod;
 use crate::org::CareType;
 
@@ -57,10 +57,12 @@ pub struct LiabilityFacts {
 
 impl LiabilityFacts {
     pub fn from_case(case: &Case, agreement: &Agreement, now: Timestamp) -> Self {
-        let sip_call_in_time = deadlines(case, agreement, now)
+        // "Missing" only once the deadline has passed without a call, or the call came late;
+        // while the deadline runs, nothing is missing yet.
+        let sip_call_in_time = all_deadlines(case, agreement, now)
             .iter()
             .find(|d| d.kind == DeadlineKind::SipCall)
-            .is_none_or(|d| d.status == DeadlineStatus::Met);
+            .is_none_or(|d| !matches!(d.status, DeadlineStatus::Overdue | DeadlineStatus::MetLate));
         LiabilityFacts {
             case_id: case.id,
             kommun: case.kommun.clone(),

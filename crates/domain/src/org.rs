@@ -133,6 +133,20 @@ pub struct Unit {
     pub address: AddressEntry,
 }
 
+impl Organisation {
+    /// Whether the organisation's units may receive LUS notices for residents of `kommun`:
+    /// the municipality itself, or the region of its län (e.g. the region's hemsjukvård in
+    /// Stockholm). A private provider never does on its own say-so, or it could redirect a
+    /// municipality's notices to itself. Routing (store) applies the same rule.
+    pub fn may_receive_for(&self, kommun: &Kommunkod) -> bool {
+        match self.kind {
+            OrganisationKind::Kommun => self.kommunkod.as_ref() == Some(kommun),
+            OrganisationKind::Region => self.region_code.as_deref() == Some(kommun.lan()),
+            OrganisationKind::PrivateProvider => false,
+        }
+    }
+}
+
 impl Unit {
     /// Which principal the unit's work belongs to, for the SIP's "insatser per huvudman".
     pub fn principal(&self, org: &Organisation) -> Principal {

@@ -165,6 +165,33 @@ fn mis_sent_messages_cannot_be_acknowledged_and_forwarding_stays_in_the_organisa
         sim.run(&vc, Command::AcknowledgeMessage { message_id: notice }, "2026-11-02 09:21").unwrap_err().code,
         "step_out_of_order"
     );
+    // Nothing else ties the vårdcentral to the case, so it is no longer part of the care;
+    // the biståndsenhet, which forwarded the notice and holds it, still is.
+    let case = sim.case();
+    assert!(!case.is_party(vc.id), "a unit that only got a mis-sent message leaves the case");
+    assert!(case.is_party(b.id));
+    // Its receipt and the reason stay in the history.
+    assert!(case.message(notice).unwrap().receipt(vc.id).unwrap().mis_sent.is_some());
+}
+
+#[test]
+fn a_message_id_belongs_to_the_unit_that_used_it_first() {
+    let mut sim = Sim::admitted("2026-11-02 08:00");
+    let notice = sim.notice("2026-11-02 09:00", "2026-11-09");
+    let (ward, b) = (sim.world.ward.clone(), sim.world.bistand.clone());
+    // The ward retrying its own request: already done, nothing new.
+    let again =
+        MessageBody::Inskrivningsmeddelande { estimated_discharge: "2026-11-09".parse().unwrap(), note: String::new() };
+    let retry = Command::SendMessage { message_id: notice, body: again, recipients: vec![b.clone()], corrects: None };
+    assert_eq!(sim.run(&ward, retry, "2026-11-02 09:01").unwrap(), 0);
+    // Another unit that knows the id gets a conflict, not the message.
+    let other = Command::SendMessage {
+        message_id: notice,
+        body: MessageBody::Allmant { text: "Hej".into() },
+        recipients: vec![ward],
+        corrects: None,
+    };
+    assert_eq!(sim.run(&b, other, "2026-11-02 09:02").unwrap_err().code, "message_id_in_use");
 }
 
 #[test]

@@ -205,6 +205,60 @@ fn per_case_liability_worked_examples() {
             amount_kr: 0,
             excluded: Some(Exclusion::NeededSipCallMissing),
         },
+        Row {
+            // A correction of the ready notice fixes its content; readiness still runs from the
+            // original 2 Nov notice, exactly as "four days beyond the free days".
+            name: "a corrected ready notice keeps the original start",
+            run: |s| {
+                let first = s.ready("2026-11-02 10:00");
+                let (ward, b, vc) = (s.world.ward.clone(), s.world.bistand.clone(), s.world.vc.clone());
+                let fix = s.fresh_id();
+                let body = MessageBody::Utskrivningsklar {
+                    referrals_cancelled: true,
+                    sip_needed: Some(false),
+                    note: "Rättelse: ingen SIP behövs".into(),
+                };
+                s.run(
+                    &ward,
+                    Command::SendMessage { message_id: fix, body, recipients: vec![b, vc], corrects: Some(first) },
+                    "2026-11-04 10:00",
+                )
+                .unwrap();
+                s.discharge("2026-11-09 11:00");
+            },
+            ready_days: 7,
+            liable_days: 4,
+            amount_kr: 40_000,
+            excluded: None,
+        },
+        Row {
+            // Discharge recorded for 9 Nov, then corrected to 7 Nov: 3..7 Nov = 5 days; 6, 7 liable.
+            name: "a corrected discharge time moves the end of the period",
+            run: |s| {
+                s.ready("2026-11-02 10:00");
+                s.discharge("2026-11-09 11:00");
+                let first = s.case().messages.last().unwrap().message.id;
+                let (ward, b, vc) = (s.world.ward.clone(), s.world.bistand.clone(), s.world.vc.clone());
+                let fix = s.fresh_id();
+                let body = MessageBody::InformationVidUtskrivning {
+                    discharged_at: ts("2026-11-07 11:00"),
+                    medication: "Enligt läkemedelslista".into(),
+                    aids: String::new(),
+                    information_to_patient: String::new(),
+                    note: "Rättat utskrivningsdatum".into(),
+                };
+                s.run(
+                    &ward,
+                    Command::SendMessage { message_id: fix, body, recipients: vec![b, vc], corrects: Some(first) },
+                    "2026-11-10 09:00",
+                )
+                .unwrap();
+            },
+            ready_days: 5,
+            liable_days: 2,
+            amount_kr: 20_000,
+            excluded: None,
+        },
     ];
     let agr = agreement(PER_CASE);
     for row in rows {
@@ -475,4 +529,21 @@ fn agreement_errors_name_the_key() {
     assert_eq!(e.key, "liability.free_days[1].from");
     let e = Agreement::from_toml(&PER_CASE.replace("sip_call_days = 3", "sip_call_dayz = 3")).unwrap_err();
     assert!(e.message.contains("sip_call_dayz"), "{e}");
+}
+
+#[test]
+fn a_needed_sip_call_excludes_only_once_its_deadline_has_passed() {
+    let agr = agreement(PER_CASE);
+    let mut sim = noticed();
+    let (ward, b, vc) = (sim.world.ward.clone(), sim.world.bistand.clone(), sim.world.vc.clone());
+    sim.send(
+        &ward,
+        &[&b, &vc],
+        MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: Some(true), note: String::new() },
+        "2026-11-02 10:00",
+    )
+    .unwrap();
+    // The call is due by 5 Nov; on 3 Nov there is still time, so the case is not excluded.
+    assert_eq!(liability(&sim, &agr, "2026-11-03 12:00").excluded, None);
+    assert_eq!(liability(&sim, &agr, "2026-11-06 12:00").excluded, Some(Exclusion::NeededSipCallMissing));
 }

@@ -170,15 +170,15 @@ macro_rules! write_projection {
     ($tx:ident, $case_id:expr, $p:expr) => {{
         let case_id: String = $case_id;
         let p: &Projection = $p;
+        // Parties can also leave (a unit reached only by a mis-sent message): rewrite them.
+        sqlx::query("DELETE FROM case_parties WHERE case_id = $1").bind(&case_id).execute(&mut *$tx).await?;
         for (unit, since) in &p.parties {
-            sqlx::query(
-                "INSERT INTO case_parties (case_id, unit_id, since) VALUES ($1, $2, $3) ON CONFLICT (case_id, unit_id) DO NOTHING",
-            )
-            .bind(&case_id)
-            .bind(unit)
-            .bind(since)
-            .execute(&mut *$tx)
-            .await?;
+            sqlx::query("INSERT INTO case_parties (case_id, unit_id, since) VALUES ($1, $2, $3)")
+                .bind(&case_id)
+                .bind(unit)
+                .bind(since)
+                .execute(&mut *$tx)
+                .await?;
         }
         sqlx::query("DELETE FROM case_deadlines WHERE case_id = $1").bind(&case_id).execute(&mut *$tx).await?;
         for d in &p.deadlines {
@@ -198,7 +198,7 @@ macro_rules! write_projection {
             sqlx::query(
                 "INSERT INTO inbox (unit_id, message_id, case_id, kind, sender_unit_id, sent_at, opened_at, acknowledged_at, mis_sent) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (unit_id, message_id) DO UPDATE SET opened_at = excluded.opened_at, \
+                 ON CONFLICT (unit_id, case_id, message_id) DO UPDATE SET opened_at = excluded.opened_at, \
                  acknowledged_at = excluded.acknowledged_at, mis_sent = excluded.mis_sent",
             )
             .bind(&i.unit_id)
@@ -308,19 +308,20 @@ impl Store {
         })
     }
 
-    /// Opens a case (its first event). Opening the same case id again returns it unchanged,
-    /// so a retried request is safe.
+    /// Opens a case (its first event) and says whether it was created now. Opening the same
+    /// case id again returns it unchanged (`false`), so a retried request is safe; the caller
+    /// decides whether the existing case may be shown and logs that.
     pub async fn open_case(
         &self,
         open: &OpenCase,
         agreement_id: &str,
         audit: &Audit,
         now: Timestamp,
-    ) -> Result<CaseRecord> {
+    ) -> Result<(CaseRecord, bool)> {
         let actor = &audit.actor;
         let agreement = self.agreement(agreement_id)?;
         if let Some(existing) = self.case(open.case_id).await? {
-            return Ok(existing);
+            return Ok((existing, false));
         }
         let protected = self.patient(open.patient_id).await?.is_some_and(|p| p.protection.is_protected());
         let log =
@@ -331,9 +332,9 @@ impl Store {
         let projection = Projection::of(&case, &agreement, &BTreeSet::new(), now)?;
         let case_id = case.id.to_string();
         let events = [recorded];
-        on_db!(self, write, |pool| {
+        let inserted = on_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
+            let first = sqlx::query(
                 "INSERT INTO cases (id, patient_id, agreement_id, kommunkod, ward_id, phase, version, admitted_at, \
                  first_ready_at, discharged_at, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, NULL, NULL, $8, $9)",
             )
@@ -347,13 +348,25 @@ impl Store {
             .bind(micros(now))
             .bind(&projection.state)
             .execute(&mut *tx)
-            .await?;
-            insert_events!(tx, case_id, &events)?;
-            write_projection!(tx, case_id.clone(), &projection);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
+            .await;
+            match first {
+                // Another request opened the same case a moment ago: it is the retry's answer.
+                Err(e) if is_unique_violation(&e) => false,
+                Err(e) => return Err(e.into()),
+                Ok(_) => {
+                    insert_events!(tx, case_id, &events)?;
+                    write_projection!(tx, case_id.clone(), &projection);
+                    insert_access!(&mut *tx, &log)?;
+                    tx.commit().await?;
+                    true
+                }
+            }
         });
-        Ok(CaseRecord { case, agreement_id: agreement_id.to_string() })
+        if !inserted {
+            let existing = self.case(open.case_id).await?.ok_or_else(|| StoreError::corrupt("case vanished"))?;
+            return Ok((existing, false));
+        }
+        Ok((CaseRecord { case, agreement_id: agreement_id.to_string() }, true))
     }
 
     /// Carries out a command on a case. Returns the new state and the events appended (none
@@ -626,6 +639,19 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Messages the unit has neither acknowledged nor marked mis-sent, in open cases.
+    pub async fn unread_count(&self, unit: UnitId) -> Result<i64> {
+        Ok(on_db!(self, read, |pool| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbox i JOIN cases c ON c.id = i.case_id \
+             WHERE i.unit_id = $1 AND i.acknowledged_at IS NULL AND NOT i.mis_sent AND c.phase NOT IN ('closed', 'cancelled')"
+        )
+        .bind(unit.to_string())
+        .fetch_one(pool)
+        .await?
+        }))
     }
 
     /// Cases of a municipality under an agreement that were ready for discharge at some time

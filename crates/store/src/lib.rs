@@ -232,6 +232,28 @@ impl Store {
         Ok(())
     }
 
+    /// A fact about the installation (e.g. `demo_data`).
+    pub async fn installation_fact(&self, key: &str) -> Result<Option<String>> {
+        Ok(on_db!(self, read, |pool| sqlx::query_scalar("SELECT value FROM installation WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn set_installation_fact(&self, key: &str, value: &str) -> Result<()> {
+        on_db!(self, write, |pool| {
+            sqlx::query(
+            "INSERT INTO installation (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await
+        .map(|_| ())?
+        });
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite { writer, reader } => {

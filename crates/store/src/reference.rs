@@ -308,17 +308,21 @@ impl Store {
         Ok(self.unit(id).await?.map(|u| unit_ref(&u)))
     }
 
-    /// Units that may receive notices for `kommun`, plus the patient's listed unit.
+    /// Units that receive notices for `kommun` (only units of that municipality or of the
+    /// region of its län, as `Organisation::may_receive_for`), plus the patient's listed unit.
     pub async fn routable_units(&self, kommun: &Kommunkod, listed: Option<UnitId>) -> Result<Vec<RoutableUnit>> {
-        let rows: Vec<UnitRow> = on_db!(self, read, |pool| sqlx::query_as(concat!(
+        let rows: Vec<UnitRow> = on_db!(self, read, |pool| {
+            sqlx::query_as(concat!(
             "SELECT ",
             unit_columns!(),
-            " FROM units WHERE receives_for_kommun = $1 OR id = $2"
+            " FROM units WHERE id = $2 OR (receives_for_kommun = $1 AND organisation_id IN \
+              (SELECT id FROM organisations WHERE kommunkod = $1 OR (kind = 'region' AND region_code = substr($1, 1, 2))))"
         ))
         .bind(kommun.as_str())
         .bind(listed.map(|l| l.to_string()).unwrap_or_default())
         .fetch_all(pool)
-        .await?);
+        .await?
+        });
         rows.into_iter()
             .map(|r| {
                 let u = r.into_domain()?;

@@ -443,3 +443,102 @@ on_both!(login_failures_are_counted_per_account_and_address, |store: Store| asyn
     store.clear_login_failures("anna", None).await.unwrap();
     assert_eq!(store.login_failures("anna", "10.0.0.2", ts("2026-11-01 00:00")).await.unwrap(), (0, 0, 0));
 });
+
+on_both!(notices_route_only_to_the_municipality_or_the_region_of_its_lan, |store: Store| async move {
+    let w = seed(&store).await;
+    let now = ts("2026-11-01 00:00");
+    let kommun = Kommunkod::parse("0184").unwrap();
+    // Nacka's own unit and a private provider both claim Solna's notices; the region's
+    // hemsjukvård (the region of Solna's län) receives them as in Stockholm.
+    let org = |kind, name: &str, kommun: Option<&str>, region: Option<&str>, hsa: &str| Organisation {
+        id: Uuid::now_v7(),
+        kind,
+        name: name.into(),
+        region_code: region.map(str::to_string),
+        kommunkod: kommun.map(|k| Kommunkod::parse(k).unwrap()),
+        hsa_id: Some(HsaId::parse(hsa).unwrap()),
+        acts_for: None,
+    };
+    let nacka = org(OrganisationKind::Kommun, "Nacka kommun", Some("0182"), None, "SE2120002841-0001");
+    let private = org(OrganisationKind::PrivateProvider, "Omsorg AB", None, None, "SE5566778899-0001");
+    store.insert_organisation(&nacka, None, now).await.unwrap();
+    store.insert_organisation(&private, None, now).await.unwrap();
+    let region_id = store.unit(w.ward.id).await.unwrap().unwrap().organisation_id;
+    let claim = |org_id, name: &str, kind, hsa: &str| Unit {
+        id: Uuid::now_v7(),
+        organisation_id: org_id,
+        kind,
+        name: name.into(),
+        hsa_id: HsaId::parse(hsa).unwrap(),
+        care_type: CareType::Somatic,
+        receives_for_kommun: Some(kommun.clone()),
+        address: AddressEntry::default(),
+    };
+    let nacka_unit = claim(nacka.id, "Biståndsenheten Nacka", UnitKind::Bistandsenhet, "SE2120002841-B1");
+    let private_unit = claim(private.id, "Omsorg AB hemtjänst", UnitKind::KommunalHsl, "SE5566778899-H1");
+    let region_unit = claim(region_id, "Hemsjukvården Region Test", UnitKind::Hemsjukvard, "SE2321000016-H1");
+    for u in [&nacka_unit, &private_unit, &region_unit] {
+        store.insert_unit(u, now).await.unwrap();
+    }
+    let mut ids: Vec<Uuid> =
+        store.routable_units(&kommun, Some(w.vc.id)).await.unwrap().into_iter().map(|r| r.unit.id).collect();
+    ids.sort();
+    let mut expected = vec![w.bistand.id, w.vc.id, region_unit.id];
+    expected.sort();
+    assert_eq!(ids, expected);
+});
+
+on_both!(two_requests_opening_the_same_case_make_one_case, |store: Store| async move {
+    let w = std::sync::Arc::new(seed(&store).await);
+    let open = OpenCase {
+        case_id: Uuid::now_v7(),
+        patient_id: w.patient,
+        kommun: Kommunkod::parse("0184").unwrap(),
+        listed_unit: Some(w.vc.id),
+        care_type: CareType::Somatic,
+        admitted_at: ts("2026-11-02 08:00"),
+        needs_assessed_at: None,
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (store, w, open) = (store.clone(), w.clone(), open.clone());
+            tokio::spawn(async move {
+                store.open_case(&open, "stockholm", &w.actor(&w.ward), ts("2026-11-02 08:00")).await.unwrap()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        let (record, new) = t.await.unwrap();
+        assert_eq!(record.case.id, open.case_id);
+        created += usize::from(new);
+    }
+    assert_eq!(created, 1, "exactly one request created the case");
+    assert_eq!(store.case_events(open.case_id).await.unwrap().len(), 1);
+});
+
+on_both!(the_same_message_id_in_two_cases_reaches_the_inbox_twice, |store: Store| async move {
+    let w = seed(&store).await;
+    let first = open(&store, &w, "2026-11-02 08:00").await;
+    let second = open(&store, &w, "2026-11-03 08:00").await;
+    // A client that chooses its own ids may reuse one in another case.
+    let cmd = notice(&w);
+    store.execute(first, &w.actor(&w.ward), cmd.clone(), ts("2026-11-02 09:00")).await.unwrap();
+    store.execute(second, &w.actor(&w.ward), cmd, ts("2026-11-03 09:00")).await.unwrap();
+    let inbox = store.inbox(w.bistand.id, true, 100).await.unwrap();
+    let mut cases: Vec<Uuid> = inbox.iter().map(|i| i.case_id).collect();
+    cases.sort();
+    assert_eq!(cases, {
+        let mut c = vec![first, second];
+        c.sort();
+        c
+    });
+    assert_eq!(store.unread_count(w.bistand.id).await.unwrap(), 2);
+});
+
+on_both!(installation_facts_are_kept, |store: Store| async move {
+    assert_eq!(store.installation_fact("demo_data").await.unwrap(), None);
+    store.set_installation_fact("demo_data", "true").await.unwrap();
+    store.set_installation_fact("demo_data", "false").await.unwrap();
+    assert_eq!(store.installation_fact("demo_data").await.unwrap().as_deref(), Some("false"));
+});

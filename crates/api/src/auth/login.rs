@@ -23,6 +23,9 @@ pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 pub const MAX_FAILURES_ACCOUNT_ADDRESS: i64 = 5;
 /// Failures from one address (any accounts) before the address is refused for the window.
 pub const MAX_FAILURES_ADDRESS: i64 = 30;
+/// Wrong authenticator codes for one account (from anywhere) before its logins pause for the
+/// window: whoever knows the password still cannot guess the second factor.
+pub const MAX_WRONG_CODES: i64 = 10;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -157,14 +160,27 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    let presented = super::cookie_value(&headers, super::SESSION_COOKIE);
+    let (token, session) = password_step(&st, &address, &req.username, req.password, presented).await?;
+    answer(&st, &token, &session).await
+}
+
+/// Checks username and password (with throttling) and starts a session at the next stage.
+pub(crate) async fn password_step(
+    st: &AppState,
+    address: &str,
+    username: &str,
+    password: String,
+    presented: Option<String>,
+) -> ApiResult<(String, Session)> {
     let now = st.clock.now();
-    let username = req.username.trim().to_lowercase();
+    let username = username.trim().to_lowercase();
     // A session presented with the login is dropped: the login always starts a new one.
-    if let Some(old) = super::cookie_value(&headers, super::SESSION_COOKIE) {
+    if let Some(old) = presented {
         st.store.delete_session(&super::token_hash(&old)).await?;
     }
     let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
-    let (pair, from_address, _) = st.store.login_failures(&username, &address, since).await?;
+    let (pair, from_address, _) = st.store.login_failures(&username, address, since).await?;
     if from_address >= MAX_FAILURES_ADDRESS {
         return Err(too_many(
             "too_many_attempts",
@@ -180,27 +196,31 @@ pub async fn login(
     }
     let account = st.store.account_by_username(&username).await?;
     let hash = account.as_ref().filter(|a| a.active).and_then(|a| a.password_hash.clone());
-    let ok = password::verify(req.password, hash.clone()).await && hash.is_some();
+    let ok = password::verify(password, hash.clone()).await && hash.is_some();
     let Some(account) = account.filter(|_| ok) else {
-        st.store.record_login_failure(&username, &address, now).await?;
+        st.store.record_login_failure(&username, address, now).await?;
         tracing::info!(%address, "failed login");
         return Err(bad_credentials());
     };
-    st.store.clear_login_failures(&username, Some(&address)).await?;
     st.store.delete_expired_sessions(now).await?;
-    let (token, session) = new_session(&st, account.id, stage_after_password(&account), None);
-    st.store.create_session(&session, &address).await?;
-    answer(&st, &token, &session).await
+    let (token, session) = new_session(st, account.id, stage_after_password(&account), None);
+    st.store.create_session(&session, address).await?;
+    Ok((token, session))
 }
 
 /// Replaces the session's token and moves it to `stage`.
-async fn advance(st: &AppState, login: &LoginSession, stage: Stage, assignment: Option<Uuid>) -> ApiResult<Response> {
+async fn advance(
+    st: &AppState,
+    login: &LoginSession,
+    stage: Stage,
+    assignment: Option<Uuid>,
+) -> ApiResult<(String, Session)> {
     let (token, mut session) = new_session(st, login.session.user_id, stage, assignment);
     // The absolute time-out runs from the first login step, not from each step.
     session.expires_at = login.session.expires_at;
     session.created_at = login.session.created_at;
     st.store.rotate_session(&login.session.token_hash, &session, &login.client_address).await?;
-    answer(st, &token, &session).await
+    Ok((token, session))
 }
 
 fn wrong_stage() -> ApiError {
@@ -220,12 +240,22 @@ pub async fn change_password(
     login: LoginSession,
     ApiJson(req): ApiJson<NewPasswordRequest>,
 ) -> ApiResult<Response> {
+    let (token, session) = new_password_step(&st, &login, req.new_password).await?;
+    answer(&st, &token, &session).await
+}
+
+/// Sets the new password a first login (or a reset) requires.
+pub(crate) async fn new_password_step(
+    st: &AppState,
+    login: &LoginSession,
+    new_password: String,
+) -> ApiResult<(String, Session)> {
     if login.session.stage != Stage::ChangePassword {
         return Err(wrong_stage());
     }
     let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
-    password::check_policy(&req.new_password, account.username.as_deref().unwrap_or(""))?;
-    if password::verify(req.new_password.clone(), account.password_hash.clone()).await {
+    password::check_policy(&new_password, account.username.as_deref().unwrap_or(""))?;
+    if password::verify(new_password.clone(), account.password_hash.clone()).await {
         return Err(ApiError::invalid(
             "new_password",
             "password_unchanged",
@@ -233,16 +263,24 @@ pub async fn change_password(
             "Choose a new password.",
         ));
     }
-    let hash = password::hash(req.new_password).await?;
+    let hash = password::hash(new_password).await?;
     st.store.set_password(account.id, &hash, false).await?;
     let account = Account { password_must_change: false, ..account };
-    advance(&st, &login, stage_after_password(&account), None).await
+    advance(st, login, stage_after_password(&account), None).await
 }
 
 /// The secret to set up the authenticator app with (first login).
 #[utoipa::path(get, path = "/auth/totp/setup", tag = "auth",
     responses((status = 200, body = TotpSetup), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn totp_setup(State(st): State<AppState>, login: LoginSession) -> ApiResult<Response> {
+    let setup = totp_setup_step(&st, &login).await?;
+    let mut res = Json(setup).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// The secret (created on first request) to set up the authenticator app with.
+pub(crate) async fn totp_setup_step(st: &AppState, login: &LoginSession) -> ApiResult<TotpSetup> {
     if login.session.stage != Stage::TotpSetup {
         return Err(wrong_stage());
     }
@@ -257,9 +295,7 @@ pub async fn totp_setup(State(st): State<AppState>, login: LoginSession) -> ApiR
     };
     let label = account.username.unwrap_or_else(|| account.name.clone());
     let url = totp::setup_url(&secret, &label).unwrap_or_default();
-    let mut res = Json(TotpSetup { secret, url }).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(TotpSetup { secret, url })
 }
 
 /// Step 2: the code from the authenticator app. A code is accepted once.
@@ -270,6 +306,18 @@ pub async fn verify_totp(
     login: LoginSession,
     ApiJson(req): ApiJson<CodeRequest>,
 ) -> ApiResult<Response> {
+    let (token, session) = code_step(&st, &login, &req.code).await?;
+    answer(&st, &token, &session).await
+}
+
+/// Wrong codes are counted per account, from any address, under this key: a correct password
+/// must not buy fresh guesses at the second factor.
+fn code_key(username: &str) -> String {
+    format!("totp:{username}")
+}
+
+/// Checks the authenticator code (once per time step) and moves on to the assignment.
+pub(crate) async fn code_step(st: &AppState, login: &LoginSession, code: &str) -> ApiResult<(String, Session)> {
     let setting_up = match login.session.stage {
         Stage::Totp => false,
         Stage::TotpSetup => true,
@@ -277,28 +325,31 @@ pub async fn verify_totp(
     };
     let now = st.clock.now();
     let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
-    let username = account.username.clone().unwrap_or_default();
+    let username = account.username.clone().unwrap_or_else(|| account.id.to_string());
     let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
-    let (pair, _, _) = st.store.login_failures(&username, &login.client_address, since).await?;
-    if pair >= MAX_FAILURES_ACCOUNT_ADDRESS {
+    let (_, _, wrong_codes) = st.store.login_failures(&code_key(&username), &login.client_address, since).await?;
+    if wrong_codes >= MAX_WRONG_CODES {
         st.store.delete_session(&login.session.token_hash).await?;
-        return Err(too_many("account_locked_here", "För många felaktiga koder. Vänta 15 minuter och logga in igen."));
+        return Err(too_many("too_many_codes", "För många felaktiga koder. Vänta 15 minuter och logga in igen."));
     }
-    let step = account.totp_secret.as_deref().and_then(|s| totp::matching_step(s, &req.code, now));
+    let step = account.totp_secret.as_deref().and_then(|s| totp::matching_step(s, code, now));
     let accepted = match step {
         Some(step) => st.store.use_totp_step(account.id, step, setting_up).await?,
         None => false,
     };
     if !accepted {
-        st.store.record_login_failure(&username, &login.client_address, now).await?;
+        st.store.record_login_failure(&code_key(&username), &login.client_address, now).await?;
         return Err(ApiError::unauthorized(
             "invalid_code",
             "Koden stämmer inte eller har redan använts. Vänta på nästa kod i appen och försök igen.",
             "Wrong or already used code.",
         ));
     }
-    let (stage, assignment) = stage_after_second_factor(&st, account.id).await?;
-    advance(&st, &login, stage, assignment).await
+    // Only a complete login (both factors) forgives earlier failures from this address.
+    st.store.clear_login_failures(&username, Some(&login.client_address)).await?;
+    st.store.clear_login_failures(&code_key(&username), None).await?;
+    let (stage, assignment) = stage_after_second_factor(st, account.id).await?;
+    advance(st, login, stage, assignment).await
 }
 
 /// Step 3: the assignment to act in (also to switch assignment later).
@@ -309,11 +360,20 @@ pub async fn choose_assignment(
     login: LoginSession,
     ApiJson(req): ApiJson<AssignmentRequest>,
 ) -> ApiResult<Response> {
+    let (token, session) = assignment_step(&st, &login, req.assignment_id).await?;
+    answer(&st, &token, &session).await
+}
+
+/// Acts in one of the user's active assignments from now on.
+pub(crate) async fn assignment_step(
+    st: &AppState,
+    login: &LoginSession,
+    assignment_id: Uuid,
+) -> ApiResult<(String, Session)> {
     if !matches!(login.session.stage, Stage::ChooseAssignment | Stage::Active) {
         return Err(wrong_stage());
     }
-    let chosen =
-        st.store.assignment(req.assignment_id).await?.filter(|a| a.active && a.user_id == login.session.user_id);
+    let chosen = st.store.assignment(assignment_id).await?.filter(|a| a.active && a.user_id == login.session.user_id);
     let Some(chosen) = chosen else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -322,7 +382,7 @@ pub async fn choose_assignment(
             "That assignment is not one of yours.",
         ));
     };
-    advance(&st, &login, Stage::Active, Some(chosen.id)).await
+    advance(st, login, Stage::Active, Some(chosen.id)).await
 }
 
 /// Where the login stands.

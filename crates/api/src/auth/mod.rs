@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod password;
 pub mod totp;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -68,12 +69,36 @@ pub fn clear_cookie() -> HeaderValue {
     HeaderValue::from_static("__Host-samverka=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
+/// Reverse proxies whose `X-Forwarded-For` header is believed (config `trusted_proxies`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub Vec<IpAddr>);
+
+/// The client's address for logs and rate limits. A forwarded-for header is read only when
+/// the connection comes from a trusted proxy, and then from the right: the first address
+/// that is not itself a trusted proxy is the client (entries further left are client-set).
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(header) = forwarded_for else { return peer };
+    let mut client = peer;
+    for hop in header.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
 pub fn client_address(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<crate::tls::PeerAddr>>()
-        .map(|c| c.0.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let Some(peer) = parts.extensions.get::<ConnectInfo<crate::tls::PeerAddr>>().map(|c| c.0.0.ip()) else {
+        return "unknown".into();
+    };
+    let trusted = parts.extensions.get::<TrustedProxies>().map(|t| t.0.as_slice()).unwrap_or(&[]);
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    client_ip(peer, forwarded, trusted).to_string()
 }
 
 /// A new session (and its token) for a user at a stage of the login.
@@ -92,6 +117,11 @@ pub fn new_session(st: &AppState, user: Uuid, stage: Stage, assignment: Option<U
     };
     (token, session)
 }
+
+/// Marks a request whose form carried the session's CSRF token, checked before any handler
+/// ran (web forms send the token as a field, not a header).
+#[derive(Clone)]
+pub struct CsrfVerified;
 
 /// Marks that the current request has written its access-log entry; the patient-data
 /// routes refuse to answer without it (see `routes::require_access_log`).
@@ -124,6 +154,10 @@ fn expired() -> ApiError {
 
 fn csrf_ok(parts: &Parts, session: &Session) -> bool {
     if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    // A web form's token was checked against this session before the handler ran.
+    if parts.extensions.get::<CsrfVerified>().is_some() {
         return true;
     }
     let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
@@ -225,4 +259,26 @@ impl FromRequestParts<AppState> for Caller {
 /// Seconds from `now` to `t`, at least zero, for cookie lifetimes.
 pub fn seconds_until(t: Timestamp, now: Timestamp) -> i64 {
     t.duration_since(now).as_secs().max(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxy = ip("10.0.0.2");
+        // Straight from a client: the header is the client's own claim, ignored.
+        assert_eq!(client_ip(ip("198.51.100.7"), Some("1.2.3.4"), &[proxy]), ip("198.51.100.7"));
+        // Through the proxy: the address the proxy saw.
+        assert_eq!(client_ip(proxy, Some("198.51.100.7"), &[proxy]), ip("198.51.100.7"));
+        // A client that sends its own header cannot hide behind it: the proxy appends the real one.
+        assert_eq!(client_ip(proxy, Some("1.2.3.4, 198.51.100.7"), &[proxy]), ip("198.51.100.7"));
+        // Two trusted hops.
+        assert_eq!(client_ip(proxy, Some("198.51.100.7, 10.0.0.3"), &[proxy, ip("10.0.0.3")]), ip("198.51.100.7"));
+        assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
+        // Garbage stops the walk at the last good hop.
+        assert_eq!(client_ip(proxy, Some("nonsense"), &[proxy]), proxy);
+    }
 }

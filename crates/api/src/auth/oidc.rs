@@ -134,8 +134,18 @@ pub async fn start(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> 
     }
     let mut res = StatusCode::SEE_OTHER.into_response();
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(url.as_str()).map_err(unavailable)?);
+    // Binds the login to this browser: the callback must come back with the same state
+    // cookie (Lax, since the provider sends the browser back by a cross-site navigation).
+    let cookie = format!(
+        "{STATE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600",
+        super::token_hash(state.secret())
+    );
+    res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(unavailable)?);
     Ok(res)
 }
+
+/// Cookie holding the hash of the login's state, set at the start of an OIDC login.
+const STATE_COOKIE: &str = "__Host-samverka-oidc";
 
 #[derive(Deserialize)]
 pub struct CallbackQuery {
@@ -149,6 +159,7 @@ pub async fn callback(
     State(st): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ClientAddress(address): ClientAddress,
+    headers: axum::http::HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> ApiResult<Response> {
     let refused =
@@ -159,6 +170,12 @@ pub async fn callback(
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return Err(refused("Svaret från inloggningstjänsten saknar kod. Börja om inloggningen."));
     };
+    // Someone else's callback address, opened in this browser, must not log it in.
+    let bound =
+        super::cookie_value(&headers, STATE_COOKIE).is_some_and(|c| super::same_secret(&c, &super::token_hash(&state)));
+    if !bound {
+        return Err(refused("Inloggningen började inte i den här webbläsaren. Börja om inloggningen här."));
+    }
     let pending = st.oidc.pending.lock().unwrap().remove(&state);
     let Some(pending) = pending.filter(|p| p.provider == id && p.started.elapsed() < PENDING_LIFETIME) else {
         return Err(refused("Inloggningen har gått ut eller kommer inte från den här webbläsaren. Börja om."));
@@ -205,9 +222,18 @@ pub async fn callback(
     };
     let (token, session) = new_session(&st, account.id, stage, assignment);
     st.store.create_session(&session, &address).await?;
-    let mut res = StatusCode::SEE_OTHER.into_response();
-    res.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/"));
-    res.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&token, seconds_until(session.expires_at, st.clock.now())));
+    // A page that moves on by itself rather than a redirect: the browser is still in the
+    // provider's cross-site navigation here, and would hold back the SameSite=Strict session
+    // cookie on a redirect; the refresh is a same-site navigation that carries it.
+    let page = "<!doctype html><html lang=\"sv\"><head><meta charset=\"utf-8\">\
+        <meta http-equiv=\"refresh\" content=\"0;url=/\"><title>Inloggad – Samverka</title></head>\
+        <body><p><a href=\"/\">Fortsätt till Samverka</a></p></body></html>";
+    let mut res = axum::response::Html(page).into_response();
+    let headers = res.headers_mut();
+    headers.append(header::SET_COOKIE, session_cookie(&token, seconds_until(session.expires_at, st.clock.now())));
+    headers.append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("__Host-samverka-oidc=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
     Ok(res)
 }

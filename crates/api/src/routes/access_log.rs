@@ -18,7 +18,7 @@ use crate::auth::Caller;
 use crate::extract::ApiQuery;
 use crate::problem::{ApiError, ApiResult, ProblemDetails};
 use crate::routes::patients::reserv_rule;
-use crate::routes::{log_read, require};
+use crate::routes::{log_read, refuse, require};
 
 #[derive(Deserialize, IntoParams)]
 pub struct ReviewQuery {
@@ -162,19 +162,32 @@ pub async fn extract(
 ) -> ApiResult<Json<PatientExtract>> {
     let action = "log.extract";
     require(&st, &caller, Permission::ReviewAccessLog, action, None, None).await?;
-    let id = patient_id(&st, &caller, &q.patient).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
-    let patient = st.store.patient(id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
-    let org = st.store.organisation(caller.actor.unit.organisation_id).await?.map(|(o, _)| o.name).unwrap_or_default();
+    // Unknown to Samverka and unknown to this organisation's log get the same answer: the
+    // extract never tells a reviewer that someone exists elsewhere.
+    // The refusal is logged too: asking after a patient is itself an access attempt.
+    let nobody = || {
+        samverka_domain::error::Problem::not_found(
+            "not_found",
+            "Ingen åtkomst till den patienten finns i organisationens logg.",
+            "No access to that patient in this organisation's log.",
+        )
+    };
+    let Some(id) = patient_id(&st, &caller, &q.patient).await? else {
+        return Err(refuse(&st, &caller, action, None, None, nobody()).await);
+    };
     let filter = AccessFilter {
         organisation_id: Some(caller.actor.unit.organisation_id),
         patient_id: Some(id),
         limit: 100_000,
         ..Default::default()
     };
-    let lines = st
-        .store
-        .access_log(&filter)
-        .await?
+    let entries = st.store.access_log(&filter).await?;
+    if !entries.iter().any(|e| e.outcome == samverka_store::Outcome::Allowed) {
+        return Err(refuse(&st, &caller, action, Some(id), None, nobody()).await);
+    }
+    let patient = st.store.patient(id).await?.ok_or_else(|| ApiError::from(nobody()))?;
+    let org = st.store.organisation(caller.actor.unit.organisation_id).await?.map(|(o, _)| o.name).unwrap_or_default();
+    let lines = entries
         .into_iter()
         .filter(|e| e.outcome == samverka_store::Outcome::Allowed)
         .map(|e| ExtractLine {

@@ -383,6 +383,22 @@ pub async fn create_unit(
         .map(Kommunkod::parse)
         .transpose()
         .map_err(|e| e.problem("receives_for_kommun"))?;
+    if let Some(kommun) = &receives_for_kommun {
+        let own =
+            st.store.organisation(org).await?.map(|(o, _)| o).ok_or_else(|| ApiError::not_found("Organisationen"))?;
+        if !own.may_receive_for(kommun) {
+            return Err(ApiError::from(samverka_domain::Problem::invalid_field(
+                "receives_for_kommun",
+                "not_your_municipality",
+                format!(
+                    "{} kan inte ta emot meddelanden för kommun {}: bara kommunen själv eller regionen i länet kan det.",
+                    own.name,
+                    kommun.as_str()
+                ),
+                "Only the municipality itself or the region of its county can receive its notices.",
+            )));
+        }
+    }
     check_address_entry(&st.store.units().await?, org, &req.address)?;
     let unit = Unit {
         id: Uuid::now_v7(),

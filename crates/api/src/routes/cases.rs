@@ -127,8 +127,12 @@ pub struct OpenCaseRequest {
     /// Chosen by the client to make a retry safe; generated when absent.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub id: Option<Uuid>,
-    #[schema(value_type = String, format = Uuid)]
-    pub patient_id: Uuid,
+    /// A patient registered with `POST /api/patients`; or give `patient` instead.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub patient_id: Option<Uuid>,
+    /// The patient as registered at admission: linked to the patient Samverka already knows
+    /// by the number, or registered now. The patient's data is returned only with the case.
+    pub patient: Option<crate::routes::patients::NewPatientRequest>,
     #[schema(value_type = String, format = DateTime)]
     pub admitted_at: Timestamp,
     /// When the doctor judged the patient will need care after discharge, if later than admission.
@@ -244,16 +248,36 @@ pub async fn open(
     caller: Caller,
     ApiJson(req): ApiJson<OpenCaseRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
-    let now = st.clock.now();
-    require(&st, &caller, Permission::RegisterAdmission, "case.open", Some(req.patient_id), None).await?;
-    let patient = st.store.patient(req.patient_id).await?.ok_or_else(|| {
-        ApiError::invalid(
-            "patient_id",
-            "unknown_patient",
-            "Patienten finns inte. Registrera patienten först.",
-            "Unknown patient.",
-        )
-    })?;
+    let (record, patient) = open_case(&st, &caller, req).await?;
+    Ok((StatusCode::CREATED, Json(view(&st, record, &patient, st.clock.now())?)))
+}
+
+/// Opens a case at the caller's ward (the admission).
+pub(crate) async fn open_case(
+    st: &AppState,
+    caller: &Caller,
+    req: OpenCaseRequest,
+) -> ApiResult<(CaseRecord, Patient)> {
+    require(st, caller, Permission::RegisterAdmission, "case.open", req.patient_id, None).await?;
+    let patient = match (req.patient_id, req.patient) {
+        (Some(id), None) => st.store.patient(id).await?.ok_or_else(|| {
+            ApiError::invalid(
+                "patient_id",
+                "unknown_patient",
+                "Patienten finns inte. Registrera patienten först.",
+                "Unknown patient.",
+            )
+        })?,
+        (None, Some(p)) => crate::routes::patients::for_admission(st, caller, p).await?,
+        _ => {
+            return Err(ApiError::invalid(
+                "patient_id",
+                "patient_required",
+                "Ange patienten: antingen patient_id eller patientens uppgifter (patient), inte båda.",
+                "Give either patient_id or patient.",
+            ));
+        }
+    };
     let ward = st.store.unit(caller.actor.unit.id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?;
     let agreement_id = st
         .store
@@ -271,28 +295,36 @@ pub async fn open(
         admitted_at: req.admitted_at,
         needs_assessed_at: req.needs_assessed_at,
     };
-    let record = match st.store.open_case(&open, &agreement_id, &caller.audit(), now).await {
+    let (record, created) = match st.store.open_case(&open, &agreement_id, &caller.audit(), st.clock.now()).await {
         Ok(r) => r,
-        Err(e) => return Err(refused_write(&st, &caller, "case.open", Some(patient.id), Some(case_id), e).await),
+        Err(e) => return Err(refused_write(st, caller, "case.open", Some(patient.id), Some(case_id), e).await),
     };
-    if !record.case.is_party(caller.actor.unit.id) || record.case.patient_id != patient.id {
-        // The id belongs to another case.
-        return Err(refuse(
-            &st,
-            &caller,
-            "case.open",
-            Some(patient.id),
-            Some(case_id),
-            samverka_domain::Problem::conflict(
+    if !created {
+        // A retry of this ward's own request gets its case back (logged as a read); any other
+        // case behind that id stays hidden.
+        if !record.case.is_party(caller.actor.unit.id) || record.case.patient_id != patient.id {
+            let problem = samverka_domain::Problem::conflict(
                 "case_exists",
                 "Ett annat ärende har redan det id:t. Skicka utan id så väljer Samverka ett.",
                 "Id in use.",
-            ),
+            );
+            return Err(refuse(st, caller, "case.open", None, Some(case_id), problem).await);
+        }
+        log_read(
+            st,
+            caller,
+            "case.open_again",
+            Some(patient.id),
+            Some(case_id),
+            None,
+            patient.protection.is_protected(),
         )
-        .await);
+        .await?;
+        return Ok((record, patient));
     }
     caller.mark.set();
-    Ok((StatusCode::CREATED, Json(view(&st, record, &patient, now)?)))
+    st.changed(&record.case);
+    Ok((record, patient))
 }
 
 /// The caller's unit's cases, with their open deadlines.
@@ -354,6 +386,15 @@ pub async fn send_message(
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
     let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
+    // Nothing is routed or looked up for a unit outside the case: refuse first.
+    if !record.case.is_party(caller.actor.unit.id) {
+        let problem = samverka_domain::Problem::forbidden(
+            "not_a_party",
+            format!("{} deltar inte i det här ärendet och kan inte skicka meddelanden i det.", caller.actor.unit.name),
+            "Your unit is not a party to this case.",
+        );
+        return Err(refuse(&st, &caller, "case.send_message", Some(record.case.patient_id), Some(id), problem).await);
+    }
     let recipients = match &req.recipients {
         Some(ids) => resolve_units(&st, ids, "recipients").await?,
         None => default_recipients(&st, &record.case, &req.body, &caller.actor).await?,
@@ -579,8 +620,19 @@ pub async fn emergency_access(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<EmergencyRequest>,
 ) -> ApiResult<Json<CaseView>> {
+    let (record, patient) = grant_emergency(&st, &caller, id, req).await?;
+    Ok(Json(view(&st, record, &patient, st.clock.now())?))
+}
+
+/// Grants (and logs) emergency access to a case the caller's unit takes no part in.
+pub(crate) async fn grant_emergency(
+    st: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    req: EmergencyRequest,
+) -> ApiResult<(CaseRecord, Patient)> {
     let action = "case.emergency_access";
-    require(&st, &caller, Permission::EmergencyAccess, action, None, Some(id)).await?;
+    require(st, caller, Permission::EmergencyAccess, action, None, Some(id)).await?;
     let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
     let patient_id = record.case.patient_id;
     let reason = req.reason.trim();
@@ -595,7 +647,7 @@ pub async fn emergency_access(
         Ok(()) => None,
     };
     if let Some(p) = invalid {
-        return Err(refuse(&st, &caller, action, Some(patient_id), Some(id), p).await);
+        return Err(refuse(st, caller, action, Some(patient_id), Some(id), p).await);
     }
     let now = st.clock.now();
     let patient = st.store.patient(patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
@@ -607,6 +659,6 @@ pub async fn emergency_access(
         tracing::warn!(case = %id, unit = %caller.actor.unit.id, "emergency access granted");
     }
     let emergency = (!record.case.is_party(caller.actor.unit.id)).then_some(reason);
-    log_read(&st, &caller, action, Some(patient_id), Some(id), emergency, patient.protection.is_protected()).await?;
-    Ok(Json(view(&st, record, &patient, now)?))
+    log_read(st, caller, action, Some(patient_id), Some(id), emergency, patient.protection.is_protected()).await?;
+    Ok((record, patient))
 }

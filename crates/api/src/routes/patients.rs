@@ -8,7 +8,7 @@ use samverka_domain::actor::Actor;
 use samverka_domain::calendar::local_date;
 use samverka_domain::ids::{Kommunkod, PatientIdentifier, ReservnummerRule};
 use samverka_domain::org::UnitKind;
-use samverka_domain::patient::{Address, ProtectedIdentity, validate_name};
+use samverka_domain::patient::{Address, Patient, ProtectedIdentity, validate_name};
 use samverka_store::NewPatient;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -21,7 +21,7 @@ use crate::problem::{ApiError, ApiResult, ProblemDetails};
 use crate::routes::{log_read, refuse, refused_write, require};
 use crate::views::PatientView;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct NewPatientRequest {
     /// Chosen by the client to make a retry safe; generated when absent.
@@ -98,29 +98,79 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<NewPatientRequest>,
 ) -> ApiResult<(StatusCode, Json<PatientView>)> {
+    let (status, patient) = register(&st, &caller, req).await?;
+    Ok((status, Json(PatientView::of(&patient))))
+}
+
+/// Registers a new patient. Only a ward does this, at admission; a number Samverka already
+/// knows is refused without showing anything of that patient (open the case with the number
+/// instead: `POST /api/cases` with `patient`).
+pub(crate) async fn register(
+    st: &AppState,
+    caller: &Caller,
+    req: NewPatientRequest,
+) -> ApiResult<(StatusCode, Patient)> {
     let action = "patient.register";
-    require(&st, &caller, Permission::RegisterAdmission, action, None, None).await?;
-    let now = st.clock.now();
-    let rule = reserv_rule(&st, &caller.actor).await?;
-    let identifier = match PatientIdentifier::parse(&req.identifier, local_date(now), rule.as_ref()) {
-        Ok(i) => i,
-        Err(e) => return Err(refuse(&st, &caller, action, None, None, e.problem("identifier")).await),
-    };
-    // A ward admitting someone Samverka already knows gets the existing record: the
-    // admission itself makes the ward part of the patient's care.
+    let (identifier, new) = checked_patient(st, caller, action, req.clone()).await?;
     if let Some(existing) = st.store.patient_by_identifier(&identifier).await? {
-        log_read(
-            &st,
-            &caller,
-            "patient.register_existing",
-            Some(existing.id),
-            None,
-            None,
-            existing.protection.is_protected(),
-        )
-        .await?;
-        return Ok((StatusCode::OK, Json(PatientView::of(&existing))));
+        if req.id == Some(existing.id) {
+            // A retry of this very registration (the client chose the id): already done.
+            let protected = existing.protection.is_protected();
+            log_read(st, caller, "patient.register_again", Some(existing.id), None, None, protected).await?;
+            return Ok((StatusCode::OK, existing));
+        }
+        let problem = samverka_domain::Problem::conflict(
+            "patient_exists",
+            "Numret finns redan i Samverka. Registrera inskrivningen med numret, så kopplas ärendet till patienten.",
+            "The number is already registered; open the case with it instead.",
+        );
+        return Err(refuse(st, caller, action, Some(existing.id), None, problem).await);
     }
+    insert(st, caller, req.id.unwrap_or_else(Uuid::now_v7), new, action).await.map(|p| (StatusCode::CREATED, p))
+}
+
+/// The patient of an admission: the one Samverka knows by the number, or a new one. Only the
+/// case that is opened right after shows the patient's data.
+pub(crate) async fn for_admission(st: &AppState, caller: &Caller, req: NewPatientRequest) -> ApiResult<Patient> {
+    let action = "patient.register";
+    let (identifier, new) = checked_patient(st, caller, action, req.clone()).await?;
+    if let Some(existing) = st.store.patient_by_identifier(&identifier).await? {
+        return Ok(existing);
+    }
+    insert(st, caller, req.id.unwrap_or_else(Uuid::now_v7), new, action).await
+}
+
+async fn insert(st: &AppState, caller: &Caller, id: Uuid, new: NewPatient, action: &str) -> ApiResult<Patient> {
+    match st.store.insert_patient(id, new, &caller.audit(), st.clock.now()).await {
+        Ok(patient) => {
+            caller.mark.set();
+            Ok(patient)
+        }
+        Err(e) => Err(refused_write(st, caller, action, None, None, e).await),
+    }
+}
+
+/// Checks a registration: role, a ward, every field.
+async fn checked_patient(
+    st: &AppState,
+    caller: &Caller,
+    action: &str,
+    req: NewPatientRequest,
+) -> ApiResult<(PatientIdentifier, NewPatient)> {
+    require(st, caller, Permission::RegisterAdmission, action, None, None).await?;
+    if caller.actor.unit.kind != UnitKind::Ward {
+        let problem = samverka_domain::Problem::forbidden(
+            "ward_only",
+            "Patienter registreras vid inskrivning på en vårdavdelning.",
+            "Patients are registered at admission, by a ward.",
+        );
+        return Err(refuse(st, caller, action, None, None, problem).await);
+    }
+    let rule = reserv_rule(st, &caller.actor).await?;
+    let identifier = match PatientIdentifier::parse(&req.identifier, local_date(st.clock.now()), rule.as_ref()) {
+        Ok(i) => i,
+        Err(e) => return Err(refuse(st, caller, action, None, None, e.problem("identifier")).await),
+    };
     let checked = (|| -> Result<NewPatient, samverka_domain::Problem> {
         Ok(NewPatient {
             given_name: validate_name("given_name", &req.given_name)?,
@@ -134,7 +184,7 @@ pub async fn create(
     })();
     let mut new = match checked {
         Ok(n) => n,
-        Err(p) => return Err(refuse(&st, &caller, action, None, None, p).await),
+        Err(p) => return Err(refuse(st, caller, action, None, None, p).await),
     };
     if let Some(listed) = req.listed_unit {
         match st.store.unit(listed).await? {
@@ -158,14 +208,7 @@ pub async fn create(
         }
     }
     new.address = req.address.as_ref().map(check_address).transpose()?;
-    let id = req.id.unwrap_or_else(Uuid::now_v7);
-    match st.store.insert_patient(id, new, &caller.audit(), now).await {
-        Ok(patient) => {
-            caller.mark.set();
-            Ok((StatusCode::CREATED, Json(PatientView::of(&patient))))
-        }
-        Err(e) => Err(refused_write(&st, &caller, action, None, None, e).await),
-    }
+    Ok((identifier, new))
 }
 
 /// Finds a patient by personnummer, samordningsnummer or reservnummer.

@@ -251,3 +251,57 @@ async fn the_openapi_document_describes_the_api() {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} missing");
     }
 }
+
+on_both!(a_known_number_is_linked_at_admission_and_never_shown_to_a_registration, |app: TestApp| async move {
+    let w = &app.world;
+    let first = app.patient(&pnr(8)).await;
+    // Another ward registering the same number learns nothing about who it is.
+    let body = json!({
+        "identifier": pnr(8), "given_name": "Någon", "family_name": "Annan", "kommun": "0184",
+    });
+    let res = app.call(&w.ward2, Method::POST, "/api/patients", Some(body.clone())).await;
+    let p = problem(res, StatusCode::CONFLICT, "patient_exists").await;
+    let text = p.to_string();
+    assert!(!text.contains("Öberg") && !text.contains(first["id"].as_str().unwrap()), "nothing of the patient: {text}");
+    // A retry of the first registration, with the id the ward chose, is answered as done.
+    let again = json!({
+        "id": first["id"], "identifier": pnr(8), "given_name": "Åsa", "family_name": "Öberg", "kommun": "0184",
+    });
+    let same = app.post(&w.ward, "/api/patients", again, StatusCode::OK).await;
+    assert_eq!(same["id"], first["id"]);
+    // Only a ward registers patients.
+    let res = app.call(&w.bistand, Method::POST, "/api/patients", Some(body.clone())).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The admission itself links the ward to the patient Samverka already knows...
+    let case = app
+        .post(
+            &w.ward2,
+            "/api/cases",
+            json!({ "patient": body, "admitted_at": crate::helpers::ts("2026-11-02 07:00").to_string() }),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(case["patient"]["id"], first["id"], "the same patient, not a duplicate");
+    // ...and registers one it does not know.
+    let new = json!({ "identifier": pnr(9), "given_name": "Bo", "family_name": "Ny", "kommun": "0184" });
+    let case = app
+        .post(
+            &w.ward2,
+            "/api/cases",
+            json!({ "patient": new, "admitted_at": crate::helpers::ts("2026-11-02 08:00").to_string() }),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(case["patient"]["family_name"], "Ny");
+    // Neither or both is a mistake the ward can fix.
+    let res = app
+        .call(
+            &w.ward2,
+            Method::POST,
+            "/api/cases",
+            Some(json!({ "admitted_at": crate::helpers::ts("2026-11-02 08:00").to_string() })),
+        )
+        .await;
+    problem(res, StatusCode::UNPROCESSABLE_ENTITY, "patient_required").await;
+});

@@ -370,6 +370,16 @@ on_both!(administrators_create_reset_and_stay_in_their_organisation, |app: TestA
         .call(&admin, Method::POST, &format!("/api/admin/users/{}/reset-password", w.vc.user), Some(json!({})))
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Solna's administrator may route Solna's notices to a Solna unit, not Nacka's to it.
+    let unit = |kommun: &str| {
+        json!({ "name": "Biståndsenheten Syd", "kind": "bistandsenhet", "hsa_id": "SE2120000000-B9",
+                "receives_for_kommun": kommun })
+    };
+    app.post(&admin, "/api/admin/units", unit("0184"), StatusCode::CREATED).await;
+    let res = app.call(&admin, Method::POST, "/api/admin/units", Some(unit("0182"))).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p = res.json::<Value>().await.unwrap();
+    assert_eq!((p["code"].as_str(), p["field"].as_str()), (Some("not_your_municipality"), Some("receives_for_kommun")));
     // An administrator reads no patient data; a nurse administers nothing.
     assert_eq!(app.call(&admin, Method::GET, "/api/cases", None).await.status(), StatusCode::FORBIDDEN);
     let res = app.call(&w.vc, Method::GET, "/api/admin/users", None).await;
@@ -393,4 +403,36 @@ on_both!(administrators_create_reset_and_stay_in_their_organisation, |app: TestA
         app.call(&w.bistand, Method::GET, "/api/inbox", None).await.json::<Value>().await.unwrap()["code"],
         "assignment_ended"
     );
+});
+
+on_both!(wrong_codes_pause_the_account_from_every_address, |app: TestApp| async move {
+    let w = &app.world;
+    account(&app.store, w.region, "gun", "Gun Gissad", w.units.vc, Role::Sjukskoterska).await;
+    // Someone who knows Gun's password guesses codes, spreading the guesses over addresses.
+    for last in 10..12u8 {
+        let from = std::net::IpAddr::from([127, 0, 0, last]);
+        let client = reqwest::Client::builder().local_address(from).build().unwrap();
+        let s =
+            post(&app, &client, "/auth/login", None, None, json!({ "username": "gun", "password": PASSWORD })).await;
+        let (c, csrf) = (pair(&s.cookie.unwrap()), s.body["csrf_token"].as_str().unwrap().to_string());
+        for guess in 0..5 {
+            let wrong =
+                post(&app, &client, "/auth/totp", Some(&c), Some(&csrf), json!({ "code": format!("{guess:06}") }))
+                    .await;
+            assert_eq!(wrong.body["code"], "invalid_code");
+        }
+    }
+    // Ten wrong codes: even Gun's right code, from her own address, waits out the window.
+    let gun = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 20])).build().unwrap();
+    let s = post(&app, &gun, "/auth/login", None, None, json!({ "username": "gun", "password": PASSWORD })).await;
+    let (c, csrf) = (pair(&s.cookie.unwrap()), s.body["csrf_token"].as_str().unwrap().to_string());
+    let refused =
+        post(&app, &gun, "/auth/totp", Some(&c), Some(&csrf), json!({ "code": code(&app, "gun").await })).await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_codes"))
+    );
+    app.clock.advance(jiff::SignedDuration::from_mins(16));
+    let (_, body) = login(&app, &gun, "gun").await;
+    assert_eq!(body["stage"], "active");
 });

@@ -97,11 +97,27 @@ async fn login_as(app: &crate::helpers::TestApp, provider_id: &str, sub: &str) -
     assert_eq!(approved.status(), StatusCode::FOUND);
     let back = approved.headers()["location"].to_str().unwrap().to_string();
     let query = back.split_once('?').unwrap().1.to_string();
-    client.get(format!("{}/auth/oidc/{provider_id}/callback?{query}", app.base)).send().await.unwrap()
+    let state_cookie = cookie_named(&start, "__Host-samverka-oidc").expect("the login is bound to this browser");
+    client
+        .get(format!("{}/auth/oidc/{provider_id}/callback?{query}", app.base))
+        .header("cookie", state_cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `name=value` of the cookie the response sets under that name.
+fn cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_string)
 }
 
 fn cookie(res: &reqwest::Response) -> String {
-    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+    cookie_named(res, "__Host-samverka").expect("a session cookie")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,8 +146,12 @@ async fn login_through_the_regions_identity_provider() {
 
     // SITHS-like provider (two factors of its own): straight in, acting in the one assignment.
     let res = login_as(&app, "region", "alice-hsa-SE2321009990-P1").await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{:?}", res.headers());
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.headers());
     let c = cookie(&res);
+    assert!(
+        cookie_named(&res, "__Host-samverka-oidc").is_some_and(|c| c.ends_with('=')),
+        "the binding cookie is cleared"
+    );
     let me: Value =
         app.client.get(format!("{}/api/me", app.base)).header("cookie", &c).send().await.unwrap().json().await.unwrap();
     assert_eq!(
@@ -162,6 +182,24 @@ async fn login_through_the_regions_identity_provider() {
     let res = login_as(&app, "region", "mallory").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(res.json::<Value>().await.unwrap()["code"], "no_linked_account");
+
+    // A genuine callback address opened in another browser (a link sent to a victim) is
+    // refused: the login is bound to the browser that started it.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let start = client.get(format!("{}/auth/oidc/region/start", app.base)).send().await.unwrap();
+    let authorize = start.headers()["location"].to_str().unwrap().to_string();
+    let approved = client
+        .post(&authorize)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("sub=alice-hsa-SE2321009990-P1")
+        .send()
+        .await
+        .unwrap();
+    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let query = back.split_once('?').unwrap().1;
+    let elsewhere = app.client.get(format!("{}/auth/oidc/region/callback?{query}", app.base)).send().await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::UNAUTHORIZED);
+    assert!(cookie_named(&elsewhere, "__Host-samverka").is_none(), "no session for the other browser");
 
     // A callback with a made-up state is refused.
     let forged =

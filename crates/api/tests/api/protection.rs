@@ -199,6 +199,30 @@ on_both!(emergency_access_needs_a_reason_is_flagged_and_reviewed, |app: TestApp|
     // Reviewing is itself an access.
     let own = app.get(&chief, &format!("/api/access-log?user={}", chief.user)).await;
     assert!(own["entries"].as_array().unwrap().iter().any(|e| e["action"] == "log.extract"));
+
+    // Nacka, which never took part, cannot use the extract to learn that the patient exists:
+    // the answer is word for word the one for a number nobody has registered.
+    let (nacka_chief, assignment) = crate::helpers::account(
+        &app.store,
+        w.nacka,
+        "nacka-chef",
+        "Nils Nackachef",
+        w.units.nacka_bistand,
+        samverka_domain::access::Role::Enhetschef,
+    )
+    .await;
+    let nacka_chief = crate::helpers::session(&app.store, nacka_chief, w.units.nacka_bistand, assignment).await;
+    let (known, known_text) =
+        text(&app, &nacka_chief, Method::GET, &format!("/api/access-log/extract?patient={}", pnr(5)), None).await;
+    let (unknown, unknown_text) =
+        text(&app, &nacka_chief, Method::GET, &format!("/api/access-log/extract?patient={}", pnr(15)), None).await;
+    assert_eq!((known, unknown), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    assert_eq!(known_text, unknown_text);
+    assert!(!known_text.contains("Öberg"));
+    // Both attempts are in Nacka's own log.
+    let tries = app.get(&nacka_chief, &format!("/api/access-log?user={}", nacka_chief.user)).await;
+    let refused = tries["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "log.extract").count();
+    assert!(refused >= 2, "{tries}");
 });
 
 #[tokio::test]
