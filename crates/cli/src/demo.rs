@@ -316,6 +316,20 @@ async fn build_directory(
         .await?;
     }
 
+    // The "Södra" vårdcentraler are run by a private provider for the region (vårdval), so
+    // a discharge involves three organisations: the region, the municipality, the provider.
+    let provider_number = "5590009990";
+    let provider = Organisation {
+        id: Uuid::now_v7(),
+        kind: OrganisationKind::PrivateProvider,
+        name: "Vårdbolaget Demo AB".into(),
+        region_code: None,
+        kommunkod: None,
+        hsa_id: Some(hsa(provider_number, "0001")),
+        acts_for: Some(Principal::Region),
+    };
+    store.insert_organisation(&provider, None, now).await?;
+
     let mut kommuner = vec![];
     for (i, (code, name)) in KOMMUNER.iter().enumerate() {
         let code = Kommunkod::parse(code).expect("real kommunkod");
@@ -381,8 +395,8 @@ async fn build_directory(
                 add_unit(
                     store,
                     UnitSpec {
-                        org: &region,
-                        org_number: region_number,
+                        org: if *place == "Södra" { &provider } else { &region },
+                        org_number: if *place == "Södra" { provider_number } else { region_number },
                         suffix: format!("VC{i:02}{p}"),
                         name: format!("Vårdcentralen {name} {place}"),
                         kind: UnitKind::Vardcentral,

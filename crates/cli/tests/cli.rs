@@ -184,7 +184,7 @@ async fn killed_after_each_acknowledged_write_loses_nothing(url: &str, env: &[(&
         // Every other round as `serve --demo`, which on the demo's own data shows its accounts.
         let demo = round % 2 == 1;
         let server = Server::start_with(dir, if demo { &["--demo"] } else { &[] }, env);
-        let page = reqwest::get(format!("{}/om", server.base)).await.unwrap().text().await.unwrap();
+        let page = reqwest::get(format!("{}/logga-in", server.base)).await.unwrap().text().await.unwrap();
         assert_eq!(page.contains("Demokonton"), demo, "demo accounts are shown exactly with --demo");
         // The session lives in the database: one login serves every round.
         if session.is_none() {
@@ -324,7 +324,7 @@ async fn a_new_installation_is_bootstrapped_from_the_command_line() {
     // `--demo` on a real installation's database fills nothing and shows no demo accounts:
     // only a database the demo itself filled may publish its login codes.
     let server = Server::start_with(dir.path(), &["--demo"], &[]);
-    let page = reqwest::get(format!("{}/om", server.base)).await.unwrap().text().await.unwrap();
+    let page = reqwest::get(format!("{}/logga-in", server.base)).await.unwrap().text().await.unwrap();
     assert!(page.contains("Samverka") && !page.contains("Demokonton") && !page.contains("ada"), "{page}");
     server.kill();
 

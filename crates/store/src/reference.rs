@@ -439,6 +439,34 @@ impl Store {
         Ok(row.map(PatientRow::into_domain).transpose()?.map(|(p, _)| p))
     }
 
+    /// Identifier and name of each patient, for lists that show many (the log review).
+    pub async fn patient_labels(
+        &self,
+        ids: &[PatientId],
+    ) -> Result<std::collections::HashMap<PatientId, (String, String)>> {
+        let mut ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!(
+            "SELECT id, identifier, given_name, family_name FROM patients WHERE id IN ({})",
+            crate::cases::placeholders(1, ids.len())
+        );
+        let rows: Vec<(String, String, String, String)> = on_db!(self, read, |pool| {
+            // Only numbered placeholders are formatted into the text; the ids are bound.
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in &ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(id, identifier, given, family)| Ok((uuid(&id)?, (identifier, format!("{given} {family}")))))
+            .collect()
+    }
+
     pub async fn patient_by_identifier(&self, identifier: &PatientIdentifier) -> Result<Option<Patient>> {
         let row: Option<PatientRow> = on_db!(self, read, |pool| sqlx::query_as(concat!(
             "SELECT ",

@@ -493,6 +493,49 @@ impl Store {
         Ok(out)
     }
 
+    /// The assignments of many users at once (for lists of users), active ones first.
+    pub async fn assignments_of_users(
+        &self,
+        users: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, Vec<Assignment>>> {
+        let mut out: std::collections::HashMap<Uuid, Vec<Assignment>> = Default::default();
+        if users.is_empty() {
+            return Ok(out);
+        }
+        let units: std::collections::HashMap<Uuid, UnitRef> =
+            self.units().await?.iter().map(|u| (u.id, unit_ref(u))).collect();
+        for chunk in users.chunks(500) {
+            let sql = format!(
+                "SELECT id, user_id, unit_id, role, active FROM assignments WHERE user_id IN ({}) \
+                 ORDER BY active DESC, created_at",
+                crate::cases::placeholders(1, chunk.len())
+            );
+            let rows: Vec<(String, String, String, String, bool)> = on_db!(self, read, |pool| {
+                // Only numbered placeholders are formatted into the text; the ids are bound.
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for u in chunk {
+                    q = q.bind(u.to_string());
+                }
+                q.fetch_all(pool).await?
+            });
+            for (id, user_id, unit_id, role, active) in rows {
+                let unit = units
+                    .get(&uuid(&unit_id)?)
+                    .cloned()
+                    .ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
+                let user_id = uuid(&user_id)?;
+                out.entry(user_id).or_default().push(Assignment {
+                    id: uuid(&id)?,
+                    user_id,
+                    unit,
+                    role: parse_enum(&role)?,
+                    active,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn assignment(&self, id: Uuid) -> Result<Option<Assignment>> {
         let row: Option<(String,)> =
             on_db!(self, write, |pool| sqlx::query_as("SELECT user_id FROM assignments WHERE id = $1")

@@ -190,8 +190,10 @@ impl FromRequestParts<AppState> for LoginSession {
         if !csrf_ok(parts, &session) {
             return Err(csrf_refused());
         }
-        // Write the last-seen time at most once a minute: reads stay reads.
-        if now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
+        // Write the last-seen time at most once a minute: reads stay reads. A page's own
+        // live-update refetch is not the user at work and does not keep the session alive.
+        let automatic = parts.headers.contains_key(crate::web::LIVE_HEADER);
+        if !automatic && now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
             st.store.touch_session(&hash, now).await?;
         }
         Ok(LoginSession { session, client_address: client_address(parts) })

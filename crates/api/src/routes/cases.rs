@@ -64,17 +64,26 @@ pub(crate) fn view(st: &AppState, record: CaseRecord, patient: &Patient, now: Ti
     Ok(CaseView::of(record.case, record.agreement_id, &agreement, patient, now))
 }
 
-/// Runs a command and answers with the case as it is afterwards. The store writes the
-/// access-log entry in the same transaction as the change; a refusal is logged here.
+/// Runs a command and answers with the case as it is afterwards.
 async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiResult<Json<CaseView>> {
+    let record = execute(st, caller, id, cmd).await?;
+    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    Ok(Json(view(st, record, &patient, st.clock.now())?))
+}
+
+/// Runs a command on a case (for the API and the web pages alike). The store writes the
+/// access-log entry in the same transaction as the change; a refusal is logged here. Open
+/// pages of the case's units hear of the change.
+pub(crate) async fn execute(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiResult<CaseRecord> {
     let now = st.clock.now();
     let action = format!("case.{}", samverka_store::command_name(&cmd));
     match st.store.execute(id, &caller.audit(), cmd, now).await {
-        Ok((record, _)) => {
+        Ok((record, events)) => {
             caller.mark.set();
-            let patient =
-                st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
-            Ok(Json(view(st, record, &patient, now)?))
+            if !events.is_empty() {
+                st.changed(&record.case);
+            }
+            Ok(record)
         }
         Err(e) => {
             let patient = st.store.case(id).await.ok().flatten().map(|r| r.case.patient_id);
@@ -83,8 +92,35 @@ async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiRes
     }
 }
 
+/// Sends a message in a case: to the chosen units, or to those the kind of message goes to.
+pub(crate) async fn send(
+    st: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    message_id: Uuid,
+    body: MessageBody,
+    recipients: Option<&[Uuid]>,
+    corrects: Option<Uuid>,
+) -> ApiResult<CaseRecord> {
+    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
+    // Nothing is routed or looked up for a unit outside the case: refuse first.
+    if !record.case.is_party(caller.actor.unit.id) {
+        let problem = samverka_domain::Problem::forbidden(
+            "not_a_party",
+            format!("{} deltar inte i det här ärendet och kan inte skicka meddelanden i det.", caller.actor.unit.name),
+            "Your unit is not a party to this case.",
+        );
+        return Err(refuse(st, caller, "case.send_message", Some(record.case.patient_id), Some(id), problem).await);
+    }
+    let recipients = match recipients {
+        Some(ids) => resolve_units(st, ids, "recipients").await?,
+        None => default_recipients(st, &record.case, &body, &caller.actor).await?,
+    };
+    execute(st, caller, id, Command::SendMessage { message_id, body, recipients, corrects }).await
+}
+
 /// Looks up units named in a request; an unknown id names the field it came from.
-async fn resolve_units(st: &AppState, ids: &[Uuid], field: &str) -> ApiResult<Vec<UnitRef>> {
+pub(crate) async fn resolve_units(st: &AppState, ids: &[Uuid], field: &str) -> ApiResult<Vec<UnitRef>> {
     let mut out = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         let unit = st.store.unit_ref(*id).await?.ok_or_else(|| {
@@ -102,7 +138,7 @@ async fn resolve_units(st: &AppState, ids: &[Uuid], field: &str) -> ApiResult<Ve
     Ok(out)
 }
 
-async fn resolve_unit(st: &AppState, id: Uuid, field: &str) -> ApiResult<UnitRef> {
+pub(crate) async fn resolve_unit(st: &AppState, id: Uuid, field: &str) -> ApiResult<UnitRef> {
     st.store
         .unit_ref(id)
         .await?
@@ -111,7 +147,12 @@ async fn resolve_unit(st: &AppState, id: Uuid, field: &str) -> ApiResult<UnitRef
 
 /// Who a message goes to when the sender names nobody: the admission notice is routed from
 /// the patient's municipality and listing; everything else goes to the case's other parties.
-async fn default_recipients(st: &AppState, case: &Case, body: &MessageBody, actor: &Actor) -> ApiResult<Vec<UnitRef>> {
+pub(crate) async fn default_recipients(
+    st: &AppState,
+    case: &Case,
+    body: &MessageBody,
+    actor: &Actor,
+) -> ApiResult<Vec<UnitRef>> {
     if body.kind() == MessageKind::Inskrivningsmeddelande {
         let units = st.store.routable_units(&case.kommun, case.listed_unit).await?;
         return Ok(notice_recipients(&case.kommun, case.listed_unit, &units)?);
@@ -385,27 +426,10 @@ pub async fn send_message(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
-    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
-    // Nothing is routed or looked up for a unit outside the case: refuse first.
-    if !record.case.is_party(caller.actor.unit.id) {
-        let problem = samverka_domain::Problem::forbidden(
-            "not_a_party",
-            format!("{} deltar inte i det här ärendet och kan inte skicka meddelanden i det.", caller.actor.unit.name),
-            "Your unit is not a party to this case.",
-        );
-        return Err(refuse(&st, &caller, "case.send_message", Some(record.case.patient_id), Some(id), problem).await);
-    }
-    let recipients = match &req.recipients {
-        Some(ids) => resolve_units(&st, ids, "recipients").await?,
-        None => default_recipients(&st, &record.case, &req.body, &caller.actor).await?,
-    };
-    let cmd = Command::SendMessage {
-        message_id: req.id.unwrap_or_else(Uuid::now_v7),
-        body: req.body,
-        recipients,
-        corrects: req.corrects,
-    };
-    Ok((StatusCode::CREATED, run(&st, &caller, id, cmd).await?))
+    let message_id = req.id.unwrap_or_else(Uuid::now_v7);
+    let record = send(&st, &caller, id, message_id, req.body, req.recipients.as_deref(), req.corrects).await?;
+    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    Ok((StatusCode::CREATED, Json(view(&st, record, &patient, st.clock.now())?)))
 }
 
 /// Records that the caller's unit has opened a message.

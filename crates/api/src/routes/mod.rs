@@ -73,7 +73,6 @@ pub fn router() -> Router<AppState> {
     let patient_data = patient_data_router().route_layer(axum::middleware::from_fn(require_access_log));
     Router::new()
         .route("/om", get(meta::landing))
-        .route("/static/samverka.css", get(meta::stylesheet))
         .route("/api/health", get(meta::health))
         .route("/api/openapi.json", get(meta::openapi))
         .route("/auth/login", post(crate::auth::login::login))

@@ -8,3 +8,4 @@ mod oidc;
 mod protection;
 mod scenario;
 mod tls;
+mod web;

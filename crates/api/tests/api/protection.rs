@@ -239,7 +239,7 @@ async fn every_answer_carries_the_security_headers_and_no_internals() {
             "{path}: {csp}"
         );
         assert_eq!(h["x-content-type-options"], "nosniff");
-        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["referrer-policy"], "same-origin");
         assert_eq!(h["x-frame-options"], "DENY");
         assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain HTTP");
         let body = res.text().await.unwrap();

@@ -1,0 +1,214 @@
+//! The unit's inbox (what is new, not yet acknowledged, due) and its list of cases.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::ToSpan;
+use samverka_domain::access::Permission;
+use samverka_domain::calendar::{end_of_day, local_date};
+use samverka_domain::deadlines::countdown_sv;
+use serde::Deserialize;
+
+use super::{Frame, WebCaller, error_page, error_text, html};
+use crate::AppState;
+use crate::problem::ApiError;
+use crate::routes::{log_read, require};
+use crate::web::i18n::Texts;
+
+pub struct DueRow {
+    pub case_id: String,
+    pub what: String,
+    pub patient: String,
+    pub protected: bool,
+    pub due: String,
+    pub due_iso: String,
+    pub countdown: String,
+    pub urgency: String,
+    pub class: &'static str,
+}
+
+pub struct MessageRow {
+    pub case_id: String,
+    pub message_id: String,
+    pub kind: String,
+    pub patient: String,
+    pub protected: bool,
+    pub sent: String,
+    pub sent_iso: String,
+    pub status: String,
+    pub class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+pub struct InboxPage {
+    pub frame: Frame,
+    pub unit: String,
+    pub summary: String,
+    pub due: Vec<DueRow>,
+    pub messages: Vec<MessageRow>,
+}
+
+/// "om 3 timmar" in Swedish; in English a plain form of the same.
+pub fn countdown(t: &Texts, due: jiff::Timestamp, now: jiff::Timestamp) -> String {
+    if t.lang == "sv" {
+        return countdown_sv(due, now);
+    }
+    let secs = due.as_second() - now.as_second();
+    let abs = secs.unsigned_abs();
+    let amount = if abs < 3600 {
+        format!("{} min", (abs / 60).max(1))
+    } else if abs < 48 * 3600 {
+        format!("{} h", abs / 3600)
+    } else {
+        format!("{} days", abs / 86400)
+    };
+    if secs > 0 { format!("in {amount}") } else { format!("{amount} overdue") }
+}
+
+fn failed(t: &'static Texts, e: ApiError) -> Response {
+    error_page(t, e.status, error_text(t, &e))
+}
+
+pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
+    let WebCaller { caller, mut frame, .. } = w;
+    let t = frame.t;
+    if let Err(e) = require(&st, &caller, Permission::ReadPatientData, "inbox.read", None, None).await {
+        return failed(t, e);
+    }
+    let now = st.clock.now();
+    let unit = caller.actor.unit.id;
+    let end_today = end_of_day(local_date(now));
+    let end_tomorrow = end_of_day(local_date(now) + 1.day());
+    let (messages, due) =
+        match tokio::try_join!(st.store.inbox(unit, false, 300), st.store.due_deadlines(unit, end_tomorrow)) {
+            Ok(x) => x,
+            Err(e) => return failed(t, e.into()),
+        };
+    // The patients of the due deadlines, by case, from the unit's own case list.
+    let cases = st.store.cases_for_unit(unit, false, 1000).await.unwrap_or_default();
+    let patient_of = |case: uuid::Uuid| {
+        cases.iter().find(|c| c.case_id == case).map(|c| (c.patient_name.clone(), c.protection.is_protected()))
+    };
+    let protected = messages.iter().any(|m| m.protection.is_protected());
+    if let Err(e) = log_read(&st, &caller, "inbox.read", None, None, None, protected).await {
+        return failed(t, e);
+    }
+    let due: Vec<DueRow> = due
+        .into_iter()
+        .map(|d| {
+            let (urgency, class) = if d.due <= now {
+                (t.get("inbox.overdue"), "overdue")
+            } else if d.due <= end_today {
+                (t.get("inbox.due_today"), "today")
+            } else {
+                (t.get("inbox.due_tomorrow"), "soon")
+            };
+            let (patient, protected) = patient_of(d.case_id).unwrap_or_default();
+            DueRow {
+                case_id: d.case_id.to_string(),
+                what: t.get(&format!("deadline.{}", d.kind.as_str())).to_string(),
+                patient,
+                protected,
+                due: t.due(&d.due),
+                due_iso: t.iso(&d.due),
+                countdown: countdown(t, d.due, now),
+                urgency: urgency.to_string(),
+                class,
+            }
+        })
+        .collect();
+    let unopened = messages.iter().filter(|m| m.opened_at.is_none()).count();
+    let messages: Vec<MessageRow> = messages
+        .into_iter()
+        .map(|m| {
+            let (status, class) = if m.opened_at.is_none() {
+                (t.get("inbox.status_new"), "new")
+            } else {
+                (t.get("inbox.status_opened"), "opened")
+            };
+            MessageRow {
+                case_id: m.case_id.to_string(),
+                message_id: m.message_id.to_string(),
+                kind: t.get(&format!("message.{}", m.kind.as_str())).to_string(),
+                patient: m.patient_name,
+                protected: m.protection.is_protected(),
+                sent: t.datetime(&m.sent_at),
+                sent_iso: t.iso(&m.sent_at),
+                status: status.to_string(),
+                class,
+            }
+        })
+        .collect();
+    let overdue = due.iter().filter(|d| d.class == "overdue").count().to_string();
+    let summary = t.fill(
+        "inbox.summary",
+        &[("new", &unopened.to_string()), ("unacknowledged", &messages.len().to_string()), ("overdue", &overdue)],
+    );
+    frame.title = t.get("inbox.title").to_string();
+    frame.live = "inbox".into();
+    html(StatusCode::OK, &InboxPage { unit: caller.actor.unit.name.clone(), frame, summary, due, messages })
+}
+
+pub struct CaseRow {
+    pub case_id: String,
+    pub patient: String,
+    pub identifier: String,
+    pub protected: bool,
+    pub phase: String,
+    pub next: String,
+    pub admitted: String,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+pub struct CasesPage {
+    pub frame: Frame,
+    pub unit: String,
+    pub include_closed: bool,
+    pub cases: Vec<CaseRow>,
+}
+
+#[derive(Deserialize)]
+pub struct CasesQuery {
+    alla: Option<String>,
+}
+
+pub async fn cases(State(st): State<AppState>, w: WebCaller, Query(q): Query<CasesQuery>) -> Response {
+    let WebCaller { caller, mut frame, .. } = w;
+    let t = frame.t;
+    if let Err(e) = require(&st, &caller, Permission::ReadPatientData, "cases.list", None, None).await {
+        return failed(t, e);
+    }
+    let include_closed = q.alla.is_some();
+    let list = match st.store.cases_for_unit(caller.actor.unit.id, include_closed, 1000).await {
+        Ok(l) => l,
+        Err(e) => return failed(t, e.into()),
+    };
+    if let Err(e) =
+        log_read(&st, &caller, "cases.list", None, None, None, list.iter().any(|c| c.protection.is_protected())).await
+    {
+        return failed(t, e);
+    }
+    let now = st.clock.now();
+    let cases = list
+        .into_iter()
+        .map(|c| CaseRow {
+            case_id: c.case_id.to_string(),
+            patient: c.patient_name.clone(),
+            identifier: super::case::show_identifier(&c.patient_identifier),
+            protected: c.protection.is_protected(),
+            phase: t.get(&format!("phase.{}", c.phase.as_str())).to_string(),
+            next: c
+                .open_deadlines
+                .first()
+                .map(|d| format!("{} ({})", t.get(&format!("deadline.{}", d.kind.as_str())), countdown(t, d.due, now)))
+                .unwrap_or_default(),
+            admitted: t.date(&local_date(c.admitted_at)),
+        })
+        .collect();
+    frame.title = t.get("cases.title").to_string();
+    frame.live = "inbox".into();
+    html(StatusCode::OK, &CasesPage { unit: caller.actor.unit.name.clone(), frame, include_closed, cases })
+}

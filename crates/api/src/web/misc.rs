@@ -1,0 +1,489 @@
+//! Search by number, log review for MAS, the unit directory, the glossary, the accessibility
+//! statement, the language choice, and the live-update stream.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use samverka_domain::calendar::local_date;
+use serde::Deserialize;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::case::show_identifier;
+use super::{Frame, LANG_COOKIE, WebCaller, error_page, error_text, html, lang_of, see_other};
+use crate::AppState;
+use crate::extract::ApiQuery;
+use crate::routes::access_log::{ExtractQuery, ReviewQuery, action_sv};
+use crate::routes::patients::SearchQuery;
+use crate::views::PatientView;
+use crate::web::i18n::{Lang, texts};
+
+// ---- search ------------------------------------------------------------------------------------
+
+pub struct FoundCase {
+    pub id: String,
+    pub phase: String,
+    pub admitted: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub frame: Frame,
+    pub number: String,
+    pub searched: bool,
+    pub patient: Option<PatientView>,
+    pub cases: Vec<FoundCase>,
+    pub nobody: String,
+}
+
+#[derive(Deserialize)]
+pub struct SearchForm {
+    nummer: Option<String>,
+}
+
+pub async fn search(State(st): State<AppState>, w: WebCaller, Query(q): Query<SearchForm>) -> Response {
+    let WebCaller { caller, mut frame, .. } = w;
+    let t = frame.t;
+    frame.title = t.get("search.title").to_string();
+    let number = q.nummer.unwrap_or_default().trim().to_string();
+    let mut page = SearchPage {
+        frame,
+        number: number.clone(),
+        searched: false,
+        patient: None,
+        cases: vec![],
+        nobody: String::new(),
+    };
+    if number.is_empty() {
+        // An empty form reads no patient data, but the page is still a patient-data page.
+        if let Err(e) = crate::routes::log_read(&st, &caller, "patient.search_form", None, None, None, false).await {
+            return error_page(t, e.status, error_text(t, &e));
+        }
+        return html(StatusCode::OK, &page);
+    }
+    page.searched = true;
+    let unit = caller.actor.unit.id;
+    let result =
+        crate::routes::patients::search(State(st.clone()), caller, ApiQuery(SearchQuery { identifier: number })).await;
+    match result {
+        Ok(axum::Json(found)) => match found.patients.into_iter().next() {
+            Some(p) => {
+                let cases = st.store.cases_for_unit(unit, true, 1000).await.unwrap_or_default();
+                page.cases = cases
+                    .into_iter()
+                    .filter(|c| c.patient_id == p.id)
+                    .map(|c| FoundCase {
+                        id: c.case_id.to_string(),
+                        phase: t.get(&format!("phase.{}", c.phase.as_str())).to_string(),
+                        admitted: t.date(&local_date(c.admitted_at)),
+                    })
+                    .collect();
+                page.patient = Some(p);
+            }
+            None => page.nobody = t.get("search.nobody").to_string(),
+        },
+        Err(e) => {
+            page.frame.error = Some(error_text(t, &e));
+            return html(e.status, &page);
+        }
+    }
+    html(StatusCode::OK, &page)
+}
+
+// ---- log review --------------------------------------------------------------------------------
+
+pub struct LogRow {
+    pub at: String,
+    pub at_iso: String,
+    pub user: String,
+    pub role: String,
+    pub unit: String,
+    pub patient: String,
+    pub action: String,
+    pub outcome: String,
+    pub outcome_class: &'static str,
+    pub emergency: bool,
+    pub reason: String,
+    pub protected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "log.html")]
+pub struct LogPage {
+    pub frame: Frame,
+    pub patient: String,
+    pub from: String,
+    pub to: String,
+    pub emergency: bool,
+    pub protected: bool,
+    pub rows: Vec<LogRow>,
+    pub truncated: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LogForm {
+    patient: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    emergency: Option<String>,
+    protected: Option<String>,
+}
+
+fn some_text(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+pub async fn log_review(State(st): State<AppState>, w: WebCaller, Query(q): Query<LogForm>) -> Response {
+    let WebCaller { caller, mut frame, .. } = w;
+    let t = frame.t;
+    frame.title = t.get("log.title").to_string();
+    let query = ReviewQuery {
+        patient: some_text(&q.patient),
+        user: None,
+        unit: None,
+        from: some_text(&q.from),
+        to: some_text(&q.to),
+        emergency: q.emergency.is_some(),
+        protected: q.protected.is_some(),
+        limit: Some(300),
+    };
+    let mut page = LogPage {
+        frame,
+        patient: q.patient.clone().unwrap_or_default(),
+        from: q.from.clone().unwrap_or_default(),
+        to: q.to.clone().unwrap_or_default(),
+        emergency: query.emergency,
+        protected: query.protected,
+        rows: vec![],
+        truncated: false,
+    };
+    match crate::routes::access_log::review(State(st.clone()), caller, ApiQuery(query)).await {
+        Ok(axum::Json(review)) => {
+            let ids: Vec<uuid::Uuid> = review.entries.iter().filter_map(|e| e.patient_id).collect();
+            let patients = st.store.patient_labels(&ids).await.unwrap_or_default();
+            page.truncated = review.truncated;
+            page.rows = review
+                .entries
+                .into_iter()
+                .map(|e| {
+                    let (outcome, outcome_class) = match e.outcome {
+                        samverka_store::Outcome::Allowed => (t.get("log.allowed"), "met"),
+                        samverka_store::Outcome::Denied => (t.get("log.denied"), "overdue"),
+                        samverka_store::Outcome::Refused => (t.get("log.refused"), "today"),
+                    };
+                    LogRow {
+                        at: t.datetime(&e.at),
+                        at_iso: t.iso(&e.at),
+                        user: e.user_name,
+                        role: e
+                            .role
+                            .map(|r| t.get(&format!("role.{}", super::role_key(r))).to_string())
+                            .unwrap_or_default(),
+                        unit: e.unit_name,
+                        patient: e
+                            .patient_id
+                            .and_then(|p| patients.get(&p))
+                            .map(|(identifier, name)| format!("{name} {}", show_identifier(identifier)))
+                            .unwrap_or_default(),
+                        action: if t.lang == "sv" { action_sv(&e.action).to_string() } else { e.action.clone() },
+                        outcome: outcome.to_string(),
+                        outcome_class,
+                        emergency: e.emergency,
+                        reason: e.reason.unwrap_or_default(),
+                        protected: e.protected_identity,
+                    }
+                })
+                .collect();
+            html(StatusCode::OK, &page)
+        }
+        Err(e) => {
+            let status = e.status;
+            page.frame.error = Some(error_text(t, &e));
+            html(status, &page)
+        }
+    }
+}
+
+pub struct ExtractRow {
+    pub at: String,
+    pub unit: String,
+    pub user: String,
+    pub role: String,
+    pub what: String,
+    pub emergency: bool,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "log_extract.html")]
+pub struct ExtractPage {
+    pub frame: Frame,
+    pub patient_name: String,
+    pub patient_identifier: String,
+    pub organisation: String,
+    pub generated: String,
+    pub rows: Vec<ExtractRow>,
+}
+
+pub async fn log_extract(State(st): State<AppState>, w: WebCaller, Query(q): Query<LogForm>) -> Response {
+    let WebCaller { caller, mut frame, .. } = w;
+    let t = frame.t;
+    frame.title = t.get("extract.title").to_string();
+    let patient = some_text(&q.patient).unwrap_or_default();
+    match crate::routes::access_log::extract(State(st.clone()), caller, ApiQuery(ExtractQuery { patient })).await {
+        Ok(axum::Json(x)) => {
+            let rows = x
+                .lines
+                .into_iter()
+                .map(|l| ExtractRow {
+                    at: t.datetime(&l.at),
+                    unit: l.unit,
+                    user: l.user,
+                    role: l.role,
+                    what: l.what,
+                    emergency: l.emergency,
+                    reason: l.reason.unwrap_or_default(),
+                })
+                .collect();
+            let page = ExtractPage {
+                patient_name: x.patient_name,
+                patient_identifier: x.patient_identifier,
+                organisation: x.organisation,
+                generated: t.datetime(&x.generated_at),
+                rows,
+                frame,
+            };
+            html(StatusCode::OK, &page)
+        }
+        Err(e) => error_page(t, e.status, error_text(t, &e)),
+    }
+}
+
+// ---- the directory -----------------------------------------------------------------------------
+
+pub struct DirectoryUnit {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub hsa_id: String,
+    pub phone: String,
+    pub mailbox: String,
+    pub hours: String,
+    pub cover: String,
+    pub backup: String,
+}
+
+pub struct DirectoryOrg {
+    pub name: String,
+    pub units: Vec<DirectoryUnit>,
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+pub struct DirectoryPage {
+    pub frame: Frame,
+    pub query: String,
+    pub organisations: Vec<DirectoryOrg>,
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryForm {
+    q: Option<String>,
+}
+
+pub async fn directory(State(st): State<AppState>, w: WebCaller, Query(f): Query<DirectoryForm>) -> Response {
+    let WebCaller { mut frame, .. } = w;
+    let t = frame.t;
+    frame.title = t.get("directory.title").to_string();
+    let (orgs, units) = match tokio::try_join!(st.store.organisations(), st.store.units()) {
+        Ok(x) => x,
+        Err(e) => {
+            let e = crate::problem::ApiError::from(e);
+            return error_page(t, e.status, error_text(t, &e));
+        }
+    };
+    let query = f.q.unwrap_or_default().trim().to_string();
+    let needle = query.to_lowercase();
+    let name_of = |id: uuid::Uuid| units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
+    let mut organisations: Vec<DirectoryOrg> = orgs
+        .iter()
+        .map(|(o, _)| DirectoryOrg {
+            name: o.name.clone(),
+            units: units
+                .iter()
+                .filter(|u| u.organisation_id == o.id)
+                .filter(|u| {
+                    needle.is_empty()
+                        || u.name.to_lowercase().contains(&needle)
+                        || o.name.to_lowercase().contains(&needle)
+                })
+                .map(|u| DirectoryUnit {
+                    id: u.id.to_string(),
+                    name: u.name.clone(),
+                    kind: t.get(&format!("unit_kind.{}", super::case::serde_key(&u.kind))).to_string(),
+                    hsa_id: u.hsa_id.as_str().to_string(),
+                    phone: u.address.phone.clone().unwrap_or_default(),
+                    mailbox: u.address.functional_mailbox.clone().unwrap_or_default(),
+                    hours: u.address.opening_hours.clone().unwrap_or_default(),
+                    cover: u.address.evening_weekend_cover.clone().unwrap_or_default(),
+                    backup: u.address.backup_unit.map(name_of).unwrap_or_default(),
+                })
+                .collect(),
+        })
+        .filter(|o| !o.units.is_empty())
+        .collect();
+    organisations.sort_by(|a, b| a.name.cmp(&b.name));
+    html(StatusCode::OK, &DirectoryPage { frame, query, organisations })
+}
+
+// ---- glossary, accessibility, language ---------------------------------------------------------
+
+pub struct Term {
+    pub sv: String,
+    pub en: String,
+    pub meaning: String,
+}
+
+/// The glossary's table rows (`docs/glossary.md`, the one place the terms are explained).
+fn glossary_terms() -> &'static [Term] {
+    static TERMS: std::sync::OnceLock<Vec<Term>> = std::sync::OnceLock::new();
+    TERMS.get_or_init(|| {
+        include_str!("../../../../docs/glossary.md")
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .skip(2) // header and separator
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+                match cells.as_slice() {
+                    [sv, en, meaning_sv, meaning_en] => Some(Term {
+                        sv: sv.to_string(),
+                        en: en.to_string(),
+                        meaning: format!("{meaning_sv}\u{1f}{meaning_en}"),
+                    }),
+                    _ => None,
+                }
+            })
+            .collect()
+    })
+}
+
+pub struct TermRow {
+    pub term: String,
+    pub other: String,
+    pub meaning: String,
+}
+
+#[derive(Template)]
+#[template(path = "glossary.html")]
+pub struct GlossaryPage {
+    pub frame: Frame,
+    pub terms: Vec<TermRow>,
+}
+
+/// Pages anyone may read, logged in or not.
+fn public_frame(st: &AppState, headers: &HeaderMap, title_key: &str) -> Frame {
+    let _ = st;
+    let t = texts(lang_of(headers));
+    Frame::bare(t, t.get(title_key))
+}
+
+pub async fn glossary(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let frame = public_frame(&st, &headers, "glossary.title");
+    let sv = frame.t.lang == "sv";
+    let terms = glossary_terms()
+        .iter()
+        .map(|x| {
+            let (meaning_sv, meaning_en) = x.meaning.split_once('\u{1f}').unwrap_or((&x.meaning, ""));
+            TermRow {
+                term: x.sv.clone(),
+                other: x.en.clone(),
+                meaning: if sv { meaning_sv.to_string() } else { meaning_en.to_string() },
+            }
+        })
+        .collect();
+    html(StatusCode::OK, &GlossaryPage { frame, terms })
+}
+
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+pub struct AccessibilityPage {
+    pub frame: Frame,
+}
+
+pub async fn accessibility(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    html(StatusCode::OK, &AccessibilityPage { frame: public_frame(&st, &headers, "a11y.title") })
+}
+
+/// Sets the language and goes back to the page the user came from (on this site only).
+pub async fn language(axum::extract::Path(lang): axum::extract::Path<String>, headers: HeaderMap) -> Response {
+    let lang = if lang == "en" { Lang::En } else { Lang::Sv };
+    let code = if lang == Lang::En { "en" } else { "sv" };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .map(|u| u.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/sprak/"))
+        .unwrap_or_else(|| "/".into());
+    let cookie =
+        HeaderValue::from_str(&format!("{LANG_COOKIE}={code}; Path=/; Secure; SameSite=Lax; Max-Age=31536000"))
+            .expect("ASCII cookie");
+    super::with_cookie(see_other(&back), cookie)
+}
+
+// ---- live updates ------------------------------------------------------------------------------
+
+/// Server-sent events for the caller's unit: `change` with the case id whenever a case the
+/// unit takes part in changes, and the unit's unread count. The page's script refetches
+/// itself and swaps the changed parts. The stream ends when the session would time out; the
+/// browser then reconnects, which checks the session again.
+pub async fn events(State(st): State<AppState>, w: WebCaller) -> Response {
+    let unit = w.caller.actor.unit.id;
+    let idle = Duration::from_secs(60 * st.config.session_idle_minutes.max(1) as u64);
+    let changes = BroadcastStream::new(st.changes.subscribe());
+    let store = st.store.clone();
+    let events = changes
+        .filter_map(move |c| match c {
+            Ok(c) if c.units.contains(&unit) => Some(c.case_id),
+            // Missed some (a slow reader): tell the page to look again anyway.
+            Err(_) => Some(uuid::Uuid::nil()),
+            Ok(_) => None,
+        })
+        .then(move |case_id| {
+            let store = store.clone();
+            async move {
+                let unread = store.unread_count(unit).await.unwrap_or(0);
+                Some(Event::default().event("change").data(format!(r#"{{"case":"{case_id}","unread":{unread}}}"#)))
+            }
+        });
+    let end = tokio_stream::once(()).then(move |()| async move {
+        tokio::time::sleep(idle).await;
+        None
+    });
+    let stream = events.merge(end).map_while(|e| e.map(Ok::<Event, Infallible>));
+    let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+pub async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/samverka.js"),
+    )
+        .into_response()
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/samverka.css"),
+    )
+        .into_response()
+}

@@ -1,0 +1,299 @@
+//! The web application: server-rendered pages in Swedish (English selectable) over the same
+//! rules, access checks and access log as the JSON API. Every page is complete in one
+//! request; a small script of our own (`static/samverka.js`) adds live updates when the
+//! browser runs it, and every form works without it.
+
+mod admin;
+mod case;
+pub mod i18n;
+mod inbox;
+mod login;
+mod misc;
+mod sip;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+use crate::auth::{Caller, LoginSession, same_secret, token_hash};
+use crate::problem::ApiError;
+use i18n::{Lang, Texts, texts};
+
+/// The language cookie (not a secret: readable, long-lived).
+pub(crate) const LANG_COOKIE: &str = "samverka-lang";
+/// Double-submit cookie protecting the login form, before there is a session.
+pub(crate) const LOGIN_CSRF_COOKIE: &str = "__Host-samverka-login";
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    match crate::auth::cookie_value(headers, LANG_COOKIE).as_deref() {
+        Some("en") => Lang::En,
+        _ => Lang::Sv,
+    }
+}
+
+/// What every page's frame needs: language, title, who is logged in, the CSRF token for its
+/// forms, and what the live updates watch.
+pub struct Frame {
+    pub t: &'static Texts,
+    pub title: String,
+    pub unread: i64,
+    pub user: Option<UserBar>,
+    pub csrf: String,
+    /// `inbox`, a case id, or empty: which changes refresh this page.
+    pub live: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+pub struct UserBar {
+    pub name: String,
+    pub role: String,
+    pub unit: String,
+    pub reviewer: bool,
+    pub admin: bool,
+    pub clinical: bool,
+}
+
+impl Frame {
+    pub fn bare(t: &'static Texts, title: &str) -> Self {
+        Frame {
+            t,
+            title: title.to_string(),
+            unread: 0,
+            user: None,
+            csrf: String::new(),
+            live: String::new(),
+            error: None,
+            notice: None,
+        }
+    }
+}
+
+/// A page's error as text in the page's language.
+pub fn error_text(t: &Texts, e: &ApiError) -> String {
+    if t.lang == "en" { e.en.clone() } else { e.sv.clone() }
+}
+
+/// Renders a template as an HTML response.
+pub fn html<T: askama::Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(body) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Sidan kunde inte visas.").into_response()
+        }
+    }
+}
+
+/// A logged-in user on a page: the API's `Caller` plus the page frame. Without a session the
+/// browser is sent to the login.
+pub struct WebCaller {
+    pub caller: Caller,
+    pub frame: Frame,
+    /// Fetched by the page's live-update script, not by the user acting: nothing is marked
+    /// opened on such a request.
+    pub live_refresh: bool,
+}
+
+/// The header the live-update script sends with its refetches.
+pub const LIVE_HEADER: &str = "x-samverka-live";
+
+pub enum WebReject {
+    Login,
+    Page(Response),
+}
+
+impl IntoResponse for WebReject {
+    fn into_response(self) -> Response {
+        match self {
+            WebReject::Login => Redirect::to("/logga-in").into_response(),
+            WebReject::Page(r) => r,
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub frame: Frame,
+    pub message: String,
+}
+
+pub fn error_page(t: &'static Texts, status: StatusCode, message: String) -> Response {
+    let frame = Frame::bare(t, t.get("error.title"));
+    html(status, &ErrorPage { frame, message })
+}
+
+impl FromRequestParts<AppState> for WebCaller {
+    type Rejection = WebReject;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, WebReject> {
+        let t = texts(lang_of(&parts.headers));
+        let caller = match Caller::from_request_parts(parts, st).await {
+            Ok(c) => c,
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(WebReject::Login),
+            Err(e) => return Err(WebReject::Page(error_page(t, e.status, error_text(t, &e)))),
+        };
+        let unread = st.store.unread_count(caller.actor.unit.id).await.unwrap_or(0);
+        let role = caller.actor.role;
+        use samverka_domain::access::{Permission, permits};
+        let frame = Frame {
+            t,
+            title: String::new(),
+            unread,
+            user: Some(UserBar {
+                name: caller.actor.user.name.clone(),
+                role: t.get(&format!("role.{}", role_key(role))).to_string(),
+                unit: caller.actor.unit.name.clone(),
+                reviewer: permits(role, Permission::ReviewAccessLog),
+                admin: permits(role, Permission::Administer),
+                clinical: permits(role, Permission::ReadPatientData),
+            }),
+            csrf: caller.session.csrf_token.clone(),
+            live: String::new(),
+            error: None,
+            notice: None,
+        };
+        let live_refresh = parts.headers.contains_key(LIVE_HEADER);
+        Ok(WebCaller { caller, frame, live_refresh })
+    }
+}
+
+/// The snake_case name of a role, as the texts are keyed.
+pub fn role_key(role: samverka_domain::access::Role) -> String {
+    match serde_json::to_value(role) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "unknown".into(),
+    }
+}
+
+/// Checks the `csrf_token` field of every form posted to the web pages against the session
+/// (or, on the login form, against its double-submit cookie) before any handler runs, so no
+/// form handler can forget it.
+async fn form_csrf(axum::extract::State(st): axum::extract::State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    let t = texts(lang_of(req.headers()));
+    let refuse = || error_page(t, StatusCode::FORBIDDEN, t.get("error.csrf").to_string());
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
+        return error_page(t, StatusCode::PAYLOAD_TOO_LARGE, t.get("error.too_large").to_string());
+    };
+    let sent: Option<String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));
+    let Some(sent) = sent else { return refuse() };
+    let expected = if parts.uri.path() == "/logga-in" {
+        crate::auth::cookie_value(&parts.headers, LOGIN_CSRF_COOKIE)
+    } else {
+        match crate::auth::cookie_value(&parts.headers, crate::auth::SESSION_COOKIE) {
+            Some(token) => st.store.session(&token_hash(&token)).await.ok().flatten().map(|s| s.csrf_token),
+            None => None,
+        }
+    };
+    match expected {
+        Some(e) if same_secret(&sent, &e) => {
+            let mut req = Request::from_parts(parts, Body::from(bytes));
+            req.extensions_mut().insert(crate::auth::CsrfVerified);
+            next.run(req).await
+        }
+        _ if parts.uri.path() != "/logga-in" && expected_is_missing_session(&parts.headers) => {
+            Redirect::to("/logga-in").into_response()
+        }
+        _ => refuse(),
+    }
+}
+
+fn expected_is_missing_session(headers: &HeaderMap) -> bool {
+    crate::auth::cookie_value(headers, crate::auth::SESSION_COOKIE).is_none()
+}
+
+/// Patient-data pages, under the same fail-closed access-log rule as the API.
+fn patient_pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(inbox::inbox))
+        .route("/arenden", get(inbox::cases))
+        .route("/arenden/ny", get(case::new_admission_form).post(case::new_admission))
+        .route("/arenden/{id}", get(case::page))
+        .route("/arenden/{id}/meddelande", post(case::send_message))
+        .route("/arenden/{id}/meddelande/{message_id}", get(case::message_page))
+        .route("/arenden/{id}/kvittera", post(case::acknowledge))
+        .route("/arenden/{id}/felskickat/{message_id}", post(case::mis_sent))
+        .route("/arenden/{id}/vidarebefordra/{message_id}", post(case::forward))
+        .route("/arenden/{id}/samtycke", post(case::record_consent))
+        .route("/arenden/{id}/samtycke/{consent_id}/aterkalla", post(case::withdraw_consent))
+        .route("/arenden/{id}/flytt", post(case::transfer))
+        .route("/arenden/{id}/utskrivning", post(case::discharge))
+        .route("/arenden/{id}/avsluta", post(case::close))
+        .route("/arenden/{id}/nodatkomst", post(case::emergency))
+        .route("/arenden/{id}/sip", get(sip::editor).post(sip::save))
+        .route("/arenden/{id}/sip/utskrift", get(sip::print))
+        .route("/arenden/{id}/sip/uppfoljning", post(sip::follow_up))
+        .route("/sok", get(misc::search))
+        .route("/logg", get(misc::log_review))
+        .route("/logg/utdrag", get(misc::log_extract))
+        .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(patient_pages())
+        .route("/logga-in", get(login::login_form).post(login::login))
+        .route("/logga-in/losenord", get(login::password_form).post(login::change_password))
+        .route("/logga-in/kod", get(login::code_form).post(login::code))
+        .route("/logga-in/uppdrag", get(login::assignment_form).post(login::choose_assignment))
+        .route("/logga-ut", post(login::logout))
+        .route("/enheter", get(misc::directory))
+        .route("/ordlista", get(misc::glossary))
+        .route("/tillganglighet", get(misc::accessibility))
+        .route("/sprak/{lang}", get(misc::language))
+        .route("/handelser", get(misc::events))
+        .route("/static/samverka.js", get(misc::script))
+        .route("/static/samverka.css", get(misc::stylesheet))
+        .route("/admin", get(admin::page))
+        .route("/admin/anvandare", post(admin::create_user))
+        .route("/admin/anvandare/{id}/uppdrag", post(admin::add_assignment))
+        .route("/admin/anvandare/{id}/losenord", post(admin::reset_password))
+        .route("/admin/anvandare/{id}/tvafaktor", post(admin::reset_totp))
+        .route("/admin/anvandare/{id}/las-upp", post(admin::unlock))
+        .route("/admin/anvandare/{id}/inaktivera", post(admin::deactivate))
+        .route("/admin/uppdrag/{id}/avsluta", post(admin::end_assignment))
+        .route("/admin/enheter", post(admin::create_unit))
+        .route("/admin/enheter/{id}/adress", post(admin::update_address))
+        .layer(axum::middleware::from_fn_with_state(state, form_csrf))
+}
+
+/// A login-stage session on a page; without one the browser goes to the login.
+pub struct WebLogin {
+    pub login: LoginSession,
+    pub t: &'static Texts,
+}
+
+impl FromRequestParts<AppState> for WebLogin {
+    type Rejection = WebReject;
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, WebReject> {
+        let t = texts(lang_of(&parts.headers));
+        match LoginSession::from_request_parts(parts, st).await {
+            Ok(login) => Ok(WebLogin { login, t }),
+            Err(_) => Err(WebReject::Login),
+        }
+    }
+}
+
+/// Sets a response header value, for cookies.
+pub fn with_cookie(mut res: Response, cookie: HeaderValue) -> Response {
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    res
+}
+
+/// A redirect after a successful form (post/redirect/get), to a place on the page.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}

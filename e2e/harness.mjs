@@ -1,0 +1,128 @@
+// What every browser test needs: a Samverka server of its own (the real binary, demo data in
+// a temp dir), Debian's Chromium through playwright-core, logging in as a demo account, and
+// axe-core's WCAG 2.1 AA check of a page.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = join(here, "..");
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+function binary() {
+  if (process.env.SAMVERKA_TEST_BIN) return process.env.SAMVERKA_TEST_BIN;
+  const target = process.env.CARGO_TARGET_DIR || join(repo, "target");
+  return join(target, "debug", "samverka");
+}
+
+/** Starts `samverka serve --demo` on a fresh SQLite file with `patients` demo patients. */
+export async function startServer({ patients = 30 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "samverka-e2e-"));
+  const env = { ...process.env, SAMVERKA_DATA_DIR: dir, SAMVERKA_LISTEN: "127.0.0.1:0", SAMVERKA_LOG: "warn" };
+  const filled = spawnSync(binary(), ["demo", "--patients", String(patients)], { env, encoding: "utf8" });
+  if (filled.status !== 0) throw new Error(`samverka demo failed: ${filled.stderr}`);
+  const child = spawn(binary(), ["serve", "--demo"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const base = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/http:\/\/[0-9.:]+/);
+      if (m) resolve(m[0]);
+    });
+    child.on("exit", (code) => reject(new Error(`samverka serve ended (${code}): ${out}`)));
+  });
+  return {
+    base,
+    stop() {
+      child.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--lang=sv-SE",
+    ],
+  });
+}
+
+/** The demo accounts on the login page: work ("Vårdsamordnare – …") → username. */
+export async function demoAccounts(browser, base) {
+  const page = await browser.newPage();
+  await page.goto(`${base}/logga-in`);
+  const rows = await page.$$eval("section.demo tbody tr", (trs) =>
+    trs.map((tr) => ({ username: tr.cells[0].innerText.trim(), work: tr.cells[1].innerText.trim() })),
+  );
+  await page.close();
+  return rows;
+}
+
+/** A new browser context (its own cookies) logged in as `username` with the demo password. */
+export async function login(browser, base, username, { lang } = {}) {
+  const context = await browser.newContext({ locale: "sv-SE", viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  if (lang === "en") await page.goto(`${base}/sprak/en`);
+  await page.goto(`${base}/logga-in`);
+  // The demo page shows each account's current code; it belongs to this 30-second step.
+  const code = await page.locator(`code.code[data-user="${username}"]`).innerText();
+  await page.getByLabel(lang === "en" ? "Username" : "Användarnamn").fill(username);
+  await page.getByLabel(lang === "en" ? "Password" : "Lösenord").fill("samverka-demo");
+  await page.getByRole("button", { name: lang === "en" ? "Log in" : "Logga in" }).click();
+  await page.getByLabel(lang === "en" ? "Six-digit code" : "Sexsiffrig kod").fill(code);
+  await page.getByRole("button", { name: lang === "en" ? "Continue" : "Fortsätt" }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith("/logga-in"));
+  return { context, page };
+}
+
+/** Runs axe-core on the page as it is; returns the WCAG 2.1 A/AA violations. */
+export async function axe(page) {
+  // Evaluated through the DevTools protocol: the page's own CSP (script-src 'self') stays on.
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+  });
+}
+
+/** Screenshots for the user guide, only when asked for (SAMVERKA_TEST_SCREENSHOTS=1). */
+export async function screenshot(page, name) {
+  if (process.env.SAMVERKA_TEST_SCREENSHOTS !== "1") return;
+  const dir = join(repo, "docs", "screenshots");
+  mkdirSync(dir, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(dir, `${name}.jpg`), type: "jpeg", quality: 70, fullPage: false });
+}
+
+/** A valid personnummer (Luhn) for a made-up person born on `date` (YYYYMMDD). */
+export function personnummer(date, serial) {
+  const nine = date.slice(2) + String(serial).padStart(3, "0");
+  let sum = 0;
+  for (let i = 0; i < 9; i++) {
+    let d = Number(nine[i]) * (i % 2 === 0 ? 2 : 1);
+    sum += d > 9 ? d - 9 : d;
+  }
+  const check = (10 - (sum % 10)) % 10;
+  return `${date}-${nine.slice(6)}${check}`;
+}
