@@ -41,9 +41,9 @@
           changed++;
         });
         document.title = doc.title;
-        var count = document.querySelector("header.top nav .count");
-        var freshCount = doc.querySelector("header.top nav .count");
-        if (count && freshCount) count.innerHTML = freshCount.innerHTML;
+        var link = document.querySelector('header.top nav a[href="/"]');
+        var freshLink = doc.querySelector('header.top nav a[href="/"]');
+        if (link && freshLink) link.innerHTML = freshLink.innerHTML;
         if (changed && status) status.textContent = main.getAttribute("data-live-said") || "Sidan har uppdaterats.";
       })
       .catch(function () {})

@@ -33,6 +33,18 @@ struct Args {
     /// Which databases: sqlite, postgres or both.
     #[arg(long, default_value = "both")]
     db: String,
+    /// Requests per web page (0: skip the pages).
+    #[arg(long, default_value_t = 1000)]
+    page_requests: u64,
+}
+
+/// One web page's figures: latency over sequential requests (loopback, so an upper bound of
+/// the server's time) and the size of the HTML.
+struct PageRun {
+    page: String,
+    status: u16,
+    bytes: usize,
+    hist: Histogram<u64>,
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -57,6 +69,7 @@ struct Report {
     loaded_rss_kib: u64,
     hist: Histogram<u64>,
     elapsed: Duration,
+    pages: Vec<PageRun>,
 }
 
 async fn measure(args: &Args, db: &'static str) -> Report {
@@ -96,8 +109,23 @@ async fn measure(args: &Args, db: &'static str) -> Report {
             }
         }
     }
-    store.close().await;
     let (events, case, account) = best.expect("a case");
+    let role_of = |role: Role| {
+        let store = store.clone();
+        async move {
+            for a in store.local_accounts(10_000).await.unwrap() {
+                if store.assignments_of(a.id).await.unwrap().iter().any(|x| x.role == role) {
+                    return a;
+                }
+            }
+            panic!("a demo account with role {role:?}")
+        }
+    };
+    let reviewer = role_of(Role::Enhetschef).await;
+    let admin = role_of(Role::Administrator).await;
+    let patient = store.case(case).await.unwrap().unwrap().case.patient_id;
+    let pnr = store.patient(patient).await.unwrap().unwrap().identifier.value().to_string();
+    store.close().await;
 
     let started = Instant::now();
     let mut child: Child = command(&binary, dir.path(), &env)
@@ -141,10 +169,59 @@ async fn measure(args: &Args, db: &'static str) -> Report {
         hist.record(s.elapsed().as_micros() as u64).unwrap();
     }
     let elapsed = t.elapsed();
+
+    // Every kind of page, as the people who use it.
+    let mut pages = vec![];
+    if args.page_requests > 0 {
+        let reviewer_cookie = login(&client, &base, &reviewer).await;
+        let admin_cookie = login(&client, &base, &admin).await;
+        let as_ward = [
+            "/".to_string(),
+            "/arenden".into(),
+            format!("/arenden/{case}"),
+            format!("/arenden/{case}/sip"),
+            format!("/arenden/{case}/sip/utskrift"),
+            format!("/sok?nummer={pnr}"),
+            "/arenden/ny".into(),
+            "/enheter".into(),
+            "/ordlista".into(),
+            "/tillganglighet".into(),
+        ];
+        let runs = as_ward.into_iter().map(|p| (p, Some(cookie.clone()))).chain([
+            (format!("/logg?patient={pnr}"), Some(reviewer_cookie.clone())),
+            ("/logg".to_string(), Some(reviewer_cookie.clone())),
+            ("/admin".to_string(), Some(admin_cookie.clone())),
+            ("/logga-in".to_string(), None),
+        ]);
+        for (page, cookie) in runs {
+            let url = format!("{base}{page}");
+            let get = || {
+                let req = client.get(&url);
+                match &cookie {
+                    Some(c) => req.header("cookie", c),
+                    None => req,
+                }
+                .send()
+            };
+            let first = get().await.unwrap();
+            let status = first.status().as_u16();
+            let bytes = first.bytes().await.unwrap().len();
+            for _ in 0..20 {
+                get().await.unwrap().bytes().await.unwrap();
+            }
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).unwrap();
+            for _ in 0..args.page_requests {
+                let s = Instant::now();
+                get().await.unwrap().bytes().await.unwrap();
+                hist.record(s.elapsed().as_micros() as u64).unwrap();
+            }
+            pages.push(PageRun { page, status, bytes, hist });
+        }
+    }
     let loaded_rss_kib = rss_kib(child.id());
     child.kill().unwrap();
     child.wait().unwrap();
-    Report { db, startup, idle_rss_kib, loaded_rss_kib, hist, elapsed }
+    Report { db, startup, idle_rss_kib, loaded_rss_kib, hist, elapsed, pages }
 }
 
 /// Password, then the current TOTP code; returns the session cookie.
@@ -188,6 +265,7 @@ async fn main() {
         "| database | start-up to first answer | idle RSS | RSS after run | GET case p50 | p95 | p99 | max | req/s (1 connection) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
+    let mut reports = vec![];
     for db in dbs {
         let r = measure(&args, db).await;
         let ms = |us: u64| format!("{:.2} ms", us as f64 / 1000.0);
@@ -203,5 +281,25 @@ async fn main() {
             ms(r.hist.max()),
             args.requests as f64 / r.elapsed.as_secs_f64()
         );
+        reports.push(r);
+    }
+    let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
+    for r in reports.iter().filter(|r| !r.pages.is_empty()) {
+        println!();
+        println!("Web pages on {} ({} sequential requests each; ms, loopback):", r.db, args.page_requests);
+        println!();
+        println!("| page | status | HTML bytes | p50 | p99 | max |");
+        println!("|---|---|---|---|---|---|");
+        for p in &r.pages {
+            println!(
+                "| `{}` | {} | {} | {} | {} | {} |",
+                p.page.split('?').next().unwrap_or(&p.page),
+                p.status,
+                p.bytes,
+                ms(p.hist.value_at_quantile(0.5)),
+                ms(p.hist.value_at_quantile(0.99)),
+                ms(p.hist.max())
+            );
+        }
     }
 }

@@ -608,13 +608,15 @@ impl Store {
         rows.into_iter().map(DeadlineRow::into_domain).collect()
     }
 
-    /// The unit's inbox, newest first; only what it has not yet acknowledged unless `all`.
+    /// The unit's inbox, newest first; unless `all`, only what it has yet to acknowledge in
+    /// cases still open.
     pub async fn inbox(&self, unit: UnitId, all: bool, limit: i64) -> Result<Vec<InboxItem>> {
         let rows: Vec<InboxQueryRow> = on_db!(self, read, |pool| sqlx::query_as(
             "SELECT i.message_id, i.case_id, i.kind, i.sender_unit_id, i.sent_at, i.opened_at, i.acknowledged_at, \
                     i.mis_sent, p.given_name, p.family_name, p.identifier, p.protection \
              FROM inbox i JOIN cases c ON c.id = i.case_id JOIN patients p ON p.id = c.patient_id \
-             WHERE i.unit_id = $1 AND ($2 OR (i.acknowledged_at IS NULL AND NOT i.mis_sent)) \
+             WHERE i.unit_id = $1 AND ($2 OR (i.acknowledged_at IS NULL AND NOT i.mis_sent \
+               AND c.phase NOT IN ('closed', 'cancelled'))) \
              ORDER BY i.sent_at DESC LIMIT $3"
         )
         .bind(unit.to_string())

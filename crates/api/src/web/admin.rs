@@ -1,20 +1,24 @@
 //! Administration of the organisation's units (with their address entries) and users (with
-//! their assignments), through the same rules as `/api/admin`.
+//! their assignments), through the same rules as `/api/admin`. The overview lists; each user
+//! and each unit has its own page with its forms, so a region with hundreds of units and
+//! users still gets small pages.
 
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use samverka_domain::access::{Permission, Role, permits};
-use samverka_domain::org::{AddressEntry, CareType, OrganisationId, UnitKind};
+use samverka_domain::org::{AddressEntry, CareType, OrganisationId, Unit, UnitKind};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::case::{Pairs, field, serde_key};
-use super::{Frame, WebCaller, error_page, error_text, html, role_key};
+use super::{Frame, WebCaller, error_page, error_text, html, role_key, see_other};
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath};
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::admin as api;
+use crate::web::i18n::Texts;
 
 pub struct AssignmentRow {
     pub id: String,
@@ -51,94 +55,165 @@ pub struct AdminPage {
     pub organisation: String,
     pub units: Vec<UnitRow>,
     pub users: Vec<UserRow>,
-    pub roles: Vec<(String, String)>,
     pub kinds: Vec<(String, String)>,
 }
 
-async fn render(st: &AppState, mut frame: Frame, org: OrganisationId, status: StatusCode) -> ApiResult<Response> {
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+pub struct UserPage {
+    pub frame: Frame,
+    pub user: UserRow,
+    pub units: Vec<(String, String)>,
+    pub roles: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_unit.html")]
+pub struct UnitPage {
+    pub frame: Frame,
+    pub unit: UnitRow,
+    pub others: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_password.html")]
+pub struct PasswordPage {
+    pub frame: Frame,
+    pub who: String,
+    pub password: String,
+}
+
+/// `?klart=<key>`: the notice after a form that went well (only keys of admin notices).
+#[derive(Deserialize)]
+pub struct Done {
+    klart: Option<String>,
+}
+
+fn notice(frame: &mut Frame, done: &Done) {
+    if let Some(key) = done.klart.as_deref().filter(|k| k.starts_with("admin.") && frame.t.has(k)) {
+        frame.notice = Some(frame.t.get(key).to_string());
+    }
+}
+
+fn unit_row(t: &Texts, u: &Unit) -> UnitRow {
+    UnitRow {
+        id: u.id.to_string(),
+        name: u.name.clone(),
+        kind: t.get(&format!("unit_kind.{}", serde_key(&u.kind))).to_string(),
+        hsa_id: u.hsa_id.as_str().to_string(),
+        receives_for: u.receives_for_kommun.as_ref().map(|k| k.as_str().to_string()).unwrap_or_default(),
+        phone: u.address.phone.clone().unwrap_or_default(),
+        mailbox: u.address.functional_mailbox.clone().unwrap_or_default(),
+        hours: u.address.opening_hours.clone().unwrap_or_default(),
+        cover: u.address.evening_weekend_cover.clone().unwrap_or_default(),
+        backup: u.address.backup_unit.map(|b| b.to_string()).unwrap_or_default(),
+    }
+}
+
+fn user_row(t: &Texts, a: samverka_store::Account, assignments: Vec<samverka_store::Assignment>) -> UserRow {
+    let status = if !a.active {
+        t.get("admin.inactive")
+    } else if a.password_must_change {
+        t.get("admin.must_change")
+    } else if !a.totp_confirmed && a.oidc_subject.is_none() {
+        t.get("admin.no_totp")
+    } else {
+        t.get("admin.active")
+    };
+    UserRow {
+        id: a.id.to_string(),
+        name: a.name,
+        username: a.username.unwrap_or_default(),
+        status: status.to_string(),
+        active: a.active,
+        assignments: assignments
+            .into_iter()
+            .map(|x| AssignmentRow {
+                id: x.id.to_string(),
+                text: format!("{} – {}", t.get(&format!("role.{}", role_key(x.role))), x.unit.name),
+                active: x.active,
+            })
+            .collect(),
+    }
+}
+
+async fn overview(st: &AppState, mut frame: Frame, org: OrganisationId, status: StatusCode) -> ApiResult<Response> {
     let t = frame.t;
     frame.title = t.get("admin.title").to_string();
     let organisation = st.store.organisation(org).await?.map(|(o, _)| o.name).unwrap_or_default();
-    let all_units = st.store.units().await?;
-    let name_of = |id: Uuid| all_units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
-    let units = all_units
-        .iter()
-        .filter(|u| u.organisation_id == org)
-        .map(|u| UnitRow {
-            id: u.id.to_string(),
-            name: u.name.clone(),
-            kind: t.get(&format!("unit_kind.{}", serde_key(&u.kind))).to_string(),
-            hsa_id: u.hsa_id.as_str().to_string(),
-            receives_for: u.receives_for_kommun.as_ref().map(|k| k.as_str().to_string()).unwrap_or_default(),
-            phone: u.address.phone.clone().unwrap_or_default(),
-            mailbox: u.address.functional_mailbox.clone().unwrap_or_default(),
-            hours: u.address.opening_hours.clone().unwrap_or_default(),
-            cover: u.address.evening_weekend_cover.clone().unwrap_or_default(),
-            backup: u.address.backup_unit.map(|b| b.to_string()).unwrap_or_default(),
-        })
-        .collect();
-    let mut users = vec![];
+    let units = st.store.units().await?.iter().filter(|u| u.organisation_id == org).map(|u| unit_row(t, u)).collect();
     let accounts = st.store.accounts_of_organisation(org).await?;
     let mut all = st.store.assignments_of_users(&accounts.iter().map(|a| a.id).collect::<Vec<_>>()).await?;
-    for a in accounts {
-        let assignments = all.remove(&a.id).unwrap_or_default();
-        let status = if !a.active {
-            t.get("admin.inactive")
-        } else if a.password_must_change {
-            t.get("admin.must_change")
-        } else if !a.totp_confirmed && a.oidc_subject.is_none() {
-            t.get("admin.no_totp")
-        } else {
-            t.get("admin.active")
-        };
-        users.push(UserRow {
-            id: a.id.to_string(),
-            name: a.name,
-            username: a.username.unwrap_or_default(),
-            status: status.to_string(),
-            active: a.active,
-            assignments: assignments
-                .into_iter()
-                .map(|x| AssignmentRow {
-                    id: x.id.to_string(),
-                    text: format!("{} – {}", t.get(&format!("role.{}", role_key(x.role))), name_of(x.unit.id)),
-                    active: x.active,
-                })
-                .collect(),
-        });
-    }
-    let roles = Role::ALL
+    let users = accounts
         .into_iter()
-        .filter(|r| *r != Role::System)
-        .map(|r| (role_key(r), t.get(&format!("role.{}", role_key(r))).to_string()))
+        .map(|a| {
+            let assignments = all.remove(&a.id).unwrap_or_default();
+            user_row(t, a, assignments)
+        })
         .collect();
     let kinds = UnitKind::ALL
         .into_iter()
         .map(|k| (serde_key(&k), t.get(&format!("unit_kind.{}", serde_key(&k))).to_string()))
         .collect();
-    Ok(html(status, &AdminPage { frame, organisation, units, users, roles, kinds }))
+    Ok(html(status, &AdminPage { frame, organisation, units, users, kinds }))
 }
 
-/// The page after an action: a notice on success, the refusal otherwise.
-async fn answer<T>(
+async fn user_page(
     st: &AppState,
     mut frame: Frame,
     org: OrganisationId,
-    result: ApiResult<T>,
-    done_key: &str,
-) -> Response {
+    id: Uuid,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let t = frame.t;
-    let status = match &result {
-        Ok(_) => {
-            frame.notice = Some(t.get(done_key).to_string());
-            StatusCode::OK
-        }
-        Err(e) => {
-            frame.error = Some(error_text(t, e));
-            e.status
-        }
-    };
-    render(st, frame, org, status).await.unwrap_or_else(|e| error_page(t, e.status, error_text(t, &e)))
+    let account = st
+        .store
+        .account(id)
+        .await?
+        .filter(|a| a.organisation_id == Some(org))
+        .ok_or_else(|| ApiError::not_found("Användaren"))?;
+    let assignments = st.store.assignments_of(id).await?;
+    let user = user_row(t, account, assignments);
+    frame.title = format!("{} – {}", user.name, t.get("admin.title"));
+    let units = st
+        .store
+        .units()
+        .await?
+        .into_iter()
+        .filter(|u| u.organisation_id == org)
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|r| *r != Role::System)
+        .map(|r| (role_key(r), t.get(&format!("role.{}", role_key(r))).to_string()))
+        .collect();
+    Ok(html(status, &UserPage { frame, user, units, roles }))
+}
+
+async fn unit_page(
+    st: &AppState,
+    mut frame: Frame,
+    org: OrganisationId,
+    id: Uuid,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let t = frame.t;
+    let units = st.store.units().await?;
+    let unit =
+        units.iter().find(|u| u.id == id && u.organisation_id == org).ok_or_else(|| ApiError::not_found("Enheten"))?;
+    let unit = unit_row(t, unit);
+    frame.title = format!("{} – {}", unit.name, t.get("admin.title"));
+    let others = units
+        .iter()
+        .filter(|u| u.organisation_id == org && u.id != id)
+        .map(|u| (u.id.to_string(), u.name.clone()))
+        .collect();
+    Ok(html(status, &UnitPage { frame, unit, others }))
+}
+
+fn shown(t: &'static Texts, r: ApiResult<Response>) -> Response {
+    r.unwrap_or_else(|e| error_page(t, e.status, error_text(t, &e)))
 }
 
 /// The administrator's organisation, or the page that says the role cannot administer.
@@ -151,25 +226,89 @@ fn admin_of(w: &WebCaller) -> Result<OrganisationId, Box<Response>> {
     }
 }
 
-pub async fn page(State(st): State<AppState>, w: WebCaller) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
+macro_rules! admin_or_return {
+    ($w:expr) => {
+        match admin_of(&$w) {
+            Ok(o) => o,
+            Err(r) => return *r,
+        }
     };
+}
+
+pub async fn page(State(st): State<AppState>, w: WebCaller, Query(done): Query<Done>) -> Response {
+    let org = admin_or_return!(w);
     let t = w.frame.t;
-    render(&st, w.frame, org, StatusCode::OK).await.unwrap_or_else(|e| error_page(t, e.status, error_text(t, &e)))
+    let mut frame = w.frame;
+    notice(&mut frame, &done);
+    shown(t, overview(&st, frame, org, StatusCode::OK).await)
+}
+
+pub async fn user(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Query(done): Query<Done>,
+) -> Response {
+    let org = admin_or_return!(w);
+    let t = w.frame.t;
+    let mut frame = w.frame;
+    notice(&mut frame, &done);
+    shown(t, user_page(&st, frame, org, id, StatusCode::OK).await)
+}
+
+pub async fn unit(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Query(done): Query<Done>,
+) -> Response {
+    let org = admin_or_return!(w);
+    let t = w.frame.t;
+    let mut frame = w.frame;
+    notice(&mut frame, &done);
+    shown(t, unit_page(&st, frame, org, id, StatusCode::OK).await)
+}
+
+/// Where an action's result is shown: the overview, or one user's or unit's page.
+enum Back {
+    Overview,
+    User(Uuid),
+    Unit(Uuid),
+}
+
+/// After an action: to the page with a notice when it went well (post/redirect/get), or the
+/// page again with the refusal.
+async fn answer<T>(
+    st: &AppState,
+    mut frame: Frame,
+    org: OrganisationId,
+    result: ApiResult<T>,
+    back: Back,
+    done: &str,
+) -> Response {
+    let t = frame.t;
+    match result {
+        Ok(_) => see_other(&match back {
+            Back::Overview => format!("/admin?klart={done}"),
+            Back::User(id) => format!("/admin/anvandare/{id}?klart={done}"),
+            Back::Unit(id) => format!("/admin/enheter/{id}?klart={done}"),
+        }),
+        Err(e) => {
+            let text = error_text(t, &e);
+            frame.error = Some(text.clone());
+            let page = match back {
+                Back::Overview => overview(st, frame, org, e.status).await,
+                Back::User(id) => user_page(st, frame, org, id, e.status).await,
+                Back::Unit(id) => unit_page(st, frame, org, id, e.status).await,
+            };
+            // Someone else's user or unit has no page here: the refusal stands on its own.
+            page.unwrap_or_else(|_| error_page(t, e.status, text))
+        }
+    }
 }
 
 fn text(f: &Pairs, name: &str) -> Option<String> {
     Some(field(f, name).trim().to_string()).filter(|s| !s.is_empty())
-}
-
-#[derive(Template)]
-#[template(path = "admin_password.html")]
-pub struct PasswordPage {
-    pub frame: Frame,
-    pub who: String,
-    pub password: String,
 }
 
 /// Shows a temporary password to hand over, once (never in an address or a log).
@@ -181,10 +320,7 @@ fn temporary_page(mut frame: Frame, notice_key: &str, who: String, password: Str
 }
 
 pub async fn create_user(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let req = api::NewUserRequest {
         name: field(&f, "name").to_string(),
         username: text(&f, "username"),
@@ -196,9 +332,9 @@ pub async fn create_user(State(st): State<AppState>, w: WebCaller, Form(f): Form
     match api::create_user(State(st.clone()), caller, ApiJson(req)).await {
         Ok((_, axum::Json(created))) => match created.temporary_password {
             Some(p) => temporary_page(frame, "admin.user_created", created.user.name, p),
-            None => answer(&st, frame, org, Ok(()), "admin.user_created").await,
+            None => answer(&st, frame, org, Ok(()), Back::User(created.user.id), "admin.user_created").await,
         },
-        Err(e) => answer::<()>(&st, frame, org, Err(e), "").await,
+        Err(e) => answer::<()>(&st, frame, org, Err(e), Back::Overview, "").await,
     }
 }
 
@@ -208,10 +344,7 @@ pub async fn add_assignment(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let r = async {
         let unit = field(&f, "unit")
@@ -223,60 +356,47 @@ pub async fn add_assignment(
             .await
     }
     .await;
-    answer(&st, frame, org, r, "admin.assignment_added").await
+    answer(&st, frame, org, r, Back::User(id), "admin.assignment_added").await
 }
 
 pub async fn reset_password(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let who = st.store.account(id).await.ok().flatten().map(|a| a.name).unwrap_or_default();
     match api::reset_password(State(st.clone()), caller, ApiPath(id)).await {
         Ok(axum::Json(p)) => temporary_page(frame, "admin.password_created", who, p.temporary_password),
-        Err(e) => answer::<()>(&st, frame, org, Err(e), "").await,
+        Err(e) => answer::<()>(&st, frame, org, Err(e), Back::User(id), "").await,
     }
 }
 
 pub async fn reset_totp(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let r = api::reset_totp(State(st.clone()), caller, ApiPath(id)).await;
-    answer(&st, frame, org, r, "admin.totp_reset").await
+    answer(&st, frame, org, r, Back::User(id), "admin.totp_reset").await
 }
 
 pub async fn unlock(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let r = api::unlock(State(st.clone()), caller, ApiPath(id)).await;
-    answer(&st, frame, org, r, "admin.unlocked").await
+    answer(&st, frame, org, r, Back::User(id), "admin.unlocked").await
 }
 
 pub async fn deactivate(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let r = api::deactivate(State(st.clone()), caller, ApiPath(id)).await;
-    answer(&st, frame, org, r, "admin.deactivated").await
+    answer(&st, frame, org, r, Back::User(id), "admin.deactivated").await
 }
 
 pub async fn end_assignment(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
+    let user = st.store.assignment(id).await.ok().flatten().map(|a| a.user_id);
     let r = api::deactivate_assignment(State(st.clone()), caller, ApiPath(id)).await;
-    answer(&st, frame, org, r, "admin.assignment_ended").await
+    let back = user.map(Back::User).unwrap_or(Back::Overview);
+    answer(&st, frame, org, r, back, "admin.assignment_ended").await
 }
 
 fn address_of(f: &Pairs) -> AddressEntry {
@@ -290,10 +410,7 @@ fn address_of(f: &Pairs) -> AddressEntry {
 }
 
 pub async fn create_unit(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let r = async {
         let kind: UnitKind = serde_json::from_value(serde_json::Value::String(field(&f, "kind").to_string()))
@@ -309,7 +426,10 @@ pub async fn create_unit(State(st): State<AppState>, w: WebCaller, Form(f): Form
         api::create_unit(State(st.clone()), caller, ApiJson(req)).await
     }
     .await;
-    answer(&st, frame, org, r, "admin.unit_created").await
+    match r {
+        Ok((_, axum::Json(unit))) => answer(&st, frame, org, Ok(()), Back::Unit(unit.id), "admin.unit_created").await,
+        Err(e) => answer::<()>(&st, frame, org, Err(e), Back::Overview, "").await,
+    }
 }
 
 pub async fn update_address(
@@ -318,11 +438,8 @@ pub async fn update_address(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let org = match admin_of(&w) {
-        Ok(o) => o,
-        Err(r) => return *r,
-    };
+    let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let r = api::update_address(State(st.clone()), caller, ApiPath(id), ApiJson(address_of(&f))).await;
-    answer(&st, frame, org, r, "admin.address_saved").await
+    answer(&st, frame, org, r, Back::Unit(id), "admin.address_saved").await
 }

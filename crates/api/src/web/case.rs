@@ -109,6 +109,8 @@ pub struct Can {
     pub sip: bool,
     pub consent: bool,
     pub close: bool,
+    pub discharge_info_sent: bool,
+    pub share: bool,
 }
 
 #[derive(Template)]
@@ -382,7 +384,9 @@ async fn build(
             withdrawn: stamp_text(t, &c.withdrawn),
         })
         .collect();
-    let liability = {
+    let liability = if !permits(caller.actor.role, Permission::ReadLiability) {
+        String::new()
+    } else {
         let l = case_liability(&LiabilityFacts::from_case(case, &agreement, now), &agreement, now);
         match l.excluded {
             Some(x) => t.fill("case.liability_excluded", &[("why", t.get(&format!("exclusion.{}", serde_key(&x))))]),
@@ -413,7 +417,13 @@ async fn build(
         messages: open && party && permits(role, Permission::HandleMessages),
         sip: open && party && permits(role, Permission::WorkWithSip),
         consent: open && party && permits(role, Permission::RecordConsent),
-        close: open && party && case.discharged_at.is_some() && permits(role, Permission::HandleMessages),
+        close: open
+            && party
+            && case.discharged_at.is_some()
+            && !(case.sip_needed == Some(true) && case.sip.closed_at.is_none())
+            && permits(role, Permission::HandleMessages),
+        discharge_info_sent: case.discharge_information_at.is_some(),
+        share: open && party && permits(role, Permission::ShareCase),
     };
     let parties =
         case.parties.iter().filter(|p| p.unit.id != me).map(|p| (p.unit.id.to_string(), p.unit.name.clone())).collect();
@@ -930,6 +940,68 @@ pub async fn emergency(
                 e.status,
                 &DeniedPage { frame, id: id.to_string(), message: t.get("denied.text").to_string(), may_request: true },
             )
+        }
+    }
+}
+
+// ---- inviting a unit ----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+pub struct InvitePage {
+    pub frame: Frame,
+    pub id: String,
+    pub patient: PatientView,
+    pub units: Vec<(String, String)>,
+    pub sharing_consent: bool,
+}
+
+async fn invite_page(st: &AppState, w: WebCaller, id: CaseId, error: Option<(StatusCode, String)>) -> Response {
+    let t = w.frame.t;
+    let (record, patient) = match read_case(st, &w.caller, id, "case.read").await {
+        Ok(x) => x,
+        Err(e) => return error_page(t, e.status, error_text(t, &e)),
+    };
+    let mut units: Vec<(String, String)> = st
+        .store
+        .units()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| !record.case.is_party(u.id))
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    units.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut frame = w.frame;
+    frame.title = format!("{} – {}", t.get("invite.title"), patient.full_name());
+    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    frame.error = error.map(|e| e.1);
+    let sharing_consent = record.case.consents.active(ConsentKind::InformationSharing).is_some();
+    html(status, &InvitePage { frame, id: id.to_string(), patient: PatientView::of(&patient), units, sharing_consent })
+}
+
+pub async fn invite_form(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
+    invite_page(&st, w, id, None).await
+}
+
+/// Brings another unit into the case (with the patient's consent to share information).
+pub async fn invite(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let r = async {
+        let unit_id: Uuid = field(&f, "unit").parse().map_err(|_| invalid("unit", "Välj enhet.", "Choose a unit."))?;
+        let unit = resolve_unit(&st, unit_id, "unit").await?;
+        execute(&st, &w.caller, id, Command::AddParty { unit, reason: field(&f, "reason").trim().to_string() }).await
+    }
+    .await;
+    match r {
+        Ok(_) => see_other(&format!("/arenden/{id}")),
+        Err(e) => {
+            let text = error_text(w.frame.t, &e);
+            invite_page(&st, w, id, Some((e.status, text))).await
         }
     }
 }

@@ -57,6 +57,11 @@ impl Texts {
         self.map.get(key).map(String::as_str).unwrap_or(key)
     }
 
+    /// Whether there is a text for the key.
+    pub fn has(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
     /// A text with `{name}` placeholders filled in.
     pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.get(key).to_string();

@@ -74,6 +74,16 @@ fn failed(t: &'static Texts, e: ApiError) -> Response {
 pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     let WebCaller { caller, mut frame, .. } = w;
     let t = frame.t;
+    // Administrators read no patient data: their start page is the administration.
+    if !samverka_domain::access::permits(caller.actor.role, Permission::ReadPatientData) {
+        let home = if samverka_domain::access::permits(caller.actor.role, Permission::Administer) {
+            "/admin"
+        } else {
+            "/enheter"
+        };
+        caller.mark.set(); // nothing of a patient is read or answered
+        return super::see_other(home);
+    }
     if let Err(e) = require(&st, &caller, Permission::ReadPatientData, "inbox.read", None, None).await {
         return failed(t, e);
     }

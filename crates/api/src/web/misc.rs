@@ -40,6 +40,8 @@ pub struct SearchPage {
     pub patient: Option<PatientView>,
     pub cases: Vec<FoundCase>,
     pub nobody: String,
+    /// The role may open a case outside need-to-know with a stated reason (nödåtkomst).
+    pub may_emergency: bool,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +54,8 @@ pub async fn search(State(st): State<AppState>, w: WebCaller, Query(q): Query<Se
     let t = frame.t;
     frame.title = t.get("search.title").to_string();
     let number = q.nummer.unwrap_or_default().trim().to_string();
+    let may_emergency =
+        samverka_domain::access::permits(caller.actor.role, samverka_domain::access::Permission::EmergencyAccess);
     let mut page = SearchPage {
         frame,
         number: number.clone(),
@@ -59,6 +63,7 @@ pub async fn search(State(st): State<AppState>, w: WebCaller, Query(q): Query<Se
         patient: None,
         cases: vec![],
         nobody: String::new(),
+        may_emergency,
     };
     if number.is_empty() {
         // An empty form reads no patient data, but the page is still a patient-data page.
@@ -94,6 +99,65 @@ pub async fn search(State(st): State<AppState>, w: WebCaller, Query(q): Query<Se
         }
     }
     html(StatusCode::OK, &page)
+}
+
+/// Nödåtkomst from the search: with a stated reason, the patient's current case opens even
+/// where the unit takes no part. Without a case the answer is the same "nobody" as any search.
+pub async fn emergency_search(
+    State(st): State<AppState>,
+    w: WebCaller,
+    axum::extract::Form(f): axum::extract::Form<super::case::Pairs>,
+) -> Response {
+    let WebCaller { caller, mut frame, .. } = w;
+    let t = frame.t;
+    frame.title = t.get("search.title").to_string();
+    let number = super::case::field(&f, "nummer").trim().to_string();
+    let reason = super::case::field(&f, "reason").to_string();
+    let action = "patient.emergency_search";
+    let page = |frame: Frame, status: StatusCode, error: Option<String>, nobody: String| {
+        let mut frame = frame;
+        frame.error = error;
+        html(
+            status,
+            &SearchPage {
+                frame,
+                number: number.clone(),
+                searched: true,
+                patient: None,
+                cases: vec![],
+                nobody,
+                may_emergency: true,
+            },
+        )
+    };
+    let rule = match crate::routes::patients::reserv_rule(&st, &caller.actor).await {
+        Ok(r) => r,
+        Err(e) => return page(frame, e.status, Some(error_text(t, &e)), String::new()),
+    };
+    let identifier =
+        match samverka_domain::ids::PatientIdentifier::parse(&number, local_date(st.clock.now()), rule.as_ref()) {
+            Ok(i) => i,
+            Err(e) => {
+                let e = crate::routes::refuse(&st, &caller, action, None, None, e.problem("nummer")).await;
+                return page(frame, e.status, Some(error_text(t, &e)), String::new());
+            }
+        };
+    let patient = st.store.patient_by_identifier(&identifier).await.ok().flatten();
+    let cases = match &patient {
+        Some(p) => st.store.cases_for_patient(p.id).await.unwrap_or_default(),
+        None => vec![],
+    };
+    let case = cases.iter().find(|c| c.phase.is_open()).or(cases.first()).map(|c| c.case_id);
+    let Some(case) = case else {
+        let problem = samverka_domain::Problem::not_found("nobody", t.get("search.nobody"), "Nobody.");
+        let _ = crate::routes::refuse(&st, &caller, action, patient.map(|p| p.id), None, problem).await;
+        return page(frame, StatusCode::OK, None, t.get("search.nobody").to_string());
+    };
+    let req = crate::routes::cases::EmergencyRequest { reason };
+    match crate::routes::cases::grant_emergency(&st, &caller, case, req).await {
+        Ok(_) => see_other(&format!("/arenden/{case}")),
+        Err(e) => page(frame, e.status, Some(error_text(t, &e)), String::new()),
+    }
 }
 
 // ---- log review --------------------------------------------------------------------------------

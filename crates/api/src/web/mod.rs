@@ -58,6 +58,8 @@ pub struct UserBar {
     pub reviewer: bool,
     pub admin: bool,
     pub clinical: bool,
+    /// Registers admissions: a ward's staff.
+    pub ward: bool,
 }
 
 impl Frame {
@@ -154,6 +156,8 @@ impl FromRequestParts<AppState> for WebCaller {
                 reviewer: permits(role, Permission::ReviewAccessLog),
                 admin: permits(role, Permission::Administer),
                 clinical: permits(role, Permission::ReadPatientData),
+                ward: caller.actor.unit.kind == samverka_domain::org::UnitKind::Ward
+                    && permits(role, Permission::RegisterAdmission),
             }),
             csrf: caller.session.csrf_token.clone(),
             live: String::new(),
@@ -229,6 +233,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/vidarebefordra/{message_id}", post(case::forward))
         .route("/arenden/{id}/samtycke", post(case::record_consent))
         .route("/arenden/{id}/samtycke/{consent_id}/aterkalla", post(case::withdraw_consent))
+        .route("/arenden/{id}/bjud-in", get(case::invite_form).post(case::invite))
         .route("/arenden/{id}/flytt", post(case::transfer))
         .route("/arenden/{id}/utskrivning", post(case::discharge))
         .route("/arenden/{id}/avsluta", post(case::close))
@@ -237,6 +242,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/sip/utskrift", get(sip::print))
         .route("/arenden/{id}/sip/uppfoljning", post(sip::follow_up))
         .route("/sok", get(misc::search))
+        .route("/sok/nodatkomst", post(misc::emergency_search))
         .route("/logg", get(misc::log_review))
         .route("/logg/utdrag", get(misc::log_extract))
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
@@ -259,6 +265,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/static/samverka.css", get(misc::stylesheet))
         .route("/admin", get(admin::page))
         .route("/admin/anvandare", post(admin::create_user))
+        .route("/admin/anvandare/{id}", get(admin::user))
         .route("/admin/anvandare/{id}/uppdrag", post(admin::add_assignment))
         .route("/admin/anvandare/{id}/losenord", post(admin::reset_password))
         .route("/admin/anvandare/{id}/tvafaktor", post(admin::reset_totp))
@@ -266,6 +273,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/anvandare/{id}/inaktivera", post(admin::deactivate))
         .route("/admin/uppdrag/{id}/avsluta", post(admin::end_assignment))
         .route("/admin/enheter", post(admin::create_unit))
+        .route("/admin/enheter/{id}", get(admin::unit))
         .route("/admin/enheter/{id}/adress", post(admin::update_address))
         .layer(axum::middleware::from_fn_with_state(state, form_csrf))
 }

@@ -167,7 +167,9 @@ async fn show(
             && permits(role, Permission::WorkWithSip)
             && case.sip.closed_at.is_none(),
         can_follow_up: current.is_some_and(|v| v.plan.coordinator.unit == w.caller.actor.unit.id)
-            && case.sip.closed_at.is_none(),
+            && case.sip.closed_at.is_none()
+            && case.phase().is_open()
+            && permits(role, Permission::WorkWithSip),
         history: case
             .sip
             .versions

@@ -91,9 +91,9 @@ on_both!(a_unit_outside_the_care_sees_no_patient_and_is_logged, |app: TestApp| a
     // A search outside the care finds nobody, in the same words as for an unknown number.
     let (_, known) = page(&app, &w.other_vc, &format!("/sok?nummer={}", pnr(2))).await;
     let (_, unknown) = page(&app, &w.other_vc, &format!("/sok?nummer={}", pnr(19))).await;
-    let answer = |html: &str| html.split("<section").nth(1).map(str::to_string);
+    let answer = |html: &str, number: &str| html.split("<section").nth(1).map(|s| s.replace(number, "NUMMER"));
     assert!(known.contains("Ingen patient som din enhet deltar i vården av"));
-    assert_eq!(answer(&known), answer(&unknown));
+    assert_eq!(answer(&known, &pnr(2)), answer(&unknown, &pnr(19)));
     // Forms of a case are refused to outsiders too.
     let res = form(
         &app,
@@ -266,4 +266,144 @@ on_both!(the_inbox_counts_what_is_unread, |app: TestApp| async move {
     assert_eq!(body.matches("Inskrivningsmeddelande</a>").count(), 2);
     let res = app.call(&w.bistand, Method::GET, "/", None).await;
     assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+});
+
+on_both!(emergency_access_from_the_search_needs_a_reason_and_is_logged, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 9).await;
+    let (_, page_html) = page(&app, &w.other_vc, &format!("/sok?nummer={}", pnr(9))).await;
+    assert!(page_html.contains("/sok/nodatkomst"), "a clinician is offered emergency access");
+    let ask = |reason: &'static str| {
+        let who = w.other_vc.clone();
+        let number = pnr(9);
+        let app = &app;
+        async move {
+            form(
+                app,
+                &who,
+                "/sok/nodatkomst",
+                &[("csrf_token", who.csrf.as_str()), ("nummer", &number), ("reason", reason)],
+            )
+            .await
+        }
+    };
+    let short = ask("akut").await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = ask("Patienten sökte akut på vårdcentralen med andnöd").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/arenden/{id}"));
+    let (status, body) = page(&app, &w.other_vc, &format!("/arenden/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("nödåtkomst") && body.contains("Öberg"));
+    // A number nobody has gets the ordinary answer, logged as a refusal.
+    let nobody = form(
+        &app,
+        &w.other_vc,
+        "/sok/nodatkomst",
+        &[
+            ("csrf_token", w.other_vc.csrf.as_str()),
+            ("nummer", &pnr(18)),
+            ("reason", "Patienten sökte akut med andnöd"),
+        ],
+    )
+    .await;
+    assert_eq!(nobody.status(), StatusCode::OK);
+    assert!(nobody.text().await.unwrap().contains("Ingen patient som din enhet deltar i vården av"));
+    // A role without emergency access is not offered it, and is refused.
+    let (_, assessor) = page(&app, &w.other_kommun, &format!("/sok?nummer={}", pnr(9))).await;
+    assert!(!assessor.contains("/sok/nodatkomst"));
+    let refused = form(
+        &app,
+        &w.other_kommun,
+        "/sok/nodatkomst",
+        &[("csrf_token", w.other_kommun.csrf.as_str()), ("nummer", &pnr(9)), ("reason", "Jag vill bara se lite grann")],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+});
+
+on_both!(a_unit_is_invited_with_the_patients_consent, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 10).await;
+    let invite = |unit: uuid::Uuid| {
+        let ward = w.ward.clone();
+        let app = &app;
+        let path = format!("/arenden/{id}/bjud-in");
+        async move {
+            form(
+                app,
+                &ward,
+                &path,
+                &[
+                    ("csrf_token", ward.csrf.as_str()),
+                    ("unit", &unit.to_string()),
+                    ("reason", "Korttidsboende efter utskrivning"),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, body) = page(&app, &w.ward, &format!("/arenden/{id}/bjud-in")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("inte samtyckt"), "the missing consent is pointed out before");
+    assert_eq!(invite(w.units.hsl).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(page(&app, &w.bistand_hsl, &format!("/arenden/{id}")).await.0, StatusCode::FORBIDDEN);
+    app.post(
+        &w.ward,
+        &format!("/api/cases/{id}/consents"),
+        json!({ "kind": "information_sharing", "given_by": { "kind": "patient" }, "given_at": crate::helpers::ts("2026-11-02 08:00").to_string() }),
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = invite(w.units.hsl).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page(&app, &w.bistand_hsl, &format!("/arenden/{id}")).await.0, StatusCode::OK);
+});
+
+on_both!(administrators_start_in_the_administration_and_stay_in_their_organisation, |app: TestApp| async move {
+    let w = &app.world;
+    let (admin, assignment) = crate::helpers::account(
+        &app.store,
+        w.solna,
+        "alma",
+        "Alma Admin",
+        w.units.bistand,
+        samverka_domain::access::Role::Administrator,
+    )
+    .await;
+    let admin = crate::helpers::session(&app.store, admin, w.units.bistand, assignment).await;
+    let res = no_redirects().get(format!("{}/", app.base)).header("cookie", &admin.cookie).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/admin");
+    let (status, body) = page(&app, &admin, "/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Bodil Biståndshandläggare") && !body.contains("Vera Vårdsamordnare"), "only Solna's people");
+    assert_eq!(page(&app, &admin, &format!("/admin/anvandare/{}", w.bistand.user)).await.0, StatusCode::OK);
+    assert_eq!(page(&app, &admin, &format!("/admin/anvandare/{}", w.ward.user)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(page(&app, &admin, &format!("/admin/enheter/{}", w.units.ward)).await.0, StatusCode::NOT_FOUND);
+    // A change in the region is refused on the page, with nothing changed.
+    let res = form(
+        &app,
+        &admin,
+        &format!("/admin/enheter/{}/adress", w.units.ward),
+        &[("csrf_token", admin.csrf.as_str()), ("phone", "08-666 66 66")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.unit(w.units.ward).await.unwrap().unwrap().address.phone.is_none());
+    // Its own unit's address entry: saved, and back with a notice.
+    let res = form(
+        &app,
+        &admin,
+        &format!("/admin/enheter/{}/adress", w.units.bistand),
+        &[
+            ("csrf_token", admin.csrf.as_str()),
+            ("phone", "08-734 20 00"),
+            ("cover", "Jourhavande handläggare 08-734 20 99"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &admin, res.headers()["location"].to_str().unwrap()).await;
+    assert!(body.contains("Kontaktuppgifterna är sparade") && body.contains("08-734 20 00"));
 });
