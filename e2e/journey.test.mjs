@@ -87,6 +87,7 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   // Step 0: the ward registers the admission.
   const w = ward.page;
   await accessible(w, "inbox (ward)");
+  await reflows(w, "inbox");
   await screenshot(w, "inkorg");
   await w.getByRole("link", { name: "Ny inskrivning" }).click();
   await accessible(w, "new admission form");
@@ -134,6 +135,14 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   });
   await message(w, "Fast vårdkontakt utsedd").waitFor(LIVE);
   await message(k, "Fast vårdkontakt utsedd").waitFor(LIVE);
+  // The ward acknowledges it; the vårdcentral sees the receipt arrive.
+  await w.reload();
+  const wardName = await nameOf(ward);
+  await message(w, "Fast vårdkontakt utsedd").getByRole("button", { name: "Kvittera" }).click();
+  await w.waitForLoadState("load");
+  const fvk = message(v, "Fast vårdkontakt utsedd");
+  await receiptRow(fvk, WARD).locator(".badge", { hasText: "Kvitterat" }).waitFor(LIVE);
+  assert.match(await receiptRow(fvk, WARD).innerText(), new RegExp(wardName));
 
   // The municipality acknowledges the notice; the ward sees it without reloading.
   await message(k, "Inskrivningsmeddelande").getByRole("button", { name: "Kvittera" }).click();
@@ -167,6 +176,13 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   });
   await message(w, "Kallelse till SIP").waitFor(LIVE);
   await message(v, "Kallelse till SIP").waitFor(LIVE);
+  // The vårdcentral acknowledges the call; the municipality sees it, timed for the report.
+  await v.reload();
+  const clicked = Date.now();
+  await message(v, "Kallelse till SIP").getByRole("button", { name: "Kvittera" }).click();
+  const call = message(k, "Kallelse till SIP");
+  await receiptRow(call, VC).locator(".badge", { hasText: "Kvitterat" }).waitFor(LIVE);
+  console.log(`live receipt: acknowledged at the vårdcentral, shown at the municipality after ${Date.now() - clicked} ms`);
 
   // Step 5: ready for discharge. Step 6: information at discharge.
   await send(w, "utskrivningsklar", async (f) => {
