@@ -110,6 +110,12 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   const notice = message(w, "Inskrivningsmeddelande");
   await assert.doesNotReject(receiptRow(notice, BISTAND).waitFor());
   await assert.doesNotReject(receiptRow(notice, VC).waitFor());
+  // The pages a case leads to: correcting the notice, inviting another unit.
+  await notice.getByRole("link", { name: "Rätta meddelandet" }).click();
+  await accessible(w, "message page: correction");
+  await w.goto(`${caseUrl}/bjud-in`);
+  await accessible(w, "invite a unit");
+  await w.goto(caseUrl);
 
   // The municipality finds it in its inbox and opens it; the ward sees "opened" arrive live.
   const k = kommun.page;
@@ -125,6 +131,9 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   const v = vc.page;
   await v.goto(caseUrl);
   await accessible(v, "case page (vårdcentral)");
+  await message(v, "Inskrivningsmeddelande").getByRole("link", { name: "Felskickat eller vidarebefordra" }).click();
+  await accessible(v, "message page: mis-sent or forward");
+  await v.goto(caseUrl);
   await receiptRow(notice, VC).locator("td", { hasText: vcName }).first().waitFor(LIVE);
   await message(v, "Inskrivningsmeddelande").getByRole("button", { name: "Kvittera" }).click();
   await receiptRow(notice, VC).locator(".badge", { hasText: "Kvitterat" }).waitFor(LIVE);

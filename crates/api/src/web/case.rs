@@ -63,6 +63,8 @@ pub struct MessageView {
     pub can_acknowledge: bool,
     /// The viewer's unit is a recipient: it may mark the message mis-sent or forward it.
     pub can_redirect: bool,
+    /// The viewer's unit sent it and it is not corrected yet: it may send a correction.
+    pub can_correct: bool,
 }
 
 pub struct StepRow {
@@ -511,6 +513,10 @@ fn build_messages(t: &Texts, case: &Case, me: UnitId) -> Vec<MessageView> {
                     .collect(),
                 can_acknowledge: mine.is_some_and(|r| r.acknowledged.is_none() && r.mis_sent.is_none()),
                 can_redirect: mine.is_some_and(|r| r.mis_sent.is_none()) && case.phase().is_open(),
+                can_correct: m.message.sender.id == me
+                    && m.corrected_by.is_empty()
+                    && case.phase().is_open()
+                    && m.message.body.kind() != samverka_domain::message::MessageKind::AvbrottIProcessen,
             }
         })
         .collect()
@@ -743,6 +749,98 @@ pub struct MessagePage {
     pub message: MessageView,
     pub can_mis_send: bool,
     pub forward_targets: Vec<(String, String)>,
+    /// The sending unit may correct the message: its fields, filled in as sent.
+    pub correction: Option<Correction>,
+}
+
+/// A correction form: the message's own fields with their values, sent as a new message of
+/// the same kind that names the one it corrects.
+pub struct Correction {
+    pub kind: String,
+    pub fields: Vec<FormField>,
+}
+
+pub struct FormField {
+    pub name: &'static str,
+    pub label: String,
+    /// `text`, `textarea`, `date`, `datetime-local`, `checkbox` or `tri` (yes / no / not assessed).
+    pub input: &'static str,
+    pub value: String,
+    pub checked: bool,
+}
+
+fn local_input(t: &Timestamp) -> String {
+    let z = t.to_zoned_datetime(STOCKHOLM.clone());
+    format!("{}T{:02}:{:02}", z.date(), z.hour(), z.minute())
+}
+
+/// The fields of a message as a form, filled in with what it said. None for kinds that end
+/// the process (they cannot be corrected, only followed by a new case).
+fn correction_of(t: &Texts, body: &MessageBody) -> Option<Correction> {
+    let f = |name: &'static str, input: &'static str, value: String| FormField {
+        name,
+        label: t.get(&format!("field.{name}")).to_string(),
+        input,
+        value,
+        checked: false,
+    };
+    let flag = |name: &'static str, on: bool| FormField { checked: on, ..f(name, "checkbox", String::new()) };
+    let tri = |name: &'static str, v: Option<bool>| {
+        f(
+            name,
+            "tri",
+            match v {
+                Some(true) => "ja".into(),
+                Some(false) => "nej".into(),
+                None => String::new(),
+            },
+        )
+    };
+    let fields = match body {
+        MessageBody::Inskrivningsmeddelande { estimated_discharge, note }
+        | MessageBody::AndratUtskrivningsdatum { estimated_discharge, note } => {
+            vec![f("estimated_discharge", "date", estimated_discharge.to_string()), f("note", "textarea", note.clone())]
+        }
+        MessageBody::FastVardkontakt { name, role, phone, note } => vec![
+            FormField { label: t.get("field.fvk_name").to_string(), ..f("name", "text", name.clone()) },
+            FormField { label: t.get("field.fvk_role").to_string(), ..f("role", "text", role.clone()) },
+            f("phone", "text", phone.clone()),
+            f("note", "textarea", note.clone()),
+        ],
+        MessageBody::Planeringsunderlag { needs, function, current_insatser, assessments, sip_needed } => vec![
+            f("needs", "textarea", needs.clone()),
+            f("function", "textarea", function.clone()),
+            f("current_insatser", "textarea", current_insatser.clone()),
+            f("assessments", "textarea", assessments.clone()),
+            tri("sip_needed", *sip_needed),
+        ],
+        MessageBody::Utskrivningsklar { referrals_cancelled, sip_needed, note } => vec![
+            flag("referrals_cancelled", *referrals_cancelled),
+            tri("sip_needed", *sip_needed),
+            f("note", "textarea", note.clone()),
+        ],
+        MessageBody::AtertagenUtskrivningsklar { reason } => vec![f("reason", "textarea", reason.clone())],
+        MessageBody::KallelseSip { meeting_at, place, participants, patient_invited, relatives_invited, note } => vec![
+            f("meeting_at", "datetime-local", local_input(meeting_at)),
+            f("place", "text", place.clone()),
+            f("participants", "text", participants.join(", ")),
+            flag("patient_invited", *patient_invited),
+            flag("relatives_invited", *relatives_invited),
+            f("note", "textarea", note.clone()),
+        ],
+        MessageBody::InformationVidUtskrivning { discharged_at, medication, aids, information_to_patient, note } => {
+            vec![
+                f("discharged_at", "datetime-local", local_input(discharged_at)),
+                f("medication", "textarea", medication.clone()),
+                f("aids", "textarea", aids.clone()),
+                f("information_to_patient", "textarea", information_to_patient.clone()),
+                f("note", "textarea", note.clone()),
+            ]
+        }
+        MessageBody::Allmant { text } => vec![f("text", "textarea", text.clone())],
+        MessageBody::AvbrottIProcessen { .. } => return None,
+    };
+    Some(Correction { kind: body.kind().as_str().to_string(), fields })
 }
 
 /// One message with what the receiving unit can do besides acknowledging: mark it mis-sent,
@@ -776,6 +874,9 @@ pub async fn message_page(
             .collect(),
         _ => vec![],
     };
+    let correction = m
+        .filter(|m| m.message.sender.id == me && m.corrected_by.is_empty() && record.case.phase().is_open())
+        .and_then(|m| correction_of(t, &m.message.body));
     let mut frame = w.frame;
     frame.title = format!("{} – {}", view.kind, patient.full_name());
     let page = MessagePage {
@@ -784,6 +885,7 @@ pub async fn message_page(
         can_mis_send: view.can_acknowledge,
         message: view,
         forward_targets,
+        correction,
         frame,
     };
     html(StatusCode::OK, &page)

@@ -407,3 +407,39 @@ on_both!(administrators_start_in_the_administration_and_stay_in_their_organisati
     let (_, body) = page(&app, &admin, res.headers()["location"].to_str().unwrap()).await;
     assert!(body.contains("Kontaktuppgifterna är sparade") && body.contains("08-734 20 00"));
 });
+
+on_both!(the_sender_corrects_a_message_by_appending_a_new_one, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 11).await;
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    let notice = case["state"]["messages"][0]["message"]["id"].as_str().unwrap().to_string();
+    let path = format!("/arenden/{id}/meddelande/{notice}");
+    let (status, body) = page(&app, &w.ward, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("Rätta meddelandet") && body.contains("value=\"2026-11-09\""),
+        "the form holds what was sent"
+    );
+    // A recipient may not correct what someone else sent.
+    assert!(!page(&app, &w.bistand, &path).await.1.contains("Rätta meddelandet"));
+    let res = form(
+        &app,
+        &w.ward,
+        &format!("/arenden/{id}/meddelande"),
+        &[
+            ("csrf_token", w.ward.csrf.as_str()),
+            ("kind", "inskrivningsmeddelande"),
+            ("corrects", &notice),
+            ("estimated_discharge", "2026-11-12"),
+            ("note", "Rättat datum efter ronden"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    assert_eq!(case["state"]["estimated_discharge"], "2026-11-12");
+    let messages = case["state"]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "the original stays");
+    assert_eq!(messages[0]["corrected_by"].as_array().unwrap().len(), 1);
+    assert!(!page(&app, &w.ward, &path).await.1.contains("Rätta meddelandet"), "a corrected message is corrected once");
+});
