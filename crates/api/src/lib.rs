@@ -102,14 +102,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(web::router(state.clone()))
-        .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_such_address",
-                "Adressen finns inte i Samverka. Kontrollera länken.",
-                "No such address.",
-            )
-        })
+        .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -125,6 +118,24 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// An unknown address: a page for a browser, problem+json for everyone else.
+async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let wants_html =
+        headers.get(axum::http::header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if wants_html {
+        let t = web::i18n::texts(web::lang_of(&headers));
+        return web::error_page(t, StatusCode::NOT_FOUND, t.get("error.not_found").to_string());
+    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_address",
+        "Adressen finns inte i Samverka. Kontrollera länken.",
+        "No such address.",
+    )
+    .into_response()
 }
 
 /// Headers every answer carries: no inline script, no framing, no referrer, no caching of

@@ -10,9 +10,24 @@
   var status = document.getElementById("live-status");
   var busy = false, again = false;
 
-  function typing() {
-    var a = document.activeElement;
-    return a && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName) && a.value !== a.defaultValue;
+  // A region the user is working in is left alone: a changed field, a checked box, a chosen
+  // option or an open disclosure inside it.
+  function busyWith(region) {
+    if (region.querySelector("details[open]")) return true;
+    var controls = region.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < controls.length; i++) {
+      var c = controls[i];
+      if (c.type === "hidden") continue;
+      if (c.tagName === "SELECT") {
+        // Without a preselected option the first one is the default.
+        var initial = 0;
+        for (var j = 0; j < c.options.length; j++) if (c.options[j].defaultSelected) initial = j;
+        if (c.selectedIndex !== initial) return true;
+      } else if (c.type === "checkbox" || c.type === "radio") {
+        if (c.checked !== c.defaultChecked) return true;
+      } else if (c.value !== c.defaultValue) return true;
+    }
+    return false;
   }
 
   function refresh() {
@@ -31,10 +46,16 @@
         var changed = 0;
         doc.querySelectorAll("[data-live-region]").forEach(function (fresh) {
           var old = document.getElementById(fresh.id);
-          if (!old || old.innerHTML === fresh.innerHTML) return;
-          // Keep a form the user is filling in: swap only regions without unsaved input.
-          if (old.contains(document.activeElement) && typing()) return;
+          if (!old || old.innerHTML === fresh.innerHTML || busyWith(old)) return;
+          // Keep keyboard focus where it was, when the same element is still there.
+          var focused = old.contains(document.activeElement) ? document.activeElement : null;
+          var key = focused && (focused.id || (focused.name && focused.value ? focused.name + "=" + focused.value : ""));
           old.innerHTML = fresh.innerHTML;
+          if (key) {
+            var again = focused.id ? document.getElementById(focused.id)
+              : old.querySelector('[name="' + focused.name + '"][value="' + focused.value + '"]');
+            if (again) again.focus();
+          }
           old.classList.remove("updated");
           void old.offsetWidth;
           old.classList.add("updated");
@@ -44,7 +65,11 @@
         var link = document.querySelector('header.top nav a[href="/"]');
         var freshLink = doc.querySelector('header.top nav a[href="/"]');
         if (link && freshLink) link.innerHTML = freshLink.innerHTML;
-        if (changed && status) status.textContent = main.getAttribute("data-live-said") || "Sidan har uppdaterats.";
+        if (changed && status) {
+          // Cleared first, so the same words are announced again.
+          status.textContent = "";
+          setTimeout(function () { status.textContent = main.getAttribute("data-live-said") || ""; }, 50);
+        }
       })
       .catch(function () {})
       .then(function () {
@@ -66,11 +91,8 @@
         if (n > 0) document.title = "(" + n + ") " + document.title;
       }
     });
-    source.onerror = function () {
-      // The server ends the stream when the session may have timed out; reconnecting checks
-      // the session again. A refused reconnect leaves the page as it is.
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
-    };
+    // The browser reconnects by itself when the stream ends; the server answers 204 once the
+    // session is over, and then the browser stops (and the page stays as it is).
   }
   connect();
 })();

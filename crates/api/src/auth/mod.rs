@@ -192,7 +192,8 @@ impl FromRequestParts<AppState> for LoginSession {
         }
         // Write the last-seen time at most once a minute: reads stay reads. A page's own
         // live-update refetch is not the user at work and does not keep the session alive.
-        let automatic = parts.headers.contains_key(crate::web::LIVE_HEADER);
+        let automatic =
+            parts.headers.contains_key(crate::web::LIVE_HEADER) || parts.uri.path() == crate::web::EVENTS_PATH;
         if !automatic && now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
             st.store.touch_session(&hash, now).await?;
         }

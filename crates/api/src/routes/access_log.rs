@@ -125,6 +125,16 @@ pub struct PatientExtract {
 pub fn action_sv(action: &str) -> &'static str {
     match action {
         "case.read" => "läste ärendet",
+        "case.read_live" => "ärendet uppdaterades på en öppen sida",
+        "case.read_sip" => "läste SIP",
+        "case.print_sip" => "skrev ut SIP",
+        "case.read_message" => "läste ett meddelande",
+        "case.open_again" => "läste ärendet vid upprepad inskrivning",
+        "inbox.read" => "läste inkorgen",
+        "inbox.read_live" => "inkorgen uppdaterades på en öppen sida",
+        "cases.list" => "läste enhetens ärendelista",
+        "patient.register_again" => "registrerade patienten på nytt (samma begäran)",
+        "patient.emergency_search" => "sökte med nödåtkomst",
         "case.read_history" => "läste ärendets historik",
         "case.read_liability" => "läste betalningsansvaret för ärendet",
         "case.open" => "registrerade inskrivning",

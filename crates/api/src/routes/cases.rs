@@ -648,6 +648,20 @@ pub async fn emergency_access(
     Ok(Json(view(&st, record, &patient, st.clock.now())?))
 }
 
+/// The stated reason for an emergency access: real words, at least ten characters.
+pub(crate) fn emergency_reason(reason: &str) -> Result<(), samverka_domain::Problem> {
+    samverka_domain::text::check_text("reason", reason, true)?;
+    if reason.chars().count() < 10 {
+        return Err(samverka_domain::Problem::invalid_field(
+            "reason",
+            "reason_too_short",
+            "Skriv skälet till nödåtkomsten med några ord (minst tio tecken), t.ex. vilken vårdsituation det gäller.",
+            "State the reason in at least ten characters.",
+        ));
+    }
+    Ok(())
+}
+
 /// Grants (and logs) emergency access to a case the caller's unit takes no part in.
 pub(crate) async fn grant_emergency(
     st: &AppState,
@@ -660,17 +674,7 @@ pub(crate) async fn grant_emergency(
     let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
     let patient_id = record.case.patient_id;
     let reason = req.reason.trim();
-    let invalid = match samverka_domain::text::check_text("reason", reason, true) {
-        Err(p) => Some(p),
-        Ok(()) if reason.chars().count() < 10 => Some(samverka_domain::Problem::invalid_field(
-            "reason",
-            "reason_too_short",
-            "Skriv skälet till nödåtkomsten med några ord (minst tio tecken), t.ex. vilken vårdsituation det gäller.",
-            "State the reason in at least ten characters.",
-        )),
-        Ok(()) => None,
-    };
-    if let Some(p) = invalid {
+    if let Err(p) = emergency_reason(reason) {
         return Err(refuse(st, caller, action, Some(patient_id), Some(id), p).await);
     }
     let now = st.clock.now();

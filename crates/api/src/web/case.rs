@@ -86,7 +86,6 @@ pub struct DeadlineRow {
 
 pub struct TimelineRow {
     pub when: String,
-    pub when_iso: String,
     pub who: String,
     pub text: String,
 }
@@ -364,7 +363,6 @@ async fn build(
             previous = Some(e.at);
             TimelineRow {
                 when,
-                when_iso: t.iso(&e.at),
                 who: format!("{} ({})", e.actor.user.name, e.actor.unit.name),
                 text: describe(t, case, e),
             }
@@ -568,11 +566,14 @@ async fn open_unread(st: &AppState, caller: &Caller, record: &CaseRecord) -> Opt
 /// Renders the case page, with an error (after a refused form) or without.
 async fn show(st: &AppState, w: WebCaller, id: CaseId, error: Option<(StatusCode, String)>) -> Response {
     let t = w.frame.t;
-    match read_case(st, &w.caller, id, "case.read").await {
+    // The page's own live refetch is logged as such: a read, but not someone looking.
+    let action = if w.live_refresh { "case.read_live" } else { "case.read" };
+    match read_case(st, &w.caller, id, action).await {
         Ok((mut record, patient)) => {
             let emergency = !record.case.is_party(w.caller.actor.unit.id);
             if !emergency
                 && !w.live_refresh
+                && !w.prefetch
                 && let Some(r) = open_unread(st, &w.caller, &record).await
             {
                 record = r;
@@ -725,8 +726,24 @@ fn body_of(f: &Pairs) -> ApiResult<MessageBody> {
 async fn send_op(st: &AppState, caller: &Caller, id: CaseId, f: &Pairs) -> ApiResult<CaseRecord> {
     let body = body_of(f)?;
     let chosen: Vec<Uuid> = f.iter().filter(|(k, _)| k == "recipients").filter_map(|(_, v)| v.parse().ok()).collect();
-    let corrects = field(f, "corrects").parse().ok();
-    let recipients = (!chosen.is_empty()).then_some(chosen.as_slice());
+    let corrects: Option<Uuid> = field(f, "corrects").parse().ok();
+    // A correction goes to whoever got the message it corrects.
+    let original: Vec<Uuid> = match corrects {
+        Some(old) if chosen.is_empty() => st
+            .store
+            .case(id)
+            .await?
+            .and_then(|r| r.case.message(old).map(|m| m.message.recipients.iter().map(|u| u.id).collect()))
+            .unwrap_or_default(),
+        _ => vec![],
+    };
+    let recipients = if !chosen.is_empty() {
+        Some(chosen.as_slice())
+    } else if !original.is_empty() {
+        Some(original.as_slice())
+    } else {
+        None
+    };
     send(st, caller, id, Uuid::now_v7(), body, recipients, corrects).await
 }
 
@@ -918,7 +935,11 @@ pub async fn mis_sent(
 ) -> Response {
     let r =
         execute(&st, &w.caller, id, Command::MarkMisSent { message_id, reason: field(&f, "reason").to_string() }).await;
-    after(&st, w, id, r, &format!("#m-{message_id}")).await
+    match r {
+        // Nothing else tied the unit to the case: it has left it, so back to the inbox.
+        Ok(record) if !record.case.is_party(w.caller.actor.unit.id) => see_other("/"),
+        r => after(&st, w, id, r, &format!("#m-{message_id}")).await,
+    }
 }
 
 pub async fn forward(
@@ -1035,12 +1056,13 @@ pub async fn emergency(
         Ok(_) => see_other(&format!("/arenden/{id}")),
         Err(e) => {
             let t = w.frame.t;
+            let may_request = permits(w.caller.actor.role, Permission::EmergencyAccess);
             let mut frame = w.frame;
             frame.title = t.get("denied.title").to_string();
             frame.error = Some(error_text(t, &e));
             html(
                 e.status,
-                &DeniedPage { frame, id: id.to_string(), message: t.get("denied.text").to_string(), may_request: true },
+                &DeniedPage { frame, id: id.to_string(), message: t.get("denied.text").to_string(), may_request },
             )
         }
     }
@@ -1155,6 +1177,10 @@ async fn admission_page(st: &AppState, mut frame: Frame, form: Pairs, status: St
 
 pub async fn new_admission_form(State(st): State<AppState>, w: WebCaller) -> Response {
     // Looking at an empty form reads no patient data; it is still an access to the page.
+    if !w.frame.user.as_ref().is_some_and(|u| u.ward) {
+        let t = w.frame.t;
+        return error_page(t, StatusCode::FORBIDDEN, t.get("admission.ward_only").to_string());
+    }
     if let Err(e) = crate::routes::log_read(&st, &w.caller, "admission.form", None, None, None, false).await {
         return error_page(w.frame.t, e.status, error_text(w.frame.t, &e));
     }

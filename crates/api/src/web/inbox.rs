@@ -72,7 +72,7 @@ fn failed(t: &'static Texts, e: ApiError) -> Response {
 }
 
 pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
-    let WebCaller { caller, mut frame, .. } = w;
+    let WebCaller { caller, mut frame, live_refresh: w_live, .. } = w;
     let t = frame.t;
     // Administrators read no patient data: their start page is the administration.
     if !samverka_domain::access::permits(caller.actor.role, Permission::ReadPatientData) {
@@ -101,8 +101,10 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     let patient_of = |case: uuid::Uuid| {
         cases.iter().find(|c| c.case_id == case).map(|c| (c.patient_name.clone(), c.protection.is_protected()))
     };
-    let protected = messages.iter().any(|m| m.protection.is_protected());
-    if let Err(e) = log_read(&st, &caller, "inbox.read", None, None, None, protected).await {
+    let protected = messages.iter().any(|m| m.protection.is_protected())
+        || due.iter().any(|d| patient_of(d.case_id).is_some_and(|(_, p)| p));
+    let action = if w_live { "inbox.read_live" } else { "inbox.read" };
+    if let Err(e) = log_read(&st, &caller, action, None, None, None, protected).await {
         return failed(t, e);
     }
     let due: Vec<DueRow> = due

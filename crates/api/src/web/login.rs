@@ -60,8 +60,11 @@ async fn login_page(
     let t = texts(lang_of(headers));
     let mut frame = Frame::bare(t, t.get("login.title"));
     frame.error = error;
-    // Double-submit token for the login form (there is no session yet).
-    frame.csrf = random_token();
+    // Double-submit token for the login form (there is no session yet). An existing one is
+    // kept, so a login page open in another tab stays valid.
+    frame.csrf = crate::auth::cookie_value(headers, LOGIN_CSRF_COOKIE)
+        .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(random_token);
     let mut demo = vec![];
     if st.config.demo_logins {
         let now = st.clock.now();
@@ -97,7 +100,13 @@ async fn login_page(
     with_cookie(html(status, &page), cookie)
 }
 
-pub async fn login_form(State(st): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn login_form(State(st): State<AppState>, headers: HeaderMap, login: Option<WebLogin>) -> Response {
+    // Half way through a login (after the password, say): on to that step.
+    if let Some(w) = login
+        && w.login.session.stage != Stage::Active
+    {
+        return see_other(page_of(w.login.session.stage));
+    }
     login_page(&st, &headers, String::new(), None, StatusCode::OK).await
 }
 
@@ -150,7 +159,7 @@ fn qr_svg(text: &str, title: &str) -> String {
             }
         }
     }
-    let title = title.replace('&', "&amp;").replace('<', "&lt;");
+    let title = title.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {dim} {dim}" width="200" height="200" role="img" aria-label="{title}"><rect width="100%" height="100%" fill="#fff"/><path d="{path}" fill="#000"/></svg>"##
     )

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use samverka_domain::calendar::local_date;
 use serde::Deserialize;
 use tokio_stream::StreamExt;
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 
 use super::case::show_identifier;
 use super::{Frame, LANG_COOKIE, WebCaller, error_page, error_text, html, lang_of, see_other};
@@ -49,7 +49,21 @@ pub struct SearchForm {
     nummer: Option<String>,
 }
 
-pub async fn search(State(st): State<AppState>, w: WebCaller, Query(q): Query<SearchForm>) -> Response {
+/// The search form. The number is posted, never put in an address, so it stays out of the
+/// browser's history and of proxies' and servers' logs.
+pub async fn search_form(State(st): State<AppState>, w: WebCaller) -> Response {
+    search(st, w, SearchForm { nummer: None }).await
+}
+
+pub async fn search_post(
+    State(st): State<AppState>,
+    w: WebCaller,
+    axum::extract::Form(f): axum::extract::Form<SearchForm>,
+) -> Response {
+    search(st, w, f).await
+}
+
+async fn search(st: AppState, w: WebCaller, q: SearchForm) -> Response {
     let WebCaller { caller, mut frame, .. } = w;
     let t = frame.t;
     frame.title = t.get("search.title").to_string();
@@ -67,6 +81,10 @@ pub async fn search(State(st): State<AppState>, w: WebCaller, Query(q): Query<Se
     };
     if number.is_empty() {
         // An empty form reads no patient data, but the page is still a patient-data page.
+        let permission = samverka_domain::access::Permission::ReadPatientData;
+        if let Err(e) = crate::routes::require(&st, &caller, permission, "patient.search_form", None, None).await {
+            return error_page(t, e.status, error_text(t, &e));
+        }
         if let Err(e) = crate::routes::log_read(&st, &caller, "patient.search_form", None, None, None, false).await {
             return error_page(t, e.status, error_text(t, &e));
         }
@@ -102,34 +120,42 @@ pub async fn search(State(st): State<AppState>, w: WebCaller, Query(q): Query<Se
 }
 
 /// Nödåtkomst from the search: with a stated reason, the patient's current case opens even
-/// where the unit takes no part. Without a case the answer is the same "nobody" as any search.
+/// where the unit takes no part. Role and reason are checked before anyone is looked up, and
+/// every refusal after the lookup is the same "nobody" as any search: the form never tells
+/// whether a number belongs to someone.
 pub async fn emergency_search(
     State(st): State<AppState>,
     w: WebCaller,
     axum::extract::Form(f): axum::extract::Form<super::case::Pairs>,
 ) -> Response {
+    use samverka_domain::access::{Permission, permits};
     let WebCaller { caller, mut frame, .. } = w;
     let t = frame.t;
     frame.title = t.get("search.title").to_string();
     let number = super::case::field(&f, "nummer").trim().to_string();
-    let reason = super::case::field(&f, "reason").to_string();
+    let reason = super::case::field(&f, "reason").trim().to_string();
     let action = "patient.emergency_search";
-    let page = |frame: Frame, status: StatusCode, error: Option<String>, nobody: String| {
-        let mut frame = frame;
+    let may_emergency = permits(caller.actor.role, Permission::EmergencyAccess);
+    let page = |mut frame: Frame, status: StatusCode, error: Option<String>, nobody: String| {
         frame.error = error;
-        html(
-            status,
-            &SearchPage {
-                frame,
-                number: number.clone(),
-                searched: true,
-                patient: None,
-                cases: vec![],
-                nobody,
-                may_emergency: true,
-            },
-        )
+        let page = SearchPage {
+            frame,
+            number: number.clone(),
+            searched: true,
+            patient: None,
+            cases: vec![],
+            nobody,
+            may_emergency,
+        };
+        html(status, &page)
     };
+    if let Err(e) = crate::routes::require(&st, &caller, Permission::EmergencyAccess, action, None, None).await {
+        return page(frame, e.status, Some(error_text(t, &e)), String::new());
+    }
+    if let Err(p) = crate::routes::cases::emergency_reason(&reason) {
+        let e = crate::routes::refuse(&st, &caller, action, None, None, p).await;
+        return page(frame, e.status, Some(error_text(t, &e)), String::new());
+    }
     let rule = match crate::routes::patients::reserv_rule(&st, &caller.actor).await {
         Ok(r) => r,
         Err(e) => return page(frame, e.status, Some(error_text(t, &e)), String::new()),
@@ -142,6 +168,7 @@ pub async fn emergency_search(
                 return page(frame, e.status, Some(error_text(t, &e)), String::new());
             }
         };
+    let nobody = t.get("search.nobody").to_string();
     let patient = st.store.patient_by_identifier(&identifier).await.ok().flatten();
     let cases = match &patient {
         Some(p) => st.store.cases_for_patient(p.id).await.unwrap_or_default(),
@@ -149,14 +176,16 @@ pub async fn emergency_search(
     };
     let case = cases.iter().find(|c| c.phase.is_open()).or(cases.first()).map(|c| c.case_id);
     let Some(case) = case else {
-        let problem = samverka_domain::Problem::not_found("nobody", t.get("search.nobody"), "Nobody.");
+        let problem = samverka_domain::Problem::not_found("nobody", nobody.clone(), "Nobody.");
         let _ = crate::routes::refuse(&st, &caller, action, patient.map(|p| p.id), None, problem).await;
-        return page(frame, StatusCode::OK, None, t.get("search.nobody").to_string());
+        return page(frame, StatusCode::OK, None, nobody);
     };
-    let req = crate::routes::cases::EmergencyRequest { reason };
-    match crate::routes::cases::grant_emergency(&st, &caller, case, req).await {
+    match crate::routes::cases::grant_emergency(&st, &caller, case, crate::routes::cases::EmergencyRequest { reason })
+        .await
+    {
         Ok(_) => see_other(&format!("/arenden/{case}")),
-        Err(e) => page(frame, e.status, Some(error_text(t, &e)), String::new()),
+        // Role and reason were checked above; anything else is answered as for anybody.
+        Err(_) => page(frame, StatusCode::OK, None, nobody),
     }
 }
 
@@ -203,7 +232,20 @@ fn some_text(s: &Option<String>) -> Option<String> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
 }
 
+/// The log review; filters by patient are posted (the number stays out of addresses).
 pub async fn log_review(State(st): State<AppState>, w: WebCaller, Query(q): Query<LogForm>) -> Response {
+    review(st, w, q).await
+}
+
+pub async fn log_review_post(
+    State(st): State<AppState>,
+    w: WebCaller,
+    axum::extract::Form(q): axum::extract::Form<LogForm>,
+) -> Response {
+    review(st, w, q).await
+}
+
+async fn review(st: AppState, w: WebCaller, q: LogForm) -> Response {
     let WebCaller { caller, mut frame, .. } = w;
     let t = frame.t;
     frame.title = t.get("log.title").to_string();
@@ -295,7 +337,11 @@ pub struct ExtractPage {
     pub rows: Vec<ExtractRow>,
 }
 
-pub async fn log_extract(State(st): State<AppState>, w: WebCaller, Query(q): Query<LogForm>) -> Response {
+pub async fn log_extract(
+    State(st): State<AppState>,
+    w: WebCaller,
+    axum::extract::Form(q): axum::extract::Form<LogForm>,
+) -> Response {
     let WebCaller { caller, mut frame, .. } = w;
     let t = frame.t;
     frame.title = t.get("extract.title").to_string();
@@ -488,12 +534,15 @@ pub async fn accessibility(State(st): State<AppState>, headers: HeaderMap) -> Re
 pub async fn language(axum::extract::Path(lang): axum::extract::Path<String>, headers: HeaderMap) -> Response {
     let lang = if lang == "en" { Lang::En } else { Lang::Sv };
     let code = if lang == Lang::En { "en" } else { "sv" };
+    // Back only to a page of this site: the referrer's host must be ours, and the path plain.
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let back = headers
         .get(header::REFERER)
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .filter(|u| u.authority().map(|a| a.as_str()) == host)
         .map(|u| u.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into()))
-        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/sprak/"))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && !p.starts_with("/sprak/"))
         .unwrap_or_else(|| "/".into());
     let cookie =
         HeaderValue::from_str(&format!("{LANG_COOKIE}={code}; Path=/; Secure; SameSite=Lax; Max-Age=31536000"))
@@ -505,11 +554,18 @@ pub async fn language(axum::extract::Path(lang): axum::extract::Path<String>, he
 
 /// Server-sent events for the caller's unit: `change` with the case id whenever a case the
 /// unit takes part in changes, and the unit's unread count. The page's script refetches
-/// itself and swaps the changed parts. The stream ends when the session would time out; the
-/// browser then reconnects, which checks the session again.
-pub async fn events(State(st): State<AppState>, w: WebCaller) -> Response {
-    let unit = w.caller.actor.unit.id;
-    let idle = Duration::from_secs(60 * st.config.session_idle_minutes.max(1) as u64);
+/// itself and swaps the changed parts. Listening does not keep the session alive, and the
+/// stream ends soon after the session or the assignment does. Without a session the answer is
+/// 204, which tells the browser to stop asking.
+pub async fn events(
+    State(st): State<AppState>,
+    caller: Result<crate::auth::Caller, crate::problem::ApiError>,
+) -> Response {
+    let Ok(caller) = caller else { return StatusCode::NO_CONTENT.into_response() };
+    if !samverka_domain::access::permits(caller.actor.role, samverka_domain::access::Permission::ReadPatientData) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let unit = caller.actor.unit.id;
     let changes = BroadcastStream::new(st.changes.subscribe());
     let store = st.store.clone();
     let events = changes
@@ -526,11 +582,26 @@ pub async fn events(State(st): State<AppState>, w: WebCaller) -> Response {
                 Some(Event::default().event("change").data(format!(r#"{{"case":"{case_id}","unread":{unread}}}"#)))
             }
         });
-    let end = tokio_stream::once(()).then(move |()| async move {
-        tokio::time::sleep(idle).await;
-        None
+    let (store, clock) = (st.store.clone(), st.clock.clone());
+    let (hash, assignment) = (caller.session.token_hash.clone(), caller.assignment_id);
+    let idle = jiff::SignedDuration::from_mins(st.config.session_idle_minutes);
+    let checks = IntervalStream::new(tokio::time::interval(Duration::from_secs(30))).skip(1).then(move |_| {
+        let (store, clock, hash) = (store.clone(), clock.clone(), hash.clone());
+        async move {
+            let now = clock.now();
+            let session_ok = match store.session(&hash).await {
+                Ok(Some(s)) => {
+                    s.assignment_id == Some(assignment)
+                        && now < s.expires_at
+                        && now.duration_since(s.last_seen_at) <= idle
+                }
+                _ => false,
+            };
+            let assignment_ok = matches!(store.assignment(assignment).await, Ok(Some(a)) if a.active);
+            (session_ok && assignment_ok).then(|| Event::default().comment("ok"))
+        }
     });
-    let stream = events.merge(end).map_while(|e| e.map(Ok::<Event, Infallible>));
+    let stream = events.merge(checks).map_while(|e| e.map(Ok::<Event, Infallible>));
     let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

@@ -101,10 +101,14 @@ pub struct WebCaller {
     /// Fetched by the page's live-update script, not by the user acting: nothing is marked
     /// opened on such a request.
     pub live_refresh: bool,
+    /// Fetched ahead by the browser (prefetch or prerender): nobody has looked yet.
+    pub prefetch: bool,
 }
 
 /// The header the live-update script sends with its refetches.
 pub const LIVE_HEADER: &str = "x-samverka-live";
+/// The live-update stream; listening to it is not activity either.
+pub const EVENTS_PATH: &str = "/handelser";
 
 pub enum WebReject {
     Login,
@@ -142,7 +146,15 @@ impl FromRequestParts<AppState> for WebCaller {
             Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(WebReject::Login),
             Err(e) => return Err(WebReject::Page(error_page(t, e.status, error_text(t, &e)))),
         };
-        let unread = st.store.unread_count(caller.actor.unit.id).await.unwrap_or(0);
+        // The unread count tells of patients' messages: only for roles that read patient data.
+        let unread = if samverka_domain::access::permits(
+            caller.actor.role,
+            samverka_domain::access::Permission::ReadPatientData,
+        ) {
+            st.store.unread_count(caller.actor.unit.id).await.unwrap_or(0)
+        } else {
+            0
+        };
         let role = caller.actor.role;
         use samverka_domain::access::{Permission, permits};
         let frame = Frame {
@@ -165,7 +177,10 @@ impl FromRequestParts<AppState> for WebCaller {
             notice: None,
         };
         let live_refresh = parts.headers.contains_key(LIVE_HEADER);
-        Ok(WebCaller { caller, frame, live_refresh })
+        let prefetch = ["sec-purpose", "purpose"]
+            .iter()
+            .any(|h| parts.headers.get(*h).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("prefetch")));
+        Ok(WebCaller { caller, frame, live_refresh, prefetch })
     }
 }
 
@@ -208,15 +223,11 @@ async fn form_csrf(axum::extract::State(st): axum::extract::State<AppState>, req
             req.extensions_mut().insert(crate::auth::CsrfVerified);
             next.run(req).await
         }
-        _ if parts.uri.path() != "/logga-in" && expected_is_missing_session(&parts.headers) => {
-            Redirect::to("/logga-in").into_response()
-        }
+        // No live session behind the cookie (timed out, logged out): to the login, not a
+        // misleading "security code" error.
+        None if parts.uri.path() != "/logga-in" => Redirect::to("/logga-in").into_response(),
         _ => refuse(),
     }
-}
-
-fn expected_is_missing_session(headers: &HeaderMap) -> bool {
-    crate::auth::cookie_value(headers, crate::auth::SESSION_COOKIE).is_none()
 }
 
 /// Patient-data pages, under the same fail-closed access-log rule as the API.
@@ -241,10 +252,10 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/sip", get(sip::editor).post(sip::save))
         .route("/arenden/{id}/sip/utskrift", get(sip::print))
         .route("/arenden/{id}/sip/uppfoljning", post(sip::follow_up))
-        .route("/sok", get(misc::search))
+        .route("/sok", get(misc::search_form).post(misc::search_post))
         .route("/sok/nodatkomst", post(misc::emergency_search))
-        .route("/logg", get(misc::log_review))
-        .route("/logg/utdrag", get(misc::log_extract))
+        .route("/logg", get(misc::log_review).post(misc::log_review_post))
+        .route("/logg/utdrag", post(misc::log_extract))
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
 }
 
@@ -260,7 +271,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ordlista", get(misc::glossary))
         .route("/tillganglighet", get(misc::accessibility))
         .route("/sprak/{lang}", get(misc::language))
-        .route("/handelser", get(misc::events))
+        .route(EVENTS_PATH, get(misc::events))
         .route("/static/samverka.js", get(misc::script))
         .route("/static/samverka.css", get(misc::stylesheet))
         .route("/admin", get(admin::page))
@@ -282,6 +293,13 @@ pub fn router(state: AppState) -> Router<AppState> {
 pub struct WebLogin {
     pub login: LoginSession,
     pub t: &'static Texts,
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for WebLogin {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        Ok(<WebLogin as FromRequestParts<AppState>>::from_request_parts(parts, st).await.ok())
+    }
 }
 
 impl FromRequestParts<AppState> for WebLogin {

@@ -50,6 +50,8 @@ pub struct SipPage {
     pub follow_up_how: String,
     pub units: Vec<(String, String)>,
     pub can_edit: bool,
+    /// Why the plan cannot be drawn up yet, if so.
+    pub missing: String,
     pub can_follow_up: bool,
     pub history: Vec<String>,
 }
@@ -107,6 +109,14 @@ async fn show(
     let party = case.is_party(w.caller.actor.unit.id);
     let units: Vec<(String, String)> =
         case.parties.iter().map(|p| (p.unit.id.to_string(), p.unit.name.clone())).collect();
+    // What the plan still waits for, said instead of offering a form that cannot be saved.
+    let missing = if case.sip_calls.is_empty() {
+        Some("sip.needs_call")
+    } else if case.consents.active(samverka_domain::consent::ConsentKind::Sip).is_none() {
+        Some("sip.needs_consent")
+    } else {
+        None
+    };
     let principal = |p: &Principal| if *p == Principal::Region { "region" } else { "kommun" }.to_string();
     let mut page = SipPage {
         id: id.to_string(),
@@ -165,7 +175,9 @@ async fn show(
         can_edit: party
             && case.phase().is_open()
             && permits(role, Permission::WorkWithSip)
-            && case.sip.closed_at.is_none(),
+            && case.sip.closed_at.is_none()
+            && missing.is_none(),
+        missing: missing.map(|k| t.get(k).to_string()).unwrap_or_default(),
         can_follow_up: current.is_some_and(|v| v.plan.coordinator.unit == w.caller.actor.unit.id)
             && case.sip.closed_at.is_none()
             && case.phase().is_open()

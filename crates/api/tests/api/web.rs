@@ -89,8 +89,18 @@ on_both!(a_unit_outside_the_care_sees_no_patient_and_is_logged, |app: TestApp| a
     assert!(body.contains("nödåtkomst"), "a clinician is offered emergency access");
     assert!(app.store.access_log_count().await.unwrap() > before, "the refusal is logged");
     // A search outside the care finds nobody, in the same words as for an unknown number.
-    let (_, known) = page(&app, &w.other_vc, &format!("/sok?nummer={}", pnr(2))).await;
-    let (_, unknown) = page(&app, &w.other_vc, &format!("/sok?nummer={}", pnr(19))).await;
+    let search = |number: String| {
+        let who = w.other_vc.clone();
+        let app = &app;
+        async move {
+            form(app, &who, "/sok", &[("csrf_token", who.csrf.as_str()), ("nummer", &number)])
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let (known, unknown) = (search(pnr(2)).await, search(pnr(19)).await);
     let answer = |html: &str, number: &str| html.split("<section").nth(1).map(|s| s.replace(number, "NUMMER"));
     assert!(known.contains("Ingen patient som din enhet deltar i vården av"));
     assert_eq!(answer(&known, &pnr(2)), answer(&unknown, &pnr(19)));
@@ -203,15 +213,16 @@ on_both!(live_updates_go_to_the_units_of_the_case_only, |app: TestApp| async mov
 #[tokio::test]
 async fn the_language_follows_a_cookie_and_returns_to_the_same_page() {
     let app = crate::helpers::spawn_app(crate::helpers::Db::Sqlite).await;
-    let go = |referer: &'static str| {
+    let go = |referer: String| {
         let base = app.base.clone();
         async move { no_redirects().get(format!("{base}/sprak/en")).header("referer", referer).send().await.unwrap() }
     };
-    let res = go("http://127.0.0.1/arenden?alla=1").await;
+    let res = go(format!("{}/arenden?alla=1", app.base)).await;
     assert_eq!(res.headers()["location"], "/arenden?alla=1");
     assert!(res.headers()["set-cookie"].to_str().unwrap().starts_with("samverka-lang=en;"));
     // Never somewhere else.
-    assert_eq!(go("https://evil.example//elsewhere").await.headers()["location"], "/");
+    assert_eq!(go("https://evil.example/arenden".into()).await.headers()["location"], "/");
+    assert_eq!(go(format!("{}//evil.example/", app.base)).await.headers()["location"], "/");
     let english =
         app.client.get(format!("{}/ordlista", app.base)).header("cookie", "samverka-lang=en").send().await.unwrap();
     let html = english.text().await.unwrap();
@@ -271,7 +282,11 @@ on_both!(the_inbox_counts_what_is_unread, |app: TestApp| async move {
 on_both!(emergency_access_from_the_search_needs_a_reason_and_is_logged, |app: TestApp| async move {
     let w = &app.world;
     let id = noticed(&app, 9).await;
-    let (_, page_html) = page(&app, &w.other_vc, &format!("/sok?nummer={}", pnr(9))).await;
+    let page_html = form(&app, &w.other_vc, "/sok", &[("csrf_token", w.other_vc.csrf.as_str()), ("nummer", &pnr(9))])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page_html.contains("/sok/nodatkomst"), "a clinician is offered emergency access");
     let ask = |reason: &'static str| {
         let who = w.other_vc.clone();
@@ -289,6 +304,19 @@ on_both!(emergency_access_from_the_search_needs_a_reason_and_is_logged, |app: Te
     };
     let short = ask("akut").await;
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The same refusal for a number nobody has: the reason is checked before anyone is looked up.
+    let short_nobody = form(
+        &app,
+        &w.other_vc,
+        "/sok/nodatkomst",
+        &[("csrf_token", w.other_vc.csrf.as_str()), ("nummer", &pnr(17)), ("reason", "akut")],
+    )
+    .await;
+    assert_eq!(short_nobody.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        short.text().await.unwrap().replace(&pnr(9), "N"),
+        short_nobody.text().await.unwrap().replace(&pnr(17), "N")
+    );
     let res = ask("Patienten sökte akut på vårdcentralen med andnöd").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/arenden/{id}"));
@@ -310,7 +338,12 @@ on_both!(emergency_access_from_the_search_needs_a_reason_and_is_logged, |app: Te
     assert_eq!(nobody.status(), StatusCode::OK);
     assert!(nobody.text().await.unwrap().contains("Ingen patient som din enhet deltar i vården av"));
     // A role without emergency access is not offered it, and is refused.
-    let (_, assessor) = page(&app, &w.other_kommun, &format!("/sok?nummer={}", pnr(9))).await;
+    let assessor =
+        form(&app, &w.other_kommun, "/sok", &[("csrf_token", w.other_kommun.csrf.as_str()), ("nummer", &pnr(9))])
+            .await
+            .text()
+            .await
+            .unwrap();
     assert!(!assessor.contains("/sok/nodatkomst"));
     let refused = form(
         &app,
@@ -320,6 +353,23 @@ on_both!(emergency_access_from_the_search_needs_a_reason_and_is_logged, |app: Te
     )
     .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused_nobody = form(
+        &app,
+        &w.other_kommun,
+        "/sok/nodatkomst",
+        &[
+            ("csrf_token", w.other_kommun.csrf.as_str()),
+            ("nummer", &pnr(17)),
+            ("reason", "Jag vill bara se lite grann"),
+        ],
+    )
+    .await;
+    assert_eq!(refused_nobody.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.text().await.unwrap().replace(&pnr(9), "N"),
+        refused_nobody.text().await.unwrap().replace(&pnr(17), "N"),
+        "no difference tells whether the patient exists"
+    );
 });
 
 on_both!(a_unit_is_invited_with_the_patients_consent, |app: TestApp| async move {
@@ -442,4 +492,110 @@ on_both!(the_sender_corrects_a_message_by_appending_a_new_one, |app: TestApp| as
     assert_eq!(messages.len(), 2, "the original stays");
     assert_eq!(messages[0]["corrected_by"].as_array().unwrap().len(), 1);
     assert!(!page(&app, &w.ward, &path).await.1.contains("Rätta meddelandet"), "a corrected message is corrected once");
+});
+
+on_both!(the_live_stream_needs_a_session_and_does_not_keep_it_alive, |app: TestApp| async move {
+    let w = &app.world;
+    // Without a session: 204, which tells the browser to stop reconnecting.
+    let res = reqwest::Client::new().get(format!("{}/handelser", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Administrators hear nothing of patients' messages.
+    let (admin, assignment) = crate::helpers::account(
+        &app.store,
+        w.solna,
+        "ada",
+        "Ada Admin",
+        w.units.bistand,
+        samverka_domain::access::Role::Administrator,
+    )
+    .await;
+    let admin = crate::helpers::session(&app.store, admin, w.units.bistand, assignment).await;
+    let res = reqwest::Client::new()
+        .get(format!("{}/handelser", app.base))
+        .header("cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Listening is not activity: the session's last-seen time stays where it was.
+    let hash = samverka_api::auth::token_hash(w.bistand.cookie.split_once('=').unwrap().1);
+    let before = app.store.session(&hash).await.unwrap().unwrap().last_seen_at;
+    app.clock.advance(jiff::SignedDuration::from_mins(5));
+    let res = reqwest::Client::new()
+        .get(format!("{}/handelser", app.base))
+        .header("cookie", &w.bistand.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    drop(res);
+    assert_eq!(app.store.session(&hash).await.unwrap().unwrap().last_seen_at, before);
+    // A live refetch is logged as what it is.
+    let id = noticed(&app, 12).await;
+    let refetch = no_redirects()
+        .get(format!("{}/arenden/{id}", app.base))
+        .header("cookie", &w.bistand.cookie)
+        .header("x-samverka-live", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refetch.status(), StatusCode::OK);
+    assert_eq!(app.store.session(&hash).await.unwrap().unwrap().last_seen_at, before, "nor is a live refetch");
+    let log = app.get(&w.chef_solna, &format!("/api/access-log?user={}", w.bistand.user)).await;
+    assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "case.read_live"));
+    // A prefetch is not someone looking either.
+    let prefetch = no_redirects()
+        .get(format!("{}/arenden/{id}", app.base))
+        .header("cookie", &w.bistand.cookie)
+        .header("sec-purpose", "prefetch")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prefetch.status(), StatusCode::OK);
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    assert!(receipt(&case, &w.units.bistand)["opened"].is_null());
+});
+
+on_both!(forms_after_the_session_ended_go_to_the_login, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 13).await;
+    let hash = samverka_api::auth::token_hash(w.ward.cookie.split_once('=').unwrap().1);
+    app.store.delete_session(&hash).await.unwrap();
+    let res = form(
+        &app,
+        &w.ward,
+        &format!("/arenden/{id}/meddelande"),
+        &[("csrf_token", w.ward.csrf.as_str()), ("kind", "allmant"), ("text", "Hej")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/logga-in");
+    // An unknown address in a browser is a page, in Swedish.
+    let res = app.client.get(format!("{}/finns-inte", app.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("Sidan finns inte i Samverka"));
+});
+
+on_both!(a_unit_that_marks_its_only_message_mis_sent_leaves_the_case, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 14).await;
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    let notice = case["state"]["messages"][0]["message"]["id"].as_str().unwrap().to_string();
+    let res = form(
+        &app,
+        &w.vc,
+        &format!("/arenden/{id}/felskickat/{notice}"),
+        &[("csrf_token", w.vc.csrf.as_str()), ("reason", "Patienten är inte listad hos oss")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/", "back to the inbox, not to a case it no longer takes part in");
+});
+
+on_both!(the_sip_editor_says_what_it_waits_for, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 15).await;
+    let (status, body) = page(&app, &w.bistand, &format!("/arenden/{id}/sip")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("när någon har kallat till SIP") && !body.contains("Spara SIP"));
 });
