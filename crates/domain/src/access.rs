@@ -152,7 +152,11 @@ pub fn command_permission(cmd: &Command) -> Permission {
         Command::AcknowledgeMessage { .. } | Command::MarkMisSent { .. } | Command::ForwardMessage { .. } => {
             Permission::HandleMessages
         }
-        Command::TransferPatient { .. } | Command::RecordDischarge { .. } => Permission::RegisterAdmission,
+        Command::TransferPatient { .. }
+        | Command::RecordDischarge { .. }
+        | Command::CancelDischarge { .. }
+        | Command::ConfirmNeeds { .. }
+        | Command::DismissDraft { .. } => Permission::RegisterAdmission,
         Command::AddParty { .. } => Permission::ShareCase,
         Command::RecordConsent { .. } | Command::WithdrawConsent { .. } => Permission::RecordConsent,
         Command::DrawUpSip { .. } | Command::FollowUpSip { .. } => Permission::WorkWithSip,

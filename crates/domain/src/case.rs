@@ -48,6 +48,16 @@ pub enum CaseEvent {
         /// When the treating doctor judged that the patient will need care after discharge.
         #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         needs_assessed_at: Timestamp,
+        /// Opened from the hospital's admission feed before anyone judged the patient's needs:
+        /// a draft only the ward sees, until the ward confirms the needs or dismisses it.
+        #[serde(default)]
+        awaiting_assessment: bool,
+    },
+    /// The ward confirmed a draft: the doctor judged that the patient will need care after
+    /// discharge. The 24-hour clock for the admission notice starts here.
+    NeedsAssessed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+        at: Timestamp,
     },
     MessageSent {
         message: Message,
@@ -96,6 +106,11 @@ pub enum CaseEvent {
         #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         at: Timestamp,
     },
+    /// The recorded discharge did not happen (cancelled in the hospital's record system).
+    DischargeCancelled {
+        #[serde(default)]
+        note: String,
+    },
     PartyAdded {
         unit: UnitRef,
         reason: String,
@@ -137,6 +152,7 @@ impl CaseEvent {
     pub fn name(&self) -> &'static str {
         match self {
             CaseEvent::CaseOpened { .. } => "case_opened",
+            CaseEvent::NeedsAssessed { .. } => "needs_assessed",
             CaseEvent::MessageSent { .. } => "message_sent",
             CaseEvent::MessageDelivered { .. } => "message_delivered",
             CaseEvent::MessageOpened { .. } => "message_opened",
@@ -145,6 +161,7 @@ impl CaseEvent {
             CaseEvent::MessageForwarded { .. } => "message_forwarded",
             CaseEvent::PatientTransferred { .. } => "patient_transferred",
             CaseEvent::DischargeRecorded { .. } => "discharge_recorded",
+            CaseEvent::DischargeCancelled { .. } => "discharge_cancelled",
             CaseEvent::PartyAdded { .. } => "party_added",
             CaseEvent::ConsentRecorded { .. } => "consent_recorded",
             CaseEvent::ConsentWithdrawn { .. } => "consent_withdrawn",
@@ -174,6 +191,8 @@ pub struct RecordedEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// A draft from the admission feed: admitted, needs not yet judged.
+    AwaitingAssessment,
     Admitted,
     Notified,
     Planning,
@@ -189,6 +208,7 @@ pub enum Phase {
 impl Phase {
     pub fn as_str(self) -> &'static str {
         match self {
+            Phase::AwaitingAssessment => "awaiting_assessment",
             Phase::Admitted => "admitted",
             Phase::Notified => "notified",
             Phase::Planning => "planning",
@@ -204,6 +224,7 @@ impl Phase {
 
     pub fn label_sv(self) -> &'static str {
         match self {
+            Phase::AwaitingAssessment => "Inskriven, behov ej bedömt",
             Phase::Admitted => "Inskriven",
             Phase::Notified => "Inskrivningsmeddelande skickat",
             Phase::Planning => "Planering pågår",
@@ -364,6 +385,10 @@ pub struct Case {
     pub admitted_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub needs_assessed_at: Timestamp,
+    /// A draft from the admission feed whose needs nobody has judged yet (see
+    /// [`CaseEvent::CaseOpened`]). Only the ward takes part; no message can be sent.
+    #[serde(default)]
+    pub awaiting_assessment: bool,
     /// Ward stays in order; the last is where the patient is now.
     pub wards: Vec<WardStay>,
     /// Every unit that takes part in the case (need-to-know), in the order they joined.
@@ -437,6 +462,19 @@ pub enum Command {
     },
     RecordDischarge {
         at: Timestamp,
+    },
+    /// The discharge was recorded in error (HL7 A13).
+    CancelDischarge {
+        note: String,
+    },
+    /// Turn a draft into a case: the doctor has judged that the patient will need care.
+    ConfirmNeeds {
+        assessed_at: Timestamp,
+    },
+    /// Close a draft without a case: no needs after discharge, or the admission was cancelled.
+    DismissDraft {
+        reason: CancelReason,
+        note: String,
     },
     AddParty {
         unit: UnitRef,
@@ -513,7 +551,18 @@ impl Case {
             care_type: cmd.care_type,
             admitted_at: cmd.admitted_at,
             needs_assessed_at: assessed,
+            awaiting_assessment: false,
         })
+    }
+
+    /// The first event of a draft from the admission feed: the patient is admitted and
+    /// flagged for follow-up, but nobody has judged the needs yet, so no deadline runs.
+    pub fn open_draft(cmd: &OpenCase, actor: &Actor, now: Timestamp) -> Result<CaseEvent, Problem> {
+        let mut event = Case::open(&OpenCase { needs_assessed_at: None, ..cmd.clone() }, actor, now)?;
+        if let CaseEvent::CaseOpened { awaiting_assessment, .. } = &mut event {
+            *awaiting_assessment = true;
+        }
+        Ok(event)
     }
 
     /// Rebuilds a case from its history. The first event must open it.
@@ -530,6 +579,7 @@ impl Case {
             care_type,
             admitted_at,
             needs_assessed_at,
+            awaiting_assessment,
         } = &first.event
         else {
             return Err(Problem::conflict(
@@ -546,6 +596,7 @@ impl Case {
             listed_unit: *listed_unit,
             admitted_at: *admitted_at,
             needs_assessed_at: *needs_assessed_at,
+            awaiting_assessment: *awaiting_assessment,
             wards: vec![WardStay { ward: ward.clone(), from: *admitted_at, care_type: *care_type }],
             parties,
             messages: vec![],
@@ -619,6 +670,9 @@ impl Case {
         if self.closed.is_some() {
             return Phase::Closed;
         }
+        if self.awaiting_assessment && self.discharged_at.is_none() {
+            return Phase::AwaitingAssessment;
+        }
         if self.discharged_at.is_some() {
             return match self.sip_status() {
                 Some(SipStatus::Closed) => Phase::Closed,
@@ -689,6 +743,10 @@ impl Case {
         self.updated_at = at;
         match &e.event {
             CaseEvent::CaseOpened { .. } => {}
+            CaseEvent::NeedsAssessed { at: assessed } => {
+                self.awaiting_assessment = false;
+                self.needs_assessed_at = *assessed;
+            }
             CaseEvent::MessageSent { message } => {
                 let mut receipts = Vec::with_capacity(message.recipients.len());
                 for r in &message.recipients {
@@ -751,6 +809,7 @@ impl Case {
                 self.add_party(to_ward, at);
             }
             CaseEvent::DischargeRecorded { at: discharged } => self.record_discharge(*discharged),
+            CaseEvent::DischargeCancelled { .. } => self.cancel_discharge(),
             CaseEvent::PartyAdded { unit, .. } => {
                 self.add_party(unit, at);
                 if let Some(p) = self.parties.iter_mut().find(|p| p.unit.id == unit.id) {
@@ -803,6 +862,14 @@ impl Case {
             if let Some(p) = self.ready_periods.last_mut().filter(|p| p.until.is_none()) {
                 p.until = Some(at.max(p.from));
             }
+        }
+    }
+
+    /// The ready period the discharge ended is open again.
+    fn cancel_discharge(&mut self) {
+        let Some(old) = self.discharged_at.take() else { return };
+        if let Some(p) = self.ready_periods.last_mut().filter(|p| !p.withdrawn && p.until == Some(old.max(p.from))) {
+            p.until = None;
         }
     }
 
@@ -1071,6 +1138,58 @@ impl Case {
                 self.check_discharge_time(at, now)?;
                 Ok(vec![CaseEvent::DischargeRecorded { at }])
             }
+            Command::CancelDischarge { note } => {
+                self.require_open()?;
+                check_text("note", &note, false)?;
+                let Some(at) = self.discharged_at else {
+                    return Ok(vec![]);
+                };
+                self.require_ward(actor, "ångra utskrivningen")?;
+                if self.discharge_information_at.is_some_and(|i| i >= at) || !self.sip_calls.is_empty() {
+                    return Err(out_of_order(
+                        "Information vid utskrivning eller kallelse till SIP är redan skickad. Skicka ett \
+                         meddelande till mottagarna i stället för att ångra utskrivningen.",
+                        "Discharge information or a SIP call has already been sent.",
+                    ));
+                }
+                Ok(vec![CaseEvent::DischargeCancelled { note: note.trim().to_string() }])
+            }
+            Command::ConfirmNeeds { assessed_at } => {
+                self.require_open()?;
+                self.require_ward(actor, "bekräfta behovet")?;
+                if !self.awaiting_assessment {
+                    return Ok(vec![]);
+                }
+                if assessed_at > now + 5.minutes() {
+                    return Err(Problem::invalid_field(
+                        "assessed_at",
+                        "date_in_future",
+                        "Bedömningen ligger i framtiden. Ange när läkaren gjorde bedömningen.",
+                        "The assessment time lies in the future.",
+                    ));
+                }
+                if assessed_at < self.admitted_at {
+                    return Err(Problem::invalid_field(
+                        "assessed_at",
+                        "before_admission",
+                        "Bedömningen kan inte ha gjorts före inskrivningen.",
+                        "The assessment cannot precede the admission.",
+                    ));
+                }
+                Ok(vec![CaseEvent::NeedsAssessed { at: assessed_at }])
+            }
+            Command::DismissDraft { reason, note } => {
+                self.require_open()?;
+                self.require_ward(actor, "avsluta utkastet")?;
+                check_text("note", &note, false)?;
+                if !self.awaiting_assessment {
+                    return Err(out_of_order(
+                        "Ärendet är redan bekräftat. Skicka meddelandet Avbrott i processen i stället.",
+                        "The case has been confirmed; send a cancellation message instead.",
+                    ));
+                }
+                Ok(vec![CaseEvent::CaseCancelled { reason, note: note.trim().to_string() }])
+            }
             Command::AddParty { unit, reason } => {
                 self.require_open()?;
                 self.require_party(actor)?;
@@ -1226,6 +1345,13 @@ impl Case {
         now: Timestamp,
     ) -> Result<Vec<CaseEvent>, Problem> {
         self.require_open()?;
+        if self.awaiting_assessment {
+            return Err(out_of_order(
+                "Patienten är inskriven men behovet är inte bedömt. Bekräfta först att läkaren bedömt att \
+                 patienten behöver insatser efter utskrivningen.",
+                "The needs have not been assessed; confirm them first.",
+            ));
+        }
         if let Some(existing) = self.message(message_id) {
             // The same request again from the same unit: already carried out. Anyone else
             // must not learn anything from an id they happen to know.

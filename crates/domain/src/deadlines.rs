@@ -127,17 +127,20 @@ pub fn all_deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<
     };
 
     // LUS 4 kap 1 §: within 24 h of admission, or of the doctor's judgement if that came later.
-    push(
-        DeadlineKind::AdmissionNotice,
-        Some(case.wards[0].ward.id),
-        case.needs_assessed_at + (rules.admission_notice_hours as i64).hours(),
-        false,
-        case.admission_notice_at,
-        format!(
-            "Inskrivningsmeddelande inom {} timmar från inskrivning eller bedömning.",
-            rules.admission_notice_hours
-        ),
-    );
+    // A draft from the admission feed has no judgement yet, so no clock runs.
+    if !case.awaiting_assessment {
+        push(
+            DeadlineKind::AdmissionNotice,
+            Some(case.wards[0].ward.id),
+            case.needs_assessed_at + (rules.admission_notice_hours as i64).hours(),
+            false,
+            case.admission_notice_at,
+            format!(
+                "Inskrivningsmeddelande inom {} timmar från inskrivning eller bedömning.",
+                rules.admission_notice_hours
+            ),
+        );
+    }
 
     let vardcentral = case
         .listed_unit

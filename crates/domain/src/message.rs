@@ -23,6 +23,8 @@ pub enum CancelReason {
     OtherInpatientCare,
     /// The patient no longer needs care from the municipality or primary care after discharge.
     NoLongerNeeded,
+    /// The admission itself was cancelled in the hospital's record system (HL7 A11).
+    AdmissionCancelled,
 }
 
 impl CancelReason {
@@ -32,6 +34,7 @@ impl CancelReason {
             CancelReason::PatientDied => "patienten har avlidit",
             CancelReason::OtherInpatientCare => "flyttad till annan slutenvård",
             CancelReason::NoLongerNeeded => "behov av insatser efter utskrivning finns inte längre",
+            CancelReason::AdmissionCancelled => "inskrivningen är makulerad i journalsystemet",
         }
     }
 }

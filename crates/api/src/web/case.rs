@@ -231,6 +231,7 @@ fn cancel_key(r: CancelReason) -> &'static str {
         CancelReason::PatientDied => "patient_died",
         CancelReason::OtherInpatientCare => "other_inpatient_care",
         CancelReason::NoLongerNeeded => "no_longer_needed",
+        CancelReason::AdmissionCancelled => "admission_cancelled",
     }
 }
 
@@ -276,6 +277,8 @@ fn describe(t: &Texts, case: &Case, e: &RecordedEvent) -> String {
             t.fill("timeline.transferred", &[("ward", &to_ward.name), ("at", &t.datetime(at))])
         }
         CaseEvent::DischargeRecorded { at } => t.fill("timeline.discharged", &[("at", &t.datetime(at))]),
+        CaseEvent::NeedsAssessed { at } => t.fill("timeline.needs_assessed", &[("at", &t.datetime(at))]),
+        CaseEvent::DischargeCancelled { note } => t.fill("timeline.discharge_cancelled", &[("note", note)]),
         CaseEvent::PartyAdded { unit, reason } => {
             t.fill("timeline.party_added", &[("unit", &unit.name), ("reason", reason)])
         }
