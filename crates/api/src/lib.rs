@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod clock;
 pub mod extract;
+pub mod hl7;
 pub mod openapi;
 pub mod problem;
 pub mod routes;

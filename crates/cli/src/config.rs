@@ -45,6 +45,24 @@ pub struct Config {
     pub tls_cert_file: Option<PathBuf>,
     /// The certificate's private key (PEM).
     pub tls_key_file: Option<PathBuf>,
+    /// The hospital's admission feed: address and port for HL7 v2 over MLLP, e.g.
+    /// "0.0.0.0:2575". Empty: no feed.
+    pub mllp_listen: String,
+    /// Use TLS on the feed, with `tls_cert_file` and `tls_key_file`.
+    pub mllp_tls: bool,
+    /// Which admissions open a draft case: "flagged" (the message's flag field, or a SIP in
+    /// force in Samverka) or "all_inpatients".
+    pub mllp_drafts: String,
+    /// The events that count as admissions: A01, and A04 and/or A05 if the hospital uses them.
+    pub mllp_admission_events: Vec<String>,
+    /// The field that flags a patient for follow-up after discharge, e.g. "ZSV-1" or "PV2-22".
+    pub mllp_flag_field: String,
+    /// The values of that field that mean "follow up".
+    pub mllp_flag_values: Vec<String>,
+    /// Ward codes of the hospital system (PV1-3.1) → the ward's HSA-id (`[mllp_locations]`).
+    pub mllp_locations: std::collections::BTreeMap<String, String>,
+    /// The largest message accepted, in kilobytes.
+    pub mllp_max_message_kb: usize,
 }
 
 impl Default for Config {
@@ -65,6 +83,14 @@ impl Default for Config {
             log_format: "text".into(),
             tls_cert_file: None,
             tls_key_file: None,
+            mllp_listen: String::new(),
+            mllp_tls: false,
+            mllp_drafts: "flagged".into(),
+            mllp_admission_events: vec!["A01".into()],
+            mllp_flag_field: String::new(),
+            mllp_flag_values: vec!["Y".into(), "J".into()],
+            mllp_locations: Default::default(),
+            mllp_max_message_kb: 1024,
         }
     }
 }
@@ -81,6 +107,15 @@ pub struct Checked {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Certificate and key, when Samverka serves HTTPS itself.
     pub tls: Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
+    /// The admission feed, when configured.
+    pub mllp: Option<Mllp>,
+}
+
+#[derive(Clone)]
+pub struct Mllp {
+    pub listen: SocketAddr,
+    pub tls: Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
+    pub settings: samverka_api::hl7::FeedSettings,
 }
 
 /// Reads the file (if given or if `samverka.toml` exists here) and the environment.
@@ -214,6 +249,93 @@ impl Config {
                 a.parse().map_err(|_| format!("Fel i inställningen \"trusted_proxies\": \"{a}\" är ingen IP-adress."))
             })
             .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
-        Ok(Checked { listen, database_url, agreements, oidc, tls, trusted_proxies, config: self })
+        let mllp = self.check_mllp(&tls)?;
+        Ok(Checked { listen, database_url, agreements, oidc, tls, trusted_proxies, mllp, config: self })
+    }
+
+    fn check_mllp(
+        &self,
+        tls: &Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
+    ) -> Result<Option<Mllp>, String> {
+        use samverka_domain::hl7::adt::{AdtEvent, FieldPath, FlagRule};
+        use samverka_domain::hl7::plan::{DraftPolicy, Settings};
+        if self.mllp_listen.trim().is_empty() {
+            return Ok(None);
+        }
+        let listen: SocketAddr = self.mllp_listen.trim().parse().map_err(|_| {
+            format!(
+                "Fel i inställningen \"mllp_listen\" (SAMVERKA_MLLP_LISTEN): \"{}\" är ingen adress med port. Skriv t.ex. 0.0.0.0:2575.",
+                self.mllp_listen
+            )
+        })?;
+        let tls = match (self.mllp_tls, tls) {
+            (false, _) => None,
+            (true, Some(t)) => Some(t.clone()),
+            (true, None) => {
+                return Err(
+                    "Fel i inställningen \"mllp_tls\" (SAMVERKA_MLLP_TLS): TLS kräver tls_cert_file och tls_key_file."
+                        .into(),
+                );
+            }
+        };
+        let drafts = match self.mllp_drafts.as_str() {
+            "flagged" => DraftPolicy::Flagged,
+            "all_inpatients" => DraftPolicy::AllInpatients,
+            other => {
+                return Err(format!(
+                    "Fel i inställningen \"mllp_drafts\" (SAMVERKA_MLLP_DRAFTS): \"{other}\" ska vara flagged eller all_inpatients."
+                ));
+            }
+        };
+        let mut admission_events = vec![];
+        for e in &self.mllp_admission_events {
+            match AdtEvent::from_trigger(e.trim()) {
+                Some(ev @ (AdtEvent::Admit | AdtEvent::Register | AdtEvent::PreAdmit)) => admission_events.push(ev),
+                _ => {
+                    return Err(format!(
+                        "Fel i inställningen \"mllp_admission_events\": \"{e}\" kan inte räknas som inskrivning; välj bland A01, A04 och A05."
+                    ));
+                }
+            }
+        }
+        if !admission_events.contains(&AdtEvent::Admit) {
+            admission_events.push(AdtEvent::Admit);
+        }
+        let flag = if self.mllp_flag_field.trim().is_empty() {
+            None
+        } else {
+            let field = FieldPath::parse(&self.mllp_flag_field).ok_or_else(|| {
+                format!(
+                    "Fel i inställningen \"mllp_flag_field\" (SAMVERKA_MLLP_FLAG_FIELD): \"{}\" är inget fält. Skriv segment och fältnummer, t.ex. ZSV-1.",
+                    self.mllp_flag_field
+                )
+            })?;
+            if self.mllp_flag_values.iter().all(|v| v.trim().is_empty()) {
+                return Err(
+                    "Fel i inställningen \"mllp_flag_values\": ange minst ett värde som betyder uppföljning.".into()
+                );
+            }
+            Some(FlagRule { field, values: self.mllp_flag_values.iter().map(|v| v.trim().to_string()).collect() })
+        };
+        let mut locations = std::collections::HashMap::new();
+        for (code, hsa) in &self.mllp_locations {
+            let id = samverka_domain::ids::HsaId::parse(hsa).map_err(|_| {
+                format!("Fel i inställningen \"mllp_locations.{code}\": \"{hsa}\" är inget HSA-id (SE + organisationsnummer + -id).")
+            })?;
+            locations.insert(code.clone(), id);
+        }
+        if !(1..=65536).contains(&self.mllp_max_message_kb) {
+            return Err(format!(
+                "Fel i inställningen \"mllp_max_message_kb\" (SAMVERKA_MLLP_MAX_MESSAGE_KB): {} ska vara mellan 1 och 65536.",
+                self.mllp_max_message_kb
+            ));
+        }
+        let settings = samverka_api::hl7::FeedSettings {
+            plan: Settings { drafts, admission_events },
+            flag,
+            locations,
+            max_message_bytes: self.mllp_max_message_kb * 1024,
+        };
+        Ok(Some(Mllp { listen, tls, settings }))
     }
 }

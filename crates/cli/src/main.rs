@@ -232,6 +232,19 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 trusted_proxies: checked.trusted_proxies.clone(),
             };
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+            if let Some(m) = &checked.mllp {
+                let feed = samverka_api::hl7::Feed::new(state.clone(), m.settings.clone());
+                let recovered = feed.recover().await.map_err(|e| e.to_string())?;
+                if recovered > 0 {
+                    tracing::warn!(recovered, "HL7 messages left unprocessed by the last run were processed");
+                }
+                let mllp = tokio::net::TcpListener::bind(m.listen).await.map_err(|e| {
+                    format!("Kan inte lyssna på {} (inställningen mllp_listen / SAMVERKA_MLLP_LISTEN): {e}", m.listen)
+                })?;
+                let mllp_addr = mllp.local_addr().map_err(|e| e.to_string())?;
+                println!("HL7-flödet (MLLP{}) tar emot på {mllp_addr}", if m.tls.is_some() { " över TLS" } else { "" });
+                tokio::spawn(samverka_api::hl7::listener::serve(mllp, m.tls.clone(), feed, shutdown_signal()));
+            }
             let scheme = if checked.tls.is_some() { "https" } else { "http" };
             println!("Samverka är igång: öppna {scheme}://{addr}/ (startade på {} ms)", started.elapsed().as_millis());
             tracing::info!(%addr, database = ?store.kind(), "listening");

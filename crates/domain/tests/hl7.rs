@@ -189,6 +189,18 @@ fn admission_and_transfer_of_a_patient_with_an_open_case_move_it() {
 }
 
 #[test]
+fn a_readmission_after_discharge_opens_a_new_draft() {
+    let mut sim = Sim::admitted("2026-11-10 08:00");
+    let ward = sim.world.ward.clone();
+    sim.run(&ward, Command::RecordDischarge { at: ts("2026-11-15 10:00") }, "2026-11-15 10:05").unwrap();
+    let case = sim.case();
+    let a01 = read(swedish("A01", "K-9", "").as_bytes(), None).unwrap();
+    // Not flagged by the message: the open case after discharge is flag enough.
+    let p = plan(&a01, &situation(Some(&case), Some(&ward)), &Settings::default()).unwrap();
+    assert!(matches!(p, Plan::OpenDraft { .. }), "{p:?}");
+}
+
+#[test]
 fn the_draft_case_runs_no_clock_until_the_ward_confirms_the_needs() {
     let mut sim = Sim::admitted("2026-11-20 08:00");
     // Rebuild the first event as a draft from the feed.

@@ -318,15 +318,45 @@ impl Store {
         audit: &Audit,
         now: Timestamp,
     ) -> Result<(CaseRecord, bool)> {
+        self.open(open, agreement_id, audit, now, false).await
+    }
+
+    /// Opens a draft case from the hospital's admission feed (see [`Case::open_draft`]); the
+    /// same retry rule as [`Store::open_case`].
+    pub async fn open_draft_case(
+        &self,
+        open: &OpenCase,
+        agreement_id: &str,
+        audit: &Audit,
+        now: Timestamp,
+    ) -> Result<(CaseRecord, bool)> {
+        self.open(open, agreement_id, audit, now, true).await
+    }
+
+    async fn open(
+        &self,
+        open: &OpenCase,
+        agreement_id: &str,
+        audit: &Audit,
+        now: Timestamp,
+        draft: bool,
+    ) -> Result<(CaseRecord, bool)> {
         let actor = &audit.actor;
         let agreement = self.agreement(agreement_id)?;
         if let Some(existing) = self.case(open.case_id).await? {
             return Ok((existing, false));
         }
         let protected = self.patient(open.patient_id).await?.is_some_and(|p| p.protection.is_protected());
-        let log =
-            audit.entry("case.open", now, Some(open.patient_id), Some(open.case_id), Outcome::Allowed, None, protected);
-        let event = Case::open(open, actor, now)?;
+        let log = audit.entry(
+            if draft { "case.open_draft" } else { "case.open" },
+            now,
+            Some(open.patient_id),
+            Some(open.case_id),
+            Outcome::Allowed,
+            None,
+            protected,
+        );
+        let event = if draft { Case::open_draft(open, actor, now)? } else { Case::open(open, actor, now)? };
         let recorded = RecordedEvent { seq: 1, at: now, actor: actor.clone(), event };
         let case = Case::from_events([&recorded])?;
         let projection = Projection::of(&case, &agreement, &BTreeSet::new(), now)?;

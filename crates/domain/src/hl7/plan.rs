@@ -15,7 +15,7 @@ use crate::patient::validate_name;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DraftPolicy {
     /// Only patients flagged for follow-up: by the message (the configured flag field) or
-    /// by Samverka (a joint plan, SIP, in force).
+    /// by Samverka (an open case after an earlier discharge, or a SIP in force).
     #[default]
     Flagged,
     /// Every inpatient admission to a ward Samverka knows.
@@ -41,7 +41,8 @@ pub struct Situation<'a> {
     pub patient_known: bool,
     /// The patient has a SIP in force in Samverka.
     pub in_joint_care: bool,
-    /// The patient's open case, if any.
+    /// The patient's newest open case, if any: still in hospital, or discharged and followed
+    /// up under a SIP.
     pub open_case: Option<&'a Case>,
     /// The ward PV1-3 names, if Samverka knows it, and its kind of care.
     pub ward: Option<(&'a UnitRef, CareType)>,
@@ -105,14 +106,17 @@ pub fn plan(msg: &AdtMessage, now_known: &Situation<'_>, settings: &Settings) ->
             }
             let (ward, care_type) = s.ward.ok_or_else(|| unknown_ward(msg))?;
             let at = msg.visit.admitted_at.unwrap_or(msg.occurred_at);
-            if let Some(case) = case {
+            // Still in hospital on an open case: the same stay, perhaps on another ward. A
+            // case past discharge (the SIP track) means a new stay and a new case.
+            if let Some(case) = case.filter(|c| c.discharged_at.is_none()) {
                 return Ok(if case.ward().id == ward.id {
                     nothing("Patienten har redan ett öppet ärende på avdelningen.", "The case is already open.")
                 } else {
                     Plan::Execute(Command::TransferPatient { to_ward: ward.clone(), care_type, at })
                 });
             }
-            let flagged = settings.drafts == DraftPolicy::AllInpatients || msg.flagged || s.in_joint_care;
+            let flagged =
+                settings.drafts == DraftPolicy::AllInpatients || msg.flagged || s.in_joint_care || case.is_some();
             if !flagged {
                 return Ok(nothing(
                     "Patienten är inte markerad för uppföljning efter utskrivning; inget ärende öppnas.",

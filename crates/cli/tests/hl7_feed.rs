@@ -1,0 +1,203 @@
+//! The admission feed end to end: the real `samverka serve` with MLLP on, an independent
+//! sender (the `hl7` package from PyPI) sending real ADT messages, including malformed,
+//! duplicate and ISO-8859-1 ones, on SQLite and PostgreSQL; then SIGKILL, and nothing
+//! acknowledged is missing.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use samverka_domain::case::Phase;
+use samverka_domain::ids::personnummer_with_check_digit;
+use samverka_domain::org::UnitKind;
+use samverka_store::{Agreements, Hl7Status, Store};
+use serde_json::{Value, json};
+
+fn samverka(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_samverka"));
+    c.current_dir(dir)
+        .env_remove("SAMVERKA_LISTEN")
+        .env_remove("SAMVERKA_DATABASE_URL")
+        .env_remove("SAMVERKA_DATA_DIR")
+        .env_remove("SAMVERKA_MLLP_LISTEN");
+    c
+}
+
+/// The Python with the `hl7` package (set up by scripts/test).
+fn python() -> String {
+    std::env::var("SAMVERKA_TEST_HL7_PYTHON").unwrap_or_else(|_| {
+        panic!("SAMVERKA_TEST_HL7_PYTHON is not set: run ./scripts/test, which installs the hl7 package from PyPI")
+    })
+}
+
+struct Server {
+    child: Child,
+    mllp: (String, u16),
+}
+
+impl Server {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut child = samverka(dir)
+            .arg("serve")
+            .env("SAMVERKA_LISTEN", "127.0.0.1:0")
+            .env("SAMVERKA_MLLP_LISTEN", "127.0.0.1:0")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start samverka serve");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut mllp = None;
+        for _ in 0..2 {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            if line.starts_with("HL7") {
+                let addr = line.split_whitespace().last().unwrap();
+                let (host, port) = addr.rsplit_once(':').unwrap();
+                mllp = Some((host.to_string(), port.parse().unwrap()));
+            }
+        }
+        Server { child, mllp: mllp.expect("the server names its MLLP address") }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Sends messages with the independent client; returns the acknowledgements it read.
+    fn send(&self, messages: &[Value]) -> Vec<Value> {
+        let mut child = Command::new(python())
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hl7_sender.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the hl7 sender");
+        let job = json!({ "host": self.mllp.0, "port": self.mllp.1, "messages": messages });
+        child.stdin.take().unwrap().write_all(job.to_string().as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "sender failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn adt(trigger: &str, control: &str, pnr: &str, name: &str, location: &str, charset: &str, extra: &str) -> String {
+    format!(
+        "MSH|^~\\&|Cosmic|Norrviks sjukhus|Samverka|Region|20261123083000+0100||ADT^{trigger}^ADT_A01|{control}|P|2.5|||||SWE|{charset}\r\
+         EVN|{trigger}|20261123083000+0100\r\
+         PID|1||{pnr}^^^&1.2.752.129.2.1.3.1&ISO^PN||{name}||19380314|F|||Storgatan 1^^Solna^^16970^SWE^H^^0184\r\
+         PV1|1|I|{location}^^^KS\r{extra}"
+    )
+}
+
+async fn the_feed_takes_real_messages(url: &str, env: &[(&str, &str)], dir: &Path) {
+    let mut cmd = samverka(dir);
+    let out = cmd.args(["demo", "--patients", "26"]).envs(env.iter().copied()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
+    let wards: Vec<_> = store.units().await.unwrap().into_iter().filter(|u| u.kind == UnitKind::Ward).collect();
+    let (ward, other_ward) = (&wards[0], &wards[1]);
+    store.close().await;
+    std::fs::write(
+        dir.join("samverka.toml"),
+        format!(
+            "mllp_flag_field = \"ZSV-1\"\nmllp_flag_values = [\"J\"]\n[mllp_locations]\nAVD-A = \"{}\"\n",
+            ward.hsa_id.as_str()
+        ),
+    )
+    .unwrap();
+
+    let asa = personnummer_with_check_digit(jiff::civil::date(1938, 3, 14), 982);
+    let osten = personnummer_with_check_digit(jiff::civil::date(1941, 7, 2), 991);
+    let unflagged = personnummer_with_check_digit(jiff::civil::date(1950, 1, 5), 993);
+    let admit_asa = adt("A01", "M-1", asa.as_str(), "Öberg^Åsa", "AVD-A", "UNICODE UTF-8", "ZSV|J\r");
+    let admit_osten = adt("A01", "M-3", osten.as_str(), "Åkesson^Östen", "AVD-A", "8859/1", "ZSV|J\r");
+    let utf8 = |text: &str| json!({ "text": text, "encoding": "utf-8" });
+    let messages = vec![
+        utf8(&admit_asa),
+        // The same message again, as after a lost answer.
+        utf8(&admit_asa),
+        json!({ "text": admit_osten, "encoding": "iso-8859-1" }),
+        // No control id: refused, kept.
+        utf8(&adt("A01", "", asa.as_str(), "Öberg^Åsa", "AVD-A", "UNICODE UTF-8", "")),
+        // Not HL7 at all.
+        utf8("hej, detta är inget HL7-meddelande"),
+        // A ward code nobody mapped.
+        utf8(&adt("A01", "M-6", unflagged.as_str(), "Berg^Bo", "AVD-OKAND", "UNICODE UTF-8", "ZSV|J\r")),
+        // Transfer by HSA-id in PV1-3, then discharge.
+        utf8(&adt("A02", "M-7", asa.as_str(), "Öberg^Åsa", other_ward.hsa_id.as_str(), "UNICODE UTF-8", "")),
+        utf8(&adt("A03", "M-8", asa.as_str(), "Öberg^Åsa", other_ward.hsa_id.as_str(), "UNICODE UTF-8", "")),
+        // Not flagged: accepted, nothing opened.
+        utf8(&adt("A01", "M-9", unflagged.as_str(), "Berg^Bo", "AVD-A", "UNICODE UTF-8", "")),
+        // A control id used again for different content.
+        utf8(&adt("A08", "M-1", asa.as_str(), "Öberg^Åsa", "AVD-A", "UNICODE UTF-8", "")),
+    ];
+
+    let server = Server::start(dir, env);
+    let acks = server.send(&messages);
+    let codes: Vec<&str> = acks.iter().map(|a| a["ack"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["AA", "AA", "AA", "AR", "AR", "AE", "AA", "AA", "AA", "AR"], "{acks:#?}");
+    assert_eq!(acks[0]["control_id"], "M-1");
+    assert_eq!(acks[2]["control_id"], "M-3");
+    assert_eq!(acks[3]["error_code"], "101", "MSH-10 missing: {}", acks[3]);
+    assert_eq!(acks[5]["error_code"], "103", "{}", acks[5]);
+    assert!(acks[5]["text"].as_str().unwrap().contains("AVD-OKAND"), "the reason names the code: {}", acks[5]);
+    assert_eq!(acks[9]["error_code"], "205");
+    // Everything acknowledged is committed: kill without warning, then look.
+    server.kill();
+
+    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+    let patient =
+        store.patient_by_identifier(&samverka_domain::ids::PatientIdentifier::Personnummer(asa)).await.unwrap();
+    let patient = patient.expect("Åsa was registered from PID");
+    assert_eq!((patient.given_name.as_str(), patient.family_name.as_str()), ("Åsa", "Öberg"));
+    let cases = store.cases_for_patient(patient.id).await.unwrap();
+    assert_eq!(cases.len(), 1, "the duplicate opened nothing more");
+    let case = store.case(cases[0].case_id).await.unwrap().unwrap().case;
+    assert!(case.awaiting_assessment, "a draft, waiting for the ward");
+    assert_eq!(case.wards.len(), 2, "moved by A02");
+    assert_eq!(case.ward().id, other_ward.id);
+    assert!(case.discharged_at.is_some(), "discharged by A03");
+    assert_eq!(case.phase(), Phase::Discharged);
+
+    let osten = store
+        .patient_by_identifier(&samverka_domain::ids::PatientIdentifier::Personnummer(osten))
+        .await
+        .unwrap()
+        .expect("Östen was registered from a Latin-1 message");
+    assert_eq!((osten.given_name.as_str(), osten.family_name.as_str()), ("Östen", "Åkesson"));
+    assert_eq!(store.cases_for_patient(osten.id).await.unwrap()[0].phase, Phase::AwaitingAssessment);
+
+    let nobody =
+        store.patient_by_identifier(&samverka_domain::ids::PatientIdentifier::Personnummer(unflagged)).await.unwrap();
+    assert!(nobody.is_none(), "an unflagged patient is neither registered nor given a case");
+
+    // Every message is kept, refused ones for the administrator; the duplicate is one row.
+    let all = store.hl7_messages(None, 100).await.unwrap();
+    assert_eq!(all.len(), 9, "{:#?}", all.iter().map(|m| (&m.control_id, m.status)).collect::<Vec<_>>());
+    let refused = store.hl7_messages(Some(Hl7Status::Refused), 100).await.unwrap();
+    assert_eq!(refused.len(), 4);
+    assert!(refused.iter().all(|m| m.outcome_sv.as_deref().is_some_and(|s| !s.is_empty())));
+    let garbage = refused.iter().find(|m| m.raw.starts_with(b"hej")).expect("the non-HL7 bytes are kept");
+    assert_eq!(garbage.ack_code.as_deref(), Some("AR"));
+    let latin = all.iter().find(|m| m.control_id.as_deref() == Some("M-3")).unwrap();
+    assert!(latin.raw.windows(3).any(|w| w == b"\xC5ke"), "the raw bytes are kept as sent (ISO-8859-1)");
+    assert_eq!(store.hl7_messages(Some(Hl7Status::Received), 100).await.unwrap().len(), 0);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/samverka.db");
+    the_feed_takes_real_messages(db.to_str().unwrap(), &[("SAMVERKA_DATA_DIR", "data")], dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = samverka_testkit::PgServer::get().fresh_database();
+    the_feed_takes_real_messages(&url, &[("SAMVERKA_DATABASE_URL", &url)], dir.path()).await;
+}
