@@ -76,6 +76,8 @@ pub struct AppState {
     pub oidc: Arc<auth::oidc::OidcState>,
     /// Changes to cases, for the live updates of open pages.
     pub changes: tokio::sync::broadcast::Sender<Change>,
+    /// The admission feed, when configured (set once at start).
+    pub feed: Arc<std::sync::OnceLock<Arc<hl7::Feed>>>,
 }
 
 /// A case changed; the units taking part in it may want to look again.
@@ -88,7 +90,7 @@ pub struct Change {
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ApiConfig) -> Self {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
-        AppState { store, clock, config: Arc::new(config), oidc: Arc::default(), changes }
+        AppState { store, clock, config: Arc::new(config), oidc: Arc::default(), changes, feed: Arc::default() }
     }
 
     /// Tells open pages of the case's parties that it changed (nobody listening is fine).

@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use crate::auth::login;
-use crate::routes::{access_log, admin, cases, directory, inbox, liability, meta, patients};
+use crate::routes::{access_log, admin, cases, directory, hl7, inbox, liability, meta, patients};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,12 +22,13 @@ use crate::routes::{access_log, admin, cases, directory, inbox, liability, meta,
         inbox::inbox,
         cases::open, cases::list, cases::get, cases::events,
         cases::send_message, cases::open_message, cases::acknowledge, cases::mark_mis_sent, cases::forward,
-        cases::transfer, cases::discharge, cases::add_party,
+        cases::transfer, cases::discharge, cases::cancel_discharge, cases::confirm_needs, cases::dismiss, cases::add_party,
         cases::record_consent, cases::withdraw_consent,
         cases::draw_up_sip, cases::follow_up_sip, cases::close,
         liability::case, liability::municipal,
         cases::emergency_access,
         access_log::review, access_log::extract,
+        hl7::list, hl7::get, hl7::replay,
         login::login, login::change_password, login::totp_setup, login::verify_totp, login::choose_assignment,
         login::session, login::logout, login::change_own_password,
         admin::users, admin::create_user, admin::reset_password, admin::reset_totp, admin::unlock, admin::deactivate,
@@ -44,6 +45,7 @@ use crate::routes::{access_log, admin, cases, directory, inbox, liability, meta,
         (name = "auth", description = "Inloggning: lösenord, kod från autentiseringsapp, uppdrag"),
         (name = "access_log", description = "Loggkontroll och loggutdrag"),
         (name = "admin", description = "Administration av den egna organisationens enheter och användare"),
+        (name = "hl7", description = "Meddelanden från sjukhusens journalsystem (HL7 v2 ADT över MLLP)"),
     )
 )]
 pub struct ApiDoc;

@@ -234,6 +234,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             if let Some(m) = &checked.mllp {
                 let feed = samverka_api::hl7::Feed::new(state.clone(), m.settings.clone());
+                let _ = state.feed.set(feed.clone());
                 let recovered = feed.recover().await.map_err(|e| e.to_string())?;
                 if recovered > 0 {
                     tracing::warn!(recovered, "HL7 messages left unprocessed by the last run were processed");

@@ -8,7 +8,7 @@ use samverka_domain::access::{self, Permission};
 use samverka_domain::actor::{Actor, UnitRef};
 use samverka_domain::case::{Case, CaseId, Command, OpenCase, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
-use samverka_domain::message::{MessageBody, MessageKind};
+use samverka_domain::message::{CancelReason, MessageBody, MessageKind};
 use samverka_domain::org::{CareType, UnitKind};
 use samverka_domain::patient::Patient;
 use samverka_domain::routing::notice_recipients;
@@ -531,6 +531,86 @@ pub async fn discharge(
     ApiJson(req): ApiJson<DischargeRequest>,
 ) -> ApiResult<Json<CaseView>> {
     run(&st, &caller, id, Command::RecordDischarge { at: req.at }).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmNeedsRequest {
+    /// When the doctor judged that the patient will need care after discharge.
+    #[schema(value_type = String, format = DateTime)]
+    pub assessed_at: Timestamp,
+}
+
+/// Why a draft from the admission feed is closed without a case.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum DismissReason {
+    /// No care from the municipality or primary care will be needed after discharge.
+    NoLongerNeeded,
+    /// The admission was registered in error.
+    AdmissionCancelled,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissDraftRequest {
+    pub reason: DismissReason,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelDischargeRequest {
+    /// Why the recorded discharge did not happen.
+    pub note: String,
+}
+
+/// Confirms a draft from the admission feed: the doctor has judged that the patient will need
+/// care after discharge. The 24-hour clock for the admission notice starts at `assessed_at`.
+#[utoipa::path(post, path = "/api/cases/{id}/confirm-needs", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = ConfirmNeedsRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn confirm_needs(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<ConfirmNeedsRequest>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, &caller, id, Command::ConfirmNeeds { assessed_at: req.assessed_at }).await
+}
+
+/// Closes a draft from the admission feed without a case.
+#[utoipa::path(post, path = "/api/cases/{id}/dismiss", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = DismissDraftRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn dismiss(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<DismissDraftRequest>,
+) -> ApiResult<Json<CaseView>> {
+    let reason = match req.reason {
+        DismissReason::NoLongerNeeded => CancelReason::NoLongerNeeded,
+        DismissReason::AdmissionCancelled => CancelReason::AdmissionCancelled,
+    };
+    run(&st, &caller, id, Command::DismissDraft { reason, note: req.note }).await
+}
+
+/// Takes back a discharge recorded in error (before discharge information or a SIP call).
+#[utoipa::path(post, path = "/api/cases/{id}/cancel-discharge", tag = "cases", params(("id" = String, Path, format = Uuid)),
+    request_body = CancelDischargeRequest,
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn cancel_discharge(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<CancelDischargeRequest>,
+) -> ApiResult<Json<CaseView>> {
+    run(&st, &caller, id, Command::CancelDischarge { note: req.note }).await
 }
 
 /// Invites another unit into the case (needs consent to share information).

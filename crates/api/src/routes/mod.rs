@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod admin;
 pub mod cases;
 pub mod directory;
+pub mod hl7;
 pub mod inbox;
 pub mod liability;
 pub mod meta;
@@ -55,6 +56,9 @@ patient_data_routes! {
     post "/api/cases/{id}/messages/{message_id}/forward" => cases::forward,
     post "/api/cases/{id}/transfer" => cases::transfer,
     post "/api/cases/{id}/discharge" => cases::discharge,
+    post "/api/cases/{id}/cancel-discharge" => cases::cancel_discharge,
+    post "/api/cases/{id}/confirm-needs" => cases::confirm_needs,
+    post "/api/cases/{id}/dismiss" => cases::dismiss,
     post "/api/cases/{id}/parties" => cases::add_party,
     post "/api/cases/{id}/consents" => cases::record_consent,
     post "/api/cases/{id}/consents/{consent_id}/withdraw" => cases::withdraw_consent,
@@ -67,6 +71,9 @@ patient_data_routes! {
     get "/api/liability" => liability::municipal,
     get "/api/access-log" => access_log::review,
     get "/api/access-log/extract" => access_log::extract,
+    get "/api/hl7/messages" => hl7::list,
+    get "/api/hl7/messages/{id}" => hl7::get,
+    post "/api/hl7/messages/{id}/replay" => hl7::replay,
 }
 
 pub fn router() -> Router<AppState> {

@@ -112,6 +112,10 @@ pub struct Can {
     pub close: bool,
     pub discharge_info_sent: bool,
     pub share: bool,
+    /// A draft from the admission feed that this ward can confirm or dismiss.
+    pub draft: bool,
+    /// A discharge recorded in error can still be taken back.
+    pub undo_discharge: bool,
 }
 
 #[derive(Template)]
@@ -409,7 +413,7 @@ async fn build(
     let open = case.phase().is_open();
     let is_ward = case.ward().id == me;
     let can = Can {
-        ward_notices: open && is_ward && permits(role, Permission::SendWardNotices),
+        ward_notices: open && is_ward && !case.awaiting_assessment && permits(role, Permission::SendWardNotices),
         notice_sent: case.admission_notice_at.is_some(),
         ready: case.current_ready().is_some(),
         discharged: case.discharged_at.is_some(),
@@ -427,6 +431,13 @@ async fn build(
             && permits(role, Permission::HandleMessages),
         discharge_info_sent: case.discharge_information_at.is_some(),
         share: open && party && permits(role, Permission::ShareCase),
+        draft: open && is_ward && case.awaiting_assessment && permits(role, Permission::RegisterAdmission),
+        undo_discharge: open
+            && is_ward
+            && case.discharged_at.is_some()
+            && case.discharge_information_at.is_none()
+            && case.sip_calls.is_empty()
+            && permits(role, Permission::RegisterAdmission),
     };
     let parties =
         case.parties.iter().filter(|p| p.unit.id != me).map(|p| (p.unit.id.to_string(), p.unit.name.clone())).collect();
@@ -1035,6 +1046,43 @@ pub async fn discharge(
     Form(f): Form<Pairs>,
 ) -> Response {
     let r = async { execute(&st, &w.caller, id, Command::RecordDischarge { at: parse_local(&f, "at")? }).await }.await;
+    after(&st, w, id, r, "").await
+}
+
+pub async fn confirm_needs(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let r = async {
+        execute(&st, &w.caller, id, Command::ConfirmNeeds { assessed_at: parse_local(&f, "assessed_at")? }).await
+    }
+    .await;
+    after(&st, w, id, r, "").await
+}
+
+pub async fn dismiss(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let reason = match field(&f, "reason") {
+        "admission_cancelled" => CancelReason::AdmissionCancelled,
+        _ => CancelReason::NoLongerNeeded,
+    };
+    let r = execute(&st, &w.caller, id, Command::DismissDraft { reason, note: field(&f, "note").to_string() }).await;
+    after(&st, w, id, r, "").await
+}
+
+pub async fn cancel_discharge(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let r = execute(&st, &w.caller, id, Command::CancelDischarge { note: field(&f, "note").to_string() }).await;
     after(&st, w, id, r, "").await
 }
 

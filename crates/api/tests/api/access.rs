@@ -49,6 +49,7 @@ struct Fixture {
     hsl: Uuid,
     ward2: Uuid,
     vc: Uuid,
+    hl7: Uuid,
 }
 
 struct RouteCase {
@@ -280,6 +281,35 @@ fn table() -> Vec<RouteCase> {
         },
         RouteCase {
             method: "post",
+            path: "/api/cases/{id}/cancel-discharge",
+            permission: RegisterAdmission,
+            scope: NeedToKnow,
+            party: Ward,
+            outsider: Ward2,
+            request: |f, _| (cp(f, "/cancel-discharge"), Some(json!({ "note": "Registrerad av misstag" }))),
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/confirm-needs",
+            permission: RegisterAdmission,
+            scope: NeedToKnow,
+            party: Ward,
+            outsider: Ward2,
+            request: |f, _| {
+                (cp(f, "/confirm-needs"), Some(json!({ "assessed_at": ts("2026-11-02 09:00").to_string() })))
+            },
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/dismiss",
+            permission: RegisterAdmission,
+            scope: NeedToKnow,
+            party: Ward,
+            outsider: Ward2,
+            request: |f, _| (cp(f, "/dismiss"), Some(json!({ "reason": "no_longer_needed" }))),
+        },
+        RouteCase {
+            method: "post",
             path: "/api/cases/{id}/transfer",
             permission: RegisterAdmission,
             scope: NeedToKnow,
@@ -331,6 +361,35 @@ fn table() -> Vec<RouteCase> {
             party: Bistand,
             outsider: NackaBistand,
             request: |_, _| ("/api/liability?kommun=0184&month=2026-11".into(), None),
+        },
+        // The hospitals' feed: administrators of the region only (the outsider is a
+        // municipality's administrator).
+        RouteCase {
+            method: "get",
+            path: "/api/hl7/messages",
+            permission: Administer,
+            scope: NeedToKnow,
+            party: Ward,
+            outsider: Bistand,
+            request: |_, _| ("/api/hl7/messages?status=received".into(), None),
+        },
+        RouteCase {
+            method: "get",
+            path: "/api/hl7/messages/{id}",
+            permission: Administer,
+            scope: NeedToKnow,
+            party: Ward,
+            outsider: Bistand,
+            request: |f, _| (format!("/api/hl7/messages/{}", f.hl7), None),
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/hl7/messages/{id}/replay",
+            permission: Administer,
+            scope: NeedToKnow,
+            party: Ward,
+            outsider: Bistand,
+            request: |f, _| (format!("/api/hl7/messages/{}/replay", f.hl7), None),
         },
         RouteCase {
             method: "get",
@@ -393,6 +452,12 @@ async fn fixture(app: &TestApp) -> Fixture {
     let consent = v["state"]["consents"].as_array().unwrap().last().unwrap()["id"].as_str().unwrap().parse().unwrap();
     app.post(&w.vc, &p("/messages"), json!({ "body": { "kind": "kallelse_sip", "meeting_at": ts("2026-11-05 13:00").to_string(), "place": "Hemma", "patient_invited": true, "relatives_invited": false } }), StatusCode::CREATED).await;
     app.post(&w.vc, &p("/sip"), plan(w.units.vc), StatusCode::CREATED).await;
+    let raw = b"MSH|^~\\&|Cosmic|KS|||20261102||ADT^A01|FX-1|P|2.5\rPID|1||x\r";
+    let new =
+        samverka_store::NewHl7Message { sender: "Cosmic|KS", control_id: Some("FX-1"), trigger_event: "A01", raw };
+    let hl7 = match app.store.store_hl7(&new, ts("2026-11-02 07:45")).await.unwrap() {
+        samverka_store::Stored::New(m) | samverka_store::Stored::Existing(m) => m.id,
+    };
     Fixture {
         case: case.parse().unwrap(),
         patient,
@@ -402,6 +467,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         hsl: w.units.hsl,
         ward2: w.units.ward2,
         vc: w.units.vc,
+        hl7,
     }
 }
 

@@ -71,6 +71,9 @@ pub struct TestApp {
     #[allow(dead_code)]
     pub store: Store,
     pub world: World,
+    /// The application's state (the admission feed is reached through it).
+    #[allow(dead_code)]
+    pub state: AppState,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -223,10 +226,11 @@ pub async fn spawn_app_with(db: Db, config: ApiConfig) -> TestApp {
     };
     let clock = Arc::new(ManualClock::new(ts("2026-11-02 08:00")));
     let state = AppState::new(store.clone(), clock.clone(), config);
+    let _ = state.feed.set(samverka_api::hl7::Feed::new(state.clone(), hl7_settings(&store).await));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(samverka_api::serve(listener, state, std::future::pending()));
-    TestApp { base, client: reqwest::Client::new(), clock, store, world, _dir: dir }
+    tokio::spawn(samverka_api::serve(listener, state.clone(), std::future::pending()));
+    TestApp { base, client: reqwest::Client::new(), clock, store, world, state, _dir: dir }
 }
 
 impl TestApp {
@@ -307,4 +311,14 @@ macro_rules! on_both {
 /// Skatteverket's test numbers).
 pub fn pnr(n: u16) -> String {
     samverka_domain::ids::personnummer_with_check_digit(jiff::civil::date(1938, 4, 7), 980 + n).as_str().to_string()
+}
+
+/// The admission feed as the tests configure it: ward code "AVD21" is the geriatric ward,
+/// and a ZSV-1 of "J" flags a patient for follow-up.
+async fn hl7_settings(_store: &Store) -> samverka_api::hl7::FeedSettings {
+    use samverka_domain::hl7::adt::{FieldPath, FlagRule};
+    let mut s = samverka_api::hl7::FeedSettings::default();
+    s.flag = Some(FlagRule { field: FieldPath::parse("ZSV-1").unwrap(), values: vec!["J".into()] });
+    s.locations.insert("AVD21".into(), samverka_domain::ids::HsaId::parse("SE2321009990-AVD21").unwrap());
+    s
 }

@@ -3,6 +3,7 @@
 mod access;
 mod bad_input;
 mod helpers;
+mod hl7;
 mod login;
 mod oidc;
 mod protection;

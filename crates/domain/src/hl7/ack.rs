@@ -85,7 +85,7 @@ mod tests {
         let msa = msg.segment("MSA").unwrap();
         assert_eq!(msa.field(1).unwrap().raw_value(), "AE");
         assert_eq!(msa.field(2).unwrap().raw_value(), "MSG-7");
-        let shown = msa.field(3).unwrap().display(&msg.separators).to_string();
+        let shown = crate::hl7::adt::unescape(msa.field(3).unwrap().raw_value(), &msg.separators);
         assert_eq!(shown, "Fel i PID-3: \"x|y^z\" är inget personnummer");
         let err = msg.segment("ERR").unwrap();
         assert_eq!(err.field(3).unwrap().component(1).unwrap().raw_value(), "102");

@@ -232,7 +232,14 @@ pub fn decode(raw: &[u8]) -> Result<(String, Charset), Refusal> {
         ));
     }
     let first_segment = raw.split(|&b| b == b'\r' || b == b'\n').next().unwrap_or(raw);
-    let sep = first_segment[3];
+    let Some(&sep) = first_segment.get(3) else {
+        return Err(Refusal::reject(
+            error_code::SEGMENT_SEQUENCE,
+            Some("MSH"),
+            "MSH-segmentet är ofullständigt.",
+            "The MSH segment is incomplete.",
+        ));
+    };
     let msh18 = first_segment.split(|&b| b == sep).nth(17).unwrap_or(b"");
     let msh18 = String::from_utf8_lossy(msh18).trim().to_ascii_uppercase();
     let latin1 = |raw: &[u8]| raw.iter().map(|&b| b as char).collect::<String>();
@@ -308,7 +315,7 @@ pub fn read(
             .and_then(|s| s.field(field))
             .and_then(|f| f.repeat(1))
             .and_then(|r| r.component(comp))
-            .map(|c| c.display(&seps).to_string().trim().to_string())
+            .map(|c| unescape(c.raw_value(), &seps).trim().to_string())
             .unwrap_or_default()
     };
     if header.control_id.trim().is_empty() {
@@ -413,7 +420,7 @@ fn read_patient(msg: &Message<'_>, reserv: Option<&ReservnummerRule>, today: Dat
     let mut identifier = None;
     let mut marked_invalid = None;
     for rep in pid.field(3).into_iter().flat_map(|f| f.repeats()) {
-        let id = rep.component(1).map(|c| c.display(&seps).to_string()).unwrap_or_default();
+        let id = rep.component(1).map(|c| unescape(c.raw_value(), &seps)).unwrap_or_default();
         let authority = rep.component(4).map(|c| c.raw_value()).unwrap_or("");
         let kind = rep.component(5).map(|c| c.raw_value()).unwrap_or("");
         let marked = matches!(kind, "PN" | "NNSWE" | "NI")
@@ -451,7 +458,7 @@ fn read_patient(msg: &Message<'_>, reserv: Option<&ReservnummerRule>, today: Dat
         pid.field(5)
             .and_then(|f| f.repeat(1))
             .and_then(|r| r.component(c))
-            .map(|x| x.display(&seps).to_string().trim().to_string())
+            .map(|x| unescape(x.raw_value(), &seps).trim().to_string())
             .unwrap_or_default()
     };
     let kommun_text = pid
@@ -473,6 +480,41 @@ fn read_patient(msg: &Message<'_>, reserv: Option<&ReservnummerRule>, today: Dat
         })?),
     };
     Ok(AdtPatient { identifier, family_name: name(1), given_name: name(2), kommun })
+}
+
+/// Replaces HL7 escape sequences (`\F\`, `\S\`, `\T\`, `\R\`, `\E\`, `\X0D\`, `\X0A\`, `\.br\`)
+/// with what they stand for; formatting sequences (`\H\`, `\N\` ...) are dropped. Written here
+/// because hl7-parser 0.3's decoder slices by character count and panics on non-ASCII text
+/// (found by fuzzing).
+pub fn unescape(raw: &str, seps: &hl7_parser::message::Separators) -> String {
+    let esc = seps.escape;
+    if !raw.contains(esc) {
+        return raw.to_string();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(start) = rest.find(esc) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + esc.len_utf8()..];
+        let Some(end) = after.find(esc) else {
+            // An escape character with no partner is taken literally.
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        match &after[..end] {
+            "F" => out.push(seps.field),
+            "S" => out.push(seps.component),
+            "T" => out.push(seps.subcomponent),
+            "R" => out.push(seps.repetition),
+            "E" => out.push(esc),
+            "X0D" | "X0d" | ".br" => out.push('\r'),
+            "X0A" | "X0a" => out.push('\n'),
+            _ => {}
+        }
+        rest = &after[end + esc.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An HL7 DTM (`YYYYMMDDHHMM[SS[.S...]][+/-ZZZZ]`) as an instant. Without an offset the time
@@ -519,6 +561,17 @@ mod tests {
     }
 
     #[test]
+    fn escapes_are_undone_in_any_text() {
+        let seps = hl7_parser::message::Separators::default();
+        assert_eq!(unescape(r"Åsa\S\Öberg \T\ Co\F\x\E\y", &seps), "Åsa^Öberg & Co|x\\y");
+        assert_eq!(unescape(r"rad\.br\två\H\fet\N\", &seps), "rad\rtvåfet");
+        assert_eq!(unescape(r"ÅÄÖ\S", &seps), r"ÅÄÖ\S", "an unpaired escape is literal");
+        // Found by fuzzing: an odd escape character next to non-ASCII text.
+        let odd = hl7_parser::message::Separators { escape: '0', ..seps };
+        assert_eq!(unescape("2026ÏÍÌ×183001", &odd), "201");
+    }
+
+    #[test]
     fn field_paths() {
         assert_eq!(FieldPath::parse("PV2-22"), Some(FieldPath { segment: "PV2".into(), field: 22 }));
         assert_eq!(FieldPath::parse("ZSV.1"), Some(FieldPath { segment: "ZSV".into(), field: 1 }));
@@ -541,5 +594,7 @@ mod tests {
         let odd = b"MSH|^~\\&|A|B|C|D|20261123||ADT^A01|1|P|2.5|||||SWE|8859/7\r";
         assert_eq!(decode(odd).unwrap_err().code, error_code::TABLE_VALUE_NOT_FOUND);
         assert!(decode(b"PID|1").is_err());
+        // Found by fuzzing: a segment break right after "MSH".
+        assert!(decode(b"MSH\rPID|1|2|3").is_err());
     }
 }
