@@ -296,7 +296,15 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   assert.match(await admin.page.locator("main").innerText(), /Tillfälligt lösenord för Nina Ny/);
   await accessible(admin.page, "administration: temporary password");
 
-  for (const c of [ward, kommun, vc, chief, admin]) await c.context.close();
+  // The region's administrator also sees the messages from the hospitals' record systems.
+  const regionAdmin = accounts.find((a) => a.work.startsWith("Administratör – ") && a.work.includes("sjukhus"));
+  assert.ok(regionAdmin, "the demo region has an administrator at a hospital");
+  const radmin = await login(browser, server.base, regionAdmin.username);
+  await radmin.page.goto(`${server.base}/admin`);
+  await radmin.page.getByRole("link", { name: "Meddelanden från journalsystemet (HL7)" }).click();
+  assert.match(await radmin.page.locator("h1").innerText(), /Meddelanden från journalsystemet/);
+  await accessible(radmin.page, "the admission feed's messages");
+  for (const c of [ward, kommun, vc, chief, admin, radmin]) await c.context.close();
   assert.ok(checked.length >= 18, `axe checked ${checked.length} pages`);
 });
 

@@ -46,11 +46,12 @@
         var changed = 0;
         doc.querySelectorAll("[data-live-region]").forEach(function (fresh) {
           var old = document.getElementById(fresh.id);
-          if (!old || old.innerHTML === fresh.innerHTML || busyWith(old)) return;
+          if (!old || (old.innerHTML === fresh.innerHTML && old.hidden === fresh.hidden) || busyWith(old)) return;
           // Keep keyboard focus where it was, when the same element is still there.
           var focused = old.contains(document.activeElement) ? document.activeElement : null;
           var key = focused && (focused.id || (focused.name && focused.value ? focused.name + "=" + focused.value : ""));
           old.innerHTML = fresh.innerHTML;
+          old.hidden = fresh.hidden; // a region that was empty may now have something to show
           if (key) {
             var again = focused.id ? document.getElementById(focused.id)
               : old.querySelector('[name="' + focused.name + '"][value="' + focused.value + '"]');

@@ -36,6 +36,10 @@ struct Args {
     /// Requests per web page (0: skip the pages).
     #[arg(long, default_value_t = 1000)]
     page_requests: u64,
+    /// HL7 ADT messages through the MLLP feed, half admissions and half discharges, one
+    /// connection, each waiting for its ACK (0: skip the feed).
+    #[arg(long, default_value_t = 2000)]
+    adt_messages: u64,
 }
 
 /// One web page's figures: latency over sequential requests (loopback, so an upper bound of
@@ -221,6 +225,89 @@ async fn measure(args: &Args, db: &'static str) -> Report {
     Report { db, startup, idle_rss_kib, loaded_rss_kib, hist, elapsed, pages }
 }
 
+/// The admission feed: flagged admissions (each registers a patient and opens a draft case)
+/// and their discharges, sent back to back on one MLLP connection; every ACK is AA only after
+/// the change is committed. Returns the latency histogram (µs) and the elapsed time.
+async fn measure_adt(args: &Args, db: &'static str) -> (Histogram<u64>, Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let binary = std::fs::canonicalize(&args.binary).expect("the samverka binary");
+    let dir = tempfile::tempdir().unwrap();
+    let (url, mut env) = if db == "postgres" {
+        let url = samverka_testkit::PgServer::get().fresh_database();
+        (url.clone(), vec![("SAMVERKA_DATABASE_URL", url)])
+    } else {
+        let path = dir.path().join("data/samverka.db");
+        (path.to_str().unwrap().to_string(), vec![("SAMVERKA_DATA_DIR", "data".to_string())])
+    };
+    let status = command(&binary, dir.path(), &env)
+        .args(["demo", "--patients", &args.patients.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "demo failed");
+    let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
+    let ward = store.units().await.unwrap().into_iter().find(|u| u.kind == UnitKind::Ward).unwrap();
+    store.close().await;
+    env.push(("SAMVERKA_MLLP_LISTEN", "127.0.0.1:0".into()));
+    env.push(("SAMVERKA_MLLP_DRAFTS", "all_inpatients".into()));
+    let mut child = command(&binary, dir.path(), &env)
+        .arg("serve")
+        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut addr = None;
+    for _ in 0..2 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        if line.starts_with("HL7") {
+            addr = line.split_whitespace().last().map(str::to_string);
+        }
+    }
+    let mut conn = tokio::net::TcpStream::connect(addr.expect("MLLP address")).await.unwrap();
+    conn.set_nodelay(true).unwrap();
+    let patients = args.adt_messages.div_ceil(2);
+    let message = |i: u64, trigger: &str| {
+        let pnr = samverka_domain::ids::personnummer_with_check_digit(
+            jiff::civil::date(1930, 1, 1).checked_add(jiff::Span::new().days(i as i64)).unwrap(),
+            980 + (i % 20) as u16,
+        );
+        let pv1 = if trigger == "A03" { "|".repeat(42) + "20261123120000" } else { String::new() };
+        format!(
+            "\x0bMSH|^~\\&|Bench|KS|Samverka|Region|20261123080000||ADT^{trigger}|B-{trigger}-{i}|P|2.5|||||SWE|UNICODE UTF-8\r\
+             EVN|{trigger}|20261123080000\r\
+             PID|1||{}^^^^PN||Bench^Patient {i}||19300101|F|||Gatan 1^^Solna^^17164^SWE^H^^0184\r\
+             PV1|1|I|{}^^^KS{pv1}\r\x1c\r",
+            pnr.as_str(),
+            ward.hsa_id.as_str()
+        )
+        .into_bytes()
+    };
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let t = Instant::now();
+    for trigger in ["A01", "A03"] {
+        for i in 0..patients {
+            let s = Instant::now();
+            conn.write_all(&message(i, trigger)).await.unwrap();
+            let mut got = Vec::new();
+            while !got.ends_with(&[0x1c, 0x0d]) {
+                let n = conn.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the feed closed the connection");
+                got.extend_from_slice(&buf[..n]);
+            }
+            hist.record(s.elapsed().as_micros() as u64).unwrap();
+            let text = String::from_utf8_lossy(&got);
+            assert!(text.contains("MSA|AA|"), "{trigger} {i}: {text}");
+        }
+    }
+    let elapsed = t.elapsed();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    (hist, elapsed)
+}
+
 /// Password, then the current TOTP code; returns the session cookie.
 async fn login(client: &reqwest::Client, base: &str, account: &samverka_store::Account) -> String {
     let res = client
@@ -281,6 +368,26 @@ async fn main() {
         reports.push(r);
     }
     let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
+    if args.adt_messages > 0 {
+        println!();
+        println!(
+            "HL7 ADT over MLLP ({} messages: flagged admissions opening draft cases, then their discharges; one connection, each ACK awaited):",
+            args.adt_messages.div_ceil(2) * 2
+        );
+        println!();
+        println!("| database | messages/s | p50 (ms) | p99 (ms) | max (ms) |");
+        println!("|---|---|---|---|---|");
+        for db in reports.iter().map(|r| r.db).collect::<Vec<_>>() {
+            let (h, elapsed) = measure_adt(&args, db).await;
+            println!(
+                "| {db} | {:.0} | {} | {} | {} |",
+                h.len() as f64 / elapsed.as_secs_f64(),
+                ms(h.value_at_quantile(0.5)),
+                ms(h.value_at_quantile(0.99)),
+                ms(h.max())
+            );
+        }
+    }
     for r in reports.iter().filter(|r| !r.pages.is_empty()) {
         println!();
         println!("Web pages on {} ({} sequential requests each; ms, loopback):", r.db, args.page_requests);

@@ -53,6 +53,8 @@ pub struct UnitRow {
 pub struct AdminPage {
     pub frame: Frame,
     pub organisation: String,
+    /// A region's administrators also see the hospitals' admission feed.
+    pub feed: bool,
     pub units: Vec<UnitRow>,
     pub users: Vec<UserRow>,
     pub kinds: Vec<(String, String)>,
@@ -140,7 +142,12 @@ fn user_row(t: &Texts, a: samverka_store::Account, assignments: Vec<samverka_sto
 async fn overview(st: &AppState, mut frame: Frame, org: OrganisationId, status: StatusCode) -> ApiResult<Response> {
     let t = frame.t;
     frame.title = t.get("admin.title").to_string();
-    let organisation = st.store.organisation(org).await?.map(|(o, _)| o.name).unwrap_or_default();
+    let (organisation, feed) = st
+        .store
+        .organisation(org)
+        .await?
+        .map(|(o, _)| (o.name, o.kind == samverka_domain::org::OrganisationKind::Region))
+        .unwrap_or_default();
     let units = st.store.units().await?.iter().filter(|u| u.organisation_id == org).map(|u| unit_row(t, u)).collect();
     let accounts = st.store.accounts_of_organisation(org).await?;
     let mut all = st.store.assignments_of_users(&accounts.iter().map(|a| a.id).collect::<Vec<_>>()).await?;
@@ -155,7 +162,7 @@ async fn overview(st: &AppState, mut frame: Frame, org: OrganisationId, status: 
         .into_iter()
         .map(|k| (serde_key(&k), t.get(&format!("unit_kind.{}", serde_key(&k))).to_string()))
         .collect();
-    Ok(html(status, &AdminPage { frame, organisation, units, users, kinds }))
+    Ok(html(status, &AdminPage { frame, organisation, feed, units, users, kinds }))
 }
 
 async fn user_page(

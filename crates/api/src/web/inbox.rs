@@ -40,12 +40,21 @@ pub struct MessageRow {
     pub class: &'static str,
 }
 
+/// A draft from the admission feed waiting for the ward to judge the needs.
+pub struct DraftRow {
+    pub case_id: String,
+    pub patient: String,
+    pub protected: bool,
+    pub admitted: String,
+}
+
 #[derive(Template)]
 #[template(path = "inbox.html")]
 pub struct InboxPage {
     pub frame: Frame,
     pub unit: String,
     pub summary: String,
+    pub drafts: Vec<DraftRow>,
     pub due: Vec<DueRow>,
     pub messages: Vec<MessageRow>,
 }
@@ -101,7 +110,18 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     let patient_of = |case: uuid::Uuid| {
         cases.iter().find(|c| c.case_id == case).map(|c| (c.patient_name.clone(), c.protection.is_protected()))
     };
-    let protected = messages.iter().any(|m| m.protection.is_protected())
+    let drafts: Vec<DraftRow> = cases
+        .iter()
+        .filter(|c| c.phase == samverka_domain::case::Phase::AwaitingAssessment && c.ward_id == unit)
+        .map(|c| DraftRow {
+            case_id: c.case_id.to_string(),
+            patient: c.patient_name.clone(),
+            protected: c.protection.is_protected(),
+            admitted: t.datetime(&c.admitted_at),
+        })
+        .collect();
+    let protected = drafts.iter().any(|d| d.protected)
+        || messages.iter().any(|m| m.protection.is_protected())
         || due.iter().any(|d| patient_of(d.case_id).is_some_and(|(_, p)| p));
     let action = if w_live { "inbox.read_live" } else { "inbox.read" };
     if let Err(e) = log_read(&st, &caller, action, None, None, None, protected).await {
@@ -160,7 +180,7 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     );
     frame.title = t.get("inbox.title").to_string();
     frame.live = "inbox".into();
-    html(StatusCode::OK, &InboxPage { unit: caller.actor.unit.name.clone(), frame, summary, due, messages })
+    html(StatusCode::OK, &InboxPage { unit: caller.actor.unit.name.clone(), frame, summary, drafts, due, messages })
 }
 
 pub struct CaseRow {

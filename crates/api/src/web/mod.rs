@@ -5,6 +5,7 @@
 
 mod admin;
 mod case;
+mod feed;
 pub mod i18n;
 mod inbox;
 mod login;
@@ -259,6 +260,9 @@ fn patient_pages() -> Router<AppState> {
         .route("/sok/nodatkomst", post(misc::emergency_search))
         .route("/logg", get(misc::log_review).post(misc::log_review_post))
         .route("/logg/utdrag", post(misc::log_extract))
+        .route("/admin/hl7", get(feed::list))
+        .route("/admin/hl7/{id}", get(feed::message))
+        .route("/admin/hl7/{id}/behandla", post(feed::replay))
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
 }
 

@@ -42,6 +42,16 @@ on_both!(a_draft_is_the_wards_alone_until_the_needs_are_confirmed, |app: TestApp
 
     let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
     assert_eq!(case["phase"], "awaiting_assessment");
+    let inbox = reqwest::Client::new()
+        .get(format!("{}/", app.base))
+        .header("cookie", &w.ward.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(inbox.contains(&format!("/arenden/{id}#utkast")), "the ward's inbox lists the draft: {inbox}");
     let page = reqwest::Client::new()
         .get(format!("{}/arenden/{id}", app.base))
         .header("cookie", &w.ward.cookie)
@@ -118,12 +128,33 @@ on_both!(a_refused_message_is_shown_to_the_region_and_replayed_once_fixed, |app:
     let res = app.call(&kadmin, Method::POST, &format!("/api/hl7/messages/{mid}/replay"), None).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
+    // The same on the web pages.
+    let web = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let get = |who: &crate::helpers::As, path: String| {
+        web.get(format!("{}{path}", app.base)).header("cookie", who.cookie.clone()).send()
+    };
+    let list = get(&admin, "/admin/hl7?status=refused".into()).await.unwrap().text().await.unwrap();
+    assert!(list.contains(&format!("/admin/hl7/{mid}")) && list.contains("Avvisat"), "{list}");
+    let detail = get(&admin, format!("/admin/hl7/{mid}")).await.unwrap().text().await.unwrap();
+    assert!(detail.contains("PV1|1|I|SE2321009990-AVD40") && detail.contains("/behandla"), "{detail}");
+    assert_eq!(get(&kadmin, "/admin/hl7".into()).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(get(&kadmin, format!("/admin/hl7/{mid}")).await.unwrap().status(), StatusCode::FORBIDDEN);
+
     // Replaying before the cause is fixed refuses again; after, the draft opens.
     let again = app.post(&admin, &format!("/api/hl7/messages/{mid}/replay"), Value::Null, StatusCode::OK).await;
     assert_eq!((again["status"].as_str(), again["attempts"].as_i64()), (Some("refused"), Some(2)));
     let unit = json!({ "name": "Norrviks sjukhus, Ortopedi avd 40", "kind": "ward", "hsa_id": "SE2321009990-AVD40" });
     app.post(&admin, "/api/admin/units", unit, StatusCode::CREATED).await;
-    let done = app.post(&admin, &format!("/api/hl7/messages/{mid}/replay"), Value::Null, StatusCode::OK).await;
+    let res = web
+        .post(format!("{}/admin/hl7/{mid}/behandla", app.base))
+        .header("cookie", &admin.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf_token={}", admin.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let done = app.get(&admin, &format!("/api/hl7/messages/{mid}")).await;
     assert_eq!(done["status"], "applied", "{done}");
     let id = case_of(&app, &pnr(41)).await;
     assert_eq!(done["case_id"], id.as_str());
