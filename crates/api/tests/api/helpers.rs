@@ -226,7 +226,7 @@ pub async fn spawn_app_with(db: Db, config: ApiConfig) -> TestApp {
     };
     let clock = Arc::new(ManualClock::new(ts("2026-11-02 08:00")));
     let state = AppState::new(store.clone(), clock.clone(), config);
-    let _ = state.feed.set(samverka_api::hl7::Feed::new(state.clone(), hl7_settings(&store).await));
+    let _ = state.feed.set(samverka_api::hl7::Feed::new(state.clone(), hl7_settings()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(samverka_api::serve(listener, state.clone(), std::future::pending()));
@@ -315,10 +315,12 @@ pub fn pnr(n: u16) -> String {
 
 /// The admission feed as the tests configure it: ward code "AVD21" is the geriatric ward,
 /// and a ZSV-1 of "J" flags a patient for follow-up.
-async fn hl7_settings(_store: &Store) -> samverka_api::hl7::FeedSettings {
+fn hl7_settings() -> samverka_api::hl7::FeedSettings {
     use samverka_domain::hl7::adt::{FieldPath, FlagRule};
-    let mut s = samverka_api::hl7::FeedSettings::default();
-    s.flag = Some(FlagRule { field: FieldPath::parse("ZSV-1").unwrap(), values: vec!["J".into()] });
+    let mut s = samverka_api::hl7::FeedSettings {
+        flag: Some(FlagRule { field: FieldPath::parse("ZSV-1").unwrap(), values: vec!["J".into()] }),
+        ..Default::default()
+    };
     s.locations.insert("AVD21".into(), samverka_domain::ids::HsaId::parse("SE2321009990-AVD21").unwrap());
     s
 }
