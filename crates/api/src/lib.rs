@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod clock;
 pub mod extract;
+pub mod fhir;
 pub mod hl7;
 pub mod openapi;
 pub mod problem;
@@ -104,6 +105,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::router())
+        .merge(fhir::router())
         .merge(web::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {

@@ -23,13 +23,6 @@ fn samverka(dir: &Path) -> Command {
     c
 }
 
-/// The Python with the `hl7` package (set up by scripts/test).
-fn python() -> String {
-    std::env::var("SAMVERKA_TEST_HL7_PYTHON").unwrap_or_else(|_| {
-        panic!("SAMVERKA_TEST_HL7_PYTHON is not set: run ./scripts/test, which installs the hl7 package from PyPI")
-    })
-}
-
 struct Server {
     child: Child,
     mllp: (String, u16),
@@ -67,7 +60,7 @@ impl Server {
 
     /// Sends messages with the independent client; returns the acknowledgements it read.
     fn send(&self, messages: &[Value]) -> Vec<Value> {
-        let mut child = Command::new(python())
+        let mut child = Command::new(samverka_testkit::python())
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hl7_sender.py"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -6,6 +6,7 @@
 //! Schema migrations live in `migrations/sqlite` and `migrations/postgres`.
 
 mod cases;
+mod clients;
 mod hl7;
 mod reference;
 mod security;
@@ -23,6 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem, command_name};
+pub use clients::{ApiClient, ApiToken};
 pub use hl7::{Hl7Message, Hl7Outcome, Hl7Status, NewHl7Message, Stored};
 pub use reference::{NewPatient, PatientSummary, unit_ref as reference_unit_ref};
 pub use security::{AccessEntry, AccessFilter, Account, Assignment, Audit, NewAccount, Outcome, Session, Stage};

@@ -33,6 +33,17 @@ pub fn testdata(path: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
+/// The Python that has the interop tests' independent implementations (`hl7`,
+/// `fhir.resources`), set up by `scripts/test`. Tests fail, never skip, without it.
+pub fn python() -> String {
+    std::env::var("SAMVERKA_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "SAMVERKA_TEST_PYTHON is not set: run ./scripts/test, which installs hl7 and fhir.resources from PyPI \
+             (crates/testkit/interop-requirements.txt)"
+        )
+    })
+}
+
 fn postgres_bin_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("SAMVERKA_PG_BIN") {
         return PathBuf::from(dir);

@@ -432,3 +432,109 @@ pub async fn update_address(
     tracing::info!(target: "audit", admin = %caller.actor.user.id, unit = %id, "address entry updated");
     Ok(Json(st.store.unit(id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClientRequest {
+    /// The system's name as it will appear in case histories and the access log, e.g.
+    /// "Solna stads verksamhetssystem".
+    pub name: String,
+    /// The unit the system acts for.
+    #[schema(value_type = String, format = Uuid)]
+    pub unit: Uuid,
+    /// The role it acts in there, as a person in that role would.
+    pub role: Role,
+    /// SMART scopes, e.g. `system/*.read`, `system/Communication.write`.
+    pub scopes: Vec<String>,
+}
+
+/// The new client's credentials. The secret is shown this once; only its hash is kept.
+#[derive(Serialize, ToSchema)]
+pub struct NewClientView {
+    #[schema(value_type = String, format = Uuid)]
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub assignment_id: Uuid,
+}
+
+/// Registers another system as a client of the FHIR API, acting for a unit of the
+/// organisation in a role. It gets its own account (without password) and assignment, so its
+/// access follows the same rules as a person's, and the administrator can end it the same way.
+#[utoipa::path(post, path = "/api/admin/clients", tag = "admin", request_body = NewClientRequest,
+    responses((status = 201, body = NewClientView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn create_client(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewClientRequest>,
+) -> ApiResult<(StatusCode, Json<NewClientView>)> {
+    let org = admin_org(&caller)?;
+    let name = validate_name("name", &req.name)?;
+    own_unit(&st, org, req.unit, "unit").await?;
+    if matches!(req.role, Role::Administrator | Role::System) {
+        return Err(ApiError::invalid(
+            "role",
+            "role_not_for_clients",
+            "Ett annat system kan inte administrera Samverka eller vara journalsystemets flöde. Välj den roll systemets användare har.",
+            "Choose the role the system's users have.",
+        ));
+    }
+    if req.scopes.is_empty() {
+        return Err(ApiError::invalid(
+            "scopes",
+            "scopes_required",
+            "Ange minst en behörighet, till exempel system/*.read.",
+            "Give at least one scope.",
+        ));
+    }
+    if let Some(bad) = req.scopes.iter().find(|s| !crate::fhir::auth::valid_scope(s)) {
+        return Err(ApiError::invalid(
+            "scopes",
+            "invalid_scope",
+            format!(
+                "\"{bad}\" är ingen behörighet Samverka känner. Skriv system/<Resurs>.read eller .write, t.ex. system/Patient.read."
+            ),
+            format!("\"{bad}\" is not a known scope."),
+        ));
+    }
+    let now = st.clock.now();
+    let user_id = Uuid::now_v7();
+    st.store
+        .create_account(
+            &NewAccount {
+                id: user_id,
+                name,
+                hsa_id: None,
+                organisation_id: org,
+                username: None,
+                password_hash: None,
+                password_must_change: false,
+                totp_secret: None,
+                totp_confirmed: false,
+                oidc: None,
+            },
+            now,
+        )
+        .await?;
+    let assignment_id = Uuid::now_v7();
+    st.store.add_assignment(assignment_id, user_id, req.unit, req.role, Some(caller.actor.user.id), now).await?;
+    let secret = crate::auth::random_token();
+    let client = samverka_store::ApiClient {
+        id: Uuid::now_v7(),
+        user_id,
+        assignment_id,
+        secret_hash: crate::auth::token_hash(&secret),
+        scopes: req.scopes.clone(),
+        active: true,
+    };
+    st.store.create_api_client(&client, Some(caller.actor.user.id), now).await?;
+    tracing::info!(target: "audit", admin = %caller.actor.user.id, client = %client.id, unit = %req.unit, "API client registered");
+    Ok((
+        StatusCode::CREATED,
+        Json(NewClientView { client_id: client.id, client_secret: secret, scopes: req.scopes, user_id, assignment_id }),
+    ))
+}

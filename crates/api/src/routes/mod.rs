@@ -105,6 +105,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/assignments/{id}/deactivate", post(admin::deactivate_assignment))
         .route("/api/admin/units", post(admin::create_unit))
         .route("/api/admin/units/{id}/address", post(admin::update_address))
+        .route("/api/admin/clients", post(admin::create_client))
         .merge(patient_data)
 }
 

@@ -2,6 +2,7 @@
 
 mod access;
 mod bad_input;
+mod fhir;
 mod helpers;
 mod hl7;
 mod login;

@@ -1,0 +1,566 @@
+//! HL7 FHIR R4 (JSON) for other systems: read and search over the cases a client's unit takes
+//! part in, with OAuth 2.0 bearer tokens (see [`auth`]). Every answer is
+//! `application/fhir+json`; every error an OperationOutcome with the reason in Swedish
+//! (`details.text`) and English (`diagnostics`).
+//!
+//! Access goes through the same functions as the web pages and the JSON API
+//! (`routes::cases::read_case`, the patient visibility rule, the access log), so a system
+//! sees exactly what a person in the same role at the same unit would.
+
+pub mod auth;
+pub mod resources;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use samverka_domain::access::Permission;
+use samverka_domain::calendar::local_date;
+use samverka_domain::case::Case;
+use samverka_domain::deadlines::deadlines;
+use samverka_domain::ids::{HsaId, PatientIdentifier};
+use samverka_store::{CaseRecord, StoreError};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use self::auth::{Access, FhirCaller};
+use crate::AppState;
+use crate::problem::ApiError;
+use crate::routes::{log_read, refuse, require};
+
+/// The resource types Samverka serves.
+pub const RESOURCE_TYPES: [&str; 8] =
+    ["Patient", "Organization", "Encounter", "EpisodeOfCare", "Task", "Communication", "CarePlan", "Consent"];
+
+pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+/// An error as an OperationOutcome.
+#[derive(Debug)]
+pub struct FhirError {
+    pub status: StatusCode,
+    /// FHIR issue type (http://hl7.org/fhir/issue-type).
+    pub code: &'static str,
+    pub sv: String,
+    pub en: String,
+}
+
+impl FhirError {
+    pub fn new(status: StatusCode, code: &'static str, sv: impl Into<String>, en: impl Into<String>) -> Self {
+        FhirError { status, code, sv: sv.into(), en: en.into() }
+    }
+
+    fn invalid(sv: impl Into<String>, en: impl Into<String>) -> Self {
+        FhirError::new(StatusCode::BAD_REQUEST, "invalid", sv, en)
+    }
+
+    fn not_found(what_sv: &str, what_en: &str) -> Self {
+        FhirError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("{what_sv} finns inte."),
+            format!("No such {what_en}."),
+        )
+    }
+}
+
+impl From<ApiError> for FhirError {
+    fn from(e: ApiError) -> Self {
+        let code = match e.status {
+            StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::UNAUTHORIZED => "login",
+            StatusCode::NOT_FOUND => "not-found",
+            StatusCode::CONFLICT => "conflict",
+            s if s.is_client_error() => "invalid",
+            _ => "exception",
+        };
+        FhirError { status: e.status, code, sv: e.sv, en: e.en }
+    }
+}
+
+impl From<StoreError> for FhirError {
+    fn from(e: StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for FhirError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{
+                "severity": "error",
+                "code": self.code,
+                "details": { "text": self.sv },
+                "diagnostics": self.en,
+            }],
+        });
+        let mut res = (self.status, body.to_string()).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+type FhirResult = Result<Response, FhirError>;
+
+fn fhir(body: &Value) -> Response {
+    let mut res = (StatusCode::OK, body.to_string()).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    res
+}
+
+pub fn router() -> Router<AppState> {
+    let patient_data = Router::new()
+        .route("/fhir/Patient", get(search_patients))
+        .route("/fhir/Patient/{id}", get(read_patient))
+        .route("/fhir/EpisodeOfCare", get(search_episodes))
+        .route("/fhir/EpisodeOfCare/{id}", get(read_episode))
+        .route("/fhir/Encounter", get(search_encounters))
+        .route("/fhir/Encounter/{id}", get(read_encounter))
+        .route("/fhir/Communication", get(search_communications))
+        .route("/fhir/Task", get(search_tasks))
+        .route("/fhir/CarePlan", get(search_care_plans))
+        .route("/fhir/Consent", get(search_consents))
+        // Fail closed, as the JSON API: an answer without its access-log entry is withheld.
+        .route_layer(axum::middleware::from_fn(crate::routes::require_access_log));
+    Router::new()
+        .route("/fhir/metadata", get(metadata))
+        .route("/fhir/auth/token", post(auth::token))
+        .route("/fhir/Organization", get(search_organizations))
+        .route("/fhir/Organization/{id}", get(read_organization))
+        .merge(patient_data)
+}
+
+// ---- search parameters and bundles ------------------------------------------------------------
+
+/// The common search parameters, read from the query string.
+struct Params {
+    pairs: Vec<(String, String)>,
+    count: usize,
+    offset: usize,
+}
+
+const DEFAULT_COUNT: usize = 50;
+const MAX_COUNT: usize = 200;
+
+impl Params {
+    fn parse(uri: &Uri, allowed: &[&str]) -> Result<Params, FhirError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+            .map_err(|_| FhirError::invalid("Sökfrågan kan inte läsas.", "The query string cannot be read."))?;
+        for (k, _) in &pairs {
+            let name = k.split(':').next().unwrap_or(k);
+            if !allowed.contains(&name) && !matches!(name, "_count" | "_offset" | "_lastUpdated" | "_format") {
+                return Err(FhirError::invalid(
+                    format!("Sökparametern \"{k}\" stöds inte här. Möjliga: {}.", allowed.join(", ")),
+                    format!("Search parameter \"{k}\" is not supported here."),
+                ));
+            }
+        }
+        let number = |name: &str, default: usize, max: usize| -> Result<usize, FhirError> {
+            match pairs.iter().find(|(k, _)| k == name) {
+                None => Ok(default),
+                Some((_, v)) => v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| {
+                    FhirError::invalid(
+                        format!("{name} ska vara ett heltal mellan 0 och {max}."),
+                        format!("{name} must be a whole number from 0 to {max}."),
+                    )
+                }),
+            }
+        };
+        let count = number("_count", DEFAULT_COUNT, MAX_COUNT)?;
+        let offset = number("_offset", 0, 1_000_000)?;
+        Ok(Params { count, offset, pairs })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// `_lastUpdated` with the prefixes gt, ge, lt, le (or none: that instant's day onwards is
+    /// not meant, so none means "eq" to the second).
+    fn updated_filter(&self) -> Result<Vec<(String, Timestamp)>, FhirError> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == "_lastUpdated")
+            .map(|(_, v)| {
+                let (prefix, rest) = match v.get(..2) {
+                    Some(p @ ("gt" | "ge" | "lt" | "le" | "eq")) => (p.to_string(), &v[2..]),
+                    _ => ("eq".to_string(), v.as_str()),
+                };
+                let t = parse_fhir_time(rest).ok_or_else(|| {
+                    FhirError::invalid(
+                        format!("_lastUpdated \"{v}\" är ingen tidpunkt. Skriv t.ex. ge2026-11-01 eller ge2026-11-01T08:00:00+01:00."),
+                        format!("_lastUpdated \"{v}\" is not a date or instant."),
+                    )
+                })?;
+                Ok((prefix, t))
+            })
+            .collect()
+    }
+
+    fn matches_updated(filters: &[(String, Timestamp)], at: Timestamp) -> bool {
+        filters.iter().all(|(p, t)| match p.as_str() {
+            "gt" => at > *t,
+            "ge" => at >= *t,
+            "lt" => at < *t,
+            "le" => at <= *t,
+            _ => at.as_second() == t.as_second(),
+        })
+    }
+}
+
+/// A date (midnight Swedish time) or an RFC 3339 instant.
+fn parse_fhir_time(s: &str) -> Option<Timestamp> {
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Some(t);
+    }
+    let d: jiff::civil::Date = s.parse().ok()?;
+    Some(samverka_domain::calendar::start_of_day(d))
+}
+
+/// A searchset Bundle of one page, with self/next/previous links that keep the query.
+fn bundle(uri: &Uri, params: &Params, all: Vec<Value>) -> Value {
+    let total = all.len();
+    let page: Vec<Value> = all.into_iter().skip(params.offset).take(params.count).collect();
+    let base = uri.path().to_string();
+    let link_for = |offset: usize| {
+        let mut q: Vec<(String, String)> =
+            params.pairs.iter().filter(|(k, _)| k != "_offset" && k != "_count").cloned().collect();
+        q.push(("_count".into(), params.count.to_string()));
+        q.push(("_offset".into(), offset.to_string()));
+        format!("{base}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+    };
+    let mut links = vec![json!({ "relation": "self", "url": link_for(params.offset) })];
+    if params.offset + params.count < total {
+        links.push(json!({ "relation": "next", "url": link_for(params.offset + params.count) }));
+    }
+    if params.offset > 0 {
+        links.push(json!({ "relation": "previous", "url": link_for(params.offset.saturating_sub(params.count)) }));
+    }
+    json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": total,
+        "link": links,
+        "entry": page.into_iter().map(|r| {
+            let full = format!("{}/{}", r["resourceType"].as_str().unwrap_or(""), r["id"].as_str().unwrap_or(""));
+            json!({ "fullUrl": full, "resource": r, "search": { "mode": "match" } })
+        }).collect::<Vec<_>>(),
+    })
+}
+
+fn parse_id(raw: &str, what_sv: &str) -> Result<Uuid, FhirError> {
+    Uuid::parse_str(raw).map_err(|_| {
+        FhirError::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!("{what_sv} med id \"{raw}\" finns inte."),
+            format!("No resource with id \"{raw}\"."),
+        )
+    })
+}
+
+/// `Patient/<id>` or a bare id, as in `patient=` and `subject=`.
+fn patient_param(p: &Params) -> Result<Option<Uuid>, FhirError> {
+    let Some(v) = p.get("patient").or_else(|| p.get("subject")) else { return Ok(None) };
+    let id = v.strip_prefix("Patient/").unwrap_or(v);
+    Uuid::parse_str(id).map(Some).map_err(|_| {
+        FhirError::invalid(
+            format!("\"{v}\" är ingen patientreferens. Skriv Patient/<id>."),
+            format!("\"{v}\" is not a Patient reference."),
+        )
+    })
+}
+
+// ---- metadata ---------------------------------------------------------------------------------
+
+/// The CapabilityStatement: what this server does (no token needed).
+pub async fn metadata(State(st): State<AppState>) -> Response {
+    let search =
+        |names: &[(&str, &str)]| names.iter().map(|(n, t)| json!({ "name": n, "type": t })).collect::<Vec<_>>();
+    let common = [("_lastUpdated", "date"), ("_count", "number")];
+    let resource = |ty: &str, read: bool, params: &[(&str, &str)]| {
+        let mut interactions = vec![json!({ "code": "search-type" })];
+        if read {
+            interactions.push(json!({ "code": "read" }));
+        }
+        let mut p: Vec<(&str, &str)> = params.to_vec();
+        p.extend_from_slice(&common);
+        json!({ "type": ty, "interaction": interactions, "searchParam": search(&p) })
+    };
+    let body = json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": st.clock.now().round(jiff::Unit::Second).unwrap_or(st.clock.now()).to_string(),
+        "publisher": "Samverka",
+        "kind": "instance",
+        "software": { "name": "Samverka", "version": env!("CARGO_PKG_VERSION") },
+        "implementation": { "description": "Samverka – samverkan vid utskrivning (LUS)" },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "rest": [{
+            "mode": "server",
+            "security": {
+                "service": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR" }] }],
+                "description": "OAuth 2.0 client credentials at /fhir/auth/token; scopes system/<Resource>.read|write.",
+            },
+            "resource": [
+                resource("Patient", true, &[("identifier", "token")]),
+                resource("Organization", true, &[("identifier", "token")]),
+                resource("EpisodeOfCare", true, &[("patient", "reference"), ("status", "token")]),
+                resource("Encounter", true, &[("patient", "reference"), ("subject", "reference"), ("status", "token")]),
+                resource("Communication", false, &[("patient", "reference"), ("subject", "reference")]),
+                resource("Task", false, &[("patient", "reference"), ("owner", "reference"), ("status", "token")]),
+                resource("CarePlan", false, &[("patient", "reference"), ("subject", "reference")]),
+                resource("Consent", false, &[("patient", "reference")]),
+            ],
+        }],
+    });
+    fhir(&body)
+}
+
+// ---- Organization (reference data: any client) -----------------------------------------------
+
+async fn organization_resources(st: &AppState) -> Result<Vec<Value>, FhirError> {
+    let mut out: Vec<Value> = st.store.organisations().await?.iter().map(|(o, _)| resources::organisation(o)).collect();
+    for u in st.store.units().await? {
+        out.push(resources::unit(&u, &format!("{:?}", u.kind)));
+    }
+    Ok(out)
+}
+
+async fn read_organization(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Organization", Access::Read)?;
+    let id = parse_id(&id, "Organisationen")?;
+    let all = organization_resources(&st).await?;
+    let found = all
+        .into_iter()
+        .find(|r| r["id"] == id.to_string())
+        .ok_or_else(|| FhirError::not_found("Organisationen", "Organization"))?;
+    Ok(fhir(&found))
+}
+
+async fn search_organizations(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("Organization", Access::Read)?;
+    let p = Params::parse(&uri, &["identifier", "name"])?;
+    let mut all = organization_resources(&st).await?;
+    if let Some(v) = p.get("identifier") {
+        let value = v.strip_prefix(&format!("{}|", resources::HSA_ID)).unwrap_or(v);
+        if HsaId::parse(value).is_err() && !value.is_empty() {
+            return Err(FhirError::invalid(
+                format!("\"{value}\" är inget HSA-id."),
+                format!("\"{value}\" is not an HSA id."),
+            ));
+        }
+        all.retain(|r| r["identifier"].as_array().is_some_and(|ids| ids.iter().any(|i| i["value"] == value)));
+    }
+    if let Some(name) = p.get("name") {
+        let name = name.to_lowercase();
+        all.retain(|r| r["name"].as_str().is_some_and(|n| n.to_lowercase().contains(&name)));
+    }
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+// ---- Patient ----------------------------------------------------------------------------------
+
+async fn read_patient(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Patient", Access::Read)?;
+    let id = parse_id(&id, "Patienten")?;
+    let caller = &c.caller;
+    let action = "fhir.patient.read";
+    require(&st, caller, Permission::ReadPatientData, action, Some(id), None).await?;
+    let p = st.store.patient(id).await?.ok_or_else(|| FhirError::not_found("Patienten", "Patient"))?;
+    if !st.store.patient_visible_to(id, caller.actor.unit.id).await? {
+        let problem = samverka_domain::Problem::forbidden(
+            "not_a_party",
+            "Klientens enhet deltar inte i vården av den här patienten, så uppgifterna kan inte visas.",
+            "The client's unit takes no part in this patient's care.",
+        );
+        return Err(refuse(&st, caller, action, Some(id), None, problem).await.into());
+    }
+    log_read(&st, caller, action, Some(id), None, None, p.protection.is_protected()).await?;
+    Ok(fhir(&resources::patient(&p, &st.clock.now())))
+}
+
+/// Search by identifier (`system|value` or the value alone). Like the search page, a number
+/// the unit does not care for gives an empty Bundle, never a hint that the person exists.
+async fn search_patients(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("Patient", Access::Read)?;
+    let p = Params::parse(&uri, &["identifier", "_id"])?;
+    let caller = &c.caller;
+    let action = "fhir.patient.search";
+    require(&st, caller, Permission::ReadPatientData, action, None, None).await?;
+    let mut found = vec![];
+    if let Some(v) = p.get("identifier") {
+        let value = v.split_once('|').map(|(_, v)| v).unwrap_or(v);
+        let rule = crate::routes::patients::reserv_rule(&st, &caller.actor).await?;
+        let identifier = PatientIdentifier::parse(value, local_date(st.clock.now()), rule.as_ref()).map_err(|e| {
+            let pr = e.problem("identifier");
+            FhirError::invalid(pr.message_sv, pr.message_en)
+        })?;
+        if let Some(patient) = st.store.patient_by_identifier(&identifier).await?
+            && st.store.patient_visible_to(patient.id, caller.actor.unit.id).await?
+        {
+            found.push(patient);
+        }
+    } else if let Some(v) = p.get("_id") {
+        let id = parse_id(v, "Patienten")?;
+        if let Some(patient) = st.store.patient(id).await?
+            && st.store.patient_visible_to(id, caller.actor.unit.id).await?
+        {
+            found.push(patient);
+        }
+    } else {
+        // Every patient of the unit's cases.
+        let mut seen = std::collections::BTreeSet::new();
+        for s in st.store.cases_for_unit(caller.actor.unit.id, true, 1000).await? {
+            if seen.insert(s.patient_id)
+                && let Some(patient) = st.store.patient(s.patient_id).await?
+            {
+                found.push(patient);
+            }
+        }
+    }
+    let protected = found.iter().any(|x| x.protection.is_protected());
+    let one = (found.len() == 1).then(|| found[0].id);
+    log_read(&st, caller, action, one, None, None, protected).await?;
+    let now = st.clock.now();
+    let all = found.iter().map(|x| resources::patient(x, &now)).collect();
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+// ---- resources derived from cases --------------------------------------------------------------
+
+/// The cases a search covers: the patient's cases the unit takes part in, or all the unit's
+/// cases; each read is checked and logged like a case page.
+async fn visible_cases(st: &AppState, c: &FhirCaller, p: &Params, action: &str) -> Result<Vec<CaseRecord>, FhirError> {
+    let caller = &c.caller;
+    require(st, caller, Permission::ReadPatientData, action, None, None).await?;
+    let updated = p.updated_filter()?;
+    let summaries = match patient_param(p)? {
+        Some(patient) => st.store.cases_for_patient(patient).await?,
+        None => st.store.cases_for_unit(caller.actor.unit.id, true, 1000).await?,
+    };
+    let mut out = vec![];
+    for s in summaries {
+        if !Params::matches_updated(&updated, s.updated_at) {
+            continue;
+        }
+        let Some(record) = st.store.case(s.case_id).await? else { continue };
+        if !record.case.is_party(caller.actor.unit.id) {
+            continue;
+        }
+        log_read(
+            st,
+            caller,
+            action,
+            Some(record.case.patient_id),
+            Some(record.case.id),
+            None,
+            s.protection.is_protected(),
+        )
+        .await?;
+        out.push(record);
+    }
+    if out.is_empty() {
+        log_read(st, caller, action, None, None, None, false).await?;
+    }
+    Ok(out)
+}
+
+async fn read_case(st: &AppState, c: &FhirCaller, id: &str, action: &str) -> Result<Case, FhirError> {
+    let id = parse_id(id, "Ärendet")?;
+    let (record, _) = crate::routes::cases::read_case(st, &c.caller, id, action).await?;
+    Ok(record.case)
+}
+
+fn status_filter(p: &Params, all: &mut Vec<Value>) {
+    if let Some(s) = p.get("status") {
+        let wanted: Vec<&str> = s.split(',').collect();
+        all.retain(|r| r["status"].as_str().is_some_and(|x| wanted.contains(&x)));
+    }
+}
+
+async fn read_episode(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("EpisodeOfCare", Access::Read)?;
+    let case = read_case(&st, &c, &id, "fhir.episode.read").await?;
+    Ok(fhir(&resources::episode_of_care(&case)))
+}
+
+async fn search_episodes(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("EpisodeOfCare", Access::Read)?;
+    let p = Params::parse(&uri, &["patient", "status"])?;
+    let cases = visible_cases(&st, &c, &p, "fhir.episode.search").await?;
+    let mut all: Vec<Value> = cases.iter().map(|r| resources::episode_of_care(&r.case)).collect();
+    status_filter(&p, &mut all);
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+async fn read_encounter(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Encounter", Access::Read)?;
+    let case = read_case(&st, &c, &id, "fhir.encounter.read").await?;
+    Ok(fhir(&resources::encounter(&case)))
+}
+
+async fn search_encounters(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("Encounter", Access::Read)?;
+    let p = Params::parse(&uri, &["patient", "subject", "status"])?;
+    let cases = visible_cases(&st, &c, &p, "fhir.encounter.search").await?;
+    let mut all: Vec<Value> = cases.iter().map(|r| resources::encounter(&r.case)).collect();
+    status_filter(&p, &mut all);
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+async fn search_communications(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("Communication", Access::Read)?;
+    let p = Params::parse(&uri, &["patient", "subject"])?;
+    let cases = visible_cases(&st, &c, &p, "fhir.communication.search").await?;
+    let mut all = vec![];
+    for r in &cases {
+        for m in &r.case.messages {
+            all.push(resources::communication(&r.case, m, m.message.body.kind().label_sv()));
+        }
+    }
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+async fn search_tasks(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("Task", Access::Read)?;
+    let p = Params::parse(&uri, &["patient", "owner", "status"])?;
+    let cases = visible_cases(&st, &c, &p, "fhir.task.search").await?;
+    let now = st.clock.now();
+    let owner = p.get("owner").map(|o| o.strip_prefix("Organization/").unwrap_or(o).to_string());
+    let mut all = vec![];
+    for r in &cases {
+        let Some(agreement) = st.store.agreements().get(&r.agreement_id) else { continue };
+        for d in deadlines(&r.case, &agreement, now) {
+            let unit = d.owner.and_then(|o| r.case.parties.iter().find(|p| p.unit.id == o).map(|p| &p.unit));
+            if owner.as_deref().is_some_and(|o| d.owner.map(|x| x.to_string()).as_deref() != Some(o)) {
+                continue;
+            }
+            all.push(resources::task(&r.case, &d, unit, d.kind.step().label_sv()));
+        }
+    }
+    status_filter(&p, &mut all);
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+async fn search_care_plans(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("CarePlan", Access::Read)?;
+    let p = Params::parse(&uri, &["patient", "subject"])?;
+    let cases = visible_cases(&st, &c, &p, "fhir.careplan.search").await?;
+    let all = cases.iter().filter_map(|r| r.case.sip.current().map(|v| resources::care_plan(&r.case, v))).collect();
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+async fn search_consents(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("Consent", Access::Read)?;
+    let p = Params::parse(&uri, &["patient"])?;
+    let cases = visible_cases(&st, &c, &p, "fhir.consent.search").await?;
+    let all = cases.iter().flat_map(|r| r.case.consents.0.iter().map(|x| resources::consent(&r.case, x))).collect();
+    Ok(fhir(&bundle(&uri, &p, all)))
+}

@@ -1,0 +1,338 @@
+//! Samverka's things as HL7 FHIR R4 resources, on the Swedish base profiles' identifier
+//! systems. Only what Samverka serves is mapped; every resource the tests emit is checked by an
+//! independent FHIR implementation (`fhir.resources` from PyPI).
+
+use jiff::Timestamp;
+use samverka_domain::actor::{UnitRef, UserRef};
+use samverka_domain::case::{Case, Phase};
+use samverka_domain::consent::{ConsentGiver, ConsentKind, ConsentRecord};
+use samverka_domain::deadlines::{Deadline, DeadlineStatus};
+use samverka_domain::ids::PatientIdentifier;
+use samverka_domain::message::MessageState;
+use samverka_domain::org::{Organisation, OrganisationKind, Unit};
+use samverka_domain::patient::{Patient, ProtectedIdentity};
+use samverka_domain::sip::SipVersion;
+use serde_json::{Value, json};
+
+pub const PERSONNUMMER: &str = "http://electronichealth.se/identifier/personnummer";
+pub const SAMORDNINGSNUMMER: &str = "http://electronichealth.se/identifier/samordningsnummer";
+/// Reservnummer are regional; HL7 Sweden names no system for them.
+pub const RESERVNUMMER: &str = "urn:samverka:identifier:reservnummer";
+pub const HSA_ID: &str = "urn:oid:1.2.752.29.4.19";
+/// HL7 Sweden's security labels for protected identity.
+pub const SE_SECURITY_LABEL: &str = "http://hl7.se/fhir/ig/base/CodeSystem/SecurityLabel";
+const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+/// Samverka's own code systems (message kinds, steps).
+pub const MESSAGE_KIND: &str = "urn:samverka:CodeSystem:message-kind";
+pub const STEP: &str = "urn:samverka:CodeSystem:lus-step";
+
+fn instant(t: &Timestamp) -> String {
+    // FHIR instants need seconds and a zone; jiff prints RFC 3339 in UTC.
+    t.round(jiff::Unit::Second).unwrap_or(*t).to_string()
+}
+
+fn meta(updated: &Timestamp) -> Value {
+    json!({ "lastUpdated": instant(updated) })
+}
+
+pub fn identifier_system(id: &PatientIdentifier) -> &'static str {
+    match id {
+        PatientIdentifier::Personnummer(_) => PERSONNUMMER,
+        PatientIdentifier::Samordningsnummer(_) => SAMORDNINGSNUMMER,
+        PatientIdentifier::Reservnummer(_) => RESERVNUMMER,
+    }
+}
+
+pub fn reference(kind: &str, id: impl std::fmt::Display, display: &str) -> Value {
+    if display.is_empty() {
+        json!({ "reference": format!("{kind}/{id}") })
+    } else {
+        json!({ "reference": format!("{kind}/{id}"), "display": display })
+    }
+}
+
+pub fn unit_reference(u: &UnitRef) -> Value {
+    json!({
+        "reference": format!("Organization/{}", u.id),
+        "identifier": { "system": HSA_ID, "value": u.hsa_id.as_str() },
+        "display": u.name,
+    })
+}
+
+fn user_reference(u: &UserRef) -> Value {
+    reference("Practitioner", u.id, &u.name)
+}
+
+/// Patient. A protected identity carries the security labels and no address.
+pub fn patient(p: &Patient, updated: &Timestamp) -> Value {
+    let mut meta = meta(updated);
+    if p.protection.is_protected() {
+        let code = match p.protection {
+            ProtectedIdentity::SkyddadFolkbokforing => ("skyddadFolkbokforing", "Skyddad folkbokföring"),
+            _ => ("sekretessmarkering", "Sekretessmarkering"),
+        };
+        meta["security"] = json!([
+            { "system": ACT_CODE, "code": "DEMO", "display": "all demographic information sensitivity" },
+            { "system": SE_SECURITY_LABEL, "code": code.0, "display": code.1 },
+        ]);
+    }
+    let mut r = json!({
+        "resourceType": "Patient",
+        "id": p.id.to_string(),
+        "meta": meta,
+        "identifier": [{ "use": "official", "system": identifier_system(&p.identifier), "value": p.identifier.value() }],
+        "active": true,
+        "name": [{ "use": "official", "family": p.family_name, "given": [p.given_name] }],
+    });
+    if let PatientIdentifier::Personnummer(pnr) = &p.identifier {
+        r["gender"] = json!(if pnr.is_male() { "male" } else { "female" });
+        r["birthDate"] = json!(pnr.birth_date().to_string());
+    }
+    if let Some(a) = p.visible_address() {
+        r["address"] = json!([{ "use": "home", "type": "physical", "line": [a.street], "postalCode": a.postal_code, "city": a.city, "district": p.kommun.as_str(), "country": "SE" }]);
+    }
+    if let Some(listed) = p.listed_unit {
+        r["generalPractitioner"] = json!([reference("Organization", listed, "")]);
+    }
+    r
+}
+
+/// An organisation (region, kommun, private provider) as a FHIR Organization.
+pub fn organisation(o: &Organisation) -> Value {
+    let kind = match o.kind {
+        OrganisationKind::Region => ("govt", "Region"),
+        OrganisationKind::Kommun => ("govt", "Kommun"),
+        OrganisationKind::PrivateProvider => ("prov", "Privat vårdgivare"),
+    };
+    let mut r = json!({
+        "resourceType": "Organization",
+        "id": o.id.to_string(),
+        "active": true,
+        "type": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": kind.0 }], "text": kind.1 }],
+        "name": o.name,
+    });
+    if let Some(h) = &o.hsa_id {
+        r["identifier"] = json!([{ "system": HSA_ID, "value": h.as_str() }]);
+    }
+    r
+}
+
+/// A unit (ward, vårdcentral, biståndsenhet …) as an Organization that is part of its
+/// organisation, with its telecom from the address entry.
+pub fn unit(u: &Unit, kind_sv: &str) -> Value {
+    let mut telecom = vec![];
+    if let Some(p) = &u.address.phone {
+        telecom.push(json!({ "system": "phone", "value": p, "use": "work" }));
+    }
+    if let Some(m) = &u.address.functional_mailbox {
+        telecom.push(json!({ "system": "email", "value": m, "use": "work" }));
+    }
+    let mut r = json!({
+        "resourceType": "Organization",
+        "id": u.id.to_string(),
+        "identifier": [{ "system": HSA_ID, "value": u.hsa_id.as_str() }],
+        "active": true,
+        "type": [{ "text": kind_sv }],
+        "name": u.name,
+        "partOf": reference("Organization", u.organisation_id, ""),
+    });
+    if !telecom.is_empty() {
+        r["telecom"] = json!(telecom);
+    }
+    r
+}
+
+fn episode_status(case: &Case) -> &'static str {
+    match case.phase() {
+        Phase::AwaitingAssessment => "planned",
+        Phase::Closed => "finished",
+        Phase::Cancelled => "cancelled",
+        _ => "active",
+    }
+}
+
+/// The case as an EpisodeOfCare: from admission until the case is closed.
+pub fn episode_of_care(case: &Case) -> Value {
+    let mut period = json!({ "start": instant(&case.admitted_at) });
+    if let Some(c) = &case.closed {
+        period["end"] = json!(instant(&c.at));
+    } else if let Some(c) = &case.cancelled {
+        period["end"] = json!(instant(&c.stamp.at));
+    }
+    json!({
+        "resourceType": "EpisodeOfCare",
+        "id": case.id.to_string(),
+        "meta": meta(&case.updated_at),
+        "status": episode_status(case),
+        "type": [{ "coding": [{ "system": STEP, "code": "lus", "display": "Samverkan vid utskrivning (LUS)" }], "text": case.phase().label_sv() }],
+        "patient": reference("Patient", case.patient_id, ""),
+        "managingOrganization": unit_reference(case.ward()),
+        "period": period,
+    })
+}
+
+/// The hospital stay as an Encounter: inpatient, with the wards in order.
+pub fn encounter(case: &Case) -> Value {
+    let status = match (case.discharged_at, case.cancelled.is_some()) {
+        (_, true) => "cancelled",
+        (Some(_), _) => "finished",
+        (None, _) => "in-progress",
+    };
+    let mut period = json!({ "start": instant(&case.admitted_at) });
+    if let Some(d) = &case.discharged_at {
+        period["end"] = json!(instant(d));
+    }
+    let locations: Vec<Value> = case
+        .wards
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let end = case.wards.get(i + 1).map(|n| n.from).or(case.discharged_at);
+            let mut p = json!({ "start": instant(&w.from) });
+            if let Some(e) = end {
+                p["end"] = json!(instant(&e));
+            }
+            json!({ "location": { "display": w.ward.name }, "status": if end.is_some() { "completed" } else { "active" }, "period": p })
+        })
+        .collect();
+    json!({
+        "resourceType": "Encounter",
+        "id": case.id.to_string(),
+        "meta": meta(&case.updated_at),
+        "status": status,
+        "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP", "display": "inpatient encounter" },
+        "subject": reference("Patient", case.patient_id, ""),
+        "episodeOfCare": [reference("EpisodeOfCare", case.id, "")],
+        "period": period,
+        "location": locations,
+        "serviceProvider": unit_reference(case.ward()),
+    })
+}
+
+/// A message as a Communication. Per recipient, when it was opened and acknowledged
+/// (Samverka's receipts) are given as extensions, since Communication has one `received`.
+pub fn communication(case: &Case, m: &MessageState, summary_sv: &str) -> Value {
+    let msg = &m.message;
+    let receipts: Vec<Value> = m
+        .receipts
+        .iter()
+        .map(|r| {
+            let mut ext = vec![json!({ "url": "unit", "valueReference": unit_reference(&r.unit) })];
+            if let Some(d) = r.delivered_at {
+                ext.push(json!({ "url": "delivered", "valueDateTime": instant(&d) }));
+            }
+            if let Some(o) = &r.opened {
+                ext.push(json!({ "url": "opened", "valueDateTime": instant(&o.at) }));
+            }
+            if let Some(a) = &r.acknowledged {
+                ext.push(json!({ "url": "acknowledged", "valueDateTime": instant(&a.at) }));
+            }
+            json!({ "url": "urn:samverka:StructureDefinition:receipt", "extension": ext })
+        })
+        .collect();
+    let mut r = json!({
+        "resourceType": "Communication",
+        "id": msg.id.to_string(),
+        "meta": meta(&case.updated_at),
+        "status": "completed",
+        "category": [{ "coding": [{ "system": MESSAGE_KIND, "code": msg.body.kind().as_str() }], "text": msg.body.kind().label_sv() }],
+        "subject": reference("Patient", case.patient_id, ""),
+        "encounter": reference("Encounter", case.id, ""),
+        "sent": instant(&m.sent.at),
+        "recipient": msg.recipients.iter().map(unit_reference).collect::<Vec<_>>(),
+        "sender": unit_reference(&msg.sender),
+        "payload": [{ "contentString": summary_sv }],
+    });
+    if !receipts.is_empty() {
+        r["extension"] = json!(receipts);
+    }
+    if let Some(old) = msg.corrects {
+        r["inResponseTo"] = json!([reference("Communication", old, "")]);
+    }
+    r
+}
+
+/// A deadline of a step as a Task owned by the unit that must act.
+pub fn task(case: &Case, d: &Deadline, owner: Option<&UnitRef>, what_sv: &str) -> Value {
+    let status = match d.status {
+        DeadlineStatus::Met | DeadlineStatus::MetLate => "completed",
+        _ if !case.phase().is_open() => "cancelled",
+        _ => "requested",
+    };
+    let mut r = json!({
+        "resourceType": "Task",
+        "id": format!("{}-{}", case.id, d.kind.as_str().replace('_', "-")),
+        "meta": meta(&case.updated_at),
+        "status": status,
+        "intent": "order",
+        "code": { "coding": [{ "system": STEP, "code": d.kind.as_str(), "display": what_sv }], "text": what_sv },
+        "description": d.rule_sv,
+        "focus": reference("EpisodeOfCare", case.id, ""),
+        "for": reference("Patient", case.patient_id, ""),
+        "authoredOn": instant(&case.admitted_at),
+        "restriction": { "period": { "end": instant(&d.due) } },
+    });
+    if let Some(o) = owner {
+        r["owner"] = unit_reference(o);
+    }
+    if let Some(met) = d.met_at {
+        r["executionPeriod"] = json!({ "end": instant(&met) });
+        r["lastModified"] = json!(instant(&met));
+    }
+    r
+}
+
+/// The current SIP version as a CarePlan.
+pub fn care_plan(case: &Case, v: &SipVersion) -> Value {
+    let status = if case.sip.closed_at.is_some() { "completed" } else { "active" };
+    let plan = &v.plan;
+    let activities: Vec<Value> = plan
+        .insatser
+        .iter()
+        .map(|i| json!({ "detail": { "status": "in-progress", "description": i.description } }))
+        .collect();
+    let mut r = json!({
+        "resourceType": "CarePlan",
+        "id": case.id.to_string(),
+        "meta": { "lastUpdated": instant(&v.drawn_up.at), "versionId": v.version.to_string() },
+        "status": status,
+        "intent": "plan",
+        "title": "Samordnad individuell plan (SIP)",
+        "description": plan.own_goals,
+        "subject": reference("Patient", case.patient_id, ""),
+        "created": instant(&v.drawn_up.at),
+        "author": user_reference(&v.drawn_up.by),
+        "note": plan.needs.iter().map(|n| json!({ "text": n })).collect::<Vec<_>>(),
+    });
+    if !activities.is_empty() {
+        r["activity"] = json!(activities);
+    }
+    r
+}
+
+/// A recorded consent.
+pub fn consent(case: &Case, c: &ConsentRecord) -> Value {
+    let (code, text) = match c.kind {
+        ConsentKind::InformationSharing => ("information-sharing", "Samtycke till informationsöverföring"),
+        ConsentKind::SipCall => ("sip-call", "Samtycke till kallelse till SIP"),
+        ConsentKind::Sip => ("sip", "Samtycke till SIP"),
+    };
+    let performer = match &c.given_by {
+        ConsentGiver::Patient => reference("Patient", case.patient_id, ""),
+        ConsentGiver::Representative { name, relation } => json!({ "display": format!("{name} ({relation})") }),
+    };
+    json!({
+        "resourceType": "Consent",
+        "id": c.id.to_string(),
+        "meta": meta(&case.updated_at),
+        "status": if c.withdrawn.is_some() { "inactive" } else { "active" },
+        "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy" }] },
+        "category": [{ "coding": [{ "system": "urn:samverka:CodeSystem:consent-kind", "code": code }], "text": text }],
+        "patient": reference("Patient", case.patient_id, ""),
+        "dateTime": instant(&c.given_at),
+        "performer": [performer],
+        "organization": [reference("Organization", c.recorded.unit, "")],
+        "policy": [{ "uri": "https://www.riksdagen.se/sv/dokument-och-lagar/dokument/svensk-forfattningssamling/lag-2017612-om-samverkan-vid-utskrivning-fran_sfs-2017-612/" }],
+        "provision": { "type": "permit" },
+    })
+}

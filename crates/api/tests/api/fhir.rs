@@ -1,0 +1,299 @@
+//! The FHIR API as another system meets it: a client registered by an administrator, a token
+//! from the token endpoint, need-to-know and scopes enforced, OperationOutcome for every
+//! error, paging, protected identity labelled; and every resource emitted is checked by an
+//! independent FHIR implementation (`fhir.resources`, PyPI) and round-tripped through it.
+
+use reqwest::StatusCode;
+use samverka_domain::access::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{As, TestApp, account, pnr, session, ts};
+use crate::on_both;
+
+struct Client {
+    id: String,
+    secret: String,
+}
+
+async fn register(app: &TestApp, admin: &As, unit: uuid::Uuid, role: &str, scopes: &[&str]) -> Client {
+    let body = json!({ "name": format!("Verksamhetssystem ({role})"), "unit": unit, "role": role, "scopes": scopes });
+    let v = app.post(admin, "/api/admin/clients", body, StatusCode::CREATED).await;
+    Client { id: v["client_id"].as_str().unwrap().into(), secret: v["client_secret"].as_str().unwrap().into() }
+}
+
+async fn token(app: &TestApp, c: &Client, scope: Option<&str>) -> reqwest::Response {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    app.client
+        .post(format!("{}/fhir/auth/token", app.base))
+        .basic_auth(&c.id, Some(&c.secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&form).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn bearer(app: &TestApp, c: &Client) -> String {
+    let res = token(app, c, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+}
+
+/// GETs a FHIR path; returns status and body, checking the content type and that every error
+/// is an OperationOutcome.
+async fn fhir(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+    let mut req = app.client.get(format!("{}{path}", app.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ct.starts_with("application/fhir+json"), "{path}: {ct}");
+    let body: Value = res.json().await.unwrap();
+    if !status.is_success() {
+        assert_eq!(body["resourceType"], "OperationOutcome", "{path}: {body}");
+        assert!(body["issue"][0]["details"]["text"].as_str().unwrap().len() > 10, "a reason in Swedish: {body}");
+    }
+    (status, body)
+}
+
+/// Runs the independent validator over resources; panics with its report.
+fn validate(resources: &[Value]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = vec![];
+    for (i, r) in resources.iter().enumerate() {
+        let path = dir.path().join(format!("{i}-{}.json", r["resourceType"].as_str().unwrap()));
+        std::fs::write(&path, r.to_string()).unwrap();
+        files.push(path);
+    }
+    let out = std::process::Command::new(samverka_testkit::python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fhir_validate.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fhir.resources refused Samverka's resources:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn entries(bundle: &Value) -> Vec<Value> {
+    bundle["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()).collect()
+}
+
+/// A case that has been through notice, consents, SIP call and SIP.
+async fn busy_case(app: &TestApp, n: u16) -> (String, String) {
+    let w = &app.world;
+    let (case, c) = app.case(&pnr(n), "2026-11-02 07:00").await;
+    let patient = c["patient"]["id"].as_str().unwrap().to_string();
+    let p = |x: &str| format!("/api/cases/{case}{x}");
+    let notice = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-09" } });
+    app.post(&w.ward, &p("/messages"), notice, StatusCode::CREATED).await;
+    for kind in ["sip_call", "sip", "information_sharing"] {
+        let consent =
+            json!({ "kind": kind, "given_by": { "kind": "patient" }, "given_at": ts("2026-11-02 07:30").to_string() });
+        app.post(&w.vc, &p("/consents"), consent, StatusCode::CREATED).await;
+    }
+    let call = json!({ "body": { "kind": "kallelse_sip", "meeting_at": ts("2026-11-05 13:00").to_string(), "place": "Hemma", "patient_invited": true, "relatives_invited": false } });
+    app.post(&w.vc, &p("/messages"), call, StatusCode::CREATED).await;
+    let plan = json!({
+        "needs": ["Stöd med hygien"],
+        "insatser": [{ "principal": "kommun", "description": "Hemtjänst morgon och kväll" }],
+        "overall_responsible": "kommun",
+        "own_goals": "Klara mig hemma och gå till affären själv.",
+        "participants": [{ "name": "Patienten", "role": "patient" }],
+        "coordinator": { "name": "Disa Distriktssköterska", "unit": w.units.vc },
+        "follow_up_date": "2026-12-01",
+        "follow_up_how": "Möte hemma",
+    });
+    app.post(&w.vc, &p("/sip"), plan, StatusCode::CREATED).await;
+    (case, patient)
+}
+
+on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
+    let w = &app.world;
+    let (case, patient) = busy_case(&app, 60).await;
+    let (admin, a) = account(&app.store, w.region, "ada", "Ada Admin", w.units.ward, Role::Administrator).await;
+    let admin = session(&app.store, admin, w.units.ward, a).await;
+    let (kadmin, a) = account(&app.store, w.solna, "kim", "Kim Kommun", w.units.bistand, Role::Administrator).await;
+    let kadmin = session(&app.store, kadmin, w.units.bistand, a).await;
+    let (nadmin, a) =
+        account(&app.store, w.nacka, "nadja", "Nadja Nacka", w.units.nacka_bistand, Role::Administrator).await;
+    let nadmin = session(&app.store, nadmin, w.units.nacka_bistand, a).await;
+
+    // Registering: own units only, known scopes only, never the administrator's role.
+    let bad = json!({ "name": "X", "unit": w.units.bistand, "role": "vardsamordnare", "scopes": ["system/*.read"] });
+    app.post(&admin, "/api/admin/clients", bad, StatusCode::FORBIDDEN).await;
+    let bad =
+        json!({ "name": "X", "unit": w.units.ward, "role": "vardsamordnare", "scopes": ["system/Everything.read"] });
+    app.post(&admin, "/api/admin/clients", bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let bad = json!({ "name": "X", "unit": w.units.ward, "role": "administrator", "scopes": ["system/*.read"] });
+    app.post(&admin, "/api/admin/clients", bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let ward_sys = register(&app, &admin, w.units.ward, "vardsamordnare", &["system/*.read"]).await;
+    let kommun_sys =
+        register(&app, &kadmin, w.units.bistand, "bistandshandlaggare", &["system/*.read", "system/Patient.read"])
+            .await;
+    let nacka_sys = register(&app, &nadmin, w.units.nacka_bistand, "bistandshandlaggare", &["system/*.read"]).await;
+    let narrow = register(&app, &kadmin, w.units.bistand, "bistandshandlaggare", &["system/Patient.read"]).await;
+
+    // The token endpoint: wrong secret, unknown scope, unsupported grant.
+    let wrong = Client { id: ward_sys.id.clone(), secret: "0".repeat(64) };
+    let res = token(&app, &wrong, None).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
+    let res = token(&app, &narrow, Some("system/Communication.read")).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    let res = app
+        .client
+        .post(format!("{}/fhir/auth/token", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    let ward = bearer(&app, &ward_sys).await;
+    let kommun = bearer(&app, &kommun_sys).await;
+    let nacka = bearer(&app, &nacka_sys).await;
+    let narrow = bearer(&app, &narrow).await;
+
+    let mut emitted: Vec<Value> = vec![];
+    let (s, meta) = fhir(&app, None, "/fhir/metadata").await;
+    assert_eq!((s, meta["resourceType"].as_str()), (StatusCode::OK, Some("CapabilityStatement")));
+    emitted.push(meta);
+
+    // No token, a bad token: 401 with an OperationOutcome.
+    assert_eq!(fhir(&app, None, &format!("/fhir/Patient/{patient}")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(fhir(&app, Some("nonsense"), &format!("/fhir/Patient/{patient}")).await.0, StatusCode::UNAUTHORIZED);
+
+    // The ward's system and the municipality's (a party through the notice) read the same case.
+    for t in [&ward, &kommun] {
+        let (s, p) = fhir(&app, Some(t), &format!("/fhir/Patient/{patient}")).await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        assert_eq!(p["identifier"][0]["system"], "http://electronichealth.se/identifier/personnummer");
+        assert_eq!(p["identifier"][0]["value"], pnr(60));
+        emitted.push(p);
+        let (s, e) = fhir(&app, Some(t), &format!("/fhir/EpisodeOfCare/{case}")).await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert_eq!(e["status"], "active");
+        emitted.push(e);
+    }
+    let by_number = fhir(
+        &app,
+        Some(&kommun),
+        &format!("/fhir/Patient?identifier=http://electronichealth.se/identifier/personnummer|{}", pnr(60)),
+    )
+    .await
+    .1;
+    assert_eq!(by_number["total"], 1);
+    emitted.push(by_number.clone());
+    let (_, enc) = fhir(&app, Some(&ward), &format!("/fhir/Encounter/{case}")).await;
+    assert_eq!((enc["status"].as_str(), enc["class"]["code"].as_str()), (Some("in-progress"), Some("IMP")));
+    emitted.push(enc);
+    for path in ["Communication", "Task", "CarePlan", "Consent", "EpisodeOfCare", "Encounter"] {
+        let (s, b) = fhir(&app, Some(&ward), &format!("/fhir/{path}?patient=Patient/{patient}")).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+        assert!(b["total"].as_u64().unwrap() >= 1, "{path}: {b}");
+        emitted.extend(entries(&b));
+        emitted.push(b);
+    }
+    let comms = fhir(&app, Some(&ward), &format!("/fhir/Communication?patient={patient}")).await.1;
+    let notice = entries(&comms)
+        .into_iter()
+        .find(|c| c["category"][0]["coding"][0]["code"] == "inskrivningsmeddelande")
+        .unwrap();
+    assert!(
+        notice["recipient"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["reference"] == format!("Organization/{}", w.units.bistand))
+    );
+    let tasks = entries(&fhir(&app, Some(&ward), &format!("/fhir/Task?patient={patient}&status=completed")).await.1);
+    assert!(
+        tasks.iter().any(|t| t["code"]["coding"][0]["code"] == "admission_notice"),
+        "the notice was sent: {tasks:?}"
+    );
+    let plan = &entries(&fhir(&app, Some(&ward), &format!("/fhir/CarePlan?subject=Patient/{patient}")).await.1)[0];
+    assert_eq!(plan["description"], "Klara mig hemma och gå till affären själv.");
+
+    // Paging: one at a time, with a next link that works.
+    let page1 = fhir(&app, Some(&ward), &format!("/fhir/Communication?patient={patient}&_count=1")).await.1;
+    assert_eq!(page1["entry"].as_array().unwrap().len(), 1);
+    let total = page1["total"].as_u64().unwrap();
+    assert!(total >= 2);
+    let next = page1["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page2 = fhir(&app, Some(&ward), &next).await.1;
+    assert_ne!(page1["entry"][0]["resource"]["id"], page2["entry"][0]["resource"]["id"]);
+    assert!(page2["link"].as_array().unwrap().iter().any(|l| l["relation"] == "previous"));
+    // _lastUpdated in the future finds nothing.
+    let none = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?_lastUpdated=gt2099-01-01").await.1;
+    assert_eq!(none["total"], 0);
+
+    // Need-to-know: another municipality's system sees nothing, and is logged.
+    let before = app.store.access_log_count().await.unwrap();
+    let (s, o) = fhir(&app, Some(&nacka), &format!("/fhir/Patient/{patient}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{o}");
+    assert_eq!(fhir(&app, Some(&nacka), &format!("/fhir/EpisodeOfCare/{case}")).await.0, StatusCode::FORBIDDEN);
+    let empty = fhir(&app, Some(&nacka), &format!("/fhir/Patient?identifier={}", pnr(60))).await.1;
+    assert_eq!(empty["total"], 0, "a search outside the care finds nobody");
+    assert_eq!(fhir(&app, Some(&nacka), &format!("/fhir/Communication?patient={patient}")).await.1["total"], 0);
+    assert!(app.store.access_log_count().await.unwrap() >= before + 4);
+    // Scopes: a Patient-only token reads patients, not episodes.
+    assert_eq!(fhir(&app, Some(&narrow), &format!("/fhir/Patient/{patient}")).await.0, StatusCode::OK);
+    assert_eq!(fhir(&app, Some(&narrow), &format!("/fhir/EpisodeOfCare/{case}")).await.0, StatusCode::FORBIDDEN);
+    // Bad input: an unknown parameter, a bad count, a malformed id.
+    assert_eq!(fhir(&app, Some(&ward), "/fhir/Patient?name=Åsa").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?_count=5000").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(fhir(&app, Some(&ward), "/fhir/Patient?identifier=12345").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare/not-an-id").await.0, StatusCode::NOT_FOUND);
+
+    // Organizations are reference data, found by HSA-id.
+    let orgs =
+        fhir(&app, Some(&nacka), "/fhir/Organization?identifier=urn:oid:1.2.752.29.4.19|SE2321009990-AVD21").await.1;
+    assert_eq!(orgs["total"], 1);
+    emitted.extend(entries(&orgs));
+
+    validate(&emitted);
+});
+
+on_both!(a_protected_identity_is_labelled_and_has_no_address, |app: TestApp| async move {
+    let w = &app.world;
+    let body = json!({
+        "identifier": pnr(61), "given_name": "Skyddad", "family_name": "Person", "kommun": "0184",
+        "protection": "skyddad_folkbokforing",
+        "address": { "street": "Hemlig väg 1", "postal_code": "17164", "city": "Solna" }
+    });
+    let p = app.post(&w.ward, "/api/patients", body, StatusCode::CREATED).await;
+    let id = p["id"].as_str().unwrap();
+    app.post(
+        &w.ward,
+        "/api/cases",
+        json!({ "patient_id": id, "admitted_at": ts("2026-11-02 07:00").to_string() }),
+        StatusCode::CREATED,
+    )
+    .await;
+    let (admin, a) = account(&app.store, w.region, "ada", "Ada Admin", w.units.ward, Role::Administrator).await;
+    let admin = session(&app.store, admin, w.units.ward, a).await;
+    let sys = register(&app, &admin, w.units.ward, "vardsamordnare", &["system/Patient.read"]).await;
+    let t = bearer(&app, &sys).await;
+    let (s, r) = fhir(&app, Some(&t), &format!("/fhir/Patient/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let labels: Vec<&str> =
+        r["meta"]["security"].as_array().unwrap().iter().map(|l| l["code"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["DEMO", "skyddadFolkbokforing"]);
+    assert!(r.get("address").is_none(), "{r}");
+    assert!(!r.to_string().contains("Hemlig"));
+    validate(&[r]);
+});
