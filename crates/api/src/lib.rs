@@ -79,6 +79,8 @@ pub struct AppState {
     pub changes: tokio::sync::broadcast::Sender<Change>,
     /// The admission feed, when configured (set once at start).
     pub feed: Arc<std::sync::OnceLock<Arc<hl7::Feed>>>,
+    /// Woken whenever a case changes, so subscription notifications go out at once.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// A case changed; the units taking part in it may want to look again.
@@ -91,13 +93,22 @@ pub struct Change {
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ApiConfig) -> Self {
         let (changes, _) = tokio::sync::broadcast::channel(1024);
-        AppState { store, clock, config: Arc::new(config), oidc: Arc::default(), changes, feed: Arc::default() }
+        AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+            oidc: Arc::default(),
+            changes,
+            feed: Arc::default(),
+            wake: Arc::default(),
+        }
     }
 
     /// Tells open pages of the case's parties that it changed (nobody listening is fine).
     pub fn changed(&self, case: &samverka_domain::case::Case) {
         let units = case.parties.iter().map(|p| p.unit.id).collect();
         let _ = self.changes.send(Change { case_id: case.id, units });
+        self.wake.notify_one();
     }
 }
 

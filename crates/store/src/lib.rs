@@ -10,6 +10,7 @@ mod clients;
 mod hl7;
 mod reference;
 mod security;
+mod subscriptions;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,6 +29,7 @@ pub use clients::{ApiClient, ApiToken};
 pub use hl7::{Hl7Message, Hl7Outcome, Hl7Status, NewHl7Message, Stored};
 pub use reference::{NewPatient, PatientSummary, unit_ref as reference_unit_ref};
 pub use security::{AccessEntry, AccessFilter, Account, Assignment, Audit, NewAccount, Outcome, Session, Stage};
+pub use subscriptions::{Delivery, Subscription};
 
 /// Runs the same block against whichever database the store uses. Inside, `$pool` is a
 /// `&SqlitePool` or a `&PgPool`; the block is compiled once for each.

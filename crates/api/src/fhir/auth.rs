@@ -59,6 +59,7 @@ pub fn valid_scope(s: &str) -> bool {
 /// A system calling the FHIR API with a bearer token.
 pub struct FhirCaller {
     pub caller: Caller,
+    pub client_id: Uuid,
     pub scopes: Vec<String>,
 }
 
@@ -134,7 +135,7 @@ impl FromRequestParts<AppState> for FhirCaller {
             client_address: client_address(parts),
             mark,
         };
-        Ok(FhirCaller { caller, scopes: t.scopes })
+        Ok(FhirCaller { caller, client_id: client.id, scopes: t.scopes })
     }
 }
 

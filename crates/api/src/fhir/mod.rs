@@ -8,6 +8,7 @@
 //! sees exactly what a person in the same role at the same unit would.
 
 pub mod auth;
+pub mod notify;
 pub mod resources;
 
 use axum::Router;
@@ -31,8 +32,17 @@ use crate::problem::ApiError;
 use crate::routes::{log_read, refuse, require};
 
 /// The resource types Samverka serves.
-pub const RESOURCE_TYPES: [&str; 8] =
-    ["Patient", "Organization", "Encounter", "EpisodeOfCare", "Task", "Communication", "CarePlan", "Consent"];
+pub const RESOURCE_TYPES: [&str; 9] = [
+    "Patient",
+    "Organization",
+    "Encounter",
+    "EpisodeOfCare",
+    "Task",
+    "Communication",
+    "CarePlan",
+    "Consent",
+    "Subscription",
+];
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
@@ -132,6 +142,8 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/auth/token", post(auth::token))
         .route("/fhir/Organization", get(search_organizations))
         .route("/fhir/Organization/{id}", get(read_organization))
+        .route("/fhir/Subscription", post(create_subscription))
+        .route("/fhir/Subscription/{id}", get(read_subscription).delete(delete_subscription))
         .merge(patient_data)
 }
 
@@ -317,6 +329,7 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
                 resource("Task", false, &[("patient", "reference"), ("owner", "reference"), ("status", "token")]),
                 resource("CarePlan", false, &[("patient", "reference"), ("subject", "reference")]),
                 resource("Consent", false, &[("patient", "reference")]),
+                json!({ "type": "Subscription", "interaction": [{ "code": "create" }, { "code": "read" }, { "code": "delete" }] }),
             ],
         }],
     });
@@ -563,4 +576,171 @@ async fn search_consents(State(st): State<AppState>, c: FhirCaller, uri: Uri) ->
     let cases = visible_cases(&st, &c, &p, "fhir.consent.search").await?;
     let all = cases.iter().flat_map(|r| r.case.consents.0.iter().map(|x| resources::consent(&r.case, x))).collect();
     Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+// ---- Subscription (rest-hook) -----------------------------------------------------------------
+
+fn subscription_resource(s: &samverka_store::Subscription, secret: bool) -> Value {
+    let status = match s.status.as_str() {
+        "active" => "active",
+        "error" => "error",
+        _ => "off",
+    };
+    let mut r = json!({
+        "resourceType": "Subscription",
+        "id": s.id.to_string(),
+        "status": status,
+        "reason": "Nya meddelanden till enheten",
+        "criteria": s.criteria,
+        "channel": { "type": "rest-hook", "endpoint": s.endpoint, "payload": "application/fhir+json" },
+    });
+    if !s.headers.is_empty() {
+        r["channel"]["header"] = json!(s.headers);
+    }
+    if let Some(e) = &s.error {
+        r["error"] = json!(e);
+    }
+    if secret {
+        // Shown once, in the answer to the create; it signs every notification.
+        r["extension"] = json!([{ "url": "urn:samverka:StructureDefinition:signing-secret", "valueString": s.secret }]);
+    }
+    r
+}
+
+fn invalid_subscription(sv: impl Into<String>, en: impl Into<String>) -> FhirError {
+    FhirError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", sv, en)
+}
+
+/// Loopback addresses may be plain HTTP (a receiver on the same host); anything else HTTPS.
+fn check_endpoint(endpoint: &str) -> Result<(), FhirError> {
+    let ok = endpoint.starts_with("https://")
+        || ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]:"]
+            .iter()
+            .any(|p| endpoint.starts_with(p));
+    if !ok || endpoint.len() > 2000 || endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid_subscription(
+            "channel.endpoint ska vara en https-adress (http bara till den egna datorn, 127.0.0.1).",
+            "channel.endpoint must be an https URL (http only to loopback).",
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /fhir/Subscription`: notifications of new messages to the client's own unit,
+/// `Communication?recipient=Organization/<unit>` with an optional `&category=<message kind>`.
+async fn create_subscription(State(st): State<AppState>, c: FhirCaller, uri: Uri, body: String) -> FhirResult {
+    c.require("Subscription", Access::Write)?;
+    let caller = &c.caller;
+    require(&st, caller, Permission::ReadPatientData, "fhir.subscription.create", None, None).await?;
+    let v: Value = serde_json::from_str(&body).map_err(|e| {
+        FhirError::invalid(format!("Kroppen är inte giltig JSON: {e}"), format!("The body is not valid JSON: {e}"))
+    })?;
+    if v["resourceType"] != "Subscription" {
+        return Err(invalid_subscription("resourceType ska vara Subscription.", "resourceType must be Subscription."));
+    }
+    if !matches!(v["status"].as_str(), Some("requested" | "active")) {
+        return Err(invalid_subscription("status ska vara requested.", "status must be requested."));
+    }
+    let channel = &v["channel"];
+    if channel["type"] != "rest-hook" {
+        return Err(invalid_subscription(
+            "Bara channel.type rest-hook stöds.",
+            "Only rest-hook channels are supported.",
+        ));
+    }
+    if !matches!(channel["payload"].as_str(), None | Some("application/fhir+json")) {
+        return Err(invalid_subscription(
+            "channel.payload ska vara application/fhir+json.",
+            "channel.payload must be application/fhir+json.",
+        ));
+    }
+    let endpoint = channel["endpoint"].as_str().unwrap_or_default().to_string();
+    check_endpoint(&endpoint)?;
+    let mut headers = vec![];
+    if let Some(list) = channel.get("header") {
+        let list = list.as_array().ok_or_else(|| {
+            invalid_subscription("channel.header ska vara en lista.", "channel.header must be a list.")
+        })?;
+        for h in list {
+            let h = h.as_str().unwrap_or_default();
+            let good = h.split_once(':').is_some_and(|(k, v)| {
+                !k.trim().is_empty()
+                    && k.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !v.chars().any(|c| c.is_control())
+            });
+            if !good || h.len() > 4000 {
+                return Err(invalid_subscription(
+                    format!("\"{h}\" är ingen HTTP-rubrik. Skriv \"Namn: värde\"."),
+                    format!("\"{h}\" is not an HTTP header line."),
+                ));
+            }
+            headers.push(h.to_string());
+        }
+    }
+    let criteria = v["criteria"].as_str().unwrap_or_default().to_string();
+    let own = format!("Communication?recipient=Organization/{}", caller.actor.unit.id);
+    let kind = match criteria.strip_prefix(&own) {
+        Some("") => String::new(),
+        Some(rest) => match rest.strip_prefix("&category=") {
+            Some(k) if serde_json::from_value::<samverka_domain::message::MessageKind>(json!(k)).is_ok() => {
+                k.to_string()
+            }
+            _ => {
+                return Err(invalid_subscription(
+                    format!("Okänd kategori i \"{criteria}\". Använd en meddelandetyp, t.ex. inskrivningsmeddelande."),
+                    "Unknown category.",
+                ));
+            }
+        },
+        None => {
+            return Err(FhirError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("Klienten kan bara prenumerera på meddelanden till sin egen enhet: {own}"),
+                format!("A client can only subscribe to messages to its own unit: {own}"),
+            ));
+        }
+    };
+    let s = samverka_store::Subscription {
+        id: Uuid::now_v7(),
+        client_id: c.client_id,
+        unit_id: caller.actor.unit.id,
+        criteria,
+        kind,
+        endpoint,
+        headers,
+        secret: crate::auth::random_token(),
+        status: "active".into(),
+        error: None,
+        created_at: st.clock.now(),
+    };
+    st.store.create_subscription(&s, st.clock.now()).await?;
+    tracing::info!(target: "audit", client = %c.client_id, subscription = %s.id, "FHIR subscription created");
+    let mut res = fhir(&subscription_resource(&s, true));
+    *res.status_mut() = StatusCode::CREATED;
+    let location = format!("{}/{}", uri.path(), s.id);
+    res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("a path is a header value"));
+    Ok(res)
+}
+
+async fn own_subscription(st: &AppState, c: &FhirCaller, id: &str) -> Result<samverka_store::Subscription, FhirError> {
+    let id = parse_id(id, "Prenumerationen")?;
+    st.store
+        .subscription(id)
+        .await?
+        .filter(|s| s.client_id == c.client_id)
+        .ok_or_else(|| FhirError::not_found("Prenumerationen", "Subscription"))
+}
+
+async fn read_subscription(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Subscription", Access::Read)?;
+    let s = own_subscription(&st, &c, &id).await?;
+    Ok(fhir(&subscription_resource(&s, false)))
+}
+
+async fn delete_subscription(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Subscription", Access::Write)?;
+    let s = own_subscription(&st, &c, &id).await?;
+    st.store.set_subscription_status(s.id, "off", None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

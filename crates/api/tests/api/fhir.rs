@@ -297,3 +297,120 @@ on_both!(a_protected_identity_is_labelled_and_has_no_address, |app: TestApp| asy
     assert!(!r.to_string().contains("Hemlig"));
     validate(&[r]);
 });
+
+/// What a subscriber's endpoint received.
+#[derive(Clone, Default)]
+struct Inbox(std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>);
+
+/// A subscriber's endpoint on loopback: records every POST; refuses the first `fail` of them
+/// with 503, as a receiver that is down for a while would.
+async fn receiver(fail: usize) -> (String, Inbox) {
+    use axum::routing::post;
+    let inbox = Inbox::default();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/hook",
+        post({
+            let inbox = inbox.clone();
+            move |headers: axum::http::HeaderMap, body: String| {
+                let inbox = inbox.clone();
+                let seen = seen.clone();
+                async move {
+                    if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < fail {
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    inbox.0.lock().unwrap().push((headers, body));
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, inbox)
+}
+
+async fn wait_for(inbox: &Inbox, n: usize) -> Vec<(axum::http::HeaderMap, String)> {
+    for _ in 0..200 {
+        if inbox.0.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    inbox.0.lock().unwrap().clone()
+}
+
+on_both!(a_municipality_is_told_of_a_new_admission_notice_without_polling, |app: TestApp| async move {
+    let w = &app.world;
+    let (kadmin, a) = account(&app.store, w.solna, "kim", "Kim Kommun", w.units.bistand, Role::Administrator).await;
+    let kadmin = session(&app.store, kadmin, w.units.bistand, a).await;
+    let sys = register(
+        &app,
+        &kadmin,
+        w.units.bistand,
+        "bistandshandlaggare",
+        &["system/Subscription.write", "system/Subscription.read"],
+    )
+    .await;
+    let t = bearer(&app, &sys).await;
+    let (url, inbox) = receiver(1).await;
+    let post = |body: Value| {
+        app.client
+            .post(format!("{}/fhir/Subscription", app.base))
+            .bearer_auth(&t)
+            .header("content-type", "application/fhir+json")
+            .body(body.to_string())
+            .send()
+    };
+    let sub = |criteria: String, endpoint: &str| {
+        json!({ "resourceType": "Subscription", "status": "requested", "reason": "Nya inskrivningar", "criteria": criteria,
+                "channel": { "type": "rest-hook", "endpoint": endpoint, "payload": "application/fhir+json", "header": ["Authorization: Bearer kommunens-nyckel"] } })
+    };
+    // Only the client's own unit, only https (or loopback).
+    let other =
+        post(sub(format!("Communication?recipient=Organization/{}", w.units.nacka_bistand), &url)).await.unwrap();
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    let own = format!("Communication?recipient=Organization/{}&category=inskrivningsmeddelande", w.units.bistand);
+    let plain = post(sub(own.clone(), "http://example.org/hook")).await.unwrap();
+    assert_eq!(plain.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = post(sub(own, &url)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let created: Value = res.json().await.unwrap();
+    let secret = created["extension"][0]["valueString"].as_str().unwrap().to_string();
+    validate(std::slice::from_ref(&created));
+
+    // The ward sends the admission notice; the municipality's system hears of it by itself.
+    let (case, _) = app.case(&pnr(70), "2026-11-02 07:00").await;
+    let notice = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-09" } });
+    app.post(&w.ward, &format!("/api/cases/{case}/messages"), notice, StatusCode::CREATED).await;
+    // The first attempt meets a 503; the retry waits its pause (the clock moves on here).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.at("2026-11-02 08:10");
+    app.state.wake.notify_one();
+    let got = wait_for(&inbox, 1).await;
+    assert_eq!(got.len(), 1, "one notification after the retry");
+    let (headers, body) = &got[0];
+    assert_eq!(headers["authorization"], "Bearer kommunens-nyckel");
+    let expected = samverka_api::fhir::notify::signature(&secret, body.as_bytes());
+    assert_eq!(headers["x-samverka-signature"].to_str().unwrap(), expected);
+    let comm: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(comm["resourceType"], "Communication");
+    assert_eq!(comm["category"][0]["coding"][0]["code"], "inskrivningsmeddelande");
+    validate(&[comm]);
+    // A free message is not in the subscription's category: nothing more arrives.
+    let free = json!({ "body": { "kind": "allmant", "text": "Hej" }, "recipients": [w.units.bistand] });
+    app.post(&w.ward, &format!("/api/cases/{case}/messages"), free, StatusCode::CREATED).await;
+    app.state.wake.notify_one();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(inbox.0.lock().unwrap().len(), 1);
+
+    // The subscription can be read back, without its secret, and deleted.
+    let read = app.client.get(format!("{}{location}", app.base)).bearer_auth(&t).send().await.unwrap();
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["status"], "active");
+    assert!(read.get("extension").is_none());
+    let del = app.client.delete(format!("{}{location}", app.base)).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(del.status(), StatusCode::NO_CONTENT);
+});

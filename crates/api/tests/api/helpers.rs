@@ -227,6 +227,7 @@ pub async fn spawn_app_with(db: Db, config: ApiConfig) -> TestApp {
     let clock = Arc::new(ManualClock::new(ts("2026-11-02 08:00")));
     let state = AppState::new(store.clone(), clock.clone(), config);
     let _ = state.feed.set(samverka_api::hl7::Feed::new(state.clone(), hl7_settings()));
+    tokio::spawn(samverka_api::fhir::notify::Notifier::new(state.clone()).run());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(samverka_api::serve(listener, state.clone(), std::future::pending()));
