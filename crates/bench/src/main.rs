@@ -36,6 +36,9 @@ struct Args {
     /// Requests per web page (0: skip the pages).
     #[arg(long, default_value_t = 1000)]
     page_requests: u64,
+    /// Requests per FHIR search (0: skip the FHIR API).
+    #[arg(long, default_value_t = 1000)]
+    fhir_requests: u64,
     /// HL7 ADT messages through the MLLP feed, half admissions and half discharges, one
     /// connection, each waiting for its ACK (0: skip the feed).
     #[arg(long, default_value_t = 2000)]
@@ -74,6 +77,7 @@ struct Report {
     hist: Histogram<u64>,
     elapsed: Duration,
     pages: Vec<PageRun>,
+    fhir: Vec<PageRun>,
 }
 
 async fn measure(args: &Args, db: &'static str) -> Report {
@@ -125,6 +129,47 @@ async fn measure(args: &Args, db: &'static str) -> Report {
             panic!("a demo account with role {role:?}")
         }
     };
+    // A system acting for the same ward, for the FHIR API.
+    let ward_assignment = store
+        .assignments_of(account.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.unit.kind == UnitKind::Ward && a.role == Role::Vardsamordnare)
+        .unwrap();
+    let client_secret = "bench-secret-".repeat(4);
+    let client_id = uuid::Uuid::now_v7();
+    {
+        let now = jiff::Timestamp::now();
+        let user = uuid::Uuid::now_v7();
+        let org = ward_assignment.unit.organisation_id;
+        let new = samverka_store::NewAccount {
+            id: user,
+            name: "Benchmark system".into(),
+            hsa_id: None,
+            organisation_id: org,
+            username: None,
+            password_hash: None,
+            password_must_change: false,
+            totp_secret: None,
+            totp_confirmed: false,
+            oidc: None,
+        };
+        store.create_account(&new, now).await.unwrap();
+        let assignment = uuid::Uuid::now_v7();
+        store.add_assignment(assignment, user, ward_assignment.unit.id, Role::Vardsamordnare, None, now).await.unwrap();
+        let client = samverka_store::ApiClient {
+            id: client_id,
+            user_id: user,
+            assignment_id: assignment,
+            secret_hash: samverka_api::auth::token_hash(&client_secret),
+            scopes: vec!["system/*.read".into()],
+            active: true,
+        };
+        store.create_api_client(&client, None, now).await.unwrap();
+    }
+    let patient_of_case = store.case(case).await.unwrap().unwrap().case.patient_id;
+    let patient_number = store.patient(patient_of_case).await.unwrap().unwrap().identifier.value().to_string();
     let reviewer = role_of(Role::Enhetschef).await;
     let admin = role_of(Role::Administrator).await;
     store.close().await;
@@ -219,10 +264,49 @@ async fn measure(args: &Args, db: &'static str) -> Report {
             pages.push(PageRun { page, status, bytes, hist });
         }
     }
+    // The FHIR API as a system uses it: a token, then searches.
+    let mut fhir = vec![];
+    if args.fhir_requests > 0 {
+        let res = client
+            .post(format!("{base}/fhir/auth/token"))
+            .basic_auth(client_id.to_string(), Some(&client_secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "token: {}", res.status());
+        let token = res.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        let searches = [
+            format!("/fhir/Patient?identifier={patient_number}"),
+            format!("/fhir/EpisodeOfCare?patient=Patient/{patient_of_case}"),
+            format!("/fhir/Communication?patient=Patient/{patient_of_case}"),
+            format!("/fhir/Task?patient=Patient/{patient_of_case}"),
+            format!("/fhir/EpisodeOfCare/{case}"),
+            "/fhir/EpisodeOfCare?status=active&_count=50".to_string(),
+        ];
+        for page in searches {
+            let url = format!("{base}{page}");
+            let get = || client.get(&url).bearer_auth(&token).send();
+            let first = get().await.unwrap();
+            let status = first.status().as_u16();
+            let bytes = first.bytes().await.unwrap().len();
+            for _ in 0..20 {
+                get().await.unwrap().bytes().await.unwrap();
+            }
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).unwrap();
+            for _ in 0..args.fhir_requests {
+                let s = Instant::now();
+                get().await.unwrap().bytes().await.unwrap();
+                hist.record(s.elapsed().as_micros() as u64).unwrap();
+            }
+            fhir.push(PageRun { page, status, bytes, hist });
+        }
+    }
     let loaded_rss_kib = rss_kib(child.id());
     child.kill().unwrap();
     child.wait().unwrap();
-    Report { db, startup, idle_rss_kib, loaded_rss_kib, hist, elapsed, pages }
+    Report { db, startup, idle_rss_kib, loaded_rss_kib, hist, elapsed, pages, fhir }
 }
 
 /// The admission feed: flagged admissions (each registers a patient and opens a draft case)
@@ -385,6 +469,24 @@ async fn main() {
                 ms(h.value_at_quantile(0.5)),
                 ms(h.value_at_quantile(0.99)),
                 ms(h.max())
+            );
+        }
+    }
+    for r in reports.iter().filter(|r| !r.fhir.is_empty()) {
+        println!();
+        println!("FHIR API on {} ({} sequential requests each, bearer token; ms, loopback):", r.db, args.fhir_requests);
+        println!();
+        println!("| request | status | bytes | p50 | p99 | max |");
+        println!("|---|---|---|---|---|---|");
+        for p in &r.fhir {
+            println!(
+                "| `{}` | {} | {} | {} | {} | {} |",
+                p.page,
+                p.status,
+                p.bytes,
+                ms(p.hist.value_at_quantile(0.5)),
+                ms(p.hist.value_at_quantile(0.99)),
+                ms(p.hist.max())
             );
         }
     }

@@ -37,16 +37,15 @@ pub fn pause_seconds(failures: i32) -> i64 {
 
 pub struct Notifier {
     st: AppState,
-    http: reqwest::Client,
+    // The same HTTP client (and TLS set-up) the OpenID Connect login uses.
+    http: openidconnect::reqwest::Client,
 }
 
 impl Notifier {
     pub fn new(st: AppState) -> Arc<Notifier> {
-        // reqwest is built without a default crypto provider; Samverka uses ring throughout.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let http = openidconnect::reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
             .build()
             .expect("HTTP client");
         Arc::new(Notifier { st, http })
