@@ -767,6 +767,22 @@ impl Store {
         Ok(())
     }
 
+    /// Appends several entries in one transaction (one durable commit), e.g. one per case a
+    /// search answered with.
+    pub async fn log_access_all(&self, entries: &[AccessEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            for e in entries {
+                insert_access!(&mut *tx, e)?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn access_log(&self, f: &AccessFilter) -> Result<Vec<AccessEntry>> {
         let rows: Vec<AccessRow> = on_db!(self, read, |pool| {
             sqlx::query_as(

@@ -22,7 +22,7 @@ use samverka_domain::calendar::local_date;
 use samverka_domain::case::Case;
 use samverka_domain::deadlines::deadlines;
 use samverka_domain::ids::{HsaId, PatientIdentifier};
-use samverka_store::{CaseRecord, StoreError};
+use samverka_store::{CaseRecord, Outcome, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -459,6 +459,8 @@ async fn visible_cases(st: &AppState, c: &FhirCaller, p: &Params, action: &str) 
         None => st.store.cases_for_unit(caller.actor.unit.id, true, 1000).await?,
     };
     let mut out = vec![];
+    let mut entries = vec![];
+    let now = st.clock.now();
     for s in summaries {
         if !Params::matches_updated(&updated, s.updated_at) {
             continue;
@@ -467,20 +469,16 @@ async fn visible_cases(st: &AppState, c: &FhirCaller, p: &Params, action: &str) 
         if !record.case.is_party(caller.actor.unit.id) {
             continue;
         }
-        log_read(
-            st,
-            caller,
-            action,
-            Some(record.case.patient_id),
-            Some(record.case.id),
-            None,
-            s.protection.is_protected(),
-        )
-        .await?;
+        let (patient, case, protected) = (record.case.patient_id, record.case.id, s.protection.is_protected());
+        entries.push(caller.audit().entry(action, now, Some(patient), Some(case), Outcome::Allowed, None, protected));
         out.push(record);
     }
-    if out.is_empty() {
+    if entries.is_empty() {
         log_read(st, caller, action, None, None, None, false).await?;
+    } else {
+        // One entry per case read, all in one commit, before anything is answered.
+        st.store.log_access_all(&entries).await?;
+        caller.mark.set();
     }
     Ok(out)
 }
