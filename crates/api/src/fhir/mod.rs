@@ -438,10 +438,20 @@ async fn search_patients(State(st): State<AppState>, c: FhirCaller, uri: Uri) ->
             }
         }
     }
-    let protected = found.iter().any(|x| x.protection.is_protected());
-    let one = (found.len() == 1).then(|| found[0].id);
-    log_read(&st, caller, action, one, None, None, protected).await?;
     let now = st.clock.now();
+    if found.is_empty() {
+        log_read(&st, caller, action, None, None, None, false).await?;
+    } else {
+        // One entry per patient shown, so each appears in that patient's log extract.
+        let entries: Vec<_> = found
+            .iter()
+            .map(|x| {
+                caller.audit().entry(action, now, Some(x.id), None, Outcome::Allowed, None, x.protection.is_protected())
+            })
+            .collect();
+        st.store.log_access_all(&entries).await?;
+        caller.mark.set();
+    }
     let all = found.iter().map(|x| resources::patient(x, &now)).collect();
     Ok(fhir(&bundle(&uri, &p, all)))
 }

@@ -237,6 +237,14 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     let page2 = fhir(&app, Some(&ward), &next).await.1;
     assert_ne!(page1["entry"][0]["resource"]["id"], page2["entry"][0]["resource"]["id"]);
     assert!(page2["link"].as_array().unwrap().iter().any(|l| l["relation"] == "previous"));
+    // Listing the unit's patients logs a read in each patient's own log.
+    let listed = fhir(&app, Some(&ward), "/fhir/Patient").await.1;
+    assert!(listed["total"].as_u64().unwrap() >= 1);
+    let filter =
+        samverka_store::AccessFilter { patient_id: Some(patient.parse().unwrap()), limit: 1000, ..Default::default() };
+    let log = app.store.access_log(&filter).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "fhir.patient.search"), "the patient's log shows the listing");
+    assert!(log.iter().any(|e| e.action == "fhir.communication.search"));
     // _lastUpdated in the future finds nothing.
     let none = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?_lastUpdated=gt2099-01-01").await.1;
     assert_eq!(none["total"], 0);
