@@ -32,7 +32,10 @@ use crate::problem::ApiError;
 use crate::routes::{log_read, refuse, require};
 
 /// The resource types Samverka serves.
-pub const RESOURCE_TYPES: [&str; 9] = [
+pub const RESOURCE_TYPES: [&str; 12] = [
+    "Practitioner",
+    "PractitionerRole",
+    "AuditEvent",
     "Patient",
     "Organization",
     "Encounter",
@@ -135,6 +138,7 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/Task", get(search_tasks))
         .route("/fhir/CarePlan", get(search_care_plans))
         .route("/fhir/Consent", get(search_consents))
+        .route("/fhir/AuditEvent", get(search_audit_events))
         // Fail closed, as the JSON API: an answer without its access-log entry is withheld.
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log));
     Router::new()
@@ -142,6 +146,9 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/auth/token", post(auth::token))
         .route("/fhir/Organization", get(search_organizations))
         .route("/fhir/Organization/{id}", get(read_organization))
+        .route("/fhir/Practitioner/{id}", get(read_practitioner))
+        .route("/fhir/PractitionerRole", get(search_practitioner_roles))
+        .route("/fhir/PractitionerRole/{id}", get(read_practitioner_role))
         .route("/fhir/Subscription", post(create_subscription))
         .route("/fhir/Subscription/{id}", get(read_subscription).delete(delete_subscription))
         .merge(patient_data)
@@ -329,6 +336,9 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
                 resource("Task", false, &[("patient", "reference"), ("owner", "reference"), ("status", "token")]),
                 resource("CarePlan", false, &[("patient", "reference"), ("subject", "reference")]),
                 resource("Consent", false, &[("patient", "reference")]),
+                json!({ "type": "Practitioner", "interaction": [{ "code": "read" }] }),
+                resource("PractitionerRole", true, &[("practitioner", "reference")]),
+                resource("AuditEvent", false, &[("patient", "reference")]),
                 json!({ "type": "Subscription", "interaction": [{ "code": "create" }, { "code": "read" }, { "code": "delete" }] }),
             ],
         }],
@@ -751,4 +761,69 @@ async fn delete_subscription(State(st): State<AppState>, c: FhirCaller, Path(id)
     let s = own_subscription(&st, &c, &id).await?;
     st.store.set_subscription_status(s.id, "off", None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- Practitioner, PractitionerRole (staff: names and assignments, no patient data) ------------
+
+async fn read_practitioner(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Practitioner", Access::Read)?;
+    let id = parse_id(&id, "Personen")?;
+    let a = st.store.account(id).await?.ok_or_else(|| FhirError::not_found("Personen", "Practitioner"))?;
+    Ok(fhir(&resources::practitioner(&a)))
+}
+
+async fn read_practitioner_role(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("PractitionerRole", Access::Read)?;
+    let id = parse_id(&id, "Uppdraget")?;
+    let a = st.store.assignment(id).await?.ok_or_else(|| FhirError::not_found("Uppdraget", "PractitionerRole"))?;
+    let name = st.store.account(a.user_id).await?.map(|u| u.name).unwrap_or_default();
+    Ok(fhir(&resources::practitioner_role(&a, &name)))
+}
+
+async fn search_practitioner_roles(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("PractitionerRole", Access::Read)?;
+    let p = Params::parse(&uri, &["practitioner"])?;
+    let Some(who) = p.get("practitioner") else {
+        return Err(FhirError::invalid("Ange practitioner=Practitioner/<id>.", "Give practitioner=Practitioner/<id>."));
+    };
+    let id = who.strip_prefix("Practitioner/").unwrap_or(who);
+    let id = Uuid::parse_str(id).map_err(|_| {
+        FhirError::invalid(format!("\"{who}\" är ingen Practitioner-referens."), "Not a Practitioner reference.")
+    })?;
+    let name = st.store.account(id).await?.map(|u| u.name).unwrap_or_default();
+    let all = st.store.assignments_of(id).await?.iter().map(|a| resources::practitioner_role(a, &name)).collect();
+    Ok(fhir(&bundle(&uri, &p, all)))
+}
+
+// ---- AuditEvent (log review: MAS and enhetschef, own organisation) ------------------------------
+
+/// The accesses to one patient's data within the caller's organisation, for log review.
+async fn search_audit_events(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
+    c.require("AuditEvent", Access::Read)?;
+    let p = Params::parse(&uri, &["patient"])?;
+    let caller = &c.caller;
+    let action = "fhir.auditevent.search";
+    let patient = patient_param(&p)?;
+    require(&st, caller, Permission::ReviewAccessLog, action, patient, None).await?;
+    let Some(patient) = patient else {
+        return Err(FhirError::invalid("Ange patient=Patient/<id>.", "Give patient=Patient/<id>."));
+    };
+    let filter = samverka_store::AccessFilter {
+        organisation_id: Some(caller.actor.unit.organisation_id),
+        patient_id: Some(patient),
+        limit: 10_000,
+        ..Default::default()
+    };
+    let updated = p.updated_filter()?;
+    let entries: Vec<Value> = st
+        .store
+        .access_log(&filter)
+        .await?
+        .iter()
+        .filter(|e| Params::matches_updated(&updated, e.at))
+        .map(resources::audit_event)
+        .collect();
+    let protected = st.store.patient(patient).await?.is_some_and(|x| x.protection.is_protected());
+    log_read(&st, caller, action, Some(patient), None, None, protected).await?;
+    Ok(fhir(&bundle(&uri, &p, entries)))
 }

@@ -336,3 +336,71 @@ pub fn consent(case: &Case, c: &ConsentRecord) -> Value {
         "provision": { "type": "permit" },
     })
 }
+
+/// A user (staff member or system) as a Practitioner: name and HSA-id, nothing more.
+pub fn practitioner(a: &samverka_store::Account) -> Value {
+    let mut r = json!({
+        "resourceType": "Practitioner",
+        "id": a.id.to_string(),
+        "active": a.active,
+        "name": [{ "text": a.name }],
+    });
+    if let Some(h) = &a.hsa_id {
+        r["identifier"] = json!([{ "system": HSA_ID, "value": h }]);
+    }
+    r
+}
+
+/// An assignment (medarbetaruppdrag) as a PractitionerRole: who, at which unit, in which role.
+pub fn practitioner_role(a: &samverka_store::Assignment, user_name: &str) -> Value {
+    json!({
+        "resourceType": "PractitionerRole",
+        "id": a.id.to_string(),
+        "active": a.active,
+        "practitioner": reference("Practitioner", a.user_id, user_name),
+        "organization": unit_reference(&a.unit),
+        "code": [{ "coding": [{ "system": "urn:samverka:CodeSystem:role", "code": format!("{:?}", a.role).to_lowercase(), "display": a.role.label_sv() }], "text": a.role.label_sv() }],
+    })
+}
+
+/// An access-log entry as an AuditEvent (the patient's log extract, for log review).
+pub fn audit_event(e: &samverka_store::AccessEntry) -> Value {
+    let outcome = match e.outcome {
+        samverka_store::Outcome::Allowed => "0",
+        _ => "4",
+    };
+    let mut agent = json!({
+        "who": reference("Practitioner", e.user_id, &e.user_name),
+        "requestor": true,
+    });
+    if let Some(role) = e.role {
+        agent["role"] = json!([{ "text": role.label_sv() }]);
+    }
+    if let Some(addr) = &e.client_address {
+        agent["network"] = json!({ "address": addr, "type": "2" });
+    }
+    let mut entities = vec![];
+    if let Some(p) = e.patient_id {
+        entities.push(json!({ "what": reference("Patient", p, ""), "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient" } }));
+    }
+    if let Some(c) = e.case_id {
+        entities.push(json!({ "what": reference("EpisodeOfCare", c, "") }));
+    }
+    let mut r = json!({
+        "resourceType": "AuditEvent",
+        "id": e.id.to_string(),
+        "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
+        "subtype": [{ "system": "urn:samverka:CodeSystem:access-action", "code": e.action }],
+        "recorded": instant(&e.at),
+        "outcome": outcome,
+        "agent": [agent],
+        "source": { "observer": { "display": "Samverka" }, "site": e.unit_name },
+    });
+    if !entities.is_empty() {
+        r["entity"] = json!(entities);
+    }
+    if e.emergency {
+        r["purposeOfEvent"] = json!([{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "ETREAT", "display": "Emergency Treatment" }], "text": e.reason.clone().unwrap_or_default() }]);
+    }
+    r
+}

@@ -267,6 +267,32 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     assert_eq!(fhir(&app, Some(&ward), "/fhir/Patient?identifier=12345").await.0, StatusCode::BAD_REQUEST);
     assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare/not-an-id").await.0, StatusCode::NOT_FOUND);
 
+    // The SIP's author as Practitioner and their assignments as PractitionerRole.
+    let author = plan["author"]["reference"].as_str().unwrap().to_string();
+    let (s, who) = fhir(&app, Some(&ward), &format!("/fhir/{author}")).await;
+    assert_eq!(s, StatusCode::OK, "{who}");
+    emitted.push(who);
+    let roles = fhir(&app, Some(&ward), &format!("/fhir/PractitionerRole?practitioner={author}")).await.1;
+    assert_eq!(roles["total"], 1);
+    emitted.extend(entries(&roles));
+
+    // The access log as AuditEvent: for log review only (MAS, enhetschef), own organisation.
+    assert_eq!(
+        fhir(&app, Some(&kommun), &format!("/fhir/AuditEvent?patient={patient}")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let review = register(&app, &kadmin, w.units.bistand, "enhetschef", &["system/AuditEvent.read"]).await;
+    let review = bearer(&app, &review).await;
+    let audit = fhir(&app, Some(&review), &format!("/fhir/AuditEvent?patient=Patient/{patient}")).await.1;
+    let events = entries(&audit);
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e["agent"][0]["who"]["display"].as_str().is_some()), "every access names who");
+    assert!(
+        events.iter().any(|e| e["subtype"][0]["code"] == "fhir.patient.read"),
+        "the municipality system's read is there"
+    );
+    emitted.extend(events.into_iter().take(20));
+
     // Organizations are reference data, found by HSA-id.
     let orgs =
         fhir(&app, Some(&nacka), "/fhir/Organization?identifier=urn:oid:1.2.752.29.4.19|SE2321009990-AVD21").await.1;
