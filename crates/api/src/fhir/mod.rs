@@ -157,7 +157,7 @@ pub fn router() -> Router<AppState> {
 // ---- search parameters and bundles ------------------------------------------------------------
 
 /// The common search parameters, read from the query string.
-struct Params {
+pub struct Params {
     pairs: Vec<(String, String)>,
     count: usize,
     offset: usize,
@@ -168,7 +168,12 @@ const MAX_COUNT: usize = 200;
 
 impl Params {
     fn parse(uri: &Uri, allowed: &[&str]) -> Result<Params, FhirError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+        Params::parse_query(uri.query().unwrap_or(""), allowed)
+    }
+
+    /// Reads a query string, allowing the parameters named and the common ones.
+    pub fn parse_query(query: &str, allowed: &[&str]) -> Result<Params, FhirError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
             .map_err(|_| FhirError::invalid("Sökfrågan kan inte läsas.", "The query string cannot be read."))?;
         for (k, _) in &pairs {
             let name = k.split(':').next().unwrap_or(k);
@@ -201,7 +206,7 @@ impl Params {
 
     /// `_lastUpdated` with the prefixes gt, ge, lt, le (or none: that instant's day onwards is
     /// not meant, so none means "eq" to the second).
-    fn updated_filter(&self) -> Result<Vec<(String, Timestamp)>, FhirError> {
+    pub fn updated_filter(&self) -> Result<Vec<(String, Timestamp)>, FhirError> {
         self.pairs
             .iter()
             .filter(|(k, _)| k == "_lastUpdated")
@@ -284,7 +289,7 @@ fn parse_id(raw: &str, what_sv: &str) -> Result<Uuid, FhirError> {
 }
 
 /// `Patient/<id>` or a bare id, as in `patient=` and `subject=`.
-fn patient_param(p: &Params) -> Result<Option<Uuid>, FhirError> {
+pub fn patient_param(p: &Params) -> Result<Option<Uuid>, FhirError> {
     let Some(v) = p.get("patient").or_else(|| p.get("subject")) else { return Ok(None) };
     let id = v.strip_prefix("Patient/").unwrap_or(v);
     Uuid::parse_str(id).map(Some).map_err(|_| {
@@ -650,7 +655,42 @@ async fn create_subscription(State(st): State<AppState>, c: FhirCaller, uri: Uri
     c.require("Subscription", Access::Write)?;
     let caller = &c.caller;
     require(&st, caller, Permission::ReadPatientData, "fhir.subscription.create", None, None).await?;
-    let v: Value = serde_json::from_str(&body).map_err(|e| {
+    let req = read_subscription_request(&body, caller.actor.unit.id)?;
+    let s = samverka_store::Subscription {
+        id: Uuid::now_v7(),
+        client_id: c.client_id,
+        unit_id: caller.actor.unit.id,
+        criteria: req.criteria,
+        kind: req.kind,
+        endpoint: req.endpoint,
+        headers: req.headers,
+        secret: crate::auth::random_token(),
+        status: "active".into(),
+        error: None,
+        created_at: st.clock.now(),
+    };
+    st.store.create_subscription(&s, st.clock.now()).await?;
+    tracing::info!(target: "audit", client = %c.client_id, subscription = %s.id, "FHIR subscription created");
+    let mut res = fhir(&subscription_resource(&s, true));
+    *res.status_mut() = StatusCode::CREATED;
+    let location = format!("{}/{}", uri.path(), s.id);
+    res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("a path is a header value"));
+    Ok(res)
+}
+
+/// What a Subscription create asks for, checked.
+#[derive(Debug)]
+pub struct SubscriptionRequest {
+    pub criteria: String,
+    /// A message kind, or empty for all.
+    pub kind: String,
+    pub endpoint: String,
+    pub headers: Vec<String>,
+}
+
+/// Reads and checks the body of `POST /fhir/Subscription` for a client of `own_unit`.
+pub fn read_subscription_request(body: &str, own_unit: Uuid) -> Result<SubscriptionRequest, FhirError> {
+    let v: Value = serde_json::from_str(body).map_err(|e| {
         FhirError::invalid(format!("Kroppen är inte giltig JSON: {e}"), format!("The body is not valid JSON: {e}"))
     })?;
     if v["resourceType"] != "Subscription" {
@@ -696,7 +736,7 @@ async fn create_subscription(State(st): State<AppState>, c: FhirCaller, uri: Uri
         }
     }
     let criteria = v["criteria"].as_str().unwrap_or_default().to_string();
-    let own = format!("Communication?recipient=Organization/{}", caller.actor.unit.id);
+    let own = format!("Communication?recipient=Organization/{}", own_unit);
     let kind = match criteria.strip_prefix(&own) {
         Some("") => String::new(),
         Some(rest) => match rest.strip_prefix("&category=") {
@@ -719,26 +759,7 @@ async fn create_subscription(State(st): State<AppState>, c: FhirCaller, uri: Uri
             ));
         }
     };
-    let s = samverka_store::Subscription {
-        id: Uuid::now_v7(),
-        client_id: c.client_id,
-        unit_id: caller.actor.unit.id,
-        criteria,
-        kind,
-        endpoint,
-        headers,
-        secret: crate::auth::random_token(),
-        status: "active".into(),
-        error: None,
-        created_at: st.clock.now(),
-    };
-    st.store.create_subscription(&s, st.clock.now()).await?;
-    tracing::info!(target: "audit", client = %c.client_id, subscription = %s.id, "FHIR subscription created");
-    let mut res = fhir(&subscription_resource(&s, true));
-    *res.status_mut() = StatusCode::CREATED;
-    let location = format!("{}/{}", uri.path(), s.id);
-    res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("a path is a header value"));
-    Ok(res)
+    Ok(SubscriptionRequest { criteria, kind, endpoint, headers })
 }
 
 async fn own_subscription(st: &AppState, c: &FhirCaller, id: &str) -> Result<samverka_store::Subscription, FhirError> {
