@@ -356,7 +356,7 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
 async fn organization_resources(st: &AppState) -> Result<Vec<Value>, FhirError> {
     let mut out: Vec<Value> = st.store.organisations().await?.iter().map(|(o, _)| resources::organisation(o)).collect();
     for u in st.store.units().await? {
-        out.push(resources::unit(&u, &format!("{:?}", u.kind)));
+        out.push(resources::unit(&u, u.kind.label_sv()));
     }
     Ok(out)
 }

@@ -80,8 +80,13 @@ impl Notifier {
 
     async fn deliver(&self, s: &Subscription, d: &Delivery) -> Result<(), samverka_store::StoreError> {
         let store = &self.st.store;
-        let Some(record) = store.case(d.case_id).await? else { return Ok(()) };
-        let Some(m) = record.case.message(d.message_id) else { return Ok(()) };
+        let gone = || format!("message {} of case {} not found", d.message_id, d.case_id);
+        let Some(record) = store.case(d.case_id).await? else {
+            return store.delivery_failed(d.id, &gone(), None, self.st.clock.now()).await;
+        };
+        let Some(m) = record.case.message(d.message_id) else {
+            return store.delivery_failed(d.id, &gone(), None, self.st.clock.now()).await;
+        };
         let body = resources::communication(&record.case, m, m.message.body.kind().label_sv()).to_string();
         let mut req = self
             .http
