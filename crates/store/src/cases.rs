@@ -548,6 +548,16 @@ impl Store {
         self.summaries(rows).await
     }
 
+    /// The cases holding a message with this id (ids are unique only within a case).
+    pub async fn cases_of_message(&self, message: samverka_domain::message::MessageId) -> Result<Vec<CaseId>> {
+        let rows: Vec<String> =
+            on_db!(self, read, |pool| sqlx::query_scalar("SELECT DISTINCT case_id FROM inbox WHERE message_id = $1")
+                .bind(message.to_string())
+                .fetch_all(pool)
+                .await?);
+        rows.iter().map(|r| uuid(r)).collect()
+    }
+
     /// Cases of one patient (newest first).
     pub async fn cases_for_patient(&self, patient: PatientId) -> Result<Vec<CaseSummary>> {
         let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(

@@ -135,8 +135,11 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/Encounter", get(search_encounters))
         .route("/fhir/Encounter/{id}", get(read_encounter))
         .route("/fhir/Communication", get(search_communications))
+        .route("/fhir/Communication/{id}", get(read_communication))
         .route("/fhir/Task", get(search_tasks))
+        .route("/fhir/Task/{id}", get(read_task))
         .route("/fhir/CarePlan", get(search_care_plans))
+        .route("/fhir/CarePlan/{id}", get(read_care_plan))
         .route("/fhir/Consent", get(search_consents))
         .route("/fhir/AuditEvent", get(search_audit_events))
         // Fail closed, as the JSON API: an answer without its access-log entry is withheld.
@@ -337,9 +340,9 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
                 resource("Organization", true, &[("identifier", "token")]),
                 resource("EpisodeOfCare", true, &[("patient", "reference"), ("status", "token")]),
                 resource("Encounter", true, &[("patient", "reference"), ("subject", "reference"), ("status", "token")]),
-                resource("Communication", false, &[("patient", "reference"), ("subject", "reference")]),
-                resource("Task", false, &[("patient", "reference"), ("owner", "reference"), ("status", "token")]),
-                resource("CarePlan", false, &[("patient", "reference"), ("subject", "reference")]),
+                resource("Communication", true, &[("patient", "reference"), ("subject", "reference")]),
+                resource("Task", true, &[("patient", "reference"), ("owner", "reference"), ("status", "token")]),
+                resource("CarePlan", true, &[("patient", "reference"), ("subject", "reference")]),
                 resource("Consent", false, &[("patient", "reference")]),
                 json!({ "type": "Practitioner", "interaction": [{ "code": "read" }] }),
                 resource("PractitionerRole", true, &[("practitioner", "reference")]),
@@ -847,4 +850,55 @@ async fn search_audit_events(State(st): State<AppState>, c: FhirCaller, uri: Uri
     let protected = st.store.patient(patient).await?.is_some_and(|x| x.protection.is_protected());
     log_read(&st, caller, action, Some(patient), None, None, protected).await?;
     Ok(fhir(&bundle(&uri, &p, entries)))
+}
+
+// ---- reads by id of resources inside a case ------------------------------------------------------
+
+async fn read_communication(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Communication", Access::Read)?;
+    let message = parse_id(&id, "Meddelandet")?;
+    let unit = c.caller.actor.unit.id;
+    // Ids are unique within a case: take the case this unit takes part in, if any; otherwise
+    // the first, so a unit outside the care is refused (and logged) rather than told nothing.
+    let mut candidate = None;
+    for case_id in st.store.cases_of_message(message).await? {
+        let party = st.store.case(case_id).await?.is_some_and(|r| r.case.is_party(unit));
+        if party || candidate.is_none() {
+            candidate = Some(case_id);
+        }
+        if party {
+            break;
+        }
+    }
+    let case_id = candidate.ok_or_else(|| FhirError::not_found("Meddelandet", "Communication"))?;
+    let case = read_case(&st, &c, &case_id.to_string(), "fhir.communication.read").await?;
+    let m = case.message(message).ok_or_else(|| FhirError::not_found("Meddelandet", "Communication"))?;
+    Ok(fhir(&resources::communication(&case, m, m.message.body.kind().label_sv())))
+}
+
+/// Task ids are `<case id>-<deadline kind>`, e.g. `…-admission-notice`.
+async fn read_task(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Task", Access::Read)?;
+    let (case_part, kind) = (id.get(..36).unwrap_or(""), id.get(37..).unwrap_or(""));
+    let case = read_case(&st, &c, case_part, "fhir.task.read").await?;
+    let record = st.store.case(case.id).await?.ok_or_else(|| FhirError::not_found("Ärendet", "case"))?;
+    let agreement = st
+        .store
+        .agreements()
+        .get(&record.agreement_id)
+        .ok_or_else(|| FhirError::not_found("Överenskommelsen", "agreement"))?;
+    let d = deadlines(&case, &agreement, st.clock.now())
+        .into_iter()
+        .find(|d| d.kind.as_str().replace('_', "-") == kind)
+        .ok_or_else(|| FhirError::not_found("Uppgiften", "Task"))?;
+    let unit = d.owner.and_then(|o| case.parties.iter().find(|p| p.unit.id == o).map(|p| &p.unit));
+    Ok(fhir(&resources::task(&case, &d, unit, d.kind.step().label_sv())))
+}
+
+/// A case's SIP has the case's id.
+async fn read_care_plan(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("CarePlan", Access::Read)?;
+    let case = read_case(&st, &c, &id, "fhir.careplan.read").await?;
+    let v = case.sip.current().ok_or_else(|| FhirError::not_found("Planen", "CarePlan"))?;
+    Ok(fhir(&resources::care_plan(&case, v)))
 }

@@ -225,6 +225,19 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     let plan = &entries(&fhir(&app, Some(&ward), &format!("/fhir/CarePlan?subject=Patient/{patient}")).await.1)[0];
     assert_eq!(plan["description"], "Klara mig hemma och gå till affären själv.");
 
+    // Each of them read by its own id, by a party; refused to the other municipality.
+    let task_id = tasks[0]["id"].as_str().unwrap();
+    for path in [
+        format!("Communication/{}", notice["id"].as_str().unwrap()),
+        format!("Task/{task_id}"),
+        format!("CarePlan/{case}"),
+    ] {
+        let (s, r) = fhir(&app, Some(&kommun), &format!("/fhir/{path}")).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {r}");
+        assert_eq!(format!("{}/{}", r["resourceType"].as_str().unwrap(), r["id"].as_str().unwrap()), path);
+        assert_eq!(fhir(&app, Some(&nacka), &format!("/fhir/{path}")).await.0, StatusCode::FORBIDDEN, "{path}");
+        emitted.push(r);
+    }
     // Paging: one at a time, with a next link that works.
     let page1 = fhir(&app, Some(&ward), &format!("/fhir/Communication?patient={patient}&_count=1")).await.1;
     assert_eq!(page1["entry"].as_array().unwrap().len(), 1);
