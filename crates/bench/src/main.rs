@@ -54,6 +54,27 @@ struct PageRun {
     hist: Histogram<u64>,
 }
 
+/// The first answer's status and size, 20 warm-up requests, then `n` timed ones.
+async fn timed<F, Fut>(page: String, get: F, n: u64) -> PageRun
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+{
+    let first = get().await.unwrap();
+    let status = first.status().as_u16();
+    let bytes = first.bytes().await.unwrap().len();
+    for _ in 0..20 {
+        get().await.unwrap().bytes().await.unwrap();
+    }
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).unwrap();
+    for _ in 0..n {
+        let s = Instant::now();
+        get().await.unwrap().bytes().await.unwrap();
+        hist.record(s.elapsed().as_micros() as u64).unwrap();
+    }
+    PageRun { page, status, bytes, hist }
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -249,19 +270,7 @@ async fn measure(args: &Args, db: &'static str) -> Report {
                 }
                 .send()
             };
-            let first = get().await.unwrap();
-            let status = first.status().as_u16();
-            let bytes = first.bytes().await.unwrap().len();
-            for _ in 0..20 {
-                get().await.unwrap().bytes().await.unwrap();
-            }
-            let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).unwrap();
-            for _ in 0..args.page_requests {
-                let s = Instant::now();
-                get().await.unwrap().bytes().await.unwrap();
-                hist.record(s.elapsed().as_micros() as u64).unwrap();
-            }
-            pages.push(PageRun { page, status, bytes, hist });
+            pages.push(timed(page, get, args.page_requests).await);
         }
     }
     // The FHIR API as a system uses it: a token, then searches.
@@ -288,19 +297,7 @@ async fn measure(args: &Args, db: &'static str) -> Report {
         for page in searches {
             let url = format!("{base}{page}");
             let get = || client.get(&url).bearer_auth(&token).send();
-            let first = get().await.unwrap();
-            let status = first.status().as_u16();
-            let bytes = first.bytes().await.unwrap().len();
-            for _ in 0..20 {
-                get().await.unwrap().bytes().await.unwrap();
-            }
-            let mut hist = Histogram::<u64>::new_with_bounds(1, 10_000_000, 3).unwrap();
-            for _ in 0..args.fhir_requests {
-                let s = Instant::now();
-                get().await.unwrap().bytes().await.unwrap();
-                hist.record(s.elapsed().as_micros() as u64).unwrap();
-            }
-            fhir.push(PageRun { page, status, bytes, hist });
+            fhir.push(timed(page, get, args.fhir_requests).await);
         }
     }
     let loaded_rss_kib = rss_kib(child.id());

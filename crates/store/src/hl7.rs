@@ -32,14 +32,15 @@ impl Hl7Status {
             Hl7Status::Refused => "refused",
         }
     }
+    pub const ALL: [Hl7Status; 4] = [Hl7Status::Refused, Hl7Status::Received, Hl7Status::Applied, Hl7Status::Ignored];
+
+    /// The status named by [`Hl7Status::as_str`].
+    pub fn from_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
-            "received" => Hl7Status::Received,
-            "applied" => Hl7Status::Applied,
-            "ignored" => Hl7Status::Ignored,
-            "refused" => Hl7Status::Refused,
-            other => return Err(StoreError::corrupt(format!("hl7 status {other}"))),
-        })
+        Self::from_name(s).ok_or_else(|| StoreError::corrupt(format!("hl7 status {s}")))
     }
 }
 

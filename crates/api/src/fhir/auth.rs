@@ -104,39 +104,39 @@ impl FromRequestParts<AppState> for FhirCaller {
         let invalid = || unauthorized("Åtkomsttoken är ogiltig eller har gått ut.", "The token is invalid or expired.");
         let t = st.store.api_token(&hash).await?.filter(|t| t.expires_at > now).ok_or_else(invalid)?;
         let client = st.store.api_client(t.client_id).await?.filter(|c| c.active).ok_or_else(invalid)?;
-        let account = st.store.account(client.user_id).await?.filter(|a| a.active).ok_or_else(invalid)?;
-        let assignment = st
-            .store
-            .assignment(client.assignment_id)
-            .await?
-            .filter(|a| a.active && a.user_id == account.id)
-            .ok_or_else(invalid)?;
+        let (actor, assignment_id) = client_actor(&st.store, &client).await?.ok_or_else(invalid)?;
         let mark = parts.extensions.get::<AccessMark>().cloned().unwrap_or_default();
         // The token stands where a person's session would: the same Caller, so every access
         // rule and log entry is the one the web and JSON API use.
         let session = Session {
             token_hash: hash,
-            user_id: account.id,
+            user_id: actor.user.id,
             stage: Stage::Active,
-            assignment_id: Some(assignment.id),
+            assignment_id: Some(assignment_id),
             csrf_token: String::new(),
             created_at: now,
             last_seen_at: now,
             expires_at: t.expires_at,
         };
-        let caller = Caller {
-            actor: Actor {
-                user: UserRef { id: account.id, name: account.name },
-                unit: assignment.unit,
-                role: assignment.role,
-            },
-            assignment_id: assignment.id,
-            session,
-            client_address: client_address(parts),
-            mark,
-        };
+        let caller = Caller { actor, assignment_id, session, client_address: client_address(parts), mark };
         Ok(FhirCaller { caller, client_id: client.id, scopes: t.scopes })
     }
+}
+
+/// Who a client acts as: its account and assignment, while both are active.
+pub async fn client_actor(
+    store: &samverka_store::Store,
+    client: &samverka_store::ApiClient,
+) -> Result<Option<(Actor, Uuid)>, samverka_store::StoreError> {
+    let Some(account) = store.account(client.user_id).await?.filter(|a| a.active) else { return Ok(None) };
+    let Some(assignment) =
+        store.assignment(client.assignment_id).await?.filter(|a| a.active && a.user_id == account.id)
+    else {
+        return Ok(None);
+    };
+    let actor =
+        Actor { user: UserRef { id: account.id, name: account.name }, unit: assignment.unit, role: assignment.role };
+    Ok(Some((actor, assignment.id)))
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {

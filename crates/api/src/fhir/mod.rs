@@ -322,7 +322,7 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
     let body = json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
-        "date": st.clock.now().round(jiff::Unit::Second).unwrap_or(st.clock.now()).to_string(),
+        "date": resources::instant(&st.clock.now()),
         "publisher": "Samverka",
         "kind": "instance",
         "software": { "name": "Samverka", "version": env!("CARGO_PKG_VERSION") },
@@ -511,10 +511,14 @@ async fn visible_cases(st: &AppState, c: &FhirCaller, p: &Params, action: &str) 
     Ok(out)
 }
 
-async fn read_case(st: &AppState, c: &FhirCaller, id: &str, action: &str) -> Result<Case, FhirError> {
+async fn read_record(st: &AppState, c: &FhirCaller, id: &str, action: &str) -> Result<CaseRecord, FhirError> {
     let id = parse_id(id, "Ärendet")?;
     let (record, _) = crate::routes::cases::read_case(st, &c.caller, id, action).await?;
-    Ok(record.case)
+    Ok(record)
+}
+
+async fn read_case(st: &AppState, c: &FhirCaller, id: &str, action: &str) -> Result<Case, FhirError> {
+    Ok(read_record(st, c, id, action).await?.case)
 }
 
 fn status_filter(p: &Params, all: &mut Vec<Value>) {
@@ -880,19 +884,19 @@ async fn read_communication(State(st): State<AppState>, c: FhirCaller, Path(id):
 async fn read_task(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("Task", Access::Read)?;
     let (case_part, kind) = (id.get(..36).unwrap_or(""), id.get(37..).unwrap_or(""));
-    let case = read_case(&st, &c, case_part, "fhir.task.read").await?;
-    let record = st.store.case(case.id).await?.ok_or_else(|| FhirError::not_found("Ärendet", "case"))?;
+    let record = read_record(&st, &c, case_part, "fhir.task.read").await?;
+    let case = &record.case;
     let agreement = st
         .store
         .agreements()
         .get(&record.agreement_id)
         .ok_or_else(|| FhirError::not_found("Överenskommelsen", "agreement"))?;
-    let d = deadlines(&case, &agreement, st.clock.now())
+    let d = deadlines(case, &agreement, st.clock.now())
         .into_iter()
         .find(|d| d.kind.as_str().replace('_', "-") == kind)
         .ok_or_else(|| FhirError::not_found("Uppgiften", "Task"))?;
     let unit = d.owner.and_then(|o| case.parties.iter().find(|p| p.unit.id == o).map(|p| &p.unit));
-    Ok(fhir(&resources::task(&case, &d, unit, d.kind.step().label_sv())))
+    Ok(fhir(&resources::task(case, &d, unit, d.kind.step().label_sv())))
 }
 
 /// A case's SIP has the case's id.

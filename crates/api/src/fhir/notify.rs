@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
-use samverka_domain::actor::{Actor, UserRef};
 use samverka_store::{Audit, Delivery, Outcome, Subscription};
 
 use super::resources;
@@ -87,6 +86,16 @@ impl Notifier {
         let Some(m) = record.case.message(d.message_id) else {
             return store.delivery_failed(d.id, &gone(), None, self.st.clock.now()).await;
         };
+        // A client that has been ended (its account, assignment or credentials) is told nothing more.
+        let client = store.api_client(s.client_id).await?.filter(|c| c.active);
+        let actor = match client {
+            Some(c) => super::auth::client_actor(store, &c).await?,
+            None => None,
+        };
+        let Some((actor, assignment_id)) = actor else {
+            let why = "Klienten är avslutad av administratören; inga fler meddelanden skickas.";
+            return store.set_subscription_status(s.id, "off", Some(why)).await;
+        };
         let body = resources::communication(&record.case, m, m.message.body.kind().label_sv()).to_string();
         let mut req = self
             .http
@@ -109,7 +118,9 @@ impl Notifier {
         match result {
             Ok(()) => {
                 store.delivery_done(d.id, now).await?;
-                self.log(s, &record.case, now).await?;
+                let audit =
+                    Audit { actor, assignment_id: Some(assignment_id), client_address: Some(s.endpoint.clone()) };
+                self.log(&audit, &record.case, now).await?;
             }
             Err(e) if d.attempts + 1 >= MAX_ATTEMPTS => {
                 store.delivery_failed(d.id, &e, None, now).await?;
@@ -125,23 +136,11 @@ impl Notifier {
     /// A notification hands patient data to the client: logged as the client reading it.
     async fn log(
         &self,
-        s: &Subscription,
+        audit: &Audit,
         case: &samverka_domain::case::Case,
         now: jiff::Timestamp,
     ) -> Result<(), samverka_store::StoreError> {
         let store = &self.st.store;
-        let Some(client) = store.api_client(s.client_id).await? else { return Ok(()) };
-        let Some(account) = store.account(client.user_id).await? else { return Ok(()) };
-        let Some(assignment) = store.assignment(client.assignment_id).await? else { return Ok(()) };
-        let audit = Audit {
-            actor: Actor {
-                user: UserRef { id: account.id, name: account.name },
-                unit: assignment.unit,
-                role: assignment.role,
-            },
-            assignment_id: Some(assignment.id),
-            client_address: Some(s.endpoint.clone()),
-        };
         let protected = store.patient(case.patient_id).await?.is_some_and(|p| p.protection.is_protected());
         let entry = audit.entry(
             "fhir.subscription.notify",

@@ -26,7 +26,7 @@ const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 pub const MESSAGE_KIND: &str = "urn:samverka:CodeSystem:message-kind";
 pub const STEP: &str = "urn:samverka:CodeSystem:lus-step";
 
-fn instant(t: &Timestamp) -> String {
+pub fn instant(t: &Timestamp) -> String {
     // FHIR instants need seconds and a zone; jiff prints RFC 3339 in UTC.
     t.round(jiff::Unit::Second).unwrap_or(*t).to_string()
 }

@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use samverka_domain::access::Role;
 use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::calendar::local_date;
-use samverka_domain::case::{Case, OpenCase};
+use samverka_domain::case::{Case, Command, OpenCase};
 use samverka_domain::hl7::adt::{self, AckCode, AdtMessage, Charset, FlagRule, Header, Refusal, error_code};
 use samverka_domain::hl7::{ack, plan};
 use samverka_domain::ids::HsaId;
@@ -53,6 +53,11 @@ impl Default for FeedSettings {
             max_message_bytes: 1 << 20,
         }
     }
+}
+
+/// The header of a stored message's text, as far as it can be read (for the answer).
+fn header_of(text: &str) -> Header {
+    adt::parse_text(text).map(|m| adt::header(&m)).unwrap_or_default()
 }
 
 /// Processes messages one at a time, in the order they arrive, so that the messages of one
@@ -117,7 +122,7 @@ impl Feed {
         let n = pending.len();
         for m in pending {
             if let Ok((text, charset)) = adt::decode(&m.raw) {
-                self.process(&m, &text, charset, None).await;
+                self.process(&m, &text, charset, &header_of(&text), None).await;
             }
         }
         Ok(n)
@@ -128,10 +133,10 @@ impl Feed {
         let _turn = self.turn.lock().await;
         let now = self.st.clock.now();
         let decoded = adt::decode(raw).and_then(|(text, cs)| {
-            adt::parse_text(&text)?;
-            Ok((text, cs))
+            let header = adt::header(&adt::parse_text(&text)?);
+            Ok((text, cs, header))
         });
-        let (text, charset) = match decoded {
+        let (text, charset, header) = match decoded {
             Ok(x) => x,
             Err(refusal) => {
                 // Unreadable: keep it for the administrator all the same.
@@ -145,10 +150,6 @@ impl Feed {
                     Err(e) => self.unavailable(&header, e, Charset::Utf8),
                 };
             }
-        };
-        let header = {
-            let msg = adt::parse_text(&text).expect("parsed above");
-            adt::header(&msg)
         };
         let sender = format!("{}|{}", header.sending_application, header.sending_facility);
         let control = (!header.control_id.trim().is_empty()).then_some(header.control_id.as_str());
@@ -187,7 +188,7 @@ impl Feed {
             // Refused before, or cut short by a crash: try again.
             Stored::Existing(m) => m,
         };
-        self.process(&row, &text, charset, peer).await
+        self.process(&row, &text, charset, &header, peer).await
     }
 
     /// Processes a stored message again on an administrator's request (after, say, a ward
@@ -198,25 +199,28 @@ impl Feed {
         if matches!(m.status, Hl7Status::Refused | Hl7Status::Received)
             && let Ok((text, charset)) = adt::decode(&m.raw)
         {
-            self.process(&m, &text, charset, None).await;
+            self.process(&m, &text, charset, &header_of(&text), None).await;
         }
         self.store().hl7_message(id).await
     }
 
-    async fn process(&self, row: &Hl7Message, text: &str, charset: Charset, peer: Option<&str>) -> Vec<u8> {
+    async fn process(
+        &self,
+        row: &Hl7Message,
+        text: &str,
+        charset: Charset,
+        header: &Header,
+        peer: Option<&str>,
+    ) -> Vec<u8> {
         let now = self.st.clock.now();
-        let header = match adt::parse_text(text) {
-            Ok(msg) => adt::header(&msg),
-            Err(_) => Header::default(),
-        };
         let result = self.apply(row, text, charset, peer, now).await;
         if let Err(e) = self.finish(row, &result, now).await {
-            return self.unavailable(&header, e, charset);
+            return self.unavailable(header, e, charset);
         }
         match result {
-            Ok(_) => self.answer(&header, AckCode::AA, None, charset),
-            Err(Failure::Refused(r, _)) => self.answer(&header, r.ack, Some(&r), charset),
-            Err(Failure::Temporary(e)) => self.unavailable(&header, e, charset),
+            Ok(_) => self.answer(header, AckCode::AA, None, charset),
+            Err(Failure::Refused(r, _)) => self.answer(header, r.ack, Some(&r), charset),
+            Err(Failure::Temporary(e)) => self.unavailable(header, e, charset),
         }
     }
 
@@ -399,7 +403,20 @@ impl Feed {
             plan::Plan::Execute(cmd) => {
                 let case = open_case.as_ref().expect("a command has a case");
                 let audit = self.audit(case.ward(), header, peer);
-                let name = samverka_store::command_name(&cmd);
+                let (sv, en) = match &cmd {
+                    Command::TransferPatient { to_ward, .. } => {
+                        (format!("Patienten flyttad till {}.", to_ward.name), format!("Moved to {}.", to_ward.name))
+                    }
+                    Command::RecordDischarge { .. } => {
+                        ("Utskrivningen registrerad.".into(), "Discharge recorded.".into())
+                    }
+                    Command::CancelDischarge { .. } => ("Utskrivningen ångrad.".into(), "Discharge cancelled.".into()),
+                    Command::DismissDraft { .. } => ("Utkastet avslutat.".into(), "Draft dismissed.".into()),
+                    other => {
+                        let name = samverka_store::command_name(other);
+                        (format!("Utfört i ärendet: {name}."), format!("Carried out on the case: {name}."))
+                    }
+                };
                 let (record, events) =
                     store.execute(case.id, &audit, cmd, now).await.map_err(|e| match Failure::from(e) {
                         Failure::Refused(r, _) => Failure::Refused(r, patient_id),
@@ -408,8 +425,8 @@ impl Feed {
                 self.st.changed(&record.case);
                 Ok(Done {
                     status: if events.is_empty() { Hl7Status::Ignored } else { Hl7Status::Applied },
-                    sv: format!("Utfört i ärendet: {name}."),
-                    en: format!("Carried out on the case: {name}."),
+                    sv,
+                    en,
                     patient_id,
                     case_id: Some(case.id),
                 })

@@ -97,19 +97,13 @@ pub(crate) async fn require_feed_admin(st: &AppState, caller: &Caller, action: &
 }
 
 fn parse_status(s: &str) -> ApiResult<Hl7Status> {
-    Ok(match s {
-        "received" => Hl7Status::Received,
-        "applied" => Hl7Status::Applied,
-        "ignored" => Hl7Status::Ignored,
-        "refused" => Hl7Status::Refused,
-        _ => {
-            return Err(ApiError::invalid(
-                "status",
-                "invalid_status",
-                "Status ska vara received, applied, ignored eller refused.",
-                "Status must be received, applied, ignored or refused.",
-            ));
-        }
+    Hl7Status::from_name(s).ok_or_else(|| {
+        ApiError::invalid(
+            "status",
+            "invalid_status",
+            "Status ska vara received, applied, ignored eller refused.",
+            "Status must be received, applied, ignored or refused.",
+        )
     })
 }
 

@@ -69,19 +69,17 @@ fn row(frame: &Frame, m: &Hl7MessageView) -> Row {
     }
 }
 
-const STATUSES: [Hl7Status; 4] = [Hl7Status::Refused, Hl7Status::Received, Hl7Status::Applied, Hl7Status::Ignored];
-
 pub async fn list(State(st): State<AppState>, w: WebCaller, Query(q): Query<Filter>) -> Response {
     let t = w.frame.t;
     let r: ApiResult<Response> = async {
         require_feed_admin(&st, &w.caller, "hl7.list").await?;
-        let status = STATUSES.into_iter().find(|s| Some(s.as_str()) == q.status.as_deref());
+        let status = q.status.as_deref().and_then(Hl7Status::from_name);
         let messages = st.store.hl7_messages(status, 200).await?;
         log_read(&st, &w.caller, "hl7.list", None, None, None, false).await?;
         let mut frame = w.frame;
         frame.title = t.get("feed.title").to_string();
         let rows = messages.iter().map(|m| row(&frame, &Hl7MessageView::of(m, false))).collect();
-        let filters = STATUSES
+        let filters = Hl7Status::ALL
             .into_iter()
             .map(|s| (s.as_str().to_string(), t.get(&format!("feed.status_{}", s.as_str())).to_string()))
             .collect();

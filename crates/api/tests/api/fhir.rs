@@ -460,4 +460,21 @@ on_both!(a_municipality_is_told_of_a_new_admission_notice_without_polling, |app:
     assert!(read.get("extension").is_none());
     let del = app.client.delete(format!("{}{location}", app.base)).bearer_auth(&t).send().await.unwrap();
     assert_eq!(del.status(), StatusCode::NO_CONTENT);
+
+    // Ending the client (its account) stops its notifications.
+    let own = format!("Communication?recipient=Organization/{}", w.units.bistand);
+    let again: Value = post(sub(own, &url)).await.unwrap().json().await.unwrap();
+    let client = app.store.api_client(sys.id.parse().unwrap()).await.unwrap().unwrap();
+    let res = app
+        .call(&kadmin, reqwest::Method::POST, &format!("/api/admin/users/{}/deactivate", client.user_id), None)
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let (case2, _) = app.case(&pnr(71), "2026-11-02 08:00").await;
+    let notice = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-09" } });
+    app.post(&w.ward, &format!("/api/cases/{case2}/messages"), notice, StatusCode::CREATED).await;
+    app.state.wake.notify_one();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(inbox.0.lock().unwrap().len(), 1, "nothing goes to an ended client");
+    let ended = app.store.subscription(again["id"].as_str().unwrap().parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(ended.status, "off");
 });

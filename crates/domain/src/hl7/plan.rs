@@ -86,8 +86,7 @@ fn unknown_ward(msg: &AdtMessage) -> Refusal {
     )
 }
 
-pub fn plan(msg: &AdtMessage, now_known: &Situation<'_>, settings: &Settings) -> Result<Plan, Refusal> {
-    let s = now_known;
+pub fn plan(msg: &AdtMessage, s: &Situation<'_>, settings: &Settings) -> Result<Plan, Refusal> {
     let case = s.open_case;
     match msg.event {
         AdtEvent::Admit | AdtEvent::Register | AdtEvent::PreAdmit => {
