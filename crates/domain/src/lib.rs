@@ -12,6 +12,7 @@ pub mod case;
 pub mod consent;
 pub mod deadlines;
 pub mod error;
+pub mod followup;
 pub mod hl7;
 pub mod ids;
 pub mod liability;

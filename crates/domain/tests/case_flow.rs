@@ -2,43 +2,12 @@
 
 mod common;
 
-use common::{Sim, ts};
+use common::{Sim, sip_plan, ts};
 use samverka_domain::ProblemKind;
 use samverka_domain::case::{Command, Phase};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::message::MessageBody;
-use samverka_domain::org::Principal;
-use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, Participant, ParticipantRole, SipPlan};
-
-fn sip_plan(sim: &Sim) -> SipPlan {
-    SipPlan {
-        needs: vec!["Hjälp med personlig hygien morgon och kväll".into()],
-        insatser: vec![
-            Insats {
-                principal: Principal::Kommun,
-                unit: Some(sim.world.bistand.id),
-                description: "Hemtjänst 2 ggr/dag".into(),
-            },
-            Insats {
-                principal: Principal::Region,
-                unit: Some(sim.world.vc.id),
-                description: "Läkemedelsgenomgång".into(),
-            },
-        ],
-        others_measures: vec![],
-        overall_responsible: Principal::Kommun,
-        own_goals: "Jag vill kunna gå till affären själv igen.".into(),
-        participants: vec![Participant {
-            name: "Patienten".into(),
-            role: ParticipantRole::Patient,
-            unit: None,
-            title: String::new(),
-        }],
-        coordinator: Coordinator { name: "Distriktssköterska Eva".into(), unit: sim.world.vc.id },
-        follow_up_date: "2026-12-15".parse().unwrap(),
-        follow_up_how: "Hembesök".into(),
-    }
-}
+use samverka_domain::sip::FollowUpOutcome;
 
 #[test]
 fn ready_notice_before_admission_notice_is_a_step_out_of_order() {

@@ -117,6 +117,9 @@ struct Projection {
     parties: Vec<(String, i64)>,
     deadlines: Vec<Deadline>,
     inbox: Vec<InboxRow>,
+    consents: Vec<String>,
+    followup: Option<samverka_domain::followup::CaseFacts>,
+    acks: crate::followup::AckMap,
 }
 
 struct InboxRow {
@@ -161,6 +164,9 @@ impl Projection {
             parties: case.parties.iter().map(|p| (p.unit.id.to_string(), micros(p.since))).collect(),
             deadlines: deadlines(case, agreement, now),
             inbox,
+            consents: case.consents.0.iter().map(|c| c.id.to_string()).collect(),
+            followup: samverka_domain::followup::CaseFacts::of(case, agreement, now),
+            acks: crate::followup::ack_map(case),
         })
     }
 }
@@ -193,6 +199,14 @@ macro_rules! write_projection {
             .bind(d.estimated)
             .execute(&mut *$tx)
             .await?;
+        }
+        crate::followup::write_followup!($tx, &case_id, p.followup.as_ref(), &p.acks);
+        for consent in &p.consents {
+            sqlx::query("INSERT INTO case_consents (consent_id, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(consent)
+                .bind(&case_id)
+                .execute(&mut *$tx)
+                .await?;
         }
         for i in &p.inbox {
             sqlx::query(
@@ -553,6 +567,16 @@ impl Store {
         let rows: Vec<String> =
             on_db!(self, read, |pool| sqlx::query_scalar("SELECT DISTINCT case_id FROM inbox WHERE message_id = $1")
                 .bind(message.to_string())
+                .fetch_all(pool)
+                .await?);
+        rows.iter().map(|r| uuid(r)).collect()
+    }
+
+    /// The cases a consent was recorded in (one, unless two cases chose the same id).
+    pub async fn cases_of_consent(&self, consent: uuid::Uuid) -> Result<Vec<CaseId>> {
+        let rows: Vec<String> =
+            on_db!(self, read, |pool| sqlx::query_scalar("SELECT case_id FROM case_consents WHERE consent_id = $1")
+                .bind(consent.to_string())
                 .fetch_all(pool)
                 .await?);
         rows.iter().map(|r| uuid(r)).collect()

@@ -7,6 +7,7 @@
 
 mod cases;
 mod clients;
+mod followup;
 mod hl7;
 mod reference;
 mod security;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem, command_name};
 pub use clients::{ApiClient, ApiToken};
+pub use followup::{KeyFilter, MonthTotals, UnitAcks, WardCapacity};
 pub use hl7::{Hl7Message, Hl7Outcome, Hl7Status, NewHl7Message, Stored};
 pub use reference::{NewPatient, PatientSummary, unit_ref as reference_unit_ref};
 pub use security::{AccessEntry, AccessFilter, Account, Assignment, Audit, NewAccount, Outcome, Session, Stage};

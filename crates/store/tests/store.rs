@@ -542,3 +542,100 @@ on_both!(installation_facts_are_kept, |store: Store| async move {
     store.set_installation_fact("demo_data", "false").await.unwrap();
     assert_eq!(store.installation_fact("demo_data").await.unwrap().as_deref(), Some("false"));
 });
+
+on_both!(follow_up_sums_follow_every_case_change, |store: Store| async move {
+    use samverka_domain::followup::Totals;
+    use samverka_store::KeyFilter;
+    let w = seed(&store).await;
+    store.set_ward_capacity(w.ward.id, Some("Norrviks sjukhus"), Some(20)).await.unwrap();
+    let ready = |w: &World| Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body: MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: None, note: String::new() },
+        recipients: vec![w.bistand.clone(), w.vc.clone()],
+        corrects: None,
+    };
+    let discharge = |at: &str| Command::RecordDischarge { at: ts(at) };
+    let late_notice = |w: &World| Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body: MessageBody::Inskrivningsmeddelande {
+            estimated_discharge: "2026-12-05".parse().unwrap(),
+            note: String::new(),
+        },
+        recipients: vec![w.bistand.clone(), w.vc.clone()],
+        corrects: None,
+    };
+    // A: ready Thu 5 Nov, discharged Sat 7 Nov: 2 days, a weekend discharge.
+    let a = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(a, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    store.execute(a, &w.actor(&w.ward), ready(&w), ts("2026-11-05 10:00")).await.unwrap();
+    store.execute(a, &w.actor(&w.ward), discharge("2026-11-07 14:00"), ts("2026-11-07 14:00")).await.unwrap();
+    // B: discharged the day it was ready (day 0), in December.
+    let b = open(&store, &w, "2026-11-28 08:00").await;
+    store.execute(b, &w.actor(&w.ward), late_notice(&w), ts("2026-11-28 09:00")).await.unwrap();
+    store.execute(b, &w.actor(&w.ward), ready(&w), ts("2026-12-01 09:00")).await.unwrap();
+    store.execute(b, &w.actor(&w.ward), discharge("2026-12-01 15:00"), ts("2026-12-01 15:00")).await.unwrap();
+    // C: still in hospital: nothing yet.
+    let c = open(&store, &w, "2026-11-20 08:00").await;
+    store.execute(c, &w.actor(&w.ward), late_notice(&w), ts("2026-11-20 09:00")).await.unwrap();
+
+    let sum = |rows: Vec<samverka_store::MonthTotals>| {
+        let mut t = Totals::default();
+        rows.iter().for_each(|r| t.add(&r.totals));
+        t
+    };
+    let kommun = KeyFilter::Exact("0184".into());
+    let nov = sum(store.followup_months("kommun", &kommun, 202611, 202611, None).await.unwrap());
+    assert_eq!((nov.episodes, nov.ready_days, nov.weekend_discharges, nov.bed_days), (1, 2, 1, 5));
+    let both =
+        sum(store.followup_months("kommun", &KeyFilter::Prefix("01".into()), 202611, 202612, None).await.unwrap());
+    assert_eq!((both.episodes, both.ready_episodes, both.ready_episodes_with_days, both.ready_days), (2, 2, 1, 2));
+    let hospital = store
+        .followup_months("hospital", &KeyFilter::Exact("Norrviks sjukhus".into()), 202601, 202612, None)
+        .await
+        .unwrap();
+    assert_eq!(sum(hospital).episodes, 2);
+    let vc = sum(store.followup_months("vardcentral", &KeyFilter::All, 202601, 202612, None).await.unwrap());
+    assert_eq!(vc.episodes, 2, "both patients are listed at the vårdcentral");
+    let psych = store.followup_months("kommun", &kommun, 202601, 202612, Some(CareType::Psychiatric)).await.unwrap();
+    assert_eq!(sum(psych).episodes, 0);
+
+    // A discharge recorded in error is taken back: A leaves November's sums.
+    store
+        .execute(a, &w.actor(&w.ward), Command::CancelDischarge { note: "Fel patient".into() }, ts("2026-11-07 15:00"))
+        .await
+        .unwrap();
+    let nov = sum(store.followup_months("kommun", &kommun, 202611, 202611, None).await.unwrap());
+    assert_eq!(nov, Totals::default(), "the sums equal the cases again");
+    store.execute(a, &w.actor(&w.ward), discharge("2026-11-09 10:00"), ts("2026-11-09 10:00")).await.unwrap();
+    let nov = sum(store.followup_months("kommun", &kommun, 202611, 202611, None).await.unwrap());
+    assert_eq!((nov.episodes, nov.ready_days, nov.weekend_discharges), (1, 4, 0));
+
+    // Acknowledgements: the bistånd acknowledges A's notice after 40 minutes.
+    let notice_id = store.case(a).await.unwrap().unwrap().case.messages[0].message.id;
+    store
+        .execute(a, &w.actor(&w.bistand), Command::AcknowledgeMessage { message_id: notice_id }, ts("2026-11-02 09:40"))
+        .await
+        .unwrap();
+    let acks = store.ack_months(Some(&[w.bistand.id]), 202611, 202611).await.unwrap();
+    assert_eq!(acks.len(), 1);
+    // Four notices reached the bistånd in November: A's notice and ready notice, B's and C's notices.
+    assert_eq!((acks[0].totals.notices, acks[0].totals.acknowledged, acks[0].totals.minutes), (4, 1, 40));
+
+    // A database from before follow-up is filled in from the cases.
+    store_exec(&store, "DELETE FROM case_followup").await.unwrap();
+    store_exec(&store, "DELETE FROM followup_months").await.unwrap();
+    store_exec(&store, "DELETE FROM ack_months").await.unwrap();
+    assert_eq!(store.backfill_followup(ts("2026-12-02 00:00")).await.unwrap(), 3);
+    let again = sum(store.followup_months("kommun", &kommun, 202611, 202612, None).await.unwrap());
+    assert_eq!((again.episodes, again.ready_days), (2, 4));
+    assert_eq!(store.ack_months(Some(&[w.bistand.id]), 202611, 202611).await.unwrap()[0].totals.acknowledged, 1);
+    assert_eq!(store.backfill_followup(ts("2026-12-02 00:00")).await.unwrap(), 0, "once is enough");
+
+    // Population figures are replaced per year.
+    let k = Kommunkod::parse("0184").unwrap();
+    store.set_population(&[(k.clone(), 2025, 14_000)]).await.unwrap();
+    store.set_population(&[(k.clone(), 2026, 14_500)]).await.unwrap();
+    assert_eq!(store.population(2026).await.unwrap().get("0184"), Some(&14_500));
+    assert_eq!(store.population(2025).await.unwrap().get("0184"), Some(&14_000));
+    assert!(store.population(2024).await.unwrap().is_empty());
+});

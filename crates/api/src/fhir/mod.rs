@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod notify;
 pub mod resources;
+pub mod writes;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -134,13 +135,15 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/EpisodeOfCare/{id}", get(read_episode))
         .route("/fhir/Encounter", get(search_encounters))
         .route("/fhir/Encounter/{id}", get(read_encounter))
-        .route("/fhir/Communication", get(search_communications))
+        .route("/fhir/Communication", get(search_communications).post(writes::create_communication))
         .route("/fhir/Communication/{id}", get(read_communication))
+        .route("/fhir/Communication/{id}/{operation}", post(writes::acknowledge_communication))
         .route("/fhir/Task", get(search_tasks))
         .route("/fhir/Task/{id}", get(read_task))
         .route("/fhir/CarePlan", get(search_care_plans))
         .route("/fhir/CarePlan/{id}", get(read_care_plan))
-        .route("/fhir/Consent", get(search_consents))
+        .route("/fhir/Consent", get(search_consents).post(writes::create_consent))
+        .route("/fhir/Consent/{id}", get(writes::read_consent).put(writes::update_consent))
         .route("/fhir/AuditEvent", get(search_audit_events))
         // Fail closed, as the JSON API: an answer without its access-log entry is withheld.
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log));
@@ -310,15 +313,32 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
     let search =
         |names: &[(&str, &str)]| names.iter().map(|(n, t)| json!({ "name": n, "type": t })).collect::<Vec<_>>();
     let common = [("_lastUpdated", "date"), ("_count", "number")];
-    let resource = |ty: &str, read: bool, params: &[(&str, &str)]| {
-        let mut interactions = vec![json!({ "code": "search-type" })];
-        if read {
-            interactions.push(json!({ "code": "read" }));
-        }
+    let resource = |ty: &str, codes: &[&str], params: &[(&str, &str)]| {
+        let interactions: Vec<Value> = codes.iter().map(|c| json!({ "code": c })).collect();
         let mut p: Vec<(&str, &str)> = params.to_vec();
         p.extend_from_slice(&common);
         json!({ "type": ty, "interaction": interactions, "searchParam": search(&p) })
     };
+    let mut communication = resource(
+        "Communication",
+        &["search-type", "read", "create"],
+        &[("patient", "reference"), ("subject", "reference")],
+    );
+    communication["documentation"] = json!(
+        "create: a typed message carries its content as payload.contentAttachment (application/json, the JSON API's \
+         message body); a free message (category allmant) its text in contentString. inResponseTo corrects an earlier \
+         message. An identifier urn:uuid:<id> makes a retry safe."
+    );
+    communication["operation"] = json!([{
+        "name": "acknowledge",
+        "definition": "urn:samverka:OperationDefinition:acknowledge",
+        "documentation": "POST Communication/<id>/$acknowledge: the client's unit acknowledges (kvitterar) the message.",
+    }]);
+    let mut consent = resource("Consent", &["search-type", "read", "create", "update"], &[("patient", "reference")]);
+    consent["documentation"] = json!(
+        "The case is named by the extension urn:samverka:StructureDefinition:episode-of-care. update takes only the \
+         withdrawal (status inactive); a consent is never edited otherwise."
+    );
     let body = json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -336,17 +356,17 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
                 "description": "OAuth 2.0 client credentials at /fhir/auth/token; scopes system/<Resource>.read|write.",
             },
             "resource": [
-                resource("Patient", true, &[("identifier", "token")]),
-                resource("Organization", true, &[("identifier", "token")]),
-                resource("EpisodeOfCare", true, &[("patient", "reference"), ("status", "token")]),
-                resource("Encounter", true, &[("patient", "reference"), ("subject", "reference"), ("status", "token")]),
-                resource("Communication", true, &[("patient", "reference"), ("subject", "reference")]),
-                resource("Task", true, &[("patient", "reference"), ("owner", "reference"), ("status", "token")]),
-                resource("CarePlan", true, &[("patient", "reference"), ("subject", "reference")]),
-                resource("Consent", false, &[("patient", "reference")]),
+                resource("Patient", &["search-type", "read"], &[("identifier", "token")]),
+                resource("Organization", &["search-type", "read"], &[("identifier", "token")]),
+                resource("EpisodeOfCare", &["search-type", "read"], &[("patient", "reference"), ("status", "token")]),
+                resource("Encounter", &["search-type", "read"], &[("patient", "reference"), ("subject", "reference"), ("status", "token")]),
+                communication,
+                resource("Task", &["search-type", "read"], &[("patient", "reference"), ("owner", "reference"), ("status", "token")]),
+                resource("CarePlan", &["search-type", "read"], &[("patient", "reference"), ("subject", "reference")]),
+                consent,
                 json!({ "type": "Practitioner", "interaction": [{ "code": "read" }] }),
-                resource("PractitionerRole", true, &[("practitioner", "reference")]),
-                resource("AuditEvent", false, &[("patient", "reference")]),
+                resource("PractitionerRole", &["search-type", "read"], &[("practitioner", "reference")]),
+                resource("AuditEvent", &["search-type"], &[("patient", "reference")]),
                 json!({ "type": "Subscription", "interaction": [{ "code": "create" }, { "code": "read" }, { "code": "delete" }] }),
             ],
         }],
@@ -861,23 +881,31 @@ async fn search_audit_events(State(st): State<AppState>, c: FhirCaller, uri: Uri
 async fn read_communication(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("Communication", Access::Read)?;
     let message = parse_id(&id, "Meddelandet")?;
-    let unit = c.caller.actor.unit.id;
-    // Ids are unique within a case: take the case this unit takes part in, if any; otherwise
-    // the first, so a unit outside the care is refused (and logged) rather than told nothing.
-    let mut candidate = None;
-    for case_id in st.store.cases_of_message(message).await? {
-        let party = st.store.case(case_id).await?.is_some_and(|r| r.case.is_party(unit));
-        if party || candidate.is_none() {
-            candidate = Some(case_id);
-        }
-        if party {
-            break;
-        }
-    }
-    let case_id = candidate.ok_or_else(|| FhirError::not_found("Meddelandet", "Communication"))?;
+    let case_id = case_of_message(&st, &c, message).await?;
     let case = read_case(&st, &c, &case_id.to_string(), "fhir.communication.read").await?;
     let m = case.message(message).ok_or_else(|| FhirError::not_found("Meddelandet", "Communication"))?;
     Ok(fhir(&resources::communication(&case, m, m.message.body.kind().label_sv())))
+}
+
+/// Ids of messages and consents are unique within a case: of the cases an id appears in, take
+/// the one the client's unit takes part in, if any; otherwise the first, so a unit outside the
+/// care is refused (and logged) rather than told nothing.
+async fn pick_case(st: &AppState, c: &FhirCaller, cases: Vec<Uuid>) -> Result<Option<Uuid>, FhirError> {
+    let unit = c.caller.actor.unit.id;
+    let mut candidate = None;
+    for case_id in cases {
+        let party = st.store.case(case_id).await?.is_some_and(|r| r.case.is_party(unit));
+        if party {
+            return Ok(Some(case_id));
+        }
+        candidate = candidate.or(Some(case_id));
+    }
+    Ok(candidate)
+}
+
+async fn case_of_message(st: &AppState, c: &FhirCaller, message: Uuid) -> Result<Uuid, FhirError> {
+    let cases = st.store.cases_of_message(message).await?;
+    pick_case(st, c, cases).await?.ok_or_else(|| FhirError::not_found("Meddelandet", "Communication"))
 }
 
 /// Task ids are `<case id>-<deadline kind>`, e.g. `…-admission-notice`.

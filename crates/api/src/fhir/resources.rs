@@ -25,6 +25,17 @@ const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 /// Samverka's own code systems (message kinds, steps).
 pub const MESSAGE_KIND: &str = "urn:samverka:CodeSystem:message-kind";
 pub const STEP: &str = "urn:samverka:CodeSystem:lus-step";
+pub const CONSENT_KIND: &str = "urn:samverka:CodeSystem:consent-kind";
+/// The case (EpisodeOfCare) a consent was recorded in.
+pub const EPISODE_EXTENSION: &str = "urn:samverka:StructureDefinition:episode-of-care";
+/// RFC 3986 identifiers (`urn:uuid:…`): how a client names a new resource so a retry is safe.
+pub const URI_SYSTEM: &str = "urn:ietf:rfc:3986";
+/// A message's content as Samverka's JSON API has it (`MessageBody`).
+pub const MESSAGE_BODY_TYPE: &str = "application/json";
+
+fn uuid_identifier(id: impl std::fmt::Display) -> Value {
+    json!([{ "system": URI_SYSTEM, "value": format!("urn:uuid:{id}") }])
+}
 
 pub fn instant(t: &Timestamp) -> String {
     // FHIR instants need seconds and a zone; jiff prints RFC 3339 in UTC.
@@ -230,10 +241,13 @@ pub fn communication(case: &Case, m: &MessageState, summary_sv: &str) -> Value {
             json!({ "url": "urn:samverka:StructureDefinition:receipt", "extension": ext })
         })
         .collect();
+    use base64::Engine as _;
+    let content = serde_json::to_vec(&msg.body).unwrap_or_default();
     let mut r = json!({
         "resourceType": "Communication",
         "id": msg.id.to_string(),
         "meta": meta(&case.updated_at),
+        "identifier": uuid_identifier(msg.id),
         "status": "completed",
         "category": [{ "coding": [{ "system": MESSAGE_KIND, "code": msg.body.kind().as_str() }], "text": msg.body.kind().label_sv() }],
         "subject": reference("Patient", case.patient_id, ""),
@@ -241,7 +255,14 @@ pub fn communication(case: &Case, m: &MessageState, summary_sv: &str) -> Value {
         "sent": instant(&m.sent.at),
         "recipient": msg.recipients.iter().map(unit_reference).collect::<Vec<_>>(),
         "sender": unit_reference(&msg.sender),
-        "payload": [{ "contentString": summary_sv }],
+        "payload": [
+            { "contentString": summary_sv },
+            { "contentAttachment": {
+                "contentType": MESSAGE_BODY_TYPE,
+                "data": base64::engine::general_purpose::STANDARD.encode(content),
+                "title": "Meddelandets innehåll",
+            } },
+        ],
     });
     if !receipts.is_empty() {
         r["extension"] = json!(receipts);
@@ -312,29 +333,46 @@ pub fn care_plan(case: &Case, v: &SipVersion) -> Value {
 
 /// A recorded consent.
 pub fn consent(case: &Case, c: &ConsentRecord) -> Value {
-    let (code, text) = match c.kind {
-        ConsentKind::InformationSharing => ("information-sharing", "Samtycke till informationsöverföring"),
-        ConsentKind::SipCall => ("sip-call", "Samtycke till kallelse till SIP"),
-        ConsentKind::Sip => ("sip", "Samtycke till SIP"),
-    };
-    let performer = match &c.given_by {
-        ConsentGiver::Patient => reference("Patient", case.patient_id, ""),
-        ConsentGiver::Representative { name, relation } => json!({ "display": format!("{name} ({relation})") }),
-    };
-    json!({
+    let (code, text) = consent_kind_code(c.kind);
+    let mut r = json!({
         "resourceType": "Consent",
         "id": c.id.to_string(),
         "meta": meta(&case.updated_at),
+        "extension": [{ "url": EPISODE_EXTENSION, "valueReference": reference("EpisodeOfCare", case.id, "") }],
+        "identifier": uuid_identifier(c.id),
         "status": if c.withdrawn.is_some() { "inactive" } else { "active" },
         "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy" }] },
-        "category": [{ "coding": [{ "system": "urn:samverka:CodeSystem:consent-kind", "code": code }], "text": text }],
+        "category": [{ "coding": [{ "system": CONSENT_KIND, "code": code }], "text": text }],
         "patient": reference("Patient", case.patient_id, ""),
         "dateTime": instant(&c.given_at),
-        "performer": [performer],
         "organization": [reference("Organization", c.recorded.unit, "")],
         "policy": [{ "uri": "https://www.riksdagen.se/sv/dokument-och-lagar/dokument/svensk-forfattningssamling/lag-2017612-om-samverkan-vid-utskrivning-fran_sfs-2017-612/" }],
         "provision": { "type": "permit" },
-    })
+    });
+    match &c.given_by {
+        ConsentGiver::Patient => r["performer"] = json!([reference("Patient", case.patient_id, "")]),
+        ConsentGiver::Representative { name, relation } => {
+            // A representative (god man, förvaltare, närstående) has no resource of their own.
+            r["contained"] = json!([{
+                "resourceType": "RelatedPerson",
+                "id": "representative",
+                "patient": reference("Patient", case.patient_id, ""),
+                "relationship": [{ "text": relation }],
+                "name": [{ "text": name }],
+            }]);
+            r["performer"] = json!([{ "reference": "#representative" }]);
+        }
+    }
+    r
+}
+
+/// The code and Swedish text of a kind of consent.
+pub fn consent_kind_code(kind: ConsentKind) -> (&'static str, &'static str) {
+    match kind {
+        ConsentKind::InformationSharing => ("information-sharing", "Samtycke till informationsöverföring"),
+        ConsentKind::SipCall => ("sip-call", "Samtycke till kallelse till SIP"),
+        ConsentKind::Sip => ("sip", "Samtycke till SIP"),
+    }
 }
 
 /// A user (staff member or system) as a Practitioner: name and HSA-id, nothing more.

@@ -478,3 +478,238 @@ on_both!(a_municipality_is_told_of_a_new_admission_notice_without_polling, |app:
     let ended = app.store.subscription(again["id"].as_str().unwrap().parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(ended.status, "off");
 });
+
+/// Sends a FHIR write; returns status and body, checking that every error is an
+/// OperationOutcome with a Swedish reason.
+async fn fhir_write(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    let mut v: Value = res.json().await.unwrap();
+    if !status.is_success() {
+        assert_eq!(v["resourceType"], "OperationOutcome", "{path}: {v}");
+        assert!(v["issue"][0]["details"]["text"].as_str().unwrap().len() > 10, "a reason in Swedish: {v}");
+    }
+    if let Some(l) = location {
+        v["_location"] = json!(l);
+    }
+    (status, v)
+}
+
+fn base64_json(v: &Value) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(v.to_string())
+}
+
+on_both!(a_system_sends_acknowledges_and_records_consent_through_fhir, |app: TestApp| async move {
+    use reqwest::Method;
+    let w = &app.world;
+    let (case, patient) = busy_case(&app, 61).await;
+    let (admin, a) = account(&app.store, w.region, "ada", "Ada Admin", w.units.ward, Role::Administrator).await;
+    let admin = session(&app.store, admin, w.units.ward, a).await;
+    let (kadmin, a) = account(&app.store, w.solna, "kim", "Kim Kommun", w.units.bistand, Role::Administrator).await;
+    let kadmin = session(&app.store, kadmin, w.units.bistand, a).await;
+    let (nadmin, a) =
+        account(&app.store, w.nacka, "nadja", "Nadja Nacka", w.units.nacka_bistand, Role::Administrator).await;
+    let nadmin = session(&app.store, nadmin, w.units.nacka_bistand, a).await;
+    let rw = ["system/*.read", "system/Communication.write", "system/Consent.write"];
+    let ward = bearer(&app, &register(&app, &admin, w.units.ward, "vardsamordnare", &rw).await).await;
+    let kommun = bearer(&app, &register(&app, &kadmin, w.units.bistand, "bistandshandlaggare", &rw).await).await;
+    let nacka = bearer(&app, &register(&app, &nadmin, w.units.nacka_bistand, "bistandshandlaggare", &rw).await).await;
+    let read_only =
+        bearer(&app, &register(&app, &kadmin, w.units.bistand, "bistandshandlaggare", &["system/*.read"]).await).await;
+    let mut emitted: Vec<Value> = vec![];
+
+    // A typed message: a changed discharge date, its content as the JSON API's body.
+    let changed = json!({ "kind": "andrat_utskrivningsdatum", "estimated_discharge": "2026-11-12", "note": "Väntar på provsvar." });
+    let message_id = uuid::Uuid::now_v7();
+    let communication = json!({
+        "resourceType": "Communication",
+        "identifier": [{ "system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:{message_id}") }],
+        "status": "completed",
+        "category": [{ "coding": [{ "system": "urn:samverka:CodeSystem:message-kind", "code": "andrat_utskrivningsdatum" }] }],
+        "subject": { "reference": format!("Patient/{patient}") },
+        "encounter": { "reference": format!("Encounter/{case}") },
+        "payload": [{ "contentAttachment": { "contentType": "application/json", "data": base64_json(&changed) } }],
+    });
+    let free = json!({
+        "resourceType": "Communication",
+        "status": "completed",
+        "category": [{ "coding": [{ "system": "urn:samverka:CodeSystem:message-kind", "code": "allmant" }] }],
+        "encounter": { "reference": format!("Encounter/{case}") },
+        "recipient": [{ "reference": format!("Organization/{}", w.units.ward) }],
+        "payload": [{ "contentString": "Vi kan ta emot på torsdag förmiddag." }],
+    });
+    // What a client sends is FHIR to an independent implementation too.
+    validate(&[communication.clone(), free.clone()]);
+
+    let (s, sent) = fhir_write(&app, &ward, Method::POST, "/fhir/Communication", &communication).await;
+    assert_eq!(s, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["_location"], format!("/fhir/Communication/{message_id}"));
+    assert_eq!(sent["id"], message_id.to_string());
+    // A retry with the same identifier changes nothing.
+    let (s, again) = fhir_write(&app, &ward, Method::POST, "/fhir/Communication", &communication).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(again["id"], sent["id"]);
+    let view = app.get(&w.ward, &format!("/api/cases/{case}")).await;
+    let changes: Vec<&Value> = view["state"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["message"]["body"]["kind"] == "andrat_utskrivningsdatum")
+        .collect();
+    assert_eq!(changes.len(), 1, "sent once: {changes:?}");
+    assert_eq!(changes[0]["message"]["body"]["note"], "Väntar på provsvar.");
+    // Read back, the content round-trips to what was sent.
+    let (_, read) = fhir(&app, Some(&kommun), &format!("/fhir/Communication/{message_id}")).await;
+    let attachment = read["payload"].as_array().unwrap().iter().find_map(|p| p["contentAttachment"]["data"].as_str());
+    use base64::Engine as _;
+    let content: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(attachment.unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(content, changed);
+    emitted.push(
+        sent.as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k != "_location")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
+
+    // The municipality answers with a free message and acknowledges the ward's.
+    let (s, reply) = fhir_write(&app, &kommun, Method::POST, "/fhir/Communication", &free).await;
+    assert_eq!(s, StatusCode::CREATED, "{reply}");
+    assert_eq!(reply["recipient"][0]["reference"], format!("Organization/{}", w.units.ward));
+    let ack = format!("/fhir/Communication/{message_id}/$acknowledge");
+    let (s, acked) = fhir_write(&app, &kommun, Method::POST, &ack, &json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{acked}");
+    let receipt = acked["extension"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["extension"][0]["valueReference"]["reference"] == format!("Organization/{}", w.units.bistand))
+        .unwrap();
+    assert!(receipt["extension"].as_array().unwrap().iter().any(|e| e["url"] == "acknowledged"), "{receipt}");
+    emitted.push(acked.clone());
+    let view = app.get(&w.ward, &format!("/api/cases/{case}")).await;
+    let m = view["state"]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["message"]["id"] == message_id.to_string())
+        .unwrap();
+    let r = m["receipts"].as_array().unwrap().iter().find(|r| r["unit"]["id"] == w.units.bistand.to_string()).unwrap();
+    assert!(r["acknowledged"].is_object(), "the ward sees the receipt: {r}");
+
+    // Refusals: an unknown operation, a token without write scope, a unit outside the care
+    // (refused and logged), and bodies that cannot be taken, each with a reason.
+    let (s, _) =
+        fhir_write(&app, &kommun, Method::POST, &format!("/fhir/Communication/{message_id}/$close"), &json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = fhir_write(&app, &read_only, Method::POST, "/fhir/Communication", &free).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let before = app.store.access_log_count().await.unwrap();
+    let (s, o) = fhir_write(&app, &nacka, Method::POST, "/fhir/Communication", &free).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{o}");
+    let (s, _) = fhir_write(&app, &nacka, Method::POST, &ack, &json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(app.store.access_log_count().await.unwrap() >= before + 2, "refusals are logged");
+    let mut typed_as_text = free.clone();
+    typed_as_text["category"][0]["coding"][0]["code"] = json!("planeringsunderlag");
+    let mut wrong_kind = communication.clone();
+    wrong_kind["category"][0]["coding"][0]["code"] = json!("utskrivningsklar");
+    wrong_kind["identifier"] = json!([]);
+    let mut other_patient = communication.clone();
+    other_patient["subject"] = json!({ "reference": format!("Patient/{}", uuid::Uuid::now_v7()) });
+    other_patient["identifier"] = json!([]);
+    let mut no_encounter = free.clone();
+    no_encounter.as_object_mut().unwrap().remove("encounter");
+    let mut draft = free.clone();
+    draft["status"] = json!("preparation");
+    for (bad, words) in [
+        (typed_as_text, "contentAttachment"),
+        (wrong_kind, "category"),
+        (other_patient, "annan patient"),
+        (no_encounter, "encounter"),
+        (draft, "status"),
+        (json!({ "resourceType": "Patient" }), "resourceType"),
+    ] {
+        let (s, o) = fhir_write(&app, &ward, Method::POST, "/fhir/Communication", &bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {o}");
+        assert!(o["issue"][0]["details"]["text"].as_str().unwrap().contains(words), "{words}: {o}");
+    }
+    let (s, _) = fhir_write(&app, &ward, Method::POST, "/fhir/Communication", &json!("{")).await;
+    assert!(s.is_client_error());
+
+    // Consent given by a god man, recorded by the municipality's system.
+    let consent_id = uuid::Uuid::now_v7();
+    let consent = json!({
+        "resourceType": "Consent",
+        "extension": [{ "url": "urn:samverka:StructureDefinition:episode-of-care", "valueReference": { "reference": format!("EpisodeOfCare/{case}") } }],
+        "identifier": [{ "system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:{consent_id}") }],
+        "status": "active",
+        "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy" }] },
+        "category": [{ "coding": [{ "system": "urn:samverka:CodeSystem:consent-kind", "code": "information-sharing" }] }],
+        "patient": { "reference": format!("Patient/{patient}") },
+        "dateTime": ts("2026-11-02 07:35").to_string(),
+        "contained": [{ "resourceType": "RelatedPerson", "id": "representative", "patient": { "reference": format!("Patient/{patient}") },
+            "relationship": [{ "text": "god man" }], "name": [{ "text": "Gustav Godman" }] }],
+        "performer": [{ "reference": "#representative" }],
+        "provision": { "type": "permit" },
+    });
+    validate(std::slice::from_ref(&consent));
+    let (s, created) = fhir_write(&app, &kommun, Method::POST, "/fhir/Consent", &consent).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    assert_eq!(created["id"], consent_id.to_string());
+    assert_eq!(created["contained"][0]["name"][0]["text"], "Gustav Godman");
+    let (s, read) = fhir(&app, Some(&ward), &format!("/fhir/Consent/{consent_id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(read["status"], "active");
+    emitted.push(read.clone());
+    let count = |v: &Value| v["state"]["consents"].as_array().unwrap().len();
+    let before = count(&app.get(&w.ward, &format!("/api/cases/{case}")).await);
+    fhir_write(&app, &kommun, Method::POST, "/fhir/Consent", &consent).await;
+    assert_eq!(count(&app.get(&w.ward, &format!("/api/cases/{case}")).await), before, "a retry adds nothing");
+    // Outside the care: neither read nor written.
+    assert_eq!(fhir(&app, Some(&nacka), &format!("/fhir/Consent/{consent_id}")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(fhir_write(&app, &nacka, Method::POST, "/fhir/Consent", &consent).await.0, StatusCode::FORBIDDEN);
+    let unknown = uuid::Uuid::now_v7();
+    assert_eq!(fhir(&app, Some(&ward), &format!("/fhir/Consent/{unknown}")).await.0, StatusCode::NOT_FOUND);
+
+    // Update: only the withdrawal is taken; editing or reviving is refused.
+    let path = format!("/fhir/Consent/{consent_id}");
+    let mut edited = read.clone();
+    edited["category"][0]["coding"][0]["code"] = json!("sip");
+    let (s, o) = fhir_write(&app, &kommun, Method::PUT, &path, &edited).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(o["issue"][0]["details"]["text"].as_str().unwrap().contains("ändras inte"), "{o}");
+    let mut withdrawn = read.clone();
+    withdrawn["status"] = json!("inactive");
+    assert_eq!(fhir_write(&app, &nacka, Method::PUT, &path, &withdrawn).await.0, StatusCode::FORBIDDEN);
+    let (s, done) = fhir_write(&app, &kommun, Method::PUT, &path, &withdrawn).await;
+    assert_eq!((s, done["status"].as_str()), (StatusCode::OK, Some("inactive")), "{done}");
+    let view = app.get(&w.ward, &format!("/api/cases/{case}")).await;
+    let c = view["state"]["consents"].as_array().unwrap().iter().find(|c| c["id"] == consent_id.to_string()).unwrap();
+    assert!(c["withdrawn"].is_object(), "withdrawn in the case: {c}");
+    let (s, _) = fhir_write(&app, &kommun, Method::PUT, &path, &read).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a withdrawn consent is not revived");
+    emitted.push(done);
+    let (_, meta) = fhir(&app, None, "/fhir/metadata").await;
+    emitted.push(meta);
+    validate(&emitted);
+});

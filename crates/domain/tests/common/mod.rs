@@ -10,7 +10,8 @@ use samverka_domain::calendar::STOCKHOLM;
 use samverka_domain::case::{Case, CaseEvent, Command, OpenCase, RecordedEvent};
 use samverka_domain::ids::{HsaId, Kommunkod};
 use samverka_domain::message::MessageBody;
-use samverka_domain::org::{CareType, UnitKind};
+use samverka_domain::org::{CareType, Principal, UnitKind};
+use samverka_domain::sip::{Coordinator, Insats, Participant, ParticipantRole, SipPlan};
 use uuid::Uuid;
 
 /// Local Swedish time, written "2026-11-02 10:00".
@@ -195,5 +196,36 @@ impl Sim {
 
     pub fn last_event(&self) -> &CaseEvent {
         &self.events.last().unwrap().event
+    }
+}
+
+/// A complete SIP for the simulated case, coordinated by the vårdcentral.
+pub fn sip_plan(sim: &Sim) -> SipPlan {
+    SipPlan {
+        needs: vec!["Hjälp med personlig hygien morgon och kväll".into()],
+        insatser: vec![
+            Insats {
+                principal: Principal::Kommun,
+                unit: Some(sim.world.bistand.id),
+                description: "Hemtjänst 2 ggr/dag".into(),
+            },
+            Insats {
+                principal: Principal::Region,
+                unit: Some(sim.world.vc.id),
+                description: "Läkemedelsgenomgång".into(),
+            },
+        ],
+        others_measures: vec![],
+        overall_responsible: Principal::Kommun,
+        own_goals: "Jag vill kunna gå till affären själv igen.".into(),
+        participants: vec![Participant {
+            name: "Patienten".into(),
+            role: ParticipantRole::Patient,
+            unit: None,
+            title: String::new(),
+        }],
+        coordinator: Coordinator { name: "Distriktssköterska Eva".into(), unit: sim.world.vc.id },
+        follow_up_date: "2026-12-15".parse().unwrap(),
+        follow_up_how: "Hembesök".into(),
     }
 }

@@ -1,0 +1,387 @@
+//! Follow-up figures: each case's contribution, kept beside the case, and the monthly sums the
+//! indicators are read from. A case's write subtracts its old contribution from the sums and
+//! adds its new one in the same transaction, so the sums always equal the cases.
+
+use std::collections::BTreeMap;
+
+use samverka_domain::case::Case;
+use samverka_domain::followup::{AckTotals, CaseFacts, Totals, acknowledgements};
+use samverka_domain::ids::Kommunkod;
+use samverka_domain::org::CareType;
+use serde::{Deserialize, Serialize};
+
+use crate::reference::enum_str;
+use crate::{Result, Store, StoreError, on_db};
+
+/// A case's contribution as kept in `case_followup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredFacts {
+    #[serde(flatten)]
+    pub facts: CaseFacts,
+    /// The discharging ward's hospital when the contribution was made, so it is taken back
+    /// from the same hospital's sums.
+    pub hospital: Option<String>,
+}
+
+/// Acknowledgement counts of a case by "unit/month".
+pub(crate) type AckMap = BTreeMap<String, [i64; 4]>;
+
+pub(crate) fn ack_map(case: &Case) -> AckMap {
+    let mut out = AckMap::new();
+    for a in acknowledgements(case) {
+        let t = AckTotals::of(&a);
+        let e = out.entry(format!("{}/{}", a.unit, a.month)).or_default();
+        e[0] += t.notices;
+        e[1] += t.acknowledged;
+        e[2] += t.minutes;
+        e[3] += t.within_day;
+    }
+    out
+}
+
+/// One change to a monthly sum.
+pub(crate) struct MonthDelta {
+    pub dim: &'static str,
+    pub key: String,
+    pub month: i32,
+    pub care_type: String,
+    pub values: [i64; 13],
+}
+
+/// One change to a unit's acknowledgement sums.
+pub(crate) struct AckDelta {
+    pub unit: String,
+    pub month: i32,
+    pub values: [i64; 4],
+}
+
+/// What a case write changes in the follow-up tables; `None` when nothing does.
+pub(crate) struct FollowupChange {
+    pub facts_json: Option<String>,
+    pub acks_json: String,
+    pub months: Vec<MonthDelta>,
+    pub acks: Vec<AckDelta>,
+}
+
+fn month_deltas(f: &StoredFacts, sign: i64, out: &mut Vec<MonthDelta>) {
+    let values = f.facts.totals.to_array().map(|v| v * sign);
+    let care_type = enum_str(&f.facts.care_type);
+    let mut keys = vec![("kommun", f.facts.kommun.as_str().to_string()), ("ward", f.facts.ward.to_string())];
+    if let Some(h) = &f.hospital {
+        keys.push(("hospital", h.clone()));
+    }
+    if let Some(vc) = f.facts.vardcentral {
+        keys.push(("vardcentral", vc.to_string()));
+    }
+    for (dim, key) in keys {
+        out.push(MonthDelta { dim, key, month: f.facts.month, care_type: care_type.clone(), values });
+    }
+}
+
+/// Compares what is stored for a case with what it contributes now.
+pub(crate) fn change(
+    old: Option<(Option<String>, String)>,
+    new_facts: Option<StoredFacts>,
+    new_acks: &AckMap,
+) -> Result<Option<FollowupChange>> {
+    let facts_json = new_facts.as_ref().map(serde_json::to_string).transpose().map_err(StoreError::corrupt)?;
+    let acks_json = serde_json::to_string(new_acks).map_err(StoreError::corrupt)?;
+    let (old_facts, old_acks) = match &old {
+        Some((f, a)) if *f == facts_json && *a == acks_json => return Ok(None),
+        Some((f, a)) => (
+            f.as_deref().map(serde_json::from_str::<StoredFacts>).transpose().map_err(StoreError::corrupt)?,
+            serde_json::from_str::<AckMap>(a).map_err(StoreError::corrupt)?,
+        ),
+        None => (None, AckMap::new()),
+    };
+    let mut months = vec![];
+    if old_facts != new_facts {
+        if let Some(f) = &old_facts {
+            month_deltas(f, -1, &mut months);
+        }
+        if let Some(f) = &new_facts {
+            month_deltas(f, 1, &mut months);
+        }
+    }
+    let mut acks = vec![];
+    let keys: std::collections::BTreeSet<&String> = old_acks.keys().chain(new_acks.keys()).collect();
+    for k in keys {
+        let (a, b) = (old_acks.get(k).copied().unwrap_or_default(), new_acks.get(k).copied().unwrap_or_default());
+        if a == b {
+            continue;
+        }
+        let (unit, month) = k.split_once('/').ok_or_else(|| StoreError::corrupt("acknowledgement key"))?;
+        let month = month.parse().map_err(StoreError::corrupt)?;
+        acks.push(AckDelta { unit: unit.to_string(), month, values: [0, 1, 2, 3].map(|i| b[i] - a[i]) });
+    }
+    Ok(Some(FollowupChange { facts_json, acks_json, months, acks }))
+}
+
+/// Adds a delta to a monthly sum, creating the row if needed.
+pub(crate) const MONTH_UPSERT: &str = "INSERT INTO followup_months (dim, key, month, care_type, episodes, \
+     ready_episodes, ready_episodes_with_days, ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, \
+     fast_contact_named, sip_needed, sip_called_in_time, sip_held, weekend_discharges) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+     ON CONFLICT (dim, key, month, care_type) DO UPDATE SET \
+     episodes = followup_months.episodes + excluded.episodes, \
+     ready_episodes = followup_months.ready_episodes + excluded.ready_episodes, \
+     ready_episodes_with_days = followup_months.ready_episodes_with_days + excluded.ready_episodes_with_days, \
+     ready_days = followup_months.ready_days + excluded.ready_days, \
+     bed_days = followup_months.bed_days + excluded.bed_days, \
+     notices_due = followup_months.notices_due + excluded.notices_due, \
+     notices_in_time = followup_months.notices_in_time + excluded.notices_in_time, \
+     fast_contact_due = followup_months.fast_contact_due + excluded.fast_contact_due, \
+     fast_contact_named = followup_months.fast_contact_named + excluded.fast_contact_named, \
+     sip_needed = followup_months.sip_needed + excluded.sip_needed, \
+     sip_called_in_time = followup_months.sip_called_in_time + excluded.sip_called_in_time, \
+     sip_held = followup_months.sip_held + excluded.sip_held, \
+     weekend_discharges = followup_months.weekend_discharges + excluded.weekend_discharges";
+
+pub(crate) const ACK_UPSERT: &str = "INSERT INTO ack_months (unit_id, month, notices, acknowledged, minutes, within_day) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_id, month) DO UPDATE SET \
+     notices = ack_months.notices + excluded.notices, acknowledged = ack_months.acknowledged + excluded.acknowledged, \
+     minutes = ack_months.minutes + excluded.minutes, within_day = ack_months.within_day + excluded.within_day";
+
+/// Writes a case's follow-up contribution inside a transaction; expanded once per driver.
+macro_rules! write_followup {
+    ($tx:ident, $case_id:expr, $facts:expr, $acks:expr) => {{
+        let case_id: &String = $case_id;
+        let facts: Option<&samverka_domain::followup::CaseFacts> = $facts;
+        let old: Option<(Option<String>, String)> =
+            sqlx::query_as("SELECT facts, acks FROM case_followup WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let stored = match facts {
+            Some(f) => {
+                let hospital: Option<Option<String>> = sqlx::query_scalar("SELECT hospital FROM units WHERE id = $1")
+                    .bind(f.ward.to_string())
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                Some($crate::followup::StoredFacts { facts: f.clone(), hospital: hospital.flatten() })
+            }
+            None => None,
+        };
+        if let Some(ch) = $crate::followup::change(old, stored, $acks)? {
+            for d in &ch.months {
+                let mut q = sqlx::query($crate::followup::MONTH_UPSERT)
+                    .bind(d.dim)
+                    .bind(&d.key)
+                    .bind(d.month)
+                    .bind(&d.care_type);
+                for v in d.values {
+                    q = q.bind(v);
+                }
+                q.execute(&mut *$tx).await?;
+            }
+            for d in &ch.acks {
+                sqlx::query($crate::followup::ACK_UPSERT)
+                    .bind(&d.unit)
+                    .bind(d.month)
+                    .bind(d.values[0])
+                    .bind(d.values[1])
+                    .bind(d.values[2])
+                    .bind(d.values[3])
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO case_followup (case_id, facts, acks) VALUES ($1, $2, $3) \
+                 ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts, acks = excluded.acks",
+            )
+            .bind(case_id)
+            .bind(&ch.facts_json)
+            .bind(&ch.acks_json)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+pub(crate) use write_followup;
+
+/// Which keys of a dimension to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFilter {
+    All,
+    Exact(String),
+    /// Keys starting with this, e.g. a län's two digits for its municipalities.
+    Prefix(String),
+}
+
+/// The sums of one key and month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthTotals {
+    pub key: String,
+    pub month: i32,
+    pub totals: Totals,
+}
+
+/// The acknowledgement sums of one unit and month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitAcks {
+    pub unit_id: uuid::Uuid,
+    pub month: i32,
+    pub totals: AckTotals,
+}
+
+impl Store {
+    /// The monthly sums of a dimension (`kommun`, `hospital`, `ward`, `vardcentral`) for
+    /// months `from..=to` (`year * 100 + month`), per key and month; both kinds of care unless
+    /// one is named.
+    pub async fn followup_months(
+        &self,
+        dim: &str,
+        keys: &KeyFilter,
+        from: i32,
+        to: i32,
+        care: Option<CareType>,
+    ) -> Result<Vec<MonthTotals>> {
+        let (key_sql, key_arg) = match keys {
+            KeyFilter::All => ("$5 = ''", String::new()),
+            KeyFilter::Exact(k) => ("key = $5", k.clone()),
+            KeyFilter::Prefix(p) => ("substr(key, 1, length($5)) = $5", p.clone()),
+        };
+        let care_arg = care.map(|c| enum_str(&c)).unwrap_or_default();
+        let sql = format!(
+            "SELECT key, month, CAST(SUM(episodes) AS BIGINT), CAST(SUM(ready_episodes) AS BIGINT), CAST(SUM(ready_episodes_with_days) AS BIGINT), CAST(SUM(ready_days) AS BIGINT), \
+             CAST(SUM(bed_days) AS BIGINT), CAST(SUM(notices_due) AS BIGINT), CAST(SUM(notices_in_time) AS BIGINT), CAST(SUM(fast_contact_due) AS BIGINT), CAST(SUM(fast_contact_named) AS BIGINT), \
+             CAST(SUM(sip_needed) AS BIGINT), CAST(SUM(sip_called_in_time) AS BIGINT), CAST(SUM(sip_held) AS BIGINT), CAST(SUM(weekend_discharges) AS BIGINT) \
+             FROM followup_months WHERE dim = $1 AND month >= $2 AND month <= $3 AND ($4 = '' OR care_type = $4) \
+             AND {key_sql} GROUP BY key, month ORDER BY month, key"
+        );
+        type Row = (String, i32, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = on_db!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(dim)
+            .bind(from)
+            .bind(to)
+            .bind(&care_arg)
+            .bind(&key_arg)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows
+            .into_iter()
+            .map(|r| MonthTotals {
+                key: r.0,
+                month: r.1,
+                totals: Totals::from_array([r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14]),
+            })
+            .collect())
+    }
+
+    /// Acknowledgement sums per unit and month for months `from..=to`; all units, or those named.
+    pub async fn ack_months(&self, units: Option<&[uuid::Uuid]>, from: i32, to: i32) -> Result<Vec<UnitAcks>> {
+        let rows: Vec<(String, i32, i64, i64, i64, i64)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT unit_id, month, notices, acknowledged, minutes, within_day FROM ack_months \
+             WHERE month >= $1 AND month <= $2 ORDER BY month"
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?);
+        let wanted: Option<std::collections::HashSet<String>> =
+            units.map(|u| u.iter().map(|x| x.to_string()).collect());
+        rows.into_iter()
+            .filter(|r| wanted.as_ref().is_none_or(|w| w.contains(&r.0)))
+            .map(|r| {
+                Ok(UnitAcks {
+                    unit_id: crate::reference::uuid(&r.0)?,
+                    month: r.1,
+                    totals: AckTotals { notices: r.2, acknowledged: r.3, minutes: r.4, within_day: r.5 },
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the population figures of the years given.
+    pub async fn set_population(&self, rows: &[(Kommunkod, i16, i64)]) -> Result<()> {
+        let years: std::collections::BTreeSet<i16> = rows.iter().map(|r| r.1).collect();
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            for y in &years {
+                sqlx::query("DELETE FROM population WHERE year = $1").bind(*y as i32).execute(&mut *tx).await?;
+            }
+            for (k, y, n) in rows {
+                sqlx::query("INSERT INTO population (kommun, year, residents_65_plus) VALUES ($1, $2, $3)")
+                    .bind(k.as_str())
+                    .bind(*y as i32)
+                    .bind(*n)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Residents 65+ per municipality for a year (the latest year loaded up to it).
+    pub async fn population(&self, year: i16) -> Result<BTreeMap<String, i64>> {
+        let rows: Vec<(String, i32, i64)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT kommun, year, residents_65_plus FROM population WHERE year <= $1 ORDER BY year"
+        )
+        .bind(year as i32)
+        .fetch_all(pool)
+        .await?);
+        // Later years overwrite earlier ones.
+        Ok(rows.into_iter().map(|(k, _, n)| (k, n)).collect())
+    }
+
+    /// Writes the follow-up contribution of cases that have none yet (a database from before
+    /// follow-up existed); returns how many.
+    pub async fn backfill_followup(&self, now: jiff::Timestamp) -> Result<usize> {
+        let ids: Vec<String> = on_db!(self, read, |pool| sqlx::query_scalar(
+            "SELECT c.id FROM cases c LEFT JOIN case_followup f ON f.case_id = c.id WHERE f.case_id IS NULL"
+        )
+        .fetch_all(pool)
+        .await?);
+        for id in &ids {
+            let Some(record) = self.case(crate::reference::uuid(id)?).await? else { continue };
+            let agreement = self
+                .agreements()
+                .get(&record.agreement_id)
+                .ok_or_else(|| StoreError::corrupt(format!("unknown agreement {}", record.agreement_id)))?;
+            let facts = CaseFacts::of(&record.case, &agreement, now);
+            let acks = ack_map(&record.case);
+            on_db!(self, write, |pool| {
+                let mut tx = pool.begin().await?;
+                write_followup!(tx, id, facts.as_ref(), &acks);
+                tx.commit().await?;
+            });
+        }
+        Ok(ids.len())
+    }
+}
+
+/// A ward's hospital and beds, for the follow-up's hospital figures and bed share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WardCapacity {
+    pub unit_id: uuid::Uuid,
+    pub hospital: Option<String>,
+    pub beds: Option<i64>,
+}
+
+impl Store {
+    /// Sets the hospital a ward belongs to and its beds (vårdplatser). The hospital applies to
+    /// discharges from then on.
+    pub async fn set_ward_capacity(&self, unit: uuid::Uuid, hospital: Option<&str>, beds: Option<i64>) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("UPDATE units SET hospital = $2, beds = $3 WHERE id = $1")
+            .bind(unit.to_string())
+            .bind(hospital)
+            .bind(beds)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Every ward's hospital and beds.
+    pub async fn ward_capacities(&self) -> Result<Vec<WardCapacity>> {
+        let rows: Vec<(String, Option<String>, Option<i64>)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT id, hospital, beds FROM units WHERE kind = 'ward' ORDER BY name"
+        )
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter()
+            .map(|(id, hospital, beds)| Ok(WardCapacity { unit_id: crate::reference::uuid(&id)?, hospital, beds }))
+            .collect()
+    }
+}
