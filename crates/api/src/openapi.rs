@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use crate::auth::login;
-use crate::routes::{access_log, admin, cases, directory, hl7, inbox, liability, meta, patients};
+use crate::routes::{access_log, admin, cases, directory, followup, hl7, inbox, liability, meta, patients};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ use crate::routes::{access_log, admin, cases, directory, hl7, inbox, liability, 
         cases::record_consent, cases::withdraw_consent,
         cases::draw_up_sip, cases::follow_up_sip, cases::close,
         liability::case, liability::municipal,
+        followup::get,
         cases::emergency_access,
         access_log::review, access_log::extract,
         hl7::list, hl7::get, hl7::replay,
@@ -42,6 +43,7 @@ use crate::routes::{access_log, admin, cases, directory, hl7, inbox, liability, 
         (name = "consent", description = "Samtycken"),
         (name = "sip", description = "Samordnad individuell plan"),
         (name = "liability", description = "Betalningsansvar"),
+        (name = "followup", description = "Uppföljning: indikatorer per område och period"),
         (name = "auth", description = "Inloggning: lösenord, kod från autentiseringsapp, uppdrag"),
         (name = "access_log", description = "Loggkontroll och loggutdrag"),
         (name = "admin", description = "Administration av den egna organisationens enheter och användare"),

@@ -88,6 +88,8 @@ pub enum Permission {
     ReviewAccessLog,
     /// The municipality's invoice basis.
     ReadLiability,
+    /// Follow-up indicators (sums, no patient data).
+    ReadFollowUp,
     /// Manage the organisation's units, users and assignments.
     Administer,
 }
@@ -125,11 +127,24 @@ pub fn permits(role: Role, p: Permission) -> bool {
         }
         Arbetsterapeut | Fysioterapeut => matches!(p, ReadPatientData | HandleMessages | WorkWithSip | RecordConsent),
         Enhetschef => {
-            matches!(p, ReadPatientData | AppointFastVardkontakt | HandleMessages | ReviewAccessLog | ReadLiability)
+            matches!(
+                p,
+                ReadPatientData
+                    | AppointFastVardkontakt
+                    | HandleMessages
+                    | ReviewAccessLog
+                    | ReadLiability
+                    | ReadFollowUp
+            )
         }
-        Mas => matches!(p, ReadPatientData | HandleMessages | ReviewAccessLog | ReadLiability | EmergencyAccess),
-        Klusterledare => matches!(p, ReadPatientData | AppointFastVardkontakt | HandleMessages | ReadLiability),
-        Administrator => matches!(p, Administer),
+        Mas => matches!(
+            p,
+            ReadPatientData | HandleMessages | ReviewAccessLog | ReadLiability | ReadFollowUp | EmergencyAccess
+        ),
+        Klusterledare => {
+            matches!(p, ReadPatientData | AppointFastVardkontakt | HandleMessages | ReadLiability | ReadFollowUp)
+        }
+        Administrator => matches!(p, Administer | ReadFollowUp),
         System => matches!(p, ReadPatientData | RegisterAdmission),
     }
 }
@@ -177,6 +192,7 @@ fn permission_sv(p: Permission) -> &'static str {
         Permission::EmergencyAccess => "använda nödåtkomst",
         Permission::ReviewAccessLog => "granska åtkomstloggen",
         Permission::ReadLiability => "se betalningsunderlag",
+        Permission::ReadFollowUp => "se uppföljningens siffror",
         Permission::Administer => "administrera enheter och användare",
     }
 }

@@ -288,6 +288,8 @@ pub struct Indicator {
     pub key: &'static str,
     pub name_sv: &'static str,
     pub definition_sv: &'static str,
+    pub name_en: &'static str,
+    pub definition_en: &'static str,
     pub measure: Measure,
     /// `None` when the denominator is zero or unknown (e.g. no population figures).
     pub value: Option<f64>,
@@ -308,136 +310,180 @@ fn ratio(n: i64, d: i64, scale: f64) -> Option<f64> {
     (d > 0).then(|| n as f64 * scale / d as f64)
 }
 
+/// Name and definition of each indicator, in Swedish and English.
+struct Definition {
+    key: &'static str,
+    name_sv: &'static str,
+    definition_sv: &'static str,
+    name_en: &'static str,
+    definition_en: &'static str,
+    measure: Measure,
+}
+
+const DEFINITIONS: [Definition; 13] = [
+    Definition {
+        key: "episodes",
+        name_sv: "Vårdtillfällen",
+        definition_sv: "Vårdtillfällen som avslutats med utskrivning under perioden, i ärenden enligt LUS. Makulerade ärenden (felskickade, avlidna, flyttade till annan slutenvård) räknas inte.",
+        name_en: "Care episodes",
+        definition_en: "Care episodes ended by discharge in the period, in LUS cases. Cancelled cases (mis-sent, died, moved to other inpatient care) are not counted.",
+        measure: Measure::Count,
+    },
+    Definition {
+        key: "ready_days",
+        name_sv: "Dagar som utskrivningsklar",
+        definition_sv: "Summan av kalenderdagar från meddelandet om utskrivningsklar till utskrivningen (eller till ett återtagande). Utskrivning samma dag (dag 0) ger 0 dagar.",
+        name_en: "Days ready for discharge",
+        definition_en: "Calendar days from the ready-for-discharge notice to the discharge (or a withdrawal), summed. A discharge the same day (day 0) counts 0 days.",
+        measure: Measure::Days,
+    },
+    Definition {
+        key: "average_days",
+        name_sv: "Medelantal dagar som utskrivningsklar, alla",
+        definition_sv: "Dagar som utskrivningsklar delat med antalet vårdtillfällen med meddelande om utskrivningsklar, även de som skrevs ut samma dag (dag 0).",
+        name_en: "Average days ready for discharge, all",
+        definition_en: "Days ready for discharge divided by the episodes with a ready notice, including those discharged the same day (day 0).",
+        measure: Measure::Days,
+    },
+    Definition {
+        key: "average_days_skr",
+        name_sv: "Medelantal dagar som utskrivningsklar, minst en dag (SKR)",
+        definition_sv: "Som ovan, men bara vårdtillfällen med minst en dag som utskrivningsklar, så som SKR redovisar.",
+        name_en: "Average days ready for discharge, at least one day (SKR)",
+        definition_en: "As above, but only episodes with at least one day ready for discharge, as SKR reports it.",
+        measure: Measure::Days,
+    },
+    Definition {
+        key: "bed_share",
+        name_sv: "Andel vårdplatser med utskrivningsklara patienter",
+        definition_sv: "Dagar som utskrivningsklar delat med tillgängliga vårddygn (vårdplatser × dagar i perioden) på avdelningarna. Dagarna räknas till utskrivningsmånaden.",
+        name_en: "Share of beds occupied by patients ready for discharge",
+        definition_en: "Days ready for discharge divided by the available bed-days (beds × days in the period) of the wards. Days count to the month of discharge.",
+        measure: Measure::Percent,
+    },
+    Definition {
+        key: "days_per_thousand",
+        name_sv: "Dagar som utskrivningsklar per 1 000 invånare 65 år och äldre",
+        definition_sv: "Dagar som utskrivningsklar delat med antalet invånare 65 år och äldre i kommunen eller regionen (inläst befolkning för året), gånger 1 000.",
+        name_en: "Days ready for discharge per 1,000 residents aged 65+",
+        definition_en: "Days ready for discharge divided by the residents aged 65 and over in the municipality or region (population loaded for the year), times 1,000.",
+        measure: Measure::PerThousand,
+    },
+    Definition {
+        key: "notices_in_time",
+        name_sv: "Inskrivningsmeddelanden inom 24 timmar",
+        definition_sv: "Andel av vårdtillfällena med inskrivningsmeddelande där meddelandet skickades inom 24 timmar från inskrivningen (eller från läkarens bedömning om den kom senare).",
+        name_en: "Admission notices within 24 hours",
+        definition_en: "Share of episodes with an admission notice where it was sent within 24 hours of admission (or of the doctor's judgement, if later).",
+        measure: Measure::Percent,
+    },
+    Definition {
+        key: "fast_contact",
+        name_sv: "Fast vårdkontakt utsedd",
+        definition_sv: "Andel av vårdtillfällena med inskrivningsmeddelande till patientens vårdcentral där vårdcentralen utsåg en fast vårdkontakt.",
+        name_en: "Named fast vårdkontakt",
+        definition_en: "Share of episodes with an admission notice to the patient's vårdcentral where it named a fast vårdkontakt.",
+        measure: Measure::Percent,
+    },
+    Definition {
+        key: "sip_called_in_time",
+        name_sv: "SIP kallad i tid",
+        definition_sv: "Andel av vårdtillfällena med behov av SIP där kallelsen skickades inom överenskommelsens dagar efter meddelandet om utskrivningsklar.",
+        name_en: "SIP called in time",
+        definition_en: "Share of episodes needing a SIP where the call was sent within the agreement's days after the ready notice.",
+        measure: Measure::Percent,
+    },
+    Definition {
+        key: "sip_held",
+        name_sv: "SIP upprättad",
+        definition_sv: "Andel av vårdtillfällena med behov av SIP där en SIP har upprättats.",
+        name_en: "SIP drawn up",
+        definition_en: "Share of episodes needing a SIP where a SIP was drawn up.",
+        measure: Measure::Percent,
+    },
+    Definition {
+        key: "weekend_discharges",
+        name_sv: "Utskrivningar under helg",
+        definition_sv: "Andel av utskrivningarna som skedde en lördag, söndag eller helgdag.",
+        name_en: "Weekend discharges",
+        definition_en: "Share of discharges on a Saturday, Sunday or public holiday.",
+        measure: Measure::Percent,
+    },
+    Definition {
+        key: "ack_hours",
+        name_sv: "Tid till kvittens",
+        definition_sv: "Medeltid i timmar från att ett inskrivningsmeddelande eller meddelande om utskrivningsklar skickades till att den mottagande enheten kvitterade det. Bara kvitterade meddelanden räknas; perioden är sändningsmånaden.",
+        name_en: "Time to acknowledge",
+        definition_en: "Mean hours from an admission or ready notice being sent to the receiving unit acknowledging it. Only acknowledged notices count; the period is the month sent.",
+        measure: Measure::Hours,
+    },
+    Definition {
+        key: "ack_within_day",
+        name_sv: "Kvitterade inom ett dygn",
+        definition_sv: "Andel av inskrivningsmeddelanden och meddelanden om utskrivningsklar som den mottagande enheten kvitterade inom 24 timmar.",
+        name_en: "Acknowledged within a day",
+        definition_en: "Share of admission and ready notices the receiving unit acknowledged within 24 hours.",
+        measure: Measure::Percent,
+    },
+];
+
 /// The indicators of a period and area from its sums, each with its definition.
 pub fn indicators(t: &Totals, acks: &AckTotals, ctx: &Context) -> Vec<Indicator> {
-    let ind = |key, name_sv, definition_sv, measure, value, numerator, denominator| Indicator {
-        key,
-        name_sv,
-        definition_sv,
-        measure,
-        value,
-        numerator,
-        denominator,
-    };
-    vec![
-        ind(
-            "episodes",
-            "Vårdtillfällen",
-            "Vårdtillfällen som avslutats med utskrivning under perioden, i ärenden enligt LUS. Makulerade ärenden (felskickade, avlidna, flyttade till annan slutenvård) räknas inte.",
-            Measure::Count,
-            Some(t.episodes as f64),
-            t.episodes,
-            None,
-        ),
-        ind(
-            "ready_days",
-            "Dagar som utskrivningsklar",
-            "Summan av kalenderdagar från meddelandet om utskrivningsklar till utskrivningen (eller till ett återtagande). Utskrivning samma dag (dag 0) ger 0 dagar.",
-            Measure::Days,
-            Some(t.ready_days as f64),
-            t.ready_days,
-            None,
-        ),
-        ind(
-            "average_days",
-            "Medelantal dagar som utskrivningsklar, alla",
-            "Dagar som utskrivningsklar delat med antalet vårdtillfällen med meddelande om utskrivningsklar, även de som skrevs ut samma dag (dag 0).",
-            Measure::Days,
-            ratio(t.ready_days, t.ready_episodes, 1.0),
-            t.ready_days,
-            Some(t.ready_episodes),
-        ),
-        ind(
-            "average_days_skr",
-            "Medelantal dagar som utskrivningsklar, minst en dag (SKR)",
-            "Som ovan, men bara vårdtillfällen med minst en dag som utskrivningsklar, så som SKR redovisar.",
-            Measure::Days,
-            ratio(t.ready_days, t.ready_episodes_with_days, 1.0),
-            t.ready_days,
-            Some(t.ready_episodes_with_days),
-        ),
-        ind(
-            "bed_share",
-            "Andel vårdplatser med utskrivningsklara patienter",
-            "Dagar som utskrivningsklar delat med tillgängliga vårddygn (vårdplatser × dagar i perioden) på avdelningarna. Dagarna räknas till utskrivningsmånaden.",
-            Measure::Percent,
-            ctx.available_bed_days.and_then(|d| ratio(t.ready_days, d, 100.0)),
-            t.ready_days,
-            ctx.available_bed_days,
-        ),
-        ind(
-            "days_per_thousand",
-            "Dagar som utskrivningsklar per 1 000 invånare 65 år och äldre",
-            "Dagar som utskrivningsklar delat med antalet invånare 65 år och äldre i kommunen eller regionen (inläst befolkning för året), gånger 1 000.",
-            Measure::PerThousand,
-            ctx.residents_65_plus.and_then(|p| ratio(t.ready_days, p, 1000.0)),
-            t.ready_days,
-            ctx.residents_65_plus,
-        ),
-        ind(
-            "notices_in_time",
-            "Inskrivningsmeddelanden inom 24 timmar",
-            "Andel av vårdtillfällena med inskrivningsmeddelande där meddelandet skickades inom 24 timmar från inskrivningen (eller från läkarens bedömning om den kom senare).",
-            Measure::Percent,
-            ratio(t.notices_in_time, t.notices_due, 100.0),
-            t.notices_in_time,
-            Some(t.notices_due),
-        ),
-        ind(
-            "fast_contact",
-            "Fast vårdkontakt utsedd",
-            "Andel av vårdtillfällena med inskrivningsmeddelande till patientens vårdcentral där vårdcentralen utsåg en fast vårdkontakt.",
-            Measure::Percent,
-            ratio(t.fast_contact_named, t.fast_contact_due, 100.0),
-            t.fast_contact_named,
-            Some(t.fast_contact_due),
-        ),
-        ind(
-            "sip_called_in_time",
-            "SIP kallad i tid",
-            "Andel av vårdtillfällena med behov av SIP där kallelsen skickades inom överenskommelsens dagar efter meddelandet om utskrivningsklar.",
-            Measure::Percent,
-            ratio(t.sip_called_in_time, t.sip_needed, 100.0),
-            t.sip_called_in_time,
-            Some(t.sip_needed),
-        ),
-        ind(
-            "sip_held",
-            "SIP upprättad",
-            "Andel av vårdtillfällena med behov av SIP där en SIP har upprättats.",
-            Measure::Percent,
-            ratio(t.sip_held, t.sip_needed, 100.0),
-            t.sip_held,
-            Some(t.sip_needed),
-        ),
-        ind(
-            "weekend_discharges",
-            "Utskrivningar under helg",
-            "Andel av utskrivningarna som skedde en lördag, söndag eller helgdag.",
-            Measure::Percent,
-            ratio(t.weekend_discharges, t.episodes, 100.0),
-            t.weekend_discharges,
-            Some(t.episodes),
-        ),
-        ind(
-            "ack_hours",
-            "Tid till kvittens",
-            "Medeltid i timmar från att ett inskrivningsmeddelande eller meddelande om utskrivningsklar skickades till att den mottagande enheten kvitterade det. Bara kvitterade meddelanden räknas; perioden är sändningsmånaden.",
-            Measure::Hours,
-            ratio(acks.minutes, acks.acknowledged, 1.0 / 60.0),
-            acks.minutes,
-            Some(acks.acknowledged),
-        ),
-        ind(
-            "ack_within_day",
-            "Kvitterade inom ett dygn",
-            "Andel av inskrivningsmeddelanden och meddelanden om utskrivningsklar som den mottagande enheten kvitterade inom 24 timmar.",
-            Measure::Percent,
-            ratio(acks.within_day, acks.notices, 100.0),
-            acks.within_day,
-            Some(acks.notices),
-        ),
-    ]
+    DEFINITIONS
+        .iter()
+        .map(|d| {
+            let (value, numerator, denominator) = match d.key {
+                "episodes" => (Some(t.episodes as f64), t.episodes, None),
+                "ready_days" => (Some(t.ready_days as f64), t.ready_days, None),
+                "average_days" => (ratio(t.ready_days, t.ready_episodes, 1.0), t.ready_days, Some(t.ready_episodes)),
+                "average_days_skr" => (
+                    ratio(t.ready_days, t.ready_episodes_with_days, 1.0),
+                    t.ready_days,
+                    Some(t.ready_episodes_with_days),
+                ),
+                "bed_share" => (
+                    ctx.available_bed_days.and_then(|d| ratio(t.ready_days, d, 100.0)),
+                    t.ready_days,
+                    ctx.available_bed_days,
+                ),
+                "days_per_thousand" => (
+                    ctx.residents_65_plus.and_then(|p| ratio(t.ready_days, p, 1000.0)),
+                    t.ready_days,
+                    ctx.residents_65_plus,
+                ),
+                "notices_in_time" => {
+                    (ratio(t.notices_in_time, t.notices_due, 100.0), t.notices_in_time, Some(t.notices_due))
+                }
+                "fast_contact" => (
+                    ratio(t.fast_contact_named, t.fast_contact_due, 100.0),
+                    t.fast_contact_named,
+                    Some(t.fast_contact_due),
+                ),
+                "sip_called_in_time" => {
+                    (ratio(t.sip_called_in_time, t.sip_needed, 100.0), t.sip_called_in_time, Some(t.sip_needed))
+                }
+                "sip_held" => (ratio(t.sip_held, t.sip_needed, 100.0), t.sip_held, Some(t.sip_needed)),
+                "weekend_discharges" => {
+                    (ratio(t.weekend_discharges, t.episodes, 100.0), t.weekend_discharges, Some(t.episodes))
+                }
+                "ack_hours" => {
+                    (ratio(acks.minutes, acks.acknowledged, 1.0 / 60.0), acks.minutes, Some(acks.acknowledged))
+                }
+                _ => (ratio(acks.within_day, acks.notices, 100.0), acks.within_day, Some(acks.notices)),
+            };
+            Indicator {
+                key: d.key,
+                name_sv: d.name_sv,
+                definition_sv: d.definition_sv,
+                name_en: d.name_en,
+                definition_en: d.definition_en,
+                measure: d.measure,
+                value,
+                numerator,
+                denominator,
+            }
+        })
+        .collect()
 }
 
 /// A reporting period: a month, a quarter or a year.

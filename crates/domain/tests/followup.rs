@@ -182,7 +182,10 @@ fn the_indicators_of_four_cases_are_worked_out_by_hand() {
     close("days_per_thousand", 7.0 * 1000.0 / 14_000.0);
     close("ack_hours", 2.5);
     close("ack_within_day", 25.0);
-    assert!(ind.iter().all(|i| i.definition_sv.len() > 40), "every figure has its definition");
+    assert!(
+        ind.iter().all(|i| i.definition_sv.len() > 40 && i.definition_en.len() > 40),
+        "every figure has its definition"
+    );
 
     // Without population or beds, those figures are unknown rather than zero.
     let bare = indicators(&t, &acks, &Context::default());

@@ -9,6 +9,7 @@ pub mod access_log;
 pub mod admin;
 pub mod cases;
 pub mod directory;
+pub mod followup;
 pub mod hl7;
 pub mod inbox;
 pub mod liability;
@@ -96,6 +97,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/organisations", get(directory::organisations))
         .route("/api/units", get(directory::units))
         .route("/api/units/{id}", get(directory::unit))
+        .route("/api/followup", get(followup::get))
         .route("/api/admin/users", get(admin::users).post(admin::create_user))
         .route("/api/admin/users/{id}/reset-password", post(admin::reset_password))
         .route("/api/admin/users/{id}/reset-totp", post(admin::reset_totp))

@@ -5,7 +5,9 @@
 
 mod admin;
 mod case;
+mod charts;
 mod feed;
+mod followup;
 pub mod i18n;
 mod inbox;
 mod login;
@@ -57,6 +59,8 @@ pub struct UserBar {
     pub role: String,
     pub unit: String,
     pub reviewer: bool,
+    /// Sees the follow-up figures.
+    pub followup: bool,
     pub admin: bool,
     pub clinical: bool,
     /// Registers admissions: a ward's staff.
@@ -167,6 +171,7 @@ impl FromRequestParts<AppState> for WebCaller {
                 role: t.get(&format!("role.{}", role_key(role))).to_string(),
                 unit: caller.actor.unit.name.clone(),
                 reviewer: permits(role, Permission::ReviewAccessLog),
+                followup: permits(role, Permission::ReadFollowUp),
                 admin: permits(role, Permission::Administer),
                 clinical: permits(role, Permission::ReadPatientData),
                 ward: caller.actor.unit.kind == samverka_domain::org::UnitKind::Ward
@@ -259,6 +264,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/sok", get(misc::search_form).post(misc::search_post))
         .route("/sok/nodatkomst", post(misc::emergency_search))
         .route("/logg", get(misc::log_review).post(misc::log_review_post))
+        .route("/uppfoljning", get(followup::page))
         .route("/logg/utdrag", post(misc::log_extract))
         .route("/admin/hl7", get(feed::list))
         .route("/admin/hl7/{id}", get(feed::message))

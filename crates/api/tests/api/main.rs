@@ -3,6 +3,7 @@
 mod access;
 mod bad_input;
 mod fhir;
+mod followup;
 mod helpers;
 mod hl7;
 mod login;

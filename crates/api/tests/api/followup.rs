@@ -1,0 +1,135 @@
+//! Follow-up over HTTP: the indicators of hand-built cases, worked out in the comments, for a
+//! municipality, a hospital and the country; who may see them; the page with its charts.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, pnr, ts};
+use crate::on_both;
+
+fn figure(v: &Value, key: &str) -> Option<f64> {
+    v["indicators"].as_array().unwrap().iter().find(|i| i["key"] == key).unwrap()["value"].as_f64()
+}
+
+fn close(got: Option<f64>, want: f64, what: &str) {
+    let got = got.unwrap_or_else(|| panic!("{what}: no value"));
+    assert!((got - want).abs() < 1e-9, "{what}: {got} != {want}");
+}
+
+/// A: notice in time, ready Thu 5 Nov, discharged Sat 7 Nov (2 days, a weekend).
+/// B: notice 26 hours after admission, ready and discharged Wed 4 Nov (day 0).
+async fn two_discharges(app: &TestApp) {
+    let w = &app.world;
+    let notice = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-09" } });
+    let ready = json!({ "body": { "kind": "utskrivningsklar", "referrals_cancelled": true } });
+    app.at("2026-11-02 08:00");
+    let (a, _) = app.case(&pnr(1), "2026-11-02 08:00").await;
+    let (b, _) = app.case(&pnr(2), "2026-11-02 08:00").await;
+    app.at("2026-11-02 09:00");
+    let sent = app.post(&w.ward, &format!("/api/cases/{a}/messages"), notice.clone(), StatusCode::CREATED).await;
+    let notice_a = sent["state"]["messages"][0]["message"]["id"].as_str().unwrap().to_string();
+    app.at("2026-11-02 11:30");
+    let ack = format!("/api/cases/{a}/messages/{notice_a}/acknowledge");
+    app.expect(&w.bistand, Method::POST, &ack, None, StatusCode::OK).await;
+    app.at("2026-11-03 10:00");
+    app.post(&w.ward, &format!("/api/cases/{b}/messages"), notice, StatusCode::CREATED).await;
+    app.at("2026-11-04 09:00");
+    app.post(&w.ward, &format!("/api/cases/{b}/messages"), ready.clone(), StatusCode::CREATED).await;
+    app.at("2026-11-04 15:00");
+    let out = |at: &str| json!({ "at": ts(at).to_string() });
+    app.post(&w.ward, &format!("/api/cases/{b}/discharge"), out("2026-11-04 15:00"), StatusCode::OK).await;
+    app.at("2026-11-05 10:00");
+    app.post(&w.ward, &format!("/api/cases/{a}/messages"), ready, StatusCode::CREATED).await;
+    app.at("2026-11-07 14:00");
+    app.post(&w.ward, &format!("/api/cases/{a}/discharge"), out("2026-11-07 14:00"), StatusCode::OK).await;
+    app.at("2026-12-02 09:00");
+}
+
+on_both!(indicators_of_hand_built_cases, |app: TestApp| async move {
+    let w = &app.world;
+    app.store.set_ward_capacity(w.units.ward, Some("Norrviks sjukhus"), Some(20)).await.unwrap();
+    let solna = samverka_domain::ids::Kommunkod::parse("0184").unwrap();
+    app.store.set_population(&[(solna, 2026, 14_000)]).await.unwrap();
+    two_discharges(&app).await;
+
+    let mas = &w.bistand_hsl;
+    let v = app.get(mas, "/api/followup?scope=kommun:0184&period=2026-11").await;
+    assert_eq!(v["scope_label"], "Solna stad");
+    close(figure(&v, "episodes"), 2.0, "episodes");
+    close(figure(&v, "ready_days"), 2.0, "ready days");
+    // 2 days over both ready episodes; SKR leaves out B's day 0.
+    close(figure(&v, "average_days"), 1.0, "average, all");
+    close(figure(&v, "average_days_skr"), 2.0, "average, SKR");
+    close(figure(&v, "notices_in_time"), 50.0, "notices within 24 h");
+    close(figure(&v, "weekend_discharges"), 50.0, "weekend discharges");
+    close(figure(&v, "days_per_thousand"), 2.0 * 1000.0 / 14_000.0, "days per 1 000 aged 65+");
+    // The bistånd received four notices (two admission, two ready) and acknowledged one,
+    // A's admission notice after 2.5 hours.
+    close(figure(&v, "ack_hours"), 2.5, "time to acknowledge");
+    close(figure(&v, "ack_within_day"), 25.0, "acknowledged within a day");
+    assert_eq!(figure(&v, "bed_share"), None, "a municipality has no beds");
+    let trend = v["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 12);
+    assert_eq!(trend.last().unwrap()["period"], "2026-11");
+    assert_eq!(trend[10]["indicators"][0]["value"], 0.0, "nothing in October");
+    assert!(v["indicators"].as_array().unwrap().iter().all(|i| i["definition_sv"].as_str().unwrap().len() > 40));
+
+    // The hospital: 2 ready days on 20 beds × 30 days of November.
+    let h = app.get(mas, "/api/followup?scope=sjukhus:Norrviks%20sjukhus&period=2026-11").await;
+    close(figure(&h, "bed_share"), 2.0 * 100.0 / 600.0, "bed share");
+    assert_eq!(h["comparison"].as_array().unwrap().len(), 1, "the hospital's one ward with discharges");
+    // The country, compared by region; the quarter holds the same two.
+    let s = app.get(&w.chef_solna, "/api/followup?scope=sverige&period=2026-Q4").await;
+    close(figure(&s, "episodes"), 2.0, "Sweden, Q4");
+    assert_eq!(s["comparison"][0]["label"], "Region Demo");
+    let r = app.get(mas, "/api/followup?scope=region:01&period=2026-11").await;
+    let kommuner: Vec<&str> =
+        r["comparison"].as_array().unwrap().iter().map(|a| a["label"].as_str().unwrap()).collect();
+    assert_eq!(kommuner, ["Solna stad"]);
+    // Psychiatric care alone: none of these.
+    let p = app.get(mas, "/api/followup?scope=kommun:0184&period=2026-11&care_type=psychiatric").await;
+    close(figure(&p, "episodes"), 0.0, "psychiatric episodes");
+    assert_eq!(figure(&p, "average_days_skr"), None, "no denominator, no figure");
+});
+
+on_both!(follow_up_is_for_managers_and_says_what_to_write, |app: TestApp| async move {
+    let w = &app.world;
+    // Staff who work with patients see no figures.
+    for who in [&w.ward, &w.bistand, &w.vc] {
+        let v = app.expect(who, Method::GET, "/api/followup", None, StatusCode::FORBIDDEN).await;
+        assert!(v["detail"].as_str().unwrap().contains("uppföljningens siffror"), "{v}");
+    }
+    let mas = &w.bistand_hsl;
+    for (query, field) in [("scope=kommun:9999", "scope"), ("scope=lan:01", "scope"), ("period=2026-13", "period")] {
+        let v = app
+            .expect(mas, Method::GET, &format!("/api/followup?{query}"), None, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+        assert_eq!(v["field"], field, "{query}: {v}");
+    }
+    // The default period is last month.
+    let v = app.get(mas, "/api/followup").await;
+    assert_eq!(v["period"], "2026-10", "the clock stands in November 2026");
+});
+
+on_both!(the_follow_up_page_draws_charts_with_tables, |app: TestApp| async move {
+    let w = &app.world;
+    two_discharges(&app).await;
+    let get = |who: &crate::helpers::As, path: &str| {
+        let req = reqwest::Client::new().get(format!("{}{path}", app.base)).header("cookie", &who.cookie);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (s, html) = get(&w.bistand_hsl, "/uppfoljning?omrade=kommun%3A0184&period=2026-11").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<svg class=\"chart\" role=\"img\""), "charts are accessible SVG");
+    assert!(html.contains("Medelantal dagar som utskrivningsklar, minst en dag (SKR)"));
+    assert!(html.contains("2\u{a0}%") || html.contains("50\u{a0}%"), "percentages the Swedish way");
+    assert!(html.contains("<caption>"), "every chart has its table");
+    assert!(html.contains("href=\"/uppfoljning\""), "the menu links the page");
+    let (s, html) = get(&w.ward, "/uppfoljning").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(html.contains("uppföljningens siffror"));
+    assert!(!html.contains("href=\"/uppfoljning\""), "no menu link for those who may not");
+});
