@@ -284,6 +284,14 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   assert.match(await chief.page.locator("main").innerText(), /Greta Testsson/);
   await accessible(chief.page, "log extract");
 
+  // Follow-up: the unit manager sees last month's indicators, drawn and tabulated.
+  await chief.page.goto(`${server.base}/uppfoljning`);
+  assert.match(await chief.page.locator("main").innerText(), /Medelantal dagar som utskrivningsklar/);
+  assert.ok((await chief.page.locator("svg.chart[role=img]").count()) >= 4, "trend and comparison charts");
+  await accessible(chief.page, "follow-up");
+  await reflows(chief.page, "follow-up");
+  await screenshot(chief.page, "uppfoljning");
+
   // Administration: the municipality's administrator adds a user and sees the password once.
   const admin = await login(browser, server.base, account(`Administratör – ${BISTAND}`));
   await admin.page.goto(`${server.base}/admin`);

@@ -286,6 +286,8 @@ async fn build_directory(
                 report,
             )
             .await?;
+            // Beds vary by ward so the follow-up's bed share differs between them.
+            store.set_ward_capacity(unit.id, Some(hospital), Some(16 + ((h * 5 + w * 3) % 12) as i64)).await?;
             if *care == CareType::Psychiatric { psych_wards.push(unit) } else { wards.push(unit) }
         }
     }
@@ -464,6 +466,16 @@ async fn build_directory(
         }
         users.insert(unit.id, list);
     }
+    // Fictive residents aged 65+ (the real figures come from SCB by `import-population`).
+    let year = samverka_domain::calendar::local_date(now).year();
+    let population: Vec<_> = kommuner
+        .iter()
+        .flat_map(|k| {
+            let base = 6_000 + (k.code.as_str().parse::<i64>().unwrap_or(0) * 733) % 24_000;
+            (year - 5..=year).map(move |y| (k.code.clone(), y, base + (y as i64 - 2020) * 150))
+        })
+        .collect();
+    store.set_population(&population).await?;
     Ok(World { wards, psych_wards, kommuner, users })
 }
 

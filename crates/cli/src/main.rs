@@ -3,6 +3,7 @@
 mod admin;
 mod config;
 mod demo;
+mod population;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +82,12 @@ enum Cmd {
     },
     /// Remove access-log entries older than the retention period (access_log_retention_years).
     PurgeAccessLog,
+    /// Load residents aged 65+ per municipality and year from a CSV file (columns kommun, år,
+    /// antal_65_plus); the years in the file replace those already loaded.
+    ImportPopulation {
+        /// The CSV file, e.g. from SCB's statistical database.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -193,6 +200,20 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
         Cmd::CreateAdmin { organisation, username, name, unit } => {
             let store = open_store(&checked).await?;
             admin::create_admin(&store, &organisation, &username, &name, unit.as_deref()).await
+        }
+        Cmd::ImportPopulation { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("Filen {} kan inte läsas: {e}", file.display()))?;
+            let rows = population::read(&text).map_err(|e| format!("Befolkningssiffrorna läses inte in:\n{e}"))?;
+            let store = open_store(&checked).await?;
+            store.set_population(&rows).await.map_err(|e| e.to_string())?;
+            let years: std::collections::BTreeSet<i16> = rows.iter().map(|r| r.1).collect();
+            println!(
+                "{} rader inlästa för år {}.",
+                rows.len(),
+                years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", ")
+            );
+            Ok(())
         }
         Cmd::PurgeAccessLog => {
             let store = open_store(&checked).await?;

@@ -332,3 +332,21 @@ async fn a_new_installation_is_bootstrapped_from_the_command_line() {
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("0 poster"), "{out}");
 }
+
+#[tokio::test]
+async fn population_figures_are_imported_from_csv_or_refused_with_the_bad_rows_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "kommun;år;antal_65_plus\n0184;2026;14000\n01x4;2026;12\n").unwrap();
+    let (code, _, err) = run(samverka(dir.path()).arg("import-population").arg(&bad));
+    assert_eq!(code, 1);
+    assert!(err.contains("Rad 3") && err.contains("01x4"), "{err}");
+    let good = dir.path().join("scb.csv");
+    std::fs::write(&good, "Kommun;År;Antal_65_plus\n0184;2026;14 250\n0182;2026;21000\n").unwrap();
+    let (code, out, err) = run(samverka(dir.path()).arg("import-population").arg(&good));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 rader inlästa för år 2026"), "{out}");
+    let store = Store::connect(dir.path().join("data/samverka.db").to_str().unwrap(), Agreements::built_in()).await.unwrap();
+    let loaded = store.population(2026).await.unwrap();
+    assert_eq!((loaded.get("0184"), loaded.get("0182")), (Some(&14_250), Some(&21_000)));
+}

@@ -45,12 +45,14 @@ pub fn trend(id: &str, title: &str, description: &str, y_label: &str, points: &[
             let top = upper_bound(points.iter().filter_map(|p| p.1));
             let mut chart = ChartBuilder::on(&root)
                 .margin(12)
+                .margin_right(40)
                 .x_label_area_size(36)
                 .y_label_area_size(56)
                 .build_cartesian_2d(0..(n as i32 - 1).max(1), 0.0..top)?;
             chart
                 .configure_mesh()
                 .disable_x_mesh()
+                .light_line_style(WHITE)
                 .x_labels(n)
                 .x_label_formatter(&|i| points.get(*i as usize).map(|p| p.0.clone()).unwrap_or_default())
                 .y_desc(y_label)
@@ -103,6 +105,7 @@ pub fn bars(id: &str, title: &str, description: &str, x_label: &str, bars: &[(St
             chart
                 .configure_mesh()
                 .disable_y_mesh()
+                .light_line_style(WHITE)
                 .y_labels(n)
                 .y_label_formatter(&|v| match v {
                     SegmentValue::CenterOf(i) => bars.get(*i as usize).map(|b| truncate(&b.0, 30)).unwrap_or_default(),
