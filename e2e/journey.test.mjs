@@ -292,6 +292,12 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   await reflows(chief.page, "follow-up");
   await screenshot(chief.page, "uppfoljning");
 
+  // The municipality's invoice basis for last month, with its files.
+  await chief.page.goto(`${server.base}/betalningsansvar`);
+  assert.match(await chief.page.locator("main").innerText(), /Summering per vårdform/);
+  await accessible(chief.page, "invoice basis");
+  await reflows(chief.page, "invoice basis");
+
   // Administration: the municipality's administrator adds a user and sees the password once.
   const admin = await login(browser, server.base, account(`Administratör – ${BISTAND}`));
   await admin.page.goto(`${server.base}/admin`);

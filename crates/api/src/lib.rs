@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod export;
 pub mod extract;
 pub mod fhir;
 pub mod hl7;

@@ -25,7 +25,7 @@ use crate::routes::{access_log, admin, cases, directory, followup, hl7, inbox, l
         cases::transfer, cases::discharge, cases::cancel_discharge, cases::confirm_needs, cases::dismiss, cases::add_party,
         cases::record_consent, cases::withdraw_consent,
         cases::draw_up_sip, cases::follow_up_sip, cases::close,
-        liability::case, liability::municipal,
+        liability::case, liability::municipal, liability::approve, liability::versions, liability::export,
         followup::get,
         cases::emergency_access,
         access_log::review, access_log::extract,

@@ -202,8 +202,8 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             admin::create_admin(&store, &organisation, &username, &name, unit.as_deref()).await
         }
         Cmd::ImportPopulation { file } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("Filen {} kan inte läsas: {e}", file.display()))?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("Filen {} kan inte läsas: {e}", file.display()))?;
             let rows = population::read(&text).map_err(|e| format!("Befolkningssiffrorna läses inte in:\n{e}"))?;
             let store = open_store(&checked).await?;
             store.set_population(&rows).await.map_err(|e| e.to_string())?;

@@ -15,9 +15,11 @@ pub fn read(text: &str) -> Result<Vec<(Kommunkod, i16, i64)>, String> {
     let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| format!("Rubrikraden kan inte läsas: {e}"))?.clone();
     let column = |names: &[&str]| headers.iter().position(|h| names.contains(&h.to_lowercase().as_str()));
-    let (Some(k), Some(y), Some(n)) =
-        (column(&["kommun", "kommunkod"]), column(&["år", "ar", "year"]), column(&["antal_65_plus", "residents_65_plus"]))
-    else {
+    let (Some(k), Some(y), Some(n)) = (
+        column(&["kommun", "kommunkod"]),
+        column(&["år", "ar", "year"]),
+        column(&["antal_65_plus", "residents_65_plus"]),
+    ) else {
         return Err(format!(
             "Rubrikraden ska namnge kolumnerna kommun, år och antal_65_plus (den är: {}).",
             headers.iter().collect::<Vec<_>>().join(", ")

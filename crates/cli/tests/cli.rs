@@ -346,7 +346,8 @@ async fn population_figures_are_imported_from_csv_or_refused_with_the_bad_rows_n
     let (code, out, err) = run(samverka(dir.path()).arg("import-population").arg(&good));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("2 rader inlästa för år 2026"), "{out}");
-    let store = Store::connect(dir.path().join("data/samverka.db").to_str().unwrap(), Agreements::built_in()).await.unwrap();
+    let store =
+        Store::connect(dir.path().join("data/samverka.db").to_str().unwrap(), Agreements::built_in()).await.unwrap();
     let loaded = store.population(2026).await.unwrap();
     assert_eq!((loaded.get("0184"), loaded.get("0182")), (Some(&14_250), Some(&21_000)));
 }

@@ -90,6 +90,8 @@ pub enum Permission {
     ReadLiability,
     /// Follow-up indicators (sums, no patient data).
     ReadFollowUp,
+    /// Approve the invoice basis, locking it as a version (the region's managers).
+    ApproveLiability,
     /// Manage the organisation's units, users and assignments.
     Administer,
 }
@@ -134,6 +136,7 @@ pub fn permits(role: Role, p: Permission) -> bool {
                     | HandleMessages
                     | ReviewAccessLog
                     | ReadLiability
+                    | ApproveLiability
                     | ReadFollowUp
             )
         }
@@ -193,6 +196,7 @@ fn permission_sv(p: Permission) -> &'static str {
         Permission::ReviewAccessLog => "granska åtkomstloggen",
         Permission::ReadLiability => "se betalningsunderlag",
         Permission::ReadFollowUp => "se uppföljningens siffror",
+        Permission::ApproveLiability => "godkänna betalningsunderlag",
         Permission::Administer => "administrera enheter och användare",
     }
 }

@@ -5,6 +5,7 @@
 //! [`on_db!`], which expands the same code for each driver so both are type-checked.
 //! Schema migrations live in `migrations/sqlite` and `migrations/postgres`.
 
+mod bases;
 mod cases;
 mod clients;
 mod followup;
@@ -25,6 +26,7 @@ use samverka_domain::agreement::Agreement;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use bases::ApprovedBasis;
 pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem, command_name};
 pub use clients::{ApiClient, ApiToken};
 pub use followup::{KeyFilter, MonthTotals, UnitAcks, WardCapacity};

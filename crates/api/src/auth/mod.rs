@@ -202,6 +202,7 @@ impl FromRequestParts<AppState> for LoginSession {
 }
 
 /// A logged-in user acting in an assignment.
+#[derive(Clone)]
 pub struct Caller {
     pub actor: Actor,
     pub assignment_id: Uuid,

@@ -8,13 +8,14 @@ use jiff::civil::Date;
 use samverka_domain::calendar::start_of_day;
 use samverka_domain::ids::Kommunkod;
 use samverka_domain::liability::{CaseLiability, LiabilityBasis, LiabilityFacts, case_liability, municipal_basis};
+use samverka_store::ApprovedBasis;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::problem::{ApiError, ApiResult, ProblemDetails};
 use crate::routes::cases::read_case;
 use crate::routes::{log_read, refuse, require};
@@ -53,18 +54,18 @@ fn parse_month(s: &str) -> Option<Date> {
     Date::new(y.parse().ok()?, m.parse().ok()?, 1).ok().filter(|d| (2000..=2100).contains(&d.year()))
 }
 
-/// The invoice basis (betalningsunderlag) of a municipality for a month.
-#[utoipa::path(get, path = "/api/liability", tag = "liability", params(BasisQuery),
-    responses((status = 200, body = LiabilityBasis), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn municipal(
-    State(st): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<BasisQuery>,
-) -> ApiResult<Json<LiabilityBasis>> {
-    let action = "liability.basis";
-    require(&st, &caller, Permission::ReadLiability, action, None, None).await?;
-    let kommun = Kommunkod::parse(&q.kommun).map_err(|e| ApiError::from(e.problem("kommun")))?;
-    // A municipality sees its own basis; a region those of the municipalities in its län.
+/// Who may see a municipality's basis: the municipality itself, and the region of its län.
+/// Returns the municipality and the first day of the month.
+async fn scope(
+    st: &AppState,
+    caller: &Caller,
+    permission: Permission,
+    action: &str,
+    kommun: &str,
+    month: &str,
+) -> ApiResult<(Kommunkod, Date, OrganisationKind)> {
+    require(st, caller, permission, action, None, None).await?;
+    let kommun = Kommunkod::parse(kommun).map_err(|e| ApiError::from(e.problem("kommun")))?;
     let org = st.store.organisation(caller.actor.unit.organisation_id).await?.map(|(o, _)| o);
     let own = org.as_ref().is_some_and(|o| match o.kind {
         OrganisationKind::Kommun => o.kommunkod.as_ref() == Some(&kommun),
@@ -77,9 +78,9 @@ pub async fn municipal(
             format!("Din organisation kan inte se betalningsunderlaget för kommun {kommun}."),
             "Your organisation cannot see this municipality's invoice basis.",
         );
-        return Err(refuse(&st, &caller, action, None, None, problem).await);
+        return Err(refuse(st, caller, action, None, None, problem).await);
     }
-    let first = parse_month(&q.month).ok_or_else(|| {
+    let first = parse_month(month).ok_or_else(|| {
         ApiError::invalid(
             "month",
             "invalid_month",
@@ -87,8 +88,21 @@ pub async fn municipal(
             "Write the month as YYYY-MM.",
         )
     })?;
-    let agreement_id = match q.agreement {
-        Some(a) => a,
+    if first > samverka_domain::calendar::local_date(st.clock.now()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "month_in_future",
+            "Månaden har inte börjat än.",
+            "The month has not begun.",
+        ));
+    }
+    Ok((kommun, first, org.map(|o| o.kind).unwrap_or(OrganisationKind::PrivateProvider)))
+}
+
+/// The basis as the cases say now (not logged: the caller logs what it shows).
+async fn compute(st: &AppState, kommun: &Kommunkod, first: Date, agreement: Option<&str>) -> ApiResult<LiabilityBasis> {
+    let agreement_id = match agreement {
+        Some(a) => a.to_string(),
         None => st
             .store
             .organisations()
@@ -110,24 +124,191 @@ pub async fn municipal(
         )
     })?;
     let now = st.clock.now();
-    if first > samverka_domain::calendar::local_date(now) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "month_in_future",
-            "Månaden har inte börjat än.",
-            "The month has not begun.",
-        ));
-    }
     let window = agreement.somatic.average_window_months.max(agreement.psychiatric.average_window_months) as i32;
     let from = start_of_day(first - (window - 1).months());
     let to = start_of_day(first + 1.month());
     let liabilities: Vec<CaseLiability> = st
         .store
-        .liability_cases(&kommun, &agreement_id, from, to)
+        .liability_cases(kommun, &agreement_id, from, to)
         .await?
         .iter()
         .map(|c| case_liability(&LiabilityFacts::from_case(c, &agreement, now), &agreement, now))
         .collect();
+    Ok(municipal_basis(kommun, first.year(), first.month(), &liabilities, &agreement))
+}
+
+fn month_key(first: Date) -> i32 {
+    first.year() as i32 * 100 + first.month() as i32
+}
+
+/// The invoice basis (betalningsunderlag) of a municipality for a month, as the cases say now.
+/// Approved versions are read with `/api/liability/versions`.
+#[utoipa::path(get, path = "/api/liability", tag = "liability", params(BasisQuery),
+    responses((status = 200, body = LiabilityBasis), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn municipal(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<BasisQuery>,
+) -> ApiResult<Json<LiabilityBasis>> {
+    let action = "liability.basis";
+    let (kommun, first, _) = scope(&st, &caller, Permission::ReadLiability, action, &q.kommun, &q.month).await?;
+    let basis = compute(&st, &kommun, first, q.agreement.as_deref()).await?;
     log_read(&st, &caller, action, None, None, None, false).await?;
-    Ok(Json(municipal_basis(&kommun, first.year(), first.month(), &liabilities, &agreement)))
+    Ok(Json(basis))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    /// SCB kommunkod.
+    pub kommun: String,
+    /// "YYYY-MM".
+    pub month: String,
+    pub agreement: Option<String>,
+    /// Why a new version, when there is an earlier one.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Approves the basis as the cases say now: it is stored as the next version and never
+/// changes again. A later correction is approved as a new version beside it.
+#[utoipa::path(post, path = "/api/liability/approve", tag = "liability", request_body = ApproveRequest,
+    responses((status = 201, body = ApprovedBasis), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing changed since the latest version", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn approve(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<ApproveRequest>,
+) -> ApiResult<(StatusCode, Json<ApprovedBasis>)> {
+    let action = "liability.approve";
+    let (kommun, first, kind) =
+        scope(&st, &caller, Permission::ApproveLiability, action, &req.kommun, &req.month).await?;
+    if kind != OrganisationKind::Region {
+        let problem = samverka_domain::Problem::forbidden(
+            "region_approves",
+            "Betalningsunderlaget godkänns av regionen, som fakturerar. Kommunen ser underlaget och dess versioner.",
+            "The region, which invoices, approves the basis.",
+        );
+        return Err(refuse(&st, &caller, action, None, None, problem).await);
+    }
+    let note = req.note.trim().to_string();
+    if note.chars().count() > 2000 {
+        return Err(ApiError::invalid(
+            "note",
+            "too_long",
+            "Anteckningen får vara högst 2 000 tecken.",
+            "At most 2,000 characters.",
+        ));
+    }
+    let basis = compute(&st, &kommun, first, req.agreement.as_deref()).await?;
+    let earlier = st.store.approved_bases(&kommun, month_key(first)).await?;
+    if let Some(latest) = earlier.last() {
+        if latest.basis == basis {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "unchanged",
+                format!("Underlaget är oförändrat sedan version {} som redan är godkänd.", latest.version),
+                "Nothing changed since the latest approved version.",
+            ));
+        }
+        if note.is_empty() {
+            return Err(ApiError::invalid(
+                "note",
+                "note_required",
+                format!("Version {} är redan godkänd. Skriv vad som har rättats i den nya versionen.", latest.version),
+                "Say what the new version corrects.",
+            ));
+        }
+    }
+    let approved = st.store.approve_basis(&basis, month_key(first), &caller.audit(), &note, st.clock.now()).await?;
+    caller.mark.set();
+    tracing::info!(target: "audit", kommun = %kommun, month = %req.month, version = approved.version, "invoice basis approved");
+    Ok((StatusCode::CREATED, Json(approved)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct VersionsQuery {
+    pub kommun: String,
+    pub month: String,
+}
+
+/// The approved versions of a municipality's basis for a month, oldest first.
+#[utoipa::path(get, path = "/api/liability/versions", tag = "liability", params(VersionsQuery),
+    responses((status = 200, body = Vec<ApprovedBasis>), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn versions(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<VersionsQuery>,
+) -> ApiResult<Json<Vec<ApprovedBasis>>> {
+    let action = "liability.versions";
+    let (kommun, first, _) = scope(&st, &caller, Permission::ReadLiability, action, &q.kommun, &q.month).await?;
+    let list = st.store.approved_bases(&kommun, month_key(first)).await?;
+    log_read(&st, &caller, action, None, None, None, false).await?;
+    Ok(Json(list))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ExportQuery {
+    pub kommun: String,
+    pub month: String,
+    /// An approved version; without it, the basis as the cases say now (marked preliminary).
+    pub version: Option<u32>,
+    /// `csv` or `xlsx`.
+    pub format: String,
+}
+
+/// The basis as a file: CSV (semicolons, as Swedish spreadsheets read it) or an Excel workbook.
+#[utoipa::path(get, path = "/api/liability/export", tag = "liability", params(ExportQuery),
+    responses((status = 200, description = "text/csv or an xlsx workbook"), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn export(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let action = "liability.export";
+    let (kommun, first, _) = scope(&st, &caller, Permission::ReadLiability, action, &q.kommun, &q.month).await?;
+    let format = match q.format.as_str() {
+        "csv" => crate::export::FileFormat::Csv,
+        "xlsx" => crate::export::FileFormat::Xlsx,
+        _ => {
+            return Err(ApiError::invalid(
+                "format",
+                "invalid_format",
+                "Välj format csv eller xlsx.",
+                "Choose csv or xlsx.",
+            ));
+        }
+    };
+    let (basis, approved) = match q.version {
+        Some(v) => {
+            let found = st
+                .store
+                .approved_bases(&kommun, month_key(first))
+                .await?
+                .into_iter()
+                .find(|a| a.version == v)
+                .ok_or_else(|| ApiError::not_found("Versionen"))?;
+            (found.basis.clone(), Some(found))
+        }
+        None => (compute(&st, &kommun, first, None).await?, None),
+    };
+    let file = crate::export::basis_file(&basis, approved.as_ref(), format)?;
+    log_read(&st, &caller, action, None, None, None, false).await?;
+    let name = format!(
+        "betalningsunderlag-{kommun}-{}{}.{}",
+        q.month,
+        approved.as_ref().map(|a| format!("-v{}", a.version)).unwrap_or_else(|| "-preliminart".into()),
+        q.format
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, format.content_type().to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        file,
+    )
+        .into_response())
 }

@@ -70,6 +70,8 @@ patient_data_routes! {
     get "/api/patients" => patients::search,
     get "/api/patients/{id}" => patients::get,
     get "/api/liability" => liability::municipal,
+    get "/api/liability/versions" => liability::versions,
+    get "/api/liability/export" => liability::export,
     get "/api/access-log" => access_log::review,
     get "/api/access-log/extract" => access_log::extract,
     get "/api/hl7/messages" => hl7::list,
@@ -98,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/units", get(directory::units))
         .route("/api/units/{id}", get(directory::unit))
         .route("/api/followup", get(followup::get))
+        .route("/api/liability/approve", post(liability::approve))
         .route("/api/admin/users", get(admin::users).post(admin::create_user))
         .route("/api/admin/users/{id}/reset-password", post(admin::reset_password))
         .route("/api/admin/users/{id}/reset-totp", post(admin::reset_totp))

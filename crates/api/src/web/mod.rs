@@ -10,6 +10,7 @@ mod feed;
 mod followup;
 pub mod i18n;
 mod inbox;
+mod invoice;
 mod login;
 mod misc;
 mod sip;
@@ -61,6 +62,8 @@ pub struct UserBar {
     pub reviewer: bool,
     /// Sees the follow-up figures.
     pub followup: bool,
+    /// Sees invoice bases.
+    pub liability: bool,
     pub admin: bool,
     pub clinical: bool,
     /// Registers admissions: a ward's staff.
@@ -172,6 +175,7 @@ impl FromRequestParts<AppState> for WebCaller {
                 unit: caller.actor.unit.name.clone(),
                 reviewer: permits(role, Permission::ReviewAccessLog),
                 followup: permits(role, Permission::ReadFollowUp),
+                liability: permits(role, Permission::ReadLiability),
                 admin: permits(role, Permission::Administer),
                 clinical: permits(role, Permission::ReadPatientData),
                 ward: caller.actor.unit.kind == samverka_domain::org::UnitKind::Ward
@@ -265,6 +269,8 @@ fn patient_pages() -> Router<AppState> {
         .route("/sok/nodatkomst", post(misc::emergency_search))
         .route("/logg", get(misc::log_review).post(misc::log_review_post))
         .route("/uppfoljning", get(followup::page))
+        .route("/betalningsansvar", get(invoice::page))
+        .route("/betalningsansvar/godkann", post(invoice::approve))
         .route("/logg/utdrag", post(misc::log_extract))
         .route("/admin/hl7", get(feed::list))
         .route("/admin/hl7/{id}", get(feed::message))

@@ -362,6 +362,24 @@ fn table() -> Vec<RouteCase> {
             outsider: NackaBistand,
             request: |_, _| ("/api/liability?kommun=0184&month=2026-11".into(), None),
         },
+        RouteCase {
+            method: "get",
+            path: "/api/liability/versions",
+            permission: ReadLiability,
+            scope: OwnMunicipality,
+            party: Bistand,
+            outsider: NackaBistand,
+            request: |_, _| ("/api/liability/versions?kommun=0184&month=2026-11".into(), None),
+        },
+        RouteCase {
+            method: "get",
+            path: "/api/liability/export",
+            permission: ReadLiability,
+            scope: OwnMunicipality,
+            party: Bistand,
+            outsider: NackaBistand,
+            request: |_, _| ("/api/liability/export?kommun=0184&month=2026-11&format=csv".into(), None),
+        },
         // The hospitals' feed: administrators of the region only (the outsider is a
         // municipality's administrator).
         RouteCase {

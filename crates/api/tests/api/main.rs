@@ -6,6 +6,7 @@ mod fhir;
 mod followup;
 mod helpers;
 mod hl7;
+mod invoice;
 mod login;
 mod oidc;
 mod protection;
