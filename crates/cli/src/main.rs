@@ -3,6 +3,7 @@
 mod admin;
 mod config;
 mod demo;
+mod national;
 mod population;
 
 use std::path::PathBuf;
@@ -35,14 +36,25 @@ enum Cmd {
     },
     /// Bring the database schema up to date and exit.
     Migrate,
-    /// Fill an empty database with a fictive demo region.
+    /// Fill an empty database with a fictive demo region, or with `--scale national` a data set
+    /// shaped like all of Sweden over five years (for the follow-up's benchmarks).
     Demo {
-        /// Number of demo patients (each with one case).
+        /// Number of demo patients (each with one case), for the regional demo.
         #[arg(long, default_value_t = 260)]
         patients: usize,
         /// Seed for the random choices, so the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// `region` (one fictive region, the default) or `national` (21 regions, 290
+        /// municipalities, about 60 hospitals and 1 200 vårdcentraler).
+        #[arg(long, default_value = "region")]
+        scale: String,
+        /// For `--scale national`: the number of discharge cases.
+        #[arg(long, default_value_t = 2_000_000)]
+        cases: usize,
+        /// For `--scale national`: the years the cases are spread over, ending today.
+        #[arg(long, default_value_t = 5)]
+        years: i64,
     },
     /// Check the configuration and show what it resolves to.
     CheckConfig,
@@ -186,12 +198,33 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             println!("Databasen är uppdaterad.");
             Ok(())
         }
-        Cmd::Demo { patients, seed } => {
+        Cmd::Demo { patients, seed, scale, cases, years } => {
+            if !matches!(scale.as_str(), "region" | "national") {
+                return Err(format!("--scale ska vara region eller national, inte \"{scale}\"."));
+            }
+            if !(1..=20).contains(&years) {
+                return Err("--years ska vara mellan 1 och 20.".into());
+            }
             let store = open_store(&checked).await?;
             if !store.is_empty().await.map_err(|e| e.to_string())? {
                 return Err("Databasen innehåller redan data. Demodata läggs bara in i en tom databas.".into());
             }
-            fill_demo(&store, patients, seed).await
+            if scale == "national" {
+                let started = Instant::now();
+                let report = national::generate(&store, cases, years, seed, Timestamp::now(), true)
+                    .await
+                    .map_err(|e| format!("Demodata kunde inte skapas: {e}"))?;
+                println!(
+                    "Nationella demodata skapade på {:.0} s: {} enheter, {} ärenden med {} händelser.",
+                    started.elapsed().as_secs_f64(),
+                    report.units,
+                    report.cases,
+                    report.events
+                );
+                Ok(())
+            } else {
+                fill_demo(&store, patients, seed).await
+            }
         }
         Cmd::AddOrganisation { kind, name, hsa_id, kommunkod, region_code, agreement } => {
             let store = open_store(&checked).await?;

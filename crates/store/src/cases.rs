@@ -108,33 +108,33 @@ fn touched_messages(events: &[RecordedEvent]) -> BTreeSet<MessageId> {
 }
 
 /// Rows to write for one case after a change.
-struct Projection {
-    state: String,
-    phase: &'static str,
-    ward_id: String,
-    first_ready_at: Option<i64>,
-    discharged_at: Option<i64>,
-    parties: Vec<(String, i64)>,
-    deadlines: Vec<Deadline>,
-    inbox: Vec<InboxRow>,
-    consents: Vec<String>,
-    followup: Option<samverka_domain::followup::CaseFacts>,
-    acks: crate::followup::AckMap,
+pub(crate) struct Projection {
+    pub(crate) state: String,
+    pub(crate) phase: &'static str,
+    pub(crate) ward_id: String,
+    pub(crate) first_ready_at: Option<i64>,
+    pub(crate) discharged_at: Option<i64>,
+    pub(crate) parties: Vec<(String, i64)>,
+    pub(crate) deadlines: Vec<Deadline>,
+    pub(crate) inbox: Vec<InboxRow>,
+    pub(crate) consents: Vec<String>,
+    pub(crate) followup: Option<samverka_domain::followup::CaseFacts>,
+    pub(crate) acks: crate::followup::AckMap,
 }
 
-struct InboxRow {
-    unit_id: String,
-    message_id: String,
-    kind: String,
-    sender: String,
-    sent_at: i64,
-    opened_at: Option<i64>,
-    acknowledged_at: Option<i64>,
-    mis_sent: bool,
+pub(crate) struct InboxRow {
+    pub(crate) unit_id: String,
+    pub(crate) message_id: String,
+    pub(crate) kind: String,
+    pub(crate) sender: String,
+    pub(crate) sent_at: i64,
+    pub(crate) opened_at: Option<i64>,
+    pub(crate) acknowledged_at: Option<i64>,
+    pub(crate) mis_sent: bool,
 }
 
 impl Projection {
-    fn of(
+    pub(crate) fn of(
         case: &Case,
         agreement: &samverka_domain::agreement::Agreement,
         touched: &BTreeSet<MessageId>,

@@ -63,7 +63,7 @@ pub(crate) struct FollowupChange {
     pub acks: Vec<AckDelta>,
 }
 
-fn month_deltas(f: &StoredFacts, sign: i64, out: &mut Vec<MonthDelta>) {
+pub(crate) fn month_deltas(f: &StoredFacts, sign: i64, out: &mut Vec<MonthDelta>) {
     let values = f.facts.totals.to_array().map(|v| v * sign);
     let care_type = enum_str(&f.facts.care_type);
     let mut keys = vec![("kommun", f.facts.kommun.as_str().to_string()), ("ward", f.facts.ward.to_string())];
@@ -118,29 +118,52 @@ pub(crate) fn change(
 }
 
 /// Adds a delta to a monthly sum, creating the row if needed.
-pub(crate) const MONTH_UPSERT: &str = "INSERT INTO followup_months (dim, key, month, care_type, episodes, \
-     ready_episodes, ready_episodes_with_days, ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, \
-     fast_contact_named, sip_needed, sip_called_in_time, sip_held, weekend_discharges) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-     ON CONFLICT (dim, key, month, care_type) DO UPDATE SET \
-     episodes = followup_months.episodes + excluded.episodes, \
-     ready_episodes = followup_months.ready_episodes + excluded.ready_episodes, \
-     ready_episodes_with_days = followup_months.ready_episodes_with_days + excluded.ready_episodes_with_days, \
-     ready_days = followup_months.ready_days + excluded.ready_days, \
-     bed_days = followup_months.bed_days + excluded.bed_days, \
-     notices_due = followup_months.notices_due + excluded.notices_due, \
-     notices_in_time = followup_months.notices_in_time + excluded.notices_in_time, \
-     fast_contact_due = followup_months.fast_contact_due + excluded.fast_contact_due, \
-     fast_contact_named = followup_months.fast_contact_named + excluded.fast_contact_named, \
-     sip_needed = followup_months.sip_needed + excluded.sip_needed, \
-     sip_called_in_time = followup_months.sip_called_in_time + excluded.sip_called_in_time, \
-     sip_held = followup_months.sip_held + excluded.sip_held, \
-     weekend_discharges = followup_months.weekend_discharges + excluded.weekend_discharges";
+pub(crate) const MONTH_UPSERT: &str = concat!(
+    "INSERT INTO followup_months (dim, key, month, care_type, episodes, ready_episodes, ready_episodes_with_days, \
+     ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, fast_contact_named, sip_needed, \
+     sip_called_in_time, sip_held, weekend_discharges) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    month_upsert_tail!()
+);
 
-pub(crate) const ACK_UPSERT: &str = "INSERT INTO ack_months (unit_id, month, notices, acknowledged, minutes, within_day) \
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_id, month) DO UPDATE SET \
-     notices = ack_months.notices + excluded.notices, acknowledged = ack_months.acknowledged + excluded.acknowledged, \
-     minutes = ack_months.minutes + excluded.minutes, within_day = ack_months.within_day + excluded.within_day";
+/// The ON CONFLICT clause that adds a delta to a monthly sum.
+pub(crate) const MONTH_UPSERT_TAIL: &str = month_upsert_tail!();
+
+macro_rules! month_upsert_tail {
+    () => {
+        " ON CONFLICT (dim, key, month, care_type) DO UPDATE SET \
+         episodes = followup_months.episodes + excluded.episodes, \
+         ready_episodes = followup_months.ready_episodes + excluded.ready_episodes, \
+         ready_episodes_with_days = followup_months.ready_episodes_with_days + excluded.ready_episodes_with_days, \
+         ready_days = followup_months.ready_days + excluded.ready_days, \
+         bed_days = followup_months.bed_days + excluded.bed_days, \
+         notices_due = followup_months.notices_due + excluded.notices_due, \
+         notices_in_time = followup_months.notices_in_time + excluded.notices_in_time, \
+         fast_contact_due = followup_months.fast_contact_due + excluded.fast_contact_due, \
+         fast_contact_named = followup_months.fast_contact_named + excluded.fast_contact_named, \
+         sip_needed = followup_months.sip_needed + excluded.sip_needed, \
+         sip_called_in_time = followup_months.sip_called_in_time + excluded.sip_called_in_time, \
+         sip_held = followup_months.sip_held + excluded.sip_held, \
+         weekend_discharges = followup_months.weekend_discharges + excluded.weekend_discharges"
+    };
+}
+use month_upsert_tail;
+
+pub(crate) const ACK_UPSERT: &str = concat!(
+    "INSERT INTO ack_months (unit_id, month, notices, acknowledged, minutes, within_day) VALUES ($1, $2, $3, $4, $5, $6)",
+    ack_upsert_tail!()
+);
+
+pub(crate) const ACK_UPSERT_TAIL: &str = ack_upsert_tail!();
+
+macro_rules! ack_upsert_tail {
+    () => {
+        " ON CONFLICT (unit_id, month) DO UPDATE SET \
+         notices = ack_months.notices + excluded.notices, acknowledged = ack_months.acknowledged + excluded.acknowledged, \
+         minutes = ack_months.minutes + excluded.minutes, within_day = ack_months.within_day + excluded.within_day"
+    };
+}
+use ack_upsert_tail;
 
 /// Writes a case's follow-up contribution inside a transaction; expanded once per driver.
 macro_rules! write_followup {
