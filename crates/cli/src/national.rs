@@ -541,3 +541,75 @@ pub async fn generate(
     bar.finish_and_clear();
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use samverka_domain::followup::{AckTotals, CaseFacts, Totals};
+    use samverka_store::{Agreements, KeyFilter};
+
+    use super::*;
+
+    /// The shape of the country, and sums that equal the cases they come from.
+    async fn check(store: Store) {
+        store.migrate().await.unwrap();
+        let now = Timestamp::now();
+        let report = generate(&store, 300, 5, 7, now, false).await.unwrap();
+        assert_eq!(report.cases, 300);
+        let orgs = store.organisations().await.unwrap();
+        let regions = orgs.iter().filter(|(o, _)| o.kind == OrganisationKind::Region).count();
+        let kommuner = orgs.iter().filter(|(o, _)| o.kind == OrganisationKind::Kommun).count();
+        assert_eq!((regions, kommuner), (21, 290));
+        let units = store.units().await.unwrap();
+        let hospitals: std::collections::BTreeSet<String> =
+            store.ward_capacities().await.unwrap().into_iter().filter_map(|w| w.hospital).collect();
+        assert!((55..=70).contains(&hospitals.len()), "{} hospitals", hospitals.len());
+        let vcs = units.iter().filter(|u| u.kind == UnitKind::Vardcentral).count();
+        assert!((1_100..=1_400).contains(&vcs), "{vcs} vårdcentraler");
+
+        // Every case replays to its stored state, and the monthly sums are the cases' facts.
+        let mut expected = Totals::default();
+        let mut acks = AckTotals::default();
+        let mut seen = 0;
+        for ward in units.iter().filter(|u| u.kind == UnitKind::Ward) {
+            for s in store.cases_for_unit(ward.id, true, 10_000).await.unwrap() {
+                let record = store.case(s.case_id).await.unwrap().unwrap();
+                let events = store.case_events(s.case_id).await.unwrap();
+                assert_eq!(Case::from_events(&events).unwrap(), record.case, "history and state agree");
+                let agreement = store.agreements().get(&record.agreement_id).unwrap();
+                if let Some(f) = CaseFacts::of(&record.case, &agreement, now) {
+                    expected.add(&f.totals);
+                }
+                for a in samverka_domain::followup::acknowledgements(&record.case) {
+                    acks.add(&AckTotals::of(&a));
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 300);
+        assert!(expected.episodes > 200, "most cases are discharged: {expected:?}");
+        let mut stored = Totals::default();
+        for r in store.followup_months("kommun", &KeyFilter::All, 0, 999_999, None).await.unwrap() {
+            stored.add(&r.totals);
+        }
+        assert_eq!(stored, expected);
+        let mut stored_acks = AckTotals::default();
+        for r in store.ack_months(None, 0, 999_999).await.unwrap() {
+            stored_acks.add(&r.totals);
+        }
+        assert_eq!(stored_acks, acks);
+        assert!(store.population(samverka_domain::calendar::local_date(now).year()).await.unwrap().len() == 290);
+    }
+
+    #[tokio::test]
+    async fn national_data_set_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.db");
+        check(Store::connect(path.to_str().unwrap(), Agreements::built_in()).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn national_data_set_on_postgres() {
+        let url = samverka_testkit::PgServer::get().fresh_database();
+        check(Store::connect(&url, Agreements::built_in()).await.unwrap()).await;
+    }
+}
