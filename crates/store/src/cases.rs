@@ -730,8 +730,13 @@ impl Store {
         to: Timestamp,
     ) -> Result<Vec<Case>> {
         let rows: Vec<(String,)> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT state FROM cases WHERE kommunkod = $1 AND agreement_id = $2 AND first_ready_at IS NOT NULL \
-               AND first_ready_at < $4 AND (discharged_at IS NULL OR discharged_at >= $3)"
+            // Two halves so each walks the (kommunkod, discharged_at) index: discharged within
+            // or after the window, and still in hospital.
+            "SELECT state FROM cases WHERE kommunkod = $1 AND discharged_at >= $3 AND agreement_id = $2 \
+               AND first_ready_at IS NOT NULL AND first_ready_at < $4 \
+             UNION ALL \
+             SELECT state FROM cases WHERE kommunkod = $1 AND discharged_at IS NULL AND agreement_id = $2 \
+               AND first_ready_at IS NOT NULL AND first_ready_at < $4"
         )
         .bind(kommun.as_str())
         .bind(agreement_id)

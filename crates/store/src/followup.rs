@@ -259,18 +259,42 @@ impl Store {
         to: i32,
         care: Option<CareType>,
     ) -> Result<Vec<MonthTotals>> {
+        self.followup_sums(dim, keys, from, to, care, true).await
+    }
+
+    /// As [`Store::followup_months`], but summed over the keys: one row per month (key "").
+    pub async fn followup_trend(
+        &self,
+        dim: &str,
+        keys: &KeyFilter,
+        from: i32,
+        to: i32,
+        care: Option<CareType>,
+    ) -> Result<Vec<MonthTotals>> {
+        self.followup_sums(dim, keys, from, to, care, false).await
+    }
+
+    async fn followup_sums(
+        &self,
+        dim: &str,
+        keys: &KeyFilter,
+        from: i32,
+        to: i32,
+        care: Option<CareType>,
+        per_key: bool,
+    ) -> Result<Vec<MonthTotals>> {
         let (key_sql, key_arg) = match keys {
             KeyFilter::All => ("$5 = ''", String::new()),
             KeyFilter::Exact(k) => ("key = $5", k.clone()),
             KeyFilter::Prefix(p) => ("substr(key, 1, length($5)) = $5", p.clone()),
         };
+        let (key_column, group) = if per_key { ("key", "key, month") } else { ("''", "month") };
         let care_arg = care.map(|c| enum_str(&c)).unwrap_or_default();
+        let sums = Totals::COLUMNS.map(|c| format!("CAST(SUM({c}) AS BIGINT)")).join(", ");
         let sql = format!(
-            "SELECT key, month, CAST(SUM(episodes) AS BIGINT), CAST(SUM(ready_episodes) AS BIGINT), CAST(SUM(ready_episodes_with_days) AS BIGINT), CAST(SUM(ready_days) AS BIGINT), \
-             CAST(SUM(bed_days) AS BIGINT), CAST(SUM(notices_due) AS BIGINT), CAST(SUM(notices_in_time) AS BIGINT), CAST(SUM(fast_contact_due) AS BIGINT), CAST(SUM(fast_contact_named) AS BIGINT), \
-             CAST(SUM(sip_needed) AS BIGINT), CAST(SUM(sip_called_in_time) AS BIGINT), CAST(SUM(sip_held) AS BIGINT), CAST(SUM(weekend_discharges) AS BIGINT) \
-             FROM followup_months WHERE dim = $1 AND month >= $2 AND month <= $3 AND ($4 = '' OR care_type = $4) \
-             AND {key_sql} GROUP BY key, month ORDER BY month, key"
+            "SELECT {key_column}, month, {sums} FROM followup_months \
+             WHERE dim = $1 AND month >= $2 AND month <= $3 AND ($4 = '' OR care_type = $4) AND {key_sql} \
+             GROUP BY {group} ORDER BY month"
         );
         type Row = (String, i32, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
         let rows: Vec<Row> = on_db!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -291,23 +315,46 @@ impl Store {
             .collect())
     }
 
-    /// Acknowledgement sums per unit and month for months `from..=to`; all units, or those named.
+    /// Acknowledgement sums for months `from..=to` of all units or those named, per unit and
+    /// month (`by_unit`), or summed over the units per month (unit id nil).
     pub async fn ack_months(&self, units: Option<&[uuid::Uuid]>, from: i32, to: i32) -> Result<Vec<UnitAcks>> {
-        let rows: Vec<(String, i32, i64, i64, i64, i64)> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT unit_id, month, notices, acknowledged, minutes, within_day FROM ack_months \
-             WHERE month >= $1 AND month <= $2 ORDER BY month"
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(pool)
-        .await?);
-        let wanted: Option<std::collections::HashSet<String>> =
-            units.map(|u| u.iter().map(|x| x.to_string()).collect());
+        self.ack_sums(units, from, to, true).await
+    }
+
+    /// As [`Store::ack_months`], summed over the units: one row per month (unit id nil).
+    pub async fn ack_trend(&self, units: Option<&[uuid::Uuid]>, from: i32, to: i32) -> Result<Vec<UnitAcks>> {
+        self.ack_sums(units, from, to, false).await
+    }
+
+    async fn ack_sums(&self, units: Option<&[uuid::Uuid]>, from: i32, to: i32, by_unit: bool) -> Result<Vec<UnitAcks>> {
+        let ids: Vec<String> = units.unwrap_or_default().iter().map(|u| u.to_string()).collect();
+        if units.is_some() && ids.is_empty() {
+            return Ok(vec![]);
+        }
+        // The unit list as bound parameters after the two months.
+        let filter = if units.is_some() {
+            let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+            format!(" AND unit_id IN ({})", marks.join(", "))
+        } else {
+            String::new()
+        };
+        let (unit_column, group) = if by_unit { ("unit_id", "unit_id, month") } else { ("''", "month") };
+        let sql = format!(
+            "SELECT {unit_column}, month, CAST(SUM(notices) AS BIGINT), CAST(SUM(acknowledged) AS BIGINT), \
+             CAST(SUM(minutes) AS BIGINT), CAST(SUM(within_day) AS BIGINT) FROM ack_months \
+             WHERE month >= $1 AND month <= $2{filter} GROUP BY {group} ORDER BY month"
+        );
+        let rows: Vec<(String, i32, i64, i64, i64, i64)> = on_db!(self, read, |pool| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to);
+            for id in &ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        });
         rows.into_iter()
-            .filter(|r| wanted.as_ref().is_none_or(|w| w.contains(&r.0)))
             .map(|r| {
                 Ok(UnitAcks {
-                    unit_id: crate::reference::uuid(&r.0)?,
+                    unit_id: if r.0.is_empty() { uuid::Uuid::nil() } else { crate::reference::uuid(&r.0)? },
                     month: r.1,
                     totals: AckTotals { notices: r.2, acknowledged: r.3, minutes: r.4, within_day: r.5 },
                 })

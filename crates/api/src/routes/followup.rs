@@ -247,11 +247,12 @@ pub(crate) async fn figures(
     let (from, _) = trail[0].months();
     let (_, to) = period.months();
     let (dim, keys) = scope.keys();
-    let rows = st.store.followup_months(dim, &keys, from, to, care).await?;
-    let ack_units = reference.ack_units(scope);
-    let acks = match &ack_units {
-        Some(units) => st.store.ack_months(Some(units), from, to).await?,
-        None => vec![],
+    let rows = st.store.followup_trend(dim, &keys, from, to, care).await?;
+    // Sweden's acknowledgements are everyone's: summed in the database, not unit by unit.
+    let acks = match (scope, reference.ack_units(scope)) {
+        (Scope::Sweden, _) => st.store.ack_trend(None, from, to).await?,
+        (_, Some(units)) => st.store.ack_trend(Some(&units), from, to).await?,
+        (_, None) => vec![],
     };
     let year = match period {
         Period::Month { year, .. } | Period::Quarter { year, .. } | Period::Year { year } => year,
