@@ -98,19 +98,25 @@ fn hours(h: f64) -> SignedDuration {
     SignedDuration::from_secs((h * 3600.0) as i64)
 }
 
-async fn unit(
-    store: &Store,
-    org: &Organisation,
+/// A unit to create, with the person who does its LUS work.
+struct NewUnit<'a> {
+    org: &'a Organisation,
     org_number: u64,
     suffix: String,
     name: String,
     kind: UnitKind,
     care_type: CareType,
-    receives_for: Option<&Kommunkod>,
+    receives_for: Option<&'a Kommunkod>,
+}
+
+async fn unit(
+    store: &Store,
+    spec: NewUnit<'_>,
     now: Timestamp,
     world_actors: &mut std::collections::HashMap<Uuid, Audit>,
     report: &mut Report,
 ) -> Result<UnitRef, StoreError> {
+    let NewUnit { org, org_number, suffix, name, kind, care_type, receives_for } = spec;
     let u = Unit {
         id: Uuid::now_v7(),
         organisation_id: org.id,
@@ -203,13 +209,15 @@ async fn directory(store: &Store, now: Timestamp, rng: &mut StdRng, report: &mut
             for (w, (ward, care)) in WARDS.iter().enumerate() {
                 let u = unit(
                     store,
-                    &region,
-                    region_number,
-                    format!("AVD{h}{w}"),
-                    format!("{hospital}, {ward}"),
-                    UnitKind::Ward,
-                    *care,
-                    None,
+                    NewUnit {
+                        org: &region,
+                        org_number: region_number,
+                        suffix: format!("AVD{h}{w}"),
+                        name: format!("{hospital}, {ward}"),
+                        kind: UnitKind::Ward,
+                        care_type: *care,
+                        receives_for: None,
+                    },
                     now,
                     &mut actors,
                     report,
@@ -240,13 +248,15 @@ async fn directory(store: &Store, now: Timestamp, rng: &mut StdRng, report: &mut
             store.insert_organisation(&kommun, None, now).await?;
             let bistand = unit(
                 store,
-                &kommun,
-                org_number,
-                "BIST".into(),
-                format!("Biståndsenheten, kommun {code}"),
-                UnitKind::Bistandsenhet,
-                CareType::Somatic,
-                Some(&code),
+                NewUnit {
+                    org: &kommun,
+                    org_number,
+                    suffix: "BIST".into(),
+                    name: format!("Biståndsenheten, kommun {code}"),
+                    kind: UnitKind::Bistandsenhet,
+                    care_type: CareType::Somatic,
+                    receives_for: Some(&code),
+                },
                 now,
                 &mut actors,
                 report,
@@ -258,13 +268,15 @@ async fn directory(store: &Store, now: Timestamp, rng: &mut StdRng, report: &mut
                 vardcentraler.push(
                     unit(
                         store,
-                        &region,
-                        region_number,
-                        format!("VC{code}{v}"),
-                        format!("Vårdcentralen {code}-{}", v + 1),
-                        UnitKind::Vardcentral,
-                        CareType::Somatic,
-                        None,
+                        NewUnit {
+                            org: &region,
+                            org_number: region_number,
+                            suffix: format!("VC{code}{v}"),
+                            name: format!("Vårdcentralen {code}-{}", v + 1),
+                            kind: UnitKind::Vardcentral,
+                            care_type: CareType::Somatic,
+                            receives_for: None,
+                        },
                         now,
                         &mut actors,
                         report,

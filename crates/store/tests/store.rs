@@ -639,3 +639,85 @@ on_both!(follow_up_sums_follow_every_case_change, |store: Store| async move {
     assert_eq!(store.population(2025).await.unwrap().get("0184"), Some(&14_000));
     assert!(store.population(2024).await.unwrap().is_empty());
 });
+
+on_both!(an_invoice_basis_from_stored_cases_with_an_exclusion_and_a_day_0_case, |store: Store| async move {
+    use samverka_domain::agreement::Hundredths;
+    use samverka_domain::liability::{Exclusion, LiabilityFacts, case_liability, municipal_basis};
+    let w = seed(&store).await;
+    // Västra Götaland's rules: a rolling 3-month average that leaves out day-0 episodes, and
+    // no liability for a case whose needed SIP call was not made within 3 working days.
+    let agreement = store.agreements().get("vastra-gotaland").unwrap();
+    let open_vg = |at: &'static str| {
+        let store = store.clone();
+        let w = &w;
+        async move {
+            let id = Uuid::now_v7();
+            let open = OpenCase {
+                case_id: id,
+                patient_id: w.patient,
+                kommun: Kommunkod::parse("0184").unwrap(),
+                listed_unit: Some(w.vc.id),
+                care_type: CareType::Somatic,
+                admitted_at: ts(at),
+                needs_assessed_at: None,
+            };
+            store.open_case(&open, "vastra-gotaland", &w.actor(&w.ward), ts(at)).await.unwrap();
+            id
+        }
+    };
+    let send = |body: MessageBody| Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body,
+        recipients: vec![w.bistand.clone(), w.vc.clone()],
+        corrects: None,
+    };
+    let notice = || {
+        send(MessageBody::Inskrivningsmeddelande {
+            estimated_discharge: "2026-10-20".parse().unwrap(),
+            note: String::new(),
+        })
+    };
+    let ready = |sip: bool| {
+        send(MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: Some(sip), note: String::new() })
+    };
+    let ward = w.actor(&w.ward);
+    let run = |id: Uuid, cmd: Command, at: &'static str| {
+        let store = store.clone();
+        let ward = ward.clone();
+        async move { store.execute(id, &ward, cmd, ts(at)).await.unwrap() }
+    };
+    // X: a SIP was needed from Thu 1 Oct and never called; 7 days (2–8 Oct): excluded.
+    let x = open_vg("2026-09-30 08:00").await;
+    run(x, notice(), "2026-09-30 09:00").await;
+    run(x, ready(true), "2026-10-01 10:00").await;
+    run(x, Command::RecordDischarge { at: ts("2026-10-08 10:00") }, "2026-10-08 10:00").await;
+    // Y: 4 days (6–9 Oct), counted.
+    let y = open_vg("2026-10-02 08:00").await;
+    run(y, notice(), "2026-10-02 09:00").await;
+    run(y, ready(false), "2026-10-05 10:00").await;
+    run(y, Command::RecordDischarge { at: ts("2026-10-09 10:00") }, "2026-10-09 10:00").await;
+    // Z: ready and discharged Mon 12 Oct (day 0): left out of the average.
+    let z = open_vg("2026-10-09 08:00").await;
+    run(z, notice(), "2026-10-09 09:00").await;
+    run(z, ready(false), "2026-10-12 09:00").await;
+    run(z, Command::RecordDischarge { at: ts("2026-10-12 15:00") }, "2026-10-12 15:00").await;
+
+    let now = ts("2026-11-02 08:00");
+    let k = Kommunkod::parse("0184").unwrap();
+    let cases =
+        store.liability_cases(&k, "vastra-gotaland", ts("2026-08-01 00:00"), ts("2026-11-01 00:00")).await.unwrap();
+    assert_eq!(cases.len(), 3);
+    let liabilities: Vec<_> =
+        cases.iter().map(|c| case_liability(&LiabilityFacts::from_case(c, &agreement, now), &agreement, now)).collect();
+    let basis = municipal_basis(&k, 2026, 10, &liabilities, &agreement);
+    let line = |id: Uuid| basis.lines.iter().find(|l| l.case_id == id).unwrap();
+    assert_eq!(line(x).excluded, Some(Exclusion::NeededSipCallMissing));
+    assert!(!line(x).counted_in_month);
+    assert_eq!((line(y).ready_days, line(y).counted_in_month), (4, true));
+    assert_eq!((line(z).ready_days, line(z).counted_in_month, line(z).excluded), (0, false, None));
+    // One episode counted over the window, 4 days: average 4.00; 2 free days; (4 − 2) × 1.
+    let somatic = &basis.groups[0];
+    assert_eq!((somatic.window_episodes, somatic.window_ready_days), (1, 4));
+    assert_eq!(somatic.average, Some(Hundredths(400)));
+    assert_eq!(somatic.liable_days, Hundredths(200));
+});
