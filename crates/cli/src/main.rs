@@ -1,6 +1,7 @@
 //! `samverka`: the command line. Reads the configuration, wires store and HTTP together.
 
 mod admin;
+mod backup;
 mod config;
 mod demo;
 mod national;
@@ -94,6 +95,18 @@ enum Cmd {
     },
     /// Remove access-log entries older than the retention period (access_log_retention_years).
     PurgeAccessLog,
+    /// Write a consistent copy of the database to a new file while the server runs (SQLite:
+    /// a database file; PostgreSQL: a pg_dump archive in custom format).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup back into an empty (or absent) database and bring its schema up to date.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Load residents aged 65+ per municipality and year from a CSV file (columns kommun, år,
     /// antal_65_plus); the years in the file replace those already loaded.
     ImportPopulation {
@@ -233,6 +246,14 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
         Cmd::CreateAdmin { organisation, username, name, unit } => {
             let store = open_store(&checked).await?;
             admin::create_admin(&store, &organisation, &username, &name, unit.as_deref()).await
+        }
+        Cmd::Backup { to } => {
+            println!("{}", backup::backup(&checked, &to).await?);
+            Ok(())
+        }
+        Cmd::Restore { from } => {
+            println!("{}", backup::restore(&checked, &from).await?);
+            Ok(())
         }
         Cmd::ImportPopulation { file } => {
             let text =

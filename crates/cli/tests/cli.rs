@@ -351,3 +351,107 @@ async fn population_figures_are_imported_from_csv_or_refused_with_the_bad_rows_n
     let loaded = store.population(2026).await.unwrap();
     assert_eq!((loaded.get("0184"), loaded.get("0182")), (Some(&14_250), Some(&21_000)));
 }
+
+/// Every case in `restored` replays to its stored state and equals the live one, or an
+/// earlier version of it (the backup was taken while writes went on).
+async fn a_backup_while_serving_restores_to_the_same_data(
+    live_url: &str,
+    env: &[(&str, &str)],
+    restore_env: &[(&str, &str)],
+    restored_url: &str,
+    dir: &Path,
+) {
+    let (code, _, err) = run(samverka(dir).args(["demo", "--patients", "26"]).envs(env.iter().copied()));
+    assert_eq!(code, 0, "{err}");
+    let a = pick(live_url).await;
+    let server = Server::start(dir, env);
+    let client = reqwest::Client::new();
+    let (cookie, csrf) = login(&client, &server.base, &a).await;
+    // Writes go on while the backup is taken.
+    let writer = {
+        let (client, base, case) = (client.clone(), server.base.clone(), a.case);
+        tokio::spawn(async move {
+            let mut sent = vec![];
+            for i in 0..40 {
+                let id = Uuid::now_v7();
+                let res = client
+                    .post(format!("{base}/api/cases/{case}/messages"))
+                    .header("cookie", &cookie)
+                    .header("x-csrf-token", &csrf)
+                    .json(&json!({ "id": id, "body": { "kind": "allmant", "text": format!("Under säkerhetskopiering {i}") } }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 201);
+                sent.push(id);
+            }
+            sent
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let backup = dir.join("kopia.samverka");
+    let (code, out, err) = run(samverka(dir).args(["backup", "--to"]).arg(&backup).envs(env.iter().copied()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Säkerhetskopian är sparad"), "{out}");
+    let sent = writer.await.unwrap();
+    // Never over an existing file.
+    let (code, _, err) = run(samverka(dir).args(["backup", "--to"]).arg(&backup).envs(env.iter().copied()));
+    assert_eq!(code, 1);
+    assert!(err.contains("finns redan"), "{err}");
+
+    // Restore into an empty database; restoring again over it is refused.
+    let (code, out, err) =
+        run(samverka(dir).args(["restore", "--from"]).arg(&backup).envs(restore_env.iter().copied()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Databasen är återställd"), "{out}");
+    let (code, _, err) = run(samverka(dir).args(["restore", "--from"]).arg(&backup).envs(restore_env.iter().copied()));
+    assert_eq!(code, 1);
+    assert!(err.contains("innehåller redan data"), "{err}");
+
+    let live = Store::connect(live_url, Agreements::built_in()).await.unwrap();
+    let restored = Store::connect(restored_url, Agreements::built_in()).await.unwrap();
+    assert_eq!(restored.integrity_check().await.unwrap(), "ok");
+    let live_case = live.case(a.case).await.unwrap().unwrap().case;
+    let copy = restored.case(a.case).await.unwrap().unwrap().case;
+    // A consistent snapshot: the copy's history replays to its state, and it is the live case
+    // as it stood at some moment (a prefix of its history).
+    let events = restored.case_events(a.case).await.unwrap();
+    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), copy);
+    let live_events = live.case_events(a.case).await.unwrap();
+    assert_eq!(&live_events[..events.len()], &events[..], "the copy's history is the live one's beginning");
+    let kept = sent.iter().filter(|id| copy.message(**id).is_some()).count();
+    assert!(sent.iter().all(|id| live_case.message(*id).is_some()));
+    assert!(sent[..kept].iter().all(|id| copy.message(*id).is_some()), "no gaps: the first {kept} writes, in order");
+    assert_eq!(live.count_cases().await.unwrap(), restored.count_cases().await.unwrap());
+    server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("data/samverka.db");
+    let restored = dir.path().join("aterstalld/samverka.db");
+    a_backup_while_serving_restores_to_the_same_data(
+        live.to_str().unwrap(),
+        &[("SAMVERKA_DATA_DIR", "data")],
+        &[("SAMVERKA_DATA_DIR", "aterstalld")],
+        restored.to_str().unwrap(),
+        dir.path(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = samverka_testkit::PgServer::get().fresh_database();
+    let restored = samverka_testkit::PgServer::get().fresh_database();
+    a_backup_while_serving_restores_to_the_same_data(
+        &live,
+        &[("SAMVERKA_DATABASE_URL", &live)],
+        &[("SAMVERKA_DATABASE_URL", &restored)],
+        &restored,
+        dir.path(),
+    )
+    .await;
+}

@@ -241,6 +241,18 @@ impl Store {
         }
     }
 
+    /// SQLite only: writes a consistent snapshot of the database to a new file (`VACUUM INTO`,
+    /// one read transaction, so writers go on meanwhile). The file must not exist.
+    pub async fn snapshot_sqlite(&self, to: &Path) -> Result<()> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                sqlx::query("VACUUM INTO $1").bind(to.to_string_lossy().to_string()).execute(writer).await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Unavailable("a snapshot file is for SQLite; use pg_dump".into())),
+        }
+    }
+
     /// Runs one statement as the application would (used by tests that prove the history
     /// cannot be changed, and by the administrator's SQL checks).
     pub async fn raw_execute_for_tests(&self, sql: &str) -> Result<()> {
