@@ -1,0 +1,109 @@
+//! Bad input at scale: schemathesis (PyPI) generates thousands of requests from
+//! `/api/openapi.json` against the running server with a logged-in ward coordinator's session,
+//! and checks that none gets a 5xx and every response matches the documented schema. The
+//! login routes are left out: logging in again (or out) ends the very session the run uses.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use samverka_store::{Agreements, Store};
+
+async fn fuzz(url: &str, env: &[(&str, &str)], dir: &Path) {
+    let bin = env!("CARGO_BIN_EXE_samverka");
+    let out = Command::new(bin)
+        .current_dir(dir)
+        .args(["demo", "--patients", "40"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A session for a ward's vårdsamordnare, written straight into the store.
+    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
+    let mut found = None;
+    for a in store.local_accounts(1000).await.unwrap() {
+        if let Some(x) = store
+            .assignments_of(a.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.role == samverka_domain::access::Role::Vardsamordnare)
+        {
+            found = Some((a.id, x.id));
+            break;
+        }
+    }
+    let (user, assignment) = found.expect("a demo ward coordinator");
+    let token = samverka_api::auth::random_token();
+    let csrf = samverka_api::auth::random_token();
+    let now = jiff::Timestamp::now();
+    store
+        .create_session(
+            &samverka_store::Session {
+                token_hash: samverka_api::auth::token_hash(&token),
+                user_id: user,
+                stage: samverka_store::Stage::Active,
+                assignment_id: Some(assignment),
+                csrf_token: csrf.clone(),
+                created_at: now,
+                last_seen_at: now,
+                expires_at: now + jiff::SignedDuration::from_hours(2),
+            },
+            "127.0.0.1",
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    let mut server = Command::new(bin)
+        .current_dir(dir)
+        .arg("serve")
+        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
+        .env("SAMVERKA_LOG", "error")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+
+    let python = samverka_testkit::python();
+    let schemathesis = Path::new(&python).parent().unwrap().join("schemathesis");
+    let out = Command::new(schemathesis)
+        .args(["run", &format!("{base}/api/openapi.json"), "--no-color", "--max-examples", "25", "--seed", "1"])
+        .args(["--checks", "not_a_server_error,response_schema_conformance"])
+        .args(["--exclude-path-regex", "^/auth/"])
+        .arg("-H")
+        .arg(format!("Cookie: {}={token}", samverka_api::auth::SESSION_COOKIE))
+        .arg("-H")
+        .arg(format!("X-CSRF-Token: {csrf}"))
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found failures:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    // "N generated, N passed": at least a thousand requests, every one passed.
+    let line =
+        report.lines().find(|l| l.contains(" generated, ")).unwrap_or_else(|| panic!("no summary in:\n{report}"));
+    let numbers: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    assert!(numbers.len() >= 2 && numbers[0] >= 1000 && numbers[0] == numbers[1], "{line}");
+    // The run was authenticated: most operations reached their handlers.
+    assert!(!report.contains("Authentication failed: 5"), "the session did not hold:\n{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_fuzzing_finds_no_server_error_or_schema_break_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/samverka.db");
+    fuzz(db.to_str().unwrap(), &[("SAMVERKA_DATA_DIR", "data")], dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_fuzzing_finds_no_server_error_or_schema_break_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = samverka_testkit::PgServer::get().fresh_database();
+    fuzz(&url, &[("SAMVERKA_DATABASE_URL", &url)], dir.path()).await;
+}
