@@ -82,6 +82,9 @@ pub struct AppState {
     pub feed: Arc<std::sync::OnceLock<Arc<hl7::Feed>>>,
     /// Woken whenever a case changes, so subscription notifications go out at once.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Until when (milliseconds since the epoch) requests are answered 503 at once, because
+    /// the database was just found unreachable; see [`database_breaker`].
+    pub db_outage: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A case changed; the units taking part in it may want to look again.
@@ -102,6 +105,7 @@ impl AppState {
             changes,
             feed: Arc::default(),
             wake: Arc::default(),
+            db_outage: Arc::default(),
         }
     }
 
@@ -128,6 +132,7 @@ pub fn router(state: AppState) -> Router {
                 "Method not allowed for this address.",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), database_breaker))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
@@ -135,6 +140,33 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// How long requests are answered 503 at once after the database was found unreachable.
+const OUTAGE_PAUSE_MS: i64 = 1_000;
+
+/// Fails fast while the database is away: once a request finds it unreachable, the following
+/// second's requests get 503 at once instead of each waiting for a connection that will not
+/// come; then one request tries again. The health check always asks the database itself.
+async fn database_breaker(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use std::sync::atomic::Ordering;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let exempt = req.uri().path() == "/api/health" || req.uri().path().starts_with("/static/");
+    if !exempt && now < st.db_outage.load(Ordering::Relaxed) {
+        return ApiError::database_unavailable().into_response();
+    }
+    let res = next.run(req).await;
+    if res.extensions().get::<problem::DatabaseUnavailable>().is_some() {
+        // From when the failure was seen, not when the request began: finding out may take
+        // the pool's whole acquire timeout.
+        st.db_outage.store(jiff::Timestamp::now().as_millisecond() + OUTAGE_PAUSE_MS, Ordering::Relaxed);
+    }
+    res
 }
 
 /// An unknown address: a page for a browser, problem+json for everyone else.

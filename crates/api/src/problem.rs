@@ -75,12 +75,7 @@ impl From<StoreError> for ApiError {
             StoreError::Problem(p) => p.into(),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    "Samverka når inte sin databas just nu. Inget har sparats; försök igen om en stund.",
-                    "The database is unavailable. Nothing was saved; try again shortly.",
-                )
+                ApiError::database_unavailable()
             }
             other => {
                 tracing::error!(error = %other, "internal error");
@@ -106,8 +101,12 @@ impl IntoResponse for ApiError {
             code: self.code,
             field: self.field,
         };
+        let unavailable = body.code == "database_unavailable";
         let mut res = (self.status, axum::Json(body)).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if unavailable {
+            res.extensions_mut().insert(DatabaseUnavailable);
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
@@ -116,3 +115,19 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Marks a response that failed because the database could not be reached.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUnavailable;
+
+impl ApiError {
+    /// The answer while the database is away.
+    pub fn database_unavailable() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "Samverka når inte sin databas just nu. Inget har sparats; försök igen om en stund.",
+            "The database is unavailable. Nothing was saved; try again shortly.",
+        )
+    }
+}

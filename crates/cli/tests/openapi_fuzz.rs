@@ -90,8 +90,15 @@ async fn fuzz(url: &str, env: &[(&str, &str)], dir: &Path) {
         report.lines().find(|l| l.contains(" generated, ")).unwrap_or_else(|| panic!("no summary in:\n{report}"));
     let numbers: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
     assert!(numbers.len() >= 2 && numbers[0] >= 1000 && numbers[0] == numbers[1], "{line}");
-    // The run was authenticated: most operations reached their handlers.
-    assert!(!report.contains("Authentication failed: 5"), "the session did not hold:\n{report}");
+    // The run was authenticated: only the routes a ward coordinator may not use (administration,
+    // log review, follow-up) answered nothing but 401/403.
+    let refused = report
+        .split("Authentication failed: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    assert!(refused <= 12, "{refused} operations refused all requests; the session did not hold:\n{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

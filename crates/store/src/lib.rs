@@ -149,7 +149,8 @@ impl Store {
             let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
+                // While the server is away, a request waits at most this long for a connection.
+                .acquire_timeout(Duration::from_secs(2))
                 .connect_with(opts)
                 .await
                 .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -316,6 +317,11 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::BeginFailed => StoreError::Unavailable(e.to_string()),
+            // The server is shutting down or the connection broke (SQLSTATE classes 57 and 08):
+            // the database is away, not the request wrong.
+            sqlx::Error::Database(ref d) if d.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) => {
+                StoreError::Unavailable(e.to_string())
+            }
             other => StoreError::Db(other),
         }
     }

@@ -75,6 +75,9 @@ fn shell_quote(s: &str) -> String {
 pub struct PgServer {
     pub port: u16,
     bin: PathBuf,
+    /// The server's folder and start options, to stop and start it again.
+    dir: PathBuf,
+    opts: String,
     /// Holding the pipe open keeps the server alive; the child is reaped by the OS at exit.
     _watchdog: Mutex<(Child, ChildStdin)>,
 }
@@ -129,7 +132,7 @@ impl PgServer {
             panic!("PostgreSQL did not start in {}:\n{log}", dir.display());
         }
         let stdin = child.stdin.take().unwrap();
-        PgServer { port, bin, _watchdog: Mutex::new((child, stdin)) }
+        PgServer { port, bin, dir, opts, _watchdog: Mutex::new((child, stdin)) }
     }
 
     /// The server of this test process, started on first use.
@@ -149,6 +152,37 @@ impl PgServer {
             .expect("run psql");
         assert!(out.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Stops the server (fast shutdown: open connections are cut), as an outage would.
+    pub fn stop(&self) {
+        self.pg_ctl(&format!("-D {} -m fast -w stop", shell_quote(self.dir.join("data").to_str().unwrap())));
+    }
+
+    /// Starts the stopped server again with the same folder, port and options.
+    pub fn start_again(&self) {
+        let d = self.dir.join("data");
+        self.pg_ctl(&format!(
+            "-D {} -o {} -l {} -w start",
+            shell_quote(d.to_str().unwrap()),
+            shell_quote(&self.opts),
+            shell_quote(self.dir.join("server.log").to_str().unwrap())
+        ));
+    }
+
+    fn pg_ctl(&self, args: &str) {
+        let script = format!("{} {args} >/dev/null", shell_quote(self.bin.join("pg_ctl").to_str().unwrap()));
+        let mut cmd = if current_uid() == 0 {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--", "sh", "-c", &script]);
+            c
+        } else {
+            let mut c = Command::new("sh");
+            c.args(["-c", &script]);
+            c
+        };
+        let status = cmd.status().expect("run pg_ctl");
+        assert!(status.success(), "pg_ctl {args} failed");
     }
 
     /// Runs SQL through psql (for checks from outside the application).
