@@ -71,7 +71,9 @@ async fn fuzz(url: &str, env: &[(&str, &str)], dir: &Path) {
 
     let python = samverka_testkit::python();
     let schemathesis = Path::new(&python).parent().unwrap().join("schemathesis");
+    // Run in the temp dir: schemathesis keeps a cache folder where it runs.
     let out = Command::new(schemathesis)
+        .current_dir(dir)
         .args(["run", &format!("{base}/api/openapi.json"), "--no-color", "--max-examples", "25", "--seed", "1"])
         .args(["--checks", "not_a_server_error,response_schema_conformance"])
         .args(["--exclude-path-regex", "^/auth/"])
