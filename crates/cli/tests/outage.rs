@@ -45,25 +45,15 @@ async fn postgres_stopped_and_started_under_load() {
         }
     }
     let (user, assignment, case) = found.expect("an open case at a ward");
-    let token = samverka_api::auth::random_token();
-    let csrf = samverka_api::auth::random_token();
-    let now = jiff::Timestamp::now();
-    store
-        .create_session(
-            &samverka_store::Session {
-                token_hash: samverka_api::auth::token_hash(&token),
-                user_id: user,
-                stage: samverka_store::Stage::Active,
-                assignment_id: Some(assignment),
-                csrf_token: csrf.clone(),
-                created_at: now,
-                last_seen_at: now,
-                expires_at: now + jiff::SignedDuration::from_hours(2),
-            },
-            "127.0.0.1",
-        )
-        .await
-        .unwrap();
+    let (token, session) = samverka_api::auth::session_at(
+        user,
+        samverka_store::Stage::Active,
+        Some(assignment),
+        jiff::Timestamp::now(),
+        2,
+    );
+    let csrf = session.csrf_token.clone();
+    store.create_session(&session, "127.0.0.1").await.unwrap();
     store.close().await;
 
     let mut server = Command::new(bin)

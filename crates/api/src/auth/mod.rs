@@ -103,7 +103,12 @@ pub fn client_address(parts: &Parts) -> String {
 
 /// A new session (and its token) for a user at a stage of the login.
 pub fn new_session(st: &AppState, user: Uuid, stage: Stage, assignment: Option<Uuid>) -> (String, Session) {
-    let now = st.clock.now();
+    session_at(user, stage, assignment, st.clock.now(), st.config.session_absolute_hours)
+}
+
+/// A new session's token and record as of `now`, lasting `hours` (tools and tests that open a
+/// session straight in the store use this too).
+pub fn session_at(user: Uuid, stage: Stage, assignment: Option<Uuid>, now: Timestamp, hours: i64) -> (String, Session) {
     let token = random_token();
     let session = Session {
         token_hash: token_hash(&token),
@@ -113,7 +118,7 @@ pub fn new_session(st: &AppState, user: Uuid, stage: Stage, assignment: Option<U
         csrf_token: random_token(),
         created_at: now,
         last_seen_at: now,
-        expires_at: now + SignedDuration::from_hours(st.config.session_absolute_hours),
+        expires_at: now + SignedDuration::from_hours(hours),
     };
     (token, session)
 }

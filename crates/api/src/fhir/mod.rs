@@ -657,10 +657,6 @@ fn subscription_resource(s: &samverka_store::Subscription, secret: bool) -> Valu
     r
 }
 
-fn invalid_subscription(sv: impl Into<String>, en: impl Into<String>) -> FhirError {
-    FhirError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", sv, en)
-}
-
 /// Loopback addresses may be plain HTTP (a receiver on the same host); anything else HTTPS.
 fn check_endpoint(endpoint: &str) -> Result<(), FhirError> {
     let ok = endpoint.starts_with("https://")
@@ -668,7 +664,7 @@ fn check_endpoint(endpoint: &str) -> Result<(), FhirError> {
             .iter()
             .any(|p| endpoint.starts_with(p));
     if !ok || endpoint.len() > 2000 || endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid_subscription(
+        return Err(writes::unprocessable(
             "channel.endpoint ska vara en https-adress (http bara till den egna datorn, 127.0.0.1).",
             "channel.endpoint must be an https URL (http only to loopback).",
         ));
@@ -698,11 +694,7 @@ async fn create_subscription(State(st): State<AppState>, c: FhirCaller, uri: Uri
     };
     st.store.create_subscription(&s, st.clock.now()).await?;
     tracing::info!(target: "audit", client = %c.client_id, subscription = %s.id, "FHIR subscription created");
-    let mut res = fhir(&subscription_resource(&s, true));
-    *res.status_mut() = StatusCode::CREATED;
-    let location = format!("{}/{}", uri.path(), s.id);
-    res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).expect("a path is a header value"));
-    Ok(res)
+    Ok(writes::created(&subscription_resource(&s, true), format!("{}/{}", uri.path(), s.id)))
 }
 
 /// What a Subscription create asks for, checked.
@@ -717,24 +709,19 @@ pub struct SubscriptionRequest {
 
 /// Reads and checks the body of `POST /fhir/Subscription` for a client of `own_unit`.
 pub fn read_subscription_request(body: &str, own_unit: Uuid) -> Result<SubscriptionRequest, FhirError> {
-    let v: Value = serde_json::from_str(body).map_err(|e| {
-        FhirError::invalid(format!("Kroppen är inte giltig JSON: {e}"), format!("The body is not valid JSON: {e}"))
-    })?;
-    if v["resourceType"] != "Subscription" {
-        return Err(invalid_subscription("resourceType ska vara Subscription.", "resourceType must be Subscription."));
-    }
+    let v = writes::resource_body(body, "Subscription")?;
     if !matches!(v["status"].as_str(), Some("requested" | "active")) {
-        return Err(invalid_subscription("status ska vara requested.", "status must be requested."));
+        return Err(writes::unprocessable("status ska vara requested.", "status must be requested."));
     }
     let channel = &v["channel"];
     if channel["type"] != "rest-hook" {
-        return Err(invalid_subscription(
+        return Err(writes::unprocessable(
             "Bara channel.type rest-hook stöds.",
             "Only rest-hook channels are supported.",
         ));
     }
     if !matches!(channel["payload"].as_str(), None | Some("application/fhir+json")) {
-        return Err(invalid_subscription(
+        return Err(writes::unprocessable(
             "channel.payload ska vara application/fhir+json.",
             "channel.payload must be application/fhir+json.",
         ));
@@ -744,7 +731,7 @@ pub fn read_subscription_request(body: &str, own_unit: Uuid) -> Result<Subscript
     let mut headers = vec![];
     if let Some(list) = channel.get("header") {
         let list = list.as_array().ok_or_else(|| {
-            invalid_subscription("channel.header ska vara en lista.", "channel.header must be a list.")
+            writes::unprocessable("channel.header ska vara en lista.", "channel.header must be a list.")
         })?;
         for h in list {
             let h = h.as_str().unwrap_or_default();
@@ -754,7 +741,7 @@ pub fn read_subscription_request(body: &str, own_unit: Uuid) -> Result<Subscript
                     && !v.chars().any(|c| c.is_control())
             });
             if !good || h.len() > 4000 {
-                return Err(invalid_subscription(
+                return Err(writes::unprocessable(
                     format!("\"{h}\" är ingen HTTP-rubrik. Skriv \"Namn: värde\"."),
                     format!("\"{h}\" is not an HTTP header line."),
                 ));
@@ -771,7 +758,7 @@ pub fn read_subscription_request(body: &str, own_unit: Uuid) -> Result<Subscript
                 k.to_string()
             }
             _ => {
-                return Err(invalid_subscription(
+                return Err(writes::unprocessable(
                     format!("Okänd kategori i \"{criteria}\". Använd en meddelandetyp, t.ex. inskrivningsmeddelande."),
                     "Unknown category.",
                 ));

@@ -27,7 +27,8 @@ use super::{FhirError, FhirResult, fhir, read_case, resources};
 use crate::AppState;
 use crate::routes::cases::{execute, send};
 
-fn unprocessable(sv: impl Into<String>, en: impl Into<String>) -> FhirError {
+/// A body that reads but cannot be taken (422).
+pub(super) fn unprocessable(sv: impl Into<String>, en: impl Into<String>) -> FhirError {
     FhirError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", sv, en)
 }
 
@@ -237,7 +238,8 @@ fn check_patient(case: &Case, patient: Option<Uuid>, field: &str) -> Result<(), 
     }
 }
 
-fn created(resource: &Value, path: String) -> Response {
+/// 201 with the new resource and its address.
+pub(super) fn created(resource: &Value, path: String) -> Response {
     let mut res = fhir(resource);
     *res.status_mut() = StatusCode::CREATED;
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&path).expect("a path is a header value"));

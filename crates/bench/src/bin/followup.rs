@@ -59,17 +59,7 @@ async fn session(store: &Store, unit: uuid::Uuid, organisation: uuid::Uuid, role
         .unwrap();
     let assignment = uuid::Uuid::now_v7();
     store.add_assignment(assignment, user, unit, role, None, now).await.unwrap();
-    let token = samverka_api::auth::random_token();
-    let s = samverka_store::Session {
-        token_hash: samverka_api::auth::token_hash(&token),
-        user_id: user,
-        stage: samverka_store::Stage::Active,
-        assignment_id: Some(assignment),
-        csrf_token: samverka_api::auth::random_token(),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + jiff::SignedDuration::from_hours(24),
-    };
+    let (token, s) = samverka_api::auth::session_at(user, samverka_store::Stage::Active, Some(assignment), now, 24);
     store.create_session(&s, "127.0.0.1").await.unwrap();
     format!("{}={token}", samverka_api::auth::SESSION_COOKIE)
 }
