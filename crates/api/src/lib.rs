@@ -10,6 +10,7 @@ pub mod export;
 pub mod extract;
 pub mod fhir;
 pub mod hl7;
+pub mod live;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
@@ -77,7 +78,7 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub oidc: Arc<auth::oidc::OidcState>,
     /// Changes to cases, for the live updates of open pages.
-    pub changes: tokio::sync::broadcast::Sender<Change>,
+    pub live: Arc<live::LiveUpdates>,
     /// The admission feed, when configured (set once at start).
     pub feed: Arc<std::sync::OnceLock<Arc<hl7::Feed>>>,
     /// Woken whenever a case changes, so subscription notifications go out at once.
@@ -87,22 +88,14 @@ pub struct AppState {
     pub db_outage: Arc<std::sync::atomic::AtomicI64>,
 }
 
-/// A case changed; the units taking part in it may want to look again.
-#[derive(Debug, Clone)]
-pub struct Change {
-    pub case_id: uuid::Uuid,
-    pub units: Vec<uuid::Uuid>,
-}
-
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: ApiConfig) -> Self {
-        let (changes, _) = tokio::sync::broadcast::channel(1024);
         AppState {
             store,
             clock,
             config: Arc::new(config),
             oidc: Arc::default(),
-            changes,
+            live: Arc::default(),
             feed: Arc::default(),
             wake: Arc::default(),
             db_outage: Arc::default(),
@@ -111,8 +104,7 @@ impl AppState {
 
     /// Tells open pages of the case's parties that it changed (nobody listening is fine).
     pub fn changed(&self, case: &samverka_domain::case::Case) {
-        let units = case.parties.iter().map(|p| p.unit.id).collect();
-        let _ = self.changes.send(Change { case_id: case.id, units });
+        self.live.changed(&self.store, case.id, case.parties.iter().map(|p| p.unit.id));
         self.wake.notify_one();
     }
 }

@@ -16,7 +16,7 @@ use crate::routes::{access_log, admin, cases, directory, followup, hl7, inbox, l
                        en svensk beskrivning (detail), en engelsk (detail_en) och en stabil kod (code)."
     ),
     paths(
-        meta::health, meta::openapi,
+        meta::health, meta::live, meta::openapi,
         directory::me, directory::organisations, directory::units, directory::unit,
         patients::create, patients::search, patients::get,
         inbox::inbox,

@@ -77,6 +77,13 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError::database_unavailable()
             }
+            StoreError::DiskFull => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "disk_full",
+                "Samverkas disk är full, så inget kan sparas just nu. Ingenting av det du skickade har sparats. \
+                 Du kan fortsätta läsa ärenden; driften behöver frigöra utrymme.",
+                "The server's disk is full: nothing was saved. Reading goes on; operations must free space.",
+            ),
             other => {
                 tracing::error!(error = %other, "internal error");
                 ApiError::new(

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
+use samverka_bench::rss_kib;
 use samverka_domain::access::Role;
 use samverka_domain::org::UnitKind;
 use samverka_store::{Agreements, Store};
@@ -73,15 +74,6 @@ where
         hist.record(s.elapsed().as_micros() as u64).unwrap();
     }
     PageRun { page, status, bytes, hist }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn command(binary: &Path, dir: &Path, env: &[(&str, String)]) -> Command {
@@ -327,7 +319,7 @@ async fn measure_adt(args: &Args, db: &'static str) -> (Histogram<u64>, Duration
         .unwrap();
     assert!(status.success(), "demo failed");
     let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
-    let ward = store.units().await.unwrap().into_iter().find(|u| u.kind == UnitKind::Ward).unwrap();
+    let ward = store.units().await.unwrap().iter().find(|u| u.kind == UnitKind::Ward).unwrap().clone();
     store.close().await;
     env.push(("SAMVERKA_MLLP_LISTEN", "127.0.0.1:0".into()));
     env.push(("SAMVERKA_MLLP_DRAFTS", "all_inpatients".into()));

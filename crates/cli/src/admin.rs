@@ -64,11 +64,18 @@ pub async fn create_admin(
     let now = Timestamp::now();
     let orgs = store.organisations().await.map_err(|e| e.to_string())?;
     let (org, _) = orgs
-        .into_iter()
+        .iter()
         .find(|(o, _)| o.hsa_id.as_ref().is_some_and(|h| h.as_str().eq_ignore_ascii_case(organisation)) || o.kommunkod.as_ref().is_some_and(|k| k.as_str() == organisation))
-        .ok_or_else(|| format!("Ingen organisation med HSA-id eller kommunkod \"{organisation}\". Registrera den först med add-organisation."))?;
-    let units: Vec<Unit> =
-        store.units().await.map_err(|e| e.to_string())?.into_iter().filter(|u| u.organisation_id == org.id).collect();
+        .ok_or_else(|| format!("Ingen organisation med HSA-id eller kommunkod \"{organisation}\". Registrera den först med add-organisation."))?
+        .clone();
+    let units: Vec<Unit> = store
+        .units()
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter(|u| u.organisation_id == org.id)
+        .cloned()
+        .collect();
     let unit = match unit {
         Some(h) => units
             .into_iter()

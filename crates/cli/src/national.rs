@@ -19,7 +19,7 @@ use samverka_domain::ids::{HsaId, Kommunkod, PatientIdentifier, personnummer_wit
 use samverka_domain::message::MessageBody;
 use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Principal, Unit, UnitKind};
 use samverka_domain::patient::{Patient, ProtectedIdentity};
-use samverka_domain::sip::{Coordinator, Insats, Participant, ParticipantRole, SipPlan};
+use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, Participant, ParticipantRole, SipPlan};
 use samverka_store::{AccessEntry, Audit, ImportCase, NewAccount, Outcome, Store, StoreError, reference_unit_ref};
 use uuid::Uuid;
 
@@ -502,10 +502,24 @@ fn make_case(w: &World, i: usize, now: Timestamp, start: Timestamp, rng: &mut St
         information_to_patient: "Muntligt och skriftligt".into(),
         note: String::new(),
     };
-    if b.send(&ward, &[&bistand, &vc], info, t_out).is_some() && called && rng.random_range(0..100) < 70 {
-        // Step 7: the SIP, drawn up at the meeting after discharge.
-        let follow = samverka_domain::calendar::local_date(t_out + hours(24.0 * 30.0));
-        b.run(&vc, Command::DrawUpSip { plan: plan(&vc, k, follow) }, t_out + hours(24.0 * r(rng, 1.0, 6.0)));
+    if b.send(&ward, &[&bistand, &vc], info, t_out).is_none() {
+        return finish(b, patient, w, k);
+    }
+    if called {
+        // Step 7: the SIP, mostly drawn up at the meeting after discharge, now and then weeks
+        // later; step 8: it is followed up a month on and, as a rule, closed with the case.
+        let days = if rng.random_range(0..100) < 70 { r(rng, 1.0, 6.0) } else { r(rng, 10.0, 40.0) };
+        let t_sip = t_out + hours(24.0 * days);
+        let follow = samverka_domain::calendar::local_date(t_sip + hours(24.0 * 30.0));
+        if b.run(&vc, Command::DrawUpSip { plan: plan(&vc, k, follow) }, t_sip) && rng.random_range(0..100) < 85 {
+            let evaluation = "Planen har fungerat; insatserna fortsätter utan SIP.".to_string();
+            let cmd = Command::FollowUpSip { evaluation, outcome: FollowUpOutcome::Close };
+            b.run(&vc, cmd, t_sip + hours(24.0 * 30.0));
+        }
+    } else if !sip_needed && rng.random_range(0..100) < 90 {
+        // Without a SIP, the municipality closes the case once its services are in place.
+        let note = "Insatserna är på plats.".to_string();
+        b.run(&bistand, Command::CloseCase { note }, t_out + hours(24.0 * r(rng, 7.0, 21.0)));
     }
     finish(b, patient, w, k)
 }
@@ -581,7 +595,7 @@ mod tests {
         // Every case replays to its stored state, and the monthly sums are the cases' facts.
         let mut expected = Totals::default();
         let mut acks = AckTotals::default();
-        let mut seen = 0;
+        let (mut seen, mut old, mut old_closed) = (0, 0, 0);
         for ward in units.iter().filter(|u| u.kind == UnitKind::Ward) {
             for s in store.cases_for_unit(ward.id, true, 10_000).await.unwrap() {
                 let record = store.case(s.case_id).await.unwrap().unwrap();
@@ -595,9 +609,15 @@ mod tests {
                     acks.add(&AckTotals::of(&a));
                 }
                 seen += 1;
+                if now.duration_since(record.case.admitted_at) > SignedDuration::from_hours(24 * 120) {
+                    old += 1;
+                    old_closed += usize::from(record.case.phase() == samverka_domain::case::Phase::Closed);
+                }
             }
         }
         assert_eq!(seen, 300);
+        // As in life, cases end: of those admitted over four months ago, most are closed.
+        assert!(old_closed * 100 > old * 75, "{old_closed} of {old} old cases closed");
         assert!(expected.episodes > 200, "most cases are discharged: {expected:?}");
         let mut stored = Totals::default();
         for r in store.followup_months("kommun", &KeyFilter::All, 0, 999_999, None).await.unwrap() {

@@ -121,7 +121,7 @@ struct Actors {
 /// A demo vårdsamordnare whose ward has an open case.
 async fn pick(url: &str) -> Actors {
     let store = Store::connect(url, Agreements::built_in()).await.unwrap();
-    let vc = store.units().await.unwrap().into_iter().find(|u| u.kind == UnitKind::Vardcentral).unwrap().id;
+    let vc = store.units().await.unwrap().iter().find(|u| u.kind == UnitKind::Vardcentral).unwrap().id;
     for account in store.local_accounts(1000).await.unwrap() {
         for a in store.assignments_of(account.id).await.unwrap() {
             if a.role != samverka_domain::access::Role::Vardsamordnare {

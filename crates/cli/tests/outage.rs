@@ -98,6 +98,8 @@ async fn postgres_stopped_and_started_under_load() {
     eprintln!("40 requests answered during the outage after {:?}", t.elapsed());
     let health = client.get(format!("{base}/api/health")).send().await.unwrap();
     assert_eq!(health.status(), 503, "the health check tells the load balancer");
+    let live = client.get(format!("{base}/api/live")).send().await.unwrap();
+    assert_eq!(live.status(), 200, "the process itself is alive: no reason to restart it");
     pg.start_again();
     eprintln!("started again after {:?}", t.elapsed());
     // The same server process recovers by itself: new connections once the database is back.

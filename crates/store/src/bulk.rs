@@ -100,6 +100,7 @@ impl Store {
                     i.opened_at,
                     i.acknowledged_at,
                     i.mis_sent,
+                    i.case_open,
                 ));
             }
             for consent in &p.consents {
@@ -246,8 +247,9 @@ impl Store {
             );
             insert_rows!(
                 tx,
-                "INSERT INTO inbox (case_id, unit_id, message_id, kind, sender_unit_id, sent_at, opened_at, acknowledged_at, mis_sent) ",
-                9,
+                "INSERT INTO inbox (case_id, unit_id, message_id, kind, sender_unit_id, sent_at, opened_at, acknowledged_at, \
+                 mis_sent, case_open) ",
+                10,
                 "",
                 inbox,
                 |b, r| {
@@ -259,7 +261,8 @@ impl Store {
                         .push_bind(r.5)
                         .push_bind(r.6)
                         .push_bind(r.7)
-                        .push_bind(r.8);
+                        .push_bind(r.8)
+                        .push_bind(r.9);
                 }
             );
             insert_rows!(tx, "INSERT INTO case_consents (consent_id, case_id) ", 2, "", consents, |b, r| {

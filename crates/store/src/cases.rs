@@ -120,6 +120,10 @@ pub(crate) struct Projection {
     pub(crate) consents: Vec<String>,
     pub(crate) followup: Option<samverka_domain::followup::CaseFacts>,
     pub(crate) acks: crate::followup::AckMap,
+    /// Whether the stored parties and deadlines must be rewritten (most writes, a message or
+    /// a receipt, change neither).
+    pub(crate) parties_changed: bool,
+    pub(crate) deadlines_changed: bool,
 }
 
 pub(crate) struct InboxRow {
@@ -131,6 +135,7 @@ pub(crate) struct InboxRow {
     pub(crate) opened_at: Option<i64>,
     pub(crate) acknowledged_at: Option<i64>,
     pub(crate) mis_sent: bool,
+    pub(crate) case_open: bool,
 }
 
 impl Projection {
@@ -141,7 +146,10 @@ impl Projection {
         now: Timestamp,
     ) -> Result<Self> {
         let mut inbox = vec![];
-        for m in case.messages.iter().filter(|m| touched.contains(&m.message.id)) {
+        // When the case has closed, every inbox row learns it (once: a closed case is not
+        // written again).
+        let open = case.phase().is_open();
+        for m in case.messages.iter().filter(|m| !open || touched.contains(&m.message.id)) {
             for r in &m.receipts {
                 inbox.push(InboxRow {
                     unit_id: r.unit.id.to_string(),
@@ -152,6 +160,7 @@ impl Projection {
                     opened_at: r.opened.as_ref().map(|s| micros(s.at)),
                     acknowledged_at: r.acknowledged.as_ref().map(|s| micros(s.at)),
                     mis_sent: r.mis_sent.is_some(),
+                    case_open: open,
                 });
             }
         }
@@ -167,7 +176,26 @@ impl Projection {
             consents: case.consents.0.iter().map(|c| c.id.to_string()).collect(),
             followup: samverka_domain::followup::CaseFacts::of(case, agreement, now),
             acks: crate::followup::ack_map(case),
+            parties_changed: true,
+            deadlines_changed: true,
         })
+    }
+
+    /// Leaves out the rewrite of what is the same as in the case's previous state.
+    pub(crate) fn since(
+        mut self,
+        before: &Case,
+        agreement: &samverka_domain::agreement::Agreement,
+        now: Timestamp,
+    ) -> Self {
+        let parties: Vec<(String, i64)> =
+            before.parties.iter().map(|p| (p.unit.id.to_string(), micros(p.since))).collect();
+        self.parties_changed = parties != self.parties;
+        // What is stored of a deadline does not depend on `now` (only its status does).
+        let stored = |d: &Deadline| (d.kind, d.owner, d.due, d.met_at, d.estimated);
+        let old: Vec<_> = deadlines(before, agreement, now).iter().map(stored).collect();
+        self.deadlines_changed = old != self.deadlines.iter().map(stored).collect::<Vec<_>>();
+        self
     }
 }
 
@@ -177,8 +205,10 @@ macro_rules! write_projection {
         let case_id: String = $case_id;
         let p: &Projection = $p;
         // Parties can also leave (a unit reached only by a mis-sent message): rewrite them.
-        sqlx::query("DELETE FROM case_parties WHERE case_id = $1").bind(&case_id).execute(&mut *$tx).await?;
-        for (unit, since) in &p.parties {
+        if p.parties_changed {
+            sqlx::query("DELETE FROM case_parties WHERE case_id = $1").bind(&case_id).execute(&mut *$tx).await?;
+        }
+        for (unit, since) in p.parties.iter().filter(|_| p.parties_changed) {
             sqlx::query("INSERT INTO case_parties (case_id, unit_id, since) VALUES ($1, $2, $3)")
                 .bind(&case_id)
                 .bind(unit)
@@ -186,8 +216,10 @@ macro_rules! write_projection {
                 .execute(&mut *$tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM case_deadlines WHERE case_id = $1").bind(&case_id).execute(&mut *$tx).await?;
-        for d in &p.deadlines {
+        if p.deadlines_changed {
+            sqlx::query("DELETE FROM case_deadlines WHERE case_id = $1").bind(&case_id).execute(&mut *$tx).await?;
+        }
+        for d in p.deadlines.iter().filter(|_| p.deadlines_changed) {
             sqlx::query(
                 "INSERT INTO case_deadlines (case_id, kind, owner_unit_id, due_at, met_at, estimated) VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -210,10 +242,10 @@ macro_rules! write_projection {
         }
         for i in &p.inbox {
             sqlx::query(
-                "INSERT INTO inbox (unit_id, message_id, case_id, kind, sender_unit_id, sent_at, opened_at, acknowledged_at, mis_sent) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                "INSERT INTO inbox (unit_id, message_id, case_id, kind, sender_unit_id, sent_at, opened_at, acknowledged_at, \
+                 mis_sent, case_open) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (unit_id, case_id, message_id) DO UPDATE SET opened_at = excluded.opened_at, \
-                 acknowledged_at = excluded.acknowledged_at, mis_sent = excluded.mis_sent",
+                 acknowledged_at = excluded.acknowledged_at, mis_sent = excluded.mis_sent, case_open = excluded.case_open",
             )
             .bind(&i.unit_id)
             .bind(&i.message_id)
@@ -224,6 +256,7 @@ macro_rules! write_projection {
             .bind(i.opened_at)
             .bind(i.acknowledged_at)
             .bind(i.mis_sent)
+            .bind(i.case_open)
             .execute(&mut *$tx)
             .await?;
         }
@@ -469,6 +502,7 @@ impl Store {
             };
             let agreement = self.agreement(&agreement_id)?;
             let mut case: Case = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
+            let before = case.clone();
             let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
             let log =
                 audit.entry(&action, now, Some(case.patient_id), Some(case.id), Outcome::Allowed, None, protected);
@@ -496,7 +530,8 @@ impl Store {
                 Err(e) if is_unique_violation(&e) => return Ok(None),
                 other => other?,
             }
-            let p = Projection::of(&case, &agreement, &touched_messages(&recorded), now)?;
+            let p =
+                Projection::of(&case, &agreement, &touched_messages(&recorded), now)?.since(&before, &agreement, now);
             let updated = sqlx::query(
                 "UPDATE cases SET phase = $2, version = $3, ward_id = $4, first_ready_at = $5, discharged_at = $6, \
                  updated_at = $7, state = $8 WHERE id = $1 AND version = $9",
@@ -557,6 +592,42 @@ impl Store {
         .bind(unit.to_string())
         .bind(include_closed)
         .bind(limit)
+        .fetch_all(pool)
+        .await?);
+        self.summaries(rows).await
+    }
+
+    /// These cases' summaries (e.g. the patients of an inbox's due deadlines), in no order.
+    pub async fn case_summaries(&self, ids: &[CaseId]) -> Result<Vec<CaseSummary>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+                    p.given_name, p.family_name, p.identifier, p.protection \
+             FROM cases c JOIN patients p ON p.id = c.patient_id WHERE c.id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let rows: Vec<SummaryRow> = on_db!(self, read, |pool| {
+            // Only numbered placeholders are formatted into the text; the ids are bound.
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in ids {
+                q = q.bind(id.to_string());
+            }
+            q.fetch_all(pool).await?
+        });
+        self.summaries(rows).await
+    }
+
+    /// The ward's drafts from the admission feed, waiting for its judgement of the needs.
+    pub async fn drafts_for_ward(&self, ward: UnitId) -> Result<Vec<CaseSummary>> {
+        let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+                    p.given_name, p.family_name, p.identifier, p.protection \
+             FROM cases c JOIN patients p ON p.id = c.patient_id \
+             WHERE c.ward_id = $1 AND c.phase = 'awaiting_assessment' ORDER BY c.admitted_at"
+        )
+        .bind(ward.to_string())
         .fetch_all(pool)
         .await?);
         self.summaries(rows).await
@@ -675,19 +746,21 @@ impl Store {
     /// The unit's inbox, newest first; unless `all`, only what it has yet to acknowledge in
     /// cases still open.
     pub async fn inbox(&self, unit: UnitId, all: bool, limit: i64) -> Result<Vec<InboxItem>> {
-        let rows: Vec<InboxQueryRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT i.message_id, i.case_id, i.kind, i.sender_unit_id, i.sent_at, i.opened_at, i.acknowledged_at, \
-                    i.mis_sent, p.given_name, p.family_name, p.identifier, p.protection \
+        // Two statements, so the pending one is planned on the partial index of pending rows.
+        const ALL: &str = "SELECT i.message_id, i.case_id, i.kind, i.sender_unit_id, i.sent_at, i.opened_at, \
+                    i.acknowledged_at, i.mis_sent, p.given_name, p.family_name, p.identifier, p.protection \
              FROM inbox i JOIN cases c ON c.id = i.case_id JOIN patients p ON p.id = c.patient_id \
-             WHERE i.unit_id = $1 AND ($2 OR (i.acknowledged_at IS NULL AND NOT i.mis_sent \
-               AND c.phase NOT IN ('closed', 'cancelled'))) \
-             ORDER BY i.sent_at DESC LIMIT $3"
-        )
-        .bind(unit.to_string())
-        .bind(all)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?);
+             WHERE i.unit_id = $1 ORDER BY i.sent_at DESC LIMIT $2";
+        const PENDING: &str = "SELECT i.message_id, i.case_id, i.kind, i.sender_unit_id, i.sent_at, i.opened_at, \
+                    i.acknowledged_at, i.mis_sent, p.given_name, p.family_name, p.identifier, p.protection \
+             FROM inbox i JOIN cases c ON c.id = i.case_id JOIN patients p ON p.id = c.patient_id \
+             WHERE i.unit_id = $1 AND i.acknowledged_at IS NULL AND NOT i.mis_sent AND i.case_open \
+             ORDER BY i.sent_at DESC LIMIT $2";
+        let rows: Vec<InboxQueryRow> = on_db!(self, read, |pool| sqlx::query_as(if all { ALL } else { PENDING })
+            .bind(unit.to_string())
+            .bind(limit)
+            .fetch_all(pool)
+            .await?);
         rows.into_iter()
             .map(|r| {
                 Ok(InboxItem {
@@ -711,8 +784,7 @@ impl Store {
     pub async fn unread_count(&self, unit: UnitId) -> Result<i64> {
         Ok(on_db!(self, read, |pool| {
             sqlx::query_scalar(
-            "SELECT COUNT(*) FROM inbox i JOIN cases c ON c.id = i.case_id \
-             WHERE i.unit_id = $1 AND i.acknowledged_at IS NULL AND NOT i.mis_sent AND c.phase NOT IN ('closed', 'cancelled')"
+            "SELECT COUNT(*) FROM inbox WHERE unit_id = $1 AND acknowledged_at IS NULL AND NOT mis_sent AND case_open"
         )
         .bind(unit.to_string())
         .fetch_one(pool)

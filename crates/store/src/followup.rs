@@ -440,6 +440,7 @@ impl Store {
             .execute(pool)
             .await
             .map(|_| ())?);
+        self.directory.changed();
         Ok(())
     }
 

@@ -9,7 +9,9 @@ mod bases;
 mod bulk;
 mod cases;
 mod clients;
+mod disk;
 mod followup;
+mod group_commit;
 mod hl7;
 mod reference;
 mod security;
@@ -33,7 +35,7 @@ pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem, command_name};
 pub use clients::{ApiClient, ApiToken};
 pub use followup::{KeyFilter, MonthTotals, UnitAcks, WardCapacity};
 pub use hl7::{Hl7Message, Hl7Outcome, Hl7Status, NewHl7Message, Stored};
-pub use reference::{NewPatient, PatientSummary, unit_ref as reference_unit_ref};
+pub use reference::{DIRECTORY_TTL, NewPatient, PatientSummary, unit_ref as reference_unit_ref};
 pub use security::{AccessEntry, AccessFilter, Account, Assignment, Audit, NewAccount, Outcome, Session, Stage};
 pub use subscriptions::{Delivery, Subscription};
 
@@ -41,6 +43,22 @@ pub use subscriptions::{Delivery, Subscription};
 /// `&SqlitePool` or a `&PgPool`; the block is compiled once for each.
 macro_rules! on_db {
     ($store:expr, write, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite { writer, .. } => {
+                // While the disk is full only the access log is written (see `disk`).
+                $store.disk.check_writable()?;
+                let $pool = writer;
+                $body
+            }
+            $crate::Db::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+    // A read that must see the latest commit (sessions, assignments): through the writer's
+    // connection on SQLite, but a read, so allowed while the disk is full.
+    ($store:expr, fresh, |$pool:ident| $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite { writer, .. } => {
                 let $pool = writer;
@@ -79,6 +97,9 @@ pub enum StoreError {
     Db(sqlx::Error),
     #[error("stored data cannot be read: {0}")]
     Corrupt(String),
+    /// The database's disk is full: nothing was written; reads go on.
+    #[error("the database's disk is full")]
+    DiskFull,
 }
 
 impl StoreError {
@@ -132,6 +153,10 @@ impl Agreements {
 pub struct Store {
     pub(crate) db: Db,
     pub(crate) agreements: Agreements,
+    /// Writes concurrent requests' access-log entries in one commit.
+    pub(crate) access_log: Arc<group_commit::AccessLogWriter>,
+    pub(crate) directory: Arc<reference::DirectoryCache>,
+    pub(crate) disk: Arc<disk::DiskGuard>,
 }
 
 /// Which database a URL or path names.
@@ -145,6 +170,7 @@ impl Store {
     /// Opens `postgres://…` with PostgreSQL, and anything else (`sqlite://path` or a plain
     /// path) as an SQLite file, created if missing.
     pub async fn connect(url: &str, agreements: Agreements) -> Result<Store> {
+        let mut disk = disk::DiskGuard::default();
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
             let pool = PgPoolOptions::new()
@@ -157,9 +183,11 @@ impl Store {
             Db::Postgres(pool)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
-            Self::open_sqlite(Path::new(path)).await?
+            let db = Self::open_sqlite(Path::new(path)).await?;
+            disk = disk::DiskGuard::for_sqlite(Path::new(path));
+            db
         };
-        Ok(Store { db, agreements })
+        Ok(Store { db, agreements, access_log: Arc::default(), directory: Arc::default(), disk: Arc::new(disk) })
     }
 
     async fn open_sqlite(path: &Path) -> Result<Db> {
@@ -179,6 +207,21 @@ impl Store {
         // updates on every write stay cached instead of being read back from the file.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // The writer must come out of the pool outside any transaction. When a commit
+            // fails (a full disk), SQLite may keep the transaction open while the driver
+            // believes it ended, and the next write would be nested inside it and never
+            // committed. Such a connection is closed (which rolls it back) and replaced.
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    if conn.execute("BEGIN").await.is_err() {
+                        tracing::warn!("the database writer was left inside a transaction; it is replaced");
+                        return Ok(false);
+                    }
+                    conn.execute("ROLLBACK").await?;
+                    Ok(true)
+                })
+            })
             .connect_with(base.clone().create_if_missing(true).pragma("cache_size", "-65536"))
             .await
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
@@ -208,6 +251,11 @@ impl Store {
             Db::Postgres(pg) => sqlx::migrate!("./migrations/postgres").run(pg).await,
         }
         .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+    }
+
+    /// True while the database's disk is full (SQLite): writes are refused, reads go on.
+    pub fn disk_full(&self) -> bool {
+        self.disk.is_full()
     }
 
     /// True when the database answers.
@@ -311,6 +359,8 @@ pub(crate) fn from_micros(v: i64) -> Result<Timestamp> {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
+            // The operating system's "no space left on device".
+            sqlx::Error::Io(ref io) if io.raw_os_error() == Some(28) => StoreError::DiskFull,
             sqlx::Error::Io(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
@@ -322,6 +372,8 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref d) if d.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) => {
                 StoreError::Unavailable(e.to_string())
             }
+            // SQLITE_FULL (13) or PostgreSQL's disk_full (53100).
+            sqlx::Error::Database(ref d) if d.code().is_some_and(|c| c == "13" || c == "53100") => StoreError::DiskFull,
             other => StoreError::Db(other),
         }
     }

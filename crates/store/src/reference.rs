@@ -1,5 +1,9 @@
 //! Organisations, units, users and patients.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 use jiff::Timestamp;
 use samverka_domain::Problem;
 use samverka_domain::actor::{UnitRef, UserRef};
@@ -176,6 +180,46 @@ pub struct PatientSummary {
     pub protection: ProtectedIdentity,
 }
 
+/// The directory (organisations and units) as last read. It changes a few times a day and
+/// nearly every page reads it, so it is kept: a write through this store clears it at once,
+/// and another server's writes show within [`DIRECTORY_TTL`].
+#[derive(Default)]
+pub(crate) struct DirectoryCache {
+    generation: AtomicU64,
+    units: Slot<Vec<Unit>>,
+    organisations: Slot<Vec<(Organisation, Option<String>)>>,
+}
+
+type Slot<T> = std::sync::Mutex<Option<(Instant, Arc<T>)>>;
+
+/// How long a read directory is used before it is read again.
+pub const DIRECTORY_TTL: Duration = Duration::from_secs(5);
+
+impl DirectoryCache {
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn fresh<T>(slot: &Slot<T>) -> Option<Arc<T>> {
+        let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref().filter(|(at, _)| at.elapsed() < DIRECTORY_TTL).map(|(_, v)| v.clone())
+    }
+
+    /// Keeps what was read, unless the directory changed while it was being read.
+    fn keep<T>(&self, slot: &Slot<T>, read_at_generation: u64, value: &Arc<T>) {
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation() == read_at_generation {
+            *slot = Some((Instant::now(), value.clone()));
+        }
+    }
+
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *self.units.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self.organisations.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
 impl Store {
     pub async fn insert_organisation(
         &self,
@@ -202,11 +246,16 @@ impl Store {
         .map(|_| ())
         .map_err(|e| duplicate(e, "organisation_exists", "Organisationen finns redan (samma kommunkod eller HSA-id)."))
         })?;
+        self.directory.changed();
         Ok(())
     }
 
-    /// Every organisation with the agreement it applies (for regions).
-    pub async fn organisations(&self) -> Result<Vec<(Organisation, Option<String>)>> {
+    /// Every organisation with the agreement it applies (for regions), by name.
+    pub async fn organisations(&self) -> Result<Arc<Vec<(Organisation, Option<String>)>>> {
+        let generation = self.directory.generation();
+        if let Some(orgs) = DirectoryCache::fresh(&self.directory.organisations) {
+            return Ok(orgs);
+        }
         let rows: Vec<OrgRow> = on_db!(self, read, |pool| {
             sqlx::query_as(
             "SELECT id, kind, name, region_code, kommunkod, hsa_id, acts_for, agreement_id FROM organisations ORDER BY name"
@@ -214,7 +263,9 @@ impl Store {
         .fetch_all(pool)
         .await?
         });
-        rows.into_iter().map(OrgRow::into_domain).collect()
+        let orgs = Arc::new(rows.into_iter().map(OrgRow::into_domain).collect::<Result<Vec<_>>>()?);
+        self.directory.keep(&self.directory.organisations, generation, &orgs);
+        Ok(orgs)
     }
 
     pub async fn organisation(&self, id: OrganisationId) -> Result<Option<(Organisation, Option<String>)>> {
@@ -253,6 +304,7 @@ impl Store {
         .await
         .map(|_| ())
         .map_err(|e| duplicate(e, "unit_exists", "Det finns redan en enhet med samma HSA-id.")))?;
+        self.directory.changed();
         Ok(())
     }
 
@@ -271,15 +323,23 @@ impl Store {
         .execute(pool)
         .await
         .map(|_| ())?);
+        self.directory.changed();
         Ok(())
     }
 
-    pub async fn units(&self) -> Result<Vec<Unit>> {
+    /// Every unit, by name.
+    pub async fn units(&self) -> Result<Arc<Vec<Unit>>> {
+        let generation = self.directory.generation();
+        if let Some(units) = DirectoryCache::fresh(&self.directory.units) {
+            return Ok(units);
+        }
         let rows: Vec<UnitRow> =
             on_db!(self, read, |pool| sqlx::query_as(concat!("SELECT ", unit_columns!(), " FROM units ORDER BY name"))
                 .fetch_all(pool)
                 .await?);
-        rows.into_iter().map(UnitRow::into_domain).collect()
+        let units = Arc::new(rows.into_iter().map(UnitRow::into_domain).collect::<Result<Vec<_>>>()?);
+        self.directory.keep(&self.directory.units, generation, &units);
+        Ok(units)
     }
 
     pub async fn unit(&self, id: UnitId) -> Result<Option<Unit>> {

@@ -259,18 +259,18 @@ macro_rules! insert_access {
              patient_id, case_id, action, outcome, emergency, reason, protected_identity, client_address) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
-        .bind(micros(e.at))
+        .bind($crate::micros(e.at))
         .bind(e.user_id.to_string())
         .bind(&e.user_name)
         .bind(e.assignment_id.map(|a| a.to_string()))
-        .bind(e.role.as_ref().map(enum_str))
+        .bind(e.role.as_ref().map($crate::reference::enum_str))
         .bind(e.unit_id.to_string())
         .bind(&e.unit_name)
         .bind(e.organisation_id.to_string())
         .bind(e.patient_id.map(|p| p.to_string()))
         .bind(e.case_id.map(|c| c.to_string()))
         .bind(&e.action)
-        .bind(enum_str(&e.outcome))
+        .bind($crate::reference::enum_str(&e.outcome))
         .bind(e.emergency)
         .bind(&e.reason)
         .bind(e.protected_identity)
@@ -329,7 +329,7 @@ impl Store {
 
     /// Reads through the writer, so a login sees the latest password and TOTP state.
     pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>> {
-        let row: Option<AccountRow> = on_db!(self, write, |pool| sqlx::query_as(concat!(
+        let row: Option<AccountRow> = on_db!(self, fresh, |pool| sqlx::query_as(concat!(
             "SELECT ",
             account_columns!(),
             " FROM users WHERE username = $1"
@@ -470,7 +470,7 @@ impl Store {
 
     /// A user's assignments with their units, active ones first.
     pub async fn assignments_of(&self, user: Uuid) -> Result<Vec<Assignment>> {
-        let rows: Vec<(String, String, String, String, bool)> = on_db!(self, write, |pool| {
+        let rows: Vec<(String, String, String, String, bool)> = on_db!(self, fresh, |pool| {
             sqlx::query_as(
             "SELECT id, user_id, unit_id, role, active FROM assignments WHERE user_id = $1 ORDER BY active DESC, created_at"
         )
@@ -538,7 +538,7 @@ impl Store {
 
     pub async fn assignment(&self, id: Uuid) -> Result<Option<Assignment>> {
         let row: Option<(String,)> =
-            on_db!(self, write, |pool| sqlx::query_as("SELECT user_id FROM assignments WHERE id = $1")
+            on_db!(self, fresh, |pool| sqlx::query_as("SELECT user_id FROM assignments WHERE id = $1")
                 .bind(id.to_string())
                 .fetch_optional(pool)
                 .await?);
@@ -569,7 +569,7 @@ impl Store {
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row: Option<SessionRow> = on_db!(self, write, |pool| sqlx::query_as(
+        let row: Option<SessionRow> = on_db!(self, fresh, |pool| sqlx::query_as(
             "SELECT token_hash, user_id, stage, assignment_id, csrf_token, created_at, last_seen_at, expires_at \
              FROM sessions WHERE token_hash = $1"
         )
@@ -678,7 +678,7 @@ impl Store {
         client_address: &str,
         since: Timestamp,
     ) -> Result<(i64, i64, i64)> {
-        let counts: (i64, i64, i64) = on_db!(self, write, |pool| sqlx::query_as(
+        let counts: (i64, i64, i64) = on_db!(self, fresh, |pool| sqlx::query_as(
             "SELECT \
                COALESCE(SUM(CASE WHEN username = $1 AND client_address = $2 THEN 1 ELSE 0 END), 0), \
                COALESCE(SUM(CASE WHEN client_address = $2 THEN 1 ELSE 0 END), 0), \
@@ -744,7 +744,7 @@ impl Store {
         case: Uuid,
         now: Timestamp,
     ) -> Result<Option<String>> {
-        let row: Option<(String,)> = on_db!(self, write, |pool| {
+        let row: Option<(String,)> = on_db!(self, fresh, |pool| {
             sqlx::query_as(
             "SELECT reason FROM emergency_grants WHERE user_id = $1 AND unit_id = $2 AND case_id = $3 AND expires_at > $4 \
              ORDER BY granted_at DESC LIMIT 1"
@@ -761,10 +761,10 @@ impl Store {
 
     // ---- the access log -------------------------------------------------------------------------
 
-    /// Appends one entry, durably, before the caller answers.
+    /// Appends one entry, durably, before the caller answers. Entries of concurrent requests
+    /// share one commit (see `group_commit`).
     pub async fn log_access(&self, e: &AccessEntry) -> Result<()> {
-        on_db!(self, write, |pool| insert_access!(pool, e).map(|_| ())?);
-        Ok(())
+        self.access_log.append(&self.db, &self.disk, e.clone()).await
     }
 
     /// Appends several entries in one transaction (one durable commit), e.g. one per case a
@@ -773,14 +773,7 @@ impl Store {
         if entries.is_empty() {
             return Ok(());
         }
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
-            for e in entries {
-                insert_access!(&mut *tx, e)?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+        crate::group_commit::insert_batch(&self.db, &self.disk, entries).await
     }
 
     pub async fn access_log(&self, f: &AccessFilter) -> Result<Vec<AccessEntry>> {
@@ -811,7 +804,7 @@ impl Store {
 
     /// Number of entries, for tests and the health of the log.
     pub async fn access_log_count(&self) -> Result<i64> {
-        Ok(on_db!(self, write, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(pool).await?))
+        Ok(on_db!(self, fresh, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(pool).await?))
     }
 
     /// Deletes entries older than `cutoff`, recording the cut-off first. The database refuses

@@ -200,7 +200,11 @@ impl FromRequestParts<AppState> for LoginSession {
         let automatic =
             parts.headers.contains_key(crate::web::LIVE_HEADER) || parts.uri.path() == crate::web::EVENTS_PATH;
         if !automatic && now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
-            st.store.touch_session(&hash, now).await?;
+            match st.store.touch_session(&hash, now).await {
+                // On a full disk the session is not kept alive, but reading goes on.
+                Ok(()) | Err(samverka_store::StoreError::DiskFull) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(LoginSession { session, client_address: client_address(parts) })
     }

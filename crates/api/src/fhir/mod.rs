@@ -378,8 +378,8 @@ pub async fn metadata(State(st): State<AppState>) -> Response {
 
 async fn organization_resources(st: &AppState) -> Result<Vec<Value>, FhirError> {
     let mut out: Vec<Value> = st.store.organisations().await?.iter().map(|(o, _)| resources::organisation(o)).collect();
-    for u in st.store.units().await? {
-        out.push(resources::unit(&u, u.kind.label_sv()));
+    for u in st.store.units().await?.iter() {
+        out.push(resources::unit(u, u.kind.label_sv()));
     }
     Ok(out)
 }

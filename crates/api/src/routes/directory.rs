@@ -34,7 +34,12 @@ pub async fn me(caller: Caller) -> Json<Actor> {
 pub async fn organisations(State(st): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<OrganisationView>>> {
     let orgs = st.store.organisations().await?;
     Ok(Json(
-        orgs.into_iter().map(|(organisation, agreement_id)| OrganisationView { organisation, agreement_id }).collect(),
+        orgs.iter()
+            .map(|(organisation, agreement_id)| OrganisationView {
+                organisation: organisation.clone(),
+                agreement_id: agreement_id.clone(),
+            })
+            .collect(),
     ))
 }
 
@@ -42,7 +47,7 @@ pub async fn organisations(State(st): State<AppState>, _caller: Caller) -> ApiRe
 #[utoipa::path(get, path = "/api/units", tag = "directory",
     responses((status = 200, body = Vec<Unit>), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn units(State(st): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<Unit>>> {
-    Ok(Json(st.store.units().await?))
+    Ok(Json(st.store.units().await?.as_ref().clone()))
 }
 
 /// One unit.

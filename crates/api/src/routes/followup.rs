@@ -130,13 +130,23 @@ struct Reference {
 
 impl Reference {
     async fn load(st: &AppState) -> ApiResult<Reference> {
-        let units = st.store.units().await?.into_iter().map(|u| (u.id, u)).collect();
+        let units = st.store.units().await?.iter().map(|u| (u.id, u.clone())).collect();
         let orgs = st
             .store
             .organisations()
             .await?
-            .into_iter()
-            .map(|(o, _)| (o.id, (o.kind, o.region_code, o.kommunkod.map(|k| k.as_str().to_string()), o.name)))
+            .iter()
+            .map(|(o, _)| {
+                (
+                    o.id,
+                    (
+                        o.kind,
+                        o.region_code.clone(),
+                        o.kommunkod.as_ref().map(|k| k.as_str().to_string()),
+                        o.name.clone(),
+                    ),
+                )
+            })
             .collect();
         let mut hospital_of = HashMap::new();
         let mut beds = HashMap::new();

@@ -107,9 +107,9 @@ async fn compute(st: &AppState, kommun: &Kommunkod, first: Date, agreement: Opti
             .store
             .organisations()
             .await?
-            .into_iter()
+            .iter()
             .find(|(o, _)| o.region_code.as_deref() == Some(kommun.lan()))
-            .and_then(|(_, a)| a)
+            .and_then(|(_, a)| a.clone())
             .unwrap_or_else(|| st.config.default_agreement.clone()),
     };
     let agreement = st.store.agreements().get(&agreement_id).ok_or_else(|| {

@@ -11,7 +11,8 @@ use crate::openapi::ApiDoc;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` or `database_unavailable`.
+    /// `ok`, `disk_full` (reads are answered, writes refused until space is freed) or
+    /// `database_unavailable`.
     pub status: String,
     /// `sqlite` or `postgres`.
     pub database: String,
@@ -31,11 +32,23 @@ pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Health>) {
     (
         status,
         Json(Health {
-            status: if ok { "ok" } else { "database_unavailable" }.into(),
+            status: match (ok, st.store.disk_full()) {
+                (false, _) => "database_unavailable",
+                (true, true) => "disk_full",
+                (true, false) => "ok",
+            }
+            .into(),
             database: database.into(),
             version: env!("CARGO_PKG_VERSION").into(),
         }),
     )
+}
+
+/// Whether the process answers at all (liveness), without asking the database: for an
+/// orchestrator's liveness probe, and the baseline the load harness compares every figure to.
+#[utoipa::path(get, path = "/api/live", tag = "meta", responses((status = 200, description = "The process answers", body = String)))]
+pub async fn live() -> &'static str {
+    "ok"
 }
 
 /// This document.

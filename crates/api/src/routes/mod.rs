@@ -84,6 +84,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/om", get(meta::landing))
         .route("/api/health", get(meta::health))
+        .route("/api/live", get(meta::live))
         .route("/api/openapi.json", get(meta::openapi))
         .route("/auth/login", post(crate::auth::login::login))
         .route("/auth/password", post(crate::auth::login::change_password))

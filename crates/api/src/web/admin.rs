@@ -186,9 +186,9 @@ async fn user_page(
         .store
         .units()
         .await?
-        .into_iter()
+        .iter()
         .filter(|u| u.organisation_id == org)
-        .map(|u| (u.id.to_string(), u.name))
+        .map(|u| (u.id.to_string(), u.name.clone()))
         .collect();
     let roles = Role::ALL
         .into_iter()

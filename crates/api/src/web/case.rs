@@ -441,9 +441,12 @@ async fn build(
     };
     let parties =
         case.parties.iter().filter(|p| p.unit.id != me).map(|p| (p.unit.id.to_string(), p.unit.name.clone())).collect();
+    // A transfer goes to another ward of the same region (the choice would otherwise list
+    // every ward in the country).
     let wards = units
         .iter()
         .filter(|u| u.kind == UnitKind::Ward && u.id != case.ward().id)
+        .filter(|u| u.organisation_id == case.ward().organisation_id)
         .map(|u| (u.id.to_string(), u.name.clone()))
         .collect();
     let listed = match patient.listed_unit {
@@ -899,9 +902,9 @@ pub async fn message_page(
             .units()
             .await
             .unwrap_or_default()
-            .into_iter()
+            .iter()
             .filter(|u| u.organisation_id == my_org && u.id != me && m.receipt(u.id).is_none())
-            .map(|u| (u.id.to_string(), u.name))
+            .map(|u| (u.id.to_string(), u.name.clone()))
             .collect(),
         _ => vec![],
     };
@@ -1142,9 +1145,9 @@ async fn invite_page(st: &AppState, w: WebCaller, id: CaseId, error: Option<(Sta
         .units()
         .await
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .filter(|u| !record.case.is_party(u.id))
-        .map(|u| (u.id.to_string(), u.name))
+        .map(|u| (u.id.to_string(), u.name.clone()))
         .collect();
     units.sort_by(|a, b| a.1.cmp(&b.1));
     let mut frame = w.frame;
@@ -1216,9 +1219,9 @@ async fn admission_page(st: &AppState, mut frame: Frame, form: Pairs, status: St
         .units()
         .await
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .filter(|u| u.kind == UnitKind::Vardcentral)
-        .map(|u| (u.id.to_string(), u.name))
+        .map(|u| (u.id.to_string(), u.name.clone()))
         .collect();
     vardcentraler.sort_by(|a, b| a.1.cmp(&b.1));
     let local_now = st.clock.now().to_zoned_datetime(STOCKHOLM.clone());

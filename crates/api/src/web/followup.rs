@@ -205,7 +205,7 @@ async fn groups(st: &AppState, t: &Texts, current: &str) -> Vec<ScopeGroup> {
     let mut sweden = vec![opt("sverige".into(), t.get("followup.sweden").to_string())];
     let mut regions = vec![];
     let mut kommuner = vec![];
-    for (o, _) in st.store.organisations().await.unwrap_or_default() {
+    for (o, _) in st.store.organisations().await.unwrap_or_default().iter() {
         match (o.kind, &o.region_code, &o.kommunkod) {
             (OrganisationKind::Region, Some(code), _) => regions.push(opt(format!("region:{code}"), o.name.clone())),
             (OrganisationKind::Kommun, _, Some(k)) => kommuner.push(opt(format!("kommun:{k}"), o.name.clone())),

@@ -57,6 +57,8 @@ pub struct InboxPage {
     pub drafts: Vec<DraftRow>,
     pub due: Vec<DueRow>,
     pub messages: Vec<MessageRow>,
+    /// Said when more messages wait than the page shows.
+    pub more: String,
 }
 
 /// "om 3 timmar" in Swedish; in English a plain form of the same.
@@ -80,6 +82,10 @@ fn failed(t: &'static Texts, e: ApiError) -> Response {
     error_page(t, e.status, error_text(t, &e))
 }
 
+/// Messages the inbox page shows at most, newest first: the page stays quick to read (and to
+/// serve) however far behind a unit is.
+const INBOX_PAGE: i64 = 100;
+
 pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     let WebCaller { caller, mut frame, live_refresh: w_live, .. } = w;
     let t = frame.t;
@@ -101,18 +107,23 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     let end_today = end_of_day(local_date(now));
     let end_tomorrow = end_of_day(local_date(now) + 1.day());
     let (messages, due) =
-        match tokio::try_join!(st.store.inbox(unit, false, 300), st.store.due_deadlines(unit, end_tomorrow)) {
+        match tokio::try_join!(st.store.inbox(unit, false, INBOX_PAGE), st.store.due_deadlines(unit, end_tomorrow)) {
             Ok(x) => x,
             Err(e) => return failed(t, e.into()),
         };
-    // The patients of the due deadlines, by case, from the unit's own case list.
-    let cases = st.store.cases_for_unit(unit, false, 1000).await.unwrap_or_default();
+    // The patients of the due deadlines, and the ward's drafts from the admission feed.
+    let mut due_cases: Vec<uuid::Uuid> = due.iter().map(|d| d.case_id).collect();
+    due_cases.sort();
+    due_cases.dedup();
+    let (cases, drafts) = match tokio::try_join!(st.store.case_summaries(&due_cases), st.store.drafts_for_ward(unit)) {
+        Ok(x) => x,
+        Err(e) => return failed(t, e.into()),
+    };
     let patient_of = |case: uuid::Uuid| {
         cases.iter().find(|c| c.case_id == case).map(|c| (c.patient_name.clone(), c.protection.is_protected()))
     };
-    let drafts: Vec<DraftRow> = cases
+    let drafts: Vec<DraftRow> = drafts
         .iter()
-        .filter(|c| c.phase == samverka_domain::case::Phase::AwaitingAssessment && c.ward_id == unit)
         .map(|c| DraftRow {
             case_id: c.case_id.to_string(),
             patient: c.patient_name.clone(),
@@ -180,7 +191,15 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     );
     frame.title = t.get("inbox.title").to_string();
     frame.live = "inbox".into();
-    html(StatusCode::OK, &InboxPage { unit: caller.actor.unit.name.clone(), frame, summary, drafts, due, messages })
+    let more = if messages.len() as i64 >= INBOX_PAGE && frame.unread > INBOX_PAGE {
+        t.fill("inbox.messages_more", &[("shown", &INBOX_PAGE.to_string()), ("total", &frame.unread.to_string())])
+    } else {
+        String::new()
+    };
+    html(
+        StatusCode::OK,
+        &InboxPage { unit: caller.actor.unit.name.clone(), frame, summary, drafts, due, messages, more },
+    )
 }
 
 pub struct CaseRow {

@@ -566,22 +566,22 @@ pub async fn events(
         return StatusCode::NO_CONTENT.into_response();
     }
     let unit = caller.actor.unit.id;
-    let changes = BroadcastStream::new(st.changes.subscribe());
+    let changes = BroadcastStream::new(st.live.subscribe(unit));
     let store = st.store.clone();
-    let events = changes
-        .filter_map(move |c| match c {
-            Ok(c) if c.units.contains(&unit) => Some(c.case_id),
-            // Missed some (a slow reader): tell the page to look again anyway.
-            Err(_) => Some(uuid::Uuid::nil()),
-            Ok(_) => None,
-        })
-        .then(move |case_id| {
-            let store = store.clone();
-            async move {
-                let unread = store.unread_count(unit).await.unwrap_or(0);
-                Some(Event::default().event("change").data(format!(r#"{{"case":"{case_id}","unread":{unread}}}"#)))
-            }
-        });
+    let events = changes.then(move |c| {
+        let store = store.clone();
+        async move {
+            let c = match c {
+                Ok(c) => c,
+                // Missed some (a slow reader): tell the page to look again anyway.
+                Err(_) => crate::live::LiveChange {
+                    case_id: uuid::Uuid::nil(),
+                    unread: store.unread_count(unit).await.unwrap_or(0),
+                },
+            };
+            Some(Event::default().event("change").data(format!(r#"{{"case":"{}","unread":{}}}"#, c.case_id, c.unread)))
+        }
+    });
     let (store, clock) = (st.store.clone(), st.clock.clone());
     let (hash, assignment) = (caller.session.token_hash.clone(), caller.assignment_id);
     let idle = jiff::SignedDuration::from_mins(st.config.session_idle_minutes);

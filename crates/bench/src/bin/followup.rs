@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
+use samverka_bench::session;
 use samverka_domain::access::Role;
 use samverka_domain::org::{OrganisationKind, UnitKind};
 use samverka_store::{Agreements, Store};
@@ -33,35 +34,6 @@ struct Args {
     /// The month to show ("YYYY-MM"); by default last month.
     #[arg(long)]
     month: Option<String>,
-}
-
-/// A session for a new user with `role` at `unit`, written straight into the store.
-async fn session(store: &Store, unit: uuid::Uuid, organisation: uuid::Uuid, role: Role, name: &str) -> String {
-    let now = jiff::Timestamp::now();
-    let user = uuid::Uuid::now_v7();
-    store
-        .create_account(
-            &samverka_store::NewAccount {
-                id: user,
-                name: name.into(),
-                hsa_id: None,
-                organisation_id: organisation,
-                username: None,
-                password_hash: None,
-                password_must_change: false,
-                totp_secret: None,
-                totp_confirmed: false,
-                oidc: None,
-            },
-            now,
-        )
-        .await
-        .unwrap();
-    let assignment = uuid::Uuid::now_v7();
-    store.add_assignment(assignment, user, unit, role, None, now).await.unwrap();
-    let (token, s) = samverka_api::auth::session_at(user, samverka_store::Stage::Active, Some(assignment), now, 24);
-    store.create_session(&s, "127.0.0.1").await.unwrap();
-    format!("{}={token}", samverka_api::auth::SESSION_COOKIE)
 }
 
 fn drop_os_cache() -> bool {
@@ -86,7 +58,7 @@ async fn main() {
     let mut region_cookies = vec![];
     for (o, _) in orgs.iter().filter(|(o, _)| o.kind == OrganisationKind::Region) {
         let ward = units.iter().find(|u| u.organisation_id == o.id && u.kind == UnitKind::Ward).unwrap();
-        let cookie = session(&store, ward.id, o.id, Role::Enhetschef, &format!("Chef {}", o.name)).await;
+        let cookie = session(&store, ward.id, o.id, Role::Enhetschef, &format!("Chef {}", o.name)).await.cookie;
         region_cookies.push((o.region_code.clone().unwrap(), cookie));
     }
     let kommuner: Vec<String> =

@@ -1,0 +1,121 @@
+//! Live updates for open pages, by unit.
+//!
+//! Every open page of a unit holds one server-sent-events stream (`/handelser`). When a case
+//! changes, only the streams of the units taking part in it hear of it, and the unit's unread
+//! count is read once for all of them, not once per open page. Changes to one unit that come
+//! close together (a busy ward) are gathered for [`GATHER`] and told together, so a burst of
+//! writes costs one count per unit, not one per write.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use samverka_store::Store;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// How long changes to one unit are gathered before its pages hear of them.
+pub const GATHER: Duration = Duration::from_millis(100);
+
+/// What an open page of a unit hears: a case changed, and how many messages the unit has yet
+/// to acknowledge. `case_id` is nil when changes were missed and the page should look again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveChange {
+    pub case_id: Uuid,
+    pub unread: i64,
+}
+
+#[derive(Default)]
+pub struct LiveUpdates {
+    units: Mutex<HashMap<Uuid, UnitChannel>>,
+}
+
+struct UnitChannel {
+    sender: broadcast::Sender<LiveChange>,
+    /// Cases changed since the unit's pages were last told; a telling is on its way when
+    /// this is not empty.
+    pending: Vec<Uuid>,
+}
+
+impl LiveUpdates {
+    /// A stream of the unit's changes, for one open page.
+    pub fn subscribe(&self, unit: Uuid) -> broadcast::Receiver<LiveChange> {
+        let mut units = self.units.lock().unwrap_or_else(|p| p.into_inner());
+        // Units whose pages have all closed are forgotten here, when the map is touched anyway.
+        units.retain(|_, c| c.sender.receiver_count() > 0 || !c.pending.is_empty());
+        units
+            .entry(unit)
+            .or_insert_with(|| UnitChannel { sender: broadcast::channel(256).0, pending: vec![] })
+            .sender
+            .subscribe()
+    }
+
+    /// Case `case_id` changed; tells the open pages of `units` (nobody listening is fine).
+    pub fn changed(self: &Arc<Self>, store: &Store, case_id: Uuid, units: impl IntoIterator<Item = Uuid>) {
+        let mut map = self.units.lock().unwrap_or_else(|p| p.into_inner());
+        for unit in units {
+            let Some(channel) = map.get_mut(&unit) else { continue };
+            if channel.sender.receiver_count() == 0 {
+                continue;
+            }
+            if !channel.pending.contains(&case_id) {
+                channel.pending.push(case_id);
+            }
+            if channel.pending.len() == 1 {
+                let (hub, store) = (self.clone(), store.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(GATHER).await;
+                    hub.tell(&store, unit).await;
+                });
+            }
+        }
+    }
+
+    async fn tell(&self, store: &Store, unit: Uuid) {
+        // Counted before the pending cases are taken: a change that lands meanwhile is told
+        // again with a count that includes it.
+        let unread = store.unread_count(unit).await.unwrap_or(0);
+        let mut map = self.units.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(channel) = map.get_mut(&unit) else { return };
+        for case_id in std::mem::take(&mut channel.pending) {
+            let _ = channel.sender.send(LiveChange { case_id, unread });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use samverka_store::Agreements;
+
+    #[tokio::test]
+    async fn a_change_reaches_the_pages_of_its_units_only_gathered_and_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(dir.path().join("t.db").to_str().unwrap(), Agreements::built_in()).await.unwrap();
+        store.migrate().await.unwrap();
+        let hub = Arc::new(LiveUpdates::default());
+        let (ward, kommun, elsewhere) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let (mut ward_page, mut ward_page_2) = (hub.subscribe(ward), hub.subscribe(ward));
+        let mut kommun_page = hub.subscribe(kommun);
+        let mut other_page = hub.subscribe(elsewhere);
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        hub.changed(&store, a, [ward, kommun]);
+        hub.changed(&store, a, [ward, kommun]);
+        hub.changed(&store, b, [ward]);
+        let next = |r: &mut broadcast::Receiver<LiveChange>| r.try_recv();
+        assert!(next(&mut ward_page).is_err(), "told only after the gathering time");
+        tokio::time::sleep(GATHER * 3).await;
+        for page in [&mut ward_page, &mut ward_page_2] {
+            assert_eq!(next(page).unwrap(), LiveChange { case_id: a, unread: 0 });
+            assert_eq!(next(page).unwrap(), LiveChange { case_id: b, unread: 0 });
+            assert!(next(page).is_err(), "the same case twice in a burst is told once");
+        }
+        assert_eq!(next(&mut kommun_page).unwrap().case_id, a);
+        assert!(next(&mut kommun_page).is_err());
+        assert!(next(&mut other_page).is_err(), "a unit outside the case hears nothing");
+        // Closed pages are forgotten.
+        drop((ward_page, ward_page_2, kommun_page, other_page));
+        let _ = hub.subscribe(Uuid::now_v7());
+        assert_eq!(hub.units.lock().unwrap().len(), 1);
+    }
+}

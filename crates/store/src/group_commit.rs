@@ -1,0 +1,93 @@
+//! Group commit for the access log.
+//!
+//! Every read of patient data writes an access-log entry durably before it answers. One commit
+//! per read would make the database's single writer (SQLite has one; PostgreSQL pays a WAL
+//! flush per commit) the ceiling for reads. Instead, entries from requests running at the same
+//! time are written together: a background task takes whatever entries are waiting, inserts
+//! them in one transaction, commits once, and only then tells each request that its entry is
+//! durable. Under light load a batch is one entry and nothing waits longer than before.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::disk::DiskGuard;
+use crate::security::{AccessEntry, insert_access};
+use crate::{Db, Result, StoreError};
+
+/// Most entries in one commit; a larger queue is taken in several.
+const MAX_BATCH: usize = 512;
+
+type Job = (AccessEntry, oneshot::Sender<Result<()>>);
+
+/// The queue to the writer task; the task starts with the first entry, on the runtime that
+/// writes it.
+#[derive(Default)]
+pub(crate) struct AccessLogWriter {
+    queue: OnceLock<mpsc::UnboundedSender<Job>>,
+}
+
+impl AccessLogWriter {
+    /// Appends `entry` and returns once it is committed (with the others of its batch).
+    pub(crate) async fn append(&self, db: &Db, disk: &Arc<DiskGuard>, entry: AccessEntry) -> Result<()> {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(run(db.clone(), disk.clone(), rx));
+            tx
+        });
+        let (done, answer) = oneshot::channel();
+        if let Err(mpsc::error::SendError((entry, _))) = queue.send((entry, done)) {
+            // The task is gone (its runtime ended, as between tests): write directly.
+            return insert_batch(db, disk, std::slice::from_ref(&entry)).await;
+        }
+        answer.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the access-log writer stopped".into())))
+    }
+}
+
+async fn run(db: Db, disk: Arc<DiskGuard>, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let entries: Vec<AccessEntry> = batch.iter().map(|(e, _)| e.clone()).collect();
+        match insert_batch(&db, &disk, &entries).await {
+            Ok(()) => {
+                for (_, done) in batch.drain(..) {
+                    let _ = done.send(Ok(()));
+                }
+            }
+            // One bad entry must not fail the others: each is tried alone and gets its own
+            // answer.
+            Err(_) => {
+                for (entry, done) in batch.drain(..) {
+                    let _ = done.send(insert_batch(&db, &disk, std::slice::from_ref(&entry)).await);
+                }
+            }
+        }
+    }
+}
+
+/// Inserts the entries in one transaction. The access log is written even while the disk is
+/// full: the first time it finds the disk full, the reserve is given up for it and it tries
+/// once more.
+pub(crate) async fn insert_batch(db: &Db, disk: &DiskGuard, entries: &[AccessEntry]) -> Result<()> {
+    match insert(db, entries).await {
+        Err(StoreError::DiskFull) if disk.hit() => insert(db, entries).await,
+        other => other,
+    }
+}
+
+async fn insert(db: &Db, entries: &[AccessEntry]) -> Result<()> {
+    macro_rules! in_one_transaction {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await?;
+            for e in entries {
+                insert_access!(&mut *tx, e)?;
+            }
+            tx.commit().await?;
+        }};
+    }
+    match db {
+        Db::Sqlite { writer, .. } => in_one_transaction!(writer),
+        Db::Postgres(pg) => in_one_transaction!(pg),
+    }
+    Ok(())
+}
