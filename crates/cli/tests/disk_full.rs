@@ -38,6 +38,16 @@ impl Drop for SmallDisk {
     }
 }
 
+/// The server, killed when the test ends, also when it fails.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Fills the disk with one file until the operating system says it is full.
 fn fill(path: &Path) {
     let mut f = std::fs::File::create(path).unwrap();
@@ -99,19 +109,21 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers() {
     store.create_session(&session, "127.0.0.1").await.unwrap();
     store.close().await;
 
-    let mut server = Command::new(bin)
-        .current_dir(dir.path())
-        .arg("serve")
-        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
-        .env("SAMVERKA_LOG", "error")
-        .env("SAMVERKA_DATA_DIR", "data")
-        .env_remove("SAMVERKA_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = Running(
+        Command::new(bin)
+            .current_dir(dir.path())
+            .arg("serve")
+            .env("SAMVERKA_LISTEN", "127.0.0.1:0")
+            .env("SAMVERKA_LOG", "error")
+            .env("SAMVERKA_DATA_DIR", "data")
+            .env_remove("SAMVERKA_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let cookie = format!("{}={token}", samverka_api::auth::SESSION_COOKIE);
@@ -192,9 +204,8 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers() {
     // Committed, not only answered: the server's readers see it.
     let seen = read().await.unwrap().text().await.unwrap();
     assert!(seen.contains(&saved.last().unwrap().to_string()), "the write after recovery is committed");
-    assert!(server.try_wait().unwrap().is_none(), "the server never stopped");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    assert!(server.0.try_wait().unwrap().is_none(), "the server never stopped");
+    drop(server);
 
     // Nothing half-written, nothing acknowledged lost, nothing refused stored; the reads on
     // the full disk are in the access log.

@@ -599,3 +599,24 @@ on_both!(the_sip_editor_says_what_it_waits_for, |app: TestApp| async move {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("när någon har kallat till SIP") && !body.contains("Spara SIP"));
 });
+
+on_both!(the_inbox_shows_the_newest_hundred_and_says_how_many_wait, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 1).await;
+    for n in 0..101 {
+        app.post(
+            &w.ward,
+            &format!("/api/cases/{id}/messages"),
+            json!({ "body": { "kind": "allmant", "text": format!("Fråga {n}") }, "recipients": [w.units.bistand] }),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let (status, html) = page(&app, &w.bistand, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(html.matches("#m-").count(), 100, "the page lists the newest hundred");
+    assert!(html.contains("Visar de 100 senaste av 102 meddelanden som väntar på kvittens"), "{html}");
+    // The ward has nothing waiting: no such line.
+    let (_, html) = page(&app, &w.ward, "/").await;
+    assert!(!html.contains("Visar de"));
+});

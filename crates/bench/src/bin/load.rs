@@ -64,7 +64,7 @@ struct Args {
     /// Connections of the closed-loop ceiling phases.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Phases to run, comma-separated: trivial, case, inbox, mixed, writes.
+    /// Phases to run, comma-separated: trivial, case, inbox, mixed, writes (empty: none).
     #[arg(long, default_value = "trivial,case,inbox,mixed,writes")]
     phases: String,
     /// Minutes of soak at `--soak-rate` after the phases (0: none).
@@ -487,7 +487,7 @@ async fn main() {
 
     let mut phases = vec![];
     let (mut trivial_p50, mut trivial_rate) = (None, None);
-    for name in args.phases.split(',').map(str::trim) {
+    for name in args.phases.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (cpu0, t0) = (cpu_time(pid), Instant::now());
         let stats = match name {
             "trivial" => closed_loop(&world, &client, Kind::Trivial, args.concurrency, args.seconds).await,
