@@ -78,15 +78,16 @@ impl DiskGuard {
     /// A write found the disk full: give up the reserve so the access log can go on. True if
     /// space was freed now (the failed write may be tried once more).
     pub(crate) fn hit(&self) -> bool {
+        // PostgreSQL keeps its own disk: nothing to give up, no mode to enter.
+        if self.reserve.is_none() {
+            return false;
+        }
         let first = !self.full.swap(true, Ordering::AcqRel);
         if first {
             tracing::error!("the disk is full: writes are refused, reads go on; free space on the database's disk");
             *self.last_try.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         }
-        match &self.reserve {
-            Some(path) => std::fs::remove_file(path).is_ok(),
-            None => false,
-        }
+        self.reserve.as_ref().is_some_and(|path| std::fs::remove_file(path).is_ok())
     }
 
     fn make_reserve(&self) -> std::io::Result<()> {
@@ -107,5 +108,35 @@ impl DiskGuard {
             let _ = std::fs::remove_file(path);
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reserve_is_given_up_once_and_taken_back_when_space_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = DiskGuard::for_sqlite(&dir.path().join("s.db"));
+        let reserve = dir.path().join("s.db-reserve");
+        assert_eq!(std::fs::metadata(&reserve).unwrap().len(), RESERVE_BYTES);
+        assert!(!guard.is_full());
+        assert!(guard.hit(), "space is freed for the access log");
+        assert!(!reserve.exists());
+        assert!(guard.is_full());
+        assert!(!guard.hit(), "nothing more to give up");
+        assert!(matches!(guard.check_writable(), Err(StoreError::DiskFull)), "refused until the retry time");
+        *guard.last_try.lock().unwrap() = Some(Instant::now() - RETRY_EVERY);
+        assert!(guard.check_writable().is_ok(), "the disk has room again: the reserve is back");
+        assert!(reserve.exists() && !guard.is_full());
+    }
+
+    #[test]
+    fn postgresql_has_no_reserve_and_no_disk_full_mode() {
+        let guard = DiskGuard::default();
+        assert!(!guard.hit());
+        assert!(!guard.is_full());
+        assert!(guard.check_writable().is_ok());
     }
 }
