@@ -3,14 +3,16 @@
 //! without a restart. The database lives on a small tmpfs of its own, so the disk really
 //! fills. Mounting needs root (as in CI) or a user namespace: `unshare -rm cargo test`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use samverka_store::{AccessFilter, Agreements, Store};
 use serde_json::json;
 use uuid::Uuid;
+
+mod support;
 
 /// A tmpfs mounted for the test, unmounted when dropped.
 struct SmallDisk(PathBuf);
@@ -35,16 +37,6 @@ impl SmallDisk {
 impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
-/// The server, killed when the test ends, also when it fails.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
@@ -81,61 +73,21 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers() {
     assert!(data.join("samverka.db-reserve").exists(), "the reserve is made beside the database");
 
     // A ward coordinator's session and an open case, written straight into the store.
-    let store = Store::connect(db.to_str().unwrap(), Agreements::built_in()).await.unwrap();
-    let mut found = None;
-    'outer: for a in store.local_accounts(1000).await.unwrap() {
-        for x in store.assignments_of(a.id).await.unwrap() {
-            if x.role != samverka_domain::access::Role::Vardsamordnare {
-                continue;
-            }
-            let cases = store.cases_for_unit(x.unit.id, false, 50).await.unwrap();
-            let open = |c: &samverka_store::CaseSummary| {
-                c.ward_id == x.unit.id && c.phase >= samverka_domain::case::Phase::Notified && c.phase.is_open()
-            };
-            if let Some(c) = cases.into_iter().find(open) {
-                found = Some((a.id, x.id, c.case_id));
-                break 'outer;
-            }
-        }
-    }
-    let (user, assignment, case) = found.expect("an open case at a ward");
-    let (token, session) = samverka_api::auth::session_at(
-        user,
-        samverka_store::Stage::Active,
-        Some(assignment),
-        jiff::Timestamp::now(),
-        2,
-    );
-    store.create_session(&session, "127.0.0.1").await.unwrap();
-    store.close().await;
-
-    let mut server = Running(
-        Command::new(bin)
-            .current_dir(dir.path())
-            .arg("serve")
-            .env("SAMVERKA_LISTEN", "127.0.0.1:0")
-            .env("SAMVERKA_LOG", "error")
-            .env("SAMVERKA_DATA_DIR", "data")
-            .env_remove("SAMVERKA_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+    let ward = support::ward_session(db.to_str().unwrap(), true).await;
+    let case = ward.case.unwrap();
+    let server = support::Serve::start(dir.path(), &[("SAMVERKA_DATA_DIR", "data")]);
+    let base = server.base.clone();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    let cookie = format!("{}={token}", samverka_api::auth::SESSION_COOKIE);
+    let cookie = &ward.cookie;
     let write = |id: Uuid| {
         client
             .post(format!("{base}/api/cases/{case}/messages"))
-            .header("cookie", &cookie)
-            .header("x-csrf-token", &session.csrf_token)
+            .header("cookie", cookie)
+            .header("x-csrf-token", &ward.csrf)
             .json(&json!({ "id": id, "body": { "kind": "allmant", "text": "Ring anhörig före hemgång." } }))
             .send()
     };
-    let read = || client.get(format!("{base}/api/cases/{case}")).header("cookie", &cookie).send();
+    let read = || client.get(format!("{base}/api/cases/{case}")).header("cookie", cookie).send();
     let mut saved = vec![];
     for _ in 0..5 {
         let id = Uuid::now_v7();
@@ -204,7 +156,8 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers() {
     // Committed, not only answered: the server's readers see it.
     let seen = read().await.unwrap().text().await.unwrap();
     assert!(seen.contains(&saved.last().unwrap().to_string()), "the write after recovery is committed");
-    assert!(server.0.try_wait().unwrap().is_none(), "the server never stopped");
+    let mut server = server;
+    assert!(server.child.try_wait().unwrap().is_none(), "the server never stopped");
     drop(server);
 
     // Nothing half-written, nothing acknowledged lost, nothing refused stored; the reads on

@@ -3,11 +3,10 @@
 //! and checks that none gets a 5xx and every response matches the documented schema. The
 //! login routes are left out: logging in again (or out) ends the very session the run uses.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use samverka_store::{Agreements, Store};
+mod support;
 
 async fn fuzz(url: &str, env: &[(&str, &str)], dir: &Path) {
     let bin = env!("CARGO_BIN_EXE_samverka");
@@ -20,44 +19,9 @@ async fn fuzz(url: &str, env: &[(&str, &str)], dir: &Path) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // A session for a ward's vårdsamordnare, written straight into the store.
-    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
-    let mut found = None;
-    for a in store.local_accounts(1000).await.unwrap() {
-        if let Some(x) = store
-            .assignments_of(a.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|x| x.role == samverka_domain::access::Role::Vardsamordnare)
-        {
-            found = Some((a.id, x.id));
-            break;
-        }
-    }
-    let (user, assignment) = found.expect("a demo ward coordinator");
-    let (token, session) = samverka_api::auth::session_at(
-        user,
-        samverka_store::Stage::Active,
-        Some(assignment),
-        jiff::Timestamp::now(),
-        2,
-    );
-    let csrf = session.csrf_token.clone();
-    store.create_session(&session, "127.0.0.1").await.unwrap();
-    store.close().await;
-
-    let mut server = Command::new(bin)
-        .current_dir(dir)
-        .arg("serve")
-        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
-        .env("SAMVERKA_LOG", "error")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+    let ward = support::ward_session(url, false).await;
+    let server = support::Serve::start(dir, env);
+    let base = server.base.clone();
 
     let python = samverka_testkit::python();
     let schemathesis = Path::new(&python).parent().unwrap().join("schemathesis");
@@ -68,13 +32,12 @@ async fn fuzz(url: &str, env: &[(&str, &str)], dir: &Path) {
         .args(["--checks", "not_a_server_error,response_schema_conformance"])
         .args(["--exclude-path-regex", "^/auth/"])
         .arg("-H")
-        .arg(format!("Cookie: {}={token}", samverka_api::auth::SESSION_COOKIE))
+        .arg(format!("Cookie: {}", ward.cookie))
         .arg("-H")
-        .arg(format!("X-CSRF-Token: {csrf}"))
+        .arg(format!("X-CSRF-Token: {}", ward.csrf))
         .output()
         .unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "schemathesis found failures:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
     // "N generated, N passed": at least a thousand requests, every one passed.

@@ -3,12 +3,12 @@
 //! server answers again without being restarted. (Its own test binary, because it stops the
 //! PostgreSQL server this test process shares.)
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use samverka_store::{Agreements, Store};
 use serde_json::json;
+
+mod support;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_and_started_under_load() {
@@ -25,51 +25,12 @@ async fn postgres_stopped_and_started_under_load() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // A ward coordinator's session with an open case, written straight into the store.
-    let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
-    let mut found = None;
-    'outer: for a in store.local_accounts(1000).await.unwrap() {
-        for x in store.assignments_of(a.id).await.unwrap() {
-            if x.role != samverka_domain::access::Role::Vardsamordnare {
-                continue;
-            }
-            if let Some(c) = store
-                .cases_for_unit(x.unit.id, false, 50)
-                .await
-                .unwrap()
-                .into_iter()
-                .find(|c| c.ward_id == x.unit.id && c.phase >= samverka_domain::case::Phase::Notified)
-            {
-                found = Some((a.id, x.id, c.case_id));
-                break 'outer;
-            }
-        }
-    }
-    let (user, assignment, case) = found.expect("an open case at a ward");
-    let (token, session) = samverka_api::auth::session_at(
-        user,
-        samverka_store::Stage::Active,
-        Some(assignment),
-        jiff::Timestamp::now(),
-        2,
-    );
-    let csrf = session.csrf_token.clone();
-    store.create_session(&session, "127.0.0.1").await.unwrap();
-    store.close().await;
-
-    let mut server = Command::new(bin)
-        .current_dir(dir.path())
-        .arg("serve")
-        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
-        .env("SAMVERKA_LOG", "error")
-        .env("SAMVERKA_DATABASE_URL", &url)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+    let ward = support::ward_session(&url, true).await;
+    let case = ward.case.unwrap();
+    let mut server = support::Serve::start(dir.path(), &[("SAMVERKA_DATABASE_URL", &url)]);
+    let base = server.base.clone();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    let cookie = format!("{}={token}", samverka_api::auth::SESSION_COOKIE);
+    let (cookie, csrf) = (ward.cookie.clone(), ward.csrf.clone());
     let write = |n: usize| {
         client
             .post(format!("{base}/api/cases/{case}/messages"))
@@ -116,7 +77,5 @@ async fn postgres_stopped_and_started_under_load() {
     assert!(recovered, "the server answers again without a restart");
     eprintln!("recovered after {:?}", t.elapsed());
     assert_eq!(read().await.unwrap().status(), 200);
-    assert!(server.try_wait().unwrap().is_none(), "the server never stopped");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    assert!(server.child.try_wait().unwrap().is_none(), "the server never stopped");
 }

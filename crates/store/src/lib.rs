@@ -42,20 +42,11 @@ pub use subscriptions::{Delivery, Subscription};
 /// Runs the same block against whichever database the store uses. Inside, `$pool` is a
 /// `&SqlitePool` or a `&PgPool`; the block is compiled once for each.
 macro_rules! on_db {
-    ($store:expr, write, |$pool:ident| $body:expr) => {
-        match &$store.db {
-            $crate::Db::Sqlite { writer, .. } => {
-                // While the disk is full only the access log is written (see `disk`).
-                $store.disk.check_writable()?;
-                let $pool = writer;
-                $body
-            }
-            $crate::Db::Postgres(pg) => {
-                let $pool = pg;
-                $body
-            }
-        }
-    };
+    ($store:expr, write, |$pool:ident| $body:expr) => {{
+        // While the disk is full only the access log is written (see `disk`).
+        $store.disk.check_writable()?;
+        $crate::on_db!($store, fresh, |$pool| $body)
+    }};
     // A read that must see the latest commit (sessions, assignments): through the writer's
     // connection on SQLite, but a read, so allowed while the disk is full.
     ($store:expr, fresh, |$pool:ident| $body:expr) => {

@@ -10,13 +10,12 @@
 //!     target/release/samverka demo --scale national            # in an empty data/ folder
 //!     target/release/samverka-followup-bench --database data/samverka.db
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
 use hdrhistogram::Histogram;
-use samverka_bench::session;
+use samverka_bench::{Server, session};
 use samverka_domain::access::Role;
 use samverka_domain::org::{OrganisationKind, UnitKind};
 use samverka_store::{Agreements, Store};
@@ -72,35 +71,16 @@ async fn main() {
     println!("Data set: {cases} cases, {} municipalities, {} units; month {month}", kommuner.len(), units.len());
 
     let dropped = drop_os_cache();
-    let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let db_env = if args.database.starts_with("postgres") {
-        ("SAMVERKA_DATABASE_URL", args.database.clone())
+    let url = if args.database.starts_with("postgres") {
+        args.database.clone()
     } else {
-        ("SAMVERKA_DATABASE_URL", format!("sqlite://{}", std::fs::canonicalize(&args.database).unwrap().display()))
+        format!("sqlite://{}", std::fs::canonicalize(&args.database).unwrap().display())
     };
-    let mut child: Child = Command::new(&args.binary)
-        .current_dir(dir.path())
-        .env("SAMVERKA_LOG", "warn")
-        .env(db_env.0, &db_env.1)
-        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
+    let server = Server::start(&args.binary, dir.path(), &[("SAMVERKA_DATABASE_URL", url)]).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    loop {
-        if let Ok(r) = client.get(format!("{base}/api/health")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    println!("Server answering after {:.0} ms (OS file cache dropped: {dropped})", ms(started.elapsed()));
+    println!("Server answering after {:.0} ms (OS file cache dropped: {dropped})", ms(server.startup));
     let chief = region_cookies[0].1.clone();
     let get = |path: String, cookie: String| {
         let req = client.get(format!("{base}{path}")).header("cookie", cookie);
@@ -162,6 +142,5 @@ async fn main() {
             ms(slowest.0)
         );
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    server.stop();
 }
