@@ -10,6 +10,8 @@ use samverka_domain::access::Role;
 use samverka_store::Store;
 use uuid::Uuid;
 
+pub mod load;
+
 /// A logged-in person: the session cookie, and the CSRF token that writes must carry.
 #[derive(Clone, Debug)]
 pub struct Login {
@@ -94,7 +96,12 @@ impl Server {
         self.child.id()
     }
 
-    pub fn stop(mut self) {
+    pub fn stop(self) {}
+}
+
+/// Killed when dropped, also when a test using it fails.
+impl Drop for Server {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
