@@ -94,12 +94,25 @@ pub enum Permission {
     ApproveLiability,
     /// Manage the organisation's units, users and assignments.
     Administer,
+    /// Take part in forums one's unit is a member of: read, raise items, report on one's
+    /// own action items.
+    TakePartInForums,
+    /// Run the forums one's unit organises: schedule, members, agenda, minutes.
+    LeadForums,
 }
 
 /// The one table of what each role may do.
 pub fn permits(role: Role, p: Permission) -> bool {
     use Permission::*;
     use Role::*;
+    if p == TakePartInForums {
+        // Every person's role; an integration takes part in no meeting, and administrators
+        // run the accounts, not the collaboration.
+        return !matches!(role, System | Administrator);
+    }
+    if p == LeadForums {
+        return matches!(role, Enhetschef | Mas | Klusterledare);
+    }
     match role {
         Vardsamordnare => matches!(
             p,
@@ -198,6 +211,8 @@ fn permission_sv(p: Permission) -> &'static str {
         Permission::ReadFollowUp => "se uppföljningens siffror",
         Permission::ApproveLiability => "godkänna betalningsunderlag",
         Permission::Administer => "administrera enheter och användare",
+        Permission::TakePartInForums => "delta i forum",
+        Permission::LeadForums => "leda forum (schema, dagordning, minnesanteckningar)",
     }
 }
 

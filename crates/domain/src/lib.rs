@@ -13,6 +13,7 @@ pub mod consent;
 pub mod deadlines;
 pub mod error;
 pub mod followup;
+pub mod forum;
 pub mod hl7;
 pub mod ids;
 pub mod liability;
