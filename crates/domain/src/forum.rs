@@ -44,7 +44,8 @@ pub enum ForumKind {
 }
 
 impl ForumKind {
-    pub const ALL: [ForumKind; 4] = [ForumKind::Statusmote, ForumKind::Kluster, ForumKind::Styrgrupp, ForumKind::Natverk];
+    pub const ALL: [ForumKind; 4] =
+        [ForumKind::Statusmote, ForumKind::Kluster, ForumKind::Styrgrupp, ForumKind::Natverk];
 }
 
 /// What the forum is asked to do with an item.
@@ -463,7 +464,8 @@ mod tests {
         let s = friday_one_pm(1);
         // Friday 2026-03-27 is before the change to summer time, 2026-04-03 after it.
         let next = s.next(at("2026-03-25T00:00:00Z"), 3);
-        let local: Vec<String> = next.iter().map(|(a, _)| calendar::local(*a).strftime("%F %H:%M").to_string()).collect();
+        let local: Vec<String> =
+            next.iter().map(|(a, _)| calendar::local(*a).strftime("%F %H:%M").to_string()).collect();
         assert_eq!(local, ["2026-03-27 13:00", "2026-04-03 13:00", "2026-04-10 13:00"]);
         assert_eq!(next[0].0, at("2026-03-27T12:00:00Z"));
         assert_eq!(next[1].0, at("2026-04-03T11:00:00Z"));
@@ -499,7 +501,10 @@ mod tests {
     #[test]
     fn a_schedule_and_a_forum_are_validated_with_swedish_reasons() {
         assert_eq!(Schedule { interval_weeks: 3, ..friday_one_pm(1) }.validate().unwrap_err().code, "invalid_interval");
-        assert_eq!(Schedule { duration_minutes: 5, ..friday_one_pm(1) }.validate().unwrap_err().code, "invalid_duration");
+        assert_eq!(
+            Schedule { duration_minutes: 5, ..friday_one_pm(1) }.validate().unwrap_err().code,
+            "invalid_duration"
+        );
         let spec = ForumSpec {
             name: "Fredagsavstämning".into(),
             kind: ForumKind::Statusmote,
@@ -571,11 +576,19 @@ mod tests {
     #[test]
     fn an_action_is_due_from_today_on() {
         let today = date(2026, 3, 27);
-        let a = ActionSpec { what: "Ta fram rutin".into(), owner_unit: Uuid::now_v7(), owner_name: "MAS".into(), due: today };
+        let a = ActionSpec {
+            what: "Ta fram rutin".into(),
+            owner_unit: Uuid::now_v7(),
+            owner_name: "MAS".into(),
+            due: today,
+        };
         assert!(a.validate(today).is_ok());
         let late = ActionSpec { due: date(2026, 3, 26), ..a.clone() };
         assert_eq!(late.validate(today).unwrap_err().code, "date_too_early");
-        assert_eq!(ActionSpec { owner_name: String::new(), ..a }.validate(today).unwrap_err().field.as_deref(), Some("owner_name"));
+        assert_eq!(
+            ActionSpec { owner_name: String::new(), ..a }.validate(today).unwrap_err().field.as_deref(),
+            Some("owner_name")
+        );
     }
 
     #[test]

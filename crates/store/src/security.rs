@@ -190,6 +190,9 @@ pub struct AccessEntry {
     /// The patient had protected identity at the time.
     pub protected_identity: bool,
     pub client_address: Option<String>,
+    /// What else was accessed, when it is not a case: a forum, a meeting, an action item.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub object_id: Option<Uuid>,
 }
 
 #[derive(FromRow)]
@@ -211,6 +214,7 @@ struct AccessRow {
     reason: Option<String>,
     protected_identity: bool,
     client_address: Option<String>,
+    object_id: Option<String>,
 }
 
 impl AccessRow {
@@ -233,6 +237,7 @@ impl AccessRow {
             reason: self.reason,
             protected_identity: self.protected_identity,
             client_address: self.client_address,
+            object_id: self.object_id.map(|o| uuid(&o)).transpose()?,
         })
     }
 }
@@ -256,8 +261,8 @@ macro_rules! insert_access {
         let e: &$crate::security::AccessEntry = $e;
         sqlx::query(
             "INSERT INTO access_log (at, user_id, user_name, assignment_id, role, unit_id, unit_name, organisation_id, \
-             patient_id, case_id, action, outcome, emergency, reason, protected_identity, client_address) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             patient_id, case_id, action, outcome, emergency, reason, protected_identity, client_address, object_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind($crate::micros(e.at))
         .bind(e.user_id.to_string())
@@ -275,6 +280,7 @@ macro_rules! insert_access {
         .bind(&e.reason)
         .bind(e.protected_identity)
         .bind(&e.client_address)
+        .bind(e.object_id.map(|o| o.to_string()))
         .execute($exec)
         .await
     }};
@@ -780,7 +786,7 @@ impl Store {
         let rows: Vec<AccessRow> = on_db!(self, read, |pool| {
             sqlx::query_as(
             "SELECT id, at, user_id, user_name, assignment_id, role, unit_id, unit_name, organisation_id, patient_id, case_id, \
-                    action, outcome, emergency, reason, protected_identity, client_address \
+                    action, outcome, emergency, reason, protected_identity, client_address, object_id \
              FROM access_log \
              WHERE ($1 IS NULL OR organisation_id = $1) AND ($2 IS NULL OR patient_id = $2) AND ($3 IS NULL OR user_id = $3) \
                AND ($4 IS NULL OR unit_id = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
@@ -868,6 +874,12 @@ impl Audit {
             reason: emergency.map(str::to_string),
             protected_identity,
             client_address: self.client_address.clone(),
+            object_id: None,
         }
+    }
+
+    /// An access-log entry for something that is not patient data (a forum, a meeting).
+    pub fn object_entry(&self, action: &str, at: Timestamp, object: Uuid, outcome: Outcome) -> AccessEntry {
+        AccessEntry { object_id: Some(object), ..self.entry(action, at, None, None, outcome, None, false) }
     }
 }

@@ -1,58 +1,20 @@
 //! Storage tests. Every test runs twice: on an SQLite file and on a real PostgreSQL server
 //! started by the test process.
 
-use jiff::Timestamp;
-use jiff::civil::DateTime;
 use samverka_domain::access::Role;
 use samverka_domain::actor::{Actor, UnitRef, UserRef};
-use samverka_domain::calendar::STOCKHOLM;
 use samverka_domain::case::{Command, OpenCase, Phase};
 use samverka_domain::deadlines::DeadlineKind;
 use samverka_domain::ids::{HsaId, Kommunkod, PatientIdentifier, personnummer_with_check_digit};
 use samverka_domain::message::MessageBody;
 use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Unit, UnitKind};
 use samverka_domain::patient::ProtectedIdentity;
-use samverka_store::{AccessFilter, Agreements, Audit, NewPatient, Outcome, Store, StoreError, reference_unit_ref};
-use samverka_testkit::PgServer;
+use samverka_store::{AccessFilter, Audit, NewPatient, Outcome, Store, StoreError, reference_unit_ref};
 use uuid::Uuid;
 
-fn ts(local: &str) -> Timestamp {
-    let dt: DateTime = local.replace(' ', "T").parse().unwrap();
-    dt.to_zoned_datetime(STOCKHOLM.clone()).unwrap().timestamp()
-}
-
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(dir.path().join("samverka.db").to_str().unwrap(), Agreements::built_in()).await.unwrap();
-    store.migrate().await.unwrap();
-    (store, dir)
-}
-
-async fn postgres() -> (Store, String) {
-    let url = PgServer::get().fresh_database();
-    let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
-    store.migrate().await.unwrap();
-    (store, url)
-}
-
-/// Runs a test body on both databases.
-macro_rules! on_both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let (store, _dir) = super::sqlite().await;
-                ($body)(store).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let (store, _url) = super::postgres().await;
-                ($body)(store).await;
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
+use common::*;
 
 struct World {
     ward: UnitRef,
