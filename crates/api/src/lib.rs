@@ -5,6 +5,7 @@
 //! `samverka-domain`, SQL in `samverka-store`; nothing here decides what is allowed.
 
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod export;
 pub mod extract;

@@ -493,15 +493,14 @@ impl Store {
     }
 
     pub async fn forum_history(&self, forum: ForumId) -> Result<Vec<ForumChange>> {
-        let rows: Vec<(i64, String, String, String, String)> =
-            on_db!(self, read, |pool| {
-                sqlx::query_as(
+        let rows: Vec<(i64, String, String, String, String)> = on_db!(self, read, |pool| {
+            sqlx::query_as(
             "SELECT at, user_name, unit_name, change, detail FROM forum_history WHERE forum_id = $1 ORDER BY seq DESC"
         )
         .bind(forum.to_string())
         .fetch_all(pool)
         .await?
-            });
+        });
         rows.into_iter()
             .map(|r| {
                 Ok(ForumChange { at: from_micros(r.0)?, user_name: r.1, unit_name: r.2, change: r.3, detail: r.4 })

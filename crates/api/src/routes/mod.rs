@@ -10,6 +10,7 @@ pub mod admin;
 pub mod cases;
 pub mod directory;
 pub mod followup;
+pub mod forums;
 pub mod hl7;
 pub mod inbox;
 pub mod liability;

@@ -8,6 +8,7 @@ mod case;
 mod charts;
 mod feed;
 mod followup;
+mod forums;
 pub mod i18n;
 mod inbox;
 mod invoice;
@@ -68,6 +69,8 @@ pub struct UserBar {
     pub clinical: bool,
     /// Registers admissions: a ward's staff.
     pub ward: bool,
+    /// Takes part in forums.
+    pub forums: bool,
 }
 
 impl Frame {
@@ -180,6 +183,7 @@ impl FromRequestParts<AppState> for WebCaller {
                 clinical: permits(role, Permission::ReadPatientData),
                 ward: caller.actor.unit.kind == samverka_domain::org::UnitKind::Ward
                     && permits(role, Permission::RegisterAdmission),
+                forums: permits(role, Permission::TakePartInForums),
             }),
             csrf: caller.session.csrf_token.clone(),
             live: String::new(),
@@ -278,9 +282,36 @@ fn patient_pages() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
 }
 
+/// Forums, meetings and action items: not patient data, but under the same fail-closed
+/// access-log rule (every read and write of them is logged with the object's id).
+fn forum_pages() -> Router<AppState> {
+    Router::new()
+        .route("/forum", get(forums::list).post(forums::create))
+        .route("/forum/{id}", get(forums::page))
+        .route("/forum/{id}/schema", post(forums::schedule))
+        .route("/forum/{id}/medlemmar", post(forums::add_member))
+        .route("/forum/{id}/medlemmar/ta-bort", post(forums::remove_member))
+        .route("/forum/{id}/punkter", post(forums::raise_item))
+        .route("/forum/{id}/moten", post(forums::plan_meeting))
+        .route("/forum/{id}/kalender", post(forums::new_calendar))
+        .route("/moten/{id}", get(forums::meeting))
+        .route("/moten/{id}/kalender.ics", get(forums::meeting_ics))
+        .route("/moten/{id}/minnesanteckningar", get(forums::minutes_document))
+        .route("/moten/{id}/dagordning", post(forums::agenda))
+        .route("/moten/{id}/anteckningar", post(forums::minutes))
+        .route("/moten/{id}/narvaro", post(forums::attendance))
+        .route("/moten/{id}/atgarder", post(forums::add_action))
+        .route("/moten/{id}/faststall", post(forums::approve))
+        .route("/moten/{id}/stall-in", post(forums::cancel))
+        .route("/atgarder/{id}/status", post(forums::action_status))
+        .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
+}
+
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(patient_pages())
+        .merge(forum_pages())
+        .route("/kalender/{file}", get(forums::calendar_feed))
         .route("/logga-in", get(login::login_form).post(login::login))
         .route("/logga-in/losenord", get(login::password_form).post(login::change_password))
         .route("/logga-in/kod", get(login::code_form).post(login::code))

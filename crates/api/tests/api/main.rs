@@ -4,6 +4,7 @@ mod access;
 mod bad_input;
 mod fhir;
 mod followup;
+mod forums;
 mod helpers;
 mod hl7;
 mod invoice;

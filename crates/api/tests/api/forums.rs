@@ -1,0 +1,336 @@
+//! Forums over HTTP: a status meeting from raised items to approved minutes with action items
+//! and attendance; who may see and change what (each denial tested and logged); bad input
+//! keeps what was typed; the minutes as a document; meetings as iCalendar, read by an
+//! independent parser (the `icalendar` package from PyPI).
+
+use reqwest::StatusCode;
+use samverka_store::{AccessFilter, Outcome};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::helpers::{As, TestApp};
+use crate::on_both;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn page(app: &TestApp, who: &As, path: &str) -> (StatusCode, String) {
+    let res = no_redirects().get(format!("{}{path}", app.base)).header("cookie", &who.cookie).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// Posts a form as `who` (with their CSRF token); the status and, for a redirect, where to.
+async fn form(app: &TestApp, who: &As, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let mut all = vec![("csrf_token", who.csrf.as_str())];
+    all.extend_from_slice(fields);
+    let res = no_redirects()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", &who.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&all).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    (status, location.unwrap_or_default() + &res.text().await.unwrap())
+}
+
+fn id_after(location: &str, prefix: &str) -> String {
+    location.strip_prefix(prefix).unwrap_or_else(|| panic!("{location}")).split(['#', '?']).next().unwrap().to_string()
+}
+
+/// Reads an iCalendar file with the independent parser.
+fn read_ics(body: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.ics");
+    std::fs::write(&path, body).unwrap();
+    let out = std::process::Command::new(samverka_testkit::python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/read_ics.py"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn denials(app: &TestApp, who: &As, action: &str, object: &str) -> usize {
+    let log = app
+        .store
+        .access_log(&AccessFilter { user_id: Some(who.user), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    log.iter()
+        .filter(|e| {
+            e.action == action
+                && e.outcome == Outcome::Denied
+                && e.object_id.map(|o| o.to_string()).as_deref() == Some(object)
+        })
+        .count()
+}
+
+const FORUM: &[(&str, &str)] = &[
+    ("name", "Fredagsavstämning Solna"),
+    ("kind", "statusmote"),
+    ("purpose", "Kommunen och alla utförare hör samma besked samtidigt."),
+    ("video_link", "https://mote.example.se/fredag"),
+    ("first_date", "2026-11-06"),
+    ("interval_weeks", "1"),
+    ("start", "13:00"),
+    ("duration_minutes", "60"),
+];
+
+on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| async move {
+    let w = &app.world;
+    let chair = &w.chef_solna; // enhetschef at Solna's biståndsenhet
+    let (ward, vc) = (&w.ward, &w.vc);
+
+    // Bad input is refused in Swedish and what was typed stays in the form.
+    let mut bad = FORUM.to_vec();
+    bad[3] = ("video_link", "javascript:alert(1)");
+    let (status, body) = form(&app, chair, "/forum", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("https://"), "the reason says what to write");
+    assert!(body.contains("value=\"Fredagsavstämning Solna\""), "the name typed is kept");
+    // Only leaders create forums.
+    let (status, _) = form(&app, ward, "/forum", FORUM).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, location) = form(&app, chair, "/forum", FORUM).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let forum = id_after(&location, "/forum/");
+
+    // Need-to-know: a unit outside the forum is told it does not exist, and that is logged.
+    let (status, body) = page(&app, ward, &format!("/forum/{forum}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!body.contains("Fredagsavstämning"));
+    assert_eq!(denials(&app, ward, "forum.read", &forum).await, 1);
+
+    let ward_unit = w.units.ward.to_string();
+    let member =
+        [("unit", ward_unit.as_str()), ("role", "vardsamordnare"), ("mandate", "Beslut om avdelningens rutiner")];
+    assert_eq!(form(&app, chair, &format!("/forum/{forum}/medlemmar"), &member).await.0, StatusCode::SEE_OTHER);
+    let (status, body) = page(&app, ward, &format!("/forum/{forum}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Beslut om avdelningens rutiner"), "members and their mandates are shown");
+    let (_, list) = page(&app, ward, "/forum").await;
+    assert!(list.contains("Fredagsavstämning Solna"));
+
+    // A member may not run the forum: neither the ward nor the organiser's own needs assessor.
+    for who in [ward, &w.bistand] {
+        let (status, _) = form(&app, who, &format!("/forum/{forum}/schema"), &[("change", "lowered")]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(denials(&app, who, "forum.schedule", &forum).await, 1);
+    }
+    assert_eq!(
+        form(&app, chair, &format!("/forum/{forum}/schema"), &[("change", "lowered")]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (_, body) = page(&app, chair, &format!("/forum/{forum}")).await;
+    assert!(body.contains("Varannan vecka, fredagar kl. 13.00"), "the schedule was lowered");
+    assert!(body.contains("Glesare möten"), "and the change is in the history");
+    assert_eq!(
+        form(&app, chair, &format!("/forum/{forum}/schema"), &[("change", "raised")]).await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    // The ward raises an item with the template; "arbeta" must say what is asked.
+    let item = [
+        ("kind", "arbeta"),
+        ("title", "Hjälpmedel vid helgutskrivning"),
+        ("why", "Patienter kommer hem utan rullator."),
+        ("affected", "Hemtjänsten"),
+        ("ask", ""),
+    ];
+    let (status, body) = form(&app, ward, &format!("/forum/{forum}/punkter"), &item).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("bra att veta"), "{body}");
+    assert!(body.contains("Patienter kommer hem utan rullator."), "what was typed is kept");
+    let mut item = item.to_vec();
+    item[4] = ("ask", "Beslut om gemensam rutin");
+    assert_eq!(form(&app, ward, &format!("/forum/{forum}/punkter"), &item).await.0, StatusCode::SEE_OTHER);
+    let info = [
+        ("kind", "bra_att_veta"),
+        ("title", "Ny telefontid"),
+        ("why", "Biståndsenheten svarar 8–16."),
+        ("affected", ""),
+        ("ask", ""),
+    ];
+    assert_eq!(form(&app, ward, &format!("/forum/{forum}/punkter"), &info).await.0, StatusCode::SEE_OTHER);
+    let items = app.store.forum_items(forum.parse().unwrap(), None).await.unwrap();
+    assert_eq!(items.len(), 2);
+    let (work, good) = (items[0].id.to_string(), items[1].id.to_string());
+
+    // The chair plans Friday's meeting from the schedule and builds the agenda.
+    assert_eq!(
+        form(&app, ward, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, location) = form(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let meeting = id_after(&location, "/moten/");
+    let (status, _) = form(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one meeting per time");
+    for i in [&work, &good] {
+        assert_eq!(
+            form(&app, chair, &format!("/moten/{meeting}/dagordning"), &[("item", i)]).await.0,
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert_eq!(
+        form(&app, ward, &format!("/moten/{meeting}/dagordning"), &[("item", &work), ("remove", "1")]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, body) = page(&app, ward, &format!("/moten/{meeting}")).await;
+    assert!(body.contains("Hjälpmedel vid helgutskrivning") && body.contains("Bra att veta"));
+    assert_eq!(page(&app, vc, &format!("/moten/{meeting}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(denials(&app, vc, "forum.meeting_read", &meeting).await, 1);
+
+    // Minutes wait for the meeting.
+    let note = format!("note_{work}");
+    let decision = format!("decision_{work}");
+    let minutes = [
+        (note.as_str(), "Diskuterades."),
+        (decision.as_str(), "Avdelningen tar fram en rutin."),
+        ("notes", "Alla utförare närvarade."),
+    ];
+    let (status, body) = form(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("har inte börjat"));
+    app.at("2026-11-06 14:05");
+    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await.0, StatusCode::SEE_OTHER);
+    let (bistand_unit, vc_unit) = (w.units.bistand.to_string(), w.units.vc.to_string());
+    let present_b = format!("present_{bistand_unit}");
+    let present_w = format!("present_{ward_unit}");
+    let (status, _) = form(&app, chair, &format!("/moten/{meeting}/narvaro"), &[(present_b.as_str(), "tre")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let attendance = [(present_b.as_str(), "3"), (present_w.as_str(), "2")];
+    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/narvaro"), &attendance).await.0, StatusCode::SEE_OTHER);
+    // An action item only for one of the forum's units.
+    let action = [
+        ("what", "Ta fram rutin för hjälpmedel"),
+        ("owner_unit", vc_unit.as_str()),
+        ("owner_name", "Vårdsamordnaren"),
+        ("due", "2026-11-20"),
+        ("item", work.as_str()),
+    ];
+    assert_eq!(
+        form(&app, chair, &format!("/moten/{meeting}/atgarder"), &action).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let mut action = action.to_vec();
+    action[1] = ("owner_unit", ward_unit.as_str());
+    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/atgarder"), &action).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/faststall"), &[]).await.0, StatusCode::SEE_OTHER);
+    // Approved minutes are fixed.
+    let (status, body) = form(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("fastställda"));
+
+    // The minutes as a document to send home; the download is a file.
+    let (status, doc) = page(&app, ward, &format!("/moten/{meeting}/minnesanteckningar")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc.contains("Avdelningen tar fram en rutin.") && doc.contains("Ta fram rutin för hjälpmedel"));
+    assert!(doc.contains("<style>") && !doc.contains("/static/samverka.css"), "self-contained");
+    let res = no_redirects()
+        .get(format!("{}/moten/{meeting}/minnesanteckningar?ladda-ner=1", app.base))
+        .header("cookie", &ward.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"minnesanteckningar-2026-11-06")
+    );
+
+    // Attendance figures on the forum's page.
+    let (_, body) = page(&app, ward, &format!("/forum/{forum}")).await;
+    assert!(body.contains("1 hållna möten, i genomsnitt 2.0 organisationer och 5.0 deltagare per möte."), "{body}");
+
+    // The action carries over to the next meeting until its unit reports it done.
+    let (_, location) = form(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-13")]).await;
+    let next = id_after(&location, "/moten/");
+    let (_, body) = page(&app, ward, &format!("/moten/{next}")).await;
+    assert!(body.contains("Ta fram rutin för hjälpmedel"), "carried over");
+    let action_id = app.store.forum_actions(forum.parse().unwrap()).await.unwrap()[0].id.to_string();
+    // The organiser's needs assessor is neither leader nor owner.
+    let (status, _) = form(&app, &w.bistand, &format!("/atgarder/{action_id}/status"), &[("status", "done")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(denials(&app, &w.bistand, "forum.action_status", &action_id).await, 1);
+    let back = format!("/moten/{next}#overforda");
+    let (status, location) =
+        form(&app, ward, &format!("/atgarder/{action_id}/status"), &[("status", "done"), ("back", &back)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, back.as_str()));
+    let (_, body) = page(&app, ward, &format!("/moten/{next}")).await;
+    assert!(!body.contains("Ta fram rutin för hjälpmedel"), "done, so no longer carried");
+
+    // The meeting as an iCalendar file, read by an independent parser.
+    let res = no_redirects()
+        .get(format!("{}/moten/{meeting}/kalender.ics", app.base))
+        .header("cookie", &ward.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/calendar; charset=utf-8");
+    let cal = read_ics(&res.text().await.unwrap());
+    let events = cal["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["uid"], format!("{meeting}@samverka"));
+    assert_eq!(events[0]["summary"], "Fredagsavstämning Solna");
+    assert_eq!(
+        (events[0]["start"].as_str(), events[0]["end"].as_str()),
+        (Some("2026-11-06T12:00:00+00:00"), Some("2026-11-06T13:00:00+00:00"))
+    );
+    assert_eq!(events[0]["location"], "https://mote.example.se/fredag");
+    assert_eq!(events[0]["dtstamp"], true);
+
+    // A calendar subscription: a personal address, without a session, until the unit leaves.
+    let (status, body) = form(&app, ward, &format!("/forum/{forum}/kalender"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let start = body.find("/kalender/").expect("the address is shown");
+    let path = &body[start..start + body[start..].find(".ics").unwrap() + 4];
+    let feed = no_redirects().get(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    let cal = read_ics(&feed.text().await.unwrap());
+    assert_eq!(cal["name"], "Fredagsavstämning Solna");
+    let events = cal["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["uid"] == format!("{meeting}@samverka") && e["status"] == "CONFIRMED"));
+    assert!(events.iter().any(|e| e["uid"] == format!("{next}@samverka")));
+    assert!(events.iter().any(|e| e["status"] == "TENTATIVE"), "coming meetings of the schedule, not yet planned");
+    let log = app
+        .store
+        .access_log(&AccessFilter { user_id: Some(ward.user), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.action == "forum.calendar_read" && e.object_id.map(|o| o.to_string()) == Some(forum.clone()))
+    );
+    let remove = [("unit", ward_unit.as_str()), ("role", "vardsamordnare")];
+    assert_eq!(form(&app, chair, &format!("/forum/{forum}/medlemmar/ta-bort"), &remove).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(no_redirects().get(format!("{}{path}", app.base)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        no_redirects().get(format!("{}/kalender/{}.ics", app.base, Uuid::now_v7())).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(page(&app, ward, &format!("/forum/{forum}")).await.0, StatusCode::NOT_FOUND, "gone with the membership");
+});
+
+on_both!(forum_pages_need_a_session_and_forms_their_token, |app: TestApp| async move {
+    let chair = &app.world.chef_solna;
+    let res = no_redirects().get(format!("{}/forum", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = no_redirects()
+        .post(format!("{}/forum", app.base))
+        .header("cookie", &chair.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(FORUM).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    assert!(app.store.forums_of_unit(app.world.units.bistand).await.unwrap().is_empty());
+});
