@@ -163,6 +163,16 @@ impl World {
         let (user, role, assignment) = self.users[&unit.id][0].clone();
         Audit { actor: Actor { user, unit: unit.clone(), role }, assignment_id: Some(assignment), client_address: None }
     }
+
+    /// The unit's user in `role`, if it has one.
+    fn actor_in(&self, unit: &UnitRef, role: Role) -> Option<Audit> {
+        let (user, role, assignment) = self.users[&unit.id].iter().find(|u| u.1 == role)?.clone();
+        Some(Audit {
+            actor: Actor { user, unit: unit.clone(), role },
+            assignment_id: Some(assignment),
+            client_address: None,
+        })
+    }
 }
 
 fn hsa(org_number: &str, suffix: &str) -> HsaId {
@@ -200,7 +210,137 @@ pub async fn generate(
         bar.inc(1);
     }
     bar.finish_and_clear();
+    make_forum(store, &world, now).await?;
     Ok(report)
+}
+
+/// A municipality's Friday status meeting, as it stands after a month: two meetings
+/// held with approved minutes, attendance and an action item still open, an item waiting
+/// and the next meeting planned. Made by the same store calls the pages use.
+async fn make_forum(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
+    use samverka_domain::forum::{ActionSpec, ForumKind, ForumSpec, ItemKind, ItemProposal, Member, Schedule};
+    // Solna, where the demo's journeys take place (the first municipality otherwise).
+    let k = world.kommuner.iter().find(|k| k.code.as_str() == "0184").or(world.kommuner.first());
+    let (Some(k), Some(ward)) = (k, world.wards.first()) else { return Ok(()) };
+    let Some(chair) = world.actor_in(&k.bistand, Role::Enhetschef) else { return Ok(()) };
+    let today = local_date(now);
+    // The Friday four weeks back is the first meeting.
+    let back = (today.weekday().to_monday_zero_offset() as i64 - 4).rem_euclid(7) + 28;
+    let first = today.checked_sub(back.days()).expect("date in range");
+    let schedule = Schedule {
+        first_date: first,
+        interval_weeks: 1,
+        start: jiff::civil::time(13, 0, 0, 0),
+        duration_minutes: 60,
+        paused: false,
+    };
+    let spec = ForumSpec {
+        name: format!("Fredagsavstämning {}", k.bistand.name.trim_start_matches("Biståndsenheten ")),
+        kind: ForumKind::Statusmote,
+        purpose:
+            "Kommunen, sjukhuset, vårdcentralerna och hemsjukvården hör samma lägesbild och samma besked samtidigt, \
+                  och tar med sig beslut och åtgärder hem till sina enheter."
+                .into(),
+        video_link: Some("https://mote.example.se/fredagsavstamning".into()),
+        schedule,
+    };
+    let forum = Uuid::now_v7();
+    let at = |d: jiff::civil::Date, h: i8| schedule.meeting_at(d).0.checked_add((h as i64).hours()).expect("in range");
+    store.create_forum(forum, &spec, k.bistand.id, &chair, at(first, -72)).await?;
+    let mut members =
+        vec![(ward, Role::Vardsamordnare, "Beslut om avdelningens planering och rutiner vid utskrivning")];
+    if let Some(vc) = k.vardcentraler.first() {
+        members.push((vc, Role::Sjukskoterska, "Beslut om vårdcentralens fasta vårdkontakter och hembesök"));
+    }
+    members.push((&k.hsl, Role::Mas, "Beslut om kommunens hälso- och sjukvård och delegeringar"));
+    for (unit, role, mandate) in &members {
+        let member = Member { unit_id: unit.id, role: *role, mandate: mandate.to_string() };
+        store.add_forum_member(forum, &member, &unit.name, &chair, at(first, -71)).await?;
+    }
+    let raise = |title: &str, why: &str, kind: ItemKind, ask: &str| ItemProposal {
+        kind,
+        title: title.into(),
+        why: why.into(),
+        affected: "Avdelningarna, hemtjänsten och vårdcentralerna".into(),
+        ask: ask.into(),
+    };
+    let ward_actor = world.actor(ward);
+    for week in 0..2 {
+        let day = first.checked_add((7 * (week + 2)).days()).expect("in range");
+        let meeting = Uuid::now_v7();
+        let (starts, ends) = schedule.meeting_at(day);
+        store.plan_meeting(meeting, forum, starts, ends, &day.to_string(), &chair, at(day, -96)).await?;
+        let item = Uuid::now_v7();
+        let proposal = if week == 0 {
+            raise(
+                "Hjälpmedel vid helgutskrivning",
+                "Patienter skrivs ut på fredagar utan att rullator och toalettförhöjning finns hemma.",
+                ItemKind::Arbeta,
+                "Beslut om en gemensam rutin för beställning av hjälpmedel före helgen.",
+            )
+        } else {
+            raise(
+                "Nya telefontider på biståndsenheten",
+                "Biståndsenheten svarar 8–16 även på fredagar från nästa månad.",
+                ItemKind::BraAttVeta,
+                "",
+            )
+        };
+        store.raise_item(item, forum, &proposal, &ward_actor, at(day, -48)).await?;
+        store.place_item(item, Some(meeting), None, &chair, at(day, -24)).await?;
+        let minutes = [samverka_store::ItemMinutes {
+            item_id: item,
+            note: "Alla parter beskrev läget.".into(),
+            decision: if week == 0 {
+                "Avdelningen tar fram en rutin tillsammans med hemtjänsten.".into()
+            } else {
+                String::new()
+            },
+        }];
+        store
+            .write_minutes(
+                meeting,
+                "Lägesbild: beläggningen är hög, sex patienter väntar på korttidsplats.",
+                &minutes,
+                &chair,
+                at(day, 2),
+            )
+            .await?;
+        let mut present = vec![(k.bistand.id, 2), (ward.id, 1), (k.hsl.id, 1)];
+        if let Some(vc) = k.vardcentraler.first() {
+            present.push((vc.id, 1 + week as u32));
+        }
+        store.record_attendance(meeting, &present, &chair, at(day, 2)).await?;
+        if week == 0 {
+            let action = ActionSpec {
+                what: "Ta fram en rutin för hjälpmedel vid helgutskrivning".into(),
+                owner_unit: ward.id,
+                owner_name: "Vårdsamordnaren".into(),
+                due: day.checked_add(21.days()).expect("in range"),
+            };
+            store.add_action(Uuid::now_v7(), meeting, Some(item), &action, &chair, at(day, 2)).await?;
+        }
+        store.approve_minutes(meeting, &day.to_string(), &chair, at(day, 4)).await?;
+    }
+    store
+        .raise_item(
+            Uuid::now_v7(),
+            forum,
+            &raise(
+                "Patienter som kommer hem utan besked",
+                "Två gånger i veckan kommer patienter hem utan att hemtjänsten fått information vid utskrivning.",
+                ItemKind::Arbeta,
+                "Beslut om vem som ringer hemtjänsten när informationen inte skickats.",
+            ),
+            &ward_actor,
+            now,
+        )
+        .await?;
+    if let Some((starts, ends)) = schedule.next(now, 1).first().copied() {
+        let detail = local_date(starts).to_string();
+        store.plan_meeting(Uuid::now_v7(), forum, starts, ends, &detail, &chair, now).await?;
+    }
+    Ok(())
 }
 
 /// A unit to create in the demo directory.

@@ -451,8 +451,8 @@ async fn forum_page(
                 .collect(),
             attendance: AttendanceFigures {
                 meetings: sum.meetings,
-                average_organisations: format!("{:.1}", sum.average_organisations),
-                average_participants: format!("{:.1}", sum.average_participants),
+                average_organisations: t.decimal(sum.average_organisations),
+                average_participants: t.decimal(sum.average_participants),
                 per_meeting: sum
                     .per_meeting
                     .iter()

@@ -150,6 +150,12 @@ impl Texts {
         if self.sv() { format!("{sign}{grouped}\u{a0}kr") } else { format!("SEK {sign}{grouped}") }
     }
 
+    /// One decimal, with a decimal comma in Swedish: "5,5" / "5.5".
+    pub fn decimal(&self, v: f64) -> String {
+        let s = format!("{v:.1}");
+        if self.sv() { s.replace('.', ",") } else { s }
+    }
+
     /// Whether a date is a weekend (for the inbox's "over the weekend" hints).
     pub fn is_weekend(&self, d: &Date) -> bool {
         matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)
@@ -196,6 +202,7 @@ mod tests {
         let t: Timestamp = "2026-11-23T13:05:00Z".parse().unwrap();
         assert_eq!(sv.datetime(&t), "mån 23 nov 2026 kl. 14.05");
         assert_eq!(sv.kronor(&3_150_000), "31\u{a0}500\u{a0}kr");
+        assert_eq!((sv.decimal(5.54), texts(Lang::En).decimal(5.54)), ("5,5".to_string(), "5.5".to_string()));
         assert_eq!(texts(Lang::En).kronor(&3_150_000), "SEK 31,500");
         assert_eq!(texts(Lang::En).datetime(&t), "Mon 23 Nov 2026 14:05");
         let midnight: Timestamp = "2026-11-24T23:00:00Z".parse().unwrap();

@@ -248,7 +248,7 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
 
     // Attendance figures on the forum's page.
     let (_, body) = page(&app, ward, &format!("/forum/{forum}")).await;
-    assert!(body.contains("1 hållna möten, i genomsnitt 2.0 organisationer och 5.0 deltagare per möte."), "{body}");
+    assert!(body.contains("1 hållna möten, i genomsnitt 2,0 organisationer och 5,0 deltagare per möte."), "{body}");
 
     // The action carries over to the next meeting until its unit reports it done.
     let (_, location) = form(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-13")]).await;
