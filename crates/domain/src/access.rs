@@ -99,6 +99,10 @@ pub enum Permission {
     TakePartInForums,
     /// Run the forums one's unit organises: schedule, members, agenda, minutes.
     LeadForums,
+    /// Register a directive for the information channel (and withdraw one).
+    RegisterDirectives,
+    /// Validate a directive before it is published (MAS, enhetschef): never one's own.
+    ValidateDirectives,
 }
 
 /// The one table of what each role may do.
@@ -110,8 +114,11 @@ pub fn permits(role: Role, p: Permission) -> bool {
         // run the accounts, not the collaboration.
         return !matches!(role, System | Administrator);
     }
-    if p == LeadForums {
+    if p == LeadForums || p == RegisterDirectives {
         return matches!(role, Enhetschef | Mas | Klusterledare);
+    }
+    if p == ValidateDirectives {
+        return matches!(role, Enhetschef | Mas);
     }
     match role {
         Vardsamordnare => matches!(
@@ -213,6 +220,8 @@ fn permission_sv(p: Permission) -> &'static str {
         Permission::Administer => "administrera enheter och användare",
         Permission::TakePartInForums => "delta i forum",
         Permission::LeadForums => "leda forum (schema, dagordning, minnesanteckningar)",
+        Permission::RegisterDirectives => "registrera direktiv",
+        Permission::ValidateDirectives => "validera direktiv",
     }
 }
 

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod case;
 pub mod consent;
 pub mod deadlines;
+pub mod directive;
 pub mod error;
 pub mod followup;
 pub mod forum;
