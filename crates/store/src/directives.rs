@@ -345,6 +345,25 @@ impl Store {
         Ok(())
     }
 
+    /// How many directives sent to `user` are in force on `today` (not superseded) and not
+    /// yet read: the number beside "Direktiv" in the menu.
+    pub async fn unread_directives(&self, user: Uuid, today: jiff::civil::Date) -> Result<i64> {
+        Ok(on_db!(self, read, |pool| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM directive_recipients rc JOIN directives d ON d.id = rc.directive_id \
+             WHERE rc.user_id = $1 AND d.status = 'published' AND d.valid_from <= $2 \
+               AND (d.valid_until IS NULL OR d.valid_until >= $2) \
+               AND NOT EXISTS (SELECT 1 FROM directive_reads r WHERE r.directive_id = rc.directive_id AND r.user_id = rc.user_id) \
+               AND NOT EXISTS (SELECT 1 FROM directive_supersedes s JOIN directives n ON n.id = s.directive_id \
+                               WHERE s.superseded_id = d.id AND n.status = 'published')"
+        )
+        .bind(user.to_string())
+        .bind(today.to_string())
+        .fetch_one(pool)
+        .await?
+        }))
+    }
+
     /// When `user` confirmed each directive they have read.
     pub async fn directive_reads_of(&self, user: Uuid) -> Result<Vec<(DirectiveId, Timestamp)>> {
         let rows: Vec<(String, i64)> = on_db!(self, read, |pool| sqlx::query_as(

@@ -8,6 +8,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod cases;
+pub mod directives;
 pub mod directory;
 pub mod followup;
 pub mod forums;

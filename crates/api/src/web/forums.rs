@@ -495,6 +495,8 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath
 async fn after_forum(st: &AppState, w: WebCaller, id: Uuid, r: ApiResult<()>, f: Pairs, anchor: &str) -> Response {
     match r {
         Ok(()) => see_other(&format!("/forum/{id}{anchor}")),
+        // Not theirs to see: no page to show it on (and no second logged denial).
+        Err(e) if e.status == StatusCode::NOT_FOUND => error_page(w.frame.t, e.status, error_text(w.frame.t, &e)),
         Err(e) => forum_page(st, w, id, f, Some(e), None, String::new()).await,
     }
 }
@@ -856,6 +858,8 @@ pub async fn meeting(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiP
 async fn after_meeting(st: &AppState, w: WebCaller, id: Uuid, r: ApiResult<()>, f: Pairs, anchor: &str) -> Response {
     match r {
         Ok(()) => see_other(&format!("/moten/{id}{anchor}")),
+        // Not theirs to see: no page to show it on (and no second logged denial).
+        Err(e) if e.status == StatusCode::NOT_FOUND => error_page(w.frame.t, e.status, error_text(w.frame.t, &e)),
         Err(e) => meeting_page(st, w, id, f, Some(e)).await,
     }
 }

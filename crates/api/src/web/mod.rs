@@ -6,6 +6,7 @@
 mod admin;
 mod case;
 mod charts;
+mod directives;
 mod feed;
 mod followup;
 mod forums;
@@ -48,6 +49,8 @@ pub struct Frame {
     pub t: &'static Texts,
     pub title: String,
     pub unread: i64,
+    /// Directives in force sent to the caller and not yet read.
+    pub unread_directives: i64,
     pub user: Option<UserBar>,
     pub csrf: String,
     /// `inbox`, a case id, or empty: which changes refresh this page.
@@ -79,6 +82,7 @@ impl Frame {
             t,
             title: title.to_string(),
             unread: 0,
+            unread_directives: 0,
             user: None,
             csrf: String::new(),
             live: String::new(),
@@ -168,10 +172,17 @@ impl FromRequestParts<AppState> for WebCaller {
         };
         let role = caller.actor.role;
         use samverka_domain::access::{Permission, permits};
+        let unread_directives = if permits(role, Permission::TakePartInForums) {
+            let today = samverka_domain::calendar::local_date(st.clock.now());
+            st.store.unread_directives(caller.actor.user.id, today).await.unwrap_or(0)
+        } else {
+            0
+        };
         let frame = Frame {
             t,
             title: String::new(),
             unread,
+            unread_directives,
             user: Some(UserBar {
                 name: caller.actor.user.name.clone(),
                 role: t.get(&format!("role.{}", role_key(role))).to_string(),
@@ -282,7 +293,7 @@ fn patient_pages() -> Router<AppState> {
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
 }
 
-/// Forums, meetings and action items: not patient data, but under the same fail-closed
+/// Forums, meetings, action items and directives: not patient data, but under the same fail-closed
 /// access-log rule (every read and write of them is logged with the object's id).
 fn forum_pages() -> Router<AppState> {
     Router::new()
@@ -304,6 +315,11 @@ fn forum_pages() -> Router<AppState> {
         .route("/moten/{id}/faststall", post(forums::approve))
         .route("/moten/{id}/stall-in", post(forums::cancel))
         .route("/atgarder/{id}/status", post(forums::action_status))
+        .route("/direktiv", get(directives::list).post(directives::register))
+        .route("/direktiv/{id}", get(directives::page))
+        .route("/direktiv/{id}/last", post(directives::confirm_read))
+        .route("/direktiv/{id}/beslut", post(directives::decide))
+        .route("/direktiv/{id}/aterkalla", post(directives::withdraw))
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
 }
 

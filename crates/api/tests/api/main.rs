@@ -2,6 +2,7 @@
 
 mod access;
 mod bad_input;
+mod directives;
 mod fhir;
 mod followup;
 mod forums;
