@@ -211,7 +211,66 @@ pub async fn generate(
     }
     bar.finish_and_clear();
     make_forum(store, &world, now).await?;
+    make_directives(store, &world, now).await?;
     Ok(report)
+}
+
+/// Two versions of an infection-control directive for Solna: the first superseded by the
+/// second, which is in force and partly read; and a new one waiting for MAS.
+async fn make_directives(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
+    use samverka_domain::directive::{Audience, DirectiveSpec, Source};
+    let Some(k) = world.kommuner.iter().find(|k| k.code.as_str() == "0184").or(world.kommuner.first()) else {
+        return Ok(());
+    };
+    let (Some(chief), Some(mas)) = (world.actor_in(&k.bistand, Role::Enhetschef), world.actor_in(&k.hsl, Role::Mas))
+    else {
+        return Ok(());
+    };
+    let organisation = k.bistand.organisation_id;
+    let today = local_date(now);
+    let day = |n: i64| today.checked_sub(n.days()).expect("in range");
+    let at = |n: i64| now.checked_sub(hours(24 * n)).expect("in range");
+    let first = DirectiveSpec {
+        topic: "Besöksrestriktioner".into(),
+        title: "Munskydd vid hembesök".into(),
+        source: Source::Vardhygien,
+        source_name: "Vårdhygien Region Demo".into(),
+        reference: "VH 2026:3".into(),
+        body: "Bär munskydd vid hembesök hos personer med luftvägssymtom.".into(),
+        valid_from: day(30),
+        valid_until: None,
+        audience: Audience { organisations: vec![organisation], unit_kinds: vec![] },
+        supersedes: vec![],
+    };
+    let v1 = Uuid::now_v7();
+    store.register_directive(v1, organisation, &first, &chief, at(31)).await?;
+    store.decide_directive(v1, true, "", &[], &mas, at(30)).await?;
+    let second = DirectiveSpec {
+        reference: "VH 2026:5".into(),
+        body: "Bär munskydd vid alla hembesök till och med månadens slut. Handsprit före och efter varje besök.".into(),
+        valid_from: day(7),
+        supersedes: vec![v1],
+        ..first.clone()
+    };
+    let v2 = Uuid::now_v7();
+    store.register_directive(v2, organisation, &second, &chief, at(8)).await?;
+    store.decide_directive(v2, true, "", &[], &mas, at(7)).await?;
+    store.confirm_directive_read(v2, &chief, at(6)).await?;
+    store.confirm_directive_read(v2, &mas, at(6)).await?;
+    let waiting = DirectiveSpec {
+        topic: "Läkemedelsgenomgång".into(),
+        title: "Läkemedelslista med vid utskrivning".into(),
+        source: Source::Region,
+        source_name: "Region Demo".into(),
+        reference: "RD 2026:12".into(),
+        body: "Hemsjukvården får en aktuell läkemedelslista senast på utskrivningsdagen.".into(),
+        valid_from: today,
+        valid_until: None,
+        audience: Audience { organisations: vec![organisation], unit_kinds: vec![UnitKind::KommunalHsl] },
+        supersedes: vec![],
+    };
+    store.register_directive(Uuid::now_v7(), organisation, &waiting, &chief, now).await?;
+    Ok(())
 }
 
 /// A municipality's Friday status meeting, as it stands after a month: two meetings
