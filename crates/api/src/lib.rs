@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod calendar;
 pub mod clock;
+pub mod escalation;
 pub mod export;
 pub mod extract;
 pub mod fhir;

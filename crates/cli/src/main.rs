@@ -309,6 +309,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
             // FHIR Subscription notifications, from the durable outbox.
             tokio::spawn(samverka_api::fhir::notify::Notifier::new(state.clone()).run());
+            tokio::spawn(samverka_api::escalation::run(state.clone()));
             if let Some(m) = &checked.mllp {
                 let feed = samverka_api::hl7::Feed::new(state.clone(), m.settings.clone());
                 let _ = state.feed.set(feed.clone());

@@ -199,6 +199,8 @@ pub fn command_permission(cmd: &Command) -> Permission {
         Command::RecordConsent { .. } | Command::WithdrawConsent { .. } => Permission::RecordConsent,
         Command::DrawUpSip { .. } | Command::FollowUpSip { .. } => Permission::WorkWithSip,
         Command::CloseCase { .. } => Permission::HandleMessages,
+        // Samverka itself, as the system role; `Case::decide` refuses anyone else.
+        Command::Escalate { .. } => Permission::ReadPatientData,
     }
 }
 

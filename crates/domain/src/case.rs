@@ -115,6 +115,18 @@ pub enum CaseEvent {
         unit: UnitRef,
         reason: String,
     },
+    /// A message `from_unit` did not acknowledge in time went on under its escalation rule:
+    /// to its backup unit, which receives it (level `backup`), or as an alert to a leader's
+    /// unit, which is told but does not join the case (level `leader`).
+    MessageEscalated {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        message_id: MessageId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        from_unit: UnitId,
+        to: UnitRef,
+        level: crate::escalation::Level,
+        after_minutes: u32,
+    },
     ConsentRecorded {
         #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
         consent_id: ConsentId,
@@ -163,6 +175,7 @@ impl CaseEvent {
             CaseEvent::DischargeRecorded { .. } => "discharge_recorded",
             CaseEvent::DischargeCancelled { .. } => "discharge_cancelled",
             CaseEvent::PartyAdded { .. } => "party_added",
+            CaseEvent::MessageEscalated { .. } => "message_escalated",
             CaseEvent::ConsentRecorded { .. } => "consent_recorded",
             CaseEvent::ConsentWithdrawn { .. } => "consent_withdrawn",
             CaseEvent::SipDrawnUp { .. } => "sip_drawn_up",
@@ -412,6 +425,9 @@ pub struct Case {
     pub consents: Consents,
     pub closed: Option<Stamp>,
     pub cancelled: Option<Cancellation>,
+    /// Messages escalated because nobody acknowledged them in time.
+    #[serde(default)]
+    pub escalations: Vec<EscalationRecord>,
     /// Sequence number of the last event applied.
     pub version: u32,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -500,6 +516,29 @@ pub enum Command {
     CloseCase {
         note: String,
     },
+    /// Samverka's own escalation of an unacknowledged message (only the system role).
+    Escalate {
+        message_id: MessageId,
+        from_unit: UnitId,
+        to: UnitRef,
+        level: crate::escalation::Level,
+        after_minutes: u32,
+    },
+}
+
+/// An escalation as the case remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EscalationRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub message_id: MessageId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub from_unit: UnitId,
+    pub to: UnitRef,
+    pub level: crate::escalation::Level,
+    pub after_minutes: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
 }
 
 fn out_of_order(sv: impl Into<String>, en: impl Into<String>) -> Problem {
@@ -613,6 +652,7 @@ impl Case {
             consents: Consents::default(),
             closed: None,
             cancelled: None,
+            escalations: vec![],
             version: first.seq,
             updated_at: first.at,
         };
@@ -815,6 +855,27 @@ impl Case {
                 if let Some(p) = self.parties.iter_mut().find(|p| p.unit.id == unit.id) {
                     p.explicit = true;
                 }
+            }
+            CaseEvent::MessageEscalated { message_id, from_unit, to, level, after_minutes } => {
+                if *level == crate::escalation::Level::Backup {
+                    if let Some(m) = self.message_mut(*message_id)
+                        && m.receipt(to.id).is_none()
+                    {
+                        let mut receipt = Receipt::new(to.clone());
+                        receipt.forwarded_from = Some(*from_unit);
+                        receipt.delivered_at = Some(at);
+                        m.receipts.push(receipt);
+                    }
+                    self.add_party(to, at);
+                }
+                self.escalations.push(EscalationRecord {
+                    message_id: *message_id,
+                    from_unit: *from_unit,
+                    to: to.clone(),
+                    level: *level,
+                    after_minutes: *after_minutes,
+                    at,
+                });
             }
             CaseEvent::ConsentRecorded { consent_id, kind, given_by, given_at, note } => {
                 self.consents.0.push(ConsentRecord {
@@ -1189,6 +1250,28 @@ impl Case {
                     ));
                 }
                 Ok(vec![CaseEvent::CaseCancelled { reason, note: note.trim().to_string() }])
+            }
+            Command::Escalate { message_id, from_unit, to, level, after_minutes } => {
+                if actor.role != crate::access::Role::System {
+                    return Err(Problem::forbidden(
+                        "escalation_system_only",
+                        "Meddelanden eskaleras av Samverka enligt enhetens eskaleringsregel, inte för hand.",
+                        "Messages are escalated by Samverka under the unit's rule.",
+                    ));
+                }
+                let Some(m) = self.message(message_id) else {
+                    return Err(Problem::not_found("message_not_found", "Meddelandet finns inte.", "No such message."));
+                };
+                let waiting = m.receipt(from_unit).is_some_and(|r| r.acknowledged.is_none() && r.mis_sent.is_none());
+                let done = self
+                    .escalations
+                    .iter()
+                    .any(|e| e.message_id == message_id && e.from_unit == from_unit && e.level == level);
+                // Answered meanwhile, closed, or already escalated: nothing to do.
+                if !waiting || done || self.closed.is_some() || self.cancelled.is_some() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![CaseEvent::MessageEscalated { message_id, from_unit, to, level, after_minutes }])
             }
             Command::AddParty { unit, reason } => {
                 self.require_open()?;

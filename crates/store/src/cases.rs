@@ -101,7 +101,8 @@ fn touched_messages(events: &[RecordedEvent]) -> BTreeSet<MessageId> {
             | CaseEvent::MessageOpened { message_id, .. }
             | CaseEvent::MessageAcknowledged { message_id, .. }
             | CaseEvent::MessageMarkedMisSent { message_id, .. }
-            | CaseEvent::MessageForwarded { message_id, .. } => Some(*message_id),
+            | CaseEvent::MessageForwarded { message_id, .. }
+            | CaseEvent::MessageEscalated { message_id, .. } => Some(*message_id),
             _ => None,
         })
         .collect()
@@ -849,5 +850,6 @@ pub fn command_name(cmd: &Command) -> &'static str {
         Command::DrawUpSip { .. } => "draw_up_sip",
         Command::FollowUpSip { .. } => "follow_up_sip",
         Command::CloseCase { .. } => "close_case",
+        Command::Escalate { .. } => "escalate",
     }
 }

@@ -387,6 +387,9 @@ pub struct DirectoryUnit {
     pub hours: String,
     pub cover: String,
     pub backup: String,
+    /// When the unit last confirmed its entry ("" when never), and whether that is too long ago.
+    pub confirmed: String,
+    pub stale: bool,
 }
 
 pub struct DirectoryOrg {
@@ -411,13 +414,16 @@ pub async fn directory(State(st): State<AppState>, w: WebCaller, Query(f): Query
     let WebCaller { mut frame, .. } = w;
     let t = frame.t;
     frame.title = t.get("directory.title").to_string();
-    let (orgs, units) = match tokio::try_join!(st.store.organisations(), st.store.units()) {
-        Ok(x) => x,
-        Err(e) => {
-            let e = crate::problem::ApiError::from(e);
-            return error_page(t, e.status, error_text(t, &e));
-        }
-    };
+    let (orgs, units, confirmations) =
+        match tokio::try_join!(st.store.organisations(), st.store.units(), st.store.contacts_confirmations()) {
+            Ok(x) => x,
+            Err(e) => {
+                let e = crate::problem::ApiError::from(e);
+                return error_page(t, e.status, error_text(t, &e));
+            }
+        };
+    let now = st.clock.now();
+    let confirmed_of = |id: uuid::Uuid| confirmations.iter().find(|c| c.0 == id).and_then(|c| c.1);
     let query = f.q.unwrap_or_default().trim().to_string();
     let needle = query.to_lowercase();
     let name_of = |id: uuid::Uuid| units.iter().find(|u| u.id == id).map(|u| u.name.clone()).unwrap_or_default();
@@ -443,6 +449,10 @@ pub async fn directory(State(st): State<AppState>, w: WebCaller, Query(f): Query
                     hours: u.address.opening_hours.clone().unwrap_or_default(),
                     cover: u.address.evening_weekend_cover.clone().unwrap_or_default(),
                     backup: u.address.backup_unit.map(name_of).unwrap_or_default(),
+                    confirmed: confirmed_of(u.id)
+                        .map(|c| t.date(&samverka_domain::calendar::local_date(c)))
+                        .unwrap_or_default(),
+                    stale: samverka_domain::directory::is_stale(confirmed_of(u.id), now),
                 })
                 .collect(),
         })

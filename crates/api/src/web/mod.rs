@@ -16,6 +16,7 @@ mod invoice;
 mod login;
 mod misc;
 mod sip;
+mod units;
 
 use axum::Router;
 use axum::body::Body;
@@ -51,6 +52,8 @@ pub struct Frame {
     pub unread: i64,
     /// Directives in force sent to the caller and not yet read.
     pub unread_directives: i64,
+    /// The caller's unit has not confirmed its directory entry for long: its id and name.
+    pub stale_unit: Option<(String, String)>,
     pub user: Option<UserBar>,
     pub csrf: String,
     /// `inbox`, a case id, or empty: which changes refresh this page.
@@ -83,6 +86,7 @@ impl Frame {
             title: title.to_string(),
             unread: 0,
             unread_directives: 0,
+            stale_unit: None,
             user: None,
             csrf: String::new(),
             live: String::new(),
@@ -172,6 +176,18 @@ impl FromRequestParts<AppState> for WebCaller {
         };
         let role = caller.actor.role;
         use samverka_domain::access::{Permission, permits};
+        // The unit's leaders are reminded on every page until its entry is confirmed again.
+        let u = &caller.actor.unit;
+        let stale_unit =
+            if samverka_domain::directory::may_maintain(role, u.id, u.organisation_id, u.id, u.organisation_id)
+                && role != samverka_domain::access::Role::Administrator
+            {
+                let confirmed = st.store.contacts_confirmed_at(u.id).await.ok().flatten();
+                samverka_domain::directory::is_stale(confirmed, st.clock.now())
+                    .then(|| (u.id.to_string(), u.name.clone()))
+            } else {
+                None
+            };
         let unread_directives = if permits(role, Permission::TakePartInForums) {
             let today = samverka_domain::calendar::local_date(st.clock.now());
             st.store.unread_directives(caller.actor.user.id, today).await.unwrap_or(0)
@@ -183,6 +199,7 @@ impl FromRequestParts<AppState> for WebCaller {
             title: String::new(),
             unread,
             unread_directives,
+            stale_unit,
             user: Some(UserBar {
                 name: caller.actor.user.name.clone(),
                 role: t.get(&format!("role.{}", role_key(role))).to_string(),
@@ -320,6 +337,10 @@ fn forum_pages() -> Router<AppState> {
         .route("/direktiv/{id}/last", post(directives::confirm_read))
         .route("/direktiv/{id}/beslut", post(directives::decide))
         .route("/direktiv/{id}/aterkalla", post(directives::withdraw))
+        .route("/eskaleringar", get(units::escalations))
+        .route("/enheter/{id}/kontakter", post(units::contacts))
+        .route("/enheter/{id}/bekrafta", post(units::confirm))
+        .route("/enheter/{id}/eskalering", post(units::escalation_rule))
         .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
 }
 
@@ -334,6 +355,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logga-in/uppdrag", get(login::assignment_form).post(login::choose_assignment))
         .route("/logga-ut", post(login::logout))
         .route("/enheter", get(misc::directory))
+        .route("/enheter/{id}", get(units::page))
         .route("/ordlista", get(misc::glossary))
         .route("/tillganglighet", get(misc::accessibility))
         .route("/sprak/{lang}", get(misc::language))

@@ -3,6 +3,7 @@
 mod access;
 mod bad_input;
 mod directives;
+mod escalation;
 mod fhir;
 mod followup;
 mod forums;

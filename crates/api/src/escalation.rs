@@ -1,0 +1,79 @@
+//! The escalation sweep: once a minute (and when a test asks), every unit's rule is applied
+//! to what it has yet to acknowledge. An escalation is first an event on the case (written
+//! by Samverka as the system role, acting for the unit that did not answer), then a row in the
+//! list of escalations; a crash between the two is mended by the next sweep, since the case
+//! refuses to escalate the same message twice.
+
+use std::time::Duration;
+
+use samverka_domain::access::Role;
+use samverka_domain::actor::{Actor, UserRef};
+use samverka_domain::case::Command;
+use samverka_domain::escalation::due;
+use samverka_store::{Audit, StoreError, reference_unit_ref};
+use uuid::Uuid;
+
+use crate::AppState;
+
+/// The account name escalations are written under.
+pub const ESCALATION_USER_ID: Uuid = Uuid::from_u128(0x5a3e_7e00_0000_4000_8000_0000_0000_0e5c);
+
+/// How often the sweep runs.
+const TICK: Duration = Duration::from_secs(60);
+
+/// Applies every rule once; returns how many escalations were made.
+pub async fn sweep(st: &AppState) -> Result<usize, StoreError> {
+    let now = st.clock.now();
+    let rules = st.store.escalation_rules().await?;
+    if rules.is_empty() {
+        return Ok(0);
+    }
+    let units = st.store.units().await?;
+    let unit = |id: Uuid| units.iter().find(|u| u.id == id).map(reference_unit_ref);
+    let mut made = 0;
+    for rule in &rules {
+        let Some(from) = unit(rule.unit) else { continue };
+        for waiting in st.store.waiting_messages(rule.unit, rule.backup_unit).await? {
+            for d in due(rule, &waiting, now) {
+                let Some(to) = unit(d.to_unit) else { continue };
+                let audit = Audit {
+                    actor: Actor {
+                        user: UserRef { id: ESCALATION_USER_ID, name: "Samverka (eskalering)".into() },
+                        unit: from.clone(),
+                        role: Role::System,
+                    },
+                    assignment_id: None,
+                    client_address: None,
+                };
+                let cmd = Command::Escalate {
+                    message_id: d.message_id,
+                    from_unit: d.from_unit,
+                    to,
+                    level: d.level,
+                    after_minutes: d.after_minutes,
+                };
+                let (record, events) = st.store.execute(d.case_id, &audit, cmd, now).await?;
+                st.store
+                    .record_escalation(d.case_id, d.message_id, d.from_unit, d.to_unit, d.level, d.after_minutes, now)
+                    .await?;
+                if !events.is_empty() {
+                    made += 1;
+                    st.changed(&record.case);
+                    st.live.changed(&st.store, d.case_id, [d.to_unit]);
+                    tracing::info!(case = %d.case_id, from = %d.from_unit, to = %d.to_unit, level = ?d.level, "message escalated");
+                }
+            }
+        }
+    }
+    Ok(made)
+}
+
+/// Runs the sweep every minute for as long as the server runs.
+pub async fn run(st: AppState) {
+    loop {
+        if let Err(e) = sweep(&st).await {
+            tracing::warn!(error = %e, "escalation sweep failed; trying again in a minute");
+        }
+        tokio::time::sleep(TICK).await;
+    }
+}

@@ -1,0 +1,185 @@
+//! Who does what and escalation over HTTP, on a manual clock: a unit's leaders keep its
+//! contacts and confirm them (reminded when the entry goes stale); its escalation rule sends
+//! an unacknowledged notice to the backup unit, then alerts a leader's unit that is told but
+//! not given the case; both show on the case. Every denial is tested and logged.
+
+use reqwest::StatusCode;
+use samverka_store::{AccessFilter, Outcome};
+use serde_json::json;
+
+use crate::helpers::{As, TestApp, pnr};
+use crate::on_both;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn page(app: &TestApp, who: &As, path: &str) -> (StatusCode, String) {
+    let res = no_redirects().get(format!("{}{path}", app.base)).header("cookie", &who.cookie).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn form(app: &TestApp, who: &As, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let mut all = vec![("csrf_token", who.csrf.as_str())];
+    all.extend_from_slice(fields);
+    let res = no_redirects()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", &who.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&all).unwrap())
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+async fn denied(app: &TestApp, who: &As, action: &str) -> usize {
+    let log = app
+        .store
+        .access_log(&AccessFilter { user_id: Some(who.user), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    log.iter().filter(|e| e.action == action && e.outcome == Outcome::Denied).count()
+}
+
+async fn sweep(app: &TestApp) -> usize {
+    samverka_api::escalation::sweep(&app.state).await.unwrap()
+}
+
+on_both!(a_units_leaders_keep_its_contacts_and_are_reminded_when_they_go_stale, |app: TestApp| async move {
+    let w = &app.world;
+    let unit = format!("/enheter/{}", w.units.bistand);
+    let (status, body) = page(&app, &w.chef_solna, &unit).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("Kontaktuppgifterna för Biståndsenheten Solna är inte bekräftade"),
+        "never confirmed: reminded"
+    );
+    // A contact nobody can reach is refused, and what was typed stays.
+    let unreachable = [("name_0", "Anna Berg"), ("function_0", "Enhetschef"), ("phone_0", ""), ("email_0", "")];
+    let (status, body) = form(&app, &w.chef_solna, &format!("{unit}/kontakter"), &unreachable).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Ange telefon eller e-post för Anna Berg") && body.contains("value=\"Anna Berg\""));
+    let contacts = [
+        ("name_0", "Anna Berg"),
+        ("function_0", "Enhetschef"),
+        ("phone_0", "08-555 100 00"),
+        ("name_1", "Helgjouren"),
+        ("function_1", "Biståndshandläggare helg"),
+        ("email_1", "helg@solna.example"),
+    ];
+    assert_eq!(form(&app, &w.chef_solna, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::SEE_OTHER);
+    // Only the unit's leaders (and the organisation's administrators) keep the entry.
+    for who in [&w.bistand, &w.ward, &w.bistand_hsl] {
+        assert_eq!(form(&app, who, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(denied(&app, who, "unit.contacts").await, 1);
+    }
+    let (_, body) = page(&app, &w.ward, &unit).await;
+    assert!(body.contains("Helgjouren") && body.contains("helg@solna.example") && body.contains("2 nov 2026"));
+    assert!(!body.contains("Inaktuella?"));
+    let (_, dir) = page(&app, &w.ward, "/enheter").await;
+    assert!(dir.contains(&format!("href=\"{unit}\"")));
+    // Ninety days on the entry is stale; the chief is reminded on every page until confirming.
+    app.at("2027-02-01 08:00");
+    let (_, body) = page(&app, &w.chef_solna, "/forum").await;
+    assert!(body.contains("Kontaktuppgifterna för Biståndsenheten Solna är inte bekräftade"));
+    let (_, dir) = page(&app, &w.ward, "/enheter").await;
+    assert!(dir.contains("Inaktuella?"));
+    assert_eq!(form(&app, &w.bistand, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(form(&app, &w.chef_solna, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &w.chef_solna, "/forum").await;
+    assert!(!body.contains("är inte bekräftade"));
+});
+
+on_both!(an_unacknowledged_notice_goes_to_the_backup_then_alerts_the_leader, |app: TestApp| async move {
+    let w = &app.world;
+    let rule_path = format!("/enheter/{}/eskalering", w.units.bistand);
+    let (hsl, leader, nacka) =
+        (w.units.hsl.to_string(), w.units.other_vc.to_string(), w.units.nacka_bistand.to_string());
+    let rule = [
+        ("backup_after_hours", "4"),
+        ("backup_unit", hsl.as_str()),
+        ("leader_after_hours", "8"),
+        ("leader_unit", leader.as_str()),
+        ("email", ""),
+    ];
+    // The backup must be of the same organisation; only the unit's leaders set the rule.
+    let mut elsewhere = rule.to_vec();
+    elsewhere[1] = ("backup_unit", nacka.as_str());
+    let (status, body) = form(&app, &w.chef_solna, &rule_path, &elsewhere).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("samma organisation"));
+    assert_eq!(form(&app, &w.bistand, &rule_path, &rule).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(denied(&app, &w.bistand, "unit.escalation_rule").await, 1);
+    assert_eq!(form(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &w.ward, &format!("/enheter/{}", w.units.bistand)).await;
+    assert!(body.contains("Efter 4 tim utan kvittens får Kommunal HSL Solna meddelandet."));
+
+    // Friday 08:00: the admission notice goes to the biståndsenhet; nobody there acknowledges it.
+    app.at("2026-11-06 08:00");
+    let (id, _) = app.case(&pnr(3), "2026-11-06 07:00").await;
+    let sent = app
+        .post(
+            &w.ward,
+            &format!("/api/cases/{id}/messages"),
+            json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-12" } }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let message = sent["state"]["messages"][0]["message"]["id"].as_str().unwrap().to_string();
+    app.at("2026-11-06 11:59");
+    assert_eq!(sweep(&app).await, 0, "four hours have not passed");
+    assert_eq!(
+        page(&app, &w.bistand_hsl, &format!("/arenden/{id}")).await.0,
+        StatusCode::FORBIDDEN,
+        "not yet the backup's"
+    );
+
+    app.at("2026-11-06 12:01");
+    assert_eq!(sweep(&app).await, 1);
+    assert_eq!(sweep(&app).await, 0, "once");
+    // The backup has the message in its inbox and the case.
+    let inbox = app.get(&w.bistand_hsl, "/api/inbox").await;
+    assert!(inbox.to_string().contains(&message), "{inbox}");
+    let (status, body) = page(&app, &w.bistand_hsl, "/eskaleringar").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Öppna ärendet") && body.contains("Väntar"));
+
+    // Eight hours: the leader's unit is alerted, but not given the case.
+    app.at("2026-11-06 16:01");
+    assert_eq!(sweep(&app).await, 1);
+    let (_, body) = page(&app, &w.other_vc, "/eskaleringar").await;
+    assert!(
+        body.contains("Biståndsenheten Solna")
+            && body.contains("Ni larmas som ledare")
+            && !body.contains("Öppna ärendet")
+    );
+    assert!(body.contains("inte kvitterat på 8 tim"));
+    assert_eq!(page(&app, &w.other_vc, &format!("/arenden/{id}")).await.0, StatusCode::FORBIDDEN);
+
+    // The escalations are on the case for everyone in it.
+    let (_, body) = page(&app, &w.ward, &format!("/arenden/{id}")).await;
+    assert!(body.contains("vidare till Kommunal HSL Solna enligt eskaleringsregeln"), "{body}");
+    assert!(body.contains("larmade Vårdcentralen Nacka Norra enligt eskaleringsregeln"));
+
+    // The backup acknowledges; the leader's list shows it answered.
+    app.post(&w.bistand_hsl, &format!("/api/cases/{id}/messages/{message}/acknowledge"), json!({}), StatusCode::OK)
+        .await;
+    let (_, body) = page(&app, &w.other_vc, "/eskaleringar").await;
+    assert!(!body.contains("Väntar"), "answered by the backup");
+
+    // A notice acknowledged in time escalates nowhere.
+    let (id2, _) = app.case(&pnr(4), "2026-11-06 15:00").await;
+    let sent = app
+        .post(
+            &w.ward,
+            &format!("/api/cases/{id2}/messages"),
+            json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-12" } }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let m2 = sent["state"]["messages"][0]["message"]["id"].as_str().unwrap().to_string();
+    app.post(&w.bistand, &format!("/api/cases/{id2}/messages/{m2}/acknowledge"), json!({}), StatusCode::OK).await;
+    app.at("2026-11-07 16:01");
+    assert_eq!(sweep(&app).await, 0);
+});
