@@ -37,3 +37,26 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap()
     }
 }
+
+/// The demo's clock: the real time, moved forward by hand to show what happens later (a
+/// deadline passing, a message escalating). Only `serve --demo` on demo data uses it.
+#[derive(Default)]
+pub struct DemoClock(Mutex<SignedDuration>);
+
+impl DemoClock {
+    pub fn advance(&self, by: SignedDuration) {
+        let mut offset = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *offset = offset.checked_add(by).unwrap_or(*offset);
+    }
+
+    pub fn offset(&self) -> SignedDuration {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Clock for DemoClock {
+    fn now(&self) -> Timestamp {
+        let t = Timestamp::now();
+        t.checked_add(self.offset()).unwrap_or(t)
+    }
+}

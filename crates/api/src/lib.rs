@@ -85,6 +85,8 @@ pub struct AppState {
     pub feed: Arc<std::sync::OnceLock<Arc<hl7::Feed>>>,
     /// Woken whenever a case changes, so subscription notifications go out at once.
     pub wake: Arc<tokio::sync::Notify>,
+    /// The demo's movable clock (`serve --demo` on demo data only); none in production.
+    pub demo_clock: Option<Arc<clock::DemoClock>>,
     /// Until when (milliseconds since the epoch) requests are answered 503 at once, because
     /// the database was just found unreachable; see [`database_breaker`].
     pub db_outage: Arc<std::sync::atomic::AtomicI64>,
@@ -101,7 +103,14 @@ impl AppState {
             feed: Arc::default(),
             wake: Arc::default(),
             db_outage: Arc::default(),
+            demo_clock: None,
         }
+    }
+
+    /// The state of a demo server, whose clock can be moved forward (see [`clock::DemoClock`]).
+    pub fn demo(store: Store, config: ApiConfig) -> Self {
+        let clock = Arc::new(clock::DemoClock::default());
+        AppState { demo_clock: Some(clock.clone()), ..AppState::new(store, clock, config) }
     }
 
     /// Tells open pages of the case's parties that it changed (nobody listening is fine).

@@ -306,7 +306,11 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 oidc: checked.oidc.clone(),
                 trusted_proxies: checked.trusted_proxies.clone(),
             };
-            let state = AppState::new(store.clone(), Arc::new(SystemClock), config);
+            let state = if config.demo_logins {
+                AppState::demo(store.clone(), config)
+            } else {
+                AppState::new(store.clone(), Arc::new(SystemClock), config)
+            };
             // FHIR Subscription notifications, from the durable outbox.
             tokio::spawn(samverka_api::fhir::notify::Notifier::new(state.clone()).run());
             tokio::spawn(samverka_api::escalation::run(state.clone()));

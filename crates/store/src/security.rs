@@ -633,6 +633,21 @@ impl Store {
         Ok(())
     }
 
+    /// Moves every session's times by `by`: when a demo server's clock moves forward, nobody is
+    /// logged out by the jump.
+    pub async fn shift_sessions(&self, by: jiff::SignedDuration) -> Result<()> {
+        let us = by.as_micros() as i64;
+        on_db!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE sessions SET created_at = created_at + $1, last_seen_at = last_seen_at + $1, expires_at = expires_at + $1",
+            )
+            .bind(us)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         on_db!(self, write, |pool| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)

@@ -632,3 +632,33 @@ pub async fn stylesheet() -> Response {
     )
         .into_response()
 }
+
+// ---- the demo's clock ----------------------------------------------------------------------
+
+/// Moves a demo server's clock forward (1 to 168 hours) and applies the escalation rules at
+/// once, to show what happens later; not found on any other server.
+pub async fn demo_clock(
+    State(st): State<AppState>,
+    w: WebCaller,
+    axum::extract::Form(f): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let t = w.frame.t;
+    let Some(clock) = &st.demo_clock else {
+        return error_page(t, StatusCode::NOT_FOUND, t.get("error.not_found").to_string());
+    };
+    let hours = f.iter().find(|(k, _)| k == "hours").and_then(|(_, v)| v.parse::<i64>().ok());
+    let Some(hours) = hours.filter(|h| (1..=168).contains(h)) else {
+        return error_page(t, StatusCode::UNPROCESSABLE_ENTITY, t.get("demo.hours_invalid").to_string());
+    };
+    let by = jiff::SignedDuration::from_hours(hours);
+    if let Err(e) = st.store.shift_sessions(by).await {
+        let e = crate::problem::ApiError::from(e);
+        return error_page(t, e.status, error_text(t, &e));
+    }
+    clock.advance(by);
+    if let Err(e) = crate::escalation::sweep(&st).await {
+        tracing::warn!(error = %e, "escalation sweep after moving the demo clock failed");
+    }
+    let back = f.iter().find(|(k, _)| k == "back").map(|(_, v)| v.as_str()).unwrap_or("/");
+    super::see_other(if back.starts_with('/') && !back.starts_with("//") { back } else { "/" })
+}

@@ -54,6 +54,8 @@ pub struct Frame {
     pub unread_directives: i64,
     /// The caller's unit has not confirmed its directory entry for long: its id and name.
     pub stale_unit: Option<(String, String)>,
+    /// A demo server: the footer offers to move the clock forward.
+    pub demo_clock: bool,
     pub user: Option<UserBar>,
     pub csrf: String,
     /// `inbox`, a case id, or empty: which changes refresh this page.
@@ -87,6 +89,7 @@ impl Frame {
             unread: 0,
             unread_directives: 0,
             stale_unit: None,
+            demo_clock: false,
             user: None,
             csrf: String::new(),
             live: String::new(),
@@ -200,6 +203,7 @@ impl FromRequestParts<AppState> for WebCaller {
             unread,
             unread_directives,
             stale_unit,
+            demo_clock: st.demo_clock.is_some(),
             user: Some(UserBar {
                 name: caller.actor.user.name.clone(),
                 role: t.get(&format!("role.{}", role_key(role))).to_string(),
@@ -338,6 +342,7 @@ fn forum_pages() -> Router<AppState> {
         .route("/direktiv/{id}/beslut", post(directives::decide))
         .route("/direktiv/{id}/aterkalla", post(directives::withdraw))
         .route("/eskaleringar", get(units::escalations))
+        .route("/demo/klocka", post(misc::demo_clock))
         .route("/enheter/{id}/kontakter", post(units::contacts))
         .route("/enheter/{id}/bekrafta", post(units::confirm))
         .route("/enheter/{id}/eskalering", post(units::escalation_rule))
