@@ -287,11 +287,7 @@ fn describe(t: &Texts, case: &Case, e: &RecordedEvent) -> String {
             t.fill("timeline.party_added", &[("unit", &unit.name), ("reason", reason)])
         }
         CaseEvent::MessageEscalated { message_id, from_unit, to, level, after_minutes } => {
-            let wait = if after_minutes % 60 == 0 {
-                t.fill("timeline.hours", &[("n", &(after_minutes / 60).to_string())])
-            } else {
-                t.fill("timeline.minutes", &[("n", &after_minutes.to_string())])
-            };
+            let wait = t.wait(*after_minutes);
             let key = match level {
                 samverka_domain::escalation::Level::Backup => "timeline.escalated_backup",
                 samverka_domain::escalation::Level::Leader => "timeline.escalated_leader",

@@ -150,6 +150,15 @@ impl Texts {
         if self.sv() { format!("{sign}{grouped}\u{a0}kr") } else { format!("SEK {sign}{grouped}") }
     }
 
+    /// A wait in minutes: "4 tim" when whole hours, else "90 min".
+    pub fn wait(&self, minutes: u32) -> String {
+        if minutes.is_multiple_of(60) {
+            self.fill("timeline.hours", &[("n", &(minutes / 60).to_string())])
+        } else {
+            self.fill("timeline.minutes", &[("n", &minutes.to_string())])
+        }
+    }
+
     /// One decimal, with a decimal comma in Swedish: "5,5" / "5.5".
     pub fn decimal(&self, v: f64) -> String {
         let s = format!("{v:.1}");

@@ -55,14 +55,6 @@ impl UnitPage {
     }
 }
 
-fn wait_text(frame: &Frame, minutes: u32) -> String {
-    if minutes % 60 == 0 {
-        frame.t.fill("timeline.hours", &[("n", &(minutes / 60).to_string())])
-    } else {
-        frame.t.fill("timeline.minutes", &[("n", &minutes.to_string())])
-    }
-}
-
 fn maintains(caller: &Caller, u: &Unit) -> bool {
     may_maintain(caller.actor.role, caller.actor.unit.id, caller.actor.unit.organisation_id, u.id, u.organisation_id)
 }
@@ -99,10 +91,10 @@ async fn unit_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Op
             Some(r) => {
                 let mut v = vec![t.fill(
                     "unit.rule_backup",
-                    &[("wait", &wait_text(&frame, r.backup_after_minutes)), ("unit", &name_of(r.backup_unit))],
+                    &[("wait", &t.wait(r.backup_after_minutes)), ("unit", &name_of(r.backup_unit))],
                 )];
                 if let (Some(m), Some(l)) = (r.leader_after_minutes, r.leader_unit) {
-                    v.push(t.fill("unit.rule_leader", &[("wait", &wait_text(&frame, m)), ("unit", &name_of(l))]));
+                    v.push(t.fill("unit.rule_leader", &[("wait", &t.wait(m)), ("unit", &name_of(l))]));
                 }
                 if let Some(e) = &r.email {
                     v.push(t.fill("unit.rule_email", &[("email", e)]));
@@ -339,7 +331,7 @@ pub async fn escalations(State(st): State<AppState>, w: WebCaller) -> Response {
                         ("kind", t.get(&format!("message.{}", e.message_kind))),
                         ("sender", &name_of(e.sender_unit)),
                         ("sent", &t.datetime(&e.sent_at)),
-                        ("wait", &wait_text(&frame, e.after_minutes)),
+                        ("wait", &t.wait(e.after_minutes)),
                     ],
                 ),
                 from_unit: name_of(e.from_unit),
