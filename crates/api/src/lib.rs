@@ -13,6 +13,7 @@ pub mod extract;
 pub mod fhir;
 pub mod hl7;
 pub mod live;
+pub mod mail;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
@@ -56,6 +57,8 @@ pub struct ApiConfig {
     pub oidc: Vec<auth::oidc::OidcProvider>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for throttling and the log).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where e-mail goes out, when the server sends any.
+    pub mail: Option<mail::MailSettings>,
 }
 
 impl Default for ApiConfig {
@@ -69,6 +72,7 @@ impl Default for ApiConfig {
             demo_logins: false,
             oidc: vec![],
             trusted_proxies: vec![],
+            mail: None,
         }
     }
 }

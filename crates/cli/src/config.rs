@@ -63,6 +63,16 @@ pub struct Config {
     pub mllp_locations: std::collections::BTreeMap<String, String>,
     /// The largest message accepted, in kilobytes.
     pub mllp_max_message_kb: usize,
+    /// SMTP server for e-mail (escalations to units' functional mailboxes); empty: no e-mail.
+    pub smtp_host: String,
+    /// 0: the usual port of `smtp_security` (587, 465 or 25).
+    pub smtp_port: u16,
+    /// `starttls` (required), `tls`, or `none` (only for a relay on the same host or network).
+    pub smtp_security: String,
+    /// The sender, e.g. `Samverka <samverka@region.example>`.
+    pub smtp_from: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
 }
 
 impl Default for Config {
@@ -91,6 +101,12 @@ impl Default for Config {
             mllp_flag_values: vec!["Y".into(), "J".into()],
             mllp_locations: Default::default(),
             mllp_max_message_kb: 1024,
+            smtp_host: String::new(),
+            smtp_port: 0,
+            smtp_security: "starttls".into(),
+            smtp_from: String::new(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
         }
     }
 }
@@ -109,6 +125,8 @@ pub struct Checked {
     pub tls: Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
     /// The admission feed, when configured.
     pub mllp: Option<Mllp>,
+    /// Where e-mail goes out, when configured.
+    pub mail: Option<samverka_api::mail::MailSettings>,
 }
 
 #[derive(Clone)]
@@ -147,6 +165,44 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
 }
 
 impl Config {
+    /// The SMTP settings, checked; none when no host is set.
+    fn mail_settings(&self) -> Result<Option<samverka_api::mail::MailSettings>, String> {
+        use samverka_api::mail::{MailSecurity, MailSettings};
+        let host = self.smtp_host.trim();
+        if host.is_empty() {
+            return Ok(None);
+        }
+        let (security, port) = match self.smtp_security.trim() {
+            "starttls" => (MailSecurity::StartTls, 587),
+            "tls" => (MailSecurity::Tls, 465),
+            "none" => (MailSecurity::None, 25),
+            other => {
+                return Err(format!(
+                    "Fel i inställningen \"smtp_security\" (SAMVERKA_SMTP_SECURITY): \"{other}\" ska vara starttls, tls eller none."
+                ));
+            }
+        };
+        let from = self.smtp_from.trim();
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!(
+                "Fel i inställningen \"smtp_from\" (SAMVERKA_SMTP_FROM): \"{from}\" är ingen e-postadress. \
+                 Skriv t.ex. Samverka <samverka@region.example>."
+            ));
+        }
+        let (user, pass) = (self.smtp_username.trim(), self.smtp_password.as_str());
+        if user.is_empty() != pass.is_empty() {
+            return Err("Fel i inställningarna \"smtp_username\" och \"smtp_password\": ange båda eller ingen.".into());
+        }
+        Ok(Some(MailSettings {
+            host: host.to_string(),
+            port: if self.smtp_port == 0 { port } else { self.smtp_port },
+            security,
+            from: from.to_string(),
+            username: (!user.is_empty()).then(|| user.to_string()),
+            password: (!pass.is_empty()).then(|| pass.to_string()),
+        }))
+    }
+
     /// Checks every value and reads the agreement files.
     pub fn check(self) -> Result<Checked, String> {
         let listen: SocketAddr = self.listen.parse().map_err(|_| {
@@ -250,7 +306,8 @@ impl Config {
             })
             .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
         let mllp = self.check_mllp(&tls)?;
-        Ok(Checked { listen, database_url, agreements, oidc, tls, trusted_proxies, mllp, config: self })
+        let mail = self.mail_settings()?;
+        Ok(Checked { listen, database_url, agreements, oidc, tls, trusted_proxies, mllp, mail, config: self })
     }
 
     fn check_mllp(

@@ -202,6 +202,13 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                     checked.oidc.iter().map(|p| p.id.clone()).collect::<Vec<_>>().join(", ")
                 }
             );
+            println!(
+                "  e-post            {}",
+                match &checked.mail {
+                    Some(m) => format!("via {}:{} ({:?}), från {}", m.host, m.port, m.security, m.from),
+                    None => "(ingen)".to_string(),
+                }
+            );
             println!("  default_agreement {}", c.default_agreement);
             println!("  överenskommelser  {}", checked.agreements.ids().join(", "));
             Ok(())
@@ -305,6 +312,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                         == Some("true"),
                 oidc: checked.oidc.clone(),
                 trusted_proxies: checked.trusted_proxies.clone(),
+                mail: checked.mail.clone(),
             };
             let state = if config.demo_logins {
                 AppState::demo(store.clone(), config)
@@ -314,6 +322,9 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             // FHIR Subscription notifications, from the durable outbox.
             tokio::spawn(samverka_api::fhir::notify::Notifier::new(state.clone()).run());
             tokio::spawn(samverka_api::escalation::run(state.clone()));
+            if let Some(m) = checked.mail.clone() {
+                tokio::spawn(samverka_api::mail::run(state.clone(), m));
+            }
             if let Some(m) = &checked.mllp {
                 let feed = samverka_api::hl7::Feed::new(state.clone(), m.settings.clone());
                 let _ = state.feed.set(feed.clone());

@@ -76,6 +76,25 @@ fn a_wrong_setting_is_named_with_its_key() {
     let (code, _, err) = run(samverka(dir.path()).args(["--config", "missing.toml", "check-config"]));
     assert_eq!(code, 2);
     assert!(err.contains("missing.toml"), "{err}");
+
+    // E-mail: a security mode that does not exist, a sender that is no address.
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = |security: &str, from: &str| {
+        run(samverka(dir.path())
+            .arg("check-config")
+            .env("SAMVERKA_SMTP_HOST", "smtp.region.example")
+            .env("SAMVERKA_SMTP_SECURITY", security)
+            .env("SAMVERKA_SMTP_FROM", from))
+    };
+    let (code, _, err) = smtp("ssl", "samverka@region.example");
+    assert_eq!(code, 2);
+    assert!(err.contains("smtp_security") && err.contains("starttls"), "{err}");
+    let (code, _, err) = smtp("starttls", "Samverka");
+    assert_eq!(code, 2);
+    assert!(err.contains("smtp_from") && err.contains("e-postadress"), "{err}");
+    let (code, out, _) = smtp("tls", "Samverka <samverka@region.example>");
+    assert_eq!(code, 0);
+    assert!(out.contains("smtp.region.example:465"), "{out}");
 }
 
 /// A running server, killed with SIGKILL when dropped.

@@ -3,7 +3,8 @@
 //! e.g. the municipality's weekend team) gets it too, and how long before a leader's unit (e.g.
 //! the cluster leader's) is alerted. The backup receives the message itself and can act on
 //! it; the leader is told that a unit has not answered, without the patient's details, and
-//! calls. Every escalation is an event on the case, so everyone in it sees it.
+//! calls. Every escalation is an event on the case, so everyone in it sees it. Where the server
+//! sends e-mail, the receiving unit's functional mailbox is told too (without the patient).
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -26,8 +27,6 @@ pub struct EscalationRule {
     pub backup_unit: UnitId,
     pub leader_after_minutes: Option<u32>,
     pub leader_unit: Option<UnitId>,
-    /// Where an e-mail about each escalation goes too (a functional mailbox).
-    pub email: Option<String>,
 }
 
 impl EscalationRule {
@@ -85,19 +84,6 @@ impl EscalationRule {
                     "leader_incomplete",
                     "Ange både ledarens enhet och väntetiden, eller ingen av dem.",
                     "Give both the leader's unit and the wait, or neither.",
-                ));
-            }
-        }
-        if let Some(e) = &self.email {
-            let ok = e.len() <= 254
-                && e.split_once('@').is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.starts_with('.'))
-                && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !ok {
-                return Err(Problem::invalid_field(
-                    "email",
-                    "invalid_email",
-                    "E-postadressen ser inte rätt ut. Skriv till exempel bistand@solna.se.",
-                    "The e-mail address is not valid.",
                 ));
             }
         }
@@ -187,7 +173,6 @@ mod tests {
             backup_unit: backup,
             leader_after_minutes: Some(480),
             leader_unit: Some(leader),
-            email: Some("bistand@solna.se".into()),
         }
     }
 
@@ -213,10 +198,7 @@ mod tests {
         assert_eq!(code(EscalationRule { leader_after_minutes: Some(120), ..r.clone() }), "leader_before_backup");
         assert_eq!(code(EscalationRule { leader_unit: None, ..r.clone() }), "leader_incomplete");
         assert_eq!(code(EscalationRule { leader_unit: Some(Uuid::now_v7()), ..r.clone() }), "invalid_leader");
-        assert_eq!(code(EscalationRule { email: Some("inte en adress".into()), ..r.clone() }), "invalid_email");
-        assert!(
-            EscalationRule { leader_after_minutes: None, leader_unit: None, email: None, ..r }.validate(org).is_ok()
-        );
+        assert!(EscalationRule { leader_after_minutes: None, leader_unit: None, ..r }.validate(org).is_ok());
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub struct EscalationEntry {
     pub acknowledged_at: Option<Timestamp>,
 }
 
-type RuleRow = (String, i32, String, Option<i32>, Option<String>, Option<String>);
+type RuleRow = (String, i32, String, Option<i32>, Option<String>);
 
 fn rule_of(r: RuleRow) -> Result<EscalationRule> {
     Ok(EscalationRule {
@@ -38,7 +38,6 @@ fn rule_of(r: RuleRow) -> Result<EscalationRule> {
         backup_unit: uuid(&r.2)?,
         leader_after_minutes: r.3.map(|m| m as u32),
         leader_unit: r.4.map(|u| uuid(&u)).transpose()?,
-        email: r.5,
     })
 }
 
@@ -54,14 +53,13 @@ impl Store {
                 .await?;
             sqlx::query(
                 "INSERT INTO escalation_rules (unit_id, backup_after_minutes, backup_unit_id, leader_after_minutes, \
-                 leader_unit_id, email, updated_at, updated_by_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 leader_unit_id, updated_at, updated_by_name) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(rule.unit.to_string())
             .bind(rule.backup_after_minutes as i32)
             .bind(rule.backup_unit.to_string())
             .bind(rule.leader_after_minutes.map(|m| m as i32))
             .bind(rule.leader_unit.map(|u| u.to_string()))
-            .bind(&rule.email)
             .bind(micros(now))
             .bind(&by.actor.user.name)
             .execute(&mut *tx)
@@ -74,7 +72,7 @@ impl Store {
 
     pub async fn escalation_rules(&self) -> Result<Vec<EscalationRule>> {
         let rows: Vec<RuleRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT unit_id, backup_after_minutes, backup_unit_id, leader_after_minutes, leader_unit_id, email \
+            "SELECT unit_id, backup_after_minutes, backup_unit_id, leader_after_minutes, leader_unit_id \
              FROM escalation_rules ORDER BY unit_id"
         )
         .fetch_all(pool)
@@ -84,7 +82,7 @@ impl Store {
 
     pub async fn escalation_rule(&self, unit: UnitId) -> Result<Option<EscalationRule>> {
         let row: Option<RuleRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT unit_id, backup_after_minutes, backup_unit_id, leader_after_minutes, leader_unit_id, email \
+            "SELECT unit_id, backup_after_minutes, backup_unit_id, leader_after_minutes, leader_unit_id \
              FROM escalation_rules WHERE unit_id = $1"
         )
         .bind(unit.to_string())
@@ -132,7 +130,8 @@ impl Store {
             .collect()
     }
 
-    /// Remembers an escalation made (again is fine).
+    /// Remembers an escalation made (again is fine), with the e-mail that tells of it, queued
+    /// only the first time.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_escalation(
         &self,
@@ -142,10 +141,12 @@ impl Store {
         to_unit: UnitId,
         level: Level,
         after_minutes: u32,
+        mail: Option<&crate::mail::Mail>,
         now: Timestamp,
     ) -> Result<()> {
         on_db!(self, write, |pool| {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
                 "INSERT INTO escalations (message_id, from_unit_id, level, case_id, to_unit_id, message_kind, \
                  sender_unit_id, sent_at, after_minutes, escalated_at) \
                  SELECT message_id, unit_id, $3, case_id, $4, kind, sender_unit_id, sent_at, $5, $6 FROM inbox \
@@ -159,8 +160,13 @@ impl Store {
             .bind(after_minutes as i32)
             .bind(micros(now))
             .bind(case_id.to_string())
-            .execute(pool)
-            .await?;
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if let Some(m) = mail.filter(|_| n == 1) {
+                crate::mail::queue_mail!(tx, m, now)?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }

@@ -96,9 +96,6 @@ async fn unit_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Op
                 if let (Some(m), Some(l)) = (r.leader_after_minutes, r.leader_unit) {
                     v.push(t.fill("unit.rule_leader", &[("wait", &t.wait(m)), ("unit", &name_of(l))]));
                 }
-                if let Some(e) = &r.email {
-                    v.push(t.fill("unit.rule_email", &[("email", e)]));
-                }
                 v
             }
             None => vec![],
@@ -124,7 +121,6 @@ async fn unit_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Op
                     "leader_after_hours".into(),
                     r.leader_after_minutes.map(|m| format!("{}", m as f64 / 60.0)).unwrap_or_default(),
                 ),
-                ("email".into(), r.email.clone().unwrap_or_default()),
             ];
         }
         let page = UnitPage {
@@ -266,14 +262,12 @@ pub async fn escalation_rule(
         let backup_after_minutes = minutes_of(&f, "backup_after_hours")?.ok_or_else(|| {
             invalid("backup_after_hours", "Ange efter hur många timmar.", "Enter after how many hours.")
         })?;
-        let email = field(&f, "email").trim();
         let rule = EscalationRule {
             unit: id,
             backup_after_minutes,
             backup_unit,
             leader_after_minutes: minutes_of(&f, "leader_after_hours")?,
             leader_unit: uuid_of("leader_unit")?,
-            email: (!email.is_empty()).then(|| email.to_string()),
         };
         let units = st.store.units().await?;
         rule.validate(|u| units.iter().find(|x| x.id == u).map(|x| x.organisation_id))?;

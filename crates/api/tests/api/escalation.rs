@@ -101,7 +101,6 @@ on_both!(an_unacknowledged_notice_goes_to_the_backup_then_alerts_the_leader, |ap
         ("backup_unit", hsl.as_str()),
         ("leader_after_hours", "8"),
         ("leader_unit", leader.as_str()),
-        ("email", ""),
     ];
     // The backup must be of the same organisation; only the unit's leaders set the rule.
     let mut elsewhere = rule.to_vec();
@@ -183,3 +182,120 @@ on_both!(an_unacknowledged_notice_goes_to_the_backup_then_alerts_the_leader, |ap
     app.at("2026-11-07 16:01");
     assert_eq!(sweep(&app).await, 0);
 });
+
+/// An SMTP server from PyPI (aiosmtpd) writing what it receives into a maildir; killed on drop.
+struct SmtpServer {
+    child: std::process::Child,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start(port: u16) -> SmtpServer {
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(samverka_testkit::python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the SMTP server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SmtpServer { child, maildir }
+    }
+
+    fn received(&self) -> Vec<String> {
+        let dir = self.maildir.path().join("mail").join("new");
+        std::fs::read_dir(dir)
+            .map(|d| d.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn escalation_mail_goes_to_the_backups_mailbox(db: crate::helpers::Db) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let settings = samverka_api::mail::MailSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: samverka_api::mail::MailSecurity::None,
+        from: "Samverka <samverka@region.example>".into(),
+        username: None,
+        password: None,
+    };
+    let config = samverka_api::ApiConfig { mail: Some(settings.clone()), ..crate::helpers::long_sessions() };
+    let app = crate::helpers::spawn_app_with(db, config).await;
+    let w = &app.world;
+    let hsl = app.store.units().await.unwrap().iter().find(|u| u.id == w.units.hsl).unwrap().clone();
+    let address =
+        samverka_domain::org::AddressEntry { functional_mailbox: Some("hsl@solna.example".into()), ..hsl.address };
+    app.store.update_unit_address(hsl.id, &address).await.unwrap();
+    let rule_path = format!("/enheter/{}/eskalering", w.units.bistand);
+    let (hsl_id, leader) = (hsl.id.to_string(), w.units.other_vc.to_string());
+    let rule = [
+        ("backup_after_hours", "4"),
+        ("backup_unit", hsl_id.as_str()),
+        ("leader_after_hours", "8"),
+        ("leader_unit", leader.as_str()),
+    ];
+    assert_eq!(form(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
+    app.at("2026-11-06 08:00");
+    let (id, _) = app.case(&pnr(5), "2026-11-06 07:00").await;
+    app.post(
+        &w.ward,
+        &format!("/api/cases/{id}/messages"),
+        json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-12" } }),
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // The SMTP server is down when the escalation happens: the mail waits and is tried again.
+    app.at("2026-11-06 12:01");
+    assert_eq!(sweep(&app).await, 1);
+    assert_eq!(samverka_api::mail::deliver_due(&app.state, &settings).await.unwrap(), 0);
+    let outbox = app.store.mail_outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!((outbox[0].attempts, outbox[0].sent_at), (1, None));
+    assert!(outbox[0].last_error.is_some());
+    let smtp = SmtpServer::start(port);
+    assert_eq!(samverka_api::mail::deliver_due(&app.state, &settings).await.unwrap(), 0, "not before the retry is due");
+    app.at("2026-11-06 12:03");
+    assert_eq!(samverka_api::mail::deliver_due(&app.state, &settings).await.unwrap(), 1);
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert!(mail.contains("To: hsl@solna.example"), "{mail}");
+    assert!(mail.contains("Subject: =?utf-8?") || mail.contains("Subject: Samverka"), "{mail}");
+    let patient = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    let name = patient["patient"]["family_name"].as_str().unwrap_or("Testsson").to_string();
+    assert!(
+        !mail.contains(&pnr(5)) && !mail.contains(&pnr(5).replace('-', "")) && !mail.contains(&name),
+        "no patient data: {mail}"
+    );
+    assert_eq!(samverka_api::mail::deliver_due(&app.state, &settings).await.unwrap(), 0, "sent once");
+
+    // The leader's unit has no mailbox: alerted in Samverka only.
+    app.at("2026-11-06 16:01");
+    assert_eq!(sweep(&app).await, 1);
+    assert_eq!(app.store.mail_outbox(10).await.unwrap().len(), 1);
+    drop(smtp);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_mail_goes_to_the_backups_mailbox_on_sqlite() {
+    escalation_mail_goes_to_the_backups_mailbox(crate::helpers::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_mail_goes_to_the_backups_mailbox_on_postgres() {
+    escalation_mail_goes_to_the_backups_mailbox(crate::helpers::Db::Postgres).await;
+}

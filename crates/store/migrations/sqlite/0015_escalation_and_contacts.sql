@@ -6,7 +6,6 @@ CREATE TABLE escalation_rules (
     backup_unit_id        TEXT NOT NULL REFERENCES units(id),
     leader_after_minutes  INTEGER,
     leader_unit_id        TEXT REFERENCES units(id),
-    email                 TEXT,
     updated_at            INTEGER NOT NULL,
     updated_by_name       TEXT NOT NULL
 );
