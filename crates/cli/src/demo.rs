@@ -212,7 +212,55 @@ pub async fn generate(
     bar.finish_and_clear();
     make_forum(store, &world, now).await?;
     make_directives(store, &world, now).await?;
+    confirm_entries(store, &world, now).await?;
     Ok(report)
+}
+
+/// Every unit's directory entry confirmed some time in the last four months, so some are stale
+/// (over 90 days); the first municipality's biståndsenhet names its contacts.
+async fn confirm_entries(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
+    use samverka_domain::directory::Contact;
+    let units = store.units().await?;
+    let mut n = 0i64;
+    // In the directory's order, so the same seed gives the same dates.
+    for unit in units.iter() {
+        let Some((user, role, assignment)) = world.users.get(&unit.id).and_then(|p| p.first()).cloned() else {
+            continue;
+        };
+        let unit = reference_unit_ref(unit);
+        let by = Audit {
+            actor: Actor { user, unit: unit.clone(), role },
+            assignment_id: Some(assignment),
+            client_address: None,
+        };
+        n += 1;
+        // Spread over 0–119 days back.
+        let days = (n * 37) % 120;
+        let at = now.checked_sub(hours(24 * days)).expect("in range");
+        let solna = world.kommuner.iter().find(|k| k.code.as_str() == "0184").map(|k| k.bistand.id);
+        if Some(unit.id) == solna {
+            let contacts = [
+                Contact {
+                    name: "Lena Ek".into(),
+                    function: "Enhetschef".into(),
+                    phone: "08-123 087 80".into(),
+                    email: String::new(),
+                },
+                Contact {
+                    name: "Helgjouren".into(),
+                    function: "Biståndshandläggare kvällar och helger".into(),
+                    phone: "08-123 999 00".into(),
+                    email: String::new(),
+                },
+            ];
+            store
+                .set_unit_contacts(unit.id, &contacts, &by, now.checked_sub(hours(24 * 10)).expect("in range"))
+                .await?;
+        } else {
+            store.confirm_unit_contacts(unit.id, &by, at).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Two versions of an infection-control directive for Solna: the first superseded by the
