@@ -17,20 +17,13 @@ use samverka_domain::org::UnitKind;
 use samverka_store::DirectiveRecord;
 use uuid::Uuid;
 
-use super::case::{Pairs, field, parse_date};
+use super::case::{Pairs, field, parse_date, serde_key};
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
 use crate::AppState;
 use crate::extract::ApiPath;
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::directives::{DirectiveView, check_act, directive_for, is_for};
 use crate::routes::forums::{log_object_read, refused_write};
-
-fn enum_key<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
 
 fn invalid(field: &str, sv: &str, en: &str) -> ApiError {
     ApiError::invalid(field, "invalid_form", sv, en)
@@ -73,7 +66,7 @@ fn status_text(frame: &Frame, d: &DirectiveRecord, published: &[DirectiveRecord]
     } else if d.status == DirectiveStatus::Published && d.spec.valid_from > today {
         "coming".to_string()
     } else {
-        enum_key(&d.status)
+        serde_key(&d.status)
     };
     (t.get(&format!("directive.status_{key}")).to_string(), key)
 }
@@ -95,7 +88,7 @@ fn row(
         source: format!(
             "{} ({})",
             d.spec.source_name,
-            t.get(&format!("directive.source_{}", enum_key(&d.spec.source)))
+            t.get(&format!("directive.source_{}", serde_key(&d.spec.source)))
         ),
         validity: validity(frame, &d.spec),
         status,
@@ -200,12 +193,12 @@ async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<ApiEr
             own,
             sources: Source::ALL
                 .iter()
-                .map(|s| (enum_key(s), t.get(&format!("directive.source_{}", enum_key(s))).to_string()))
+                .map(|s| (serde_key(s), t.get(&format!("directive.source_{}", serde_key(s))).to_string()))
                 .collect(),
             organisations,
             kinds: UnitKind::ALL
                 .iter()
-                .map(|k| (enum_key(k), t.get(&format!("unit_kind.{}", enum_key(k))).to_string()))
+                .map(|k| (serde_key(k), t.get(&format!("unit_kind.{}", serde_key(k))).to_string()))
                 .collect(),
             supersedable: published
                 .iter()
@@ -229,7 +222,7 @@ pub async fn list(State(st): State<AppState>, w: WebCaller) -> Response {
 fn spec_of(f: &Pairs) -> ApiResult<DirectiveSpec> {
     let source = Source::ALL
         .into_iter()
-        .find(|s| enum_key(s) == field(f, "source"))
+        .find(|s| serde_key(s) == field(f, "source"))
         .ok_or_else(|| invalid("source", "Välj vem som har utfärdat direktivet.", "Choose the issuer."))?;
     let uuids = |name: &str| -> ApiResult<Vec<Uuid>> {
         f.iter()
@@ -243,7 +236,7 @@ fn spec_of(f: &Pairs) -> ApiResult<DirectiveSpec> {
         .map(|(_, v)| {
             UnitKind::ALL
                 .into_iter()
-                .find(|k| enum_key(k) == *v)
+                .find(|k| serde_key(k) == *v)
                 .ok_or_else(|| invalid("unit_kind", "Välj slag av enhet i listan.", "Choose from the list."))
         })
         .collect::<ApiResult<Vec<_>>>()?;
@@ -405,7 +398,7 @@ async fn directive_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, erro
                 .audience
                 .unit_kinds
                 .iter()
-                .map(|k| t.get(&format!("unit_kind.{}", enum_key(k))).to_string())
+                .map(|k| t.get(&format!("unit_kind.{}", serde_key(k))).to_string())
                 .collect();
             if kinds.is_empty() {
                 format!("{} ({})", names.join(", "), t.get("directive.all_units"))
@@ -586,17 +579,17 @@ mod tests {
 
     #[test]
     fn every_text_made_from_a_value_exists() {
-        let mut keys: Vec<String> = Source::ALL.iter().map(|s| format!("directive.source_{}", enum_key(s))).collect();
+        let mut keys: Vec<String> = Source::ALL.iter().map(|s| format!("directive.source_{}", serde_key(s))).collect();
         for s in [
             DirectiveStatus::Pending,
             DirectiveStatus::Published,
             DirectiveStatus::Rejected,
             DirectiveStatus::Withdrawn,
         ] {
-            keys.push(format!("directive.status_{}", enum_key(&s)));
+            keys.push(format!("directive.status_{}", serde_key(&s)));
         }
         keys.extend(["superseded", "expired", "coming"].iter().map(|k| format!("directive.status_{k}")));
-        keys.extend(UnitKind::ALL.iter().map(|k| format!("unit_kind.{}", enum_key(k))));
+        keys.extend(UnitKind::ALL.iter().map(|k| format!("unit_kind.{}", serde_key(k))));
         for lang in [Lang::Sv, Lang::En] {
             for k in &keys {
                 assert!(texts(lang).has(k), "{lang:?}: no text for {k}");

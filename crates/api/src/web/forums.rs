@@ -18,7 +18,7 @@ use samverka_domain::text::check_text;
 use samverka_store::{ActionRecord, ForumRecord, ItemMinutes, ItemRecord, MeetingRecord};
 use uuid::Uuid;
 
-use super::case::{Pairs, field, parse_date};
+use super::case::{Pairs, field, parse_date, serde_key};
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
 use crate::AppState;
 use crate::auth::Caller;
@@ -34,18 +34,11 @@ const NEXT_OCCURRENCES: usize = 4;
 const CALENDAR_OCCURRENCES: usize = 8;
 
 pub fn kind_key(k: ForumKind) -> String {
-    format!("forum.kind_{}", samverka_store_enum(&k))
-}
-
-fn samverka_store_enum<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
+    format!("forum.kind_{}", serde_key(&k))
 }
 
 fn status_key(s: MeetingStatus) -> String {
-    samverka_store_enum(&s)
+    serde_key(&s)
 }
 
 /// "Varannan vecka, fredagar kl. 13.00, 60 min" in the page's language.
@@ -88,7 +81,7 @@ fn parse_role(s: &str) -> ApiResult<Role> {
 fn spec_of(f: &Pairs) -> ApiResult<ForumSpec> {
     let kind = ForumKind::ALL
         .into_iter()
-        .find(|k| samverka_store_enum(k) == field(f, "kind"))
+        .find(|k| serde_key(k) == field(f, "kind"))
         .ok_or_else(|| invalid("kind", "Välj vilket slags forum det är.", "Choose the kind of forum."))?;
     let video = field(f, "video_link").trim();
     let spec = ForumSpec {
@@ -170,7 +163,7 @@ async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<ApiEr
         let page = ForumListPage {
             forums: rows,
             can_create: permits(caller.actor.role, Permission::LeadForums),
-            kinds: ForumKind::ALL.iter().map(|k| (samverka_store_enum(k), t.get(&kind_key(*k)).to_string())).collect(),
+            kinds: ForumKind::ALL.iter().map(|k| (serde_key(k), t.get(&kind_key(*k)).to_string())).collect(),
             form,
             frame,
         };
@@ -302,7 +295,7 @@ impl ForumPage {
 
 fn item_view(frame: &Frame, i: &ItemRecord, units: &[samverka_domain::org::Unit]) -> ItemView {
     let t = frame.t;
-    let kind_key = samverka_store_enum(&i.proposal.kind);
+    let kind_key = serde_key(&i.proposal.kind);
     ItemView {
         id: i.id.to_string(),
         kind: t.get(&format!("forum.item_{kind_key}")).to_string(),
@@ -332,7 +325,7 @@ fn action_view(
     today: Date,
 ) -> ActionView {
     let t = frame.t;
-    let status_key = samverka_store_enum(&a.status);
+    let status_key = serde_key(&a.status);
     ActionView {
         id: a.id.to_string(),
         what: a.spec.what.clone(),
@@ -1227,10 +1220,10 @@ mod tests {
     fn every_text_made_from_a_value_exists() {
         let mut keys: Vec<String> = ForumKind::ALL.iter().map(|k| kind_key(*k)).collect();
         for k in [ItemKind::Arbeta, ItemKind::BraAttVeta] {
-            keys.push(format!("forum.item_{}", samverka_store_enum(&k)));
+            keys.push(format!("forum.item_{}", serde_key(&k)));
         }
         for s in [ActionStatus::Open, ActionStatus::Started, ActionStatus::Done] {
-            keys.push(format!("forum.action_{}", samverka_store_enum(&s)));
+            keys.push(format!("forum.action_{}", serde_key(&s)));
         }
         for s in [MeetingStatus::Planned, MeetingStatus::Held, MeetingStatus::Approved, MeetingStatus::Cancelled] {
             keys.push(format!("forum.meeting_{}", status_key(s)));

@@ -4,43 +4,10 @@
 //! not given the case; both show on the case. Every denial is tested and logged.
 
 use reqwest::StatusCode;
-use samverka_store::{AccessFilter, Outcome};
 use serde_json::json;
 
-use crate::helpers::{As, TestApp, pnr};
+use crate::helpers::{TestApp, denied, page, pnr, submit};
 use crate::on_both;
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn page(app: &TestApp, who: &As, path: &str) -> (StatusCode, String) {
-    let res = no_redirects().get(format!("{}{path}", app.base)).header("cookie", &who.cookie).send().await.unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
-async fn form(app: &TestApp, who: &As, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-    let mut all = vec![("csrf_token", who.csrf.as_str())];
-    all.extend_from_slice(fields);
-    let res = no_redirects()
-        .post(format!("{}{path}", app.base))
-        .header("cookie", &who.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&all).unwrap())
-        .send()
-        .await
-        .unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
-async fn denied(app: &TestApp, who: &As, action: &str) -> usize {
-    let log = app
-        .store
-        .access_log(&AccessFilter { user_id: Some(who.user), limit: 500, ..Default::default() })
-        .await
-        .unwrap();
-    log.iter().filter(|e| e.action == action && e.outcome == Outcome::Denied).count()
-}
 
 async fn sweep(app: &TestApp) -> usize {
     samverka_api::escalation::sweep(&app.state).await.unwrap()
@@ -57,7 +24,7 @@ on_both!(a_units_leaders_keep_its_contacts_and_are_reminded_when_they_go_stale, 
     );
     // A contact nobody can reach is refused, and what was typed stays.
     let unreachable = [("name_0", "Anna Berg"), ("function_0", "Enhetschef"), ("phone_0", ""), ("email_0", "")];
-    let (status, body) = form(&app, &w.chef_solna, &format!("{unit}/kontakter"), &unreachable).await;
+    let (status, body) = submit(&app, &w.chef_solna, &format!("{unit}/kontakter"), &unreachable).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("Ange telefon eller e-post för Anna Berg") && body.contains("value=\"Anna Berg\""));
     let contacts = [
@@ -68,11 +35,11 @@ on_both!(a_units_leaders_keep_its_contacts_and_are_reminded_when_they_go_stale, 
         ("function_1", "Biståndshandläggare helg"),
         ("email_1", "helg@solna.example"),
     ];
-    assert_eq!(form(&app, &w.chef_solna, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, &w.chef_solna, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::SEE_OTHER);
     // Only the unit's leaders (and the organisation's administrators) keep the entry.
     for who in [&w.bistand, &w.ward, &w.bistand_hsl] {
-        assert_eq!(form(&app, who, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::FORBIDDEN);
-        assert_eq!(denied(&app, who, "unit.contacts").await, 1);
+        assert_eq!(submit(&app, who, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(denied(&app, who, "unit.contacts", None).await, 1);
     }
     let (_, body) = page(&app, &w.ward, &unit).await;
     assert!(body.contains("Helgjouren") && body.contains("helg@solna.example") && body.contains("2 nov 2026"));
@@ -85,8 +52,8 @@ on_both!(a_units_leaders_keep_its_contacts_and_are_reminded_when_they_go_stale, 
     assert!(body.contains("Kontaktuppgifterna för Biståndsenheten Solna är inte bekräftade"));
     let (_, dir) = page(&app, &w.ward, "/enheter").await;
     assert!(dir.contains("Inaktuella?"));
-    assert_eq!(form(&app, &w.bistand, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(form(&app, &w.chef_solna, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, &w.bistand, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(submit(&app, &w.chef_solna, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::SEE_OTHER);
     let (_, body) = page(&app, &w.chef_solna, "/forum").await;
     assert!(!body.contains("är inte bekräftade"));
 });
@@ -105,12 +72,12 @@ on_both!(an_unacknowledged_notice_goes_to_the_backup_then_alerts_the_leader, |ap
     // The backup must be of the same organisation; only the unit's leaders set the rule.
     let mut elsewhere = rule.to_vec();
     elsewhere[1] = ("backup_unit", nacka.as_str());
-    let (status, body) = form(&app, &w.chef_solna, &rule_path, &elsewhere).await;
+    let (status, body) = submit(&app, &w.chef_solna, &rule_path, &elsewhere).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("samma organisation"));
-    assert_eq!(form(&app, &w.bistand, &rule_path, &rule).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(denied(&app, &w.bistand, "unit.escalation_rule").await, 1);
-    assert_eq!(form(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, &w.bistand, &rule_path, &rule).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(denied(&app, &w.bistand, "unit.escalation_rule", None).await, 1);
+    assert_eq!(submit(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
     let (_, body) = page(&app, &w.ward, &format!("/enheter/{}", w.units.bistand)).await;
     assert!(body.contains("Efter 4 tim utan kvittens får Kommunal HSL Solna meddelandet."));
 
@@ -247,7 +214,7 @@ async fn escalation_mail_goes_to_the_backups_mailbox(db: crate::helpers::Db) {
         ("leader_after_hours", "8"),
         ("leader_unit", leader.as_str()),
     ];
-    assert_eq!(form(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
     app.at("2026-11-06 08:00");
     let (id, _) = app.case(&pnr(5), "2026-11-06 07:00").await;
     app.post(

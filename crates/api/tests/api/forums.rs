@@ -4,38 +4,12 @@
 //! independent parser (the `icalendar` package from PyPI).
 
 use reqwest::StatusCode;
-use samverka_store::{AccessFilter, Outcome};
+use samverka_store::AccessFilter;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{As, TestApp};
+use crate::helpers::{TestApp, denied, no_redirects, page, submit};
 use crate::on_both;
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn page(app: &TestApp, who: &As, path: &str) -> (StatusCode, String) {
-    let res = no_redirects().get(format!("{}{path}", app.base)).header("cookie", &who.cookie).send().await.unwrap();
-    (res.status(), res.text().await.unwrap())
-}
-
-/// Posts a form as `who` (with their CSRF token); the status and, for a redirect, where to.
-async fn form(app: &TestApp, who: &As, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-    let mut all = vec![("csrf_token", who.csrf.as_str())];
-    all.extend_from_slice(fields);
-    let res = no_redirects()
-        .post(format!("{}{path}", app.base))
-        .header("cookie", &who.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(&all).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
-    (status, location.unwrap_or_default() + &res.text().await.unwrap())
-}
 
 fn id_after(location: &str, prefix: &str) -> String {
     location.strip_prefix(prefix).unwrap_or_else(|| panic!("{location}")).split(['#', '?']).next().unwrap().to_string()
@@ -53,21 +27,6 @@ fn read_ics(body: &str) -> Value {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-async fn denials(app: &TestApp, who: &As, action: &str, object: &str) -> usize {
-    let log = app
-        .store
-        .access_log(&AccessFilter { user_id: Some(who.user), limit: 500, ..Default::default() })
-        .await
-        .unwrap();
-    log.iter()
-        .filter(|e| {
-            e.action == action
-                && e.outcome == Outcome::Denied
-                && e.object_id.map(|o| o.to_string()).as_deref() == Some(object)
-        })
-        .count()
 }
 
 const FORUM: &[(&str, &str)] = &[
@@ -89,15 +48,15 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
     // Bad input is refused in Swedish and what was typed stays in the form.
     let mut bad = FORUM.to_vec();
     bad[3] = ("video_link", "javascript:alert(1)");
-    let (status, body) = form(&app, chair, "/forum", &bad).await;
+    let (status, body) = submit(&app, chair, "/forum", &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("https://"), "the reason says what to write");
     assert!(body.contains("value=\"Fredagsavstämning Solna\""), "the name typed is kept");
     // Only leaders create forums.
-    let (status, _) = form(&app, ward, "/forum", FORUM).await;
+    let (status, _) = submit(&app, ward, "/forum", FORUM).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let (status, location) = form(&app, chair, "/forum", FORUM).await;
+    let (status, location) = submit(&app, chair, "/forum", FORUM).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     let forum = id_after(&location, "/forum/");
 
@@ -105,12 +64,12 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
     let (status, body) = page(&app, ward, &format!("/forum/{forum}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(!body.contains("Fredagsavstämning"));
-    assert_eq!(denials(&app, ward, "forum.read", &forum).await, 1);
+    assert_eq!(denied(&app, ward, "forum.read", Some(&forum)).await, 1);
 
     let ward_unit = w.units.ward.to_string();
     let member =
         [("unit", ward_unit.as_str()), ("role", "vardsamordnare"), ("mandate", "Beslut om avdelningens rutiner")];
-    assert_eq!(form(&app, chair, &format!("/forum/{forum}/medlemmar"), &member).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, chair, &format!("/forum/{forum}/medlemmar"), &member).await.0, StatusCode::SEE_OTHER);
     let (status, body) = page(&app, ward, &format!("/forum/{forum}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Beslut om avdelningens rutiner"), "members and their mandates are shown");
@@ -119,19 +78,19 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
 
     // A member may not run the forum: neither the ward nor the organiser's own needs assessor.
     for who in [ward, &w.bistand] {
-        let (status, _) = form(&app, who, &format!("/forum/{forum}/schema"), &[("change", "lowered")]).await;
+        let (status, _) = submit(&app, who, &format!("/forum/{forum}/schema"), &[("change", "lowered")]).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(denials(&app, who, "forum.schedule", &forum).await, 1);
+        assert_eq!(denied(&app, who, "forum.schedule", Some(&forum)).await, 1);
     }
     assert_eq!(
-        form(&app, chair, &format!("/forum/{forum}/schema"), &[("change", "lowered")]).await.0,
+        submit(&app, chair, &format!("/forum/{forum}/schema"), &[("change", "lowered")]).await.0,
         StatusCode::SEE_OTHER
     );
     let (_, body) = page(&app, chair, &format!("/forum/{forum}")).await;
     assert!(body.contains("Varannan vecka, fredagar kl. 13.00"), "the schedule was lowered");
     assert!(body.contains("Glesare möten"), "and the change is in the history");
     assert_eq!(
-        form(&app, chair, &format!("/forum/{forum}/schema"), &[("change", "raised")]).await.0,
+        submit(&app, chair, &format!("/forum/{forum}/schema"), &[("change", "raised")]).await.0,
         StatusCode::SEE_OTHER
     );
 
@@ -143,13 +102,13 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
         ("affected", "Hemtjänsten"),
         ("ask", ""),
     ];
-    let (status, body) = form(&app, ward, &format!("/forum/{forum}/punkter"), &item).await;
+    let (status, body) = submit(&app, ward, &format!("/forum/{forum}/punkter"), &item).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("bra att veta"), "{body}");
     assert!(body.contains("Patienter kommer hem utan rullator."), "what was typed is kept");
     let mut item = item.to_vec();
     item[4] = ("ask", "Beslut om gemensam rutin");
-    assert_eq!(form(&app, ward, &format!("/forum/{forum}/punkter"), &item).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, ward, &format!("/forum/{forum}/punkter"), &item).await.0, StatusCode::SEE_OTHER);
     let info = [
         ("kind", "bra_att_veta"),
         ("title", "Ny telefontid"),
@@ -157,35 +116,35 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
         ("affected", ""),
         ("ask", ""),
     ];
-    assert_eq!(form(&app, ward, &format!("/forum/{forum}/punkter"), &info).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, ward, &format!("/forum/{forum}/punkter"), &info).await.0, StatusCode::SEE_OTHER);
     let items = app.store.forum_items(forum.parse().unwrap(), None).await.unwrap();
     assert_eq!(items.len(), 2);
     let (work, good) = (items[0].id.to_string(), items[1].id.to_string());
 
     // The chair plans Friday's meeting from the schedule and builds the agenda.
     assert_eq!(
-        form(&app, ward, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await.0,
+        submit(&app, ward, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await.0,
         StatusCode::FORBIDDEN
     );
-    let (status, location) = form(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await;
+    let (status, location) = submit(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let meeting = id_after(&location, "/moten/");
-    let (status, _) = form(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await;
+    let (status, _) = submit(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-06")]).await;
     assert_eq!(status, StatusCode::CONFLICT, "one meeting per time");
     for i in [&work, &good] {
         assert_eq!(
-            form(&app, chair, &format!("/moten/{meeting}/dagordning"), &[("item", i)]).await.0,
+            submit(&app, chair, &format!("/moten/{meeting}/dagordning"), &[("item", i)]).await.0,
             StatusCode::SEE_OTHER
         );
     }
     assert_eq!(
-        form(&app, ward, &format!("/moten/{meeting}/dagordning"), &[("item", &work), ("remove", "1")]).await.0,
+        submit(&app, ward, &format!("/moten/{meeting}/dagordning"), &[("item", &work), ("remove", "1")]).await.0,
         StatusCode::FORBIDDEN
     );
     let (_, body) = page(&app, ward, &format!("/moten/{meeting}")).await;
     assert!(body.contains("Hjälpmedel vid helgutskrivning") && body.contains("Bra att veta"));
     assert_eq!(page(&app, vc, &format!("/moten/{meeting}")).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(denials(&app, vc, "forum.meeting_read", &meeting).await, 1);
+    assert_eq!(denied(&app, vc, "forum.meeting_read", Some(&meeting)).await, 1);
 
     // Minutes wait for the meeting.
     let note = format!("note_{work}");
@@ -195,18 +154,18 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
         (decision.as_str(), "Avdelningen tar fram en rutin."),
         ("notes", "Alla utförare närvarade."),
     ];
-    let (status, body) = form(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await;
+    let (status, body) = submit(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("har inte börjat"));
     app.at("2026-11-06 14:05");
-    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await.0, StatusCode::SEE_OTHER);
     let (bistand_unit, vc_unit) = (w.units.bistand.to_string(), w.units.vc.to_string());
     let present_b = format!("present_{bistand_unit}");
     let present_w = format!("present_{ward_unit}");
-    let (status, _) = form(&app, chair, &format!("/moten/{meeting}/narvaro"), &[(present_b.as_str(), "tre")]).await;
+    let (status, _) = submit(&app, chair, &format!("/moten/{meeting}/narvaro"), &[(present_b.as_str(), "tre")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let attendance = [(present_b.as_str(), "3"), (present_w.as_str(), "2")];
-    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/narvaro"), &attendance).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, chair, &format!("/moten/{meeting}/narvaro"), &attendance).await.0, StatusCode::SEE_OTHER);
     // An action item only for one of the forum's units.
     let action = [
         ("what", "Ta fram rutin för hjälpmedel"),
@@ -216,15 +175,15 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
         ("item", work.as_str()),
     ];
     assert_eq!(
-        form(&app, chair, &format!("/moten/{meeting}/atgarder"), &action).await.0,
+        submit(&app, chair, &format!("/moten/{meeting}/atgarder"), &action).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let mut action = action.to_vec();
     action[1] = ("owner_unit", ward_unit.as_str());
-    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/atgarder"), &action).await.0, StatusCode::SEE_OTHER);
-    assert_eq!(form(&app, chair, &format!("/moten/{meeting}/faststall"), &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, chair, &format!("/moten/{meeting}/atgarder"), &action).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(submit(&app, chair, &format!("/moten/{meeting}/faststall"), &[]).await.0, StatusCode::SEE_OTHER);
     // Approved minutes are fixed.
-    let (status, body) = form(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await;
+    let (status, body) = submit(&app, chair, &format!("/moten/{meeting}/anteckningar"), &minutes).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body.contains("fastställda"));
 
@@ -251,18 +210,18 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
     assert!(body.contains("1 hållna möten, i genomsnitt 2,0 organisationer och 5,0 deltagare per möte."), "{body}");
 
     // The action carries over to the next meeting until its unit reports it done.
-    let (_, location) = form(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-13")]).await;
+    let (_, location) = submit(&app, chair, &format!("/forum/{forum}/moten"), &[("date", "2026-11-13")]).await;
     let next = id_after(&location, "/moten/");
     let (_, body) = page(&app, ward, &format!("/moten/{next}")).await;
     assert!(body.contains("Ta fram rutin för hjälpmedel"), "carried over");
     let action_id = app.store.forum_actions(forum.parse().unwrap()).await.unwrap()[0].id.to_string();
     // The organiser's needs assessor is neither leader nor owner.
-    let (status, _) = form(&app, &w.bistand, &format!("/atgarder/{action_id}/status"), &[("status", "done")]).await;
+    let (status, _) = submit(&app, &w.bistand, &format!("/atgarder/{action_id}/status"), &[("status", "done")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(denials(&app, &w.bistand, "forum.action_status", &action_id).await, 1);
+    assert_eq!(denied(&app, &w.bistand, "forum.action_status", Some(&action_id)).await, 1);
     let back = format!("/moten/{next}#overforda");
     let (status, location) =
-        form(&app, ward, &format!("/atgarder/{action_id}/status"), &[("status", "done"), ("back", &back)]).await;
+        submit(&app, ward, &format!("/atgarder/{action_id}/status"), &[("status", "done"), ("back", &back)]).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, back.as_str()));
     let (_, body) = page(&app, ward, &format!("/moten/{next}")).await;
     assert!(!body.contains("Ta fram rutin för hjälpmedel"), "done, so no longer carried");
@@ -288,7 +247,7 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
     assert_eq!(events[0]["dtstamp"], true);
 
     // A calendar subscription: a personal address, without a session, until the unit leaves.
-    let (status, body) = form(&app, ward, &format!("/forum/{forum}/kalender"), &[]).await;
+    let (status, body) = submit(&app, ward, &format!("/forum/{forum}/kalender"), &[]).await;
     assert_eq!(status, StatusCode::OK);
     let start = body.find("/kalender/").expect("the address is shown");
     let path = &body[start..start + body[start..].find(".ics").unwrap() + 4];
@@ -310,7 +269,10 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
             .any(|e| e.action == "forum.calendar_read" && e.object_id.map(|o| o.to_string()) == Some(forum.clone()))
     );
     let remove = [("unit", ward_unit.as_str()), ("role", "vardsamordnare")];
-    assert_eq!(form(&app, chair, &format!("/forum/{forum}/medlemmar/ta-bort"), &remove).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        submit(&app, chair, &format!("/forum/{forum}/medlemmar/ta-bort"), &remove).await.0,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(no_redirects().get(format!("{}{path}", app.base)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(
         no_redirects().get(format!("{}/kalender/{}.ics", app.base, Uuid::now_v7())).send().await.unwrap().status(),

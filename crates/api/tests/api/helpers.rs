@@ -325,3 +325,42 @@ fn hl7_settings() -> samverka_api::hl7::FeedSettings {
     s.locations.insert("AVD21".into(), samverka_domain::ids::HsaId::parse("SE2321009990-AVD21").unwrap());
     s
 }
+
+/// A client that does not follow redirects, so a form's 303 and its target can be checked.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// A web page as `who`: its status and HTML.
+pub async fn page(app: &TestApp, who: &As, path: &str) -> (StatusCode, String) {
+    let res = no_redirects().get(format!("{}{path}", app.base)).header("cookie", &who.cookie).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// Posts a web form as `who`, with their CSRF token: the status, and the redirect's target (if
+/// any) followed by the body.
+pub async fn submit(app: &TestApp, who: &As, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let mut all = vec![("csrf_token", who.csrf.as_str())];
+    all.extend_from_slice(fields);
+    let res = no_redirects()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", &who.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&all).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    (status, location.unwrap_or_default() + &res.text().await.unwrap())
+}
+
+/// How many of `who`'s accesses were denied for `action` (on `object`, when given), by the log.
+pub async fn denied(app: &TestApp, who: &As, action: &str, object: Option<&str>) -> usize {
+    let filter = samverka_store::AccessFilter { user_id: Some(who.user), limit: 500, ..Default::default() };
+    let log = app.store.access_log(&filter).await.unwrap();
+    log.iter()
+        .filter(|e| e.action == action && e.outcome == samverka_store::Outcome::Denied)
+        .filter(|e| object.is_none_or(|o| e.object_id.map(|x| x.to_string()).as_deref() == Some(o)))
+        .count()
+}

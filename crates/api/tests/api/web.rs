@@ -7,17 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{As, TestApp, pnr};
+use crate::helpers::{As, TestApp, no_redirects, page, pnr};
 use crate::on_both;
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn page(app: &TestApp, who: &As, path: &str) -> (StatusCode, String) {
-    let res = no_redirects().get(format!("{}{path}", app.base)).header("cookie", &who.cookie).send().await.unwrap();
-    (res.status(), res.text().await.unwrap())
-}
 
 async fn form(app: &TestApp, who: &As, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     no_redirects()
