@@ -185,6 +185,19 @@ async fn measure(args: &Args, db: &'static str) -> Report {
     let patient_number = store.patient(patient_of_case).await.unwrap().unwrap().identifier.value().to_string();
     let reviewer = role_of(Role::Enhetschef).await;
     let admin = role_of(Role::Administrator).await;
+    // The collaboration pages as the enhetschef who runs the demo's status meeting.
+    let mut chair = None;
+    'find: for a in store.local_accounts(10_000).await.unwrap() {
+        for x in store.assignments_of(a.id).await.unwrap().into_iter().filter(|x| x.role == Role::Enhetschef) {
+            if let Some(f) = store.forums_of_unit(x.unit.id).await.unwrap().into_iter().next() {
+                chair = Some((a, f.id, x.unit.id));
+                break 'find;
+            }
+        }
+    }
+    let (chair, forum, chair_unit) = chair.expect("the demo's status meeting");
+    let meeting = store.meetings_of_forum(forum).await.unwrap().first().expect("a meeting").id;
+    let directive = store.published_directives().await.unwrap().first().expect("a directive").id;
     store.close().await;
 
     let started = Instant::now();
@@ -247,11 +260,27 @@ async fn measure(args: &Args, db: &'static str) -> Report {
             "/ordlista".into(),
             "/tillganglighet".into(),
         ];
-        let runs = as_ward.into_iter().map(|p| (p, Some(cookie.clone()))).chain([
-            ("/logg".to_string(), Some(reviewer_cookie.clone())),
-            ("/admin".to_string(), Some(admin_cookie.clone())),
-            ("/logga-in".to_string(), None),
-        ]);
+        let chair_cookie = login(&client, &base, &chair).await;
+        let as_chair = [
+            "/forum".to_string(),
+            format!("/forum/{forum}"),
+            format!("/moten/{meeting}"),
+            format!("/moten/{meeting}/minnesanteckningar"),
+            format!("/moten/{meeting}/kalender.ics"),
+            "/direktiv".into(),
+            format!("/direktiv/{directive}"),
+            format!("/enheter/{chair_unit}"),
+            "/eskaleringar".into(),
+        ];
+        let runs = as_ward
+            .into_iter()
+            .map(|p| (p, Some(cookie.clone())))
+            .chain([
+                ("/logg".to_string(), Some(reviewer_cookie.clone())),
+                ("/admin".to_string(), Some(admin_cookie.clone())),
+                ("/logga-in".to_string(), None),
+            ])
+            .chain(as_chair.into_iter().map(|p| (p, Some(chair_cookie.clone()))));
         for (page, cookie) in runs {
             let url = format!("{base}{page}");
             let get = || {
