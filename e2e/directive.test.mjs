@@ -4,7 +4,16 @@
 // read it and who has not. axe-core checks every directive page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, demoAccounts, login, axe, screenshot } from "./harness.mjs";
+import {
+  startServer,
+  startBrowser,
+  demoAccounts,
+  login,
+  screenshot,
+  usernameFor,
+  assertAccessible,
+  assertNoError,
+} from "./harness.mjs";
 
 let server, browser, accounts;
 
@@ -19,21 +28,7 @@ after(async () => {
   server?.stop();
 });
 
-function account(work) {
-  const found = accounts.find((a) => a.work === work);
-  assert.ok(found, `a demo account works as ${work}`);
-  return found.username;
-}
-
-async function accessible(page, what) {
-  const violations = await axe(page);
-  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-async function noError(page, what) {
-  const errors = await page.locator(".alert.error").count();
-  assert.equal(errors, 0, `${what}: ${errors ? await page.locator(".alert.error").innerText() : ""}`);
-}
+const account = (work) => usernameFor(accounts, work);
 
 test("a directive through validation to read confirmations, WCAG 2.1 AA", async () => {
   const TITLE = "Handhygien vid hembesök";
@@ -44,7 +39,7 @@ test("a directive through validation to read confirmations, WCAG 2.1 AA", async 
   // The enhetschef registers the directive for the biståndsenhet's people.
   const c = chief.page;
   await c.getByRole("link", { name: "Direktiv" }).click();
-  await accessible(c, "directives (registrar)");
+  await assertAccessible(c, "directives (registrar)");
   await c.getByLabel("Ämne").fill("Handhygien");
   await c.getByLabel("Rubrik").fill(TITLE);
   await c.getByLabel("Utfärdare", { exact: true }).selectOption({ label: "Vårdhygien" });
@@ -57,9 +52,9 @@ test("a directive through validation to read confirmations, WCAG 2.1 AA", async 
   await c.getByLabel("Biståndsenhet", { exact: true }).check();
   await c.getByRole("button", { name: "Registrera och skicka till validering" }).click();
   await c.waitForURL(/\/direktiv\/[0-9a-f-]{36}$/);
-  await noError(c, "registering");
+  await assertNoError(c, "registering");
   const url = c.url();
-  await accessible(c, "directive waiting for validation");
+  await assertAccessible(c, "directive waiting for validation");
   assert.equal(await c.getByRole("button", { name: "Publicera" }).count(), 0, "not by the one who registered it");
 
   // Nobody in the audience sees it before validation.
@@ -77,21 +72,21 @@ test("a directive through validation to read confirmations, WCAG 2.1 AA", async 
   const m = mas.page;
   await m.getByRole("link", { name: "Direktiv" }).click();
   await m.getByRole("link", { name: TITLE }).first().click();
-  await accessible(m, "directive to validate");
+  await assertAccessible(m, "directive to validate");
   await m.getByRole("button", { name: "Publicera" }).click();
-  await noError(m, "publishing");
+  await assertNoError(m, "publishing");
   await m.locator(".badge", { hasText: "Gäller" }).first().waitFor();
 
   // The reader sees it counted in the menu, reads it and confirms.
   await r.goto(`${server.base}/`);
   assert.equal(await unread(), before + 1, "the new directive is counted in the menu");
   await r.getByRole("link", { name: /^Direktiv/ }).click();
-  await accessible(r, "directives (reader)");
+  await assertAccessible(r, "directives (reader)");
   await screenshot(r, "direktiv");
   await r.getByRole("link", { name: TITLE }).click();
-  await accessible(r, "directive (reader)");
+  await assertAccessible(r, "directive (reader)");
   await r.getByRole("button", { name: "Jag har läst direktivet" }).click();
-  await noError(r, "confirming");
+  await assertNoError(r, "confirming");
   await r.getByText("Du bekräftade att du läst direktivet").waitFor();
 
   // The enhetschef sees who has read it and who has not.
@@ -99,5 +94,5 @@ test("a directive through validation to read confirmations, WCAG 2.1 AA", async 
   const reading = c.locator("section", { has: c.getByRole("heading", { name: "Läsning" }) });
   assert.match(await reading.innerText(), /1 \/ 2/);
   assert.match(await reading.innerText(), /Har inte läst/);
-  await accessible(c, "directive with read figures");
+  await assertAccessible(c, "directive with read figures");
 });

@@ -5,7 +5,17 @@
 // an hour after that the leader's vårdcentral is alerted. axe-core checks every page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, demoAccounts, login, axe, screenshot, personnummer } from "./harness.mjs";
+import {
+  startServer,
+  startBrowser,
+  demoAccounts,
+  login,
+  screenshot,
+  personnummer,
+  usernameFor,
+  assertAccessible,
+  assertNoError,
+} from "./harness.mjs";
 
 let server, browser, accounts;
 
@@ -20,21 +30,7 @@ after(async () => {
   server?.stop();
 });
 
-function account(work) {
-  const found = accounts.find((a) => a.work === work);
-  assert.ok(found, `a demo account works as ${work}`);
-  return found.username;
-}
-
-async function accessible(page, what) {
-  const violations = await axe(page);
-  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-async function noError(page, what) {
-  const errors = await page.locator(".alert.error").count();
-  assert.equal(errors, 0, `${what}: ${errors ? await page.locator(".alert.error").innerText() : ""}`);
-}
+const account = (work) => usernameFor(accounts, work);
 
 test("an unacknowledged notice escalates to the backup, then alerts the leader, WCAG 2.1 AA", async () => {
   const WARD = "Norrviks sjukhus, Geriatrik avd 21";
@@ -50,19 +46,19 @@ test("an unacknowledged notice escalates to the backup, then alerts the leader, 
   const c = chief.page;
   await c.getByRole("link", { name: "Enheter" }).click();
   await c.getByRole("link", { name: BISTAND, exact: true }).click();
-  await accessible(c, "unit page (leader)");
+  await assertAccessible(c, "unit page (leader)");
   await c.getByLabel("Namn 1", { exact: true }).fill("Helgjouren");
   await c.getByLabel("Funktion 1", { exact: true }).fill("Biståndshandläggare helg");
   await c.getByLabel("Telefon 1", { exact: true }).fill("08-555 123 00");
   await c.getByRole("button", { name: "Spara och bekräfta" }).click();
-  await noError(c, "saving contacts");
+  await assertNoError(c, "saving contacts");
   assert.equal(await c.locator(".alert.warning", { hasText: "inte bekräftade" }).count(), 0, "confirmed, no reminder");
   await c.getByLabel("Till ersättande enhet efter (timmar)").fill("1");
   await c.getByLabel("Ersättande enhet (samma organisation)").selectOption({ label: BACKUP });
   await c.getByLabel("Larma ledare efter (timmar)").fill("2");
   await c.getByLabel("Ledarens enhet").selectOption({ label: LEADER });
   await c.getByRole("button", { name: "Spara eskaleringsregeln" }).click();
-  await noError(c, "saving the rule");
+  await assertNoError(c, "saving the rule");
   await c.getByText(`Efter 1 tim utan kvittens får ${BACKUP} meddelandet.`).waitFor();
   await screenshot(c, "enhet");
 
@@ -82,21 +78,21 @@ test("an unacknowledged notice escalates to the backup, then alerts the leader, 
   if (!(await details.evaluate((d) => d.open))) await details.locator("summary").click();
   await form.getByLabel("Beräknat utskrivningsdatum").fill(new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 10));
   await form.getByRole("button", { name: "Skicka" }).click();
-  await noError(w, "sending the notice");
+  await assertNoError(w, "sending the notice");
 
   // The backup has nothing yet; an hour later (the demo clock moves on) it has the message.
   const m = mas.page;
   assert.equal((await m.request.get(caseUrl)).status(), 403, "not the backup's case before the escalation");
   await w.getByRole("button", { name: "Demo: spola fram en timme" }).click();
   await m.goto(`${server.base}/eskaleringar`);
-  await accessible(m, "escalations (backup)");
+  await assertAccessible(m, "escalations (backup)");
   const row = m.locator("tbody tr", { hasText: BISTAND });
   await row.getByText("Väntar").waitFor();
   await screenshot(m, "eskaleringar");
   await row.getByRole("link", { name: "Öppna ärendet" }).click();
   assert.equal(m.url(), caseUrl);
   assert.match(await m.locator("main").innerText(), new RegExp(`vidare till ${BACKUP} enligt eskaleringsregeln`));
-  await accessible(m, "case page with an escalation");
+  await assertAccessible(m, "case page with an escalation");
 
   // Another hour: the leader's vårdcentral is alerted, told but not given the case.
   await w.getByRole("button", { name: "Demo: spola fram en timme" }).click();
@@ -105,7 +101,7 @@ test("an unacknowledged notice escalates to the backup, then alerts the leader, 
   const alert = l.locator("tbody tr", { hasText: BISTAND });
   await alert.getByText("Ni larmas som ledare").waitFor();
   assert.equal(await alert.getByRole("link", { name: "Öppna ärendet" }).count(), 0);
-  await accessible(l, "escalations (leader)");
+  await assertAccessible(l, "escalations (leader)");
   await w.goto(caseUrl);
   assert.match(await w.locator("main").innerText(), new RegExp(`larmade ${LEADER} enligt eskaleringsregeln`));
 });

@@ -4,7 +4,16 @@
 // the minutes, records attendance and approves. axe-core checks every forum page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, demoAccounts, login, axe, screenshot } from "./harness.mjs";
+import {
+  startServer,
+  startBrowser,
+  demoAccounts,
+  login,
+  screenshot,
+  usernameFor,
+  assertAccessible,
+  assertNoError,
+} from "./harness.mjs";
 
 let server, browser, accounts;
 
@@ -19,21 +28,7 @@ after(async () => {
   server?.stop();
 });
 
-function account(work) {
-  const found = accounts.find((a) => a.work === work);
-  assert.ok(found, `a demo account works as ${work}`);
-  return found.username;
-}
-
-async function accessible(page, what) {
-  const violations = await axe(page);
-  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 1)}`);
-}
-
-async function noError(page, what) {
-  const errors = await page.locator(".alert.error").count();
-  assert.equal(errors, 0, `${what}: ${errors ? await page.locator(".alert.error").innerText() : ""}`);
-}
+const account = (work) => usernameFor(accounts, work);
 
 test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async () => {
   const FORUM = "Fredagsavstämning Solna";
@@ -44,9 +39,9 @@ test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async (
   // The ward raises an item with the template.
   const w = ward.page;
   await w.getByRole("link", { name: "Forum", exact: true }).click();
-  await accessible(w, "forum list (member)");
+  await assertAccessible(w, "forum list (member)");
   await w.getByRole("link", { name: FORUM }).click();
-  await accessible(w, "forum page (member)");
+  await assertAccessible(w, "forum page (member)");
   // A member does not run the forum.
   assert.equal(await w.getByRole("button", { name: "Pausa" }).count(), 0);
   // Without saying what is asked, an item to work on is refused and nothing typed is lost.
@@ -56,17 +51,17 @@ test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async (
   await w.locator(".alert.error").waitFor();
   assert.match(await w.locator(".alert.error").innerText(), /bra att veta/);
   assert.equal(await w.getByLabel("Vad gäller det").inputValue(), ITEM);
-  await accessible(w, "forum page with an error");
+  await assertAccessible(w, "forum page with an error");
   await w.getByLabel("Vad forumet ombeds göra").fill("Beslut om vem som beställer larmet.");
   await w.getByRole("button", { name: "Lyft punkten" }).click();
-  await noError(w, "raising an item");
+  await assertNoError(w, "raising an item");
   await w.locator("article.message h3", { hasText: ITEM }).waitFor();
 
   // The enhetschef plans a meeting for today and builds its agenda from the raised items.
   const c = chief.page;
   await c.goto(`${server.base}/forum`);
   await c.getByRole("link", { name: FORUM }).click();
-  await accessible(c, "forum page (leader)");
+  await assertAccessible(c, "forum page (leader)");
   await screenshot(c, "forum");
   const today = new Date().toLocaleDateString("sv-SE", { timeZone: "Europe/Stockholm" });
   await c.locator("summary", { hasText: "Planera ett extra möte" }).click();
@@ -74,22 +69,22 @@ test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async (
   await c.getByLabel("Klockan", { exact: true }).last().fill("00:00");
   await c.getByRole("button", { name: "Planera mötet" }).click();
   await c.waitForURL(/\/moten\/[0-9a-f-]{36}$/);
-  await noError(c, "planning a meeting");
+  await assertNoError(c, "planning a meeting");
   const meetingUrl = c.url();
   await c.getByRole("button", { name: `Sätt på dagordningen ${ITEM}` }).click();
-  await noError(c, "building the agenda");
+  await assertNoError(c, "building the agenda");
   await c.locator("#dagordning ~ ol h3", { hasText: ITEM }).waitFor();
-  await accessible(c, "meeting page (leader)");
+  await assertAccessible(c, "meeting page (leader)");
 
   // Minutes with a decision, attendance and an action item for the ward; then approval.
   await c.getByLabel("Beslut").first().fill("Avdelningen beställer larmet senast dagen före hemgång.");
   await c.getByLabel("Övrigt").fill("Alla utförare var med.");
   await c.getByRole("button", { name: "Spara minnesanteckningarna" }).click();
-  await noError(c, "writing minutes");
+  await assertNoError(c, "writing minutes");
   await c.getByLabel("Norrviks sjukhus, Geriatrik avd 21").fill("2");
   await c.getByLabel("Biståndsenheten Solna").fill("3");
   await c.getByRole("button", { name: "Spara närvaron" }).click();
-  await noError(c, "recording attendance");
+  await assertNoError(c, "recording attendance");
   await c.locator("summary", { hasText: "Ny åtgärd" }).click();
   await c.getByLabel("Åtgärd", { exact: true }).fill("Skriv rutin för trygghetslarm vid utskrivning");
   await c.getByLabel("Ansvarig enhet").selectOption({ label: "Norrviks sjukhus, Geriatrik avd 21" });
@@ -98,16 +93,16 @@ test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async (
   await c.getByLabel("Klar senast").fill(due);
   await c.getByLabel("Hör till punkt").selectOption({ label: ITEM });
   await c.getByRole("button", { name: "Lägg till åtgärden" }).click();
-  await noError(c, "adding an action");
+  await assertNoError(c, "adding an action");
   await screenshot(c, "mote");
-  await accessible(c, "meeting page with minutes");
+  await assertAccessible(c, "meeting page with minutes");
   await c.getByRole("button", { name: "Fastställ minnesanteckningarna" }).click();
-  await noError(c, "approving");
+  await assertNoError(c, "approving");
   await c.locator(".badge", { hasText: "Fastställt" }).waitFor();
   assert.equal(await c.getByRole("button", { name: "Spara minnesanteckningarna" }).count(), 0, "approved minutes are fixed");
   await c.getByRole("link", { name: "Minnesanteckningar som dokument" }).click();
   assert.match(await c.locator("main").innerText(), /Avdelningen beställer larmet senast dagen före hemgång\./);
-  await accessible(c, "minutes document");
+  await assertAccessible(c, "minutes document");
 
   // The ward sees the decision and its action, and reports progress.
   await w.goto(meetingUrl);
@@ -117,7 +112,7 @@ test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async (
   const row = w.locator("#atgarder ~ table tr", { hasText: "Skriv rutin för trygghetslarm" });
   await row.getByLabel("Status: Skriv rutin för trygghetslarm vid utskrivning").selectOption("started");
   await row.getByRole("button", { name: "Spara" }).click();
-  await noError(w, "reporting on an action");
+  await assertNoError(w, "reporting on an action");
   const again = w.locator("#atgarder ~ table tr", { hasText: "Skriv rutin för trygghetslarm" });
   assert.equal(await again.locator("select").inputValue(), "started");
   // The attendance figures now count today's meeting.

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -125,4 +126,23 @@ export function personnummer(date, serial) {
   }
   const check = (10 - (sum % 10)) % 10;
   return `${date}-${nine.slice(6)}${check}`;
+}
+
+/** The username of the demo account that works as `work` ("Vårdsamordnare – …"). */
+export function usernameFor(accounts, work) {
+  const found = accounts.find((a) => a.work === work);
+  assert.ok(found, `a demo account works as ${work}`);
+  return found.username;
+}
+
+/** Fails with every WCAG 2.1 AA violation axe-core finds on the page, and where. */
+export async function assertAccessible(page, what) {
+  const violations = await axe(page);
+  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 1)}`);
+}
+
+/** Fails when the page shows an error, with its text. */
+export async function assertNoError(page, what) {
+  const errors = await page.locator(".alert.error").count();
+  assert.equal(errors, 0, `${what}: ${errors ? await page.locator(".alert.error").innerText() : ""}`);
 }

@@ -5,7 +5,16 @@
 // axe-core checks every page on the way, and the administration and log-review pages.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, demoAccounts, login, axe, screenshot, personnummer } from "./harness.mjs";
+import {
+  startServer,
+  startBrowser,
+  demoAccounts,
+  login,
+  screenshot,
+  personnummer,
+  usernameFor,
+  assertAccessible,
+} from "./harness.mjs";
 
 let server, browser, accounts;
 const checked = [];
@@ -21,17 +30,12 @@ after(async () => {
   server?.stop();
 });
 
-function account(work) {
-  const found = accounts.find((a) => a.work === work);
-  assert.ok(found, `a demo account works as ${work}`);
-  return found.username;
-}
+const account = (work) => usernameFor(accounts, work);
 
-/** Checks the page with axe-core; every violation fails the test with what and where. */
+/** Checks the page with axe-core, and remembers that it did. */
 async function accessible(page, what) {
-  const violations = await axe(page);
   checked.push(what);
-  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 1)}`);
+  await assertAccessible(page, what);
 }
 
 /** Reflows without sideways scrolling at a phone's width (and so at 400 % of 1280 px). */
