@@ -2,39 +2,17 @@
 // the enhetschef registers it, MAS validates and publishes it, a biståndshandläggare of the
 // audience sees it counted in the menu and confirms reading it; the enhetschef sees who has
 // read it and who has not. axe-core checks every directive page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  startBrowser,
-  demoAccounts,
-  login,
-  screenshot,
-  usernameFor,
-  assertAccessible,
-  assertNoError,
-} from "./harness.mjs";
+import { demoSession, screenshot, assertAccessible, assertNoError } from "./harness.mjs";
 
-let server, browser, accounts;
-
-before(async () => {
-  server = await startServer({ patients: 5 });
-  browser = await startBrowser();
-  accounts = await demoAccounts(browser, server.base);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const account = (work) => usernameFor(accounts, work);
+const demo = demoSession({ patients: 5 });
 
 test("a directive through validation to read confirmations, WCAG 2.1 AA", async () => {
   const TITLE = "Handhygien vid hembesök";
-  const chief = await login(browser, server.base, account("Enhetschef – Biståndsenheten Solna"));
-  const mas = await login(browser, server.base, account("MAS – Kommunal hälso- och sjukvård Solna"));
-  const reader = await login(browser, server.base, account("Biståndshandläggare – Biståndsenheten Solna"));
+  const chief = await demo.logIn("Enhetschef – Biståndsenheten Solna");
+  const mas = await demo.logIn("MAS – Kommunal hälso- och sjukvård Solna");
+  const reader = await demo.logIn("Biståndshandläggare – Biståndsenheten Solna");
 
   // The enhetschef registers the directive for the biståndsenhet's people.
   const c = chief.page;
@@ -65,7 +43,7 @@ test("a directive through validation to read confirmations, WCAG 2.1 AA", async 
     const count = r.locator("header.top a[href='/direktiv'] .count");
     return (await count.count()) ? Number((await count.innerText()).split(/\s/)[0]) : 0;
   };
-  await r.goto(`${server.base}/`);
+  await r.goto(`${demo.base}/`);
   const before = await unread();
 
   // MAS validates and publishes.
@@ -78,7 +56,7 @@ test("a directive through validation to read confirmations, WCAG 2.1 AA", async 
   await m.locator(".badge", { hasText: "Gäller" }).first().waitFor();
 
   // The reader sees it counted in the menu, reads it and confirms.
-  await r.goto(`${server.base}/`);
+  await r.goto(`${demo.base}/`);
   assert.equal(await unread(), before + 1, "the new directive is counted in the menu");
   await r.getByRole("link", { name: /^Direktiv/ }).click();
   await assertAccessible(r, "directives (reader)");

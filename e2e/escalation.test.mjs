@@ -3,44 +3,21 @@
 // admission notice nobody at the biståndsenhet acknowledges; an hour later (the demo clock
 // moved on) the municipality's MAS, the backup, has it and sees the escalation on the case;
 // an hour after that the leader's vårdcentral is alerted. axe-core checks every page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  startBrowser,
-  demoAccounts,
-  login,
-  screenshot,
-  personnummer,
-  usernameFor,
-  assertAccessible,
-  assertNoError,
-} from "./harness.mjs";
+import { demoSession, screenshot, assertAccessible, assertNoError, personnummer } from "./harness.mjs";
 
-let server, browser, accounts;
-
-before(async () => {
-  server = await startServer({ patients: 5 });
-  browser = await startBrowser();
-  accounts = await demoAccounts(browser, server.base);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const account = (work) => usernameFor(accounts, work);
+const demo = demoSession({ patients: 5 });
 
 test("an unacknowledged notice escalates to the backup, then alerts the leader, WCAG 2.1 AA", async () => {
   const WARD = "Norrviks sjukhus, Geriatrik avd 21";
   const BISTAND = "Biståndsenheten Solna";
   const BACKUP = "Kommunal hälso- och sjukvård Solna";
   const LEADER = "Vårdcentralen Solna Centrum";
-  const chief = await login(browser, server.base, account(`Enhetschef – ${BISTAND}`));
-  const ward = await login(browser, server.base, account(`Vårdsamordnare – ${WARD}`));
-  const mas = await login(browser, server.base, account(`MAS – ${BACKUP}`));
-  const leader = await login(browser, server.base, account(`Sjuksköterska – ${LEADER}`));
+  const chief = await demo.logIn(`Enhetschef – ${BISTAND}`);
+  const ward = await demo.logIn(`Vårdsamordnare – ${WARD}`);
+  const mas = await demo.logIn(`MAS – ${BACKUP}`);
+  const leader = await demo.logIn(`Sjuksköterska – ${LEADER}`);
 
   // The enhetschef keeps the unit's entry: contacts, confirmation, escalation rule.
   const c = chief.page;
@@ -84,7 +61,7 @@ test("an unacknowledged notice escalates to the backup, then alerts the leader, 
   const m = mas.page;
   assert.equal((await m.request.get(caseUrl)).status(), 403, "not the backup's case before the escalation");
   await w.getByRole("button", { name: "Demo: spola fram en timme" }).click();
-  await m.goto(`${server.base}/eskaleringar`);
+  await m.goto(`${demo.base}/eskaleringar`);
   await assertAccessible(m, "escalations (backup)");
   const row = m.locator("tbody tr", { hasText: BISTAND });
   await row.getByText("Väntar").waitFor();

@@ -2,39 +2,17 @@
 // in two organisations: the ward's vårdsamordnare raises an item and later reports on the
 // action; Solna's enhetschef, who runs the Friday status meeting, builds the agenda, writes
 // the minutes, records attendance and approves. axe-core checks every forum page.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  startBrowser,
-  demoAccounts,
-  login,
-  screenshot,
-  usernameFor,
-  assertAccessible,
-  assertNoError,
-} from "./harness.mjs";
+import { demoSession, screenshot, assertAccessible, assertNoError } from "./harness.mjs";
 
-let server, browser, accounts;
-
-before(async () => {
-  server = await startServer({ patients: 10 });
-  browser = await startBrowser();
-  accounts = await demoAccounts(browser, server.base);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const account = (work) => usernameFor(accounts, work);
+const demo = demoSession({ patients: 10 });
 
 test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async () => {
   const FORUM = "Fredagsavstämning Solna";
   const ITEM = "Larm som inte följer med hem";
-  const ward = await login(browser, server.base, account("Vårdsamordnare – Norrviks sjukhus, Geriatrik avd 21"));
-  const chief = await login(browser, server.base, account("Enhetschef – Biståndsenheten Solna"));
+  const ward = await demo.logIn("Vårdsamordnare – Norrviks sjukhus, Geriatrik avd 21");
+  const chief = await demo.logIn("Enhetschef – Biståndsenheten Solna");
 
   // The ward raises an item with the template.
   const w = ward.page;
@@ -59,7 +37,7 @@ test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async (
 
   // The enhetschef plans a meeting for today and builds its agenda from the raised items.
   const c = chief.page;
-  await c.goto(`${server.base}/forum`);
+  await c.goto(`${demo.base}/forum`);
   await c.getByRole("link", { name: FORUM }).click();
   await assertAccessible(c, "forum page (leader)");
   await screenshot(c, "forum");
@@ -107,7 +85,7 @@ test("a meeting from raised items to minutes with actions, WCAG 2.1 AA", async (
   // The ward sees the decision and its action, and reports progress.
   await w.goto(meetingUrl);
   assert.match(await w.locator("main").innerText(), /Avdelningen beställer larmet/);
-  await w.goto(`${server.base}/forum`);
+  await w.goto(`${demo.base}/forum`);
   await w.getByRole("link", { name: FORUM }).click();
   const row = w.locator("#atgarder ~ table tr", { hasText: "Skriv rutin för trygghetslarm" });
   await row.getByLabel("Status: Skriv rutin för trygghetslarm vid utskrivning").selectOption("started");

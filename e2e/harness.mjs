@@ -8,6 +8,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -145,4 +146,25 @@ export async function assertAccessible(page, what) {
 export async function assertNoError(page, what) {
   const errors = await page.locator(".alert.error").count();
   assert.equal(errors, 0, `${what}: ${errors ? await page.locator(".alert.error").innerText() : ""}`);
+}
+
+/**
+ * A demo server with `patients` patients and a browser for the tests of one file, started
+ * before them and stopped after. `logIn(work)` logs in as the demo account that works as
+ * `work` ("Enhetschef – Biståndsenheten Solna") in a browser context of its own.
+ */
+export function demoSession({ patients }) {
+  const demo = {};
+  before(async () => {
+    demo.server = await startServer({ patients });
+    demo.base = demo.server.base;
+    demo.browser = await startBrowser();
+    demo.accounts = await demoAccounts(demo.browser, demo.base);
+  });
+  after(async () => {
+    await demo.browser?.close();
+    demo.server?.stop();
+  });
+  demo.logIn = (work, options) => login(demo.browser, demo.base, usernameFor(demo.accounts, work), options);
+  return demo;
 }
