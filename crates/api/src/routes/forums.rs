@@ -136,6 +136,24 @@ pub(crate) async fn action_for(st: &AppState, caller: &Caller, id: ActionId, act
     }
 }
 
+/// The answer to a write the store has done (with its access-log entry) or refused: marks the
+/// request as logged, or logs the domain's refusal and turns it into an answer.
+pub(crate) async fn written<T>(
+    st: &AppState,
+    caller: &Caller,
+    action: &str,
+    object: Uuid,
+    result: Result<T, samverka_store::StoreError>,
+) -> ApiResult<T> {
+    match result {
+        Ok(v) => {
+            caller.mark.set();
+            Ok(v)
+        }
+        Err(e) => Err(refused_write(st, caller, action, object, e).await),
+    }
+}
+
 /// Turns a refused write into an answer, logging the domain's refusals.
 pub(crate) async fn refused_write(
     st: &AppState,

@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::extract::ApiPath;
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::directives::{DirectiveView, check_act, directive_for, is_for};
-use crate::routes::forums::{log_object_read, refused_write};
+use crate::routes::forums::{log_object_read, written};
 
 fn invalid(field: &str, sv: &str, en: &str) -> ApiError {
     ApiError::invalid(field, "invalid_form", sv, en)
@@ -284,11 +284,14 @@ pub async fn register(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pa
             ));
         }
         let org = caller.actor.unit.organisation_id;
-        if let Err(e) = st.store.register_directive(id, org, &spec, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "directive.register", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "directive.register",
+            id,
+            st.store.register_directive(id, org, &spec, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     match r {
@@ -472,11 +475,14 @@ pub async fn confirm_read(State(st): State<AppState>, w: WebCaller, ApiPath(id):
             )
             .into());
         }
-        if let Err(e) = st.store.confirm_directive_read(id, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "directive.confirm_read", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "directive.confirm_read",
+            id,
+            st.store.confirm_directive_read(id, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     after(&st, w, id, r, vec![]).await
@@ -536,12 +542,8 @@ pub async fn decide(
                 ));
             }
         }
-        if let Err(e) = st.store.decide_directive(id, publish, &note, &coexists, &caller.audit(), st.clock.now()).await
-        {
-            return Err(refused_write(&st, caller, "directive.decide", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        let decided = st.store.decide_directive(id, publish, &note, &coexists, &caller.audit(), st.clock.now()).await;
+        written(&st, caller, "directive.decide", id, decided).await.map(|_| ())
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -561,11 +563,14 @@ pub async fn withdraw(
         samverka_domain::directive::check_transition(d.status, DirectiveStatus::Withdrawn)?;
         let note = field(&f, "note").trim().to_string();
         samverka_domain::text::check_text("note", &note, true)?;
-        if let Err(e) = st.store.withdraw_directive(id, &note, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "directive.withdraw", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "directive.withdraw",
+            id,
+            st.store.withdraw_directive(id, &note, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };

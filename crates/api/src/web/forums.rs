@@ -25,7 +25,7 @@ use crate::auth::Caller;
 use crate::extract::ApiPath;
 use crate::problem::{ApiError, ApiResult};
 use crate::routes::forums::{
-    action_for, check_change, forum_for, log_object_read, meeting_for, refuse_object, refused_write,
+    action_for, check_change, forum_for, log_object_read, meeting_for, refuse_object, written,
 };
 
 /// How many of the schedule's coming meetings a forum's page offers to plan.
@@ -523,11 +523,14 @@ pub async fn schedule(
         let frame = Frame::bare(w.frame.t, "");
         let detail = schedule_text(&Frame { t: super::i18n::texts(super::i18n::Lang::Sv), ..frame }, &new);
         let now = st.clock.now();
-        if let Err(e) = st.store.set_forum_schedule(id, &new, change, &detail, &caller.audit(), now).await {
-            return Err(refused_write(&st, caller, "forum.schedule", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.schedule",
+            id,
+            st.store.set_forum_schedule(id, &new, change, &detail, &caller.audit(), now).await,
+        )
+        .await
     }
     .await;
     after_forum(&st, w, id, r, vec![], "#schema").await
@@ -552,11 +555,14 @@ pub async fn add_member(
         };
         let detail = format!("{} ({})", u.name, role.label_sv());
         let member = Member { unit_id: unit, role, mandate };
-        if let Err(e) = st.store.add_forum_member(id, &member, &detail, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.member_add", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.member_add",
+            id,
+            st.store.add_forum_member(id, &member, &detail, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -576,11 +582,14 @@ pub async fn remove_member(
         let role = parse_role(field(&f, "role"))?;
         let units = st.store.units().await?;
         let detail = format!("{} ({})", unit_name(&units, unit), role.label_sv());
-        if let Err(e) = st.store.remove_forum_member(id, unit, role, &detail, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.member_remove", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.member_remove",
+            id,
+            st.store.remove_forum_member(id, unit, role, &detail, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     after_forum(&st, w, id, r, vec![], "#medlemmar").await
@@ -614,11 +623,14 @@ pub async fn raise_item(
     let r: ApiResult<()> = async {
         forum_for(&st, caller, id, ForumAccess::Member, "forum.item_raise").await?;
         let p = proposal_of(&f)?;
-        if let Err(e) = st.store.raise_item(item, id, &p, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.item_raise", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.item_raise",
+            id,
+            st.store.raise_item(item, id, &p, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -652,11 +664,14 @@ pub async fn plan_meeting(
             return Err(refuse_object(&st, caller, "forum.meeting_plan", id, p).await);
         }
         let detail = calendar::local(starts).strftime("%Y-%m-%d %H:%M").to_string();
-        if let Err(e) = st.store.plan_meeting(meeting, id, starts, ends, &detail, &caller.audit(), now).await {
-            return Err(refused_write(&st, caller, "forum.meeting_plan", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.meeting_plan",
+            id,
+            st.store.plan_meeting(meeting, id, starts, ends, &detail, &caller.audit(), now).await,
+        )
+        .await
     }
     .await;
     match r {
@@ -688,12 +703,9 @@ pub async fn new_calendar(
         forum_for(&st, caller, id, ForumAccess::Member, "forum.calendar_feed").await?;
         let token = crate::auth::random_token();
         let hash = crate::auth::token_hash(&token);
-        if let Err(e) =
-            st.store.create_calendar_feed(&hash, caller.actor.user.id, id, &caller.audit(), st.clock.now()).await
-        {
-            return Err(refused_write(&st, caller, "forum.calendar_feed", id, e).await);
-        }
-        caller.mark.set();
+        let made =
+            st.store.create_calendar_feed(&hash, caller.actor.user.id, id, &caller.audit(), st.clock.now()).await;
+        written(&st, caller, "forum.calendar_feed", id, made).await?;
         Ok(format!("{}/kalender/{token}.ics", base_url(&st, &headers)))
     }
     .await;
@@ -881,11 +893,14 @@ pub async fn agenda(
         leader_change(&st, caller, id, MeetingChange::Agenda, "forum.agenda").await?;
         let item = parse_uuid(&f, "item")?;
         let (to, from) = if field(&f, "remove").is_empty() { (Some(id), None) } else { (None, Some(id)) };
-        if let Err(e) = st.store.place_item(item, to, from, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.agenda", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.agenda",
+            id,
+            st.store.place_item(item, to, from, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     after_meeting(&st, w, id, r, vec![], "#dagordning").await
@@ -912,11 +927,14 @@ pub async fn minutes(
             check_text(&format!("decision_{}", i.id), &decision, false)?;
             items.push(ItemMinutes { item_id: i.id, note, decision });
         }
-        if let Err(e) = st.store.write_minutes(id, &notes, &items, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.minutes_write", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.minutes_write",
+            id,
+            st.store.write_minutes(id, &notes, &items, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -950,11 +968,14 @@ pub async fn attendance(
                 rows.push((u, n));
             }
         }
-        if let Err(e) = st.store.record_attendance(id, &rows, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.attendance", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.attendance",
+            id,
+            st.store.record_attendance(id, &rows, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -986,11 +1007,14 @@ pub async fn add_action(
             due: parse_date(&f, "due")?,
         };
         spec.validate(calendar::local_date(st.clock.now()))?;
-        if let Err(e) = st.store.add_action(action, id, item, &spec, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.action_add", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.action_add",
+            id,
+            st.store.add_action(action, id, item, &spec, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -1002,11 +1026,14 @@ pub async fn approve(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiP
     let r: ApiResult<()> = async {
         let (m, _) = leader_change(&st, caller, id, MeetingChange::Approve, "forum.minutes_approve").await?;
         let detail = calendar::local_date(m.starts_at).to_string();
-        if let Err(e) = st.store.approve_minutes(id, &detail, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.minutes_approve", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.minutes_approve",
+            id,
+            st.store.approve_minutes(id, &detail, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     after_meeting(&st, w, id, r, vec![], "").await
@@ -1017,11 +1044,14 @@ pub async fn cancel(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPa
     let r: ApiResult<()> = async {
         let (m, _) = leader_change(&st, caller, id, MeetingChange::Cancel, "forum.meeting_cancel").await?;
         let detail = calendar::local(m.starts_at).strftime("%Y-%m-%d %H:%M").to_string();
-        if let Err(e) = st.store.cancel_meeting(id, &detail, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.meeting_cancel", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "forum.meeting_cancel",
+            id,
+            st.store.cancel_meeting(id, &detail, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     after_meeting(&st, w, id, r, vec![], "").await
@@ -1045,10 +1075,8 @@ pub async fn action_status(
             "done" => ActionStatus::Done,
             _ => return Err(invalid("status", "Välj en status i listan.", "Choose a status.")),
         };
-        if let Err(e) = st.store.set_action_status(id, status, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "forum.action_status", id, e).await);
-        }
-        caller.mark.set();
+        let done = st.store.set_action_status(id, status, &caller.audit(), st.clock.now()).await;
+        written(&st, caller, "forum.action_status", id, done).await?;
         Ok(a.forum_id)
     }
     .await;

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::ApiPath;
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::forums::{log_object_read, refuse_object, refused_write};
+use crate::routes::forums::{log_object_read, refuse_object, written};
 
 fn invalid(field: &str, sv: &str, en: &str) -> ApiError {
     ApiError::invalid(field, "invalid_form", sv, en)
@@ -203,11 +203,14 @@ pub async fn contacts(
             })?;
             list.push(c);
         }
-        if let Err(e) = st.store.set_unit_contacts(id, &list, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "unit.contacts", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "unit.contacts",
+            id,
+            st.store.set_unit_contacts(id, &list, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -218,11 +221,14 @@ pub async fn confirm(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiP
     let caller = &w.caller;
     let r: ApiResult<()> = async {
         maintained(&st, caller, id, "unit.contacts_confirm").await?;
-        if let Err(e) = st.store.confirm_unit_contacts(id, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "unit.contacts_confirm", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "unit.contacts_confirm",
+            id,
+            st.store.confirm_unit_contacts(id, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     after(&st, w, id, r, vec![], "").await
@@ -271,11 +277,14 @@ pub async fn escalation_rule(
         };
         let units = st.store.units().await?;
         rule.validate(|u| units.iter().find(|x| x.id == u).map(|x| x.organisation_id))?;
-        if let Err(e) = st.store.set_escalation_rule(&rule, &caller.audit(), st.clock.now()).await {
-            return Err(refused_write(&st, caller, "unit.escalation_rule", id, e).await);
-        }
-        caller.mark.set();
-        Ok(())
+        written(
+            &st,
+            caller,
+            "unit.escalation_rule",
+            id,
+            st.store.set_escalation_rule(&rule, &caller.audit(), st.clock.now()).await,
+        )
+        .await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
