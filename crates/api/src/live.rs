@@ -25,9 +25,15 @@ pub struct LiveChange {
     pub unread: i64,
 }
 
+/// How long one check that a session is still valid serves every open page of that session.
+pub const SESSION_CHECK_TTL: Duration = Duration::from_secs(25);
+
 #[derive(Default)]
 pub struct LiveUpdates {
     units: Mutex<HashMap<Uuid, UnitChannel>>,
+    /// Session checks of open pages, by session: when made and what they found. A person
+    /// with ten tabs open costs one check, not ten.
+    sessions: Mutex<HashMap<String, (std::time::Instant, bool)>>,
 }
 
 struct UnitChannel {
@@ -48,6 +54,30 @@ impl LiveUpdates {
             .or_insert_with(|| UnitChannel { sender: broadcast::channel(256).0, pending: vec![] })
             .sender
             .subscribe()
+    }
+
+    /// Whether the session `key` is still valid: `check` is run only when no page of the
+    /// session has checked within [`SESSION_CHECK_TTL`].
+    pub async fn session_valid(&self, key: &str, check: impl std::future::Future<Output = bool>) -> bool {
+        self.session_valid_at(key, std::time::Instant::now(), check).await
+    }
+
+    async fn session_valid_at(
+        &self,
+        key: &str,
+        now: std::time::Instant,
+        check: impl std::future::Future<Output = bool>,
+    ) -> bool {
+        {
+            let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            map.retain(|_, (at, _)| now.duration_since(*at) < SESSION_CHECK_TTL);
+            if let Some((_, ok)) = map.get(key) {
+                return *ok;
+            }
+        }
+        let ok = check.await;
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), (now, ok));
+        ok
     }
 
     /// Case `case_id` changed; tells the open pages of `units` (nobody listening is fine).
@@ -87,6 +117,29 @@ impl LiveUpdates {
 mod tests {
     use super::*;
     use samverka_store::Agreements;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn the_pages_of_one_session_share_one_check_for_a_while() {
+        let hub = LiveUpdates::default();
+        let runs = AtomicUsize::new(0);
+        let check = |ok: bool| {
+            let runs = &runs;
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                ok
+            }
+        };
+        let t0 = std::time::Instant::now();
+        let soon = t0 + SESSION_CHECK_TTL / 2;
+        let later = t0 + SESSION_CHECK_TTL;
+        assert!(hub.session_valid_at("a", t0, check(true)).await);
+        assert!(hub.session_valid_at("a", soon, check(false)).await, "the first answer serves the others");
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "checked once");
+        assert!(!hub.session_valid_at("b", soon, check(false)).await, "another session is checked on its own");
+        assert!(!hub.session_valid_at("a", later, check(false)).await, "checked again once the answer is old");
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
 
     #[tokio::test]
     async fn a_change_reaches_the_pages_of_its_units_only_gathered_and_counted_once() {

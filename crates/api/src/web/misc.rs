@@ -592,23 +592,26 @@ pub async fn events(
             Some(Event::default().event("change").data(format!(r#"{{"case":"{}","unread":{}}}"#, c.case_id, c.unread)))
         }
     });
-    let (store, clock) = (st.store.clone(), st.clock.clone());
+    let (store, clock, live) = (st.store.clone(), st.clock.clone(), st.live.clone());
     let (hash, assignment) = (caller.session.token_hash.clone(), caller.assignment_id);
     let idle = jiff::SignedDuration::from_mins(st.config.session_idle_minutes);
     let checks = IntervalStream::new(tokio::time::interval(Duration::from_secs(30))).skip(1).then(move |_| {
-        let (store, clock, hash) = (store.clone(), clock.clone(), hash.clone());
+        let (store, clock, hash, live) = (store.clone(), clock.clone(), hash.clone(), live.clone());
         async move {
-            let now = clock.now();
-            let session_ok = match store.session(&hash).await {
-                Ok(Some(s)) => {
-                    s.assignment_id == Some(assignment)
-                        && now < s.expires_at
-                        && now.duration_since(s.last_seen_at) <= idle
-                }
-                _ => false,
+            // Every open page of the session shares one check for a while (`live.rs`).
+            let check = async {
+                let now = clock.now();
+                let session_ok = match store.session(&hash).await {
+                    Ok(Some(s)) => {
+                        s.assignment_id == Some(assignment)
+                            && now < s.expires_at
+                            && now.duration_since(s.last_seen_at) <= idle
+                    }
+                    _ => false,
+                };
+                session_ok && matches!(store.assignment(assignment).await, Ok(Some(a)) if a.active)
             };
-            let assignment_ok = matches!(store.assignment(assignment).await, Ok(Some(a)) if a.active);
-            (session_ok && assignment_ok).then(|| Event::default().comment("ok"))
+            live.session_valid(&hash, check).await.then(|| Event::default().comment("ok"))
         }
     });
     let stream = events.merge(checks).map_while(|e| e.map(Ok::<Event, Infallible>));
