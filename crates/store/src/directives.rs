@@ -164,15 +164,24 @@ impl Store {
         Ok(())
     }
 
+    /// The supersedes links of these directives: of one by its id, of a list by reading the
+    /// (small) table once rather than once per directive.
     async fn supersedes_of(&self, ids: &[String]) -> Result<Vec<(String, DirectiveId)>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let rows: Vec<(String, String)> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT directive_id, superseded_id FROM directive_supersedes ORDER BY directive_id, superseded_id"
-        )
-        .fetch_all(pool)
-        .await?);
+        let rows: Vec<(String, String)> = match ids {
+            [] => return Ok(vec![]),
+            [one] => on_db!(self, read, |pool| sqlx::query_as(
+                "SELECT directive_id, superseded_id FROM directive_supersedes WHERE directive_id = $1 \
+                 ORDER BY superseded_id"
+            )
+            .bind(one)
+            .fetch_all(pool)
+            .await?),
+            _ => on_db!(self, read, |pool| sqlx::query_as(
+                "SELECT directive_id, superseded_id FROM directive_supersedes ORDER BY directive_id, superseded_id"
+            )
+            .fetch_all(pool)
+            .await?),
+        };
         rows.into_iter().filter(|(d, _)| ids.contains(d)).map(|(d, s)| Ok((d, uuid(&s)?))).collect()
     }
 

@@ -643,16 +643,6 @@ impl Store {
         rows.into_iter().map(ItemRow::into_record).collect()
     }
 
-    pub async fn forum_item(&self, id: ItemId) -> Result<Option<ItemRecord>> {
-        let row: Option<ItemRow> = on_db!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ITEM_COLUMNS} FROM forum_items WHERE id = $1"
-        )))
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await?);
-        row.map(ItemRow::into_record).transpose()
-    }
-
     /// Puts a waiting item last on a meeting's agenda, or (with `None`) takes it off the
     /// agenda of `from` to wait again. Both meetings must still be open.
     pub async fn place_item(

@@ -19,6 +19,7 @@ use samverka_store::{ActionRecord, ForumRecord, ItemMinutes, ItemRecord, Meeting
 use uuid::Uuid;
 
 use super::case::{Pairs, field, parse_date, serde_key};
+use super::i18n::Texts;
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
 use crate::AppState;
 use crate::auth::Caller;
@@ -42,8 +43,7 @@ fn status_key(s: MeetingStatus) -> String {
 }
 
 /// "Varannan vecka, fredagar kl. 13.00, 60 min" in the page's language.
-fn schedule_text(frame: &Frame, s: &Schedule) -> String {
-    let t = frame.t;
+fn schedule_text(t: &Texts, s: &Schedule) -> String {
     let every = t.get(&format!("forum.every_{}", s.interval_weeks)).to_string();
     let day = t.get(&format!("forum.weekday_{}", s.weekday().to_monday_zero_offset())).to_string();
     let time = if t.lang == "sv" {
@@ -156,7 +156,7 @@ async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<ApiEr
                 kind: t.get(&kind_key(f.spec.kind)).to_string(),
                 leads: forum_access(caller.actor.role, caller.actor.unit.id, f.organiser_unit_id, &f.members)
                     == ForumAccess::Leader,
-                schedule: schedule_text(&frame, &f.spec.schedule),
+                schedule: schedule_text(t, &f.spec.schedule),
                 next: f.spec.schedule.next(now, 1).first().map(|(s, _)| t.datetime(s)).unwrap_or_default(),
             })
             .collect();
@@ -405,7 +405,7 @@ async fn forum_page(
             purpose: forum.spec.purpose.clone(),
             video_link: forum.spec.video_link.clone().unwrap_or_default(),
             organiser: unit_name(&units, forum.organiser_unit_id),
-            schedule: schedule_text(&frame, &forum.spec.schedule),
+            schedule: schedule_text(t, &forum.spec.schedule),
             paused: forum.spec.schedule.paused,
             interval_weeks: forum.spec.schedule.interval_weeks,
             leader,
@@ -520,8 +520,8 @@ pub async fn schedule(
             Ok(n) => n,
             Err(p) => return Err(refuse_object(&st, caller, "forum.schedule", id, p).await),
         };
-        let frame = Frame::bare(w.frame.t, "");
-        let detail = schedule_text(&Frame { t: super::i18n::texts(super::i18n::Lang::Sv), ..frame }, &new);
+        // The history is kept in Swedish, as the rest of the stored record.
+        let detail = schedule_text(super::i18n::texts(super::i18n::Lang::Sv), &new);
         let now = st.clock.now();
         written(
             &st,
@@ -914,11 +914,10 @@ pub async fn minutes(
 ) -> Response {
     let caller = &w.caller;
     let r: ApiResult<()> = async {
-        leader_change(&st, caller, id, MeetingChange::Minutes, "forum.minutes_write").await?;
+        let (_, forum) = leader_change(&st, caller, id, MeetingChange::Minutes, "forum.minutes_write").await?;
         let notes = field(&f, "notes").trim().to_string();
         check_text("notes", &notes, false)?;
-        let agenda =
-            st.store.forum_items(st.store.meeting(id).await?.map(|m| m.forum_id).unwrap_or_default(), Some(id)).await?;
+        let agenda = st.store.forum_items(forum.id, Some(id)).await?;
         let mut items = vec![];
         for i in &agenda {
             let note = field(&f, &format!("note_{}", i.id)).trim().to_string();
@@ -1288,11 +1287,9 @@ mod tests {
             duration_minutes: 60,
             paused: false,
         };
-        let sv = Frame::bare(texts(Lang::Sv), "");
-        assert_eq!(schedule_text(&sv, &s), "Varannan vecka, fredagar kl. 13.00, 60 min");
-        let en = Frame::bare(texts(Lang::En), "");
+        assert_eq!(schedule_text(texts(Lang::Sv), &s), "Varannan vecka, fredagar kl. 13.00, 60 min");
         assert_eq!(
-            schedule_text(&en, &Schedule { paused: true, ..s }),
+            schedule_text(texts(Lang::En), &Schedule { paused: true, ..s }),
             "Every other week, Fridays 13:00, 60 min (paused)"
         );
     }
