@@ -191,7 +191,7 @@ impl Store {
 
     pub async fn hl7_message(&self, id: Uuid) -> Result<Option<Hl7Message>> {
         let sql = format!("SELECT {COLUMNS} FROM hl7_messages WHERE id = $1");
-        let row: Option<Row> = on_db!(self, fresh, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<Row> = on_db!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(id.to_string())
             .fetch_optional(pool)
             .await?);
@@ -215,7 +215,7 @@ impl Store {
     pub async fn unprocessed_hl7(&self) -> Result<Vec<Hl7Message>> {
         let sql = format!("SELECT {COLUMNS} FROM hl7_messages WHERE status = 'received' ORDER BY received_at, id");
         let rows: Vec<Row> =
-            on_db!(self, fresh, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await?);
+            on_db!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(pool).await?);
         rows.into_iter().map(Row::into_message).collect()
     }
 

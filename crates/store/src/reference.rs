@@ -363,9 +363,18 @@ impl Store {
         row.map(UnitRow::into_domain).transpose()
     }
 
+    /// A unit from the directory kept in memory (`units`), or from the database when it is
+    /// newer than the list kept.
+    pub async fn known_unit(&self, id: UnitId) -> Result<Option<Unit>> {
+        match self.units().await?.iter().find(|u| u.id == id) {
+            Some(u) => Ok(Some(u.clone())),
+            None => self.unit(id).await,
+        }
+    }
+
     /// A unit as events record it.
     pub async fn unit_ref(&self, id: UnitId) -> Result<Option<UnitRef>> {
-        Ok(self.unit(id).await?.map(|u| unit_ref(&u)))
+        Ok(self.known_unit(id).await?.map(|u| unit_ref(&u)))
     }
 
     /// Units that receive notices for `kommun` (only units of that municipality or of the

@@ -146,6 +146,33 @@ struct SessionRow {
     expires_at: i64,
 }
 
+impl SessionRow {
+    fn into_session(self) -> Result<Session> {
+        Ok(Session {
+            token_hash: self.token_hash,
+            user_id: uuid(&self.user_id)?,
+            stage: parse_enum(&self.stage)?,
+            assignment_id: self.assignment_id.map(|a| uuid(&a)).transpose()?,
+            csrf_token: self.csrf_token,
+            created_at: from_micros(self.created_at)?,
+            last_seen_at: from_micros(self.last_seen_at)?,
+            expires_at: from_micros(self.expires_at)?,
+        })
+    }
+}
+
+/// A session with its account and the assignment it acts in, read together.
+#[derive(FromRow)]
+struct SessionActorRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    #[sqlx(flatten)]
+    account: AccountRow,
+    a_unit_id: Option<String>,
+    a_role: Option<String>,
+    a_active: Option<bool>,
+}
+
 /// Outcome of an access attempt, as logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -333,9 +360,8 @@ impl Store {
         row.map(AccountRow::into_account).transpose()
     }
 
-    /// Reads through the writer, so a login sees the latest password and TOTP state.
     pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>> {
-        let row: Option<AccountRow> = on_db!(self, fresh, |pool| sqlx::query_as(concat!(
+        let row: Option<AccountRow> = on_db!(self, read, |pool| sqlx::query_as(concat!(
             "SELECT ",
             account_columns!(),
             " FROM users WHERE username = $1"
@@ -476,7 +502,7 @@ impl Store {
 
     /// A user's assignments with their units, active ones first.
     pub async fn assignments_of(&self, user: Uuid) -> Result<Vec<Assignment>> {
-        let rows: Vec<(String, String, String, String, bool)> = on_db!(self, fresh, |pool| {
+        let rows: Vec<(String, String, String, String, bool)> = on_db!(self, read, |pool| {
             sqlx::query_as(
             "SELECT id, user_id, unit_id, role, active FROM assignments WHERE user_id = $1 ORDER BY active DESC, created_at"
         )
@@ -486,8 +512,10 @@ impl Store {
         });
         let mut out = Vec::with_capacity(rows.len());
         for (id, user_id, unit_id, role, active) in rows {
-            let unit =
-                self.unit(uuid(&unit_id)?).await?.ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
+            let unit = self
+                .known_unit(uuid(&unit_id)?)
+                .await?
+                .ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
             out.push(Assignment {
                 id: uuid(&id)?,
                 user_id: uuid(&user_id)?,
@@ -543,13 +571,18 @@ impl Store {
     }
 
     pub async fn assignment(&self, id: Uuid) -> Result<Option<Assignment>> {
-        let row: Option<(String,)> =
-            on_db!(self, fresh, |pool| sqlx::query_as("SELECT user_id FROM assignments WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(pool)
-                .await?);
-        let Some((user,)) = row else { return Ok(None) };
-        Ok(self.assignments_of(uuid(&user)?).await?.into_iter().find(|a| a.id == id))
+        let row: Option<(String, String, String, bool)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT user_id, unit_id, role, active FROM assignments WHERE id = $1"
+        )
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?);
+        let Some((user_id, unit_id, role, active)) = row else { return Ok(None) };
+        let unit = self
+            .known_unit(uuid(&unit_id)?)
+            .await?
+            .ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
+        Ok(Some(Assignment { id, user_id: uuid(&user_id)?, unit: unit_ref(&unit), role: parse_enum(&role)?, active }))
     }
 
     // ---- sessions ------------------------------------------------------------------------
@@ -575,26 +608,45 @@ impl Store {
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
-        let row: Option<SessionRow> = on_db!(self, fresh, |pool| sqlx::query_as(
+        let row: Option<SessionRow> = on_db!(self, read, |pool| sqlx::query_as(
             "SELECT token_hash, user_id, stage, assignment_id, csrf_token, created_at, last_seen_at, expires_at \
              FROM sessions WHERE token_hash = $1"
         )
         .bind(token_hash)
         .fetch_optional(pool)
         .await?);
-        row.map(|r| {
-            Ok(Session {
-                token_hash: r.token_hash,
-                user_id: uuid(&r.user_id)?,
-                stage: parse_enum(&r.stage)?,
-                assignment_id: r.assignment_id.map(|a| uuid(&a)).transpose()?,
-                csrf_token: r.csrf_token,
-                created_at: from_micros(r.created_at)?,
-                last_seen_at: from_micros(r.last_seen_at)?,
-                expires_at: from_micros(r.expires_at)?,
-            })
-        })
-        .transpose()
+        row.map(SessionRow::into_session).transpose()
+    }
+
+    /// A session with its account and the assignment it acts in (if it has chosen one), in one
+    /// read: every request of a logged-in user asks this.
+    pub async fn session_actor(&self, token_hash: &str) -> Result<Option<(Session, Account, Option<Assignment>)>> {
+        let row: Option<SessionActorRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT s.token_hash, s.user_id, s.stage, s.assignment_id, s.csrf_token, s.created_at, s.last_seen_at, \
+                    s.expires_at, u.id, u.name, u.hsa_id, u.organisation_id, u.username, u.password_hash, \
+                    u.password_must_change, u.totp_secret, u.totp_confirmed, u.oidc_issuer, u.oidc_subject, u.active, \
+                    a.unit_id AS a_unit_id, a.role AS a_role, a.active AS a_active \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN assignments a ON a.id = s.assignment_id AND a.user_id = s.user_id \
+             WHERE s.token_hash = $1"
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?);
+        let Some(row) = row else { return Ok(None) };
+        let session = row.session.into_session()?;
+        let account = row.account.into_account()?;
+        let assignment = match (session.assignment_id, row.a_unit_id, row.a_role, row.a_active) {
+            (Some(id), Some(unit), Some(role), Some(active)) => {
+                let unit = self
+                    .known_unit(uuid(&unit)?)
+                    .await?
+                    .ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
+                Some(Assignment { id, user_id: account.id, unit: unit_ref(&unit), role: parse_enum(&role)?, active })
+            }
+            _ => None,
+        };
+        Ok(Some((session, account, assignment)))
     }
 
     pub async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<()> {
@@ -699,7 +751,7 @@ impl Store {
         client_address: &str,
         since: Timestamp,
     ) -> Result<(i64, i64, i64)> {
-        let counts: (i64, i64, i64) = on_db!(self, fresh, |pool| sqlx::query_as(
+        let counts: (i64, i64, i64) = on_db!(self, read, |pool| sqlx::query_as(
             "SELECT \
                COALESCE(SUM(CASE WHEN username = $1 AND client_address = $2 THEN 1 ELSE 0 END), 0), \
                COALESCE(SUM(CASE WHEN client_address = $2 THEN 1 ELSE 0 END), 0), \
@@ -765,7 +817,7 @@ impl Store {
         case: Uuid,
         now: Timestamp,
     ) -> Result<Option<String>> {
-        let row: Option<(String,)> = on_db!(self, fresh, |pool| {
+        let row: Option<(String,)> = on_db!(self, read, |pool| {
             sqlx::query_as(
             "SELECT reason FROM emergency_grants WHERE user_id = $1 AND unit_id = $2 AND case_id = $3 AND expires_at > $4 \
              ORDER BY granted_at DESC LIMIT 1"
@@ -825,7 +877,7 @@ impl Store {
 
     /// Number of entries, for tests and the health of the log.
     pub async fn access_log_count(&self) -> Result<i64> {
-        Ok(on_db!(self, fresh, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(pool).await?))
+        Ok(on_db!(self, read, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(pool).await?))
     }
 
     /// Deletes entries older than `cutoff`, recording the cut-off first. The database refuses

@@ -20,7 +20,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use jiff::{SignedDuration, Timestamp};
 use samverka_domain::actor::{Actor, UserRef};
-use samverka_store::{Audit, Session, Stage};
+use samverka_store::{Account, Assignment, Audit, Session, Stage};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -147,6 +147,10 @@ impl AccessMark {
 pub struct LoginSession {
     pub session: Session,
     pub client_address: String,
+    /// Read with the session (one query for every request): the account, and the assignment
+    /// the session acts in.
+    account: Account,
+    assignment: Option<Assignment>,
 }
 
 fn expired() -> ApiError {
@@ -185,7 +189,7 @@ impl FromRequestParts<AppState> for LoginSession {
         let token = cookie_value(&parts.headers, SESSION_COOKIE)
             .ok_or_else(|| ApiError::unauthorized("login_required", "Du behöver logga in.", "Login required."))?;
         let hash = token_hash(&token);
-        let session = st.store.session(&hash).await?.ok_or_else(expired)?;
+        let (session, account, assignment) = st.store.session_actor(&hash).await?.ok_or_else(expired)?;
         let now = st.clock.now();
         let idle = SignedDuration::from_mins(st.config.session_idle_minutes);
         if now >= session.expires_at || now.duration_since(session.last_seen_at) > idle {
@@ -206,7 +210,7 @@ impl FromRequestParts<AppState> for LoginSession {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(LoginSession { session, client_address: client_address(parts) })
+        Ok(LoginSession { session, client_address: client_address(parts), account, assignment })
     }
 }
 
@@ -243,17 +247,17 @@ impl FromRequestParts<AppState> for Caller {
                 "Finish logging in and choose an assignment.",
             ));
         };
-        let account = st.store.account(session.user_id).await?.filter(|a| a.active).ok_or_else(expired)?;
-        let assignment =
-            st.store.assignment(assignment_id).await?.filter(|a| a.active && a.user_id == account.id).ok_or_else(
-                || {
-                    ApiError::unauthorized(
-                        "assignment_ended",
-                        "Ditt uppdrag är inte längre aktivt. Logga in igen och välj ett annat uppdrag.",
-                        "The assignment is no longer active.",
-                    )
-                },
-            )?;
+        let account = Some(login.account).filter(|a| a.active).ok_or_else(expired)?;
+        let assignment = login
+            .assignment
+            .filter(|a| a.id == assignment_id && a.active && a.user_id == account.id)
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "assignment_ended",
+                    "Ditt uppdrag är inte längre aktivt. Logga in igen och välj ett annat uppdrag.",
+                    "The assignment is no longer active.",
+                )
+            })?;
         let mark = parts.extensions.get::<AccessMark>().cloned().unwrap_or_default();
         Ok(Caller {
             actor: Actor {

@@ -168,15 +168,6 @@ impl FromRequestParts<AppState> for WebCaller {
             Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(WebReject::Login),
             Err(e) => return Err(WebReject::Page(error_page(t, e.status, error_text(t, &e)))),
         };
-        // The unread count tells of patients' messages: only for roles that read patient data.
-        let unread = if samverka_domain::access::permits(
-            caller.actor.role,
-            samverka_domain::access::Permission::ReadPatientData,
-        ) {
-            st.store.unread_count(caller.actor.unit.id).await.unwrap_or(0)
-        } else {
-            0
-        };
         let role = caller.actor.role;
         use samverka_domain::access::{Permission, permits};
         // The unit's leaders are reminded on every page until its entry is confirmed again.
@@ -191,12 +182,11 @@ impl FromRequestParts<AppState> for WebCaller {
             } else {
                 None
             };
-        let unread_directives = if permits(role, Permission::TakePartInForums) {
-            let today = samverka_domain::calendar::local_date(st.clock.now());
-            st.store.unread_directives(caller.actor.user.id, today).await.unwrap_or(0)
-        } else {
-            0
-        };
+        // The unread count tells of patients' messages: only for roles that read patient data.
+        let unit = permits(role, Permission::ReadPatientData).then_some(caller.actor.unit.id);
+        let user = permits(role, Permission::TakePartInForums).then_some(caller.actor.user.id);
+        let today = samverka_domain::calendar::local_date(st.clock.now());
+        let (unread, unread_directives) = st.store.header_counts(unit, user, today).await.unwrap_or((0, 0));
         let frame = Frame {
             t,
             title: String::new(),
