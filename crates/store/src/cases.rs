@@ -16,11 +16,11 @@ use samverka_domain::message::{MessageId, MessageKind};
 use samverka_domain::org::UnitId;
 use samverka_domain::patient::{PatientId, ProtectedIdentity};
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{Connection, FromRow};
 
 use crate::reference::{enum_str, parse_enum, uuid};
 use crate::security::{Audit, Outcome, insert_access};
-use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+use crate::{Db, Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
 
 /// A case as stored: its derived state and the agreement that governs it.
 #[derive(Debug, Clone)]
@@ -241,52 +241,136 @@ macro_rules! write_projection {
                 .execute(&mut *$tx)
                 .await?;
         }
-        for i in &p.inbox {
-            sqlx::query(
-                "INSERT INTO inbox (unit_id, message_id, case_id, kind, sender_unit_id, sent_at, opened_at, acknowledged_at, \
-                 mis_sent, case_open) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (unit_id, case_id, message_id) DO UPDATE SET opened_at = excluded.opened_at, \
+        // One statement for all the units a message reaches (a message reaches each unit once).
+        if !p.inbox.is_empty() {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO inbox (unit_id, message_id, case_id, kind, sender_unit_id, sent_at, opened_at, \
+                 acknowledged_at, mis_sent, case_open) ",
+            );
+            q.push_values(&p.inbox, |mut row, i| {
+                row.push_bind(&i.unit_id)
+                    .push_bind(&i.message_id)
+                    .push_bind(&case_id)
+                    .push_bind(&i.kind)
+                    .push_bind(&i.sender)
+                    .push_bind(i.sent_at)
+                    .push_bind(i.opened_at)
+                    .push_bind(i.acknowledged_at)
+                    .push_bind(i.mis_sent)
+                    .push_bind(i.case_open);
+            });
+            q.push(
+                " ON CONFLICT (unit_id, case_id, message_id) DO UPDATE SET opened_at = excluded.opened_at, \
                  acknowledged_at = excluded.acknowledged_at, mis_sent = excluded.mis_sent, case_open = excluded.case_open",
-            )
-            .bind(&i.unit_id)
-            .bind(&i.message_id)
-            .bind(&case_id)
-            .bind(&i.kind)
-            .bind(&i.sender)
-            .bind(i.sent_at)
-            .bind(i.opened_at)
-            .bind(i.acknowledged_at)
-            .bind(i.mis_sent)
-            .bind(i.case_open)
-            .execute(&mut *$tx)
-            .await?;
+            );
+            q.build().execute(&mut *$tx).await?;
         }
     }};
 }
 
+/// Appends a command's events in one statement; expanded once per database driver.
 macro_rules! insert_events {
     ($tx:ident, $case_id:expr, $events:expr) => {{
-        let mut result: std::result::Result<(), sqlx::Error> = Ok(());
-        for e in $events {
-            let data = serde_json::to_string(e).map_err(StoreError::corrupt)?;
-            let r = sqlx::query(
-                "INSERT INTO case_events (case_id, seq, at, user_id, unit_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(&$case_id)
-            .bind(e.seq as i64)
-            .bind(micros(e.at))
-            .bind(e.actor.user.id.to_string())
-            .bind(e.actor.unit.id.to_string())
-            .bind(e.event.name())
-            .bind(data)
-            .execute(&mut *$tx)
-            .await;
-            if let Err(err) = r {
-                result = Err(err);
-                break;
+        let events: &[RecordedEvent] = $events;
+        assert!(!events.is_empty(), "a write appends at least one event");
+        let mut data = Vec::with_capacity(events.len());
+        for e in events {
+            data.push(serde_json::to_string(e).map_err(StoreError::corrupt)?);
+        }
+        let mut q =
+            sqlx::QueryBuilder::new("INSERT INTO case_events (case_id, seq, at, user_id, unit_id, kind, data) ");
+        q.push_values(events.iter().zip(data), |mut row, (e, data)| {
+            row.push_bind(&$case_id)
+                .push_bind(e.seq as i64)
+                .push_bind(micros(e.at))
+                .push_bind(e.actor.user.id.to_string())
+                .push_bind(e.actor.unit.id.to_string())
+                .push_bind(e.event.name())
+                .push_bind(data);
+        });
+        q.build().execute(&mut *$tx).await.map(|_| ())
+    }};
+}
+
+/// Decides a command on the stored case and writes what it changes (events, case row,
+/// projections, access-log entry) in one transaction of `$conn` (a pool, or on SQLite the
+/// batch's connection, where the transaction is a savepoint). `None` when another writer got
+/// there first. Expanded once per database driver.
+macro_rules! decide_and_write {
+    ($store:expr, $conn:expr, $select:expr, $id:expr, $audit:expr, $cmds:expr, $now:expr) => {{
+        let mut tx = $conn.begin().await?;
+        let row: Option<(String, i64, String, String)> =
+            sqlx::query_as($select).bind(&$id).fetch_optional(&mut *tx).await?;
+        let Some((state, version, agreement_id, protection)) = row else {
+            return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
+        };
+        let agreement = $store.agreement(&agreement_id)?;
+        let mut case: Case = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
+        let before = case.clone();
+        let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
+        // Each command is decided on the state the ones before it left; one access-log entry
+        // each.
+        let mut logs = Vec::new();
+        let mut recorded: Vec<RecordedEvent> = Vec::new();
+        for cmd in $cmds {
+            let action = format!("case.{}", command_name(&cmd));
+            logs.push($audit.entry(
+                &action,
+                $now,
+                Some(case.patient_id),
+                Some(case.id),
+                Outcome::Allowed,
+                None,
+                protected,
+            ));
+            for event in case.decide(&$audit.actor, cmd, $now)? {
+                let e = RecordedEvent {
+                    seq: version as u32 + 1 + recorded.len() as u32,
+                    at: $now,
+                    actor: $audit.actor.clone(),
+                    event,
+                };
+                case.apply(&e);
+                recorded.push(e);
             }
         }
-        result
+        if recorded.is_empty() {
+            // Nothing changes, but the access happened: log it alone.
+            for log in &logs {
+                insert_access!(&mut *tx, log)?;
+            }
+            tx.commit().await?;
+            return Ok(Some((CaseRecord { case, agreement_id }, vec![])));
+        }
+        match insert_events!(tx, $id, &recorded) {
+            Err(e) if is_unique_violation(&e) => return Ok(None),
+            other => other?,
+        }
+        let p = Projection::of(&case, &agreement, &touched_messages(&recorded), $now)?.since(&before, &agreement, $now);
+        let updated = sqlx::query(
+            "UPDATE cases SET phase = $2, version = $3, ward_id = $4, first_ready_at = $5, discharged_at = $6, \
+             updated_at = $7, state = $8 WHERE id = $1 AND version = $9",
+        )
+        .bind(&$id)
+        .bind(p.phase)
+        .bind(case.version as i64)
+        .bind(&p.ward_id)
+        .bind(p.first_ready_at)
+        .bind(p.discharged_at)
+        .bind(micros($now))
+        .bind(&p.state)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Ok(None);
+        }
+        write_projection!(tx, $id.clone(), &p);
+        for log in &logs {
+            insert_access!(&mut *tx, log)?;
+        }
+        tx.commit().await?;
+        Ok(Some((CaseRecord { case, agreement_id }, recorded)))
     }};
 }
 
@@ -458,8 +542,23 @@ impl Store {
         cmd: Command,
         now: Timestamp,
     ) -> Result<(CaseRecord, Vec<RecordedEvent>)> {
+        self.execute_all(case_id, audit, vec![cmd], now).await
+    }
+
+    /// Carries out several commands on a case as one change: each is decided on the state the
+    /// ones before it left, and if one is refused, none is carried out.
+    pub async fn execute_all(
+        &self,
+        case_id: CaseId,
+        audit: &Audit,
+        cmds: Vec<Command>,
+        now: Timestamp,
+    ) -> Result<(CaseRecord, Vec<RecordedEvent>)> {
+        if cmds.is_empty() {
+            return Err(Problem::invalid("no_command", "Ingen åtgärd angavs.", "No command given.").into());
+        }
         for attempt in 1..=MAX_ATTEMPTS {
-            match self.try_execute(case_id, audit, cmd.clone(), now).await? {
+            match self.try_execute(case_id, audit, cmds.clone(), now).await? {
                 Some(done) => return Ok(done),
                 None => tracing::debug!(%case_id, attempt, "lost a race on the case; trying again"),
             }
@@ -476,89 +575,34 @@ impl Store {
         &self,
         case_id: CaseId,
         audit: &Audit,
-        cmd: Command,
+        cmds: Vec<Command>,
         now: Timestamp,
     ) -> Result<Option<(CaseRecord, Vec<RecordedEvent>)>> {
-        let actor = &audit.actor;
-        let action = format!("case.{}", command_name(&cmd));
         let id = case_id.to_string();
-        // PostgreSQL: lock the case row so writers to one case queue instead of colliding.
-        // SQLite has a single writer connection, which already serialises them.
-        let select = match self.kind() {
-            crate::DatabaseKind::Sqlite => {
-                "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
-                 JOIN patients p ON p.id = c.patient_id WHERE c.id = $1"
+        // While the disk is full only the access log is written (see `disk`).
+        self.disk.check_writable()?;
+        match &self.db {
+            // SQLite has a single writer connection, which already serialises writers; the
+            // commands waiting for it are committed together (`batch`).
+            Db::Sqlite { writer, .. } => {
+                const SELECT: &str = "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
+                                      JOIN patients p ON p.id = c.patient_id WHERE c.id = $1";
+                let (store, audit) = (self.clone(), audit.clone());
+                self.commands
+                    .run(writer, move |conn| {
+                        Box::pin(async move { decide_and_write!(store, conn, SELECT, id, audit, cmds, now) })
+                    })
+                    .await
             }
-            crate::DatabaseKind::Postgres => {
-                "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
-                 JOIN patients p ON p.id = c.patient_id WHERE c.id = $1 FOR UPDATE OF c"
+            // PostgreSQL: lock the case row so writers to one case queue instead of colliding.
+            Db::Postgres(pg) => {
+                const SELECT: &str = "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
+                                      JOIN patients p ON p.id = c.patient_id WHERE c.id = $1 FOR UPDATE OF c";
+                decide_and_write!(self, pg, SELECT, id, audit, cmds, now)
             }
-        };
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
-            let row: Option<(String, i64, String, String)> =
-                sqlx::query_as(select).bind(&id).fetch_optional(&mut *tx).await?;
-            let Some((state, version, agreement_id, protection)) = row else {
-                return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
-            };
-            let agreement = self.agreement(&agreement_id)?;
-            let mut case: Case = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
-            let before = case.clone();
-            let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
-            let log =
-                audit.entry(&action, now, Some(case.patient_id), Some(case.id), Outcome::Allowed, None, protected);
-            let new = case.decide(actor, cmd, now)?;
-            if new.is_empty() {
-                // Nothing changes, but the access happened: log it alone.
-                insert_access!(&mut *tx, &log)?;
-                tx.commit().await?;
-                return Ok(Some((CaseRecord { case, agreement_id }, vec![])));
-            }
-            let recorded: Vec<RecordedEvent> = new
-                .into_iter()
-                .enumerate()
-                .map(|(i, event)| RecordedEvent {
-                    seq: version as u32 + 1 + i as u32,
-                    at: now,
-                    actor: actor.clone(),
-                    event,
-                })
-                .collect();
-            for e in &recorded {
-                case.apply(e);
-            }
-            match insert_events!(tx, id, &recorded) {
-                Err(e) if is_unique_violation(&e) => return Ok(None),
-                other => other?,
-            }
-            let p =
-                Projection::of(&case, &agreement, &touched_messages(&recorded), now)?.since(&before, &agreement, now);
-            let updated = sqlx::query(
-                "UPDATE cases SET phase = $2, version = $3, ward_id = $4, first_ready_at = $5, discharged_at = $6, \
-                 updated_at = $7, state = $8 WHERE id = $1 AND version = $9",
-            )
-            .bind(&id)
-            .bind(p.phase)
-            .bind(case.version as i64)
-            .bind(&p.ward_id)
-            .bind(p.first_ready_at)
-            .bind(p.discharged_at)
-            .bind(micros(now))
-            .bind(&p.state)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
-            if updated.rows_affected() != 1 {
-                return Ok(None);
-            }
-            write_projection!(tx, id.clone(), &p);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
-            Ok(Some((CaseRecord { case, agreement_id }, recorded)))
-        })
+        }
     }
 
-    /// The current state of a case.
     pub async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>> {
         let row: Option<(String, String)> =
             on_db!(self, read, |pool| sqlx::query_as("SELECT state, agreement_id FROM cases WHERE id = $1")
@@ -662,6 +706,24 @@ impl Store {
              FROM cases c JOIN patients p ON p.id = c.patient_id WHERE c.patient_id = $1 ORDER BY c.admitted_at DESC"
         )
         .bind(patient.to_string())
+        .fetch_all(pool)
+        .await?);
+        self.summaries(rows).await
+    }
+
+    /// A patient's cases in which `unit` takes part, newest first (what a unit's search for a
+    /// patient shows).
+    pub async fn cases_of_patient_for_unit(&self, patient: PatientId, unit: UnitId) -> Result<Vec<CaseSummary>> {
+        let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+                    p.given_name, p.family_name, p.identifier, p.protection \
+             FROM cases c JOIN patients p ON p.id = c.patient_id \
+             WHERE c.patient_id = $1 \
+               AND EXISTS (SELECT 1 FROM case_parties cp WHERE cp.case_id = c.id AND cp.unit_id = $2) \
+             ORDER BY c.updated_at DESC"
+        )
+        .bind(patient.to_string())
+        .bind(unit.to_string())
         .fetch_all(pool)
         .await?);
         self.summaries(rows).await

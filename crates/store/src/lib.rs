@@ -6,6 +6,7 @@
 //! Schema migrations live in `migrations/sqlite` and `migrations/postgres`.
 
 mod bases;
+mod batch;
 mod bulk;
 mod cases;
 mod clients;
@@ -53,11 +54,6 @@ macro_rules! on_db {
     ($store:expr, write, |$pool:ident| $body:expr) => {{
         // While the disk is full only the access log is written (see `disk`).
         $store.disk.check_writable()?;
-        $crate::on_db!($store, fresh, |$pool| $body)
-    }};
-    // A read that must see the latest commit (sessions, assignments): through the writer's
-    // connection on SQLite, but a read, so allowed while the disk is full.
-    ($store:expr, fresh, |$pool:ident| $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite { writer, .. } => {
                 let $pool = writer;
@@ -68,7 +64,9 @@ macro_rules! on_db {
                 $body
             }
         }
-    };
+    }};
+    // SQLite in WAL mode: every statement outside a transaction reads the latest commit, so
+    // reads (sessions included) go to the pool of readers and never queue behind the writer.
     ($store:expr, read, |$pool:ident| $body:expr) => {
         match &$store.db {
             $crate::Db::Sqlite { reader, .. } => {
@@ -154,6 +152,8 @@ pub struct Store {
     pub(crate) agreements: Agreements,
     /// Writes concurrent requests' access-log entries in one commit.
     pub(crate) access_log: Arc<group_commit::AccessLogWriter>,
+    /// Writes the case commands waiting for SQLite's writer in one commit.
+    pub(crate) commands: Arc<batch::CommandBatcher>,
     pub(crate) directory: Arc<reference::DirectoryCache>,
     pub(crate) disk: Arc<disk::DiskGuard>,
 }
@@ -186,7 +186,14 @@ impl Store {
             disk = disk::DiskGuard::for_sqlite(Path::new(path));
             db
         };
-        Ok(Store { db, agreements, access_log: Arc::default(), directory: Arc::default(), disk: Arc::new(disk) })
+        Ok(Store {
+            db,
+            agreements,
+            access_log: Arc::default(),
+            commands: Arc::default(),
+            directory: Arc::default(),
+            disk: Arc::new(disk),
+        })
     }
 
     async fn open_sqlite(path: &Path) -> Result<Db> {
@@ -204,8 +211,11 @@ impl Store {
             .foreign_keys(true);
         // The writer keeps 64 MB of pages in memory (SQLite's default is 2 MB): the indexes it
         // updates on every write stay cached instead of being read back from the file.
+        // A file does not drop connections the way a network does: no ping before each use
+        // (it is a round trip to the connection's thread, as costly as a query).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             // The writer must come out of the pool outside any transaction. When a commit
             // fails (a full disk), SQLite may keep the transaction open while the driver
             // believes it ended, and the next write would be nested inside it and never
@@ -224,8 +234,12 @@ impl Store {
             .connect_with(base.clone().create_if_missing(true).pragma("cache_size", "-65536"))
             .await
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        // Readers keep SQLite's small default page cache: every commit (and every read writes
+        // its access-log entry) makes a reader drop its cache before its next read, so a large
+        // one only costs the time to empty it; the operating system's file cache serves them.
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;

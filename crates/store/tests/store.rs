@@ -312,6 +312,86 @@ on_both!(migrations_run_twice_and_the_database_checks_out, |store: Store| async 
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
 });
 
+on_both!(refused_commands_among_concurrent_ones_change_nothing, |store: Store| async move {
+    // On SQLite the writes waiting for the writer share one commit, each in its own savepoint:
+    // a refused command must leave no trace, and the others must all be kept.
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    let log_before = store.access_log_count().await.unwrap();
+    let w = std::sync::Arc::new(w);
+    let mut tasks = vec![];
+    for i in 0..20 {
+        let (store, w) = (store.clone(), w.clone());
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let cmd = Command::SendMessage {
+                    message_id: Uuid::now_v7(),
+                    body: MessageBody::Allmant { text: format!("Meddelande {i}") },
+                    recipients: vec![w.vc.clone()],
+                    corrects: None,
+                };
+                store.execute(case_id, &w.actor(&w.bistand), cmd, ts("2026-11-02 10:00")).await.is_ok()
+            } else {
+                // A unit outside the case may not close it.
+                let cmd = Command::CloseCase { note: String::new() };
+                store.execute(case_id, &w.actor(&w.other), cmd, ts("2026-11-02 10:00")).await.is_ok()
+            }
+        }));
+    }
+    let mut ok = vec![];
+    for t in tasks {
+        ok.push(t.await.unwrap());
+    }
+    assert_eq!(ok, (0..20).map(|i| i % 2 == 0).collect::<Vec<_>>());
+    let case = store.case(case_id).await.unwrap().unwrap().case;
+    assert_eq!(case.messages.len(), 11);
+    assert!(case.phase().is_open());
+    let events = store.case_events(case_id).await.unwrap();
+    assert_eq!(events.len(), 1 + 3 + 10 * 2);
+    assert_eq!(events.iter().map(|e| e.seq as usize).collect::<Vec<_>>(), (1..=events.len()).collect::<Vec<_>>());
+    assert_eq!(store.access_log_count().await.unwrap(), log_before + 10, "one entry per kept command");
+});
+
+on_both!(several_commands_are_one_change_or_none, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 08:30")).await.unwrap();
+    let mut ids = vec![];
+    for text in ["Första", "Andra"] {
+        let message_id = Uuid::now_v7();
+        let cmd = Command::SendMessage {
+            message_id,
+            body: MessageBody::Allmant { text: text.into() },
+            recipients: vec![w.bistand.clone()],
+            corrects: None,
+        };
+        store.execute(case_id, &w.actor(&w.ward), cmd, ts("2026-11-02 09:00")).await.unwrap();
+        ids.push(message_id);
+    }
+    let events_before = store.case_events(case_id).await.unwrap().len();
+    let log_before = store.access_log_count().await.unwrap();
+    // Both opened in one change, each with its event and its access-log entry.
+    let opens = ids.iter().map(|&message_id| Command::OpenMessage { message_id }).collect();
+    let (record, events) =
+        store.execute_all(case_id, &w.actor(&w.bistand), opens, ts("2026-11-02 09:30")).await.unwrap();
+    assert_eq!(events.len(), 2);
+    let opened = |m: &&samverka_domain::message::MessageState| ids.contains(&m.message.id);
+    assert!(record.case.messages.iter().filter(opened).all(|m| m.receipt(w.bistand.id).unwrap().opened.is_some()));
+    assert_eq!(store.access_log_count().await.unwrap(), log_before + 2);
+    assert_eq!(store.case_events(case_id).await.unwrap().len(), events_before + 2);
+
+    // The second is refused (the municipality may not close the ward's case): the first,
+    // allowed on its own, is not carried out either.
+    let cmds = vec![Command::AcknowledgeMessage { message_id: ids[0] }, Command::CloseCase { note: String::new() }];
+    assert!(store.execute_all(case_id, &w.actor(&w.bistand), cmds, ts("2026-11-02 09:40")).await.is_err());
+    assert_eq!(store.case_events(case_id).await.unwrap().len(), events_before + 2);
+    assert_eq!(store.inbox(w.bistand.id, false, 50).await.unwrap().len(), 3, "nothing acknowledged");
+    assert_eq!(store.access_log_count().await.unwrap(), log_before + 2);
+    // And nothing at all is no change.
+    assert!(store.execute_all(case_id, &w.actor(&w.bistand), vec![], ts("2026-11-02 09:50")).await.is_err());
+});
+
 on_both!(every_write_is_logged_in_its_own_transaction, |store: Store| async move {
     let w = seed(&store).await;
     let before = store.access_log_count().await.unwrap();

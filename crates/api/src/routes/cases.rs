@@ -75,9 +75,19 @@ async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiRes
 /// access-log entry in the same transaction as the change; a refusal is logged here. Open
 /// pages of the case's units hear of the change.
 pub(crate) async fn execute(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiResult<CaseRecord> {
+    execute_all(st, caller, id, vec![cmd]).await
+}
+
+/// Carries out several commands on a case as one change (all or none), as `execute` does one.
+pub(crate) async fn execute_all(
+    st: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    cmds: Vec<Command>,
+) -> ApiResult<CaseRecord> {
     let now = st.clock.now();
-    let action = format!("case.{}", samverka_store::command_name(&cmd));
-    match st.store.execute(id, &caller.audit(), cmd, now).await {
+    let action = cmds.first().map(|c| format!("case.{}", samverka_store::command_name(c))).unwrap_or_default();
+    match st.store.execute_all(id, &caller.audit(), cmds, now).await {
         Ok((record, events)) => {
             caller.mark.set();
             if !events.is_empty() {

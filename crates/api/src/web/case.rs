@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::extract::ApiPath;
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::cases::{OpenCaseRequest, execute, read_case, resolve_unit, send};
+use crate::routes::cases::{OpenCaseRequest, execute, execute_all, read_case, resolve_unit, send};
 use crate::routes::patients::NewPatientRequest;
 use crate::views::PatientView;
 use crate::web::i18n::Texts;
@@ -580,20 +580,18 @@ async fn open_unread(st: &AppState, caller: &Caller, record: &CaseRecord) -> Opt
     if !permits(caller.actor.role, Permission::ReadPatientData) {
         return None;
     }
-    let unread: Vec<Uuid> = record
+    let opens: Vec<Command> = record
         .case
         .messages
         .iter()
         .filter(|m| m.receipt(caller.actor.unit.id).is_some_and(|r| r.opened.is_none()))
-        .map(|m| m.message.id)
+        .map(|m| Command::OpenMessage { message_id: m.message.id })
         .collect();
-    let mut last = None;
-    for message_id in unread {
-        if let Ok(r) = execute(st, caller, record.case.id, Command::OpenMessage { message_id }).await {
-            last = Some(r);
-        }
+    if opens.is_empty() {
+        return None;
     }
-    last
+    // One change for all of them: a unit back from a weekend may have dozens unopened.
+    execute_all(st, caller, record.case.id, opens).await.ok()
 }
 
 /// Renders the case page, with an error (after a refused form) or without.
