@@ -97,10 +97,9 @@ async fn search(st: AppState, w: WebCaller, q: SearchForm) -> Response {
     match result {
         Ok(axum::Json(found)) => match found.patients.into_iter().next() {
             Some(p) => {
-                let cases = st.store.cases_for_unit(unit, true, 1000).await.unwrap_or_default();
+                let cases = st.store.cases_of_patient_for_unit(p.id, unit).await.unwrap_or_default();
                 page.cases = cases
                     .into_iter()
-                    .filter(|c| c.patient_id == p.id)
                     .map(|c| FoundCase {
                         id: c.case_id.to_string(),
                         phase: t.get(&format!("phase.{}", c.phase.as_str())).to_string(),
