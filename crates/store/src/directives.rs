@@ -112,18 +112,6 @@ fn moved_on() -> StoreError {
     ))
 }
 
-/// Directives published to user `$1`, in force on day `$2`, not superseded, not yet read.
-macro_rules! unread_directives_sql {
-    () => {
-        "SELECT COUNT(*) FROM directive_recipients rc JOIN directives d ON d.id = rc.directive_id \
-         WHERE rc.user_id = $1 AND d.status = 'published' AND d.valid_from <= $2 \
-           AND (d.valid_until IS NULL OR d.valid_until >= $2) \
-           AND NOT EXISTS (SELECT 1 FROM directive_reads r WHERE r.directive_id = rc.directive_id AND r.user_id = rc.user_id) \
-           AND NOT EXISTS (SELECT 1 FROM directive_supersedes s JOIN directives n ON n.id = s.directive_id \
-                           WHERE s.superseded_id = d.id AND n.status = 'published')"
-    };
-}
-
 impl Store {
     /// Registers a directive; it waits for a validator.
     pub async fn register_directive(
@@ -366,11 +354,10 @@ impl Store {
         Ok(())
     }
 
-    /// How many directives sent to `user` are in force on `today` (not superseded) and not
-    /// yet read: the number beside "Direktiv" in the menu.
-    /// What every page's header shows, in one read: the unit's messages not yet acknowledged
-    /// (as `Store::unread_count`) and the directives in force the user has yet to read; a
-    /// count not asked for (`None`) is 0.
+    /// What every page's header shows, in one read: how many messages the unit has yet to
+    /// acknowledge (as `Store::unread_count`), and how many directives sent to the user are in
+    /// force on `today` (not superseded) and not yet read (the number beside "Direktiv" in the
+    /// menu). A count not asked for (`None`) is 0.
     pub async fn header_counts(
         &self,
         unit: Option<UnitId>,
@@ -378,12 +365,17 @@ impl Store {
         today: jiff::civil::Date,
     ) -> Result<(i64, i64)> {
         Ok(on_db!(self, read, |pool| {
-            sqlx::query_as(concat!(
+            sqlx::query_as(
                 "SELECT (SELECT COUNT(*) FROM inbox WHERE unit_id = $3 AND acknowledged_at IS NULL AND NOT mis_sent \
-                 AND case_open), (",
-                unread_directives_sql!(),
-                ")"
-            ))
+                         AND case_open), \
+                        (SELECT COUNT(*) FROM directive_recipients rc JOIN directives d ON d.id = rc.directive_id \
+                         WHERE rc.user_id = $1 AND d.status = 'published' AND d.valid_from <= $2 \
+                           AND (d.valid_until IS NULL OR d.valid_until >= $2) \
+                           AND NOT EXISTS (SELECT 1 FROM directive_reads r \
+                                           WHERE r.directive_id = rc.directive_id AND r.user_id = rc.user_id) \
+                           AND NOT EXISTS (SELECT 1 FROM directive_supersedes s JOIN directives n ON n.id = s.directive_id \
+                                           WHERE s.superseded_id = d.id AND n.status = 'published'))",
+            )
             .bind(user.map(|u| u.to_string()))
             .bind(today.to_string())
             .bind(unit.map(|u| u.to_string()))
