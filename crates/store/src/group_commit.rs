@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::disk::DiskGuard;
-use crate::security::AccessEntry;
+use crate::security::{AccessEntry, insert_access_rows};
 use crate::{Db, Result, StoreError};
 
 /// Most entries in one commit; a larger queue is taken in several.
@@ -77,44 +77,20 @@ pub(crate) async fn insert_batch(db: &Db, disk: &DiskGuard, entries: &[AccessEnt
 
 async fn insert(db: &Db, entries: &[AccessEntry]) -> Result<()> {
     macro_rules! in_one_transaction {
-        ($pool:expr, $db:ty) => {{
+        ($pool:expr) => {{
             let mut tx = $pool.begin().await?;
             for rows in chunks(entries) {
-                let mut q = sqlx::QueryBuilder::<$db>::new(INSERT);
-                q.push_values(rows, |mut row, e| {
-                    row.push_bind(crate::micros(e.at))
-                        .push_bind(e.user_id.to_string())
-                        .push_bind(&e.user_name)
-                        .push_bind(e.assignment_id.map(|a| a.to_string()))
-                        .push_bind(e.role.as_ref().map(crate::reference::enum_str))
-                        .push_bind(e.unit_id.to_string())
-                        .push_bind(&e.unit_name)
-                        .push_bind(e.organisation_id.to_string())
-                        .push_bind(e.patient_id.map(|p| p.to_string()))
-                        .push_bind(e.case_id.map(|c| c.to_string()))
-                        .push_bind(&e.action)
-                        .push_bind(crate::reference::enum_str(&e.outcome))
-                        .push_bind(e.emergency)
-                        .push_bind(&e.reason)
-                        .push_bind(e.protected_identity)
-                        .push_bind(&e.client_address)
-                        .push_bind(e.object_id.map(|o| o.to_string()));
-                });
-                q.build().execute(&mut *tx).await?;
+                insert_access_rows!(&mut *tx, rows)?;
             }
             tx.commit().await?;
         }};
     }
     match db {
-        Db::Sqlite { writer, .. } => in_one_transaction!(writer, sqlx::Sqlite),
-        Db::Postgres(pg) => in_one_transaction!(pg, sqlx::Postgres),
+        Db::Sqlite { writer, .. } => in_one_transaction!(writer),
+        Db::Postgres(pg) => in_one_transaction!(pg),
     }
     Ok(())
 }
-
-const INSERT: &str = "INSERT INTO access_log (at, user_id, user_name, assignment_id, role, unit_id, unit_name, \
-                      organisation_id, patient_id, case_id, action, outcome, emergency, reason, protected_identity, \
-                      client_address, object_id) ";
 
 /// The entries in runs of 64, 32, … 1 rows: one statement per run instead of one per entry,
 /// and only seven statement texts to prepare and keep.

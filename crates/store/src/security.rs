@@ -283,34 +283,43 @@ pub struct AccessFilter {
     pub limit: i64,
 }
 
-macro_rules! insert_access {
-    ($exec:expr, $e:expr) => {{
-        let e: &$crate::security::AccessEntry = $e;
-        sqlx::query(
+/// Appends access-log entries (`&[AccessEntry]`) in one statement; `insert_access!` for one.
+/// Expanded once per database driver.
+macro_rules! insert_access_rows {
+    ($exec:expr, $entries:expr) => {{
+        let entries: &[$crate::security::AccessEntry] = $entries;
+        let mut q = sqlx::QueryBuilder::new(
             "INSERT INTO access_log (at, user_id, user_name, assignment_id, role, unit_id, unit_name, organisation_id, \
-             patient_id, case_id, action, outcome, emergency, reason, protected_identity, client_address, object_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind($crate::micros(e.at))
-        .bind(e.user_id.to_string())
-        .bind(&e.user_name)
-        .bind(e.assignment_id.map(|a| a.to_string()))
-        .bind(e.role.as_ref().map($crate::reference::enum_str))
-        .bind(e.unit_id.to_string())
-        .bind(&e.unit_name)
-        .bind(e.organisation_id.to_string())
-        .bind(e.patient_id.map(|p| p.to_string()))
-        .bind(e.case_id.map(|c| c.to_string()))
-        .bind(&e.action)
-        .bind($crate::reference::enum_str(&e.outcome))
-        .bind(e.emergency)
-        .bind(&e.reason)
-        .bind(e.protected_identity)
-        .bind(&e.client_address)
-        .bind(e.object_id.map(|o| o.to_string()))
-        .execute($exec)
-        .await
+             patient_id, case_id, action, outcome, emergency, reason, protected_identity, client_address, object_id) ",
+        );
+        q.push_values(entries, |mut row, e| {
+            row.push_bind($crate::micros(e.at))
+                .push_bind(e.user_id.to_string())
+                .push_bind(&e.user_name)
+                .push_bind(e.assignment_id.map(|a| a.to_string()))
+                .push_bind(e.role.as_ref().map($crate::reference::enum_str))
+                .push_bind(e.unit_id.to_string())
+                .push_bind(&e.unit_name)
+                .push_bind(e.organisation_id.to_string())
+                .push_bind(e.patient_id.map(|p| p.to_string()))
+                .push_bind(e.case_id.map(|c| c.to_string()))
+                .push_bind(&e.action)
+                .push_bind($crate::reference::enum_str(&e.outcome))
+                .push_bind(e.emergency)
+                .push_bind(&e.reason)
+                .push_bind(e.protected_identity)
+                .push_bind(&e.client_address)
+                .push_bind(e.object_id.map(|o| o.to_string()));
+        });
+        q.build().execute($exec).await
     }};
+}
+pub(crate) use insert_access_rows;
+
+macro_rules! insert_access {
+    ($exec:expr, $e:expr) => {
+        $crate::security::insert_access_rows!($exec, std::slice::from_ref($e))
+    };
 }
 pub(crate) use insert_access;
 

@@ -392,6 +392,28 @@ on_both!(several_commands_are_one_change_or_none, |store: Store| async move {
     assert!(store.execute_all(case_id, &w.actor(&w.bistand), vec![], ts("2026-11-02 09:50")).await.is_err());
 });
 
+on_both!(a_patients_cases_are_found_for_the_units_taking_part, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    let found = |unit| {
+        let store = store.clone();
+        async move {
+            store
+                .cases_of_patient_for_unit(w.patient, unit)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.case_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(w.ward.id).await, vec![case_id]);
+    assert!(found(w.bistand.id).await.is_empty(), "not yet told of the admission");
+    store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    assert_eq!(found(w.bistand.id).await, vec![case_id]);
+    assert!(found(w.other.id).await.is_empty(), "a unit outside the care finds nothing");
+});
+
 on_both!(every_write_is_logged_in_its_own_transaction, |store: Store| async move {
     let w = seed(&store).await;
     let before = store.access_log_count().await.unwrap();
