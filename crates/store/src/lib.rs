@@ -208,7 +208,11 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // sqlx hands rows from the connection's thread over a channel of this size; at the
+            // default 50 a longer result (a case's history, an inbox page) stalls that thread
+            // each time the channel fills, a thread switch per 50 rows.
+            .row_buffer_size(1024);
         // The writer keeps 64 MB of pages in memory (SQLite's default is 2 MB): the indexes it
         // updates on every write stay cached instead of being read back from the file.
         // A file does not drop connections the way a network does: no ping before each use
