@@ -20,6 +20,7 @@ use sqlx::{Connection, FromRow};
 
 use crate::reference::{enum_str, parse_enum, uuid};
 use crate::security::{Audit, Outcome, insert_access};
+use crate::snapshot::Snapshot;
 use crate::{Db, Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
 
 /// A case as stored: its derived state and the agreement that governs it.
@@ -110,7 +111,7 @@ fn touched_messages(events: &[RecordedEvent]) -> BTreeSet<MessageId> {
 
 /// Rows to write for one case after a change.
 pub(crate) struct Projection {
-    pub(crate) state: String,
+    pub(crate) state: Snapshot,
     pub(crate) phase: &'static str,
     pub(crate) ward_id: String,
     pub(crate) first_ready_at: Option<i64>,
@@ -166,7 +167,7 @@ impl Projection {
             }
         }
         Ok(Projection {
-            state: serde_json::to_string(case).map_err(StoreError::corrupt)?,
+            state: Snapshot(serde_json::to_string(case).map_err(StoreError::corrupt)?),
             phase: case.phase().as_str(),
             ward_id: case.ward().id.to_string(),
             first_ready_at: case.ready_periods.first().map(|p| micros(p.from)),
@@ -299,13 +300,13 @@ macro_rules! insert_events {
 macro_rules! decide_and_write {
     ($store:expr, $conn:expr, $select:expr, $id:expr, $audit:expr, $cmds:expr, $now:expr) => {{
         let mut tx = $conn.begin().await?;
-        let row: Option<(String, i64, String, String)> =
+        let row: Option<(Snapshot, i64, String, String)> =
             sqlx::query_as($select).bind(&$id).fetch_optional(&mut *tx).await?;
         let Some((state, version, agreement_id, protection)) = row else {
             return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
         };
         let agreement = $store.agreement(&agreement_id)?;
-        let mut case: Case = serde_json::from_str(&state).map_err(StoreError::corrupt)?;
+        let mut case: Case = serde_json::from_str(&state.0).map_err(StoreError::corrupt)?;
         let before = case.clone();
         let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
         // Each command is decided on the state the ones before it left; one access-log entry
@@ -604,13 +605,13 @@ impl Store {
     }
 
     pub async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>> {
-        let row: Option<(String, String)> =
+        let row: Option<(Snapshot, String)> =
             on_db!(self, read, |pool| sqlx::query_as("SELECT state, agreement_id FROM cases WHERE id = $1")
                 .bind(id.to_string())
                 .fetch_optional(pool)
                 .await?);
         row.map(|(state, agreement_id)| {
-            Ok(CaseRecord { case: serde_json::from_str(&state).map_err(StoreError::corrupt)?, agreement_id })
+            Ok(CaseRecord { case: serde_json::from_str(&state.0).map_err(StoreError::corrupt)?, agreement_id })
         })
         .transpose()
     }
@@ -864,7 +865,7 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Case>> {
-        let rows: Vec<(String,)> = on_db!(self, read, |pool| sqlx::query_as(
+        let rows: Vec<(Snapshot,)> = on_db!(self, read, |pool| sqlx::query_as(
             // Two halves so each walks the (kommunkod, discharged_at) index: discharged within
             // or after the window, and still in hospital.
             "SELECT state FROM cases WHERE kommunkod = $1 AND discharged_at >= $3 AND agreement_id = $2 \
@@ -879,7 +880,7 @@ impl Store {
         .bind(micros(to))
         .fetch_all(pool)
         .await?);
-        rows.into_iter().map(|(s,)| serde_json::from_str(&s).map_err(StoreError::corrupt)).collect()
+        rows.into_iter().map(|(s,)| serde_json::from_str(&s.0).map_err(StoreError::corrupt)).collect()
     }
 
     /// Counts by phase, for the health page and the demo's report.

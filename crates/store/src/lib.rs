@@ -20,6 +20,7 @@ mod hl7;
 mod mail;
 mod reference;
 mod security;
+mod snapshot;
 mod subscriptions;
 
 use std::collections::HashMap;
@@ -327,6 +328,14 @@ impl Store {
             .await
             .map(|_| ())?);
         Ok(())
+    }
+
+    /// Reads one text value with a statement of the test's own (used by tests that look at how
+    /// a value is stored).
+    pub async fn raw_text_for_tests(&self, sql: &str) -> Result<Option<String>> {
+        Ok(on_db!(self, read, |pool| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// A fact about the installation (e.g. `demo_data`).

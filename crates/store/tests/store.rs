@@ -203,6 +203,51 @@ async fn store_exec(store: &Store, sql: &str) -> Result<(), String> {
     store.raw_execute_for_tests(sql).await.map_err(|e| e.to_string())
 }
 
+on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_text_is_still_read, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    let case = store.case(case_id).await.unwrap().unwrap().case;
+    let json = serde_json::to_string(&case).unwrap();
+    let stored = |sql: &str| {
+        let (store, sql) = (store.clone(), sql.replace("{id}", &case_id.to_string()));
+        async move { store.raw_text_for_tests(&sql).await.unwrap().unwrap() }
+    };
+    let sqlite = store.kind() == samverka_store::DatabaseKind::Sqlite;
+    let how = if sqlite {
+        "SELECT typeof(state) || ' ' || length(state) FROM cases WHERE id = '{id}'"
+    } else {
+        "SELECT pg_typeof(state)::text || ' ' || octet_length(state) FROM cases WHERE id = '{id}'"
+    };
+    let (kind, bytes) = {
+        let s = stored(how).await;
+        let (k, n) = s.split_once(' ').unwrap();
+        (k.to_string(), n.parse::<usize>().unwrap())
+    };
+    if sqlite {
+        assert_eq!(kind, "blob");
+        assert!(bytes * 2 < json.len(), "{bytes} bytes stored for {} of JSON", json.len());
+    } else {
+        // PostgreSQL compresses large values itself.
+        assert_eq!((kind.as_str(), bytes), ("text", json.len()));
+    }
+    // A state written before compression (text) is read as it is, and compressed when the
+    // case is next written.
+    let quoted = json.replace('\'', "''");
+    store_exec(&store, &format!("UPDATE cases SET state = '{quoted}' WHERE id = '{case_id}'")).await.unwrap();
+    assert_eq!(store.case(case_id).await.unwrap().unwrap().case, case);
+    let reply = Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body: MessageBody::Allmant { text: "Svar".into() },
+        recipients: vec![w.ward.clone()],
+        corrects: None,
+    };
+    store.execute(case_id, &w.actor(&w.bistand), reply, ts("2026-11-02 10:00")).await.unwrap();
+    let after = store.case(case_id).await.unwrap().unwrap().case;
+    assert_eq!(after.messages.len(), case.messages.len() + 1);
+    assert!(stored(how).await.starts_with(if sqlite { "blob " } else { "text " }));
+});
+
 on_both!(a_repeated_request_is_applied_once, |store: Store| async move {
     let w = seed(&store).await;
     let case_id = open(&store, &w, "2026-11-02 08:00").await;
