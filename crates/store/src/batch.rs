@@ -20,6 +20,10 @@ use crate::{Result, StoreError};
 
 /// Most commands in one commit; a longer queue is taken in several.
 const MAX_BATCH: usize = 64;
+/// A batch takes no more commands once it has run this long: the access log's own commits
+/// (every read waits for one) queue for the writer behind the batch, so a batch's length is
+/// a read's worst wait.
+const MAX_BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(8);
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -105,7 +109,7 @@ async fn serve(writer: SqlitePool, mut queue: mpsc::UnboundedReceiver<Work>) {
 /// Runs the commands of `batch` in one transaction and answers them after its commit. A
 /// database failure in one command (a full disk, a broken file) ends the batch there: the
 /// transaction is rolled back, the commands already run get that failure as their answer, and
-/// those not yet run stay in `batch`.
+/// those not yet run stay in `batch`, as do those left when the batch has run its time.
 async fn write_batch(writer: &SqlitePool, batch: &mut Vec<Work>) {
     let mut tx = match writer.begin().await {
         Ok(tx) => tx,
@@ -119,11 +123,12 @@ async fn write_batch(writer: &SqlitePool, batch: &mut Vec<Work>) {
     let mut ran: Vec<Ran> = Vec::with_capacity(batch.len());
     let mut failure = None;
     let mut pending = std::mem::take(batch).into_iter();
+    let started = std::time::Instant::now();
     for work in pending.by_ref() {
         let mut r = work(&mut tx).await;
         failure = r.failed.take();
         ran.push(r);
-        if failure.is_some() {
+        if failure.is_some() || started.elapsed() >= MAX_BATCH_TIME {
             break;
         }
     }
