@@ -246,6 +246,11 @@ on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_text_is_still_re
     let after = store.case(case_id).await.unwrap().unwrap().case;
     assert_eq!(after.messages.len(), case.messages.len() + 1);
     assert!(stored(how).await.starts_with(if sqlite { "blob " } else { "text " }));
+    if sqlite {
+        // A damaged compressed state is an error, never a case read wrong.
+        store_exec(&store, &format!("UPDATE cases SET state = x'789c0b' WHERE id = '{case_id}'")).await.unwrap();
+        assert!(store.case(case_id).await.is_err());
+    }
 });
 
 on_both!(a_repeated_request_is_applied_once, |store: Store| async move {
