@@ -19,7 +19,7 @@ use serde::Serialize;
 use sqlx::{Connection, FromRow};
 
 use crate::reference::{enum_str, parse_enum, uuid};
-use crate::security::{Audit, Outcome, insert_access};
+use crate::security::{Audit, Outcome, insert_access, insert_access_rows};
 use crate::snapshot::Snapshot;
 use crate::{Db, Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
 
@@ -167,7 +167,7 @@ impl Projection {
             }
         }
         Ok(Projection {
-            state: Snapshot(serde_json::to_string(case).map_err(StoreError::corrupt)?),
+            state: Snapshot::of(case)?,
             phase: case.phase().as_str(),
             ward_id: case.ward().id.to_string(),
             first_ready_at: case.ready_periods.first().map(|p| micros(p.from)),
@@ -306,7 +306,7 @@ macro_rules! decide_and_write {
             return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
         };
         let agreement = $store.agreement(&agreement_id)?;
-        let mut case: Case = serde_json::from_str(&state.0).map_err(StoreError::corrupt)?;
+        let mut case: Case = state.case()?;
         let before = case.clone();
         let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
         // Each command is decided on the state the ones before it left; one access-log entry
@@ -335,11 +335,11 @@ macro_rules! decide_and_write {
                 recorded.push(e);
             }
         }
+        // The accesses happened whether or not anything changes; one statement for all.
+        if !logs.is_empty() {
+            insert_access_rows!(&mut *tx, &logs)?;
+        }
         if recorded.is_empty() {
-            // Nothing changes, but the access happened: log it alone.
-            for log in &logs {
-                insert_access!(&mut *tx, log)?;
-            }
             tx.commit().await?;
             return Ok(Some((CaseRecord { case, agreement_id }, vec![])));
         }
@@ -367,9 +367,6 @@ macro_rules! decide_and_write {
             return Ok(None);
         }
         write_projection!(tx, $id.clone(), &p);
-        for log in &logs {
-            insert_access!(&mut *tx, log)?;
-        }
         tx.commit().await?;
         Ok(Some((CaseRecord { case, agreement_id }, recorded)))
     }};
@@ -610,10 +607,7 @@ impl Store {
                 .bind(id.to_string())
                 .fetch_optional(pool)
                 .await?);
-        row.map(|(state, agreement_id)| {
-            Ok(CaseRecord { case: serde_json::from_str(&state.0).map_err(StoreError::corrupt)?, agreement_id })
-        })
-        .transpose()
+        row.map(|(state, agreement_id)| Ok(CaseRecord { case: state.case()?, agreement_id })).transpose()
     }
 
     /// The full history of a case, oldest first.
@@ -880,7 +874,7 @@ impl Store {
         .bind(micros(to))
         .fetch_all(pool)
         .await?);
-        rows.into_iter().map(|(s,)| serde_json::from_str(&s.0).map_err(StoreError::corrupt)).collect()
+        rows.into_iter().map(|(s,)| s.case()).collect()
     }
 
     /// Counts by phase, for the health page and the demo's report.

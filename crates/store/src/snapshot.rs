@@ -8,11 +8,14 @@
 //! Rows written before compression (SQLite TEXT) are read as they are and compressed when next
 //! written.
 
+use samverka_domain::case::Case;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Type, TypeInfo, ValueRef};
+
+use crate::{Result, StoreError};
 
 /// Fast compression: the state is written on every command, on the writer's path.
 const LEVEL: u8 = 1;
@@ -20,8 +23,18 @@ const LEVEL: u8 = 1;
 const MAX_STATE_BYTES: usize = 64 << 20;
 
 /// The JSON of a case's state, as written to and read from `cases.state`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Snapshot(pub(crate) String);
+#[derive(Clone)]
+pub(crate) struct Snapshot(String);
+
+impl Snapshot {
+    pub(crate) fn of(case: &Case) -> Result<Snapshot> {
+        Ok(Snapshot(serde_json::to_string(case).map_err(StoreError::corrupt)?))
+    }
+
+    pub(crate) fn case(&self) -> Result<Case> {
+        serde_json::from_str(&self.0).map_err(StoreError::corrupt)
+    }
+}
 
 impl Type<Sqlite> for Snapshot {
     fn type_info() -> SqliteTypeInfo {
