@@ -66,6 +66,14 @@ pub struct DueDeadline {
     pub estimated: bool,
 }
 
+/// A due deadline with its case's patient, for an inbox.
+#[derive(Debug, Clone)]
+pub struct DueForPatient {
+    pub deadline: DueDeadline,
+    pub patient_name: String,
+    pub protection: ProtectedIdentity,
+}
+
 /// A message in a unit's inbox with its receipt at that unit.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -119,6 +127,7 @@ pub(crate) struct Projection {
     pub(crate) parties: Vec<(String, i64)>,
     pub(crate) deadlines: Vec<Deadline>,
     pub(crate) inbox: Vec<InboxRow>,
+    /// Consents to link to the case (all of them for a new case, after `since` only new ones).
     pub(crate) consents: Vec<String>,
     pub(crate) followup: Option<samverka_domain::followup::CaseFacts>,
     pub(crate) acks: crate::followup::AckMap,
@@ -197,13 +206,15 @@ impl Projection {
         let stored = |d: &Deadline| (d.kind, d.owner, d.due, d.met_at, d.estimated);
         let old: Vec<_> = deadlines(before, agreement, now).iter().map(stored).collect();
         self.deadlines_changed = old != self.deadlines.iter().map(stored).collect::<Vec<_>>();
+        self.consents.retain(|c| !before.consents.0.iter().any(|b| b.id.to_string() == *c));
         self
     }
 }
 
-/// Writes a projection inside a transaction; expanded once per database driver.
+/// Writes a projection inside a transaction; expanded once per database driver. `$followup`
+/// and `$ward_hospital` are what `write_followup!` needs from the stored case.
 macro_rules! write_projection {
-    ($tx:ident, $case_id:expr, $p:expr) => {{
+    ($tx:ident, $case_id:expr, $p:expr, $followup:expr, $ward_hospital:expr) => {{
         let case_id: String = $case_id;
         let p: &Projection = $p;
         // Parties can also leave (a unit reached only by a mis-sent message): rewrite them.
@@ -234,7 +245,7 @@ macro_rules! write_projection {
             .execute(&mut *$tx)
             .await?;
         }
-        crate::followup::write_followup!($tx, &case_id, p.followup.as_ref(), &p.acks);
+        crate::followup::write_followup!($tx, &case_id, p.followup.as_ref(), &p.acks, $followup, $ward_hospital);
         for consent in &p.consents {
             sqlx::query("INSERT INTO case_consents (consent_id, case_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(consent)
@@ -293,6 +304,30 @@ macro_rules! insert_events {
     }};
 }
 
+/// A case as a command finds it: its state and what its writes compare with, in one statement.
+#[derive(FromRow)]
+struct StoredCase {
+    state: Snapshot,
+    version: i64,
+    agreement_id: String,
+    protection: String,
+    ward_id: String,
+    /// The ward's hospital (for the follow-up figures).
+    hospital: Option<String>,
+    /// The stored follow-up contribution; `followup_acks` is `None` when there is none.
+    followup_facts: Option<String>,
+    followup_acks: Option<String>,
+}
+
+macro_rules! stored_case_select {
+    () => {
+        "SELECT c.state, c.version, c.agreement_id, p.protection, c.ward_id, \
+                (SELECT u.hospital FROM units u WHERE u.id = c.ward_id) AS hospital, \
+                f.facts AS followup_facts, f.acks AS followup_acks \
+         FROM cases c JOIN patients p ON p.id = c.patient_id LEFT JOIN case_followup f ON f.case_id = c.id"
+    };
+}
+
 /// Decides a command on the stored case and writes what it changes (events, case row,
 /// projections, access-log entry) in one transaction of `$conn` (a pool, or on SQLite the
 /// batch's connection, where the transaction is a savepoint). `None` when another writer got
@@ -300,9 +335,18 @@ macro_rules! insert_events {
 macro_rules! decide_and_write {
     ($store:expr, $conn:expr, $select:expr, $id:expr, $audit:expr, $cmds:expr, $now:expr) => {{
         let mut tx = $conn.begin().await?;
-        let row: Option<(Snapshot, i64, String, String)> =
-            sqlx::query_as($select).bind(&$id).fetch_optional(&mut *tx).await?;
-        let Some((state, version, agreement_id, protection)) = row else {
+        let row: Option<StoredCase> = sqlx::query_as($select).bind(&$id).fetch_optional(&mut *tx).await?;
+        let Some(StoredCase {
+            state,
+            version,
+            agreement_id,
+            protection,
+            ward_id,
+            hospital,
+            followup_facts,
+            followup_acks,
+        }) = row
+        else {
             return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
         };
         let agreement = $store.agreement(&agreement_id)?;
@@ -366,7 +410,13 @@ macro_rules! decide_and_write {
         if updated.rows_affected() != 1 {
             return Ok(None);
         }
-        write_projection!(tx, $id.clone(), &p);
+        write_projection!(
+            tx,
+            $id.clone(),
+            &p,
+            followup_acks.map(|acks| (followup_facts, acks)),
+            Some((ward_id.as_str(), hospital))
+        );
         tx.commit().await?;
         Ok(Some((CaseRecord { case, agreement_id }, recorded)))
     }};
@@ -393,6 +443,15 @@ struct DeadlineRow {
     owner_unit_id: Option<String>,
     due_at: i64,
     estimated: bool,
+}
+
+#[derive(FromRow)]
+struct DueRow {
+    #[sqlx(flatten)]
+    deadline: DeadlineRow,
+    given_name: String,
+    family_name: String,
+    protection: String,
 }
 
 impl DeadlineRow {
@@ -515,7 +574,8 @@ impl Store {
                 Err(e) => return Err(e.into()),
                 Ok(_) => {
                     insert_events!(tx, case_id, &events)?;
-                    write_projection!(tx, case_id.clone(), &projection);
+                    // A new case: no follow-up contribution is stored yet.
+                    write_projection!(tx, case_id.clone(), &projection, None, None);
                     insert_access!(&mut *tx, &log)?;
                     tx.commit().await?;
                     true
@@ -583,8 +643,7 @@ impl Store {
             // SQLite has a single writer connection, which already serialises writers; the
             // commands waiting for it are committed together (`batch`).
             Db::Sqlite { writer, .. } => {
-                const SELECT: &str = "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
-                                      JOIN patients p ON p.id = c.patient_id WHERE c.id = $1";
+                const SELECT: &str = concat!(stored_case_select!(), " WHERE c.id = $1");
                 let (store, audit) = (self.clone(), audit.clone());
                 self.commands
                     .run(writer, move |conn| {
@@ -594,8 +653,7 @@ impl Store {
             }
             // PostgreSQL: lock the case row so writers to one case queue instead of colliding.
             Db::Postgres(pg) => {
-                const SELECT: &str = "SELECT c.state, c.version, c.agreement_id, p.protection FROM cases c \
-                                      JOIN patients p ON p.id = c.patient_id WHERE c.id = $1 FOR UPDATE OF c";
+                const SELECT: &str = concat!(stored_case_select!(), " WHERE c.id = $1 FOR UPDATE OF c");
                 decide_and_write!(self, pg, SELECT, id, audit, cmds, now)
             }
         }
@@ -788,9 +846,16 @@ impl Store {
 
     /// Unmet deadlines a unit owns that fall due before `before` (overdue ones included).
     pub async fn due_deadlines(&self, unit: UnitId, before: Timestamp) -> Result<Vec<DueDeadline>> {
-        let rows: Vec<DeadlineRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT d.case_id, d.kind, d.owner_unit_id, d.due_at, d.estimated FROM case_deadlines d \
-             JOIN cases c ON c.id = d.case_id \
+        Ok(self.due_deadlines_with_patients(unit, before).await?.into_iter().map(|d| d.deadline).collect())
+    }
+
+    /// As [`Store::due_deadlines`], each with its patient's name and protection (what an inbox
+    /// shows), in the same statement.
+    pub async fn due_deadlines_with_patients(&self, unit: UnitId, before: Timestamp) -> Result<Vec<DueForPatient>> {
+        let rows: Vec<DueRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT d.case_id, d.kind, d.owner_unit_id, d.due_at, d.estimated, \
+                    p.given_name, p.family_name, p.protection FROM case_deadlines d \
+             JOIN cases c ON c.id = d.case_id JOIN patients p ON p.id = c.patient_id \
              WHERE d.owner_unit_id = $1 AND d.met_at IS NULL AND d.due_at < $2 \
                AND c.phase NOT IN ('closed', 'cancelled') ORDER BY d.due_at"
         )
@@ -798,7 +863,15 @@ impl Store {
         .bind(micros(before))
         .fetch_all(pool)
         .await?);
-        rows.into_iter().map(DeadlineRow::into_domain).collect()
+        rows.into_iter()
+            .map(|r| {
+                Ok(DueForPatient {
+                    patient_name: format!("{} {}", r.given_name, r.family_name),
+                    protection: parse_enum(&r.protection)?,
+                    deadline: r.deadline.into_domain()?,
+                })
+            })
+            .collect()
     }
 
     /// The unit's inbox, newest first; unless `all`, only what it has yet to acknowledge in

@@ -166,22 +166,27 @@ macro_rules! ack_upsert_tail {
 use ack_upsert_tail;
 
 /// Writes a case's follow-up contribution inside a transaction; expanded once per driver.
+/// `$old` is the case's stored contribution (`case_followup`'s facts and acks, read by the
+/// caller with the case), `$ward_hospital` the hospital of a ward the caller has read with it,
+/// `(ward id, hospital)`: the hospital is read here only for another ward.
 macro_rules! write_followup {
-    ($tx:ident, $case_id:expr, $facts:expr, $acks:expr) => {{
+    ($tx:ident, $case_id:expr, $facts:expr, $acks:expr, $old:expr, $ward_hospital:expr) => {{
         let case_id: &String = $case_id;
         let facts: Option<&samverka_domain::followup::CaseFacts> = $facts;
-        let old: Option<(Option<String>, String)> =
-            sqlx::query_as("SELECT facts, acks FROM case_followup WHERE case_id = $1")
-                .bind(case_id)
-                .fetch_optional(&mut *$tx)
-                .await?;
+        let old: Option<(Option<String>, String)> = $old;
+        let ward_hospital: Option<(&str, Option<String>)> = $ward_hospital;
         let stored = match facts {
             Some(f) => {
-                let hospital: Option<Option<String>> = sqlx::query_scalar("SELECT hospital FROM units WHERE id = $1")
-                    .bind(f.ward.to_string())
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-                Some($crate::followup::StoredFacts { facts: f.clone(), hospital: hospital.flatten() })
+                let ward = f.ward.to_string();
+                let hospital = match ward_hospital {
+                    Some((w, hospital)) if w == ward => hospital,
+                    _ => sqlx::query_scalar::<_, Option<String>>("SELECT hospital FROM units WHERE id = $1")
+                        .bind(&ward)
+                        .fetch_optional(&mut *$tx)
+                        .await?
+                        .flatten(),
+                };
+                Some($crate::followup::StoredFacts { facts: f.clone(), hospital })
             }
             None => None,
         };
@@ -413,7 +418,12 @@ impl Store {
             let acks = ack_map(&record.case);
             on_db!(self, write, |pool| {
                 let mut tx = pool.begin().await?;
-                write_followup!(tx, id, facts.as_ref(), &acks);
+                let old: Option<(Option<String>, String)> =
+                    sqlx::query_as("SELECT facts, acks FROM case_followup WHERE case_id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                write_followup!(tx, id, facts.as_ref(), &acks, old, None);
                 tx.commit().await?;
             });
         }

@@ -37,7 +37,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use bases::ApprovedBasis;
 pub use bulk::ImportCase;
-pub use cases::{CaseRecord, CaseSummary, DueDeadline, InboxItem, command_name};
+pub use cases::{CaseRecord, CaseSummary, DueDeadline, DueForPatient, InboxItem, command_name};
 pub use clients::{ApiClient, ApiToken};
 pub use directives::{DirectiveRecord, Reader};
 pub use escalation::EscalationEntry;

@@ -145,6 +145,11 @@ on_both!(history_and_projections_agree, |store: Store| async move {
     let due = store.due_deadlines(w.ward.id, ts("2026-11-04 00:00")).await.unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!((due[0].kind, due[0].due), (DeadlineKind::AdmissionNotice, ts("2026-11-03 08:00")));
+    let with_patient = store.due_deadlines_with_patients(w.ward.id, ts("2026-11-04 00:00")).await.unwrap();
+    assert_eq!(with_patient.len(), 1);
+    assert_eq!((with_patient[0].deadline.case_id, with_patient[0].patient_name.as_str()), (case_id, "Åsa Öberg"));
+    assert_eq!(with_patient[0].protection, ProtectedIdentity::None);
+    assert!(store.due_deadlines_with_patients(w.bistand.id, ts("2026-11-04 00:00")).await.unwrap().is_empty());
 
     let cmd = notice(&w);
     let Command::SendMessage { message_id, .. } = &cmd else { unreachable!() };
@@ -752,6 +757,60 @@ on_both!(follow_up_sums_follow_every_case_change, |store: Store| async move {
     assert_eq!(store.population(2026).await.unwrap().get("0184"), Some(&14_500));
     assert_eq!(store.population(2025).await.unwrap().get("0184"), Some(&14_000));
     assert!(store.population(2024).await.unwrap().is_empty());
+});
+
+on_both!(a_command_writes_what_changed_against_the_case_as_stored, |store: Store| async move {
+    use samverka_domain::consent::{ConsentGiver, ConsentKind};
+    use samverka_store::KeyFilter;
+    let w = seed(&store).await;
+    // Two wards of two hospitals: a transfer moves the case's follow-up figures with it.
+    store.set_ward_capacity(w.ward.id, Some("Norrviks sjukhus"), Some(20)).await.unwrap();
+    let region = store.unit(w.ward.id).await.unwrap().unwrap().organisation_id;
+    let other_ward = Unit {
+        id: Uuid::now_v7(),
+        organisation_id: region,
+        kind: UnitKind::Ward,
+        name: "Avdelning 40".into(),
+        hsa_id: HsaId::parse("SE2321000016-A40").unwrap(),
+        care_type: CareType::Somatic,
+        receives_for_kommun: None,
+        address: AddressEntry::default(),
+    };
+    store.insert_unit(&other_ward, ts("2026-11-01 00:00")).await.unwrap();
+    store.set_ward_capacity(other_ward.id, Some("Söderby sjukhus"), Some(10)).await.unwrap();
+
+    let a = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(a, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    let consent = |id: Uuid| Command::RecordConsent {
+        consent_id: id,
+        kind: ConsentKind::InformationSharing,
+        given_by: ConsentGiver::Patient,
+        given_at: ts("2026-11-02 10:00"),
+        note: String::new(),
+    };
+    let (first, second) = (Uuid::now_v7(), Uuid::now_v7());
+    store.execute(a, &w.actor(&w.ward), consent(first), ts("2026-11-02 10:00")).await.unwrap();
+    store.execute(a, &w.actor(&w.ward), consent(second), ts("2026-11-02 10:05")).await.unwrap();
+    assert_eq!(store.cases_of_consent(first).await.unwrap(), vec![a], "a consent is linked to its case");
+    assert_eq!(store.cases_of_consent(second).await.unwrap(), vec![a], "so is one recorded later");
+
+    // Moved to the other ward and discharged from there: the figures go to that ward's hospital.
+    let to = reference_unit_ref(&other_ward);
+    let transfer =
+        Command::TransferPatient { to_ward: to.clone(), care_type: CareType::Somatic, at: ts("2026-11-03 08:00") };
+    store.execute(a, &w.actor(&w.ward), transfer, ts("2026-11-03 08:00")).await.unwrap();
+    let discharge = Command::RecordDischarge { at: ts("2026-11-06 12:00") };
+    store.execute(a, &w.actor(&to), discharge, ts("2026-11-06 12:00")).await.unwrap();
+    let episodes = |name: &str| {
+        let store = store.clone();
+        let name = name.to_string();
+        async move {
+            let rows = store.followup_months("hospital", &KeyFilter::Exact(name), 202601, 202612, None).await.unwrap();
+            rows.iter().map(|r| r.totals.episodes).sum::<i64>()
+        }
+    };
+    assert_eq!(episodes("Söderby sjukhus").await, 1, "counted at the hospital of the ward it was discharged from");
+    assert_eq!(episodes("Norrviks sjukhus").await, 0);
 });
 
 on_both!(an_invoice_basis_from_stored_cases_with_an_exclusion_and_a_day_0_case, |store: Store| async move {

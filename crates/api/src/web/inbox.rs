@@ -106,21 +106,15 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
     let unit = caller.actor.unit.id;
     let end_today = end_of_day(local_date(now));
     let end_tomorrow = end_of_day(local_date(now) + 1.day());
-    let (messages, due) =
-        match tokio::try_join!(st.store.inbox(unit, false, INBOX_PAGE), st.store.due_deadlines(unit, end_tomorrow)) {
-            Ok(x) => x,
-            Err(e) => return failed(t, e.into()),
-        };
-    // The patients of the due deadlines, and the ward's drafts from the admission feed.
-    let mut due_cases: Vec<uuid::Uuid> = due.iter().map(|d| d.case_id).collect();
-    due_cases.sort();
-    due_cases.dedup();
-    let (cases, drafts) = match tokio::try_join!(st.store.case_summaries(&due_cases), st.store.drafts_for_ward(unit)) {
+    // The unit's messages, its due deadlines with their patients, and the ward's drafts from
+    // the admission feed.
+    let (messages, due, drafts) = match tokio::try_join!(
+        st.store.inbox(unit, false, INBOX_PAGE),
+        st.store.due_deadlines_with_patients(unit, end_tomorrow),
+        st.store.drafts_for_ward(unit)
+    ) {
         Ok(x) => x,
         Err(e) => return failed(t, e.into()),
-    };
-    let patient_of = |case: uuid::Uuid| {
-        cases.iter().find(|c| c.case_id == case).map(|c| (c.patient_name.clone(), c.protection.is_protected()))
     };
     let drafts: Vec<DraftRow> = drafts
         .iter()
@@ -133,14 +127,15 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
         .collect();
     let protected = drafts.iter().any(|d| d.protected)
         || messages.iter().any(|m| m.protection.is_protected())
-        || due.iter().any(|d| patient_of(d.case_id).is_some_and(|(_, p)| p));
+        || due.iter().any(|d| d.protection.is_protected());
     let action = if w_live { "inbox.read_live" } else { "inbox.read" };
     if let Err(e) = log_read(&st, &caller, action, None, None, None, protected).await {
         return failed(t, e);
     }
     let due: Vec<DueRow> = due
         .into_iter()
-        .map(|d| {
+        .map(|item| {
+            let d = item.deadline;
             let (urgency, class) = if d.due <= now {
                 (t.get("inbox.overdue"), "overdue")
             } else if d.due <= end_today {
@@ -148,12 +143,11 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
             } else {
                 (t.get("inbox.due_tomorrow"), "soon")
             };
-            let (patient, protected) = patient_of(d.case_id).unwrap_or_default();
             DueRow {
                 case_id: d.case_id.to_string(),
                 what: t.get(&format!("deadline.{}", d.kind.as_str())).to_string(),
-                patient,
-                protected,
+                patient: item.patient_name,
+                protected: item.protection.is_protected(),
                 due: t.due(&d.due),
                 due_iso: t.iso(&d.due),
                 countdown: countdown(t, d.due, now),
