@@ -3,12 +3,13 @@
 //! Every open page of a unit holds one server-sent-events stream (`/handelser`). When a case
 //! changes, only the streams of the units taking part in it hear of it, and the unit's unread
 //! count is read once for all of them, not once per open page. Changes to one unit that come
-//! close together (a busy ward) are gathered for [`GATHER`] and told together, so a burst of
-//! writes costs one count per unit, not one per write.
+//! close together (a busy ward) are gathered for [`GATHER`] and told together, and a unit is
+//! told at most once per [`TELL_INTERVAL`], so a busy hour costs a count per unit a second,
+//! not one per write.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use samverka_store::Store;
 use tokio::sync::broadcast;
@@ -16,6 +17,11 @@ use uuid::Uuid;
 
 /// How long changes to one unit are gathered before its pages hear of them.
 pub const GATHER: Duration = Duration::from_millis(100);
+
+/// The shortest time between two tellings to one unit. With thousands of pages open and
+/// hundreds of writes a second, a telling per unit every [`GATHER`] made the unread counts
+/// alone crowd the database's connections.
+pub const TELL_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What an open page of a unit hears: a case changed, and how many messages the unit has yet
 /// to acknowledge. `case_id` is nil when changes were missed and the page should look again.
@@ -41,6 +47,8 @@ struct UnitChannel {
     /// Cases changed since the unit's pages were last told; a telling is on its way when
     /// this is not empty.
     pending: Vec<Uuid>,
+    /// When the unit's pages were last told.
+    told_at: Option<Instant>,
 }
 
 impl LiveUpdates {
@@ -51,7 +59,7 @@ impl LiveUpdates {
         units.retain(|_, c| c.sender.receiver_count() > 0 || !c.pending.is_empty());
         units
             .entry(unit)
-            .or_insert_with(|| UnitChannel { sender: broadcast::channel(256).0, pending: vec![] })
+            .or_insert_with(|| UnitChannel { sender: broadcast::channel(256).0, pending: vec![], told_at: None })
             .sender
             .subscribe()
     }
@@ -92,9 +100,12 @@ impl LiveUpdates {
                 channel.pending.push(case_id);
             }
             if channel.pending.len() == 1 {
+                let next_allowed =
+                    channel.told_at.map(|t| (t + TELL_INTERVAL).saturating_duration_since(Instant::now()));
+                let wait = GATHER.max(next_allowed.unwrap_or_default());
                 let (hub, store) = (self.clone(), store.clone());
                 tokio::spawn(async move {
-                    tokio::time::sleep(GATHER).await;
+                    tokio::time::sleep(wait).await;
                     hub.tell(&store, unit).await;
                 });
             }
@@ -107,6 +118,7 @@ impl LiveUpdates {
         let unread = store.unread_count(unit).await.unwrap_or(0);
         let mut map = self.units.lock().unwrap_or_else(|p| p.into_inner());
         let Some(channel) = map.get_mut(&unit) else { return };
+        channel.told_at = Some(Instant::now());
         for case_id in std::mem::take(&mut channel.pending) {
             let _ = channel.sender.send(LiveChange { case_id, unread });
         }
@@ -166,6 +178,13 @@ mod tests {
         assert_eq!(next(&mut kommun_page).unwrap().case_id, a);
         assert!(next(&mut kommun_page).is_err());
         assert!(next(&mut other_page).is_err(), "a unit outside the case hears nothing");
+        // Told a moment ago: the next change waits for the interval to pass.
+        let c = Uuid::now_v7();
+        hub.changed(&store, c, [ward]);
+        tokio::time::sleep(GATHER * 3).await;
+        assert!(next(&mut ward_page).is_err(), "not told again within the interval");
+        let change = tokio::time::timeout(TELL_INTERVAL * 2, ward_page.recv()).await.unwrap().unwrap();
+        assert_eq!(change.case_id, c, "told once the interval has passed");
         // Closed pages are forgotten.
         drop((ward_page, ward_page_2, kommun_page, other_page));
         let _ = hub.subscribe(Uuid::now_v7());
