@@ -59,6 +59,10 @@ pub struct ApiConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where e-mail goes out, when the server sends any.
     pub mail: Option<mail::MailSettings>,
+    /// Requests served at once; more wait for a place (see [`admission`]).
+    pub max_in_flight: usize,
+    /// How long a request waits for a place before it is answered 503.
+    pub admission_wait: Duration,
 }
 
 impl Default for ApiConfig {
@@ -73,6 +77,8 @@ impl Default for ApiConfig {
             oidc: vec![],
             trusted_proxies: vec![],
             mail: None,
+            max_in_flight: 128,
+            admission_wait: Duration::from_secs(2),
         }
     }
 }
@@ -94,6 +100,8 @@ pub struct AppState {
     /// Until when (milliseconds since the epoch) requests are answered 503 at once, because
     /// the database was just found unreachable; see [`database_breaker`].
     pub db_outage: Arc<std::sync::atomic::AtomicI64>,
+    /// Places for requests being served (see [`admission`]).
+    pub admission: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -101,6 +109,7 @@ impl AppState {
         AppState {
             store,
             clock,
+            admission: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
             config: Arc::new(config),
             oidc: Arc::default(),
             live: Arc::default(),
@@ -140,6 +149,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), database_breaker))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), admission))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
@@ -173,6 +183,42 @@ async fn database_breaker(
         // the pool's whole acquire timeout.
         st.db_outage.store(jiff::Timestamp::now().as_millisecond() + OUTAGE_PAUSE_MS, Ordering::Relaxed);
     }
+    res
+}
+
+/// Admission control: at most `max_in_flight` requests are served at once; the next wait up to
+/// `admission_wait` for a place and are then answered 503 with Retry-After. Past its capacity
+/// the server turns work away at once instead of queueing it without end, where every answer
+/// would come late and the queue would take the memory. Liveness, health and static files
+/// (no database) are always let in.
+async fn admission(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req.uri().path();
+    if path == "/api/live" || path == "/api/health" || path.starts_with("/static/") {
+        return next.run(req).await;
+    }
+    let place = match st.admission.try_acquire() {
+        Ok(p) => p,
+        Err(_) => match tokio::time::timeout(st.config.admission_wait, st.admission.acquire()).await {
+            Ok(Ok(p)) => p,
+            _ => {
+                tracing::warn!(path, "turned away: the server is at capacity");
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Samverka har fler anrop än det hinner med just nu. Inget har sparats; försök igen om en stund.",
+                    "Samverka is at capacity. Nothing was saved; try again shortly.",
+                )
+                .into_response();
+            }
+        },
+    };
+    let res = next.run(req).await;
+    drop(place);
     res
 }
 
@@ -260,4 +306,55 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<tls::PeerAddr>();
     axum::serve(tls::TlsListener::new(listener, config)?, app).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn past_capacity_a_request_waits_briefly_then_is_turned_away_and_liveness_always_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(dir.path().join("t.db").to_str().unwrap(), samverka_store::Agreements::built_in())
+            .await
+            .unwrap();
+        let config = ApiConfig { max_in_flight: 1, admission_wait: Duration::from_millis(50), ..ApiConfig::default() };
+        let state = AppState::new(store, Arc::new(SystemClock), config);
+        let release = Arc::new(tokio::sync::Notify::new());
+        let held = release.clone();
+        let app: Router = Router::new()
+            .route("/slow", axum::routing::get(move || async move { held.notified().await }))
+            .route("/fast", axum::routing::get(|| async { "ok" }))
+            .route("/api/live", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), admission))
+            .with_state(state);
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+
+        let slow = tokio::spawn(app.clone().oneshot(get("/slow")));
+        // Once the slow request holds the one place, the next waits its 50 ms and is turned away.
+        let mut turned_away = None;
+        for _ in 0..100 {
+            let res = app.clone().oneshot(get("/fast")).await.unwrap();
+            if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+                turned_away = Some(res);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let res = turned_away.expect("a request past capacity is answered 503");
+        assert!(res.headers().contains_key(axum::http::header::RETRY_AFTER));
+        let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["code"], "busy");
+        assert!(problem["detail"].as_str().unwrap().contains("Inget har sparats"));
+        assert_eq!(app.clone().oneshot(get("/api/live")).await.unwrap().status(), StatusCode::OK, "liveness gets in");
+
+        // The slow request ends: its place serves the next one.
+        release.notify_one();
+        assert_eq!(slow.await.unwrap().unwrap().status(), StatusCode::OK);
+        assert_eq!(app.clone().oneshot(get("/fast")).await.unwrap().status(), StatusCode::OK);
+    }
 }

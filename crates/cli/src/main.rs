@@ -313,6 +313,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 oidc: checked.oidc.clone(),
                 trusted_proxies: checked.trusted_proxies.clone(),
                 mail: checked.mail.clone(),
+                ..ApiConfig::default()
             };
             let state = if config.demo_logins {
                 AppState::demo(store.clone(), config)
