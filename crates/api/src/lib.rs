@@ -207,6 +207,13 @@ async fn admission(
             Ok(Ok(p)) => p,
             _ => {
                 tracing::warn!(path, "turned away: the server is at capacity");
+                if wants_html(req.headers()) {
+                    let t = web::i18n::texts(web::lang_of(req.headers()));
+                    let mut page = web::error_page(t, StatusCode::SERVICE_UNAVAILABLE, t.get("error.busy").to_string());
+                    page.headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+                    return page;
+                }
                 return ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "busy",
@@ -222,12 +229,15 @@ async fn admission(
     res
 }
 
+/// Whether the client is a browser asking for a page (else it gets problem+json).
+fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(axum::http::header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
 /// An unknown address: a page for a browser, problem+json for everyone else.
 async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let wants_html =
-        headers.get(axum::http::header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
-    if wants_html {
+    if wants_html(&headers) {
         let t = web::i18n::texts(web::lang_of(&headers));
         return web::error_page(t, StatusCode::NOT_FOUND, t.get("error.not_found").to_string());
     }
@@ -351,6 +361,13 @@ mod tests {
         assert_eq!(problem["code"], "busy");
         assert!(problem["detail"].as_str().unwrap().contains("Inget har sparats"));
         assert_eq!(app.clone().oneshot(get("/api/live")).await.unwrap().status(), StatusCode::OK, "liveness gets in");
+        // A browser is shown a page that says so, in Swedish.
+        let page = Request::get("/fast").header("accept", "text/html").body(Body::empty()).unwrap();
+        let res = app.clone().oneshot(page).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(res.headers().contains_key(axum::http::header::RETRY_AFTER));
+        let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 100_000).await.unwrap().to_vec()).unwrap();
+        assert!(html.contains("fler anrop än det hinner med"), "{html}");
 
         // The slow request ends: its place serves the next one.
         release.notify_one();
