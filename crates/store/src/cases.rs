@@ -695,28 +695,6 @@ impl Store {
         self.summaries(rows).await
     }
 
-    /// These cases' summaries (e.g. the patients of an inbox's due deadlines), in no order.
-    pub async fn case_summaries(&self, ids: &[CaseId]) -> Result<Vec<CaseSummary>> {
-        if ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let sql = format!(
-            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
-                    p.given_name, p.family_name, p.identifier, p.protection \
-             FROM cases c JOIN patients p ON p.id = c.patient_id WHERE c.id IN ({})",
-            placeholders(1, ids.len())
-        );
-        let rows: Vec<SummaryRow> = on_db!(self, read, |pool| {
-            // Only numbered placeholders are formatted into the text; the ids are bound.
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-            for id in ids {
-                q = q.bind(id.to_string());
-            }
-            q.fetch_all(pool).await?
-        });
-        self.summaries(rows).await
-    }
-
     /// The ward's drafts from the admission feed, waiting for its judgement of the needs.
     pub async fn drafts_for_ward(&self, ward: UnitId) -> Result<Vec<CaseSummary>> {
         let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
