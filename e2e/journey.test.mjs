@@ -77,6 +77,8 @@ function receiptRow(article, unit) {
 }
 
 const LIVE = { timeout: 5000 };
+// The receipt's badge once acknowledged (a plain text match would also take "Inte kvitterat").
+const ACKNOWLEDGED = /^\s*Kvitterat\s*$/;
 
 test("a discharge through all eight steps, three organisations, live receipts, WCAG 2.1 AA", async () => {
   const WARD = "Norrviks sjukhus, Geriatrik avd 21";
@@ -140,7 +142,7 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   await v.goto(caseUrl);
   await receiptRow(notice, VC).locator("td", { hasText: vcName }).first().waitFor(LIVE);
   await message(v, "Inskrivningsmeddelande").getByRole("button", { name: "Kvittera" }).click();
-  await receiptRow(notice, VC).locator(".badge", { hasText: /^\s*Kvitterat\s*$/ }).waitFor(LIVE);
+  await receiptRow(notice, VC).locator(".badge", { hasText: ACKNOWLEDGED }).waitFor(LIVE);
   await send(v, "fast_vardkontakt", async (f) => {
     await f.getByLabel("Fast vårdkontakt").fill("Sara Lind");
     await f.getByLabel("Yrkesroll").fill("Distriktssköterska");
@@ -154,12 +156,12 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   await message(w, "Fast vårdkontakt utsedd").getByRole("button", { name: "Kvittera" }).click();
   await w.waitForLoadState("load");
   const fvk = message(v, "Fast vårdkontakt utsedd");
-  await receiptRow(fvk, WARD).locator(".badge", { hasText: /^\s*Kvitterat\s*$/ }).waitFor(LIVE);
+  await receiptRow(fvk, WARD).locator(".badge", { hasText: ACKNOWLEDGED }).waitFor(LIVE);
   assert.match(await receiptRow(fvk, WARD).innerText(), new RegExp(wardName));
 
   // The municipality acknowledges the notice; the ward sees it without reloading.
   await message(k, "Inskrivningsmeddelande").getByRole("button", { name: "Kvittera" }).click();
-  await receiptRow(notice, BISTAND).locator(".badge", { hasText: /^\s*Kvitterat\s*$/ }).waitFor(LIVE);
+  await receiptRow(notice, BISTAND).locator(".badge", { hasText: ACKNOWLEDGED }).waitFor(LIVE);
 
   // Step 3: planning information from the ward, saying a SIP is needed.
   await send(w, "planeringsunderlag", async (f) => {
@@ -194,7 +196,7 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   const clicked = Date.now();
   await message(v, "Kallelse till SIP").getByRole("button", { name: "Kvittera" }).click();
   const call = message(k, "Kallelse till SIP");
-  await receiptRow(call, VC).locator(".badge", { hasText: /^\s*Kvitterat\s*$/ }).waitFor(LIVE);
+  await receiptRow(call, VC).locator(".badge", { hasText: ACKNOWLEDGED }).waitFor(LIVE);
   console.log(`live receipt: acknowledged at the vårdcentral, shown at the municipality after ${Date.now() - clicked} ms`);
 
   // Step 5: ready for discharge. Step 6: information at discharge.

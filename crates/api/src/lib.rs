@@ -210,17 +210,10 @@ async fn admission(
                 if wants_html(req.headers()) {
                     let t = web::i18n::texts(web::lang_of(req.headers()));
                     let mut page = web::error_page(t, StatusCode::SERVICE_UNAVAILABLE, t.get("error.busy").to_string());
-                    page.headers_mut()
-                        .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+                    page.headers_mut().insert(axum::http::header::RETRY_AFTER, problem::RETRY_AFTER);
                     return page;
                 }
-                return ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy",
-                    "Samverka har fler anrop än det hinner med just nu. Inget har sparats; försök igen om en stund.",
-                    "Samverka is at capacity. Nothing was saved; try again shortly.",
-                )
-                .into_response();
+                return ApiError::busy().into_response();
             }
         },
     };

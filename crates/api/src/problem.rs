@@ -115,13 +115,16 @@ impl IntoResponse for ApiError {
             res.extensions_mut().insert(DatabaseUnavailable);
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            res.headers_mut().insert(header::RETRY_AFTER, RETRY_AFTER);
         }
         res
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// When a client answered 503 may try again, in seconds.
+pub const RETRY_AFTER: HeaderValue = HeaderValue::from_static("5");
 
 /// Marks a response that failed because the database could not be reached.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +138,16 @@ impl ApiError {
             "database_unavailable",
             "Samverka når inte sin databas just nu. Inget har sparats; försök igen om en stund.",
             "The database is unavailable. Nothing was saved; try again shortly.",
+        )
+    }
+
+    /// The answer to a request turned away because the server is at capacity.
+    pub fn busy() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Samverka har fler anrop än det hinner med just nu. Inget har sparats; försök igen om en stund.",
+            "Samverka is at capacity. Nothing was saved; try again shortly.",
         )
     }
 }

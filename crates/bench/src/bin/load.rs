@@ -125,16 +125,11 @@ fn report(phases: &[Phase], trivial_p50: Option<u64>, trivial_rate: Option<f64>)
 /// within minutes, so without this a run's first seconds read from disk and two runs of the same
 /// binary differ by half.
 fn warm_file_cache(database: &str) -> u64 {
-    use std::io::Read;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0;
-    for path in [database.to_string(), format!("{database}-wal")] {
-        let Ok(mut file) = std::fs::File::open(&path) else { continue };
-        while let Ok(n @ 1..) = file.read(&mut buf) {
-            total += n as u64;
-        }
-    }
-    total
+    [database.to_string(), format!("{database}-wal")]
+        .iter()
+        .filter_map(|path| std::fs::File::open(path).ok())
+        .map(|mut file| std::io::copy(&mut file, &mut std::io::sink()).unwrap_or(0))
+        .sum()
 }
 
 #[tokio::main]
