@@ -63,6 +63,10 @@ pub struct Config {
     pub mllp_locations: std::collections::BTreeMap<String, String>,
     /// The largest message accepted, in kilobytes.
     pub mllp_max_message_kb: usize,
+    /// Requests served at once; more wait for a place (admission control).
+    pub max_requests_in_flight: i64,
+    /// How long a request waits for a place before it is answered 503 busy, in milliseconds.
+    pub admission_wait_ms: i64,
     /// SMTP server for e-mail (escalations to units' functional mailboxes); empty: no e-mail.
     pub smtp_host: String,
     /// 0: the usual port of `smtp_security` (587, 465 or 25).
@@ -101,6 +105,8 @@ impl Default for Config {
             mllp_flag_values: vec!["Y".into(), "J".into()],
             mllp_locations: Default::default(),
             mllp_max_message_kb: 1024,
+            max_requests_in_flight: 128,
+            admission_wait_ms: 2000,
             smtp_host: String::new(),
             smtp_port: 0,
             smtp_security: "starttls".into(),
@@ -241,6 +247,8 @@ impl Config {
         range("session_absolute_hours", self.session_absolute_hours, 1, 24, "timmar")?;
         range("emergency_access_minutes", self.emergency_access_minutes, 5, 24 * 60, "minuter")?;
         range("access_log_retention_years", self.access_log_retention_years, 5, 100, "år")?;
+        range("max_requests_in_flight", self.max_requests_in_flight, 1, 100_000, "anrop")?;
+        range("admission_wait_ms", self.admission_wait_ms, 0, 60_000, "millisekunder")?;
         let mut oidc = self.oidc.clone();
         for (i, p) in oidc.iter_mut().enumerate() {
             if !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || p.id.is_empty() {

@@ -189,6 +189,10 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             );
             println!("  nödåtkomst        {} min", c.emergency_access_minutes);
             println!("  åtkomstlogg       sparas minst {} år", c.access_log_retention_years);
+            println!(
+                "  samtidiga anrop   högst {}, övriga väntar högst {} ms",
+                c.max_requests_in_flight, c.admission_wait_ms
+            );
             println!("  hsts              {}", c.hsts || checked.tls.is_some());
             println!(
                 "  tls               {}",
@@ -313,7 +317,9 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 oidc: checked.oidc.clone(),
                 trusted_proxies: checked.trusted_proxies.clone(),
                 mail: checked.mail.clone(),
-                ..ApiConfig::default()
+                // Both checked to be positive (and in range) by `Config::check`.
+                max_in_flight: c.max_requests_in_flight as usize,
+                admission_wait: std::time::Duration::from_millis(c.admission_wait_ms as u64),
             };
             let state = if config.demo_logins {
                 AppState::demo(store.clone(), config)

@@ -283,6 +283,23 @@ fn tls_settings_come_in_pairs_and_are_checked() {
     assert!(err.contains("access_log_retention_years") && err.contains("mellan 5"), "{err}");
 }
 
+#[test]
+fn admission_control_is_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_MAX_REQUESTS_IN_FLIGHT", "0"));
+    assert_eq!(code, 2);
+    assert!(err.contains("max_requests_in_flight") && err.contains("mellan 1"), "{err}");
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_ADMISSION_WAIT_MS", "-5"));
+    assert_eq!(code, 2);
+    assert!(err.contains("admission_wait_ms") && err.contains("mellan 0"), "{err}");
+    let (code, out, err) = run(samverka(dir.path())
+        .arg("check-config")
+        .env("SAMVERKA_MAX_REQUESTS_IN_FLIGHT", "300")
+        .env("SAMVERKA_ADMISSION_WAIT_MS", "500"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("högst 300") && out.contains("högst 500 ms"), "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_installation_is_bootstrapped_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
