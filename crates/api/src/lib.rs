@@ -170,12 +170,11 @@ async fn database_breaker(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     use std::sync::atomic::Ordering;
     let now = jiff::Timestamp::now().as_millisecond();
     let exempt = req.uri().path() == "/api/health" || req.uri().path().starts_with("/static/");
     if !exempt && now < st.db_outage.load(Ordering::Relaxed) {
-        return ApiError::database_unavailable().into_response();
+        return turned_away(req.headers(), ApiError::database_unavailable(), None);
     }
     let res = next.run(req).await;
     if res.extensions().get::<problem::DatabaseUnavailable>().is_some() {
@@ -196,7 +195,6 @@ async fn admission(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let path = req.uri().path();
     if path == "/api/live" || path == "/api/health" || path.starts_with("/static/") {
         return next.run(req).await;
@@ -207,19 +205,32 @@ async fn admission(
             Ok(Ok(p)) => p,
             _ => {
                 tracing::warn!(path, "turned away: the server is at capacity");
-                if wants_html(req.headers()) {
-                    let t = web::i18n::texts(web::lang_of(req.headers()));
-                    let mut page = web::error_page(t, StatusCode::SERVICE_UNAVAILABLE, t.get("error.busy").to_string());
-                    page.headers_mut().insert(axum::http::header::RETRY_AFTER, problem::RETRY_AFTER);
-                    return page;
-                }
-                return ApiError::busy().into_response();
+                return turned_away(req.headers(), ApiError::busy(), Some("error.busy"));
             }
         },
     };
     let res = next.run(req).await;
     drop(place);
     res
+}
+
+/// A request turned away before any handler (503): a page for a browser, with the page's own
+/// text when `page_text` names one, else the problem's; problem+json for everyone else. Both
+/// say when to try again.
+fn turned_away(
+    headers: &axum::http::HeaderMap,
+    problem: ApiError,
+    page_text: Option<&str>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !wants_html(headers) {
+        return problem.into_response();
+    }
+    let t = web::i18n::texts(web::lang_of(headers));
+    let text = page_text.map_or_else(|| web::error_text(t, &problem), |key| t.get(key).to_string());
+    let mut page = web::error_page(t, problem.status, text);
+    page.headers_mut().insert(axum::http::header::RETRY_AFTER, problem::RETRY_AFTER);
+    page
 }
 
 /// Whether the client is a browser asking for a page (else it gets problem+json).

@@ -56,7 +56,20 @@ async fn postgres_stopped_and_started_under_load() {
             assert!(body["detail"].as_str().unwrap().contains("Inget har sparats"), "{body}");
         }
     }
-    eprintln!("40 requests answered during the outage after {:?}", t.elapsed());
+    // A browser gets a page that says the same, not problem+json.
+    let page = client
+        .get(format!("{base}/arenden/{case}"))
+        .header("cookie", &cookie)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.headers().contains_key("retry-after"));
+    let text = page.text().await.unwrap();
+    assert!(text.contains("Samverka når inte sin databas") && text.contains("Inget har sparats"), "{text}");
+    eprintln!("41 requests answered during the outage after {:?}", t.elapsed());
     let health = client.get(format!("{base}/api/health")).send().await.unwrap();
     assert_eq!(health.status(), 503, "the health check tells the load balancer");
     let live = client.get(format!("{base}/api/live")).send().await.unwrap();
