@@ -192,6 +192,14 @@ on_both!(history_and_projections_agree, |store: Store| async move {
     let replayed = samverka_domain::case::Case::from_events(&events).unwrap();
     assert_eq!(replayed, store.case(case_id).await.unwrap().unwrap().case);
     assert_eq!(replayed.phase(), Phase::Notified);
+
+    // The page's timeline is the history without the deliveries (the notice went to two units).
+    let delivered = |e: &samverka_domain::case::RecordedEvent| {
+        matches!(e.event, samverka_domain::case::CaseEvent::MessageDelivered { .. })
+    };
+    assert_eq!(events.iter().filter(|e| delivered(e)).count(), 2);
+    let timeline = store.case_timeline(case_id).await.unwrap();
+    assert_eq!(timeline, events.into_iter().filter(|e| !delivered(e)).collect::<Vec<_>>());
 });
 
 on_both!(history_is_append_only, |store: Store| async move {

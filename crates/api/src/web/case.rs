@@ -371,13 +371,12 @@ async fn build(
         .collect();
     let units = st.store.units().await?;
     let messages = build_messages(t, case, me);
-    let history = st.store.case_events(case.id).await?;
+    let history = st.store.case_timeline(case.id).await?;
     // Newest first; within a day only the time, so a long history stays short.
     let mut previous: Option<Timestamp> = None;
     let timeline = history
         .iter()
         .rev()
-        .filter(|e| !matches!(e.event, CaseEvent::MessageDelivered { .. }))
         .map(|e| {
             let when = match previous {
                 Some(p) => t.datetime_near(&e.at, &p),
