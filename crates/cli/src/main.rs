@@ -317,7 +317,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 oidc: checked.oidc.clone(),
                 trusted_proxies: checked.trusted_proxies.clone(),
                 mail: checked.mail.clone(),
-                // Both checked to be positive (and in range) by `Config::check`.
+                // Both checked to be within their ranges (neither negative) by `Config::check`.
                 max_in_flight: c.max_requests_in_flight as usize,
                 admission_wait: std::time::Duration::from_millis(c.admission_wait_ms as u64),
             };

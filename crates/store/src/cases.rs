@@ -482,6 +482,11 @@ struct InboxQueryRow {
     protection: String,
 }
 
+/// Events as stored (their JSON), in the order read.
+fn parse_events(rows: Vec<(String,)>) -> Result<Vec<RecordedEvent>> {
+    rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::corrupt)).collect()
+}
+
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
@@ -675,7 +680,7 @@ impl Store {
                 .bind(id.to_string())
                 .fetch_all(pool)
                 .await?);
-        rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::corrupt)).collect()
+        parse_events(rows)
     }
 
     /// A case's history as its page shows it, oldest first: without the deliveries of messages
@@ -690,7 +695,7 @@ impl Store {
         .bind("message_delivered")
         .fetch_all(pool)
         .await?);
-        rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::corrupt)).collect()
+        parse_events(rows)
     }
 
     /// Cases the unit takes part in, most recently changed first, with their open deadlines.
