@@ -172,8 +172,7 @@ async fn database_breaker(
 ) -> axum::response::Response {
     use std::sync::atomic::Ordering;
     let now = jiff::Timestamp::now().as_millisecond();
-    let exempt = req.uri().path() == "/api/health" || req.uri().path().starts_with("/static/");
-    if !exempt && now < st.db_outage.load(Ordering::Relaxed) {
+    if !always_let_in(req.uri().path()) && now < st.db_outage.load(Ordering::Relaxed) {
         return turned_away(req.headers(), ApiError::database_unavailable(), None);
     }
     let res = next.run(req).await;
@@ -196,7 +195,7 @@ async fn admission(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = req.uri().path();
-    if path == "/api/live" || path == "/api/health" || path.starts_with("/static/") {
+    if always_let_in(path) {
         return next.run(req).await;
     }
     let place = match st.admission.try_acquire() {
@@ -212,6 +211,14 @@ async fn admission(
     let res = next.run(req).await;
     drop(place);
     res
+}
+
+/// Liveness, health and static files: never turned away by the breaker nor by admission
+/// control. Liveness and static files need no database; the health check asks it itself, so a
+/// load balancer learns of an outage from it, and a liveness probe never restarts a process
+/// that is only waiting for its database.
+fn always_let_in(path: &str) -> bool {
+    path == "/api/live" || path == "/api/health" || path.starts_with("/static/")
 }
 
 /// A request turned away before any handler (503): a page for a browser, with the page's own
@@ -377,5 +384,26 @@ mod tests {
         release.notify_one();
         assert_eq!(slow.await.unwrap().unwrap().status(), StatusCode::OK);
         assert_eq!(app.clone().oneshot(get("/fast")).await.unwrap().status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn while_the_database_is_away_liveness_still_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(dir.path().join("t.db").to_str().unwrap(), samverka_store::Agreements::built_in())
+            .await
+            .unwrap();
+        let state = AppState::new(store, Arc::new(SystemClock), ApiConfig::default());
+        // The breaker has just seen the database fail.
+        let until = jiff::Timestamp::now().as_millisecond() + 60_000;
+        state.db_outage.store(until, std::sync::atomic::Ordering::Relaxed);
+        let app: Router = Router::new()
+            .route("/api/cases", axum::routing::get(|| async { "ok" }))
+            .route("/api/live", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), database_breaker))
+            .with_state(state);
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        let res = app.clone().oneshot(get("/api/cases")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(app.oneshot(get("/api/live")).await.unwrap().status(), StatusCode::OK, "no reason to restart");
     }
 }
