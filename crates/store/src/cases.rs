@@ -206,7 +206,8 @@ impl Projection {
         let stored = |d: &Deadline| (d.kind, d.owner, d.due, d.met_at, d.estimated);
         let old: Vec<_> = deadlines(before, agreement, now).iter().map(stored).collect();
         self.deadlines_changed = old != self.deadlines.iter().map(stored).collect::<Vec<_>>();
-        self.consents.retain(|c| !before.consents.0.iter().any(|b| b.id.to_string() == *c));
+        let linked: BTreeSet<String> = before.consents.0.iter().map(|b| b.id.to_string()).collect();
+        self.consents.retain(|c| !linked.contains(c));
         self
     }
 }
