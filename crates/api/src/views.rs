@@ -2,6 +2,8 @@
 //! address here, so no handler can forget it.
 
 use jiff::Timestamp;
+use samverka_domain::action::Action;
+use samverka_domain::actor::Actor;
 use samverka_domain::agreement::Agreement;
 use samverka_domain::case::{Case, Phase, StepStatus};
 use samverka_domain::deadlines::{Deadline, countdown_sv, deadlines};
@@ -73,12 +75,23 @@ pub struct CaseView {
     pub patient: PatientView,
     pub steps: Vec<StepStatus>,
     pub deadlines: Vec<DeadlineView>,
+    /// What the caller may do to the case now ([`Case::available`]): each one the case will
+    /// accept, given a well-filled request.
+    pub available: Vec<Action>,
     pub state: Case,
 }
 
 impl CaseView {
-    pub fn of(case: Case, agreement_id: String, agreement: &Agreement, patient: &Patient, now: Timestamp) -> Self {
+    pub fn of(
+        case: Case,
+        agreement_id: String,
+        agreement: &Agreement,
+        patient: &Patient,
+        viewer: &Actor,
+        now: Timestamp,
+    ) -> Self {
         CaseView {
+            available: case.available(viewer, now),
             id: case.id,
             agreement_id,
             phase: case.phase(),

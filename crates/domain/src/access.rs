@@ -1,14 +1,12 @@
 //! Who may do what: roles, the permissions each role carries, and the need-to-know rule.
 //!
-//! One table ([`permits`]) decides what a role may do; one function ([`case_access`]) decides
-//! whether a unit may reach a case. Handlers and the case's own rules ask these two and never
-//! decide on their own.
+//! One table ([`permits`]) decides what a role may do; the case itself
+//! ([`crate::case::Case::access`]) decides whether a unit may reach it. Handlers and the case's
+//! own rules ask these two and never decide on their own.
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, Command};
 use crate::error::{Problem, ProblemKind};
-use crate::message::MessageKind;
 
 /// The roles of an assignment (medarbetaruppdrag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -172,38 +170,6 @@ pub fn permits(role: Role, p: Permission) -> bool {
     }
 }
 
-/// The permission a command on a case needs.
-pub fn command_permission(cmd: &Command) -> Permission {
-    match cmd {
-        Command::SendMessage { body, .. } => match body.kind() {
-            MessageKind::Inskrivningsmeddelande
-            | MessageKind::AndratUtskrivningsdatum
-            | MessageKind::Utskrivningsklar
-            | MessageKind::AtertagenUtskrivningsklar
-            | MessageKind::InformationVidUtskrivning
-            | MessageKind::AvbrottIProcessen => Permission::SendWardNotices,
-            MessageKind::FastVardkontakt => Permission::AppointFastVardkontakt,
-            MessageKind::KallelseSip => Permission::WorkWithSip,
-            MessageKind::Planeringsunderlag | MessageKind::Allmant => Permission::HandleMessages,
-        },
-        Command::OpenMessage { .. } => Permission::ReadPatientData,
-        Command::AcknowledgeMessage { .. } | Command::MarkMisSent { .. } | Command::ForwardMessage { .. } => {
-            Permission::HandleMessages
-        }
-        Command::TransferPatient { .. }
-        | Command::RecordDischarge { .. }
-        | Command::CancelDischarge { .. }
-        | Command::ConfirmNeeds { .. }
-        | Command::DismissDraft { .. } => Permission::RegisterAdmission,
-        Command::AddParty { .. } => Permission::ShareCase,
-        Command::RecordConsent { .. } | Command::WithdrawConsent { .. } => Permission::RecordConsent,
-        Command::DrawUpSip { .. } | Command::FollowUpSip { .. } => Permission::WorkWithSip,
-        Command::CloseCase { .. } => Permission::HandleMessages,
-        // Samverka itself, as the system role; `Case::decide` refuses anyone else.
-        Command::Escalate { .. } => Permission::ReadPatientData,
-    }
-}
-
 fn permission_sv(p: Permission) -> &'static str {
     match p {
         Permission::ReadPatientData => "läsa patientuppgifter",
@@ -247,24 +213,6 @@ pub enum CaseAccess {
     NeedToKnow,
     /// Outside need-to-know, by a stated emergency reason.
     Emergency,
-}
-
-/// The need-to-know rule: a unit reaches a case only while it is a party to it, or through an
-/// emergency grant the user holds for it.
-pub fn case_access(unit: uuid::Uuid, case: &Case, has_emergency_grant: bool) -> Result<CaseAccess, Problem> {
-    if case.is_party(unit) {
-        Ok(CaseAccess::NeedToKnow)
-    } else if has_emergency_grant {
-        Ok(CaseAccess::Emergency)
-    } else {
-        Err(Problem::forbidden(
-            "not_a_party",
-            "Din enhet deltar inte i vården av den här patienten, så ärendet kan inte visas. \
-             Behöver du uppgifterna för att ge vård nu, kan du begära nödåtkomst med ett skäl; \
-             den loggas och granskas.",
-            "Your unit is not a party to this case. Emergency access with a stated reason is possible.",
-        ))
-    }
 }
 
 #[cfg(test)]

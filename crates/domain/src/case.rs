@@ -11,7 +11,8 @@ use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::access::{self, Permission};
+use crate::access::{self, CaseAccess, Permission};
+use crate::action::{Action, Check};
 use crate::actor::{Actor, Stamp, UnitRef};
 use crate::calendar::local_date;
 use crate::consent::{ConsentGiver, ConsentId, ConsentKind, ConsentRecord, Consents};
@@ -526,6 +527,32 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// What the command does, as [`Case::available`] names it; none for Samverka's own
+    /// escalation, which nobody is offered.
+    pub fn action(&self) -> Option<Action> {
+        Some(match self {
+            Command::SendMessage { body, corrects, .. } => Action::Send { kind: body.kind(), corrects: *corrects },
+            Command::OpenMessage { message_id } => Action::OpenMessage { message_id: *message_id },
+            Command::AcknowledgeMessage { message_id } => Action::Acknowledge { message_id: *message_id },
+            Command::MarkMisSent { message_id, .. } => Action::MarkMisSent { message_id: *message_id },
+            Command::ForwardMessage { message_id, .. } => Action::Forward { message_id: *message_id },
+            Command::TransferPatient { .. } => Action::Transfer,
+            Command::RecordDischarge { .. } => Action::RecordDischarge,
+            Command::CancelDischarge { .. } => Action::CancelDischarge,
+            Command::ConfirmNeeds { .. } => Action::ConfirmNeeds,
+            Command::DismissDraft { .. } => Action::DismissDraft,
+            Command::AddParty { .. } => Action::AddParty,
+            Command::RecordConsent { .. } => Action::RecordConsent,
+            Command::WithdrawConsent { consent_id } => Action::WithdrawConsent { consent_id: *consent_id },
+            Command::DrawUpSip { .. } => Action::DrawUpSip,
+            Command::FollowUpSip { .. } => Action::FollowUpSip,
+            Command::CloseCase { .. } => Action::Close,
+            Command::Escalate { .. } => return None,
+        })
+    }
+}
+
 /// An escalation as the case remembers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -672,6 +699,24 @@ impl Case {
 
     pub fn is_party(&self, unit: UnitId) -> bool {
         self.parties.iter().any(|p| p.unit.id == unit)
+    }
+
+    /// The need-to-know rule: a unit reaches a case only while it is a party to it, or through
+    /// an emergency grant the user holds for it.
+    pub fn access(&self, unit: UnitId, has_emergency_grant: bool) -> Result<CaseAccess, Problem> {
+        if self.is_party(unit) {
+            Ok(CaseAccess::NeedToKnow)
+        } else if has_emergency_grant {
+            Ok(CaseAccess::Emergency)
+        } else {
+            Err(Problem::forbidden(
+                "not_a_party",
+                "Din enhet deltar inte i vården av den här patienten, så ärendet kan inte visas. \
+                 Behöver du uppgifterna för att ge vård nu, kan du begära nödåtkomst med ett skäl; \
+                 den loggas och granskas.",
+                "Your unit is not a party to this case. Emergency access with a stated reason is possible.",
+            ))
+        }
     }
 
     pub fn message(&self, id: MessageId) -> Option<&MessageState> {
@@ -1066,6 +1111,22 @@ impl Case {
         Ok(())
     }
 
+    /// When the patient came to the ward they are on now.
+    fn last_ward_change(&self) -> Timestamp {
+        self.wards.last().map_or(self.admitted_at, |w| w.from)
+    }
+
+    /// Refuses when a time the command must give cannot exist: `earliest` lies after `latest`.
+    fn require_not_after(&self, earliest: Timestamp, latest: Timestamp) -> Result<(), Problem> {
+        if earliest > latest {
+            return Err(out_of_order(
+                "Ärendets senaste händelse ligger i framtiden. Vänta tills den tiden har passerat.",
+                "The case's latest event lies in the future.",
+            ));
+        }
+        Ok(())
+    }
+
     fn receipt_of(&self, actor: &Actor, message_id: MessageId) -> Result<(&MessageState, &Receipt), Problem> {
         let m = self.message(message_id).ok_or_else(|| {
             Problem::not_found(
@@ -1086,49 +1147,49 @@ impl Case {
 
     /// Decides whether `cmd` may be carried out by `actor` at `now`, and returns the events to
     /// append. An empty list means "already done" (e.g. a repeated acknowledgement).
+    ///
+    /// What the case allows is checked first, by the same [`Case::check`] that
+    /// [`Case::available`] asks; then what the command carries (texts, times, recipients).
     pub fn decide(&self, actor: &Actor, cmd: Command, now: Timestamp) -> Result<Vec<CaseEvent>, Problem> {
-        access::require(actor.role, access::command_permission(&cmd))?;
+        let Some(action) = cmd.action() else {
+            return self.decide_escalation(actor, cmd);
+        };
+        if let Command::SendMessage { message_id, .. } = &cmd {
+            access::require(actor.role, action.permission())?;
+            if let Some(existing) = self.message(*message_id) {
+                // The same request again from the same unit: already carried out. Anyone else
+                // must not learn anything from an id they happen to know.
+                if existing.message.sender.id == actor.unit.id {
+                    return Ok(vec![]);
+                }
+                return Err(Problem::conflict(
+                    "message_id_in_use",
+                    "Meddelandets id används redan. Skicka utan id.",
+                    "Message id in use.",
+                ));
+            }
+        }
+        if self.check(actor, &action, now)? == Check::AlreadyDone {
+            return Ok(vec![]);
+        }
         match cmd {
             Command::SendMessage { message_id, body, recipients, corrects } => {
                 self.decide_send(actor, message_id, body, recipients, corrects, now)
             }
             Command::OpenMessage { message_id } => {
-                let (_, r) = self.receipt_of(actor, message_id)?;
-                Ok(if r.opened.is_some() {
-                    vec![]
-                } else {
-                    vec![CaseEvent::MessageOpened { message_id, unit: actor.unit.id }]
-                })
+                Ok(vec![CaseEvent::MessageOpened { message_id, unit: actor.unit.id }])
             }
             Command::AcknowledgeMessage { message_id } => {
                 let (_, r) = self.receipt_of(actor, message_id)?;
-                if r.mis_sent.is_some() {
-                    return Err(out_of_order(
-                        "Meddelandet är markerat som felskickat och kan inte kvitteras.",
-                        "The message is marked as mis-sent.",
-                    ));
-                }
                 let mut events = vec![];
                 if r.opened.is_none() {
                     events.push(CaseEvent::MessageOpened { message_id, unit: actor.unit.id });
                 }
-                if r.acknowledged.is_none() {
-                    events.push(CaseEvent::MessageAcknowledged { message_id, unit: actor.unit.id });
-                }
+                events.push(CaseEvent::MessageAcknowledged { message_id, unit: actor.unit.id });
                 Ok(events)
             }
             Command::MarkMisSent { message_id, reason } => {
                 check_text("reason", &reason, true)?;
-                let (_, r) = self.receipt_of(actor, message_id)?;
-                if r.acknowledged.is_some() {
-                    return Err(out_of_order(
-                        "Meddelandet är redan kvitterat av er enhet och kan inte markeras som felskickat. Skicka ett allmänt meddelande till avsändaren i stället.",
-                        "The message is already acknowledged.",
-                    ));
-                }
-                if r.mis_sent.is_some() {
-                    return Ok(vec![]);
-                }
                 Ok(vec![CaseEvent::MessageMarkedMisSent {
                     message_id,
                     unit: actor.unit.id,
@@ -1163,9 +1224,6 @@ impl Case {
                 }])
             }
             Command::TransferPatient { to_ward, care_type, at } => {
-                self.require_open()?;
-                self.require_ward(actor, "flytta patienten")?;
-                self.require_not_discharged("flytta patienten")?;
                 if to_ward.kind != UnitKind::Ward {
                     return Err(Problem::invalid_field(
                         "to_ward",
@@ -1182,7 +1240,7 @@ impl Case {
                         "Same ward.",
                     ));
                 }
-                if at < self.wards.last().expect("ward").from || at > now + 5.minutes() {
+                if at < self.last_ward_change() || at > now + 5.minutes() {
                     return Err(Problem::invalid_field(
                         "at",
                         "invalid_time",
@@ -1193,34 +1251,14 @@ impl Case {
                 Ok(vec![CaseEvent::PatientTransferred { to_ward, care_type, at }])
             }
             Command::RecordDischarge { at } => {
-                self.require_open()?;
-                self.require_ward(actor, "registrera utskrivningen")?;
-                self.require_not_discharged("registrera utskrivningen igen")?;
                 self.check_discharge_time(at, now)?;
                 Ok(vec![CaseEvent::DischargeRecorded { at }])
             }
             Command::CancelDischarge { note } => {
-                self.require_open()?;
                 check_text("note", &note, false)?;
-                let Some(at) = self.discharged_at else {
-                    return Ok(vec![]);
-                };
-                self.require_ward(actor, "ångra utskrivningen")?;
-                if self.discharge_information_at.is_some_and(|i| i >= at) || !self.sip_calls.is_empty() {
-                    return Err(out_of_order(
-                        "Information vid utskrivning eller kallelse till SIP är redan skickad. Skicka ett \
-                         meddelande till mottagarna i stället för att ångra utskrivningen.",
-                        "Discharge information or a SIP call has already been sent.",
-                    ));
-                }
                 Ok(vec![CaseEvent::DischargeCancelled { note: note.trim().to_string() }])
             }
             Command::ConfirmNeeds { assessed_at } => {
-                self.require_open()?;
-                self.require_ward(actor, "bekräfta behovet")?;
-                if !self.awaiting_assessment {
-                    return Ok(vec![]);
-                }
                 if assessed_at > now + 5.minutes() {
                     return Err(Problem::invalid_field(
                         "assessed_at",
@@ -1240,56 +1278,17 @@ impl Case {
                 Ok(vec![CaseEvent::NeedsAssessed { at: assessed_at }])
             }
             Command::DismissDraft { reason, note } => {
-                self.require_open()?;
-                self.require_ward(actor, "avsluta utkastet")?;
                 check_text("note", &note, false)?;
-                if !self.awaiting_assessment {
-                    return Err(out_of_order(
-                        "Ärendet är redan bekräftat. Skicka meddelandet Avbrott i processen i stället.",
-                        "The case has been confirmed; send a cancellation message instead.",
-                    ));
-                }
                 Ok(vec![CaseEvent::CaseCancelled { reason, note: note.trim().to_string() }])
             }
-            Command::Escalate { message_id, from_unit, to, level, after_minutes } => {
-                if actor.role != crate::access::Role::System {
-                    return Err(Problem::forbidden(
-                        "escalation_system_only",
-                        "Meddelanden eskaleras av Samverka enligt enhetens eskaleringsregel, inte för hand.",
-                        "Messages are escalated by Samverka under the unit's rule.",
-                    ));
-                }
-                let Some(m) = self.message(message_id) else {
-                    return Err(Problem::not_found("message_not_found", "Meddelandet finns inte.", "No such message."));
-                };
-                let waiting = m.receipt(from_unit).is_some_and(|r| r.acknowledged.is_none() && r.mis_sent.is_none());
-                let done = self
-                    .escalations
-                    .iter()
-                    .any(|e| e.message_id == message_id && e.from_unit == from_unit && e.level == level);
-                // Answered meanwhile, closed, or already escalated: nothing to do.
-                if !waiting || done || self.closed.is_some() || self.cancelled.is_some() {
-                    return Ok(vec![]);
-                }
-                Ok(vec![CaseEvent::MessageEscalated { message_id, from_unit, to, level, after_minutes }])
-            }
             Command::AddParty { unit, reason } => {
-                self.require_open()?;
-                self.require_party(actor)?;
                 check_text("reason", &reason, true)?;
                 if self.is_party(unit.id) {
                     return Ok(vec![]);
                 }
-                self.consents.require(
-                    &[ConsentKind::InformationSharing],
-                    &format!("dela ärendet med {}", unit.name),
-                    "share the case with another unit",
-                )?;
                 Ok(vec![CaseEvent::PartyAdded { unit, reason: reason.trim().to_string() }])
             }
             Command::RecordConsent { consent_id, kind, given_by, given_at, note } => {
-                self.require_open()?;
-                self.require_party(actor)?;
                 check_text("note", &note, false)?;
                 if let ConsentGiver::Representative { name, relation } = &given_by {
                     check_text("given_by.name", name, true)?;
@@ -1314,48 +1313,13 @@ impl Case {
                     note: note.trim().to_string(),
                 }])
             }
-            Command::WithdrawConsent { consent_id } => {
-                self.require_party(actor)?;
-                let c = self.consents.get(consent_id).ok_or_else(|| {
-                    Problem::not_found("consent_not_found", "Samtycket finns inte i ärendet.", "No such consent.")
-                })?;
-                Ok(if c.withdrawn.is_some() { vec![] } else { vec![CaseEvent::ConsentWithdrawn { consent_id }] })
-            }
+            Command::WithdrawConsent { consent_id } => Ok(vec![CaseEvent::ConsentWithdrawn { consent_id }]),
             Command::DrawUpSip { plan } => {
-                self.require_open()?;
-                self.require_party(actor)?;
-                if self.sip_calls.is_empty() {
-                    return Err(out_of_order(
-                        "Kalla till SIP innan planen upprättas (steg 4 före steg 7).",
-                        "Call the SIP meeting first.",
-                    ));
-                }
-                if self.sip.closed_at.is_some() {
-                    return Err(out_of_order("Planen är avslutad.", "The plan is closed."));
-                }
-                self.consents.require(&[ConsentKind::Sip], "upprätta SIP", "draw up the SIP")?;
                 plan.validate(local_date(now))?;
                 self.check_sip_units(&plan)?;
                 Ok(vec![CaseEvent::SipDrawnUp { plan }])
             }
             Command::FollowUpSip { evaluation, outcome } => {
-                self.require_open()?;
-                let current = self.sip.current().ok_or_else(|| {
-                    out_of_order(
-                        "Det finns ingen upprättad SIP att följa upp (steg 7 före steg 8).",
-                        "There is no SIP to follow up.",
-                    )
-                })?;
-                if self.sip.closed_at.is_some() {
-                    return Err(out_of_order("Planen är redan avslutad.", "The plan is already closed."));
-                }
-                if actor.unit.id != current.plan.coordinator.unit {
-                    return Err(Problem::forbidden(
-                        "not_coordinator",
-                        "Bara den enhet som samordnar planen kan följa upp och avsluta den.",
-                        "Only the coordinating unit can follow up the plan.",
-                    ));
-                }
                 check_text("evaluation", &evaluation, true)?;
                 if let FollowUpOutcome::Continue { next_follow_up } = &outcome {
                     let today = local_date(now);
@@ -1374,9 +1338,193 @@ impl Case {
                 Ok(events)
             }
             Command::CloseCase { note } => {
+                check_text("note", &note, false)?;
+                Ok(vec![CaseEvent::CaseClosed { note: note.trim().to_string() }])
+            }
+            Command::Escalate { .. } => unreachable!("escalations have no action and were decided above"),
+        }
+    }
+
+    /// Samverka's own escalation of an unacknowledged message: only the system role, and only
+    /// while the message still waits at that unit.
+    fn decide_escalation(&self, actor: &Actor, cmd: Command) -> Result<Vec<CaseEvent>, Problem> {
+        let Command::Escalate { message_id, from_unit, to, level, after_minutes } = cmd else {
+            unreachable!("every other command is an action")
+        };
+        access::require(actor.role, Permission::ReadPatientData)?;
+        if actor.role != crate::access::Role::System {
+            return Err(Problem::forbidden(
+                "escalation_system_only",
+                "Meddelanden eskaleras av Samverka enligt enhetens eskaleringsregel, inte för hand.",
+                "Messages are escalated by Samverka under the unit's rule.",
+            ));
+        }
+        let Some(m) = self.message(message_id) else {
+            return Err(Problem::not_found("message_not_found", "Meddelandet finns inte.", "No such message."));
+        };
+        let waiting = m.receipt(from_unit).is_some_and(|r| r.acknowledged.is_none() && r.mis_sent.is_none());
+        let done =
+            self.escalations.iter().any(|e| e.message_id == message_id && e.from_unit == from_unit && e.level == level);
+        // Answered meanwhile, closed, or already escalated: nothing to do.
+        if !waiting || done || self.closed.is_some() || self.cancelled.is_some() {
+            return Ok(vec![]);
+        }
+        Ok(vec![CaseEvent::MessageEscalated { message_id, from_unit, to, level, after_minutes }])
+    }
+
+    /// Whether `actor` may take `action` now, as far as the case can tell without the details
+    /// a form fills in: the role's permission, the step the case has reached, who the actor's
+    /// unit is in the case, consent. [`Case::decide`] asks this first and then checks the
+    /// command's own contents, which can always be filled in so that they pass (a time, a
+    /// text, another unit of the directory): so what this allows, some command carries out.
+    pub fn check(&self, actor: &Actor, action: &Action, now: Timestamp) -> Result<Check, Problem> {
+        access::require(actor.role, action.permission())?;
+        match *action {
+            Action::Send { kind, corrects } => {
+                self.check_send(actor, kind, corrects)?;
+                Ok(Check::Allowed)
+            }
+            Action::OpenMessage { message_id } => {
+                let (_, r) = self.receipt_of(actor, message_id)?;
+                Ok(if r.opened.is_some() { Check::AlreadyDone } else { Check::Allowed })
+            }
+            Action::Acknowledge { message_id } => {
+                let (_, r) = self.receipt_of(actor, message_id)?;
+                if r.mis_sent.is_some() {
+                    return Err(out_of_order(
+                        "Meddelandet är markerat som felskickat och kan inte kvitteras.",
+                        "The message is marked as mis-sent.",
+                    ));
+                }
+                Ok(if r.acknowledged.is_some() { Check::AlreadyDone } else { Check::Allowed })
+            }
+            Action::MarkMisSent { message_id } => {
+                let (_, r) = self.receipt_of(actor, message_id)?;
+                if r.acknowledged.is_some() {
+                    return Err(out_of_order(
+                        "Meddelandet är redan kvitterat av er enhet och kan inte markeras som felskickat. Skicka ett allmänt meddelande till avsändaren i stället.",
+                        "The message is already acknowledged.",
+                    ));
+                }
+                Ok(if r.mis_sent.is_some() { Check::AlreadyDone } else { Check::Allowed })
+            }
+            Action::Forward { message_id } => {
+                // Forwarding shares the patient's data with one more unit: not once the case
+                // has ended.
+                self.require_open()?;
+                self.receipt_of(actor, message_id)?;
+                Ok(Check::Allowed)
+            }
+            Action::Transfer => {
+                self.require_open()?;
+                self.require_ward(actor, "flytta patienten")?;
+                self.require_not_discharged("flytta patienten")?;
+                self.require_not_after(self.last_ward_change(), now + 5.minutes())?;
+                Ok(Check::Allowed)
+            }
+            Action::RecordDischarge => {
+                self.require_open()?;
+                self.require_ward(actor, "registrera utskrivningen")?;
+                self.require_not_discharged("registrera utskrivningen igen")?;
+                self.require_not_after(self.admitted_at, now + 24.hours())?;
+                Ok(Check::Allowed)
+            }
+            Action::CancelDischarge => {
+                self.require_open()?;
+                let Some(at) = self.discharged_at else {
+                    return Ok(Check::AlreadyDone);
+                };
+                self.require_ward(actor, "ångra utskrivningen")?;
+                if self.discharge_information_at.is_some_and(|i| i >= at) || !self.sip_calls.is_empty() {
+                    return Err(out_of_order(
+                        "Information vid utskrivning eller kallelse till SIP är redan skickad. Skicka ett \
+                         meddelande till mottagarna i stället för att ångra utskrivningen.",
+                        "Discharge information or a SIP call has already been sent.",
+                    ));
+                }
+                Ok(Check::Allowed)
+            }
+            Action::ConfirmNeeds => {
+                self.require_open()?;
+                self.require_ward(actor, "bekräfta behovet")?;
+                if !self.awaiting_assessment {
+                    return Ok(Check::AlreadyDone);
+                }
+                self.require_not_after(self.admitted_at, now + 5.minutes())?;
+                Ok(Check::Allowed)
+            }
+            Action::DismissDraft => {
+                self.require_open()?;
+                self.require_ward(actor, "avsluta utkastet")?;
+                if !self.awaiting_assessment {
+                    return Err(out_of_order(
+                        "Ärendet är redan bekräftat. Skicka meddelandet Avbrott i processen i stället.",
+                        "The case has been confirmed; send a cancellation message instead.",
+                    ));
+                }
+                Ok(Check::Allowed)
+            }
+            Action::AddParty => {
                 self.require_open()?;
                 self.require_party(actor)?;
-                check_text("note", &note, false)?;
+                self.consents.require(
+                    &[ConsentKind::InformationSharing],
+                    "dela ärendet med en enhet som inte deltar",
+                    "share the case with another unit",
+                )?;
+                Ok(Check::Allowed)
+            }
+            Action::RecordConsent => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                Ok(Check::Allowed)
+            }
+            Action::WithdrawConsent { consent_id } => {
+                // A patient may take back a consent at any time, also after the case ended.
+                self.require_party(actor)?;
+                let c = self.consents.get(consent_id).ok_or_else(|| {
+                    Problem::not_found("consent_not_found", "Samtycket finns inte i ärendet.", "No such consent.")
+                })?;
+                Ok(if c.withdrawn.is_some() { Check::AlreadyDone } else { Check::Allowed })
+            }
+            Action::DrawUpSip => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                if self.sip_calls.is_empty() {
+                    return Err(out_of_order(
+                        "Kalla till SIP innan planen upprättas (steg 4 före steg 7).",
+                        "Call the SIP meeting first.",
+                    ));
+                }
+                if self.sip.closed_at.is_some() {
+                    return Err(out_of_order("Planen är avslutad.", "The plan is closed."));
+                }
+                self.consents.require(&[ConsentKind::Sip], "upprätta SIP", "draw up the SIP")?;
+                Ok(Check::Allowed)
+            }
+            Action::FollowUpSip => {
+                self.require_open()?;
+                let current = self.sip.current().ok_or_else(|| {
+                    out_of_order(
+                        "Det finns ingen upprättad SIP att följa upp (steg 7 före steg 8).",
+                        "There is no SIP to follow up.",
+                    )
+                })?;
+                if self.sip.closed_at.is_some() {
+                    return Err(out_of_order("Planen är redan avslutad.", "The plan is already closed."));
+                }
+                if actor.unit.id != current.plan.coordinator.unit {
+                    return Err(Problem::forbidden(
+                        "not_coordinator",
+                        "Bara den enhet som samordnar planen kan följa upp och avsluta den.",
+                        "Only the coordinating unit can follow up the plan.",
+                    ));
+                }
+                Ok(Check::Allowed)
+            }
+            Action::Close => {
+                self.require_open()?;
+                self.require_party(actor)?;
                 if self.discharged_at.is_none() {
                     return Err(out_of_order(
                         "Ärendet kan avslutas först när patienten är utskriven. Avbryt ärendet om processen inte ska fullföljas.",
@@ -1389,9 +1537,173 @@ impl Case {
                         "A SIP is needed; close it at follow-up.",
                     ));
                 }
-                Ok(vec![CaseEvent::CaseClosed { note: note.trim().to_string() }])
+                Ok(Check::Allowed)
             }
         }
+    }
+
+    /// Everything `actor` may do to the case now: the actions [`Case::check`] allows, each on
+    /// every message and consent it could concern. What is listed here, `decide` accepts;
+    /// what is not, it refuses or finds already done.
+    pub fn available(&self, actor: &Actor, now: Timestamp) -> Vec<Action> {
+        let me = actor.unit.id;
+        let mut candidates: Vec<Action> = MessageKind::ALL.iter().map(|k| Action::send(*k)).collect();
+        for m in &self.messages {
+            let id = m.message.id;
+            if m.message.sender.id == me {
+                candidates.push(Action::Send { kind: m.message.body.kind(), corrects: Some(id) });
+            }
+            if m.receipt(me).is_some() {
+                candidates.extend([
+                    Action::OpenMessage { message_id: id },
+                    Action::Acknowledge { message_id: id },
+                    Action::MarkMisSent { message_id: id },
+                    Action::Forward { message_id: id },
+                ]);
+            }
+        }
+        candidates.extend([
+            Action::Transfer,
+            Action::RecordDischarge,
+            Action::CancelDischarge,
+            Action::ConfirmNeeds,
+            Action::DismissDraft,
+            Action::AddParty,
+            Action::RecordConsent,
+        ]);
+        candidates.extend(self.consents.0.iter().map(|c| Action::WithdrawConsent { consent_id: c.id }));
+        candidates.extend([Action::DrawUpSip, Action::FollowUpSip, Action::Close]);
+        candidates.retain(|a| matches!(self.check(actor, a, now), Ok(Check::Allowed)));
+        candidates
+    }
+
+    /// The state's part of sending a message of `kind` (a correction of `corrects` when named).
+    fn check_send(&self, actor: &Actor, kind: MessageKind, corrects: Option<MessageId>) -> Result<(), Problem> {
+        self.require_open()?;
+        if self.awaiting_assessment {
+            return Err(out_of_order(
+                "Patienten är inskriven men behovet är inte bedömt. Bekräfta först att läkaren bedömt att \
+                 patienten behöver insatser efter utskrivningen.",
+                "The needs have not been assessed; confirm them first.",
+            ));
+        }
+        if let Some(old) = corrects {
+            let original = self.message(old).ok_or_else(|| {
+                Problem::invalid_field(
+                    "corrects",
+                    "message_not_found",
+                    "Meddelandet som ska rättas finns inte i ärendet.",
+                    "No such message to correct.",
+                )
+            })?;
+            if original.message.sender.id != actor.unit.id || original.message.body.kind() != kind {
+                return Err(Problem::invalid_field(
+                    "corrects",
+                    "invalid_correction",
+                    "En rättelse måste komma från samma enhet och vara av samma typ som det meddelande den rättar.",
+                    "A correction must come from the same unit and be of the same kind.",
+                ));
+            }
+            if !original.corrected_by.is_empty() {
+                return Err(Problem::invalid_field(
+                    "corrects",
+                    "already_corrected",
+                    "Meddelandet är redan rättat. Rätta den senaste rättelsen i stället.",
+                    "The message has already been corrected; correct the latest correction instead.",
+                ));
+            }
+        }
+        let is_correction = corrects.is_some();
+        match kind {
+            MessageKind::Inskrivningsmeddelande => {
+                self.require_ward(actor, "skicka inskrivningsmeddelande")?;
+                self.require_not_discharged("skicka inskrivningsmeddelande")?;
+                if self.admission_notice_at.is_some() && !is_correction {
+                    return Err(out_of_order(
+                        "Inskrivningsmeddelandet är redan skickat. Skicka \"ändrat beräknat utskrivningsdatum\" eller en rättelse i stället.",
+                        "The admission notice has already been sent.",
+                    ));
+                }
+            }
+            MessageKind::AndratUtskrivningsdatum => {
+                self.require_ward(actor, "ändra beräknat utskrivningsdatum")?;
+                self.require_notice("ändra beräknat utskrivningsdatum")?;
+                self.require_not_discharged("ändra beräknat utskrivningsdatum")?;
+            }
+            MessageKind::FastVardkontakt => {
+                self.require_party(actor)?;
+                self.require_notice("utse fast vårdkontakt")?;
+                if actor.unit.kind != UnitKind::Vardcentral {
+                    return Err(Problem::forbidden(
+                        "vardcentral_only",
+                        "Fast vårdkontakt utses av verksamhetschefen på patientens vårdcentral.",
+                        "The fast vårdkontakt is appointed by the patient's vårdcentral.",
+                    ));
+                }
+            }
+            MessageKind::Planeringsunderlag => {
+                self.require_party(actor)?;
+                self.require_notice("skicka planeringsunderlag")?;
+            }
+            MessageKind::Utskrivningsklar => {
+                self.require_ward(actor, "meddela utskrivningsklar")?;
+                self.require_notice("meddela utskrivningsklar")?;
+                self.require_not_discharged("meddela utskrivningsklar")?;
+                if self.current_ready().is_some() && !is_correction {
+                    return Err(out_of_order(
+                        "Patienten är redan meddelad utskrivningsklar. Återta meddelandet först om bedömningen har ändrats.",
+                        "The patient is already ready for discharge.",
+                    ));
+                }
+            }
+            MessageKind::AtertagenUtskrivningsklar => {
+                self.require_ward(actor, "återta utskrivningsklar")?;
+                if self.current_ready().is_none() {
+                    return Err(out_of_order(
+                        "Patienten är inte utskrivningsklar just nu, så det finns inget att återta.",
+                        "The patient is not ready for discharge.",
+                    ));
+                }
+            }
+            MessageKind::KallelseSip => {
+                self.require_party(actor)?;
+                self.require_notice("kalla till SIP")?;
+                self.consents.require(
+                    &[ConsentKind::SipCall, ConsentKind::Sip],
+                    "kalla till SIP",
+                    "call a SIP meeting",
+                )?;
+            }
+            MessageKind::InformationVidUtskrivning => {
+                self.require_ward(actor, "skicka information vid utskrivning")?;
+                if self.discharge_information_at.is_some() && !is_correction {
+                    return Err(out_of_order(
+                        "Information vid utskrivning är redan skickad. Skicka en rättelse om något ska ändras.",
+                        "Discharge information has already been sent.",
+                    ));
+                }
+            }
+            MessageKind::AvbrottIProcessen => {
+                self.require_ward(actor, "avbryta processen")?;
+            }
+            MessageKind::Allmant => {
+                self.require_party(actor)?;
+            }
+        }
+        // A message other than the LUS routing goes only to the case's parties, unless the
+        // patient consented to sharing: someone must be left to send it to.
+        if !kind.is_routing()
+            && !self.parties.iter().any(|p| p.unit.id != actor.unit.id)
+            && self.consents.active(ConsentKind::InformationSharing).is_none()
+        {
+            return Err(Problem::forbidden(
+                "no_one_to_send_to",
+                "Ingen annan enhet deltar i ärendet ännu. Skicka inskrivningsmeddelandet först, eller \
+                 registrera patientens samtycke till informationsöverföring.",
+                "No other unit takes part in the case yet.",
+            ));
+        }
+        Ok(())
     }
 
     fn check_discharge_time(&self, at: Timestamp, now: Timestamp) -> Result<(), Problem> {
@@ -1418,6 +1730,7 @@ impl Case {
         Ok(())
     }
 
+    /// The command's part of sending a message; [`Case::check_send`] has passed.
     fn decide_send(
         &self,
         actor: &Actor,
@@ -1427,84 +1740,21 @@ impl Case {
         corrects: Option<MessageId>,
         now: Timestamp,
     ) -> Result<Vec<CaseEvent>, Problem> {
-        self.require_open()?;
-        if self.awaiting_assessment {
-            return Err(out_of_order(
-                "Patienten är inskriven men behovet är inte bedömt. Bekräfta först att läkaren bedömt att \
-                 patienten behöver insatser efter utskrivningen.",
-                "The needs have not been assessed; confirm them first.",
-            ));
-        }
-        if let Some(existing) = self.message(message_id) {
-            // The same request again from the same unit: already carried out. Anyone else
-            // must not learn anything from an id they happen to know.
-            if existing.message.sender.id == actor.unit.id {
-                return Ok(vec![]);
-            }
-            return Err(Problem::conflict(
-                "message_id_in_use",
-                "Meddelandets id används redan. Skicka utan id.",
-                "Message id in use.",
-            ));
-        }
         for (field, text) in body.texts() {
             check_text(field, text, false)?;
         }
-        let kind = body.kind();
-        if let Some(old) = corrects {
-            let original = self.message(old).ok_or_else(|| {
-                Problem::invalid_field(
-                    "corrects",
-                    "message_not_found",
-                    "Meddelandet som ska rättas finns inte i ärendet.",
-                    "No such message to correct.",
-                )
-            })?;
-            if original.message.sender.id != actor.unit.id || original.message.body.kind() != kind {
-                return Err(Problem::invalid_field(
-                    "corrects",
-                    "invalid_correction",
-                    "En rättelse måste komma från samma enhet och vara av samma typ som det meddelande den rättar.",
-                    "A correction must come from the same unit and be of the same kind.",
-                ));
-            }
-        }
         let is_correction = corrects.is_some();
         match &body {
-            MessageBody::Inskrivningsmeddelande { estimated_discharge, .. } => {
-                self.require_ward(actor, "skicka inskrivningsmeddelande")?;
-                self.require_not_discharged("skicka inskrivningsmeddelande")?;
-                if self.admission_notice_at.is_some() && !is_correction {
-                    return Err(out_of_order(
-                        "Inskrivningsmeddelandet är redan skickat. Skicka \"ändrat beräknat utskrivningsdatum\" eller en rättelse i stället.",
-                        "The admission notice has already been sent.",
-                    ));
-                }
-                self.check_estimate(*estimated_discharge, now)?;
-            }
-            MessageBody::AndratUtskrivningsdatum { estimated_discharge, .. } => {
-                self.require_ward(actor, "ändra beräknat utskrivningsdatum")?;
-                self.require_notice("ändra beräknat utskrivningsdatum")?;
-                self.require_not_discharged("ändra beräknat utskrivningsdatum")?;
+            MessageBody::Inskrivningsmeddelande { estimated_discharge, .. }
+            | MessageBody::AndratUtskrivningsdatum { estimated_discharge, .. } => {
                 self.check_estimate(*estimated_discharge, now)?;
             }
             MessageBody::FastVardkontakt { name, role, phone, .. } => {
-                self.require_party(actor)?;
-                self.require_notice("utse fast vårdkontakt")?;
-                if actor.unit.kind != UnitKind::Vardcentral {
-                    return Err(Problem::forbidden(
-                        "vardcentral_only",
-                        "Fast vårdkontakt utses av verksamhetschefen på patientens vårdcentral.",
-                        "The fast vårdkontakt is appointed by the patient's vårdcentral.",
-                    ));
-                }
                 check_text("name", name, true)?;
                 check_text("role", role, true)?;
                 check_text("phone", phone, true)?;
             }
             MessageBody::Planeringsunderlag { needs, function, current_insatser, assessments, .. } => {
-                self.require_party(actor)?;
-                self.require_notice("skicka planeringsunderlag")?;
                 if [needs, function, current_insatser, assessments].iter().all(|t| t.trim().is_empty()) {
                     return Err(Problem::invalid_field(
                         "needs",
@@ -1514,30 +1764,8 @@ impl Case {
                     ));
                 }
             }
-            MessageBody::Utskrivningsklar { .. } => {
-                self.require_ward(actor, "meddela utskrivningsklar")?;
-                self.require_notice("meddela utskrivningsklar")?;
-                self.require_not_discharged("meddela utskrivningsklar")?;
-                if self.current_ready().is_some() && !is_correction {
-                    return Err(out_of_order(
-                        "Patienten är redan meddelad utskrivningsklar. Återta meddelandet först om bedömningen har ändrats.",
-                        "The patient is already ready for discharge.",
-                    ));
-                }
-            }
-            MessageBody::AtertagenUtskrivningsklar { reason } => {
-                self.require_ward(actor, "återta utskrivningsklar")?;
-                check_text("reason", reason, true)?;
-                if self.current_ready().is_none() {
-                    return Err(out_of_order(
-                        "Patienten är inte utskrivningsklar just nu, så det finns inget att återta.",
-                        "The patient is not ready for discharge.",
-                    ));
-                }
-            }
+            MessageBody::AtertagenUtskrivningsklar { reason } => check_text("reason", reason, true)?,
             MessageBody::KallelseSip { meeting_at, place, participants, .. } => {
-                self.require_party(actor)?;
-                self.require_notice("kalla till SIP")?;
                 check_text("place", place, true)?;
                 for (i, p) in participants.iter().enumerate() {
                     check_text(&format!("participants[{i}]"), p, true)?;
@@ -1551,39 +1779,20 @@ impl Case {
                         "The meeting must be in the future.",
                     ));
                 }
-                self.consents.require(
-                    &[ConsentKind::SipCall, ConsentKind::Sip],
-                    "kalla till SIP",
-                    "call a SIP meeting",
-                )?;
             }
-            MessageBody::InformationVidUtskrivning { discharged_at, .. } => {
-                self.require_ward(actor, "skicka information vid utskrivning")?;
-                if self.discharge_information_at.is_some() && !is_correction {
-                    return Err(out_of_order(
-                        "Information vid utskrivning är redan skickad. Skicka en rättelse om något ska ändras.",
-                        "Discharge information has already been sent.",
+            MessageBody::InformationVidUtskrivning { discharged_at, .. } => match self.discharged_at {
+                Some(recorded) if recorded != *discharged_at && !is_correction => {
+                    return Err(Problem::invalid_field(
+                        "discharged_at",
+                        "discharge_time_differs",
+                        "Utskrivningstiden skiljer sig från den som redan är registrerad. Ange samma tid.",
+                        "The discharge time differs from the one already recorded.",
                     ));
                 }
-                match self.discharged_at {
-                    Some(recorded) if recorded != *discharged_at && !is_correction => {
-                        return Err(Problem::invalid_field(
-                            "discharged_at",
-                            "discharge_time_differs",
-                            "Utskrivningstiden skiljer sig från den som redan är registrerad. Ange samma tid.",
-                            "The discharge time differs from the one already recorded.",
-                        ));
-                    }
-                    _ => self.check_discharge_time(*discharged_at, now)?,
-                }
-            }
-            MessageBody::AvbrottIProcessen { .. } => {
-                self.require_ward(actor, "avbryta processen")?;
-            }
-            MessageBody::Allmant { text } => {
-                self.require_party(actor)?;
-                check_text("text", text, true)?;
-            }
+                _ => self.check_discharge_time(*discharged_at, now)?,
+            },
+            MessageBody::Allmant { text } => check_text("text", text, true)?,
+            MessageBody::Utskrivningsklar { .. } | MessageBody::AvbrottIProcessen { .. } => {}
         }
 
         if recipients.is_empty() {
@@ -1604,16 +1813,8 @@ impl Case {
         }
         // Sending to a unit that is not yet part of the case shares patient data beyond it:
         // only the LUS routing itself (notice and its follow-ups) may do that without consent.
-        let routing_kinds = matches!(
-            kind,
-            MessageKind::Inskrivningsmeddelande
-                | MessageKind::AndratUtskrivningsdatum
-                | MessageKind::Utskrivningsklar
-                | MessageKind::InformationVidUtskrivning
-                | MessageKind::AvbrottIProcessen
-        );
         let newcomers: Vec<&UnitRef> = recipients.iter().filter(|r| !self.is_party(r.id)).collect();
-        if !routing_kinds && !newcomers.is_empty() {
+        if !body.kind().is_routing() && !newcomers.is_empty() {
             self.consents.require(
                 &[ConsentKind::InformationSharing],
                 &format!("skicka till {}, som inte deltar i ärendet", newcomers[0].name),

@@ -5,6 +5,7 @@
 //! current time is always passed in, and ids of new things are chosen by the caller.
 
 pub mod access;
+pub mod action;
 pub mod actor;
 pub mod agreement;
 pub mod calendar;

@@ -143,6 +143,32 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
+    pub const ALL: [MessageKind; 10] = [
+        MessageKind::Inskrivningsmeddelande,
+        MessageKind::AndratUtskrivningsdatum,
+        MessageKind::FastVardkontakt,
+        MessageKind::Planeringsunderlag,
+        MessageKind::Utskrivningsklar,
+        MessageKind::AtertagenUtskrivningsklar,
+        MessageKind::KallelseSip,
+        MessageKind::InformationVidUtskrivning,
+        MessageKind::AvbrottIProcessen,
+        MessageKind::Allmant,
+    ];
+
+    /// The LUS routing itself (the notice and what follows it), which may reach units not yet
+    /// part of the case without the patient's consent to sharing.
+    pub fn is_routing(self) -> bool {
+        matches!(
+            self,
+            MessageKind::Inskrivningsmeddelande
+                | MessageKind::AndratUtskrivningsdatum
+                | MessageKind::Utskrivningsklar
+                | MessageKind::InformationVidUtskrivning
+                | MessageKind::AvbrottIProcessen
+        )
+    }
+
     pub fn label_sv(self) -> &'static str {
         match self {
             MessageKind::Inskrivningsmeddelande => "Inskrivningsmeddelande",

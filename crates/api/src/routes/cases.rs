@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use samverka_domain::access::{self, Permission};
+use samverka_domain::access::Permission;
 use samverka_domain::actor::{Actor, UnitRef};
 use samverka_domain::case::{Case, CaseId, Command, OpenCase, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
@@ -43,7 +43,7 @@ pub(crate) async fn read_case(
     } else {
         st.store.emergency_grant(caller.actor.user.id, caller.actor.unit.id, id, now).await?
     };
-    if let Err(problem) = access::case_access(caller.actor.unit.id, &record.case, grant.is_some()) {
+    if let Err(problem) = record.case.access(caller.actor.unit.id, grant.is_some()) {
         return Err(refuse(st, caller, action, Some(record.case.patient_id), Some(id), problem).await);
     }
     let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
@@ -52,7 +52,13 @@ pub(crate) async fn read_case(
     Ok((record, patient))
 }
 
-pub(crate) fn view(st: &AppState, record: CaseRecord, patient: &Patient, now: Timestamp) -> ApiResult<CaseView> {
+pub(crate) fn view(
+    st: &AppState,
+    caller: &Caller,
+    record: CaseRecord,
+    patient: &Patient,
+    now: Timestamp,
+) -> ApiResult<CaseView> {
     let agreement = st.store.agreements().get(&record.agreement_id).ok_or_else(|| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,14 +67,14 @@ pub(crate) fn view(st: &AppState, record: CaseRecord, patient: &Patient, now: Ti
             "The case's agreement is not configured.",
         )
     })?;
-    Ok(CaseView::of(record.case, record.agreement_id, &agreement, patient, now))
+    Ok(CaseView::of(record.case, record.agreement_id, &agreement, patient, &caller.actor, now))
 }
 
 /// Runs a command and answers with the case as it is afterwards.
 async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiResult<Json<CaseView>> {
     let record = execute(st, caller, id, cmd).await?;
     let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
-    Ok(Json(view(st, record, &patient, st.clock.now())?))
+    Ok(Json(view(st, caller, record, &patient, st.clock.now())?))
 }
 
 /// Runs a command on a case (for the API and the web pages alike). The store writes the
@@ -300,7 +306,7 @@ pub async fn open(
     ApiJson(req): ApiJson<OpenCaseRequest>,
 ) -> ApiResult<(StatusCode, Json<CaseView>)> {
     let (record, patient) = open_case(&st, &caller, req).await?;
-    Ok((StatusCode::CREATED, Json(view(&st, record, &patient, st.clock.now())?)))
+    Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
 }
 
 /// Opens a case at the caller's ward (the admission).
@@ -401,7 +407,7 @@ pub async fn list(
     ))]
 pub async fn get(State(st): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<CaseView>> {
     let (record, patient) = read_case(&st, &caller, id, "case.read").await?;
-    Ok(Json(view(&st, record, &patient, st.clock.now())?))
+    Ok(Json(view(&st, &caller, record, &patient, st.clock.now())?))
 }
 
 /// The full history of a case: every event with who, unit and when.
@@ -439,7 +445,7 @@ pub async fn send_message(
     let message_id = req.id.unwrap_or_else(Uuid::now_v7);
     let record = send(&st, &caller, id, message_id, req.body, req.recipients.as_deref(), req.corrects).await?;
     let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
-    Ok((StatusCode::CREATED, Json(view(&st, record, &patient, st.clock.now())?)))
+    Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
 }
 
 /// Records that the caller's unit has opened a message.
@@ -735,7 +741,7 @@ pub async fn emergency_access(
     ApiJson(req): ApiJson<EmergencyRequest>,
 ) -> ApiResult<Json<CaseView>> {
     let (record, patient) = grant_emergency(&st, &caller, id, req).await?;
-    Ok(Json(view(&st, record, &patient, st.clock.now())?))
+    Ok(Json(view(&st, &caller, record, &patient, st.clock.now())?))
 }
 
 /// The stated reason for an emergency access: real words, at least ten characters.

@@ -8,12 +8,13 @@ use axum::response::Response;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use samverka_domain::access::{Permission, permits};
+use samverka_domain::action::Action;
 use samverka_domain::calendar::{STOCKHOLM, local_date};
 use samverka_domain::case::{Case, CaseEvent, CaseId, Command, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::deadlines::{DeadlineStatus, deadlines};
 use samverka_domain::liability::{LiabilityFacts, case_liability};
-use samverka_domain::message::{CancelReason, MessageBody, MessageState};
+use samverka_domain::message::{CancelReason, MessageBody, MessageKind, MessageState};
 use samverka_domain::org::{CareType, UnitId, UnitKind};
 use samverka_domain::patient::{Address, Patient, ProtectedIdentity};
 use samverka_store::CaseRecord;
@@ -61,9 +62,11 @@ pub struct MessageView {
     pub receipts: Vec<ReceiptRow>,
     /// The viewer's unit is a recipient and may still acknowledge.
     pub can_acknowledge: bool,
-    /// The viewer's unit is a recipient: it may mark the message mis-sent or forward it.
-    pub can_redirect: bool,
-    /// The viewer's unit sent it and it is not corrected yet: it may send a correction.
+    /// The viewer's unit is a recipient and may mark the message mis-sent.
+    pub can_mis_send: bool,
+    /// The viewer's unit is a recipient and may forward it within its organisation.
+    pub can_forward: bool,
+    /// The viewer's unit sent it and may send a correction.
     pub can_correct: bool,
 }
 
@@ -92,6 +95,8 @@ pub struct TimelineRow {
 
 pub struct ConsentRow {
     pub id: String,
+    /// The viewer may withdraw it (it is not withdrawn already).
+    pub can_withdraw: bool,
     pub kind: String,
     pub given_by: String,
     pub given_at: String,
@@ -99,23 +104,71 @@ pub struct ConsentRow {
     pub withdrawn: String,
 }
 
-/// What the viewer may do here, so the page offers only forms that can succeed.
+/// What the viewer may do here, read from [`Case::available`], so the page offers exactly the
+/// forms the case will accept. Per-message and per-consent actions are on their rows.
 pub struct Can {
-    pub ward_notices: bool,
-    pub notice_sent: bool,
+    pub notice: bool,
+    pub changed_date: bool,
     pub ready: bool,
-    pub discharged: bool,
+    pub withdraw_ready: bool,
+    pub discharge_info: bool,
+    pub cancel: bool,
     pub appoint_fvk: bool,
-    pub messages: bool,
-    pub sip: bool,
-    pub consent: bool,
-    pub close: bool,
-    pub discharge_info_sent: bool,
+    pub planning: bool,
+    pub sip_call: bool,
+    pub free_message: bool,
     pub share: bool,
-    /// A draft from the admission feed that this ward can confirm or dismiss.
-    pub draft: bool,
-    /// A discharge recorded in error can still be taken back.
+    pub consent: bool,
+    /// Draw up or follow up the SIP (the editor does both).
+    pub sip: bool,
+    pub transfer: bool,
+    pub discharge: bool,
     pub undo_discharge: bool,
+    pub confirm_needs: bool,
+    pub dismiss_draft: bool,
+    pub close: bool,
+}
+
+impl Can {
+    fn of(available: &[Action]) -> Can {
+        let has = |a: Action| available.contains(&a);
+        let send = |k: MessageKind| has(Action::send(k));
+        Can {
+            notice: send(MessageKind::Inskrivningsmeddelande),
+            changed_date: send(MessageKind::AndratUtskrivningsdatum),
+            ready: send(MessageKind::Utskrivningsklar),
+            withdraw_ready: send(MessageKind::AtertagenUtskrivningsklar),
+            discharge_info: send(MessageKind::InformationVidUtskrivning),
+            cancel: send(MessageKind::AvbrottIProcessen),
+            appoint_fvk: send(MessageKind::FastVardkontakt),
+            planning: send(MessageKind::Planeringsunderlag),
+            sip_call: send(MessageKind::KallelseSip),
+            free_message: send(MessageKind::Allmant),
+            share: has(Action::AddParty),
+            consent: has(Action::RecordConsent),
+            sip: has(Action::DrawUpSip) || has(Action::FollowUpSip),
+            transfer: has(Action::Transfer),
+            discharge: has(Action::RecordDischarge),
+            undo_discharge: has(Action::CancelDischarge),
+            confirm_needs: has(Action::ConfirmNeeds),
+            dismiss_draft: has(Action::DismissDraft),
+            close: has(Action::Close),
+        }
+    }
+
+    /// Whether any message can be written here.
+    pub fn write(&self) -> bool {
+        self.notice
+            || self.changed_date
+            || self.ready
+            || self.withdraw_ready
+            || self.discharge_info
+            || self.cancel
+            || self.appoint_fvk
+            || self.planning
+            || self.sip_call
+            || self.free_message
+    }
 }
 
 #[derive(Template)]
@@ -370,7 +423,8 @@ async fn build(
         })
         .collect();
     let units = st.store.units().await?;
-    let messages = build_messages(t, case, me);
+    let available = case.available(&caller.actor, now);
+    let messages = build_messages(t, case, &available);
     let history = st.store.case_timeline(case.id).await?;
     // Newest first; within a day only the time, so a long history stays short.
     let mut previous: Option<Timestamp> = None;
@@ -396,6 +450,7 @@ async fn build(
         .iter()
         .map(|c| ConsentRow {
             id: c.id.to_string(),
+            can_withdraw: available.contains(&Action::WithdrawConsent { consent_id: c.id }),
             kind: t.get(&format!("consent.{}", consent_key(c.kind))).to_string(),
             given_by: match &c.given_by {
                 ConsentGiver::Patient => t.get("consent.by_patient").to_string(),
@@ -423,37 +478,7 @@ async fn build(
             ),
         }
     };
-    let role = caller.actor.role;
-    let party = case.is_party(me);
-    let open = case.phase().is_open();
-    let is_ward = case.ward().id == me;
-    let can = Can {
-        ward_notices: open && is_ward && !case.awaiting_assessment && permits(role, Permission::SendWardNotices),
-        notice_sent: case.admission_notice_at.is_some(),
-        ready: case.current_ready().is_some(),
-        discharged: case.discharged_at.is_some(),
-        appoint_fvk: open
-            && party
-            && caller.actor.unit.kind == UnitKind::Vardcentral
-            && permits(role, Permission::AppointFastVardkontakt),
-        messages: open && party && permits(role, Permission::HandleMessages),
-        sip: open && party && permits(role, Permission::WorkWithSip),
-        consent: open && party && permits(role, Permission::RecordConsent),
-        close: open
-            && party
-            && case.discharged_at.is_some()
-            && !(case.sip_needed == Some(true) && case.sip.closed_at.is_none())
-            && permits(role, Permission::HandleMessages),
-        discharge_info_sent: case.discharge_information_at.is_some(),
-        share: open && party && permits(role, Permission::ShareCase),
-        draft: open && is_ward && case.awaiting_assessment && permits(role, Permission::RegisterAdmission),
-        undo_discharge: open
-            && is_ward
-            && case.discharged_at.is_some()
-            && case.discharge_information_at.is_none()
-            && case.sip_calls.is_empty()
-            && permits(role, Permission::RegisterAdmission),
-    };
+    let can = Can::of(&available);
     let parties =
         case.parties.iter().filter(|p| p.unit.id != me).map(|p| (p.unit.id.to_string(), p.unit.name.clone())).collect();
     // A transfer goes to another ward of the same region (the choice would otherwise list
@@ -509,12 +534,12 @@ async fn build(
 }
 
 /// The case's messages, newest first, as the viewer's unit sees them.
-fn build_messages(t: &Texts, case: &Case, me: UnitId) -> Vec<MessageView> {
+fn build_messages(t: &Texts, case: &Case, available: &[Action]) -> Vec<MessageView> {
     case.messages
         .iter()
         .rev()
         .map(|m: &MessageState| {
-            let mine = m.receipt(me);
+            let id = m.message.id;
             MessageView {
                 id: m.message.id.to_string(),
                 kind: t.get(&format!("message.{}", m.message.body.kind().as_str())).to_string(),
@@ -541,12 +566,10 @@ fn build_messages(t: &Texts, case: &Case, me: UnitId) -> Vec<MessageView> {
                         forwarded_from: r.forwarded_from.is_some(),
                     })
                     .collect(),
-                can_acknowledge: mine.is_some_and(|r| r.acknowledged.is_none() && r.mis_sent.is_none()),
-                can_redirect: mine.is_some_and(|r| r.mis_sent.is_none()) && case.phase().is_open(),
-                can_correct: m.message.sender.id == me
-                    && m.corrected_by.is_empty()
-                    && case.phase().is_open()
-                    && m.message.body.kind() != samverka_domain::message::MessageKind::AvbrottIProcessen,
+                can_acknowledge: available.contains(&Action::Acknowledge { message_id: id }),
+                can_mis_send: available.contains(&Action::MarkMisSent { message_id: id }),
+                can_forward: available.contains(&Action::Forward { message_id: id }),
+                can_correct: available.contains(&Action::Send { kind: m.message.body.kind(), corrects: Some(id) }),
             }
         })
         .collect()
@@ -903,14 +926,15 @@ pub async fn message_page(
         Err(e) => return error_page(t, e.status, error_text(t, &e)),
     };
     let me = w.caller.actor.unit.id;
-    let Some(view) = build_messages(t, &record.case, me).into_iter().find(|m| m.id == message_id.to_string()) else {
+    let available = record.case.available(&w.caller.actor, st.clock.now());
+    let Some(view) = build_messages(t, &record.case, &available).into_iter().find(|m| m.id == message_id.to_string())
+    else {
         return error_page(t, StatusCode::NOT_FOUND, t.get("case.no_such_message").to_string());
     };
     let m = record.case.message(message_id);
-    let mine = m.and_then(|m| m.receipt(me));
     let my_org = w.caller.actor.unit.organisation_id;
-    let forward_targets = match (m, mine) {
-        (Some(m), Some(_)) => st
+    let forward_targets = match m {
+        Some(m) if view.can_forward => st
             .store
             .units()
             .await
@@ -921,15 +945,13 @@ pub async fn message_page(
             .collect(),
         _ => vec![],
     };
-    let correction = m
-        .filter(|m| m.message.sender.id == me && m.corrected_by.is_empty() && record.case.phase().is_open())
-        .and_then(|m| correction_of(t, &m.message.body));
+    let correction = m.filter(|_| view.can_correct).and_then(|m| correction_of(t, &m.message.body));
     let mut frame = w.frame;
     frame.title = format!("{} – {}", view.kind, patient.full_name());
     let page = MessagePage {
         id: id.to_string(),
         patient: PatientView::of(&patient),
-        can_mis_send: view.can_acknowledge,
+        can_mis_send: view.can_mis_send,
         message: view,
         forward_targets,
         correction,

@@ -117,6 +117,16 @@ on_both!(malformed_and_oversized_bodies, |app: TestApp| async move {
         .await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "date_too_far_ahead").await;
     assert_eq!(p["field"], "estimated_discharge");
+    // Free messages need someone in the case to go to: the municipality and vårdcentral, once
+    // the admission notice has reached them.
+    let notice = |id: String| {
+        let app = &app;
+        async move {
+            let body = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-09" } });
+            app.post(&app.world.ward, &format!("/api/cases/{id}/messages"), body, StatusCode::CREATED).await;
+        }
+    };
+    notice(far.clone()).await;
     let res = app
         .call(
             &w.ward,
@@ -133,6 +143,7 @@ on_both!(malformed_and_oversized_bodies, |app: TestApp| async move {
     problem(res, StatusCode::UNPROCESSABLE_ENTITY, "date_in_future").await;
     // A text longer than any field allows is refused by the domain, naming the field.
     let (id, _) = app.case(&pnr(5), "2026-11-02 07:30").await;
+    notice(id.clone()).await;
     let long = json!({ "body": { "kind": "allmant", "text": "x".repeat(10_001) } });
     let p = problem(
         app.call(&w.ward, Method::POST, &format!("/api/cases/{id}/messages"), Some(long)).await,

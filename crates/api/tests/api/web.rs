@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{As, TestApp, no_redirects, page, pnr};
+use crate::helpers::{As, TestApp, no_redirects, page, pnr, submit};
 use crate::on_both;
 
 async fn form(app: &TestApp, who: &As, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -77,8 +77,13 @@ on_both!(a_unit_outside_the_care_sees_no_patient_and_is_logged, |app: TestApp| a
     let (status, body) = page(&app, &w.other_vc, &format!("/arenden/{id}")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(!body.contains("Öberg") && !body.contains(&pnr(2)[..8]), "nothing of the patient");
-    assert!(body.contains("nödåtkomst"), "a clinician is offered emergency access");
+    let emergency_form = format!("action=\"/arenden/{id}/nodatkomst\"");
+    assert!(body.contains(&emergency_form), "a clinician is offered emergency access");
     assert!(app.store.access_log_count().await.unwrap() > before, "the refusal is logged");
+    // A biståndshandläggare's role has no emergency access: refused without the form.
+    let (status, body) = page(&app, &w.other_kommun, &format!("/arenden/{id}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!body.contains(&emergency_form), "no emergency access offered to a role without it");
     // A search outside the care finds nobody, in the same words as for an unknown number.
     let search = |number: String| {
         let who = w.other_vc.clone();
@@ -610,4 +615,38 @@ on_both!(the_inbox_shows_the_newest_hundred_and_says_how_many_wait, |app: TestAp
     // The ward has nothing waiting: no such line.
     let (_, html) = page(&app, &w.ward, "/").await;
     assert!(!html.contains("Visar de"));
+});
+
+on_both!(the_case_page_offers_exactly_what_the_case_accepts, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 6).await;
+    let undo = format!("action=\"/arenden/{id}/angra-utskrivning\"");
+    // The discharge information goes out the afternoon before a discharge planned for the
+    // next morning; the discharge can still be taken back if the plan changes.
+    app.at("2026-11-08 15:00");
+    app.post(
+        &w.ward,
+        &format!("/api/cases/{id}/messages"),
+        json!({ "body": { "kind": "information_vid_utskrivning", "discharged_at": "2026-11-09T08:00:00Z",
+                          "medication": "Enligt läkemedelslista" } }),
+        StatusCode::CREATED,
+    )
+    .await;
+    let (_, body) = page(&app, &w.ward, &format!("/arenden/{id}")).await;
+    assert!(body.contains(&undo), "the page offers what the case accepts");
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    assert!(case["available"].as_array().unwrap().contains(&json!({ "action": "cancel_discharge" })));
+    // Nobody else is offered it, and the municipality's offers include acknowledging.
+    let (_, body) = page(&app, &w.bistand, &format!("/arenden/{id}")).await;
+    assert!(!body.contains(&undo));
+    let case = app.get(&w.bistand, &format!("/api/cases/{id}")).await;
+    assert!(!case["available"].as_array().unwrap().contains(&json!({ "action": "cancel_discharge" })));
+    assert!(case["available"].as_array().unwrap().iter().any(|a| a["action"] == "acknowledge"));
+    // Taken back through the form it offered: then it is no longer offered.
+    let (status, _) =
+        submit(&app, &w.ward, &format!("/arenden/{id}/angra-utskrivning"), &[("note", "Utskrivningen flyttas")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &w.ward, &format!("/arenden/{id}")).await;
+    assert!(!body.contains(&undo));
+    assert!(app.get(&w.ward, &format!("/api/cases/{id}")).await["state"]["discharged_at"].is_null());
 });
