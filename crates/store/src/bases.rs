@@ -6,8 +6,9 @@ use samverka_domain::ids::Kommunkod;
 use samverka_domain::liability::LiabilityBasis;
 use serde::Serialize;
 
-use crate::security::Audit;
-use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+use crate::access_log::Audit;
+use crate::sql::{from_micros, is_unique_violation, micros};
+use crate::{Result, Store, StoreError, on_db};
 
 /// One approved version of a basis.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -8,11 +8,12 @@ use jiff::Timestamp;
 use samverka_domain::case::{Case, RecordedEvent};
 use samverka_domain::patient::Patient;
 
+use crate::access_log::AccessEntry;
 use crate::cases::Projection;
 use crate::followup::{ACK_UPSERT_TAIL, MONTH_UPSERT_TAIL, StoredFacts, month_deltas};
-use crate::reference::enum_str;
-use crate::security::AccessEntry;
-use crate::{Result, Store, StoreError, micros, on_db};
+use crate::sql::enum_str;
+use crate::sql::micros;
+use crate::{Result, Store, StoreError, on_db};
 
 /// A case with its history, the patient if new, and the access-log entries of its reads.
 pub struct ImportCase {

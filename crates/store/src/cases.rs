@@ -18,10 +18,10 @@ use samverka_domain::patient::{PatientId, ProtectedIdentity};
 use serde::Serialize;
 use sqlx::{Connection, FromRow};
 
-use crate::reference::{enum_str, parse_enum, uuid};
-use crate::security::{Audit, Outcome, insert_access, insert_access_rows};
+use crate::access_log::{Audit, Outcome, insert_access_rows, logged_write};
 use crate::snapshot::Snapshot;
-use crate::{Db, Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+use crate::sql::{enum_str, from_micros, is_unique_violation, micros, parse_enum, placeholders, uuid};
+use crate::{Db, Result, Store, StoreError, on_db};
 
 /// A case as stored: its derived state and the agreement that governs it.
 #[derive(Debug, Clone)]
@@ -488,10 +488,6 @@ fn parse_events(rows: Vec<(String,)>) -> Result<Vec<RecordedEvent>> {
     rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::corrupt)).collect()
 }
 
-pub(crate) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 impl Store {
     fn agreement(&self, id: &str) -> Result<std::sync::Arc<samverka_domain::agreement::Agreement>> {
         self.agreements.get(id).ok_or_else(|| {
@@ -557,11 +553,14 @@ impl Store {
         let projection = Projection::of(&case, &agreement, &BTreeSet::new(), now)?;
         let case_id = case.id.to_string();
         let events = [recorded];
-        let inserted = on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        let inserted = logged_write!(self, &log, |tx| {
+            // The same id again is a retry: it answers with the case as it is (and is logged,
+            // as the access it is). ON CONFLICT keeps the transaction usable on PostgreSQL,
+            // where a failed statement would end it.
             let first = sqlx::query(
                 "INSERT INTO cases (id, patient_id, agreement_id, kommunkod, ward_id, phase, version, admitted_at, \
-                 first_ready_at, discharged_at, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, NULL, NULL, $8, $9)",
+                 first_ready_at, discharged_at, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, NULL, NULL, $8, $9) \
+                 ON CONFLICT (id) DO NOTHING",
             )
             .bind(&case_id)
             .bind(case.patient_id.to_string())
@@ -573,20 +572,14 @@ impl Store {
             .bind(micros(now))
             .bind(&projection.state)
             .execute(&mut *tx)
-            .await;
-            match first {
-                // Another request opened the same case a moment ago: it is the retry's answer.
-                Err(e) if is_unique_violation(&e) => false,
-                Err(e) => return Err(e.into()),
-                Ok(_) => {
-                    insert_events!(tx, case_id, &events)?;
-                    // A new case: no follow-up contribution is stored yet.
-                    write_projection!(tx, case_id.clone(), &projection, None, None);
-                    insert_access!(&mut *tx, &log)?;
-                    tx.commit().await?;
-                    true
-                }
+            .await?;
+            let inserted = first.rows_affected() == 1;
+            if inserted {
+                insert_events!(tx, case_id, &events)?;
+                // A new case: no follow-up contribution is stored yet.
+                write_projection!(tx, case_id.clone(), &projection, None, None);
             }
+            inserted
         });
         if !inserted {
             let existing = self.case(open.case_id).await?.ok_or_else(|| StoreError::corrupt("case vanished"))?;

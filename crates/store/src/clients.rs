@@ -5,7 +5,8 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::{Result, Store, StoreError, from_micros, micros, on_db};
+use crate::sql::{from_micros, micros};
+use crate::{Result, Store, StoreError, on_db};
 
 #[derive(Debug, Clone)]
 pub struct ApiClient {

@@ -10,9 +10,10 @@ use samverka_domain::org::{OrganisationId, UnitId, UnitKind};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::reference::{enum_str, parse_enum, uuid};
-use crate::security::{Audit, Outcome, insert_access};
-use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+use crate::access_log::{Audit, Outcome, logged_write};
+use crate::sql::{changed_or, enum_str, parse_enum, uuid};
+use crate::sql::{from_micros, is_unique_violation, micros};
+use crate::{Result, Store, StoreError, on_db};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectiveRecord {
@@ -124,8 +125,7 @@ impl Store {
     ) -> Result<()> {
         let log = by.object_entry("directive.register", now, id, Outcome::Allowed);
         let audience = serde_json::to_string(&spec.audience).map_err(StoreError::corrupt)?;
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO directives ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', \
                  $12, $13, $14, $15, NULL, NULL, '', '[]', NULL)"
@@ -158,8 +158,6 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -246,8 +244,7 @@ impl Store {
         let action = if publish { "directive.publish" } else { "directive.reject" };
         let log = by.object_entry(action, now, id, Outcome::Allowed);
         let coexists = serde_json::to_string(coexists).map_err(StoreError::corrupt)?;
-        let recipients = on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        let recipients = logged_write!(self, &log, |tx| {
             let audience: Option<String> =
                 sqlx::query_scalar("SELECT audience FROM directives WHERE id = $1 AND status = 'pending'")
                     .bind(id.to_string())
@@ -268,9 +265,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n == 0 {
-                return Err(moved_on());
-            }
+            changed_or(n, moved_on)?;
             let mut sent = 0;
             if publish {
                 let people: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
@@ -301,8 +296,6 @@ impl Store {
                     sent += 1;
                 }
             }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
             sent
         });
         Ok(recipients)
@@ -311,8 +304,7 @@ impl Store {
     /// Withdraws a published directive; it stays, marked withdrawn.
     pub async fn withdraw_directive(&self, id: DirectiveId, note: &str, by: &Audit, now: Timestamp) -> Result<()> {
         let log = by.object_entry("directive.withdraw", now, id, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let n = sqlx::query(
                 "UPDATE directives SET status = 'withdrawn', withdrawn_at = $2, decision_note = $3 \
                  WHERE id = $1 AND status = 'published'",
@@ -323,11 +315,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n == 0 {
-                return Err(moved_on());
-            }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
+            changed_or(n, moved_on)?;
         });
         Ok(())
     }
@@ -335,8 +323,7 @@ impl Store {
     /// The caller has read the directive (again is fine: the first time counts).
     pub async fn confirm_directive_read(&self, id: DirectiveId, by: &Audit, now: Timestamp) -> Result<()> {
         let log = by.object_entry("directive.confirm_read", now, id, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             sqlx::query(
                 "INSERT INTO directive_reads (directive_id, user_id, user_name, unit_id, read_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (directive_id, user_id) DO NOTHING",
@@ -348,8 +335,6 @@ impl Store {
             .bind(micros(now))
             .execute(&mut *tx)
             .await?;
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }

@@ -8,9 +8,10 @@ use samverka_domain::message::MessageId;
 use samverka_domain::org::UnitId;
 use uuid::Uuid;
 
-use crate::reference::{enum_str, parse_enum, uuid};
-use crate::security::{Audit, Outcome, insert_access};
-use crate::{Result, Store, StoreError, from_micros, micros, on_db};
+use crate::access_log::{Audit, Outcome, logged_write};
+use crate::sql::{changed_or, enum_str, parse_enum, uuid};
+use crate::sql::{from_micros, micros};
+use crate::{Result, Store, StoreError, on_db};
 
 /// An escalation made, as a leader's or backup's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +46,7 @@ impl Store {
     /// Sets (or replaces) a unit's escalation rule.
     pub async fn set_escalation_rule(&self, rule: &EscalationRule, by: &Audit, now: Timestamp) -> Result<()> {
         let log = by.object_entry("unit.escalation_rule", now, rule.unit, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             sqlx::query("DELETE FROM escalation_rules WHERE unit_id = $1")
                 .bind(rule.unit.to_string())
                 .execute(&mut *tx)
@@ -64,8 +64,6 @@ impl Store {
             .bind(&by.actor.user.name)
             .execute(&mut *tx)
             .await?;
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -229,8 +227,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("unit.contacts", now, unit, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             sqlx::query("DELETE FROM unit_contacts WHERE unit_id = $1")
                 .bind(unit.to_string())
                 .execute(&mut *tx)
@@ -254,8 +251,6 @@ impl Store {
                 .bind(&by.actor.user.name)
                 .execute(&mut *tx)
                 .await?;
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -263,8 +258,7 @@ impl Store {
     /// The unit's entry is right as it stands.
     pub async fn confirm_unit_contacts(&self, unit: UnitId, by: &Audit, now: Timestamp) -> Result<()> {
         let log = by.object_entry("unit.contacts_confirm", now, unit, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let n =
                 sqlx::query("UPDATE units SET contacts_confirmed_at = $2, contacts_confirmed_by = $3 WHERE id = $1")
                     .bind(unit.to_string())
@@ -273,15 +267,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-            if n == 0 {
-                return Err(StoreError::Problem(samverka_domain::Problem::not_found(
+            changed_or(n, || {
+                StoreError::Problem(samverka_domain::Problem::not_found(
                     "unit_not_found",
                     "Enheten finns inte.",
                     "No such unit.",
-                )));
-            }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
+                ))
+            })?;
         });
         Ok(())
     }

@@ -10,7 +10,7 @@ use samverka_domain::ids::Kommunkod;
 use samverka_domain::org::CareType;
 use serde::{Deserialize, Serialize};
 
-use crate::reference::enum_str;
+use crate::sql::enum_str;
 use crate::{Result, Store, StoreError, on_db};
 
 /// A case's contribution as kept in `case_followup`.
@@ -252,6 +252,37 @@ pub struct UnitAcks {
     pub totals: AckTotals,
 }
 
+/// A month's sums of the follow-up figures, as `followup_sums` selects them.
+#[derive(sqlx::FromRow)]
+struct MonthSumsRow {
+    key: String,
+    month: i32,
+    episodes: i64,
+    ready_episodes: i64,
+    ready_episodes_with_days: i64,
+    ready_days: i64,
+    bed_days: i64,
+    notices_due: i64,
+    notices_in_time: i64,
+    fast_contact_due: i64,
+    fast_contact_named: i64,
+    sip_needed: i64,
+    sip_called_in_time: i64,
+    sip_held: i64,
+    weekend_discharges: i64,
+}
+
+/// A unit's (or all units') acknowledgement sums for a month.
+#[derive(sqlx::FromRow)]
+struct AckSumsRow {
+    unit_id: String,
+    month: i32,
+    notices: i64,
+    acknowledged: i64,
+    minutes: i64,
+    within_day: i64,
+}
+
 impl Store {
     /// The monthly sums of a dimension (`kommun`, `hospital`, `ward`, `vardcentral`) for
     /// months `from..=to` (`year * 100 + month`), per key and month; both kinds of care unless
@@ -295,14 +326,13 @@ impl Store {
         };
         let (key_column, group) = if per_key { ("key", "key, month") } else { ("''", "month") };
         let care_arg = care.map(|c| enum_str(&c)).unwrap_or_default();
-        let sums = Totals::COLUMNS.map(|c| format!("CAST(SUM({c}) AS BIGINT)")).join(", ");
+        let sums = Totals::COLUMNS.map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).join(", ");
         let sql = format!(
-            "SELECT {key_column}, month, {sums} FROM followup_months \
+            "SELECT {key_column} AS key, month, {sums} FROM followup_months \
              WHERE dim = $1 AND month >= $2 AND month <= $3 AND ($4 = '' OR care_type = $4) AND {key_sql} \
              GROUP BY {group} ORDER BY month"
         );
-        type Row = (String, i32, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-        let rows: Vec<Row> = on_db!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<MonthSumsRow> = on_db!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(dim)
             .bind(from)
             .bind(to)
@@ -313,9 +343,23 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|r| MonthTotals {
-                key: r.0,
-                month: r.1,
-                totals: Totals::from_array([r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14]),
+                key: r.key,
+                month: r.month,
+                totals: Totals {
+                    episodes: r.episodes,
+                    ready_episodes: r.ready_episodes,
+                    ready_episodes_with_days: r.ready_episodes_with_days,
+                    ready_days: r.ready_days,
+                    bed_days: r.bed_days,
+                    notices_due: r.notices_due,
+                    notices_in_time: r.notices_in_time,
+                    fast_contact_due: r.fast_contact_due,
+                    fast_contact_named: r.fast_contact_named,
+                    sip_needed: r.sip_needed,
+                    sip_called_in_time: r.sip_called_in_time,
+                    sip_held: r.sip_held,
+                    weekend_discharges: r.weekend_discharges,
+                },
             })
             .collect())
     }
@@ -345,11 +389,12 @@ impl Store {
         };
         let (unit_column, group) = if by_unit { ("unit_id", "unit_id, month") } else { ("''", "month") };
         let sql = format!(
-            "SELECT {unit_column}, month, CAST(SUM(notices) AS BIGINT), CAST(SUM(acknowledged) AS BIGINT), \
-             CAST(SUM(minutes) AS BIGINT), CAST(SUM(within_day) AS BIGINT) FROM ack_months \
+            "SELECT {unit_column} AS unit_id, month, CAST(SUM(notices) AS BIGINT) AS notices, \
+             CAST(SUM(acknowledged) AS BIGINT) AS acknowledged, CAST(SUM(minutes) AS BIGINT) AS minutes, \
+             CAST(SUM(within_day) AS BIGINT) AS within_day FROM ack_months \
              WHERE month >= $1 AND month <= $2{filter} GROUP BY {group} ORDER BY month"
         );
-        let rows: Vec<(String, i32, i64, i64, i64, i64)> = on_db!(self, read, |pool| {
+        let rows: Vec<AckSumsRow> = on_db!(self, read, |pool| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to);
             for id in &ids {
                 q = q.bind(id);
@@ -359,9 +404,14 @@ impl Store {
         rows.into_iter()
             .map(|r| {
                 Ok(UnitAcks {
-                    unit_id: if r.0.is_empty() { uuid::Uuid::nil() } else { crate::reference::uuid(&r.0)? },
-                    month: r.1,
-                    totals: AckTotals { notices: r.2, acknowledged: r.3, minutes: r.4, within_day: r.5 },
+                    unit_id: if r.unit_id.is_empty() { uuid::Uuid::nil() } else { crate::sql::uuid(&r.unit_id)? },
+                    month: r.month,
+                    totals: AckTotals {
+                        notices: r.notices,
+                        acknowledged: r.acknowledged,
+                        minutes: r.minutes,
+                        within_day: r.within_day,
+                    },
                 })
             })
             .collect()
@@ -409,7 +459,7 @@ impl Store {
         .fetch_all(pool)
         .await?);
         for id in &ids {
-            let Some(record) = self.case(crate::reference::uuid(id)?).await? else { continue };
+            let Some(record) = self.case(crate::sql::uuid(id)?).await? else { continue };
             let agreement = self
                 .agreements()
                 .get(&record.agreement_id)
@@ -462,7 +512,7 @@ impl Store {
         .fetch_all(pool)
         .await?);
         rows.into_iter()
-            .map(|(id, hospital, beds)| Ok(WardCapacity { unit_id: crate::reference::uuid(&id)?, hospital, beds }))
+            .map(|(id, hospital, beds)| Ok(WardCapacity { unit_id: crate::sql::uuid(&id)?, hospital, beds }))
             .collect()
     }
 }

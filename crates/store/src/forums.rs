@@ -18,9 +18,10 @@ use samverka_domain::org::UnitId;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::reference::{enum_str, parse_enum, uuid};
-use crate::security::{Audit, Outcome, insert_access};
-use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+use crate::access_log::{Audit, Outcome, logged_write};
+use crate::sql::{changed_or, enum_str, parse_enum, uuid};
+use crate::sql::{from_micros, is_unique_violation, micros};
+use crate::{Result, Store, StoreError, on_db};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForumRecord {
@@ -257,9 +258,7 @@ macro_rules! lock_forum {
             .execute(&mut *$tx)
             .await?
             .rows_affected();
-        if n == 0 {
-            return Err(not_found("Forumet"));
-        }
+        changed_or(n, || not_found("Forumet"))?;
     }};
 }
 
@@ -313,8 +312,7 @@ impl Store {
     ) -> Result<()> {
         let log = by.object_entry("forum.create", now, id, Outcome::Allowed);
         let s = &spec.schedule;
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO forums ({FORUM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             )))
@@ -338,8 +336,6 @@ impl Store {
                 other => other?,
             };
             history!(tx, id, by, now, "created", &spec.name);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -400,8 +396,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.schedule", now, forum, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             lock_forum!(tx, forum);
             sqlx::query(
                 "UPDATE forums SET first_date = $2, interval_weeks = $3, start_minute = $4, duration_minutes = $5, \
@@ -416,8 +411,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             history!(tx, forum, by, now, change, detail);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -432,8 +425,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.member_add", now, forum, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             lock_forum!(tx, forum);
             let inserted = sqlx::query(
                 "INSERT INTO forum_members (forum_id, unit_id, role, mandate, added_at) VALUES ($1, $2, $3, $4, $5)",
@@ -456,8 +448,6 @@ impl Store {
                 other => other?,
             };
             history!(tx, forum, by, now, "member_added", detail);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -472,8 +462,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.member_remove", now, forum, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             lock_forum!(tx, forum);
             let n = sqlx::query("DELETE FROM forum_members WHERE forum_id = $1 AND unit_id = $2 AND role = $3")
                 .bind(forum.to_string())
@@ -482,12 +471,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                return Err(not_found("Medlemmen"));
-            }
+            changed_or(n, || not_found("Medlemmen"))?;
             history!(tx, forum, by, now, "member_removed", detail);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -521,8 +506,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.meeting_plan", now, id, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             lock_forum!(tx, forum);
             let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO forum_meetings ({MEETING_COLUMNS}, created_at) VALUES ($1, $2, $3, $4, 'planned', '', NULL, NULL, $5)"
@@ -539,8 +523,6 @@ impl Store {
                 other => other?,
             };
             history!(tx, forum, by, now, "meeting_planned", detail);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -568,8 +550,7 @@ impl Store {
     /// Cancels a planned meeting; its agenda's items wait for the next one again.
     pub async fn cancel_meeting(&self, id: MeetingId, detail: &str, by: &Audit, now: Timestamp) -> Result<()> {
         let log = by.object_entry("forum.meeting_cancel", now, id, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let forum = open_meeting!(tx, id);
             lock_forum!(tx, forum);
             let n = sqlx::query("UPDATE forum_meetings SET status = 'cancelled' WHERE id = $1 AND status = 'planned'")
@@ -577,16 +558,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                return Err(approved_meanwhile());
-            }
+            changed_or(n, approved_meanwhile)?;
             sqlx::query("UPDATE forum_items SET meeting_id = NULL WHERE meeting_id = $1")
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
             history!(tx, forum, by, now, "meeting_cancelled", detail);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -600,8 +577,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.item_raise", now, id, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             lock_forum!(tx, forum);
             let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO forum_items ({ITEM_COLUMNS}, raised_by) \
@@ -624,8 +600,6 @@ impl Store {
                 Err(e) if is_unique_violation(&e) => return Ok(()),
                 other => other?,
             };
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -654,8 +628,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.agenda", now, item, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let meeting = to.or(from).ok_or_else(|| not_found("Mötet"))?;
             let forum = open_meeting!(tx, meeting);
             lock_forum!(tx, forum);
@@ -676,15 +649,13 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n == 0 {
-                return Err(StoreError::Problem(Problem::conflict(
+            changed_or(n, || {
+                StoreError::Problem(Problem::conflict(
                     "item_moved",
                     "Punkten ligger inte där längre (någon annan har flyttat den). Ladda om sidan.",
                     "The item has been moved meanwhile; reload the page.",
-                )));
-            }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
+                ))
+            })?;
         });
         Ok(())
     }
@@ -700,8 +671,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.minutes_write", now, meeting, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let _forum = open_meeting!(tx, meeting);
             sqlx::query(
                 "UPDATE forum_meetings SET notes = $2, status = 'held' WHERE id = $1 AND status IN ('planned', 'held')",
@@ -720,16 +690,14 @@ impl Store {
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
-                if n == 0 {
-                    return Err(StoreError::Problem(Problem::conflict(
+                changed_or(n, || {
+                    StoreError::Problem(Problem::conflict(
                         "item_not_on_agenda",
                         "En av punkterna finns inte längre på dagordningen. Ladda om sidan; inget har sparats.",
                         "An item is no longer on the agenda; nothing was saved.",
-                    )));
-                }
+                    ))
+                })?;
             }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -743,8 +711,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.attendance", now, meeting, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let _forum = open_meeting!(tx, meeting);
             sqlx::query("UPDATE forum_meetings SET status = 'held' WHERE id = $1")
                 .bind(meeting.to_string())
@@ -762,8 +729,6 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -816,8 +781,7 @@ impl Store {
     /// Fixes the minutes: from now on the meeting, its items and its attendance do not change.
     pub async fn approve_minutes(&self, meeting: MeetingId, detail: &str, by: &Audit, now: Timestamp) -> Result<()> {
         let log = by.object_entry("forum.minutes_approve", now, meeting, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let forum = open_meeting!(tx, meeting);
             lock_forum!(tx, forum);
             let n = sqlx::query(
@@ -830,16 +794,14 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if n == 0 {
-                return Err(StoreError::Problem(Problem::conflict(
+            changed_or(n, || {
+                StoreError::Problem(Problem::conflict(
                     "minutes_missing",
                     "Det finns inga minnesanteckningar att fastställa. Skriv dem först.",
                     "There are no minutes to approve yet.",
-                )));
-            }
+                ))
+            })?;
             history!(tx, forum, by, now, "minutes_approved", detail);
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -856,8 +818,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.action_add", now, id, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let forum = open_meeting!(tx, meeting);
             if let Some(item) = item {
                 let on_agenda: Option<String> =
@@ -888,8 +849,6 @@ impl Store {
                 Err(e) if is_unique_violation(&e) => return Ok(()),
                 other => other?,
             };
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -902,8 +861,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.action_status", now, id, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             let n = sqlx::query("UPDATE forum_actions SET status = $2, updated_at = $3 WHERE id = $1")
                 .bind(id.to_string())
                 .bind(enum_str(&status))
@@ -911,11 +869,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if n == 0 {
-                return Err(not_found("Åtgärden"));
-            }
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
+            changed_or(n, || not_found("Åtgärden"))?;
         });
         Ok(())
     }
@@ -951,8 +905,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let log = by.object_entry("forum.calendar_feed", now, forum, Outcome::Allowed);
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             sqlx::query(
                 "UPDATE calendar_feeds SET revoked_at = $3 WHERE user_id = $1 AND forum_id = $2 AND revoked_at IS NULL",
             )
@@ -970,8 +923,6 @@ impl Store {
             .bind(micros(now))
             .execute(&mut *tx)
             .await?;
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(())
     }

@@ -11,9 +11,9 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::access_log::{AccessEntry, insert_access_rows};
 use crate::disk::DiskGuard;
-use crate::security::{AccessEntry, insert_access_rows};
-use crate::{Db, Result, StoreError};
+use crate::{Db, Result, Store, StoreError};
 
 /// Most entries in one commit; a larger queue is taken in several.
 const MAX_BATCH: usize = 512;
@@ -41,6 +41,23 @@ impl AccessLogWriter {
             return insert_batch(db, disk, std::slice::from_ref(&entry)).await;
         }
         answer.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the access-log writer stopped".into())))
+    }
+}
+
+impl Store {
+    /// Appends one entry, durably, before the caller answers. Entries of concurrent requests
+    /// share one commit (see `group_commit`).
+    pub async fn log_access(&self, e: &AccessEntry) -> Result<()> {
+        self.access_log.append(&self.db, &self.disk, e.clone()).await
+    }
+
+    /// Appends several entries in one transaction (one durable commit), e.g. one per case a
+    /// search answered with.
+    pub async fn log_access_all(&self, entries: &[AccessEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        insert_batch(&self.db, &self.disk, entries).await
     }
 }
 

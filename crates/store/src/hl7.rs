@@ -8,7 +8,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
+use crate::sql::{from_micros, is_unique_violation, micros};
+use crate::{Result, Store, StoreError, on_db};
 
 /// What became of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

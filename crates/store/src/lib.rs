@@ -5,6 +5,7 @@
 //! [`on_db!`], which expands the same code for each driver so both are type-checked.
 //! Schema migrations live in `migrations/sqlite` and `migrations/postgres`.
 
+mod access_log;
 mod bases;
 mod batch;
 mod bulk;
@@ -21,6 +22,7 @@ mod mail;
 mod reference;
 mod security;
 mod snapshot;
+mod sql;
 mod subscriptions;
 
 use std::collections::HashMap;
@@ -29,12 +31,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use samverka_domain::Problem;
 use samverka_domain::agreement::Agreement;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use access_log::{AccessEntry, AccessFilter, Audit, Outcome};
 pub use bases::ApprovedBasis;
 pub use bulk::ImportCase;
 pub use cases::{CaseRecord, CaseSummary, DueDeadline, DueForPatient, InboxItem, command_name};
@@ -46,7 +48,7 @@ pub use forums::{ActionRecord, ForumChange, ForumRecord, ItemMinutes, ItemRecord
 pub use hl7::{Hl7Message, Hl7Outcome, Hl7Status, NewHl7Message, Stored};
 pub use mail::{Mail, QueuedMail};
 pub use reference::{DIRECTORY_TTL, NewPatient, PatientSummary, unit_ref as reference_unit_ref};
-pub use security::{AccessEntry, AccessFilter, Account, Assignment, Audit, NewAccount, Outcome, Session, Stage};
+pub use security::{Account, Assignment, NewAccount, Session, Stage};
 pub use subscriptions::{Delivery, Subscription};
 
 /// Runs the same block against whichever database the store uses. Inside, `$pool` is a
@@ -371,15 +373,6 @@ impl Store {
     }
 }
 
-/// Microseconds since the epoch, as stored.
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    t.as_microsecond()
-}
-
-pub(crate) fn from_micros(v: i64) -> Result<Timestamp> {
-    Timestamp::from_microsecond(v).map_err(StoreError::corrupt)
-}
-
 /// Errors that mean "the database is not there" become [`StoreError::Unavailable`], so the
 /// HTTP layer can answer 503 quickly instead of 500.
 impl From<sqlx::Error> for StoreError {
@@ -403,9 +396,4 @@ impl From<sqlx::Error> for StoreError {
             other => StoreError::Db(other),
         }
     }
-}
-
-/// Whether an error is a unique-key violation (e.g. two writers appending the same event).
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }

@@ -4,8 +4,9 @@
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use crate::reference::uuid;
-use crate::{Result, Store, from_micros, micros, on_db};
+use crate::sql::uuid;
+use crate::sql::{from_micros, micros};
+use crate::{Result, Store, on_db};
 
 /// An e-mail to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ macro_rules! queue_mail {
         .bind(&m.to)
         .bind(&m.subject)
         .bind(&m.body)
-        .bind($crate::micros($now))
+        .bind($crate::sql::micros($now))
         .execute(&mut *$tx)
         .await
     }};

@@ -12,29 +12,12 @@ use samverka_domain::org::{AddressEntry, Organisation, OrganisationId, Unit, Uni
 use samverka_domain::patient::{Address, Patient, PatientId, ProtectedIdentity};
 use samverka_domain::routing::RoutableUnit;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::security::{Audit, Outcome, insert_access};
-use crate::{Result, Store, StoreError, from_micros, is_unique_violation, micros, on_db};
-
-/// A unit-like enum as its snake_case name, the same text the JSON API uses.
-pub(crate) fn enum_str<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => panic!("not a unit enum: {other:?}"),
-    }
-}
-
-pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|e| StoreError::corrupt(format!("{s}: {e}")))
-}
-
-pub(crate) fn uuid(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(StoreError::corrupt)
-}
+use crate::access_log::{Audit, Outcome, logged_write};
+use crate::sql::{enum_str, from_micros, is_unique_violation, micros, parse_enum, uuid};
+use crate::{Result, Store, StoreError, on_db};
 
 #[derive(FromRow)]
 struct OrgRow {
@@ -455,8 +438,7 @@ impl Store {
         let data = serde_json::to_string(p).map_err(StoreError::corrupt)?;
         let log =
             audit.entry("patient.register", now, Some(id), None, Outcome::Allowed, None, p.protection.is_protected());
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write!(self, &log, |tx| {
             sqlx::query(concat!(
                 "INSERT INTO patients (",
                 patient_columns!(),
@@ -490,8 +472,6 @@ impl Store {
             .bind(&data)
             .execute(&mut *tx)
             .await?;
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
         });
         Ok(patient)
     }
@@ -521,7 +501,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT id, identifier, given_name, family_name FROM patients WHERE id IN ({})",
-            crate::cases::placeholders(1, ids.len())
+            crate::sql::placeholders(1, ids.len())
         );
         let rows: Vec<(String, String, String, String)> = on_db!(self, read, |pool| {
             // Only numbered placeholders are formatted into the text; the ids are bound.
@@ -554,8 +534,7 @@ impl Store {
         let data = serde_json::to_string(p).map_err(StoreError::corrupt)?;
         let log =
             audit.entry("patient.revise", now, Some(p.id), None, Outcome::Allowed, None, p.protection.is_protected());
-        let version = on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        let version = logged_write!(self, &log, |tx| {
             let version: i64 = sqlx::query_scalar(
                 "UPDATE patients SET given_name = $2, family_name = $3, kommunkod = $4, listed_unit_id = $5, \
                  protection = $6, street = $7, postal_code = $8, city = $9, version = version + 1, updated_at = $10 \
@@ -585,8 +564,6 @@ impl Store {
             .bind(&data)
             .execute(&mut *tx)
             .await?;
-            insert_access!(&mut *tx, &log)?;
-            tx.commit().await?;
             version
         });
         Ok(version)

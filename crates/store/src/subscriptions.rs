@@ -5,7 +5,8 @@ use jiff::{Timestamp, ToSpan};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::{Result, Store, StoreError, from_micros, micros, on_db};
+use crate::sql::{from_micros, micros};
+use crate::{Result, Store, StoreError, on_db};
 
 /// A subscription's state: `active`, `error` (deliveries given up), or `off` (deleted).
 #[derive(Debug, Clone)]
