@@ -4,21 +4,10 @@
 //! Architecture invariant: handlers translate HTTP to domain commands and back. Rules live in
 //! `samverka-domain`, SQL in `samverka-store`; nothing here decides what is allowed.
 
-pub mod auth;
-pub mod calendar;
-pub mod clock;
-pub mod escalation;
-pub mod export;
-pub mod extract;
 pub mod fhir;
 pub mod hl7;
-pub mod live;
-pub mod mail;
 pub mod openapi;
-pub mod problem;
 pub mod routes;
-pub mod tls;
-pub mod views;
 pub mod web;
 
 use std::sync::Arc;
@@ -27,111 +16,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use samverka_store::Store;
+use samverka_app::config::MAX_BODY_BYTES;
+use samverka_app::{AppError, AppState, auth, tls};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use problem::{ApiError, ProblemDetails};
-
-/// Largest request body accepted (a long SIP fits many times over).
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-
-/// Settings the HTTP layer needs.
-#[derive(Debug, Clone)]
-pub struct ApiConfig {
-    /// The agreement applied to cases of wards whose region names none.
-    pub default_agreement: String,
-    /// A session ends after this long without a request.
-    pub session_idle_minutes: i64,
-    /// A session ends this long after login, however busy.
-    pub session_absolute_hours: i64,
-    /// How long an emergency access (nödåtkomst) lasts.
-    pub emergency_access_minutes: i64,
-    /// Send Strict-Transport-Security (served over TLS, directly or behind a proxy).
-    pub hsts: bool,
-    /// Show the demo accounts and their current codes on the start page (demo data only).
-    pub demo_logins: bool,
-    /// Identity providers for OpenID Connect login.
-    pub oidc: Vec<auth::oidc::OidcProvider>,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (for throttling and the log).
-    pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// Where e-mail goes out, when the server sends any.
-    pub mail: Option<mail::MailSettings>,
-    /// Requests served at once; more wait for a place (see [`admission`]).
-    pub max_in_flight: usize,
-    /// How long a request waits for a place before it is answered 503.
-    pub admission_wait: Duration,
-}
-
-impl Default for ApiConfig {
-    fn default() -> Self {
-        ApiConfig {
-            default_agreement: "lagens-reservregel".into(),
-            session_idle_minutes: 30,
-            session_absolute_hours: 12,
-            emergency_access_minutes: 120,
-            hsts: false,
-            demo_logins: false,
-            oidc: vec![],
-            trusted_proxies: vec![],
-            mail: None,
-            max_in_flight: 128,
-            admission_wait: Duration::from_secs(2),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub config: Arc<ApiConfig>,
-    pub oidc: Arc<auth::oidc::OidcState>,
-    /// Changes to cases, for the live updates of open pages.
-    pub live: Arc<live::LiveUpdates>,
-    /// The admission feed, when configured (set once at start).
-    pub feed: Arc<std::sync::OnceLock<Arc<hl7::Feed>>>,
-    /// Woken whenever a case changes, so subscription notifications go out at once.
-    pub wake: Arc<tokio::sync::Notify>,
-    /// The demo's movable clock (`serve --demo` on demo data only); none in production.
-    pub demo_clock: Option<Arc<clock::DemoClock>>,
-    /// Until when (milliseconds since the epoch) requests are answered 503 at once, because
-    /// the database was just found unreachable; see [`database_breaker`].
-    pub db_outage: Arc<std::sync::atomic::AtomicI64>,
-    /// Places for requests being served (see [`admission`]).
-    pub admission: Arc<tokio::sync::Semaphore>,
-}
-
-impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: ApiConfig) -> Self {
-        AppState {
-            store,
-            clock,
-            admission: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
-            config: Arc::new(config),
-            oidc: Arc::default(),
-            live: Arc::default(),
-            feed: Arc::default(),
-            wake: Arc::default(),
-            db_outage: Arc::default(),
-            demo_clock: None,
-        }
-    }
-
-    /// The state of a demo server, whose clock can be moved forward (see [`clock::DemoClock`]).
-    pub fn demo(store: Store, config: ApiConfig) -> Self {
-        let clock = Arc::new(clock::DemoClock::default());
-        AppState { demo_clock: Some(clock.clone()), ..AppState::new(store, clock, config) }
-    }
-
-    /// Tells open pages of the case's parties that it changed (nobody listening is fine).
-    pub fn changed(&self, case: &samverka_domain::case::Case) {
-        self.live.changed(&self.store, case.id, case.parties.iter().map(|p| p.unit.id));
-        self.wake.notify_one();
-    }
-}
+pub use samverka_app::{AppConfig, Clock, ManualClock, SystemClock};
 
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
@@ -141,7 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
+            AppError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "Den här adressen tar inte emot den sortens anrop.",
@@ -173,10 +64,10 @@ async fn database_breaker(
     use std::sync::atomic::Ordering;
     let now = jiff::Timestamp::now().as_millisecond();
     if !always_let_in(req.uri().path()) && now < st.db_outage.load(Ordering::Relaxed) {
-        return turned_away(req.headers(), ApiError::database_unavailable(), None);
+        return turned_away(req.headers(), AppError::database_unavailable(), None);
     }
     let res = next.run(req).await;
-    if res.extensions().get::<problem::DatabaseUnavailable>().is_some() {
+    if res.extensions().get::<samverka_app::error::DatabaseUnavailable>().is_some() {
         // From when the failure was seen, not when the request began: finding out may take
         // the pool's whole acquire timeout.
         st.db_outage.store(jiff::Timestamp::now().as_millisecond() + OUTAGE_PAUSE_MS, Ordering::Relaxed);
@@ -204,7 +95,7 @@ async fn admission(
             Ok(Ok(p)) => p,
             _ => {
                 tracing::warn!(path, "turned away: the server is at capacity");
-                return turned_away(req.headers(), ApiError::busy(), Some("error.busy"));
+                return turned_away(req.headers(), AppError::busy(), Some("error.busy"));
             }
         },
     };
@@ -226,17 +117,17 @@ fn always_let_in(path: &str) -> bool {
 /// say when to try again.
 fn turned_away(
     headers: &axum::http::HeaderMap,
-    problem: ApiError,
+    problem: AppError,
     page_text: Option<&str>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     if !wants_html(headers) {
         return problem.into_response();
     }
-    let t = web::i18n::texts(web::lang_of(headers));
+    let t = samverka_app::texts::texts(web::lang_of(headers));
     let text = page_text.map_or_else(|| web::error_text(t, &problem), |key| t.get(key).to_string());
     let mut page = web::error_page(t, problem.status, text);
-    page.headers_mut().insert(axum::http::header::RETRY_AFTER, problem::RETRY_AFTER);
+    page.headers_mut().insert(axum::http::header::RETRY_AFTER, samverka_app::error::RETRY_AFTER);
     page
 }
 
@@ -249,10 +140,10 @@ fn wants_html(headers: &axum::http::HeaderMap) -> bool {
 async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
     use axum::response::IntoResponse;
     if wants_html(&headers) {
-        let t = web::i18n::texts(web::lang_of(&headers));
+        let t = samverka_app::texts::texts(web::lang_of(&headers));
         return web::error_page(t, StatusCode::NOT_FOUND, t.get("error.not_found").to_string());
     }
-    ApiError::new(
+    AppError::new(
         StatusCode::NOT_FOUND,
         "no_such_address",
         "Adressen finns inte i Samverka. Kontrollera länken.",
@@ -300,7 +191,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(panic = what, "handler panicked");
-    axum::response::IntoResponse::into_response(ApiError::new(
+    axum::response::IntoResponse::into_response(AppError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal_error",
         "Ett oväntat fel inträffade. Inget har sparats. Kontakta support om det upprepas.",
@@ -339,10 +230,13 @@ mod tests {
     #[tokio::test]
     async fn past_capacity_a_request_waits_briefly_then_is_turned_away_and_liveness_always_answers() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(dir.path().join("t.db").to_str().unwrap(), samverka_store::Agreements::built_in())
-            .await
-            .unwrap();
-        let config = ApiConfig { max_in_flight: 1, admission_wait: Duration::from_millis(50), ..ApiConfig::default() };
+        let store = samverka_store::Store::connect(
+            dir.path().join("t.db").to_str().unwrap(),
+            samverka_store::Agreements::built_in(),
+        )
+        .await
+        .unwrap();
+        let config = AppConfig { max_in_flight: 1, admission_wait: Duration::from_millis(50), ..AppConfig::default() };
         let state = AppState::new(store, Arc::new(SystemClock), config);
         let release = Arc::new(tokio::sync::Notify::new());
         let held = release.clone();
@@ -389,10 +283,13 @@ mod tests {
     #[tokio::test]
     async fn while_the_database_is_away_liveness_still_answers() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(dir.path().join("t.db").to_str().unwrap(), samverka_store::Agreements::built_in())
-            .await
-            .unwrap();
-        let state = AppState::new(store, Arc::new(SystemClock), ApiConfig::default());
+        let store = samverka_store::Store::connect(
+            dir.path().join("t.db").to_str().unwrap(),
+            samverka_store::Agreements::built_in(),
+        )
+        .await
+        .unwrap();
+        let state = AppState::new(store, Arc::new(SystemClock), AppConfig::default());
         // The breaker has just seen the database fail.
         let until = jiff::Timestamp::now().as_millisecond() + 60_000;
         state.db_outage.store(until, std::sync::atomic::Ordering::Relaxed);

@@ -4,8 +4,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-use crate::auth::login;
-use crate::routes::{access_log, admin, cases, directory, followup, hl7, inbox, liability, meta, patients};
+use crate::routes::{access_log, admin, cases, directory, followup, hl7, inbox, liability, login, meta, patients};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -44,9 +44,9 @@ pub async fn session(store: &Store, unit: Uuid, organisation: Uuid, role: Role, 
         .unwrap();
     let assignment = Uuid::now_v7();
     store.add_assignment(assignment, user, unit, role, None, now).await.unwrap();
-    let (token, s) = samverka_api::auth::session_at(user, samverka_store::Stage::Active, Some(assignment), now, 24);
+    let (token, s) = samverka_app::auth::session_at(user, samverka_store::Stage::Active, Some(assignment), now, 24);
     store.create_session(&s, "127.0.0.1").await.unwrap();
-    Login { cookie: format!("{}={token}", samverka_api::auth::SESSION_COOKIE), csrf: s.csrf_token, unit }
+    Login { cookie: format!("{}={token}", samverka_app::auth::SESSION_COOKIE), csrf: s.csrf_token, unit }
 }
 
 /// `samverka serve` on a database, listening on a free port.

@@ -175,7 +175,7 @@ async fn measure(args: &Args, db: &'static str) -> Report {
             id: client_id,
             user_id: user,
             assignment_id: assignment,
-            secret_hash: samverka_api::auth::token_hash(&client_secret),
+            secret_hash: samverka_app::auth::token_hash(&client_secret),
             scopes: vec!["system/*.read".into()],
             active: true,
         };
@@ -414,15 +414,13 @@ async fn measure_adt(args: &Args, db: &'static str) -> (Histogram<u64>, Duration
 async fn login(client: &reqwest::Client, base: &str, account: &samverka_store::Account) -> String {
     let res = client
         .post(format!("{base}/auth/login"))
-        .json(
-            &serde_json::json!({ "username": account.username, "password": samverka_api::routes::meta::DEMO_PASSWORD }),
-        )
+        .json(&serde_json::json!({ "username": account.username, "password": samverka_app::config::DEMO_PASSWORD }))
         .send()
         .await
         .unwrap();
     let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let csrf = res.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    let code = samverka_api::auth::totp::current_code(account.totp_secret.as_deref().unwrap(), jiff::Timestamp::now())
+    let code = samverka_app::auth::totp::current_code(account.totp_secret.as_deref().unwrap(), jiff::Timestamp::now())
         .unwrap();
     let res = client
         .post(format!("{base}/auth/totp"))

@@ -101,8 +101,8 @@ pub async fn create_admin(
             }
         },
     };
-    let temporary = samverka_api::auth::password::temporary();
-    let hash = samverka_api::auth::password::hash(temporary.clone()).await.map_err(|e| e.sv)?;
+    let temporary = samverka_app::auth::password::temporary();
+    let hash = samverka_app::auth::password::hash(temporary.clone()).await.map_err(|e| e.sv)?;
     let id = Uuid::now_v7();
     let account = NewAccount {
         id,

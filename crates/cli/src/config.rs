@@ -32,7 +32,7 @@ pub struct Config {
     /// a proxy that terminates TLS).
     pub hsts: bool,
     /// Identity providers for OpenID Connect login (`[[oidc]]` tables).
-    pub oidc: Vec<samverka_api::auth::oidc::OidcProvider>,
+    pub oidc: Vec<samverka_app::config::OidcProvider>,
     /// Addresses of reverse proxies in front of Samverka, whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
     /// The agreement for wards whose region names none.
@@ -125,21 +125,21 @@ pub struct Checked {
     pub database_url: String,
     pub agreements: Agreements,
     /// The identity providers, with their client secrets read.
-    pub oidc: Vec<samverka_api::auth::oidc::OidcProvider>,
+    pub oidc: Vec<samverka_app::config::OidcProvider>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Certificate and key, when Samverka serves HTTPS itself.
-    pub tls: Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
+    pub tls: Option<std::sync::Arc<samverka_app::tls::ServerConfig>>,
     /// The admission feed, when configured.
     pub mllp: Option<Mllp>,
     /// Where e-mail goes out, when configured.
-    pub mail: Option<samverka_api::mail::MailSettings>,
+    pub mail: Option<samverka_app::config::MailSettings>,
 }
 
 #[derive(Clone)]
 pub struct Mllp {
     pub listen: SocketAddr,
-    pub tls: Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
-    pub settings: samverka_api::hl7::FeedSettings,
+    pub tls: Option<std::sync::Arc<samverka_app::tls::ServerConfig>>,
+    pub settings: samverka_app::config::FeedSettings,
 }
 
 /// Reads the file (if given or if `samverka.toml` exists here) and the environment.
@@ -172,8 +172,8 @@ pub fn load(file: Option<&Path>) -> Result<Config, String> {
 
 impl Config {
     /// The SMTP settings, checked; none when no host is set.
-    fn mail_settings(&self) -> Result<Option<samverka_api::mail::MailSettings>, String> {
-        use samverka_api::mail::{MailSecurity, MailSettings};
+    fn mail_settings(&self) -> Result<Option<samverka_app::config::MailSettings>, String> {
+        use samverka_app::config::{MailSecurity, MailSettings};
         let host = self.smtp_host.trim();
         if host.is_empty() {
             return Ok(None);
@@ -295,7 +295,7 @@ impl Config {
         }
         let tls = match (&self.tls_cert_file, &self.tls_key_file) {
             (Some(cert), Some(key)) => Some(
-                samverka_api::tls::server_config(cert, key)
+                samverka_app::tls::server_config(cert, key)
                     .map_err(|e| format!("Fel i inställningarna \"tls_cert_file\"/\"tls_key_file\": {e}"))?,
             ),
             (None, None) => None,
@@ -320,7 +320,7 @@ impl Config {
 
     fn check_mllp(
         &self,
-        tls: &Option<std::sync::Arc<samverka_api::tls::ServerConfig>>,
+        tls: &Option<std::sync::Arc<samverka_app::tls::ServerConfig>>,
     ) -> Result<Option<Mllp>, String> {
         use samverka_domain::hl7::adt::{AdtEvent, FieldPath, FlagRule};
         use samverka_domain::hl7::plan::{DraftPolicy, Settings};
@@ -395,7 +395,7 @@ impl Config {
                 self.mllp_max_message_kb
             ));
         }
-        let settings = samverka_api::hl7::FeedSettings {
+        let settings = samverka_app::config::FeedSettings {
             plan: Settings { drafts, admission_events },
             flag,
             locations,

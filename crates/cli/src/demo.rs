@@ -664,7 +664,7 @@ async fn build_directory(
     // Two people per unit, each with an assignment there, and an administrator for every
     // organisation. All share the demo password (hashed once: argon2 is slow on purpose) and
     // have their authenticator already set up; the start page shows their current codes.
-    let password_hash = samverka_api::auth::password::hash(samverka_api::routes::meta::DEMO_PASSWORD.to_string())
+    let password_hash = samverka_app::auth::password::hash(samverka_app::config::DEMO_PASSWORD.to_string())
         .await
         .map_err(|_| StoreError::Unavailable("password hashing failed".into()))?;
     let mut users = std::collections::HashMap::new();
@@ -699,7 +699,7 @@ async fn build_directory(
                 username: Some(username.clone()),
                 password_hash: Some(password_hash.clone()),
                 password_must_change: false,
-                totp_secret: Some(samverka_api::auth::totp::new_secret()),
+                totp_secret: Some(samverka_app::auth::totp::new_secret()),
                 totp_confirmed: true,
                 oidc: None,
             };

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
-use samverka_api::{ApiConfig, AppState, SystemClock};
+use samverka_app::{AppConfig, AppState, SystemClock};
 use samverka_store::Store;
 
 #[derive(Parser)]
@@ -303,7 +303,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             })?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
             let c = &checked.config;
-            let config = ApiConfig {
+            let config = AppConfig {
                 default_agreement: c.default_agreement.clone(),
                 session_idle_minutes: c.session_idle_minutes,
                 session_absolute_hours: c.session_absolute_hours,
@@ -328,13 +328,14 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             };
             // FHIR Subscription notifications, from the durable outbox.
             tokio::spawn(samverka_api::fhir::notify::Notifier::new(state.clone()).run());
-            tokio::spawn(samverka_api::escalation::run(state.clone()));
+            tokio::spawn(samverka_app::escalation::run(state.clone()));
             if let Some(m) = checked.mail.clone() {
-                tokio::spawn(samverka_api::mail::run(state.clone(), m));
+                tokio::spawn(samverka_app::mail::run(state.clone(), m));
             }
             if let Some(m) = &checked.mllp {
-                let feed = samverka_api::hl7::Feed::new(state.clone(), m.settings.clone());
-                let _ = state.feed.set(feed.clone());
+                state.start_feed(m.settings.clone());
+                let feed =
+                    std::sync::Arc::new(samverka_app::feed::Feed::of(&state).expect("the feed was just started"));
                 let recovered = feed.recover().await.map_err(|e| e.to_string())?;
                 if recovered > 0 {
                     tracing::warn!(recovered, "HL7 messages left unprocessed by the last run were processed");

@@ -168,14 +168,14 @@ async fn pick(url: &str) -> Actors {
 async fn login(client: &reqwest::Client, base: &str, a: &Actors) -> (String, String) {
     let res = client
         .post(format!("{base}/auth/login"))
-        .json(&json!({ "username": a.username, "password": samverka_api::routes::meta::DEMO_PASSWORD }))
+        .json(&json!({ "username": a.username, "password": samverka_app::config::DEMO_PASSWORD }))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let csrf = res.json::<serde_json::Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-    let code = samverka_api::auth::totp::current_code(&a.totp_secret, jiff::Timestamp::now()).unwrap();
+    let code = samverka_app::auth::totp::current_code(&a.totp_secret, jiff::Timestamp::now()).unwrap();
     let res = client
         .post(format!("{base}/auth/totp"))
         .header("cookie", cookie)

@@ -103,7 +103,7 @@ fn command(
                 to.extend(others.into_iter().filter(|u| u.id != w.bistand.id && u.id != w.vc.id));
                 to
             } else if others.is_empty()
-                || (variant % 4 == 0 && case.consents.active(ConsentKind::InformationSharing).is_some())
+                || (variant.is_multiple_of(4) && case.consents.active(ConsentKind::InformationSharing).is_some())
             {
                 // Someone outside the case: allowed only with the patient's consent to sharing.
                 vec![fresh.unit(UnitKind::KommunalHsl, w.bistand.organisation_id)]
@@ -144,12 +144,16 @@ fn command(
                     place: "Avdelningens samtalsrum".into(),
                     participants: vec!["Dottern".into()],
                     patient_invited: true,
-                    relatives_invited: variant % 2 == 0,
+                    relatives_invited: variant.is_multiple_of(2),
                     note: String::new(),
                 },
                 MessageKind::InformationVidUtskrivning => MessageBody::InformationVidUtskrivning {
                     // Later than now (a discharge planned for tomorrow morning) on some variants.
-                    discharged_at: case.discharged_at.unwrap_or(if variant % 3 == 0 { now + 12.hours() } else { now }),
+                    discharged_at: case.discharged_at.unwrap_or(if variant.is_multiple_of(3) {
+                        now + 12.hours()
+                    } else {
+                        now
+                    }),
                     medication: "Enligt läkemedelslista".into(),
                     aids: String::new(),
                     information_to_patient: String::new(),
@@ -216,7 +220,7 @@ fn command(
         },
         Action::FollowUpSip => Command::FollowUpSip {
             evaluation: "Insatserna fungerar".into(),
-            outcome: if variant % 2 == 0 {
+            outcome: if variant.is_multiple_of(2) {
                 FollowUpOutcome::Close
             } else {
                 FollowUpOutcome::Continue { next_follow_up: today.checked_add(30.days()).unwrap() }

@@ -208,8 +208,11 @@ fn after_a_move_the_new_ward_owns_the_discharge_information() {
     let agr = agreement("calendar");
     assert_eq!(find(&sim, DeadlineKind::DischargeInformation, &agr, "2026-11-03 13:00").owner, Some(w2.id));
     assert_eq!(find(&sim, DeadlineKind::AdmissionNotice, &agr, "2026-11-03 13:00").owner, Some(w1.id));
-    // The old ward can no longer act for the patient.
-    assert!(sim.run(&w1, Command::RecordDischarge { at: ts("2026-11-04 10:00") }, "2026-11-04 10:00").is_err());
+    // The old ward can no longer act for the patient; the new one can.
+    let refused =
+        sim.run(&w1, Command::RecordDischarge { at: ts("2026-11-04 10:00") }, "2026-11-04 10:00").unwrap_err();
+    assert_eq!(refused.code, "not_responsible_ward", "{refused:?}");
+    assert_eq!(sim.run(&w2, Command::RecordDischarge { at: ts("2026-11-04 10:00") }, "2026-11-04 10:00"), Ok(1));
 }
 
 #[test]

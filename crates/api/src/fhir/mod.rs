@@ -27,26 +27,13 @@ use samverka_store::{CaseRecord, Outcome, StoreError};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use self::auth::{Access, FhirCaller};
-use crate::AppState;
-use crate::problem::ApiError;
-use crate::routes::{log_read, refuse, require};
+use self::auth::FhirCaller;
+use samverka_app::AppState;
+use samverka_app::audit::{log_read, refuse, require};
+use samverka_app::error::AppError;
+use samverka_app::scopes::Access;
 
-/// The resource types Samverka serves.
-pub const RESOURCE_TYPES: [&str; 12] = [
-    "Practitioner",
-    "PractitionerRole",
-    "AuditEvent",
-    "Patient",
-    "Organization",
-    "Encounter",
-    "EpisodeOfCare",
-    "Task",
-    "Communication",
-    "CarePlan",
-    "Consent",
-    "Subscription",
-];
+pub use samverka_app::scopes::RESOURCE_TYPES;
 
 pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
@@ -79,8 +66,8 @@ impl FhirError {
     }
 }
 
-impl From<ApiError> for FhirError {
-    fn from(e: ApiError) -> Self {
+impl From<AppError> for FhirError {
+    fn from(e: AppError) -> Self {
         let code = match e.status {
             StatusCode::FORBIDDEN => "forbidden",
             StatusCode::UNAUTHORIZED => "login",
@@ -95,7 +82,7 @@ impl From<ApiError> for FhirError {
 
 impl From<StoreError> for FhirError {
     fn from(e: StoreError) -> Self {
-        ApiError::from(e).into()
+        AppError::from(e).into()
     }
 }
 
@@ -146,7 +133,7 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/Consent/{id}", get(writes::read_consent).put(writes::update_consent))
         .route("/fhir/AuditEvent", get(search_audit_events))
         // Fail closed, as the JSON API: an answer without its access-log entry is withheld.
-        .route_layer(axum::middleware::from_fn(crate::routes::require_access_log));
+        .route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log));
     Router::new()
         .route("/fhir/metadata", get(metadata))
         .route("/fhir/auth/token", post(auth::token))
@@ -448,7 +435,7 @@ async fn search_patients(State(st): State<AppState>, c: FhirCaller, uri: Uri) ->
     let mut found = vec![];
     if let Some(v) = p.get("identifier") {
         let value = v.split_once('|').map(|(_, v)| v).unwrap_or(v);
-        let rule = crate::routes::patients::reserv_rule(&st, &caller.actor).await?;
+        let rule = samverka_app::patients::reserv_rule(&st, &caller.actor).await?;
         let identifier = PatientIdentifier::parse(value, local_date(st.clock.now()), rule.as_ref()).map_err(|e| {
             let pr = e.problem("identifier");
             FhirError::invalid(pr.message_sv, pr.message_en)
@@ -533,7 +520,7 @@ async fn visible_cases(st: &AppState, c: &FhirCaller, p: &Params, action: &str) 
 
 async fn read_record(st: &AppState, c: &FhirCaller, id: &str, action: &str) -> Result<CaseRecord, FhirError> {
     let id = parse_id(id, "Ärendet")?;
-    let (record, _) = crate::routes::cases::read_case(st, &c.caller, id, action).await?;
+    let (record, _) = samverka_app::cases::read_case(st, &c.caller, id, action).await?;
     Ok(record)
 }
 
@@ -687,7 +674,7 @@ async fn create_subscription(State(st): State<AppState>, c: FhirCaller, uri: Uri
         kind: req.kind,
         endpoint: req.endpoint,
         headers: req.headers,
-        secret: crate::auth::random_token(),
+        secret: samverka_app::auth::random_token(),
         status: "active".into(),
         error: None,
         created_at: st.clock.now(),

@@ -14,7 +14,7 @@ use hmac::{KeyInit, Mac};
 use samverka_store::{Audit, Delivery, Outcome, Subscription};
 
 use super::resources;
-use crate::AppState;
+use samverka_app::AppState;
 
 /// Attempts before a notification is given up (with pauses of 2 s, 4 s … capped at an hour:
 /// about a day in all).

@@ -22,10 +22,11 @@ use samverka_domain::message::{MessageBody, MessageKind};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::auth::{Access, FhirCaller};
+use super::auth::FhirCaller;
 use super::{FhirError, FhirResult, fhir, read_case, resources};
-use crate::AppState;
-use crate::routes::cases::{execute, send};
+use samverka_app::AppState;
+use samverka_app::cases::{execute, send};
+use samverka_app::scopes::Access;
 
 /// A body that reads but cannot be taken (422).
 pub(super) fn unprocessable(sv: impl Into<String>, en: impl Into<String>) -> FhirError {

@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::Feed;
+use samverka_app::feed::Feed;
 
 /// A connection that sends nothing for this long is closed (senders reconnect when needed).
 const IDLE: Duration = Duration::from_secs(15 * 60);

@@ -4,118 +4,22 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use samverka_domain::access::{self, Permission, Role};
-use samverka_domain::ids::{HsaId, Kommunkod};
-use samverka_domain::org::{AddressEntry, CareType, OrganisationId, Unit, UnitKind};
-use samverka_domain::patient::validate_name;
-use samverka_store::{Account, Assignment, NewAccount};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use samverka_domain::org::{AddressEntry, Unit};
+use samverka_store::Assignment;
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::auth::{Caller, password};
-use crate::extract::{ApiJson, ApiPath};
-use crate::problem::{ApiError, ApiResult, ProblemDetails};
-
-fn other_organisation() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "other_organisation",
-        "Det hör till en annan organisation. Administratörer hanterar bara sin egen organisations enheter och användare.",
-        "That belongs to another organisation.",
-    )
-}
-
-/// The administrator's own organisation; refuses callers without the permission.
-fn admin_org(caller: &Caller) -> ApiResult<OrganisationId> {
-    access::require(caller.actor.role, Permission::Administer)?;
-    Ok(caller.actor.unit.organisation_id)
-}
-
-async fn own_account(st: &AppState, org: OrganisationId, id: Uuid) -> ApiResult<Account> {
-    let account = st.store.account(id).await?.ok_or_else(|| ApiError::not_found("Användaren"))?;
-    if account.organisation_id != Some(org) {
-        return Err(other_organisation());
-    }
-    Ok(account)
-}
-
-async fn own_unit(st: &AppState, org: OrganisationId, id: Uuid, field: &str) -> ApiResult<Unit> {
-    let unit =
-        st.store.unit(id).await?.ok_or_else(|| {
-            ApiError::invalid(field, "unknown_unit", "Enheten finns inte i Samverka.", "Unknown unit.")
-        })?;
-    if unit.organisation_id != org {
-        return Err(other_organisation());
-    }
-    Ok(unit)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct UserView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: Uuid,
-    pub name: String,
-    pub username: Option<String>,
-    pub hsa_id: Option<String>,
-    pub active: bool,
-    /// The authenticator app is set up.
-    pub totp_configured: bool,
-    /// Logs in through the region's identity provider.
-    pub oidc_linked: bool,
-    pub password_must_change: bool,
-    pub assignments: Vec<Assignment>,
-}
-
-async fn user_view(st: &AppState, a: Account) -> ApiResult<UserView> {
-    Ok(UserView {
-        assignments: st.store.assignments_of(a.id).await?,
-        id: a.id,
-        name: a.name,
-        username: a.username,
-        hsa_id: a.hsa_id,
-        active: a.active,
-        totp_configured: a.totp_confirmed,
-        oidc_linked: a.oidc_subject.is_some(),
-        password_must_change: a.password_must_change,
-    })
-}
+use samverka_app::AppState;
+use samverka_app::admin;
+use samverka_app::admin::*;
+use samverka_app::auth::Caller;
+use samverka_app::error::{AppResult, ProblemDetails};
+use samverka_app::extract::{ApiJson, ApiPath};
 
 /// The organisation's users with their assignments.
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin",
     responses((status = 200, body = Vec<UserView>), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn users(State(st): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<UserView>>> {
-    let org = admin_org(&caller)?;
-    let mut out = vec![];
-    for a in st.store.accounts_of_organisation(org).await? {
-        out.push(user_view(&st, a).await?);
-    }
-    Ok(Json(out))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUserRequest {
-    pub name: String,
-    /// For password login: letters, digits, '.', '-', '_' (3-64).
-    pub username: Option<String>,
-    pub hsa_id: Option<String>,
-    /// For login through an identity provider: the provider's id and the user's `sub` there.
-    pub oidc_provider: Option<String>,
-    pub oidc_subject: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CreatedUser {
-    pub user: UserView,
-    /// Shown once: hand it to the user, who must change it at first login.
-    pub temporary_password: Option<String>,
-}
-
-fn valid_username(u: &str) -> bool {
-    (3..=64).contains(&u.len())
-        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+pub async fn users(State(st): State<AppState>, caller: Caller) -> AppResult<Json<Vec<UserView>>> {
+    Ok(Json(admin::users(&st, &caller).await?))
 }
 
 /// Creates a user in the administrator's organisation.
@@ -127,78 +31,8 @@ pub async fn create_user(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<NewUserRequest>,
-) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
-    let org = admin_org(&caller)?;
-    let name = validate_name("name", &req.name)?;
-    let username = req.username.map(|u| u.trim().to_lowercase());
-    if let Some(u) = &username
-        && !valid_username(u)
-    {
-        return Err(ApiError::invalid(
-            "username",
-            "invalid_username",
-            "Användarnamnet ska vara 3–64 tecken: små bokstäver a–z, siffror, punkt, bindestreck eller understreck.",
-            "Invalid username.",
-        ));
-    }
-    let hsa_id = req.hsa_id.as_deref().map(HsaId::parse).transpose().map_err(|e| e.problem("hsa_id"))?;
-    let oidc = match (&req.oidc_provider, &req.oidc_subject) {
-        (Some(p), Some(sub)) if !sub.trim().is_empty() => {
-            let provider = st.config.oidc.iter().find(|x| &x.id == p).ok_or_else(|| {
-                ApiError::invalid(
-                    "oidc_provider",
-                    "unknown_provider",
-                    "Inloggningstjänsten finns inte i inställningarna.",
-                    "Unknown provider.",
-                )
-            })?;
-            Some((provider.issuer.clone(), sub.trim().to_string()))
-        }
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::invalid(
-                "oidc_subject",
-                "incomplete_oidc",
-                "Ange både inloggningstjänst och användarens id där.",
-                "Give both provider and subject.",
-            ));
-        }
-    };
-    if username.is_none() && oidc.is_none() {
-        return Err(ApiError::invalid(
-            "username",
-            "required",
-            "Ange ett användarnamn eller en koppling till inloggningstjänsten.",
-            "Give a username or an identity-provider link.",
-        ));
-    }
-    let temporary = username.as_ref().map(|_| password::temporary());
-    let password_hash = match &temporary {
-        Some(t) => Some(password::hash(t.clone()).await?),
-        None => None,
-    };
-    let account = NewAccount {
-        id: Uuid::now_v7(),
-        name,
-        hsa_id: hsa_id.map(|h| h.as_str().to_string()),
-        organisation_id: org,
-        username,
-        password_hash,
-        password_must_change: true,
-        totp_secret: None,
-        totp_confirmed: false,
-        oidc,
-    };
-    st.store.create_account(&account, st.clock.now()).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %account.id, "user created");
-    let created = st.store.account(account.id).await?.ok_or_else(|| ApiError::not_found("Användaren"))?;
-    Ok((StatusCode::CREATED, Json(CreatedUser { user: user_view(&st, created).await?, temporary_password: temporary })))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TemporaryPassword {
-    /// Shown once: the user must change it at the next login.
-    pub temporary_password: String,
+) -> AppResult<(StatusCode, Json<CreatedUser>)> {
+    Ok((StatusCode::CREATED, Json(admin::create_user(&st, &caller, req).await?)))
 }
 
 /// Gives the user a temporary password (to change at next login) and ends their sessions.
@@ -208,22 +42,8 @@ pub async fn reset_password(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<TemporaryPassword>> {
-    let org = admin_org(&caller)?;
-    let account = own_account(&st, org, id).await?;
-    if account.username.is_none() {
-        return Err(ApiError::invalid(
-            "id",
-            "no_password_login",
-            "Användaren loggar inte in med lösenord.",
-            "No password login.",
-        ));
-    }
-    let temporary = password::temporary();
-    st.store.set_password(id, &password::hash(temporary.clone()).await?, true).await?;
-    st.store.delete_sessions_of(id).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, "password reset");
-    Ok(Json(TemporaryPassword { temporary_password: temporary }))
+) -> AppResult<Json<TemporaryPassword>> {
+    Ok(Json(admin::reset_password(&st, &caller, id).await?))
 }
 
 /// Clears the authenticator app (lost phone); the user sets up a new one at next login.
@@ -233,24 +53,16 @@ pub async fn reset_totp(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<StatusCode> {
-    let org = admin_org(&caller)?;
-    own_account(&st, org, id).await?;
-    st.store.set_totp(id, None, false).await?;
-    st.store.delete_sessions_of(id).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, "TOTP reset");
+) -> AppResult<StatusCode> {
+    admin::reset_totp(&st, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Lifts a temporary lock-out after failed logins.
 #[utoipa::path(post, path = "/api/admin/users/{id}/unlock", tag = "admin", params(("id" = String, Path, format = Uuid)),
     responses((status = 204), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn unlock(State(st): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<StatusCode> {
-    let org = admin_org(&caller)?;
-    let account = own_account(&st, org, id).await?;
-    if let Some(u) = &account.username {
-        st.store.clear_login_failures(u, None).await?;
-    }
+pub async fn unlock(State(st): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> AppResult<StatusCode> {
+    admin::unlock(&st, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -261,21 +73,9 @@ pub async fn deactivate(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<StatusCode> {
-    let org = admin_org(&caller)?;
-    own_account(&st, org, id).await?;
-    st.store.set_account_active(id, false).await?;
-    st.store.delete_sessions_of(id).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, "user deactivated");
+) -> AppResult<StatusCode> {
+    admin::deactivate(&st, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAssignmentRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub unit: Uuid,
-    pub role: Role,
 }
 
 /// Gives a user an assignment (unit and role) in the organisation.
@@ -287,23 +87,8 @@ pub async fn add_assignment(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<NewAssignmentRequest>,
-) -> ApiResult<(StatusCode, Json<Assignment>)> {
-    let org = admin_org(&caller)?;
-    own_account(&st, org, id).await?;
-    own_unit(&st, org, req.unit, "unit").await?;
-    if req.role == Role::System {
-        return Err(ApiError::invalid(
-            "role",
-            "system_role",
-            "Rollen systemintegration ges inte till personer.",
-            "Not for people.",
-        ));
-    }
-    let assignment = Uuid::now_v7();
-    st.store.add_assignment(assignment, id, req.unit, req.role, Some(caller.actor.user.id), st.clock.now()).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, unit = %req.unit, role = ?req.role, "assignment added");
-    let a = st.store.assignment(assignment).await?.ok_or_else(|| ApiError::not_found("Uppdraget"))?;
-    Ok((StatusCode::CREATED, Json(a)))
+) -> AppResult<(StatusCode, Json<Assignment>)> {
+    Ok((StatusCode::CREATED, Json(admin::add_assignment(&st, &caller, id, req).await?)))
 }
 
 /// Ends an assignment; sessions acting in it are refused from their next request.
@@ -313,56 +98,9 @@ pub async fn deactivate_assignment(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<StatusCode> {
-    let org = admin_org(&caller)?;
-    let a = st.store.assignment(id).await?.ok_or_else(|| ApiError::not_found("Uppdraget"))?;
-    if a.unit.organisation_id != org {
-        return Err(other_organisation());
-    }
-    st.store.set_assignment_active(id, false).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, assignment = %id, "assignment ended");
+) -> AppResult<StatusCode> {
+    admin::deactivate_assignment(&st, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUnitRequest {
-    pub name: String,
-    pub kind: UnitKind,
-    pub hsa_id: String,
-    #[serde(default)]
-    pub care_type: CareType,
-    /// The municipality whose LUS notices this unit receives (biståndsenhet).
-    pub receives_for_kommun: Option<String>,
-    #[serde(default)]
-    pub address: AddressEntry,
-}
-
-fn check_address_entry(st_units: &[Unit], org: OrganisationId, a: &AddressEntry) -> ApiResult<()> {
-    for (field, v) in [
-        ("address.phone", &a.phone),
-        ("address.functional_mailbox", &a.functional_mailbox),
-        ("address.opening_hours", &a.opening_hours),
-        ("address.evening_weekend_cover", &a.evening_weekend_cover),
-    ] {
-        if let Some(v) = v {
-            samverka_domain::text::check_text(field, v, false)?;
-            if v.chars().count() > 500 {
-                return Err(ApiError::invalid(field, "text_too_long", "Högst 500 tecken.", "At most 500 characters."));
-            }
-        }
-    }
-    if let Some(b) = a.backup_unit
-        && !st_units.iter().any(|u| u.id == b && u.organisation_id == org)
-    {
-        return Err(ApiError::invalid(
-            "address.backup_unit",
-            "unknown_unit",
-            "Reservenheten måste vara en enhet i den egna organisationen.",
-            "The backup unit must be one of the organisation's units.",
-        ));
-    }
-    Ok(())
 }
 
 /// Creates a unit in the administrator's organisation.
@@ -373,46 +111,8 @@ pub async fn create_unit(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<NewUnitRequest>,
-) -> ApiResult<(StatusCode, Json<Unit>)> {
-    let org = admin_org(&caller)?;
-    let name = validate_name("name", &req.name)?;
-    let hsa_id = HsaId::parse(&req.hsa_id).map_err(|e| e.problem("hsa_id"))?;
-    let receives_for_kommun = req
-        .receives_for_kommun
-        .as_deref()
-        .map(Kommunkod::parse)
-        .transpose()
-        .map_err(|e| e.problem("receives_for_kommun"))?;
-    if let Some(kommun) = &receives_for_kommun {
-        let own =
-            st.store.organisation(org).await?.map(|(o, _)| o).ok_or_else(|| ApiError::not_found("Organisationen"))?;
-        if !own.may_receive_for(kommun) {
-            return Err(ApiError::from(samverka_domain::Problem::invalid_field(
-                "receives_for_kommun",
-                "not_your_municipality",
-                format!(
-                    "{} kan inte ta emot meddelanden för kommun {}: bara kommunen själv eller regionen i länet kan det.",
-                    own.name,
-                    kommun.as_str()
-                ),
-                "Only the municipality itself or the region of its county can receive its notices.",
-            )));
-        }
-    }
-    check_address_entry(&st.store.units().await?, org, &req.address)?;
-    let unit = Unit {
-        id: Uuid::now_v7(),
-        organisation_id: org,
-        kind: req.kind,
-        name,
-        hsa_id,
-        care_type: req.care_type,
-        receives_for_kommun,
-        address: req.address,
-    };
-    st.store.insert_unit(&unit, st.clock.now()).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, unit = %unit.id, "unit created");
-    Ok((StatusCode::CREATED, Json(unit)))
+) -> AppResult<(StatusCode, Json<Unit>)> {
+    Ok((StatusCode::CREATED, Json(admin::create_unit(&st, &caller, req).await?)))
 }
 
 /// Updates a unit's address entry: phone, mailbox, hours, who covers evenings and weekends.
@@ -424,41 +124,8 @@ pub async fn update_address(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(a): ApiJson<AddressEntry>,
-) -> ApiResult<Json<Unit>> {
-    let org = admin_org(&caller)?;
-    own_unit(&st, org, id, "id").await?;
-    check_address_entry(&st.store.units().await?, org, &a)?;
-    st.store.update_unit_address(id, &a).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, unit = %id, "address entry updated");
-    Ok(Json(st.store.unit(id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewClientRequest {
-    /// The system's name as it will appear in case histories and the access log, e.g.
-    /// "Solna stads verksamhetssystem".
-    pub name: String,
-    /// The unit the system acts for.
-    #[schema(value_type = String, format = Uuid)]
-    pub unit: Uuid,
-    /// The role it acts in there, as a person in that role would.
-    pub role: Role,
-    /// SMART scopes, e.g. `system/*.read`, `system/Communication.write`.
-    pub scopes: Vec<String>,
-}
-
-/// The new client's credentials. The secret is shown this once; only its hash is kept.
-#[derive(Serialize, ToSchema)]
-pub struct NewClientView {
-    #[schema(value_type = String, format = Uuid)]
-    pub client_id: Uuid,
-    pub client_secret: String,
-    pub scopes: Vec<String>,
-    #[schema(value_type = String, format = Uuid)]
-    pub user_id: Uuid,
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: Uuid,
+) -> AppResult<Json<Unit>> {
+    Ok(Json(admin::update_address(&st, &caller, id, a).await?))
 }
 
 /// Registers another system as a client of the FHIR API, acting for a unit of the
@@ -471,70 +138,6 @@ pub async fn create_client(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<NewClientRequest>,
-) -> ApiResult<(StatusCode, Json<NewClientView>)> {
-    let org = admin_org(&caller)?;
-    let name = validate_name("name", &req.name)?;
-    own_unit(&st, org, req.unit, "unit").await?;
-    if matches!(req.role, Role::Administrator | Role::System) {
-        return Err(ApiError::invalid(
-            "role",
-            "role_not_for_clients",
-            "Ett annat system kan inte administrera Samverka eller vara journalsystemets flöde. Välj den roll systemets användare har.",
-            "Choose the role the system's users have.",
-        ));
-    }
-    if req.scopes.is_empty() {
-        return Err(ApiError::invalid(
-            "scopes",
-            "scopes_required",
-            "Ange minst en behörighet, till exempel system/*.read.",
-            "Give at least one scope.",
-        ));
-    }
-    if let Some(bad) = req.scopes.iter().find(|s| !crate::fhir::auth::valid_scope(s)) {
-        return Err(ApiError::invalid(
-            "scopes",
-            "invalid_scope",
-            format!(
-                "\"{bad}\" är ingen behörighet Samverka känner. Skriv system/<Resurs>.read eller .write, t.ex. system/Patient.read."
-            ),
-            format!("\"{bad}\" is not a known scope."),
-        ));
-    }
-    let now = st.clock.now();
-    let user_id = Uuid::now_v7();
-    st.store
-        .create_account(
-            &NewAccount {
-                id: user_id,
-                name,
-                hsa_id: None,
-                organisation_id: org,
-                username: None,
-                password_hash: None,
-                password_must_change: false,
-                totp_secret: None,
-                totp_confirmed: false,
-                oidc: None,
-            },
-            now,
-        )
-        .await?;
-    let assignment_id = Uuid::now_v7();
-    st.store.add_assignment(assignment_id, user_id, req.unit, req.role, Some(caller.actor.user.id), now).await?;
-    let secret = crate::auth::random_token();
-    let client = samverka_store::ApiClient {
-        id: Uuid::now_v7(),
-        user_id,
-        assignment_id,
-        secret_hash: crate::auth::token_hash(&secret),
-        scopes: req.scopes.clone(),
-        active: true,
-    };
-    st.store.create_api_client(&client, Some(caller.actor.user.id), now).await?;
-    tracing::info!(target: "audit", admin = %caller.actor.user.id, client = %client.id, unit = %req.unit, "API client registered");
-    Ok((
-        StatusCode::CREATED,
-        Json(NewClientView { client_id: client.id, client_secret: secret, scopes: req.scopes, user_id, assignment_id }),
-    ))
+) -> AppResult<(StatusCode, Json<NewClientView>)> {
+    Ok((StatusCode::CREATED, Json(admin::create_client(&st, &caller, req).await?)))
 }

@@ -3,291 +3,27 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::Timestamp;
 use samverka_domain::access::Permission;
-use samverka_domain::actor::{Actor, UnitRef};
-use samverka_domain::case::{Case, CaseId, Command, OpenCase, RecordedEvent};
-use samverka_domain::consent::{ConsentGiver, ConsentKind};
-use samverka_domain::message::{CancelReason, MessageBody, MessageKind};
-use samverka_domain::org::{CareType, UnitKind};
-use samverka_domain::patient::Patient;
-use samverka_domain::routing::notice_recipients;
-use samverka_domain::sip::{FollowUpOutcome, SipPlan};
-use samverka_store::{CaseRecord, CaseSummary};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use samverka_domain::case::{CaseId, Command, RecordedEvent};
+use samverka_domain::message::CancelReason;
+use samverka_domain::org::UnitKind;
+use samverka_domain::sip::SipPlan;
+use samverka_store::CaseSummary;
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::auth::Caller;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::problem::{ApiError, ApiResult, ProblemDetails};
-use crate::routes::{log_read, refuse, refused_write, require};
-use crate::views::CaseView;
-
-// ---- helpers shared by the handlers ----------------------------------------------------------
-
-/// Reads a case the caller may see: its unit takes part in the care (need-to-know), or the
-/// caller holds a live emergency grant for it. The read, or the refusal, is logged.
-pub(crate) async fn read_case(
-    st: &AppState,
-    caller: &Caller,
-    id: CaseId,
-    action: &str,
-) -> ApiResult<(CaseRecord, Patient)> {
-    require(st, caller, Permission::ReadPatientData, action, None, Some(id)).await?;
-    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
-    let now = st.clock.now();
-    let grant = if record.case.is_party(caller.actor.unit.id) {
-        None
-    } else {
-        st.store.emergency_grant(caller.actor.user.id, caller.actor.unit.id, id, now).await?
-    };
-    if let Err(problem) = record.case.access(caller.actor.unit.id, grant.is_some()) {
-        return Err(refuse(st, caller, action, Some(record.case.patient_id), Some(id), problem).await);
-    }
-    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
-    log_read(st, caller, action, Some(patient.id), Some(id), grant.as_deref(), patient.protection.is_protected())
-        .await?;
-    Ok((record, patient))
-}
-
-pub(crate) fn view(
-    st: &AppState,
-    caller: &Caller,
-    record: CaseRecord,
-    patient: &Patient,
-    now: Timestamp,
-) -> ApiResult<CaseView> {
-    let agreement = st.store.agreements().get(&record.agreement_id).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "unknown_agreement",
-            format!("Överenskommelsen {} saknas i inställningarna.", record.agreement_id),
-            "The case's agreement is not configured.",
-        )
-    })?;
-    Ok(CaseView::of(record.case, record.agreement_id, &agreement, patient, &caller.actor, now))
-}
+use samverka_app::AppState;
+use samverka_app::audit::{log_read, require};
+use samverka_app::auth::Caller;
+use samverka_app::cases::*;
+use samverka_app::error::{AppError, AppResult, ProblemDetails};
+use samverka_app::extract::{ApiJson, ApiPath, ApiQuery};
+use samverka_app::views::CaseView;
 
 /// Runs a command and answers with the case as it is afterwards.
-async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiResult<Json<CaseView>> {
+async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> AppResult<Json<CaseView>> {
     let record = execute(st, caller, id, cmd).await?;
-    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
     Ok(Json(view(st, caller, record, &patient, st.clock.now())?))
-}
-
-/// Runs a command on a case (for the API and the web pages alike). The store writes the
-/// access-log entry in the same transaction as the change; a refusal is logged here. Open
-/// pages of the case's units hear of the change.
-pub(crate) async fn execute(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> ApiResult<CaseRecord> {
-    execute_all(st, caller, id, vec![cmd]).await
-}
-
-/// Carries out several commands on a case as one change (all or none), as `execute` does one.
-pub(crate) async fn execute_all(
-    st: &AppState,
-    caller: &Caller,
-    id: CaseId,
-    cmds: Vec<Command>,
-) -> ApiResult<CaseRecord> {
-    let now = st.clock.now();
-    let action = cmds.first().map(|c| format!("case.{}", samverka_store::command_name(c))).unwrap_or_default();
-    match st.store.execute_all(id, &caller.audit(), cmds, now).await {
-        Ok((record, events)) => {
-            caller.mark.set();
-            if !events.is_empty() {
-                st.changed(&record.case);
-            }
-            Ok(record)
-        }
-        Err(e) => {
-            let patient = st.store.case(id).await.ok().flatten().map(|r| r.case.patient_id);
-            Err(refused_write(st, caller, &action, patient, Some(id), e).await)
-        }
-    }
-}
-
-/// Sends a message in a case: to the chosen units, or to those the kind of message goes to.
-pub(crate) async fn send(
-    st: &AppState,
-    caller: &Caller,
-    id: CaseId,
-    message_id: Uuid,
-    body: MessageBody,
-    recipients: Option<&[Uuid]>,
-    corrects: Option<Uuid>,
-) -> ApiResult<CaseRecord> {
-    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
-    // Nothing is routed or looked up for a unit outside the case: refuse first.
-    if !record.case.is_party(caller.actor.unit.id) {
-        let problem = samverka_domain::Problem::forbidden(
-            "not_a_party",
-            format!("{} deltar inte i det här ärendet och kan inte skicka meddelanden i det.", caller.actor.unit.name),
-            "Your unit is not a party to this case.",
-        );
-        return Err(refuse(st, caller, "case.send_message", Some(record.case.patient_id), Some(id), problem).await);
-    }
-    let recipients = match recipients {
-        Some(ids) => resolve_units(st, ids, "recipients").await?,
-        None => default_recipients(st, &record.case, &body, &caller.actor).await?,
-    };
-    execute(st, caller, id, Command::SendMessage { message_id, body, recipients, corrects }).await
-}
-
-/// Looks up units named in a request; an unknown id names the field it came from.
-pub(crate) async fn resolve_units(st: &AppState, ids: &[Uuid], field: &str) -> ApiResult<Vec<UnitRef>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        let unit = st.store.unit_ref(*id).await?.ok_or_else(|| {
-            ApiError::invalid(
-                &format!("{field}[{i}]"),
-                "unknown_unit",
-                "Enheten finns inte i Samverka.",
-                "Unknown unit.",
-            )
-        })?;
-        if !out.iter().any(|u: &UnitRef| u.id == unit.id) {
-            out.push(unit);
-        }
-    }
-    Ok(out)
-}
-
-pub(crate) async fn resolve_unit(st: &AppState, id: Uuid, field: &str) -> ApiResult<UnitRef> {
-    st.store
-        .unit_ref(id)
-        .await?
-        .ok_or_else(|| ApiError::invalid(field, "unknown_unit", "Enheten finns inte i Samverka.", "Unknown unit."))
-}
-
-/// Who a message goes to when the sender names nobody: the admission notice is routed from
-/// the patient's municipality and listing; everything else goes to the case's other parties.
-pub(crate) async fn default_recipients(
-    st: &AppState,
-    case: &Case,
-    body: &MessageBody,
-    actor: &Actor,
-) -> ApiResult<Vec<UnitRef>> {
-    if body.kind() == MessageKind::Inskrivningsmeddelande {
-        let units = st.store.routable_units(&case.kommun, case.listed_unit).await?;
-        return Ok(notice_recipients(&case.kommun, case.listed_unit, &units)?);
-    }
-    Ok(case.parties.iter().map(|p| p.unit.clone()).filter(|u| u.id != actor.unit.id).collect())
-}
-
-// ---- requests ------------------------------------------------------------------------------------
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OpenCaseRequest {
-    /// Chosen by the client to make a retry safe; generated when absent.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub id: Option<Uuid>,
-    /// A patient registered with `POST /api/patients`; or give `patient` instead.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub patient_id: Option<Uuid>,
-    /// The patient as registered at admission: linked to the patient Samverka already knows
-    /// by the number, or registered now. The patient's data is returned only with the case.
-    pub patient: Option<crate::routes::patients::NewPatientRequest>,
-    #[schema(value_type = String, format = DateTime)]
-    pub admitted_at: Timestamp,
-    /// When the doctor judged the patient will need care after discharge, if later than admission.
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub needs_assessed_at: Option<Timestamp>,
-    /// Defaults to the ward's own.
-    pub care_type: Option<CareType>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SendMessageRequest {
-    /// Chosen by the client to make a retry safe; generated when absent.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub id: Option<Uuid>,
-    pub body: MessageBody,
-    /// Recipient unit ids. When absent: the admission notice is routed to the patient's
-    /// municipality and vårdcentral; other messages go to the case's other parties.
-    #[schema(value_type = Option<Vec<String>>)]
-    pub recipients: Option<Vec<Uuid>>,
-    /// The message this one corrects.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub corrects: Option<Uuid>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MisSentRequest {
-    pub reason: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ForwardRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub to_unit: Uuid,
-    #[serde(default)]
-    pub note: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransferRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub to_ward: Uuid,
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Timestamp,
-    /// Defaults to the new ward's own.
-    pub care_type: Option<CareType>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DischargeRequest {
-    #[schema(value_type = String, format = DateTime)]
-    pub at: Timestamp,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddPartyRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub unit: Uuid,
-    pub reason: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentRequest {
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub id: Option<Uuid>,
-    pub kind: ConsentKind,
-    pub given_by: ConsentGiver,
-    #[schema(value_type = String, format = DateTime)]
-    pub given_at: Timestamp,
-    #[serde(default)]
-    pub note: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FollowUpRequest {
-    pub evaluation: String,
-    pub outcome: FollowUpOutcome,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CloseRequest {
-    #[serde(default)]
-    pub note: String,
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct ListQuery {
-    /// Include closed and cancelled cases.
-    #[serde(default)]
-    pub include_closed: bool,
 }
 
 // ---- handlers ------------------------------------------------------------------------------------
@@ -304,84 +40,9 @@ pub async fn open(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<OpenCaseRequest>,
-) -> ApiResult<(StatusCode, Json<CaseView>)> {
+) -> AppResult<(StatusCode, Json<CaseView>)> {
     let (record, patient) = open_case(&st, &caller, req).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
-}
-
-/// Opens a case at the caller's ward (the admission).
-pub(crate) async fn open_case(
-    st: &AppState,
-    caller: &Caller,
-    req: OpenCaseRequest,
-) -> ApiResult<(CaseRecord, Patient)> {
-    require(st, caller, Permission::RegisterAdmission, "case.open", req.patient_id, None).await?;
-    let patient = match (req.patient_id, req.patient) {
-        (Some(id), None) => st.store.patient(id).await?.ok_or_else(|| {
-            ApiError::invalid(
-                "patient_id",
-                "unknown_patient",
-                "Patienten finns inte. Registrera patienten först.",
-                "Unknown patient.",
-            )
-        })?,
-        (None, Some(p)) => crate::routes::patients::for_admission(st, caller, p).await?,
-        _ => {
-            return Err(ApiError::invalid(
-                "patient_id",
-                "patient_required",
-                "Ange patienten: antingen patient_id eller patientens uppgifter (patient), inte båda.",
-                "Give either patient_id or patient.",
-            ));
-        }
-    };
-    let ward = st.store.unit(caller.actor.unit.id).await?.ok_or_else(|| ApiError::not_found("Enheten"))?;
-    let agreement_id = st
-        .store
-        .organisation(ward.organisation_id)
-        .await?
-        .and_then(|(_, a)| a)
-        .unwrap_or_else(|| st.config.default_agreement.clone());
-    let case_id = req.id.unwrap_or_else(Uuid::now_v7);
-    let open = OpenCase {
-        case_id,
-        patient_id: patient.id,
-        kommun: patient.kommun.clone(),
-        listed_unit: patient.listed_unit,
-        care_type: req.care_type.unwrap_or(ward.care_type),
-        admitted_at: req.admitted_at,
-        needs_assessed_at: req.needs_assessed_at,
-    };
-    let (record, created) = match st.store.open_case(&open, &agreement_id, &caller.audit(), st.clock.now()).await {
-        Ok(r) => r,
-        Err(e) => return Err(refused_write(st, caller, "case.open", Some(patient.id), Some(case_id), e).await),
-    };
-    if !created {
-        // A retry of this ward's own request gets its case back (logged as a read); any other
-        // case behind that id stays hidden.
-        if !record.case.is_party(caller.actor.unit.id) || record.case.patient_id != patient.id {
-            let problem = samverka_domain::Problem::conflict(
-                "case_exists",
-                "Ett annat ärende har redan det id:t. Skicka utan id så väljer Samverka ett.",
-                "Id in use.",
-            );
-            return Err(refuse(st, caller, "case.open", None, Some(case_id), problem).await);
-        }
-        log_read(
-            st,
-            caller,
-            "case.open_again",
-            Some(patient.id),
-            Some(case_id),
-            None,
-            patient.protection.is_protected(),
-        )
-        .await?;
-        return Ok((record, patient));
-    }
-    caller.mark.set();
-    st.changed(&record.case);
-    Ok((record, patient))
 }
 
 /// The caller's unit's cases, with their open deadlines.
@@ -391,7 +52,7 @@ pub async fn list(
     State(st): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Vec<CaseSummary>>> {
+) -> AppResult<Json<Vec<CaseSummary>>> {
     require(&st, &caller, Permission::ReadPatientData, "cases.list", None, None).await?;
     let cases = st.store.cases_for_unit(caller.actor.unit.id, q.include_closed, 500).await?;
     log_read(&st, &caller, "cases.list", None, None, None, cases.iter().any(|c| c.protection.is_protected())).await?;
@@ -405,7 +66,7 @@ pub async fn list(
         (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
     ))]
-pub async fn get(State(st): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<CaseView>> {
+pub async fn get(State(st): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<CaseView>> {
     let (record, patient) = read_case(&st, &caller, id, "case.read").await?;
     Ok(Json(view(&st, &caller, record, &patient, st.clock.now())?))
 }
@@ -421,7 +82,7 @@ pub async fn events(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<RecordedEvent>>> {
+) -> AppResult<Json<Vec<RecordedEvent>>> {
     read_case(&st, &caller, id, "case.read_history").await?;
     Ok(Json(st.store.case_events(id).await?))
 }
@@ -441,10 +102,10 @@ pub async fn send_message(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<SendMessageRequest>,
-) -> ApiResult<(StatusCode, Json<CaseView>)> {
+) -> AppResult<(StatusCode, Json<CaseView>)> {
     let message_id = req.id.unwrap_or_else(Uuid::now_v7);
     let record = send(&st, &caller, id, message_id, req.body, req.recipients.as_deref(), req.corrects).await?;
-    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
     Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
 }
 
@@ -457,7 +118,7 @@ pub async fn open_message(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::OpenMessage { message_id }).await
 }
 
@@ -471,7 +132,7 @@ pub async fn acknowledge(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::AcknowledgeMessage { message_id }).await
 }
 
@@ -486,7 +147,7 @@ pub async fn mark_mis_sent(
     caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(req): ApiJson<MisSentRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::MarkMisSent { message_id, reason: req.reason }).await
 }
 
@@ -501,7 +162,7 @@ pub async fn forward(
     caller: Caller,
     ApiPath((id, message_id)): ApiPath<(Uuid, Uuid)>,
     ApiJson(req): ApiJson<ForwardRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     let to = resolve_unit(&st, req.to_unit, "to_unit").await?;
     run(&st, &caller, id, Command::ForwardMessage { message_id, to, note: req.note }).await
 }
@@ -517,12 +178,12 @@ pub async fn transfer(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<TransferRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     let ward = st.store.unit(req.to_ward).await?.ok_or_else(|| {
-        ApiError::invalid("to_ward", "unknown_unit", "Avdelningen finns inte i Samverka.", "Unknown unit.")
+        AppError::invalid("to_ward", "unknown_unit", "Avdelningen finns inte i Samverka.", "Unknown unit.")
     })?;
     if ward.kind != UnitKind::Ward {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "to_ward",
             "not_a_ward",
             format!("{} är ingen vårdavdelning.", ward.name),
@@ -545,41 +206,8 @@ pub async fn discharge(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<DischargeRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::RecordDischarge { at: req.at }).await
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmNeedsRequest {
-    /// When the doctor judged that the patient will need care after discharge.
-    #[schema(value_type = String, format = DateTime)]
-    pub assessed_at: Timestamp,
-}
-
-/// Why a draft from the admission feed is closed without a case.
-#[derive(Deserialize, ToSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum DismissReason {
-    /// No care from the municipality or primary care will be needed after discharge.
-    NoLongerNeeded,
-    /// The admission was registered in error.
-    AdmissionCancelled,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DismissDraftRequest {
-    pub reason: DismissReason,
-    #[serde(default)]
-    pub note: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CancelDischargeRequest {
-    /// Why the recorded discharge did not happen.
-    pub note: String,
 }
 
 /// Confirms a draft from the admission feed: the doctor has judged that the patient will need
@@ -593,7 +221,7 @@ pub async fn confirm_needs(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<ConfirmNeedsRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::ConfirmNeeds { assessed_at: req.assessed_at }).await
 }
 
@@ -607,7 +235,7 @@ pub async fn dismiss(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<DismissDraftRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     let reason = match req.reason {
         DismissReason::NoLongerNeeded => CancelReason::NoLongerNeeded,
         DismissReason::AdmissionCancelled => CancelReason::AdmissionCancelled,
@@ -625,7 +253,7 @@ pub async fn cancel_discharge(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<CancelDischargeRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::CancelDischarge { note: req.note }).await
 }
 
@@ -639,7 +267,7 @@ pub async fn add_party(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<AddPartyRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     let unit = resolve_unit(&st, req.unit, "unit").await?;
     run(&st, &caller, id, Command::AddParty { unit, reason: req.reason }).await
 }
@@ -654,7 +282,7 @@ pub async fn record_consent(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<ConsentRequest>,
-) -> ApiResult<(StatusCode, Json<CaseView>)> {
+) -> AppResult<(StatusCode, Json<CaseView>)> {
     let cmd = Command::RecordConsent {
         consent_id: req.id.unwrap_or_else(Uuid::now_v7),
         kind: req.kind,
@@ -674,7 +302,7 @@ pub async fn withdraw_consent(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath((id, consent_id)): ApiPath<(Uuid, Uuid)>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::WithdrawConsent { consent_id }).await
 }
 
@@ -688,7 +316,7 @@ pub async fn draw_up_sip(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(plan): ApiJson<SipPlan>,
-) -> ApiResult<(StatusCode, Json<CaseView>)> {
+) -> AppResult<(StatusCode, Json<CaseView>)> {
     Ok((StatusCode::CREATED, run(&st, &caller, id, Command::DrawUpSip { plan }).await?))
 }
 
@@ -703,7 +331,7 @@ pub async fn follow_up_sip(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<FollowUpRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::FollowUpSip { evaluation: req.evaluation, outcome: req.outcome }).await
 }
 
@@ -717,15 +345,8 @@ pub async fn close(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<CloseRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     run(&st, &caller, id, Command::CloseCase { note: req.note }).await
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EmergencyRequest {
-    /// Why the care needs the case now (at least ten characters). Shown in log review.
-    pub reason: String,
 }
 
 /// Nödåtkomst: opens a case outside need-to-know for a limited time, with a stated reason.
@@ -739,50 +360,7 @@ pub async fn emergency_access(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<EmergencyRequest>,
-) -> ApiResult<Json<CaseView>> {
+) -> AppResult<Json<CaseView>> {
     let (record, patient) = grant_emergency(&st, &caller, id, req).await?;
     Ok(Json(view(&st, &caller, record, &patient, st.clock.now())?))
-}
-
-/// The stated reason for an emergency access: real words, at least ten characters.
-pub(crate) fn emergency_reason(reason: &str) -> Result<(), samverka_domain::Problem> {
-    samverka_domain::text::check_text("reason", reason, true)?;
-    if reason.chars().count() < 10 {
-        return Err(samverka_domain::Problem::invalid_field(
-            "reason",
-            "reason_too_short",
-            "Skriv skälet till nödåtkomsten med några ord (minst tio tecken), t.ex. vilken vårdsituation det gäller.",
-            "State the reason in at least ten characters.",
-        ));
-    }
-    Ok(())
-}
-
-/// Grants (and logs) emergency access to a case the caller's unit takes no part in.
-pub(crate) async fn grant_emergency(
-    st: &AppState,
-    caller: &Caller,
-    id: CaseId,
-    req: EmergencyRequest,
-) -> ApiResult<(CaseRecord, Patient)> {
-    let action = "case.emergency_access";
-    require(st, caller, Permission::EmergencyAccess, action, None, Some(id)).await?;
-    let record = st.store.case(id).await?.ok_or_else(|| ApiError::not_found("Ärendet"))?;
-    let patient_id = record.case.patient_id;
-    let reason = req.reason.trim();
-    if let Err(p) = emergency_reason(reason) {
-        return Err(refuse(st, caller, action, Some(patient_id), Some(id), p).await);
-    }
-    let now = st.clock.now();
-    let patient = st.store.patient(patient_id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
-    if !record.case.is_party(caller.actor.unit.id) {
-        let expires = now + jiff::SignedDuration::from_mins(st.config.emergency_access_minutes);
-        st.store
-            .grant_emergency(Uuid::now_v7(), caller.actor.user.id, caller.actor.unit.id, id, reason, now, expires)
-            .await?;
-        tracing::warn!(case = %id, unit = %caller.actor.unit.id, "emergency access granted");
-    }
-    let emergency = (!record.case.is_party(caller.actor.unit.id)).then_some(reason);
-    log_read(st, caller, action, Some(patient_id), Some(id), emergency, patient.protection.is_protected()).await?;
-    Ok((record, patient))
 }

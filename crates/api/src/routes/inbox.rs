@@ -3,54 +3,16 @@
 use axum::Json;
 use axum::extract::State;
 use jiff::ToSpan;
-use samverka_domain::actor::UnitRef;
 use samverka_domain::calendar::{end_of_day, local_date};
 use samverka_domain::deadlines::countdown_sv;
-use samverka_store::{DueDeadline, InboxItem};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
-use crate::auth::Caller;
-use crate::extract::ApiQuery;
-use crate::problem::{ApiResult, ProblemDetails};
-use crate::routes::{log_read, require};
+use samverka_app::AppState;
+use samverka_app::audit::{log_read, require};
+use samverka_app::auth::Caller;
+use samverka_app::error::{AppResult, ProblemDetails};
+use samverka_app::extract::ApiQuery;
+use samverka_app::inbox::*;
 use samverka_domain::access::Permission;
-
-#[derive(Deserialize, IntoParams)]
-pub struct InboxQuery {
-    /// Include messages already acknowledged or marked mis-sent.
-    #[serde(default)]
-    pub all: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Urgency {
-    Overdue,
-    DueToday,
-    DueTomorrow,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DueItem {
-    pub deadline: DueDeadline,
-    pub urgency: Urgency,
-    /// "om 3 timmar", "försenad 1 dygn".
-    pub countdown_sv: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct InboxView {
-    pub unit: UnitRef,
-    pub messages: Vec<InboxItem>,
-    /// Deadlines the unit owns that are overdue or fall due today or tomorrow.
-    pub due: Vec<DueItem>,
-    pub unopened: usize,
-    pub unacknowledged: usize,
-    pub overdue: usize,
-    pub due_today: usize,
-}
 
 /// The caller's unit's inbox.
 #[utoipa::path(get, path = "/api/inbox", tag = "inbox", params(InboxQuery),
@@ -59,7 +21,7 @@ pub async fn inbox(
     State(st): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> ApiResult<Json<InboxView>> {
+) -> AppResult<Json<InboxView>> {
     require(&st, &caller, Permission::ReadPatientData, "inbox.read", None, None).await?;
     let actor = &caller.actor;
     let now = st.clock.now();

@@ -3,34 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::ToSpan;
-use jiff::civil::Date;
-use samverka_domain::calendar::start_of_day;
-use samverka_domain::ids::Kommunkod;
-use samverka_domain::liability::{CaseLiability, LiabilityBasis, LiabilityFacts, case_liability, municipal_basis};
+use samverka_domain::liability::{CaseLiability, LiabilityBasis, LiabilityFacts, case_liability};
 use samverka_store::ApprovedBasis;
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::auth::Caller;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::problem::{ApiError, ApiResult, ProblemDetails};
-use crate::routes::cases::read_case;
-use crate::routes::{log_read, refuse, require};
+use samverka_app::AppState;
+use samverka_app::audit::log_read;
+use samverka_app::auth::Caller;
+use samverka_app::cases::read_case;
+use samverka_app::error::{AppError, AppResult, ProblemDetails};
+use samverka_app::extract::{ApiJson, ApiPath, ApiQuery};
+use samverka_app::liability;
+use samverka_app::liability::*;
 use samverka_domain::access::Permission;
-use samverka_domain::org::OrganisationKind;
-
-#[derive(Deserialize, IntoParams)]
-pub struct BasisQuery {
-    /// SCB kommunkod, e.g. "0184".
-    pub kommun: String,
-    /// The month, "YYYY-MM".
-    pub month: String,
-    /// The agreement; by default the one of the region the municipality lies in.
-    pub agreement: Option<String>,
-}
 
 /// The liability of one case as of now, with every day listed.
 #[utoipa::path(get, path = "/api/cases/{id}/liability", tag = "liability", params(("id" = String, Path, format = Uuid)),
@@ -40,105 +25,13 @@ pub async fn case(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<CaseLiability>> {
+) -> AppResult<Json<CaseLiability>> {
     let (record, _) = read_case(&st, &caller, id, "case.read_liability").await?;
     let agreement =
-        st.store.agreements().get(&record.agreement_id).ok_or_else(|| ApiError::not_found("Överenskommelsen"))?;
+        st.store.agreements().get(&record.agreement_id).ok_or_else(|| AppError::not_found("Överenskommelsen"))?;
     let now = st.clock.now();
     let facts = LiabilityFacts::from_case(&record.case, &agreement, now);
     Ok(Json(case_liability(&facts, &agreement, now)))
-}
-
-fn parse_month(s: &str) -> Option<Date> {
-    let (y, m) = s.split_once('-')?;
-    Date::new(y.parse().ok()?, m.parse().ok()?, 1).ok().filter(|d| (2000..=2100).contains(&d.year()))
-}
-
-/// Who may see a municipality's basis: the municipality itself, and the region of its län.
-/// Returns the municipality and the first day of the month.
-async fn scope(
-    st: &AppState,
-    caller: &Caller,
-    permission: Permission,
-    action: &str,
-    kommun: &str,
-    month: &str,
-) -> ApiResult<(Kommunkod, Date, OrganisationKind)> {
-    require(st, caller, permission, action, None, None).await?;
-    let kommun = Kommunkod::parse(kommun).map_err(|e| ApiError::from(e.problem("kommun")))?;
-    let org = st.store.organisation(caller.actor.unit.organisation_id).await?.map(|(o, _)| o);
-    let own = org.as_ref().is_some_and(|o| match o.kind {
-        OrganisationKind::Kommun => o.kommunkod.as_ref() == Some(&kommun),
-        OrganisationKind::Region => o.region_code.as_deref() == Some(kommun.lan()),
-        OrganisationKind::PrivateProvider => false,
-    });
-    if !own {
-        let problem = samverka_domain::Problem::forbidden(
-            "other_municipality",
-            format!("Din organisation kan inte se betalningsunderlaget för kommun {kommun}."),
-            "Your organisation cannot see this municipality's invoice basis.",
-        );
-        return Err(refuse(st, caller, action, None, None, problem).await);
-    }
-    let first = parse_month(month).ok_or_else(|| {
-        ApiError::invalid(
-            "month",
-            "invalid_month",
-            "Ange månaden som ÅÅÅÅ-MM, t.ex. 2026-11.",
-            "Write the month as YYYY-MM.",
-        )
-    })?;
-    if first > samverka_domain::calendar::local_date(st.clock.now()) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "month_in_future",
-            "Månaden har inte börjat än.",
-            "The month has not begun.",
-        ));
-    }
-    Ok((kommun, first, org.map(|o| o.kind).unwrap_or(OrganisationKind::PrivateProvider)))
-}
-
-/// The basis as the cases say now (not logged: the caller logs what it shows).
-async fn compute(st: &AppState, kommun: &Kommunkod, first: Date, agreement: Option<&str>) -> ApiResult<LiabilityBasis> {
-    let agreement_id = match agreement {
-        Some(a) => a.to_string(),
-        None => st
-            .store
-            .organisations()
-            .await?
-            .iter()
-            .find(|(o, _)| o.region_code.as_deref() == Some(kommun.lan()))
-            .and_then(|(_, a)| a.clone())
-            .unwrap_or_else(|| st.config.default_agreement.clone()),
-    };
-    let agreement = st.store.agreements().get(&agreement_id).ok_or_else(|| {
-        ApiError::invalid(
-            "agreement",
-            "unknown_agreement",
-            format!(
-                "Överenskommelsen \"{agreement_id}\" finns inte. Välj en av: {}.",
-                st.store.agreements().ids().join(", ")
-            ),
-            "Unknown agreement.",
-        )
-    })?;
-    let now = st.clock.now();
-    let window = agreement.somatic.average_window_months.max(agreement.psychiatric.average_window_months) as i32;
-    let from = start_of_day(first - (window - 1).months());
-    let to = start_of_day(first + 1.month());
-    let liabilities: Vec<CaseLiability> = st
-        .store
-        .liability_cases(kommun, &agreement_id, from, to)
-        .await?
-        .iter()
-        .map(|c| case_liability(&LiabilityFacts::from_case(c, &agreement, now), &agreement, now))
-        .collect();
-    Ok(municipal_basis(kommun, first.year(), first.month(), &liabilities, &agreement))
-}
-
-fn month_key(first: Date) -> i32 {
-    first.year() as i32 * 100 + first.month() as i32
 }
 
 /// The invoice basis (betalningsunderlag) of a municipality for a month, as the cases say now.
@@ -149,25 +42,8 @@ pub async fn municipal(
     State(st): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<BasisQuery>,
-) -> ApiResult<Json<LiabilityBasis>> {
-    let action = "liability.basis";
-    let (kommun, first, _) = scope(&st, &caller, Permission::ReadLiability, action, &q.kommun, &q.month).await?;
-    let basis = compute(&st, &kommun, first, q.agreement.as_deref()).await?;
-    log_read(&st, &caller, action, None, None, None, false).await?;
-    Ok(Json(basis))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApproveRequest {
-    /// SCB kommunkod.
-    pub kommun: String,
-    /// "YYYY-MM".
-    pub month: String,
-    pub agreement: Option<String>,
-    /// Why a new version, when there is an earlier one.
-    #[serde(default)]
-    pub note: String,
+) -> AppResult<Json<LiabilityBasis>> {
+    Ok(Json(liability::municipal(&st, &caller, q).await?))
 }
 
 /// Approves the basis as the cases say now: it is stored as the next version and never
@@ -180,57 +56,8 @@ pub async fn approve(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<ApproveRequest>,
-) -> ApiResult<(StatusCode, Json<ApprovedBasis>)> {
-    let action = "liability.approve";
-    let (kommun, first, kind) =
-        scope(&st, &caller, Permission::ApproveLiability, action, &req.kommun, &req.month).await?;
-    if kind != OrganisationKind::Region {
-        let problem = samverka_domain::Problem::forbidden(
-            "region_approves",
-            "Betalningsunderlaget godkänns av regionen, som fakturerar. Kommunen ser underlaget och dess versioner.",
-            "The region, which invoices, approves the basis.",
-        );
-        return Err(refuse(&st, &caller, action, None, None, problem).await);
-    }
-    let note = req.note.trim().to_string();
-    if note.chars().count() > 2000 {
-        return Err(ApiError::invalid(
-            "note",
-            "too_long",
-            "Anteckningen får vara högst 2 000 tecken.",
-            "At most 2,000 characters.",
-        ));
-    }
-    let basis = compute(&st, &kommun, first, req.agreement.as_deref()).await?;
-    let earlier = st.store.approved_bases(&kommun, month_key(first)).await?;
-    if let Some(latest) = earlier.last() {
-        if latest.basis == basis {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "unchanged",
-                format!("Underlaget är oförändrat sedan version {} som redan är godkänd.", latest.version),
-                "Nothing changed since the latest approved version.",
-            ));
-        }
-        if note.is_empty() {
-            return Err(ApiError::invalid(
-                "note",
-                "note_required",
-                format!("Version {} är redan godkänd. Skriv vad som har rättats i den nya versionen.", latest.version),
-                "Say what the new version corrects.",
-            ));
-        }
-    }
-    let approved = st.store.approve_basis(&basis, month_key(first), &caller.audit(), &note, st.clock.now()).await?;
-    caller.mark.set();
-    tracing::info!(target: "audit", kommun = %kommun, month = %req.month, version = approved.version, "invoice basis approved");
-    Ok((StatusCode::CREATED, Json(approved)))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct VersionsQuery {
-    pub kommun: String,
-    pub month: String,
+) -> AppResult<(StatusCode, Json<ApprovedBasis>)> {
+    Ok((StatusCode::CREATED, Json(liability::approve(&st, &caller, req).await?)))
 }
 
 /// The approved versions of a municipality's basis for a month, oldest first.
@@ -240,22 +67,8 @@ pub async fn versions(
     State(st): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<VersionsQuery>,
-) -> ApiResult<Json<Vec<ApprovedBasis>>> {
-    let action = "liability.versions";
-    let (kommun, first, _) = scope(&st, &caller, Permission::ReadLiability, action, &q.kommun, &q.month).await?;
-    let list = st.store.approved_bases(&kommun, month_key(first)).await?;
-    log_read(&st, &caller, action, None, None, None, false).await?;
-    Ok(Json(list))
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct ExportQuery {
-    pub kommun: String,
-    pub month: String,
-    /// An approved version; without it, the basis as the cases say now (marked preliminary).
-    pub version: Option<u32>,
-    /// `csv` or `xlsx`.
-    pub format: String,
+) -> AppResult<Json<Vec<ApprovedBasis>>> {
+    Ok(Json(liability::versions(&st, &caller, q).await?))
 }
 
 /// The basis as a file: CSV (semicolons, as Swedish spreadsheets read it) or an Excel workbook.
@@ -266,15 +79,15 @@ pub async fn export(
     State(st): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ExportQuery>,
-) -> ApiResult<axum::response::Response> {
+) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let action = "liability.export";
     let (kommun, first, _) = scope(&st, &caller, Permission::ReadLiability, action, &q.kommun, &q.month).await?;
     let format = match q.format.as_str() {
-        "csv" => crate::export::FileFormat::Csv,
-        "xlsx" => crate::export::FileFormat::Xlsx,
+        "csv" => samverka_app::export::FileFormat::Csv,
+        "xlsx" => samverka_app::export::FileFormat::Xlsx,
         _ => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "format",
                 "invalid_format",
                 "Välj format csv eller xlsx.",
@@ -290,12 +103,12 @@ pub async fn export(
                 .await?
                 .into_iter()
                 .find(|a| a.version == v)
-                .ok_or_else(|| ApiError::not_found("Versionen"))?;
+                .ok_or_else(|| AppError::not_found("Versionen"))?;
             (found.basis.clone(), Some(found))
         }
         None => (compute(&st, &kommun, first, None).await?, None),
     };
-    let file = crate::export::basis_file(&basis, approved.as_ref(), format)?;
+    let file = samverka_app::export::basis_file(&basis, approved.as_ref(), format)?;
     log_read(&st, &caller, action, None, None, None, false).await?;
     let name = format!(
         "betalningsunderlag-{kommun}-{}{}.{}",

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::AppState;
 use crate::openapi::ApiDoc;
+use samverka_app::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -60,9 +60,6 @@ pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
-
-/// The password every demo account has (demo data only, never in production).
-pub const DEMO_PASSWORD: &str = "samverka-demo";
 
 /// About this installation: what is running and how to log in (`/om`).
 pub async fn landing(State(st): State<AppState>) -> axum::response::Html<String> {

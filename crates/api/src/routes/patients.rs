@@ -4,87 +4,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use samverka_domain::access::Permission;
-use samverka_domain::actor::Actor;
-use samverka_domain::calendar::local_date;
-use samverka_domain::ids::{Kommunkod, PatientIdentifier, ReservnummerRule};
-use samverka_domain::org::UnitKind;
-use samverka_domain::patient::{Address, Patient, ProtectedIdentity, validate_name};
-use samverka_store::NewPatient;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::auth::Caller;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::problem::{ApiError, ApiResult, ProblemDetails};
-use crate::routes::{log_read, refuse, refused_write, require};
-use crate::views::PatientView;
-
-#[derive(Deserialize, ToSchema, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct NewPatientRequest {
-    /// Chosen by the client to make a retry safe; generated when absent.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub id: Option<Uuid>,
-    /// Personnummer or samordningsnummer (10 or 12 digits, with or without separator), or
-    /// the region's reservnummer.
-    pub identifier: String,
-    pub given_name: String,
-    pub family_name: String,
-    /// Folkbokföringskommun as SCB kommunkod, e.g. "0184".
-    pub kommun: String,
-    /// The vårdcentral the patient is listed at.
-    #[schema(value_type = Option<String>, format = Uuid)]
-    pub listed_unit: Option<Uuid>,
-    #[serde(default)]
-    pub protection: ProtectedIdentity,
-    pub address: Option<Address>,
-}
-
-#[derive(Deserialize, IntoParams)]
-pub struct SearchQuery {
-    /// Personnummer, samordningsnummer or reservnummer.
-    pub identifier: String,
-}
-
-/// The reservnummer pattern of the agreement the caller's organisation follows.
-pub(crate) async fn reserv_rule(st: &AppState, actor: &Actor) -> ApiResult<Option<ReservnummerRule>> {
-    let agreement_id = st
-        .store
-        .organisation(actor.unit.organisation_id)
-        .await?
-        .and_then(|(_, a)| a)
-        .unwrap_or_else(|| st.config.default_agreement.clone());
-    let pattern = st.store.agreements().get(&agreement_id).and_then(|a| a.reservnummer_pattern.clone());
-    Ok(pattern.and_then(|p| ReservnummerRule::new(&p).ok()))
-}
-
-fn check_address(a: &Address) -> ApiResult<Address> {
-    let street = a.street.trim();
-    let city = a.city.trim();
-    let postal: String = a.postal_code.chars().filter(|c| !c.is_whitespace()).collect();
-    if street.is_empty() || street.chars().count() > 200 || street.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "address.street",
-            "invalid_address",
-            "Skriv gatuadressen (högst 200 tecken).",
-            "Write the street address.",
-        ));
-    }
-    if postal.len() != 5 || !postal.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::invalid(
-            "address.postal_code",
-            "invalid_postal_code",
-            "Postnumret ska vara fem siffror, t.ex. 171 64.",
-            "A postal code is five digits.",
-        ));
-    }
-    if city.is_empty() || city.chars().count() > 100 || city.chars().any(char::is_control) {
-        return Err(ApiError::invalid("address.city", "invalid_address", "Skriv postorten.", "Write the city."));
-    }
-    Ok(Address { street: street.into(), postal_code: format!("{} {}", &postal[..3], &postal[3..]), city: city.into() })
-}
+use samverka_app::AppState;
+use samverka_app::audit::{log_read, refuse, require};
+use samverka_app::auth::Caller;
+use samverka_app::error::{AppError, AppResult, ProblemDetails};
+use samverka_app::extract::{ApiJson, ApiPath, ApiQuery};
+use samverka_app::patients;
+use samverka_app::patients::*;
+use samverka_app::views::PatientView;
 
 /// Registers a patient.
 #[utoipa::path(post, path = "/api/patients", tag = "patients", request_body = NewPatientRequest,
@@ -97,118 +26,9 @@ pub async fn create(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<NewPatientRequest>,
-) -> ApiResult<(StatusCode, Json<PatientView>)> {
+) -> AppResult<(StatusCode, Json<PatientView>)> {
     let (status, patient) = register(&st, &caller, req).await?;
     Ok((status, Json(PatientView::of(&patient))))
-}
-
-/// Registers a new patient. Only a ward does this, at admission; a number Samverka already
-/// knows is refused without showing anything of that patient (open the case with the number
-/// instead: `POST /api/cases` with `patient`).
-pub(crate) async fn register(
-    st: &AppState,
-    caller: &Caller,
-    req: NewPatientRequest,
-) -> ApiResult<(StatusCode, Patient)> {
-    let action = "patient.register";
-    let (identifier, new) = checked_patient(st, caller, action, req.clone()).await?;
-    if let Some(existing) = st.store.patient_by_identifier(&identifier).await? {
-        if req.id == Some(existing.id) {
-            // A retry of this very registration (the client chose the id): already done.
-            let protected = existing.protection.is_protected();
-            log_read(st, caller, "patient.register_again", Some(existing.id), None, None, protected).await?;
-            return Ok((StatusCode::OK, existing));
-        }
-        let problem = samverka_domain::Problem::conflict(
-            "patient_exists",
-            "Numret finns redan i Samverka. Registrera inskrivningen med numret, så kopplas ärendet till patienten.",
-            "The number is already registered; open the case with it instead.",
-        );
-        return Err(refuse(st, caller, action, Some(existing.id), None, problem).await);
-    }
-    insert(st, caller, req.id.unwrap_or_else(Uuid::now_v7), new, action).await.map(|p| (StatusCode::CREATED, p))
-}
-
-/// The patient of an admission: the one Samverka knows by the number, or a new one. Only the
-/// case that is opened right after shows the patient's data.
-pub(crate) async fn for_admission(st: &AppState, caller: &Caller, req: NewPatientRequest) -> ApiResult<Patient> {
-    let action = "patient.register";
-    let (identifier, new) = checked_patient(st, caller, action, req.clone()).await?;
-    if let Some(existing) = st.store.patient_by_identifier(&identifier).await? {
-        return Ok(existing);
-    }
-    insert(st, caller, req.id.unwrap_or_else(Uuid::now_v7), new, action).await
-}
-
-async fn insert(st: &AppState, caller: &Caller, id: Uuid, new: NewPatient, action: &str) -> ApiResult<Patient> {
-    match st.store.insert_patient(id, new, &caller.audit(), st.clock.now()).await {
-        Ok(patient) => {
-            caller.mark.set();
-            Ok(patient)
-        }
-        Err(e) => Err(refused_write(st, caller, action, None, None, e).await),
-    }
-}
-
-/// Checks a registration: role, a ward, every field.
-async fn checked_patient(
-    st: &AppState,
-    caller: &Caller,
-    action: &str,
-    req: NewPatientRequest,
-) -> ApiResult<(PatientIdentifier, NewPatient)> {
-    require(st, caller, Permission::RegisterAdmission, action, None, None).await?;
-    if caller.actor.unit.kind != UnitKind::Ward {
-        let problem = samverka_domain::Problem::forbidden(
-            "ward_only",
-            "Patienter registreras vid inskrivning på en vårdavdelning.",
-            "Patients are registered at admission, by a ward.",
-        );
-        return Err(refuse(st, caller, action, None, None, problem).await);
-    }
-    let rule = reserv_rule(st, &caller.actor).await?;
-    let identifier = match PatientIdentifier::parse(&req.identifier, local_date(st.clock.now()), rule.as_ref()) {
-        Ok(i) => i,
-        Err(e) => return Err(refuse(st, caller, action, None, None, e.problem("identifier")).await),
-    };
-    let checked = (|| -> Result<NewPatient, samverka_domain::Problem> {
-        Ok(NewPatient {
-            given_name: validate_name("given_name", &req.given_name)?,
-            family_name: validate_name("family_name", &req.family_name)?,
-            kommun: Kommunkod::parse(&req.kommun).map_err(|e| e.problem("kommun"))?,
-            identifier: identifier.clone(),
-            listed_unit: req.listed_unit,
-            protection: req.protection,
-            address: None,
-        })
-    })();
-    let mut new = match checked {
-        Ok(n) => n,
-        Err(p) => return Err(refuse(st, caller, action, None, None, p).await),
-    };
-    if let Some(listed) = req.listed_unit {
-        match st.store.unit(listed).await? {
-            Some(u) if u.kind == UnitKind::Vardcentral => {}
-            Some(u) => {
-                return Err(ApiError::invalid(
-                    "listed_unit",
-                    "not_a_vardcentral",
-                    format!("{} är ingen vårdcentral. Välj den vårdcentral patienten är listad på.", u.name),
-                    "The listed unit must be a vårdcentral.",
-                ));
-            }
-            None => {
-                return Err(ApiError::invalid(
-                    "listed_unit",
-                    "unknown_unit",
-                    "Vårdcentralen finns inte i Samverka.",
-                    "Unknown unit.",
-                ));
-            }
-        }
-    }
-    new.address = req.address.as_ref().map(check_address).transpose()?;
-    Ok((identifier, new))
 }
 
 /// Finds a patient by personnummer, samordningsnummer or reservnummer.
@@ -221,50 +41,8 @@ pub async fn search(
     State(st): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<SearchQuery>,
-) -> ApiResult<Json<SearchResult>> {
-    let action = "patient.search";
-    require(&st, &caller, Permission::ReadPatientData, action, None, None).await?;
-    let rule = reserv_rule(&st, &caller.actor).await?;
-    let identifier = match PatientIdentifier::parse(&q.identifier, local_date(st.clock.now()), rule.as_ref()) {
-        Ok(i) => i,
-        Err(e) => return Err(refuse(&st, &caller, action, None, None, e.problem("identifier")).await),
-    };
-    let found = st.store.patient_by_identifier(&identifier).await?;
-    let visible = match &found {
-        Some(p) => st.store.patient_visible_to(p.id, caller.actor.unit.id).await?,
-        None => false,
-    };
-    match found {
-        Some(p) if visible => {
-            log_read(&st, &caller, action, Some(p.id), None, None, p.protection.is_protected()).await?;
-            Ok(Json(SearchResult { patients: vec![PatientView::of(&p)], message_sv: None }))
-        }
-        other => {
-            // Whether nobody has the number or someone your unit does not care for has it, the
-            // answer is the same: a search never reveals who exists, least of all a protected
-            // identity. A hit outside need-to-know is logged as refused, for log review.
-            if let Some(p) = &other {
-                let e = caller.audit().entry(
-                    action,
-                    st.clock.now(),
-                    Some(p.id),
-                    None,
-                    samverka_store::Outcome::Denied,
-                    None,
-                    p.protection.is_protected(),
-                );
-                crate::routes::log(&st, &caller, e).await?;
-            } else {
-                log_read(&st, &caller, action, None, None, None, false).await?;
-            }
-            Ok(Json(SearchResult {
-                patients: vec![],
-                message_sv: Some(
-                    "Ingen patient som din enhet deltar i vården av har det numret. Skrivs patienten in hos er, registrera inskrivningen.".into(),
-                ),
-            }))
-        }
-    }
+) -> AppResult<Json<SearchResult>> {
+    Ok(Json(patients::search(&st, &caller, q).await?))
 }
 
 /// One patient.
@@ -274,10 +52,10 @@ pub async fn get(
     State(st): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<PatientView>> {
+) -> AppResult<Json<PatientView>> {
     let action = "patient.read";
     require(&st, &caller, Permission::ReadPatientData, action, Some(id), None).await?;
-    let p = st.store.patient(id).await?.ok_or_else(|| ApiError::not_found("Patienten"))?;
+    let p = st.store.patient(id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
     if !st.store.patient_visible_to(id, caller.actor.unit.id).await? {
         let problem = samverka_domain::Problem::forbidden(
             "not_a_party",
@@ -288,11 +66,4 @@ pub async fn get(
     }
     log_read(&st, &caller, action, Some(id), None, None, p.protection.is_protected()).await?;
     Ok(Json(PatientView::of(&p)))
-}
-
-/// The answer to a search: the patients the caller may see, and a sentence when there are none.
-#[derive(Serialize, ToSchema)]
-pub struct SearchResult {
-    pub patients: Vec<PatientView>,
-    pub message_sv: Option<String>,
 }

@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use super::case::{Pairs, field, serde_key};
 use super::{Frame, WebCaller, error_page, error_text, html, role_key, see_other};
-use crate::AppState;
-use crate::extract::{ApiJson, ApiPath};
-use crate::problem::{ApiError, ApiResult};
-use crate::routes::admin as api;
-use crate::web::i18n::Texts;
+use samverka_app::AppState;
+use samverka_app::admin;
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::extract::ApiPath;
+use samverka_app::texts::Texts;
 
 pub struct AssignmentRow {
     pub id: String,
@@ -139,7 +139,7 @@ fn user_row(t: &Texts, a: samverka_store::Account, assignments: Vec<samverka_sto
     }
 }
 
-async fn overview(st: &AppState, mut frame: Frame, org: OrganisationId, status: StatusCode) -> ApiResult<Response> {
+async fn overview(st: &AppState, mut frame: Frame, org: OrganisationId, status: StatusCode) -> AppResult<Response> {
     let t = frame.t;
     frame.title = t.get("admin.title").to_string();
     let (organisation, feed) = st
@@ -171,14 +171,14 @@ async fn user_page(
     org: OrganisationId,
     id: Uuid,
     status: StatusCode,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let t = frame.t;
     let account = st
         .store
         .account(id)
         .await?
         .filter(|a| a.organisation_id == Some(org))
-        .ok_or_else(|| ApiError::not_found("Användaren"))?;
+        .ok_or_else(|| AppError::not_found("Användaren"))?;
     let assignments = st.store.assignments_of(id).await?;
     let user = user_row(t, account, assignments);
     frame.title = format!("{} – {}", user.name, t.get("admin.title"));
@@ -204,11 +204,11 @@ async fn unit_page(
     org: OrganisationId,
     id: Uuid,
     status: StatusCode,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let t = frame.t;
     let units = st.store.units().await?;
     let unit =
-        units.iter().find(|u| u.id == id && u.organisation_id == org).ok_or_else(|| ApiError::not_found("Enheten"))?;
+        units.iter().find(|u| u.id == id && u.organisation_id == org).ok_or_else(|| AppError::not_found("Enheten"))?;
     let unit = unit_row(t, unit);
     frame.title = format!("{} – {}", unit.name, t.get("admin.title"));
     let others = units
@@ -219,7 +219,7 @@ async fn unit_page(
     Ok(html(status, &UnitPage { frame, unit, others }))
 }
 
-fn shown(t: &'static Texts, r: ApiResult<Response>) -> Response {
+fn shown(t: &'static Texts, r: AppResult<Response>) -> Response {
     r.unwrap_or_else(|e| error_page(t, e.status, error_text(t, &e)))
 }
 
@@ -289,7 +289,7 @@ async fn answer<T>(
     st: &AppState,
     mut frame: Frame,
     org: OrganisationId,
-    result: ApiResult<T>,
+    result: AppResult<T>,
     back: Back,
     done: &str,
 ) -> Response {
@@ -328,7 +328,7 @@ fn temporary_page(mut frame: Frame, notice_key: &str, who: String, password: Str
 
 pub async fn create_user(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
     let org = admin_or_return!(w);
-    let req = api::NewUserRequest {
+    let req = admin::NewUserRequest {
         name: field(&f, "name").to_string(),
         username: text(&f, "username"),
         hsa_id: text(&f, "hsa_id"),
@@ -336,8 +336,8 @@ pub async fn create_user(State(st): State<AppState>, w: WebCaller, Form(f): Form
         oidc_subject: None,
     };
     let WebCaller { caller, frame, .. } = w;
-    match api::create_user(State(st.clone()), caller, ApiJson(req)).await {
-        Ok((_, axum::Json(created))) => match created.temporary_password {
+    match admin::create_user(&st, &caller, req).await {
+        Ok(created) => match created.temporary_password {
             Some(p) => temporary_page(frame, "admin.user_created", created.user.name, p),
             None => answer(&st, frame, org, Ok(()), Back::User(created.user.id), "admin.user_created").await,
         },
@@ -356,11 +356,10 @@ pub async fn add_assignment(
     let r = async {
         let unit = field(&f, "unit")
             .parse()
-            .map_err(|_| ApiError::invalid("unit", "invalid_form", "Välj enhet.", "Choose a unit."))?;
+            .map_err(|_| AppError::invalid("unit", "invalid_form", "Välj enhet.", "Choose a unit."))?;
         let role: Role = serde_json::from_value(serde_json::Value::String(field(&f, "role").to_string()))
-            .map_err(|_| ApiError::invalid("role", "invalid_form", "Välj roll.", "Choose a role."))?;
-        api::add_assignment(State(st.clone()), caller, ApiPath(id), ApiJson(api::NewAssignmentRequest { unit, role }))
-            .await
+            .map_err(|_| AppError::invalid("role", "invalid_form", "Välj roll.", "Choose a role."))?;
+        admin::add_assignment(&st, &caller, id, admin::NewAssignmentRequest { unit, role }).await
     }
     .await;
     answer(&st, frame, org, r, Back::User(id), "admin.assignment_added").await
@@ -370,8 +369,8 @@ pub async fn reset_password(State(st): State<AppState>, w: WebCaller, ApiPath(id
     let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let who = st.store.account(id).await.ok().flatten().map(|a| a.name).unwrap_or_default();
-    match api::reset_password(State(st.clone()), caller, ApiPath(id)).await {
-        Ok(axum::Json(p)) => temporary_page(frame, "admin.password_created", who, p.temporary_password),
+    match admin::reset_password(&st, &caller, id).await {
+        Ok(p) => temporary_page(frame, "admin.password_created", who, p.temporary_password),
         Err(e) => answer::<()>(&st, frame, org, Err(e), Back::User(id), "").await,
     }
 }
@@ -379,21 +378,21 @@ pub async fn reset_password(State(st): State<AppState>, w: WebCaller, ApiPath(id
 pub async fn reset_totp(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
     let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
-    let r = api::reset_totp(State(st.clone()), caller, ApiPath(id)).await;
+    let r = admin::reset_totp(&st, &caller, id).await;
     answer(&st, frame, org, r, Back::User(id), "admin.totp_reset").await
 }
 
 pub async fn unlock(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
     let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
-    let r = api::unlock(State(st.clone()), caller, ApiPath(id)).await;
+    let r = admin::unlock(&st, &caller, id).await;
     answer(&st, frame, org, r, Back::User(id), "admin.unlocked").await
 }
 
 pub async fn deactivate(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
     let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
-    let r = api::deactivate(State(st.clone()), caller, ApiPath(id)).await;
+    let r = admin::deactivate(&st, &caller, id).await;
     answer(&st, frame, org, r, Back::User(id), "admin.deactivated").await
 }
 
@@ -401,7 +400,7 @@ pub async fn end_assignment(State(st): State<AppState>, w: WebCaller, ApiPath(id
     let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
     let user = st.store.assignment(id).await.ok().flatten().map(|a| a.user_id);
-    let r = api::deactivate_assignment(State(st.clone()), caller, ApiPath(id)).await;
+    let r = admin::deactivate_assignment(&st, &caller, id).await;
     let back = user.map(Back::User).unwrap_or(Back::Overview);
     answer(&st, frame, org, r, back, "admin.assignment_ended").await
 }
@@ -421,8 +420,8 @@ pub async fn create_unit(State(st): State<AppState>, w: WebCaller, Form(f): Form
     let WebCaller { caller, frame, .. } = w;
     let r = async {
         let kind: UnitKind = serde_json::from_value(serde_json::Value::String(field(&f, "kind").to_string()))
-            .map_err(|_| ApiError::invalid("kind", "invalid_form", "Välj typ av enhet.", "Choose the kind of unit."))?;
-        let req = api::NewUnitRequest {
+            .map_err(|_| AppError::invalid("kind", "invalid_form", "Välj typ av enhet.", "Choose the kind of unit."))?;
+        let req = admin::NewUnitRequest {
             name: field(&f, "name").to_string(),
             kind,
             hsa_id: field(&f, "hsa_id").trim().to_string(),
@@ -430,11 +429,11 @@ pub async fn create_unit(State(st): State<AppState>, w: WebCaller, Form(f): Form
             receives_for_kommun: text(&f, "receives_for_kommun"),
             address: address_of(&f),
         };
-        api::create_unit(State(st.clone()), caller, ApiJson(req)).await
+        admin::create_unit(&st, &caller, req).await
     }
     .await;
     match r {
-        Ok((_, axum::Json(unit))) => answer(&st, frame, org, Ok(()), Back::Unit(unit.id), "admin.unit_created").await,
+        Ok(unit) => answer(&st, frame, org, Ok(()), Back::Unit(unit.id), "admin.unit_created").await,
         Err(e) => answer::<()>(&st, frame, org, Err(e), Back::Overview, "").await,
     }
 }
@@ -447,6 +446,6 @@ pub async fn update_address(
 ) -> Response {
     let org = admin_or_return!(w);
     let WebCaller { caller, frame, .. } = w;
-    let r = api::update_address(State(st.clone()), caller, ApiPath(id), ApiJson(address_of(&f))).await;
+    let r = admin::update_address(&st, &caller, id, address_of(&f)).await;
     answer(&st, frame, org, r, Back::Unit(id), "admin.address_saved").await
 }

@@ -22,14 +22,14 @@ use uuid::Uuid;
 
 use super::inbox::countdown;
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
-use crate::AppState;
-use crate::auth::Caller;
-use crate::extract::ApiPath;
-use crate::problem::{ApiError, ApiResult};
-use crate::routes::cases::{OpenCaseRequest, execute, execute_all, read_case, resolve_unit, send};
-use crate::routes::patients::NewPatientRequest;
-use crate::views::PatientView;
-use crate::web::i18n::Texts;
+use samverka_app::AppState;
+use samverka_app::auth::Caller;
+use samverka_app::cases::{OpenCaseRequest, execute, execute_all, read_case, resolve_unit, send};
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::extract::ApiPath;
+use samverka_app::patients::NewPatientRequest;
+use samverka_app::texts::Texts;
+use samverka_app::views::PatientView;
 
 /// "19380407-9828" from the stored 12 digits; reservnummer as they are.
 pub fn show_identifier(stored: &str) -> String {
@@ -375,14 +375,14 @@ async fn build(
     record: CaseRecord,
     patient: Patient,
     emergency: bool,
-) -> ApiResult<CasePage> {
+) -> AppResult<CasePage> {
     let WebCaller { caller, mut frame, .. } = w;
     let t = frame.t;
     let now = st.clock.now();
     let case = &record.case;
     let me = caller.actor.unit.id;
     let agreement =
-        st.store.agreements().get(&record.agreement_id).ok_or_else(|| ApiError::not_found("Överenskommelsen"))?;
+        st.store.agreements().get(&record.agreement_id).ok_or_else(|| AppError::not_found("Överenskommelsen"))?;
     let deadline_rows: Vec<DeadlineRow> = deadlines(case, &agreement, now)
         .into_iter()
         .map(|d| {
@@ -658,7 +658,7 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath
 }
 
 /// After a form: back to the page on success, or the page with the refusal shown.
-async fn after(st: &AppState, w: WebCaller, id: CaseId, result: ApiResult<CaseRecord>, anchor: &str) -> Response {
+async fn after(st: &AppState, w: WebCaller, id: CaseId, result: AppResult<CaseRecord>, anchor: &str) -> Response {
     match result {
         Ok(_) => see_other(&format!("/arenden/{id}{anchor}")),
         Err(e) => {
@@ -679,11 +679,11 @@ fn checked(f: &Pairs, name: &str) -> bool {
     f.iter().any(|(k, v)| k == name && (v == "on" || v == "true" || v == "ja"))
 }
 
-fn invalid(field: &str, sv: &str, en: &str) -> ApiError {
-    ApiError::invalid(field, "invalid_form", sv, en)
+fn invalid(field: &str, sv: &str, en: &str) -> AppError {
+    AppError::invalid(field, "invalid_form", sv, en)
 }
 
-pub fn parse_date(f: &Pairs, name: &str) -> ApiResult<Date> {
+pub fn parse_date(f: &Pairs, name: &str) -> AppResult<Date> {
     field(f, name)
         .trim()
         .parse()
@@ -691,7 +691,7 @@ pub fn parse_date(f: &Pairs, name: &str) -> ApiResult<Date> {
 }
 
 /// A `datetime-local` value, read as Swedish local time.
-pub fn parse_local(f: &Pairs, name: &str) -> ApiResult<Timestamp> {
+pub fn parse_local(f: &Pairs, name: &str) -> AppResult<Timestamp> {
     let dt: DateTime = field(f, name)
         .trim()
         .parse()
@@ -709,7 +709,7 @@ fn tri(f: &Pairs, name: &str) -> Option<bool> {
     }
 }
 
-fn body_of(f: &Pairs) -> ApiResult<MessageBody> {
+fn body_of(f: &Pairs) -> AppResult<MessageBody> {
     let s = |n: &str| field(f, n).trim().to_string();
     Ok(match field(f, "kind") {
         "inskrivningsmeddelande" => MessageBody::Inskrivningsmeddelande {
@@ -776,7 +776,7 @@ fn body_of(f: &Pairs) -> ApiResult<MessageBody> {
     })
 }
 
-async fn send_op(st: &AppState, caller: &Caller, id: CaseId, f: &Pairs) -> ApiResult<CaseRecord> {
+async fn send_op(st: &AppState, caller: &Caller, id: CaseId, f: &Pairs) -> AppResult<CaseRecord> {
     let body = body_of(f)?;
     let chosen: Vec<Uuid> = f.iter().filter(|(k, _)| k == "recipients").filter_map(|(_, v)| v.parse().ok()).collect();
     let corrects: Option<Uuid> = field(f, "corrects").parse().ok();
@@ -1140,8 +1140,8 @@ pub async fn emergency(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let req = crate::routes::cases::EmergencyRequest { reason: field(&f, "reason").to_string() };
-    match crate::routes::cases::grant_emergency(&st, &w.caller, id, req).await {
+    let req = samverka_app::cases::EmergencyRequest { reason: field(&f, "reason").to_string() };
+    match samverka_app::cases::grant_emergency(&st, &w.caller, id, req).await {
         Ok(_) => see_other(&format!("/arenden/{id}")),
         Err(e) => {
             let t = w.frame.t;
@@ -1270,13 +1270,13 @@ pub async fn new_admission_form(State(st): State<AppState>, w: WebCaller) -> Res
         let t = w.frame.t;
         return error_page(t, StatusCode::FORBIDDEN, t.get("admission.ward_only").to_string());
     }
-    if let Err(e) = crate::routes::log_read(&st, &w.caller, "admission.form", None, None, None, false).await {
+    if let Err(e) = samverka_app::audit::log_read(&st, &w.caller, "admission.form", None, None, None, false).await {
         return error_page(w.frame.t, e.status, error_text(w.frame.t, &e));
     }
     admission_page(&st, w.frame, vec![], StatusCode::OK).await
 }
 
-async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> ApiResult<CaseRecord> {
+async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecord> {
     let s = |n: &str| field(f, n).trim().to_string();
     let address = if s("street").is_empty() && s("postal_code").is_empty() && s("city").is_empty() {
         None
@@ -1312,7 +1312,7 @@ async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> ApiResult<CaseRecor
         needs_assessed_at: None,
         care_type,
     };
-    let (record, _) = crate::routes::cases::open_case(st, caller, open).await?;
+    let (record, _) = samverka_app::cases::open_case(st, caller, open).await?;
     Ok(record)
 }
 

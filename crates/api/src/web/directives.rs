@@ -19,14 +19,14 @@ use uuid::Uuid;
 
 use super::case::{Pairs, field, parse_date, serde_key};
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
-use crate::AppState;
-use crate::extract::ApiPath;
-use crate::problem::{ApiError, ApiResult};
-use crate::routes::directives::{DirectiveView, check_act, directive_for, is_for};
-use crate::routes::forums::{log_object_read, written};
+use samverka_app::AppState;
+use samverka_app::directives::{DirectiveView, check_act, directive_for, is_for};
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::extract::ApiPath;
+use samverka_app::forums::{log_object_read, written};
 
-fn invalid(field: &str, sv: &str, en: &str) -> ApiError {
-    ApiError::invalid(field, "invalid_form", sv, en)
+fn invalid(field: &str, sv: &str, en: &str) -> AppError {
+    AppError::invalid(field, "invalid_form", sv, en)
 }
 
 /// A directive in a list.
@@ -127,11 +127,11 @@ impl ListPage {
     }
 }
 
-async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<ApiError>) -> Response {
+async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<AppError>) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
-        crate::routes::require(st, caller, Permission::TakePartInForums, "directive.list", None, None).await?;
+    let r: AppResult<Response> = async {
+        samverka_app::audit::require(st, caller, Permission::TakePartInForums, "directive.list", None, None).await?;
         let published = st.store.published_directives().await?;
         let reads = st.store.directive_reads_of(caller.actor.user.id).await?;
         let today = calendar::local_date(st.clock.now());
@@ -219,12 +219,12 @@ pub async fn list(State(st): State<AppState>, w: WebCaller) -> Response {
     list_page(&st, w, vec![], None).await
 }
 
-fn spec_of(f: &Pairs) -> ApiResult<DirectiveSpec> {
+fn spec_of(f: &Pairs) -> AppResult<DirectiveSpec> {
     let source = Source::ALL
         .into_iter()
         .find(|s| serde_key(s) == field(f, "source"))
         .ok_or_else(|| invalid("source", "Välj vem som har utfärdat direktivet.", "Choose the issuer."))?;
-    let uuids = |name: &str| -> ApiResult<Vec<Uuid>> {
+    let uuids = |name: &str| -> AppResult<Vec<Uuid>> {
         f.iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.parse().map_err(|_| invalid(name, "Välj i listan.", "Choose from the list.")))
@@ -239,7 +239,7 @@ fn spec_of(f: &Pairs) -> ApiResult<DirectiveSpec> {
                 .find(|k| serde_key(k) == *v)
                 .ok_or_else(|| invalid("unit_kind", "Välj slag av enhet i listan.", "Choose from the list."))
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     let until = field(f, "valid_until").trim();
     let spec = DirectiveSpec {
         topic: field(f, "topic").trim().to_string(),
@@ -260,8 +260,9 @@ fn spec_of(f: &Pairs) -> ApiResult<DirectiveSpec> {
 pub async fn register(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
     let caller = &w.caller;
     let id = Uuid::now_v7();
-    let r: ApiResult<()> = async {
-        crate::routes::require(&st, caller, Permission::RegisterDirectives, "directive.register", None, None).await?;
+    let r: AppResult<()> = async {
+        samverka_app::audit::require(&st, caller, Permission::RegisterDirectives, "directive.register", None, None)
+            .await?;
         let spec = spec_of(&f)?;
         let orgs = st.store.organisations().await?;
         if spec.audience.organisations.iter().any(|o| !orgs.iter().any(|(x, _)| x.id == *o)) {
@@ -336,10 +337,10 @@ impl DirectivePage {
     }
 }
 
-async fn directive_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<ApiError>) -> Response {
+async fn directive_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<AppError>) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let (d, view) = directive_for(st, caller, id, "directive.read").await?;
         let published = st.store.published_directives().await?;
         let units = st.store.units().await?;
@@ -454,7 +455,7 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath
     directive_page(&st, w, id, vec![], None).await
 }
 
-async fn after(st: &AppState, w: WebCaller, id: Uuid, r: ApiResult<()>, f: Pairs) -> Response {
+async fn after(st: &AppState, w: WebCaller, id: Uuid, r: AppResult<()>, f: Pairs) -> Response {
     match r {
         Ok(()) => see_other(&format!("/direktiv/{id}")),
         // Not theirs to see: no page to show it on (and no second logged denial).
@@ -465,7 +466,7 @@ async fn after(st: &AppState, w: WebCaller, id: Uuid, r: ApiResult<()>, f: Pairs
 
 pub async fn confirm_read(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (d, _) = directive_for(&st, caller, id, "directive.confirm_read").await?;
         if d.status != DirectiveStatus::Published {
             return Err(samverka_domain::Problem::conflict(
@@ -495,7 +496,7 @@ pub async fn decide(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (d, _) = directive_for(&st, caller, id, "directive.decide").await?;
         check_act(&st, caller, &d, DirectiveAct::Validate, "directive.decide").await?;
         samverka_domain::directive::check_transition(d.status, DirectiveStatus::Published)?;
@@ -513,7 +514,7 @@ pub async fn decide(
         let note = field(&f, "note").trim().to_string();
         samverka_domain::text::check_text("note", &note, !publish).map_err(|p| {
             if p.code == "required" {
-                ApiError::invalid(
+                AppError::invalid(
                     "note",
                     "required",
                     "Skriv varför direktivet skickas tillbaka, så att registreraren kan rätta det.",
@@ -533,7 +534,7 @@ pub async fn decide(
                 .collect();
             coexists = conflicts(id, &d.spec, &in_force);
             if !coexists.is_empty() && field(&f, "coexist") != "ja" {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "coexist",
                     "conflict_unconfirmed",
                     "Det finns gällande direktiv i samma ämne för samma mottagare. Skicka tillbaka direktivet så att \
@@ -557,7 +558,7 @@ pub async fn withdraw(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (d, _) = directive_for(&st, caller, id, "directive.withdraw").await?;
         check_act(&st, caller, &d, DirectiveAct::Withdraw, "directive.withdraw").await?;
         samverka_domain::directive::check_transition(d.status, DirectiveStatus::Withdrawn)?;
@@ -580,7 +581,7 @@ pub async fn withdraw(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::i18n::{Lang, texts};
+    use samverka_app::texts::{Lang, texts};
 
     #[test]
     fn every_text_made_from_a_value_exists() {

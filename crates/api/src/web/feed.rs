@@ -11,11 +11,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
-use crate::AppState;
-use crate::extract::ApiPath;
-use crate::problem::ApiResult;
-use crate::routes::hl7::{Hl7MessageView, read_one, replay_one, require_feed_admin};
-use crate::routes::log_read;
+use samverka_app::AppState;
+use samverka_app::audit::log_read;
+use samverka_app::error::AppResult;
+use samverka_app::extract::ApiPath;
+use samverka_app::hl7::{Hl7MessageView, read_one, replay_one, require_feed_admin};
 
 pub struct Row {
     pub id: String,
@@ -71,7 +71,7 @@ fn row(frame: &Frame, m: &Hl7MessageView) -> Row {
 
 pub async fn list(State(st): State<AppState>, w: WebCaller, Query(q): Query<Filter>) -> Response {
     let t = w.frame.t;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         require_feed_admin(&st, &w.caller, "hl7.list").await?;
         let status = q.status.as_deref().and_then(Hl7Status::from_name);
         let messages = st.store.hl7_messages(status, 200).await?;
@@ -97,7 +97,7 @@ pub async fn message(
     Query(q): Query<Filter>,
 ) -> Response {
     let t = w.frame.t;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let m = read_one(&st, &w.caller, id).await?;
         let view = Hl7MessageView::of(&m, true);
         let mut frame = w.frame;

@@ -10,11 +10,10 @@ use samverka_domain::org::{CareType, OrganisationKind};
 use serde::Deserialize;
 
 use super::charts::{self, format_number};
-use super::i18n::Texts;
 use super::{Frame, WebCaller, error_text, html};
-use crate::AppState;
-use crate::extract::ApiQuery;
-use crate::routes::followup::{FollowUpQuery, FollowUpView};
+use samverka_app::AppState;
+use samverka_app::followup::{FollowUpQuery, FollowUpView};
+use samverka_app::texts::Texts;
 
 #[derive(Deserialize, Default)]
 pub struct FollowUpForm {
@@ -246,7 +245,7 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, Query(f): Query<Foll
     };
     let scope = f.omrade.clone().unwrap_or_else(|| "sverige".into());
     let q = FollowUpQuery { scope: Some(scope.clone()), period: f.period.clone(), care_type };
-    let result = crate::routes::followup::get(State(st.clone()), caller, ApiQuery(q)).await;
+    let result = samverka_app::followup::get(&st, &caller, q).await;
     let mut page = FollowUpPage {
         frame,
         period: f.period.clone().unwrap_or_default(),
@@ -255,7 +254,7 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, Query(f): Query<Foll
         shown: None,
     };
     match result {
-        Ok(axum::Json(v)) => {
+        Ok(v) => {
             page.period = v.period.clone();
             page.shown = Some(shown(t, v));
             html(StatusCode::OK, &page)

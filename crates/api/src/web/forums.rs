@@ -19,15 +19,13 @@ use samverka_store::{ActionRecord, ForumRecord, ItemMinutes, ItemRecord, Meeting
 use uuid::Uuid;
 
 use super::case::{Pairs, field, parse_date, serde_key};
-use super::i18n::Texts;
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
-use crate::AppState;
-use crate::auth::Caller;
-use crate::extract::ApiPath;
-use crate::problem::{ApiError, ApiResult};
-use crate::routes::forums::{
-    action_for, check_change, forum_for, log_object_read, meeting_for, refuse_object, written,
-};
+use samverka_app::AppState;
+use samverka_app::auth::Caller;
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::extract::ApiPath;
+use samverka_app::forums::{action_for, check_change, forum_for, log_object_read, meeting_for, refuse_object, written};
+use samverka_app::texts::Texts;
 
 /// How many of the schedule's coming meetings a forum's page offers to plan.
 const NEXT_OCCURRENCES: usize = 4;
@@ -55,30 +53,30 @@ fn schedule_text(t: &Texts, s: &Schedule) -> String {
     if s.paused { format!("{text} ({})", t.get("forum.paused")) } else { text }
 }
 
-fn invalid(field: &str, sv: &str, en: &str) -> ApiError {
-    ApiError::invalid(field, "invalid_form", sv, en)
+fn invalid(field: &str, sv: &str, en: &str) -> AppError {
+    AppError::invalid(field, "invalid_form", sv, en)
 }
 
-fn parse_uuid(f: &Pairs, name: &str) -> ApiResult<Uuid> {
+fn parse_uuid(f: &Pairs, name: &str) -> AppResult<Uuid> {
     field(f, name).trim().parse().map_err(|_| invalid(name, "Välj i listan.", "Choose from the list."))
 }
 
-fn parse_time(f: &Pairs, name: &str) -> ApiResult<Time> {
+fn parse_time(f: &Pairs, name: &str) -> AppResult<Time> {
     field(f, name).trim().parse().map_err(|_| invalid(name, "Ange ett klockslag (TT:MM).", "Enter a time (HH:MM)."))
 }
 
-fn parse_number<T: std::str::FromStr>(f: &Pairs, name: &str, sv: &str, en: &str) -> ApiResult<T> {
+fn parse_number<T: std::str::FromStr>(f: &Pairs, name: &str, sv: &str, en: &str) -> AppResult<T> {
     field(f, name).trim().parse().map_err(|_| invalid(name, sv, en))
 }
 
-fn parse_role(s: &str) -> ApiResult<Role> {
+fn parse_role(s: &str) -> AppResult<Role> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .ok()
         .filter(|r| *r != Role::System)
         .ok_or_else(|| invalid("role", "Välj en roll i listan.", "Choose a role from the list."))
 }
 
-fn spec_of(f: &Pairs) -> ApiResult<ForumSpec> {
+fn spec_of(f: &Pairs) -> AppResult<ForumSpec> {
     let kind = ForumKind::ALL
         .into_iter()
         .find(|k| serde_key(k) == field(f, "kind"))
@@ -137,11 +135,11 @@ impl ForumListPage {
     }
 }
 
-async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<ApiError>) -> Response {
+async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<AppError>) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
-        crate::routes::require(st, caller, Permission::TakePartInForums, "forum.list", None, None).await?;
+    let r: AppResult<Response> = async {
+        samverka_app::audit::require(st, caller, Permission::TakePartInForums, "forum.list", None, None).await?;
         let forums = st.store.forums_of_unit(caller.actor.unit.id).await?;
         let now = st.clock.now();
         let mut frame = w.frame;
@@ -182,13 +180,13 @@ pub async fn list(State(st): State<AppState>, w: WebCaller) -> Response {
 pub async fn create(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
     let caller = &w.caller;
     let id = Uuid::now_v7();
-    let r: ApiResult<()> = async {
-        crate::routes::require(&st, caller, Permission::LeadForums, "forum.create", None, None).await?;
+    let r: AppResult<()> = async {
+        samverka_app::audit::require(&st, caller, Permission::LeadForums, "forum.create", None, None).await?;
         let spec = spec_of(&f)?;
         st.store
             .create_forum(id, &spec, caller.actor.unit.id, &caller.audit(), st.clock.now())
             .await
-            .map_err(ApiError::from)?;
+            .map_err(AppError::from)?;
         caller.mark.set();
         Ok(())
     }
@@ -358,13 +356,13 @@ async fn forum_page(
     w: WebCaller,
     id: Uuid,
     form: Pairs,
-    error: Option<ApiError>,
+    error: Option<AppError>,
     notice: Option<String>,
     calendar_url: String,
 ) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let (forum, access) = forum_for(st, caller, id, ForumAccess::Member, "forum.read").await?;
         let leader = access == ForumAccess::Leader;
         let units = st.store.units().await?;
@@ -485,7 +483,7 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath
 
 /// After a form on the forum's page: back to it, or the page again with the error and what
 /// was typed.
-async fn after_forum(st: &AppState, w: WebCaller, id: Uuid, r: ApiResult<()>, f: Pairs, anchor: &str) -> Response {
+async fn after_forum(st: &AppState, w: WebCaller, id: Uuid, r: AppResult<()>, f: Pairs, anchor: &str) -> Response {
     match r {
         Ok(()) => see_other(&format!("/forum/{id}{anchor}")),
         // Not theirs to see: no page to show it on (and no second logged denial).
@@ -501,7 +499,7 @@ pub async fn schedule(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (forum, _) = forum_for(&st, caller, id, ForumAccess::Leader, "forum.schedule").await?;
         let s = forum.spec.schedule;
         let change = field(&f, "change");
@@ -521,7 +519,7 @@ pub async fn schedule(
             Err(p) => return Err(refuse_object(&st, caller, "forum.schedule", id, p).await),
         };
         // The history is kept in Swedish, as the rest of the stored record.
-        let detail = schedule_text(super::i18n::texts(super::i18n::Lang::Sv), &new);
+        let detail = schedule_text(samverka_app::texts::texts(samverka_app::texts::Lang::Sv), &new);
         let now = st.clock.now();
         written(
             &st,
@@ -543,7 +541,7 @@ pub async fn add_member(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         forum_for(&st, caller, id, ForumAccess::Leader, "forum.member_add").await?;
         let unit = parse_uuid(&f, "unit")?;
         let role = parse_role(field(&f, "role"))?;
@@ -576,7 +574,7 @@ pub async fn remove_member(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         forum_for(&st, caller, id, ForumAccess::Leader, "forum.member_remove").await?;
         let unit = parse_uuid(&f, "unit")?;
         let role = parse_role(field(&f, "role"))?;
@@ -595,7 +593,7 @@ pub async fn remove_member(
     after_forum(&st, w, id, r, vec![], "#medlemmar").await
 }
 
-fn proposal_of(f: &Pairs) -> ApiResult<ItemProposal> {
+fn proposal_of(f: &Pairs) -> AppResult<ItemProposal> {
     let kind = match field(f, "kind") {
         "arbeta" => ItemKind::Arbeta,
         "bra_att_veta" => ItemKind::BraAttVeta,
@@ -620,7 +618,7 @@ pub async fn raise_item(
 ) -> Response {
     let caller = &w.caller;
     let item = Uuid::now_v7();
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         forum_for(&st, caller, id, ForumAccess::Member, "forum.item_raise").await?;
         let p = proposal_of(&f)?;
         written(
@@ -645,7 +643,7 @@ pub async fn plan_meeting(
 ) -> Response {
     let caller = &w.caller;
     let meeting = Uuid::now_v7();
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (forum, _) = forum_for(&st, caller, id, ForumAccess::Leader, "forum.meeting_plan").await?;
         let day = parse_date(&f, "date")?;
         let now = st.clock.now();
@@ -699,10 +697,10 @@ pub async fn new_calendar(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<String> = async {
+    let r: AppResult<String> = async {
         forum_for(&st, caller, id, ForumAccess::Member, "forum.calendar_feed").await?;
-        let token = crate::auth::random_token();
-        let hash = crate::auth::token_hash(&token);
+        let token = samverka_app::auth::random_token();
+        let hash = samverka_app::auth::token_hash(&token);
         let made =
             st.store.create_calendar_feed(&hash, caller.actor.user.id, id, &caller.audit(), st.clock.now()).await;
         written(&st, caller, "forum.calendar_feed", id, made).await?;
@@ -765,7 +763,7 @@ struct MeetingData {
     units: std::sync::Arc<Vec<samverka_domain::org::Unit>>,
 }
 
-async fn meeting_data(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> ApiResult<MeetingData> {
+async fn meeting_data(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> AppResult<MeetingData> {
     let (meeting, forum, access) = meeting_for(st, caller, id, ForumAccess::Member, action).await?;
     Ok(MeetingData {
         agenda: st.store.forum_items(forum.id, Some(id)).await?,
@@ -791,10 +789,10 @@ fn forum_units(d: &MeetingData) -> Vec<(Uuid, String)> {
     ids.into_iter().map(|u| (u, unit_name(&d.units, u))).collect()
 }
 
-async fn meeting_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<ApiError>) -> Response {
+async fn meeting_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<AppError>) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let d = meeting_data(st, caller, id, "forum.meeting_read").await?;
         let now = st.clock.now();
         let today = calendar::local_date(now);
@@ -860,7 +858,7 @@ pub async fn meeting(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiP
     meeting_page(&st, w, id, vec![], None).await
 }
 
-async fn after_meeting(st: &AppState, w: WebCaller, id: Uuid, r: ApiResult<()>, f: Pairs, anchor: &str) -> Response {
+async fn after_meeting(st: &AppState, w: WebCaller, id: Uuid, r: AppResult<()>, f: Pairs, anchor: &str) -> Response {
     match r {
         Ok(()) => see_other(&format!("/moten/{id}{anchor}")),
         // Not theirs to see: no page to show it on (and no second logged denial).
@@ -876,7 +874,7 @@ async fn leader_change(
     id: Uuid,
     change: MeetingChange,
     action: &str,
-) -> ApiResult<(MeetingRecord, ForumRecord)> {
+) -> AppResult<(MeetingRecord, ForumRecord)> {
     let (meeting, forum, _) = meeting_for(st, caller, id, ForumAccess::Leader, action).await?;
     check_change(st, caller, &meeting, change, action, st.clock.now()).await?;
     Ok((meeting, forum))
@@ -889,7 +887,7 @@ pub async fn agenda(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         leader_change(&st, caller, id, MeetingChange::Agenda, "forum.agenda").await?;
         let item = parse_uuid(&f, "item")?;
         let (to, from) = if field(&f, "remove").is_empty() { (Some(id), None) } else { (None, Some(id)) };
@@ -913,7 +911,7 @@ pub async fn minutes(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (_, forum) = leader_change(&st, caller, id, MeetingChange::Minutes, "forum.minutes_write").await?;
         let notes = field(&f, "notes").trim().to_string();
         check_text("notes", &notes, false)?;
@@ -947,7 +945,7 @@ pub async fn attendance(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (_, forum) = leader_change(&st, caller, id, MeetingChange::Minutes, "forum.attendance").await?;
         let mut units = vec![forum.organiser_unit_id];
         units.extend(forum.members.iter().map(|m| m.unit_id).filter(|u| *u != forum.organiser_unit_id));
@@ -989,7 +987,7 @@ pub async fn add_action(
 ) -> Response {
     let caller = &w.caller;
     let action = Uuid::now_v7();
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (_, forum) = leader_change(&st, caller, id, MeetingChange::Minutes, "forum.action_add").await?;
         let owner = parse_uuid(&f, "owner_unit")?;
         if owner != forum.organiser_unit_id && !forum.members.iter().any(|m| m.unit_id == owner) {
@@ -1022,7 +1020,7 @@ pub async fn add_action(
 
 pub async fn approve(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (m, _) = leader_change(&st, caller, id, MeetingChange::Approve, "forum.minutes_approve").await?;
         let detail = calendar::local_date(m.starts_at).to_string();
         written(
@@ -1040,7 +1038,7 @@ pub async fn approve(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiP
 
 pub async fn cancel(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         let (m, _) = leader_change(&st, caller, id, MeetingChange::Cancel, "forum.meeting_cancel").await?;
         let detail = calendar::local(m.starts_at).strftime("%Y-%m-%d %H:%M").to_string();
         written(
@@ -1066,7 +1064,7 @@ pub async fn action_status(
 ) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Uuid> = async {
+    let r: AppResult<Uuid> = async {
         let a = action_for(&st, caller, id, "forum.action_status").await?;
         let status = match field(&f, "status") {
             "open" => ActionStatus::Open,
@@ -1121,7 +1119,7 @@ pub async fn minutes_document(
 ) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let d = meeting_data(&st, caller, id, "forum.minutes_export").await?;
         let now = st.clock.now();
         let today = calendar::local_date(now);
@@ -1180,11 +1178,11 @@ pub async fn meeting_ics(
 ) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let (meeting, forum, _) = meeting_for(&st, caller, id, ForumAccess::Member, "forum.meeting_ics").await?;
-        let cal = crate::calendar::meetings_calendar(&forum, &[meeting], &[], &base_url(&st, &headers));
+        let cal = samverka_app::calendar::meetings_calendar(&forum, &[meeting], &[], &base_url(&st, &headers));
         log_object_read(&st, caller, "forum.meeting_ics", id).await?;
-        Ok(crate::calendar::ics_response(cal, &format!("mote-{id}.ics")))
+        Ok(samverka_app::calendar::ics_response(cal, &format!("mote-{id}.ics")))
     }
     .await;
     r.unwrap_or_else(|e| error_page(t, e.status, error_text(t, &e)))
@@ -1200,8 +1198,8 @@ pub async fn calendar_feed(
 ) -> Response {
     let gone = || (StatusCode::NOT_FOUND, "Kalenderadressen finns inte eller har återkallats.").into_response();
     let Some(token) = file.strip_suffix(".ics") else { return gone() };
-    let r: ApiResult<Option<Response>> = async {
-        let Some((user, forum_id)) = st.store.calendar_feed(&crate::auth::token_hash(token)).await? else {
+    let r: AppResult<Option<Response>> = async {
+        let Some((user, forum_id)) = st.store.calendar_feed(&samverka_app::auth::token_hash(token)).await? else {
             return Ok(None);
         };
         let Some(forum) = st.store.forum(forum_id).await? else { return Ok(None) };
@@ -1223,11 +1221,11 @@ pub async fn calendar_feed(
         let meetings = st.store.meetings_of_forum(forum_id).await?;
         let now = st.clock.now();
         let coming = forum.spec.schedule.next(now, CALENDAR_OCCURRENCES);
-        let cal = crate::calendar::meetings_calendar(&forum, &meetings, &coming, &base_url(&st, &headers));
+        let cal = samverka_app::calendar::meetings_calendar(&forum, &meetings, &coming, &base_url(&st, &headers));
         st.store
             .log_access(&audit.object_entry("forum.calendar_read", now, forum_id, samverka_store::Outcome::Allowed))
             .await?;
-        Ok(Some(crate::calendar::ics_response(cal, "samverka.ics")))
+        Ok(Some(samverka_app::calendar::ics_response(cal, "samverka.ics")))
     }
     .await;
     match r {
@@ -1240,7 +1238,7 @@ pub async fn calendar_feed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::i18n::{Lang, texts};
+    use samverka_app::texts::{Lang, texts};
 
     /// Keys made at run time from enums and codes: every one has a text in both languages.
     #[test]

@@ -11,10 +11,10 @@ use samverka_domain::deadlines::countdown_sv;
 use serde::Deserialize;
 
 use super::{Frame, WebCaller, error_page, error_text, html};
-use crate::AppState;
-use crate::problem::ApiError;
-use crate::routes::{log_read, require};
-use crate::web::i18n::Texts;
+use samverka_app::AppState;
+use samverka_app::audit::{log_read, require};
+use samverka_app::error::AppError;
+use samverka_app::texts::Texts;
 
 pub struct DueRow {
     pub case_id: String,
@@ -78,7 +78,7 @@ pub fn countdown(t: &Texts, due: jiff::Timestamp, now: jiff::Timestamp) -> Strin
     if secs > 0 { format!("in {amount}") } else { format!("{amount} overdue") }
 }
 
-fn failed(t: &'static Texts, e: ApiError) -> Response {
+fn failed(t: &'static Texts, e: AppError) -> Response {
     error_page(t, e.status, error_text(t, &e))
 }
 

@@ -12,11 +12,10 @@ use samverka_domain::liability::LiabilityBasis;
 use samverka_domain::org::{CareType, OrganisationKind};
 use serde::Deserialize;
 
-use super::i18n::Texts;
 use super::{Frame, WebCaller, error_text, html};
-use crate::AppState;
-use crate::extract::{ApiJson, ApiQuery};
-use crate::routes::liability::{ApproveRequest, BasisQuery, VersionsQuery};
+use samverka_app::AppState;
+use samverka_app::liability::{ApproveRequest, BasisQuery, VersionsQuery};
+use samverka_app::texts::Texts;
 
 #[derive(Deserialize, Default)]
 pub struct InvoiceForm {
@@ -183,15 +182,12 @@ async fn render(st: AppState, w: WebCaller, kommun: Option<String>, month: Optio
         shown: None,
     };
     let q = BasisQuery { kommun: kommun.clone(), month: month.clone(), agreement: None };
-    let basis = crate::routes::liability::municipal(State(st.clone()), caller.clone(), ApiQuery(q)).await;
-    let versions = crate::routes::liability::versions(
-        State(st.clone()),
-        caller,
-        ApiQuery(VersionsQuery { kommun: kommun.clone(), month: month.clone() }),
-    )
-    .await;
+    let basis = samverka_app::liability::municipal(&st, &caller, q).await;
+    let versions =
+        samverka_app::liability::versions(&st, &caller, VersionsQuery { kommun: kommun.clone(), month: month.clone() })
+            .await;
     match (basis, versions) {
-        (Ok(axum::Json(b)), Ok(axum::Json(v))) => {
+        (Ok(b), Ok(v)) => {
             let query = serde_urlencoded::to_string([("kommun", kommun.as_str()), ("month", month.as_str())])
                 .unwrap_or_default();
             page.shown = Some(shown(t, &b, v, query));
@@ -211,11 +207,11 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, Query(f): Query<Invo
 
 pub async fn approve(State(st): State<AppState>, w: WebCaller, Form(f): Form<ApproveForm>) -> Response {
     let req = ApproveRequest { kommun: f.kommun.clone(), month: f.manad.clone(), agreement: None, note: f.note };
-    let result = crate::routes::liability::approve(State(st.clone()), w.caller.clone(), ApiJson(req)).await;
+    let result = samverka_app::liability::approve(&st, &w.caller, req).await;
     let t = w.frame.t;
     let mut w = w;
     match result {
-        Ok((_, axum::Json(a))) => {
+        Ok(a) => {
             w.frame.notice = Some(t.get("invoice.approved").replace("{version}", &a.version.to_string()));
         }
         Err(e) => w.frame.error = Some(error_text(t, &e)),

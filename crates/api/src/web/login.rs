@@ -9,13 +9,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Frame, LOGIN_CSRF_COOKIE, WebLogin, error_text, html, lang_of, see_other, with_cookie};
-use crate::AppState;
-use crate::auth::login::{
+use samverka_app::AppState;
+use samverka_app::auth::login::{
     ClientAddress, assignment_step, code_step, new_password_step, password_step, totp_setup_step,
 };
-use crate::auth::{clear_cookie, random_token, seconds_until, session_cookie, totp};
-use crate::problem::ApiError;
-use crate::web::i18n::texts;
+use samverka_app::auth::{clear_cookie, random_token, seconds_until, session_cookie, totp};
+use samverka_app::error::AppError;
+use samverka_app::texts::texts;
 
 /// Where a login stage continues.
 fn page_of(stage: Stage) -> &'static str {
@@ -62,7 +62,7 @@ async fn login_page(
     frame.error = error;
     // Double-submit token for the login form (there is no session yet). An existing one is
     // kept, so a login page open in another tab stays valid.
-    frame.csrf = crate::auth::cookie_value(headers, LOGIN_CSRF_COOKIE)
+    frame.csrf = samverka_app::auth::cookie_value(headers, LOGIN_CSRF_COOKIE)
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(random_token);
     let mut demo = vec![];
@@ -96,7 +96,7 @@ async fn login_page(
         frame.csrf
     ))
     .expect("ASCII token");
-    let page = LoginPage { frame, username, providers, demo, demo_password: crate::routes::meta::DEMO_PASSWORD };
+    let page = LoginPage { frame, username, providers, demo, demo_password: samverka_app::config::DEMO_PASSWORD };
     with_cookie(html(status, &page), cookie)
 }
 
@@ -122,7 +122,7 @@ pub async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let presented = crate::auth::cookie_value(&headers, crate::auth::SESSION_COOKIE);
+    let presented = samverka_app::auth::cookie_value(&headers, samverka_app::auth::SESSION_COOKIE);
     match password_step(&st, &address, &f.username, f.password, presented).await {
         Ok((token, session)) => continue_to(&st, &token, &session),
         Err(e) => {
@@ -280,7 +280,7 @@ pub async fn choose_assignment(State(st): State<AppState>, w: WebLogin, Form(f):
 
 pub async fn logout(State(st): State<AppState>, w: WebLogin) -> Response {
     if let Err(e) = st.store.delete_session(&w.login.session.token_hash).await {
-        let e = ApiError::from(e);
+        let e = AppError::from(e);
         return super::error_page(w.t, e.status, error_text(w.t, &e));
     }
     with_cookie(see_other("/logga-in"), clear_cookie())

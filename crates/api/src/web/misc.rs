@@ -16,12 +16,11 @@ use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 
 use super::case::show_identifier;
 use super::{Frame, LANG_COOKIE, WebCaller, error_page, error_text, html, lang_of, see_other};
-use crate::AppState;
-use crate::extract::ApiQuery;
-use crate::routes::access_log::{ExtractQuery, ReviewQuery, action_sv};
-use crate::routes::patients::SearchQuery;
-use crate::views::PatientView;
-use crate::web::i18n::{Lang, texts};
+use samverka_app::AppState;
+use samverka_app::access_log::{ExtractQuery, ReviewQuery, action_sv};
+use samverka_app::patients::SearchQuery;
+use samverka_app::texts::{Lang, texts};
+use samverka_app::views::PatientView;
 
 // ---- search ------------------------------------------------------------------------------------
 
@@ -82,20 +81,22 @@ async fn search(st: AppState, w: WebCaller, q: SearchForm) -> Response {
     if number.is_empty() {
         // An empty form reads no patient data, but the page is still a patient-data page.
         let permission = samverka_domain::access::Permission::ReadPatientData;
-        if let Err(e) = crate::routes::require(&st, &caller, permission, "patient.search_form", None, None).await {
+        if let Err(e) = samverka_app::audit::require(&st, &caller, permission, "patient.search_form", None, None).await
+        {
             return error_page(t, e.status, error_text(t, &e));
         }
-        if let Err(e) = crate::routes::log_read(&st, &caller, "patient.search_form", None, None, None, false).await {
+        if let Err(e) =
+            samverka_app::audit::log_read(&st, &caller, "patient.search_form", None, None, None, false).await
+        {
             return error_page(t, e.status, error_text(t, &e));
         }
         return html(StatusCode::OK, &page);
     }
     page.searched = true;
     let unit = caller.actor.unit.id;
-    let result =
-        crate::routes::patients::search(State(st.clone()), caller, ApiQuery(SearchQuery { identifier: number })).await;
+    let result = samverka_app::patients::search(&st, &caller, SearchQuery { identifier: number }).await;
     match result {
-        Ok(axum::Json(found)) => match found.patients.into_iter().next() {
+        Ok(found) => match found.patients.into_iter().next() {
             Some(p) => {
                 let cases = st.store.cases_of_patient_for_unit(p.id, unit).await.unwrap_or_default();
                 page.cases = cases
@@ -148,14 +149,14 @@ pub async fn emergency_search(
         };
         html(status, &page)
     };
-    if let Err(e) = crate::routes::require(&st, &caller, Permission::EmergencyAccess, action, None, None).await {
+    if let Err(e) = samverka_app::audit::require(&st, &caller, Permission::EmergencyAccess, action, None, None).await {
         return page(frame, e.status, Some(error_text(t, &e)), String::new());
     }
-    if let Err(p) = crate::routes::cases::emergency_reason(&reason) {
-        let e = crate::routes::refuse(&st, &caller, action, None, None, p).await;
+    if let Err(p) = samverka_app::cases::emergency_reason(&reason) {
+        let e = samverka_app::audit::refuse(&st, &caller, action, None, None, p).await;
         return page(frame, e.status, Some(error_text(t, &e)), String::new());
     }
-    let rule = match crate::routes::patients::reserv_rule(&st, &caller.actor).await {
+    let rule = match samverka_app::patients::reserv_rule(&st, &caller.actor).await {
         Ok(r) => r,
         Err(e) => return page(frame, e.status, Some(error_text(t, &e)), String::new()),
     };
@@ -163,7 +164,7 @@ pub async fn emergency_search(
         match samverka_domain::ids::PatientIdentifier::parse(&number, local_date(st.clock.now()), rule.as_ref()) {
             Ok(i) => i,
             Err(e) => {
-                let e = crate::routes::refuse(&st, &caller, action, None, None, e.problem("nummer")).await;
+                let e = samverka_app::audit::refuse(&st, &caller, action, None, None, e.problem("nummer")).await;
                 return page(frame, e.status, Some(error_text(t, &e)), String::new());
             }
         };
@@ -176,10 +177,10 @@ pub async fn emergency_search(
     let case = cases.iter().find(|c| c.phase.is_open()).or(cases.first()).map(|c| c.case_id);
     let Some(case) = case else {
         let problem = samverka_domain::Problem::not_found("nobody", nobody.clone(), "Nobody.");
-        let _ = crate::routes::refuse(&st, &caller, action, patient.map(|p| p.id), None, problem).await;
+        let _ = samverka_app::audit::refuse(&st, &caller, action, patient.map(|p| p.id), None, problem).await;
         return page(frame, StatusCode::OK, None, nobody);
     };
-    match crate::routes::cases::grant_emergency(&st, &caller, case, crate::routes::cases::EmergencyRequest { reason })
+    match samverka_app::cases::grant_emergency(&st, &caller, case, samverka_app::cases::EmergencyRequest { reason })
         .await
     {
         Ok(_) => see_other(&format!("/arenden/{case}")),
@@ -268,8 +269,8 @@ async fn review(st: AppState, w: WebCaller, q: LogForm) -> Response {
         rows: vec![],
         truncated: false,
     };
-    match crate::routes::access_log::review(State(st.clone()), caller, ApiQuery(query)).await {
-        Ok(axum::Json(review)) => {
+    match samverka_app::access_log::review(&st, &caller, query).await {
+        Ok(review) => {
             let ids: Vec<uuid::Uuid> = review.entries.iter().filter_map(|e| e.patient_id).collect();
             let patients = st.store.patient_labels(&ids).await.unwrap_or_default();
             page.truncated = review.truncated;
@@ -345,8 +346,8 @@ pub async fn log_extract(
     let t = frame.t;
     frame.title = t.get("extract.title").to_string();
     let patient = some_text(&q.patient).unwrap_or_default();
-    match crate::routes::access_log::extract(State(st.clone()), caller, ApiQuery(ExtractQuery { patient })).await {
-        Ok(axum::Json(x)) => {
+    match samverka_app::access_log::extract(&st, &caller, ExtractQuery { patient }).await {
+        Ok(x) => {
             let rows = x
                 .lines
                 .into_iter()
@@ -417,7 +418,7 @@ pub async fn directory(State(st): State<AppState>, w: WebCaller, Query(f): Query
         match tokio::try_join!(st.store.organisations(), st.store.units(), st.store.contacts_confirmations()) {
             Ok(x) => x,
             Err(e) => {
-                let e = crate::problem::ApiError::from(e);
+                let e = samverka_app::error::AppError::from(e);
                 return error_page(t, e.status, error_text(t, &e));
             }
         };
@@ -568,7 +569,7 @@ pub async fn language(axum::extract::Path(lang): axum::extract::Path<String>, he
 /// 204, which tells the browser to stop asking.
 pub async fn events(
     State(st): State<AppState>,
-    caller: Result<crate::auth::Caller, crate::problem::ApiError>,
+    caller: Result<samverka_app::auth::Caller, samverka_app::error::AppError>,
 ) -> Response {
     let Ok(caller) = caller else { return StatusCode::NO_CONTENT.into_response() };
     if !samverka_domain::access::permits(caller.actor.role, samverka_domain::access::Permission::ReadPatientData) {
@@ -583,7 +584,7 @@ pub async fn events(
             let c = match c {
                 Ok(c) => c,
                 // Missed some (a slow reader): tell the page to look again anyway.
-                Err(_) => crate::live::LiveChange {
+                Err(_) => samverka_app::live::LiveChange {
                     case_id: uuid::Uuid::nil(),
                     unread: store.unread_count(unit).await.unwrap_or(0),
                 },
@@ -654,11 +655,11 @@ pub async fn demo_clock(
     };
     let by = jiff::SignedDuration::from_hours(hours);
     if let Err(e) = st.store.shift_sessions(by).await {
-        let e = crate::problem::ApiError::from(e);
+        let e = samverka_app::error::AppError::from(e);
         return error_page(t, e.status, error_text(t, &e));
     }
     clock.advance(by);
-    if let Err(e) = crate::escalation::sweep(&st).await {
+    if let Err(e) = samverka_app::escalation::sweep(&st).await {
         tracing::warn!(error = %e, "escalation sweep after moving the demo clock failed");
     }
     let back = f.iter().find(|(k, _)| k == "back").map(|(_, v)| v.as_str()).unwrap_or("/");

@@ -10,11 +10,11 @@ mod directives;
 mod feed;
 mod followup;
 mod forums;
-pub mod i18n;
 mod inbox;
 mod invoice;
 mod login;
 mod misc;
+mod oidc;
 mod sip;
 mod units;
 
@@ -27,10 +27,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use crate::AppState;
-use crate::auth::{Caller, LoginSession, same_secret, token_hash};
-use crate::problem::ApiError;
-use i18n::{Lang, Texts, texts};
+use samverka_app::AppState;
+use samverka_app::auth::{Caller, EVENTS_PATH, LIVE_HEADER, LoginSession, same_secret, token_hash};
+use samverka_app::error::AppError;
+use samverka_app::texts::{Lang, Texts, texts};
 
 /// The language cookie (not a secret: readable, long-lived).
 pub(crate) const LANG_COOKIE: &str = "samverka-lang";
@@ -38,7 +38,7 @@ pub(crate) const LANG_COOKIE: &str = "samverka-lang";
 pub(crate) const LOGIN_CSRF_COOKIE: &str = "__Host-samverka-login";
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    match crate::auth::cookie_value(headers, LANG_COOKIE).as_deref() {
+    match samverka_app::auth::cookie_value(headers, LANG_COOKIE).as_deref() {
         Some("en") => Lang::En,
         _ => Lang::Sv,
     }
@@ -100,7 +100,7 @@ impl Frame {
 }
 
 /// A page's error as text in the page's language.
-pub fn error_text(t: &Texts, e: &ApiError) -> String {
+pub fn error_text(t: &Texts, e: &AppError) -> String {
     if t.lang == "en" { e.en.clone() } else { e.sv.clone() }
 }
 
@@ -126,11 +126,6 @@ pub struct WebCaller {
     /// Fetched ahead by the browser (prefetch or prerender): nobody has looked yet.
     pub prefetch: bool,
 }
-
-/// The header the live-update script sends with its refetches.
-pub const LIVE_HEADER: &str = "x-samverka-live";
-/// The live-update stream; listening to it is not activity either.
-pub const EVENTS_PATH: &str = "/handelser";
 
 pub enum WebReject {
     Login,
@@ -238,7 +233,7 @@ async fn form_csrf(axum::extract::State(st): axum::extract::State<AppState>, req
     let t = texts(lang_of(req.headers()));
     let refuse = || error_page(t, StatusCode::FORBIDDEN, t.get("error.csrf").to_string());
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, samverka_app::config::MAX_BODY_BYTES).await else {
         return error_page(t, StatusCode::PAYLOAD_TOO_LARGE, t.get("error.too_large").to_string());
     };
     let sent: Option<String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
@@ -246,9 +241,9 @@ async fn form_csrf(axum::extract::State(st): axum::extract::State<AppState>, req
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));
     let Some(sent) = sent else { return refuse() };
     let expected = if parts.uri.path() == "/logga-in" {
-        crate::auth::cookie_value(&parts.headers, LOGIN_CSRF_COOKIE)
+        samverka_app::auth::cookie_value(&parts.headers, LOGIN_CSRF_COOKIE)
     } else {
-        match crate::auth::cookie_value(&parts.headers, crate::auth::SESSION_COOKIE) {
+        match samverka_app::auth::cookie_value(&parts.headers, samverka_app::auth::SESSION_COOKIE) {
             Some(token) => st.store.session(&token_hash(&token)).await.ok().flatten().map(|s| s.csrf_token),
             None => None,
         }
@@ -256,7 +251,7 @@ async fn form_csrf(axum::extract::State(st): axum::extract::State<AppState>, req
     match expected {
         Some(e) if same_secret(&sent, &e) => {
             let mut req = Request::from_parts(parts, Body::from(bytes));
-            req.extensions_mut().insert(crate::auth::CsrfVerified);
+            req.extensions_mut().insert(samverka_app::auth::CsrfVerified);
             next.run(req).await
         }
         // No live session behind the cookie (timed out, logged out): to the login, not a
@@ -301,7 +296,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/admin/hl7", get(feed::list))
         .route("/admin/hl7/{id}", get(feed::message))
         .route("/admin/hl7/{id}/behandla", post(feed::replay))
-        .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
+        .route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log))
 }
 
 /// Forums, meetings, action items and directives: not patient data, but under the same fail-closed
@@ -335,7 +330,7 @@ fn forum_pages() -> Router<AppState> {
         .route("/enheter/{id}/kontakter", post(units::contacts))
         .route("/enheter/{id}/bekrafta", post(units::confirm))
         .route("/enheter/{id}/eskalering", post(units::escalation_rule))
-        .route_layer(axum::middleware::from_fn(crate::routes::require_access_log))
+        .route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log))
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -355,6 +350,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/tillganglighet", get(misc::accessibility))
         .route("/sprak/{lang}", get(misc::language))
         .route(EVENTS_PATH, get(misc::events))
+        .route("/auth/oidc/{id}/start", get(oidc::start))
+        .route("/auth/oidc/{id}/callback", get(oidc::callback))
         .route("/static/samverka.js", get(misc::script))
         .route("/static/samverka.css", get(misc::stylesheet))
         .route("/admin", get(admin::page))
@@ -370,6 +367,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/enheter/{id}", get(admin::unit))
         .route("/admin/enheter/{id}/adress", post(admin::update_address))
         .layer(axum::middleware::from_fn_with_state(state, form_csrf))
+        // Logins under way with an identity provider (see `oidc`).
+        .layer(axum::Extension(std::sync::Arc::new(oidc::OidcState::default())))
 }
 
 /// A login-stage session on a page; without one the browser goes to the login.
@@ -405,4 +404,32 @@ pub fn with_cookie(mut res: Response, cookie: HeaderValue) -> Response {
 /// A redirect after a successful form (post/redirect/get), to a place on the page.
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use samverka_app::texts::{Lang, texts};
+
+    #[test]
+    fn every_key_the_templates_and_code_use_exists() {
+        let dirs = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src/web"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../app/src"),
+        ];
+        let re = regex::Regex::new(r#"\b(?:t|texts|tr)\.(?:get|fill)\("([a-z0-9_.]+)""#).unwrap();
+        let keys: std::collections::BTreeSet<_> = texts(Lang::Sv).keys().collect();
+        let mut used = 0;
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                for cap in re.captures_iter(&text) {
+                    used += 1;
+                    assert!(keys.contains(&cap[1].to_string()), "{}: no text for key {}", path.display(), &cap[1]);
+                }
+            }
+        }
+        assert!(used > 100, "found only {used} uses");
+    }
 }

@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use super::case::{Pairs, field, parse_date};
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
-use crate::AppState;
-use crate::extract::ApiPath;
-use crate::problem::{ApiError, ApiResult};
-use crate::routes::cases::{execute, read_case};
-use crate::views::PatientView;
+use samverka_app::AppState;
+use samverka_app::cases::{execute, read_case};
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::extract::ApiPath;
+use samverka_app::views::PatientView;
 
 pub const INSATS_ROWS: usize = 6;
 pub const OTHER_ROWS: usize = 3;
@@ -233,7 +233,7 @@ pub async fn editor(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPa
     show(&st, w, id, None, None).await
 }
 
-fn plan_of(f: &Pairs) -> ApiResult<SipPlan> {
+fn plan_of(f: &Pairs) -> AppResult<SipPlan> {
     let s = |n: String| field(f, &n).trim().to_string();
     let principal = |v: &str| if v == "region" { Principal::Region } else { Principal::Kommun };
     let unit = |v: String| v.parse::<Uuid>().ok();
@@ -264,7 +264,7 @@ fn plan_of(f: &Pairs) -> ApiResult<SipPlan> {
         })
         .collect();
     let coordinator_unit = field(f, "coordinator_unit").parse().map_err(|_| {
-        ApiError::invalid(
+        AppError::invalid(
             "coordinator_unit",
             "invalid_form",
             "Välj samordnarens enhet.",

@@ -14,14 +14,14 @@ use uuid::Uuid;
 
 use super::case::{Pairs, field};
 use super::{Frame, WebCaller, error_page, error_text, html, see_other};
-use crate::AppState;
-use crate::auth::Caller;
-use crate::extract::ApiPath;
-use crate::problem::{ApiError, ApiResult};
-use crate::routes::forums::{log_object_read, refuse_object, written};
+use samverka_app::AppState;
+use samverka_app::auth::Caller;
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::extract::ApiPath;
+use samverka_app::forums::{log_object_read, refuse_object, written};
 
-fn invalid(field: &str, sv: &str, en: &str) -> ApiError {
-    ApiError::invalid(field, "invalid_form", sv, en)
+fn invalid(field: &str, sv: &str, en: &str) -> AppError {
+    AppError::invalid(field, "invalid_form", sv, en)
 }
 
 #[derive(Template)]
@@ -59,12 +59,12 @@ fn maintains(caller: &Caller, u: &Unit) -> bool {
     may_maintain(caller.actor.role, caller.actor.unit.id, caller.actor.unit.organisation_id, u.id, u.organisation_id)
 }
 
-async fn unit_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<ApiError>) -> Response {
+async fn unit_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<AppError>) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let units = st.store.units().await?;
-        let Some(u) = units.iter().find(|u| u.id == id) else { return Err(ApiError::not_found("Enheten")) };
+        let Some(u) = units.iter().find(|u| u.id == id) else { return Err(AppError::not_found("Enheten")) };
         let orgs = st.store.organisations().await?;
         let contacts = st.store.unit_contacts(id).await?;
         let confirmed = st.store.contacts_confirmed_at(id).await?;
@@ -158,9 +158,9 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath
 }
 
 /// The unit, when the caller keeps its entry; refused and logged otherwise.
-async fn maintained(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> ApiResult<Unit> {
+async fn maintained(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> AppResult<Unit> {
     let units = st.store.units().await?;
-    let Some(u) = units.iter().find(|u| u.id == id) else { return Err(ApiError::not_found("Enheten")) };
+    let Some(u) = units.iter().find(|u| u.id == id) else { return Err(AppError::not_found("Enheten")) };
     if maintains(caller, u) {
         Ok(u.clone())
     } else {
@@ -173,7 +173,7 @@ async fn maintained(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> A
     }
 }
 
-async fn after(st: &AppState, w: WebCaller, id: Uuid, r: ApiResult<()>, f: Pairs, anchor: &str) -> Response {
+async fn after(st: &AppState, w: WebCaller, id: Uuid, r: AppResult<()>, f: Pairs, anchor: &str) -> Response {
     match r {
         Ok(()) => see_other(&format!("/enheter/{id}{anchor}")),
         Err(e) => unit_page(st, w, id, f, Some(e)).await,
@@ -187,7 +187,7 @@ pub async fn contacts(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         maintained(&st, caller, id, "unit.contacts").await?;
         let mut list = vec![];
         for i in 0..MAX_CONTACTS {
@@ -197,7 +197,7 @@ pub async fn contacts(
                 continue;
             }
             c.validate().map_err(|p| {
-                let mut e = ApiError::from(p);
+                let mut e = AppError::from(p);
                 e.field = e.field.map(|f| format!("{f}_{i}"));
                 e
             })?;
@@ -219,7 +219,7 @@ pub async fn contacts(
 
 pub async fn confirm(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         maintained(&st, caller, id, "unit.contacts_confirm").await?;
         written(
             &st,
@@ -234,7 +234,7 @@ pub async fn confirm(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiP
     after(&st, w, id, r, vec![], "").await
 }
 
-fn minutes_of(f: &Pairs, name: &str) -> ApiResult<Option<u32>> {
+fn minutes_of(f: &Pairs, name: &str) -> AppResult<Option<u32>> {
     let raw = field(f, name).trim().replace(',', ".");
     if raw.is_empty() {
         return Ok(None);
@@ -255,9 +255,9 @@ pub async fn escalation_rule(
     Form(f): Form<Pairs>,
 ) -> Response {
     let caller = &w.caller;
-    let r: ApiResult<()> = async {
+    let r: AppResult<()> = async {
         maintained(&st, caller, id, "unit.escalation_rule").await?;
-        let uuid_of = |name: &str| -> ApiResult<Option<Uuid>> {
+        let uuid_of = |name: &str| -> AppResult<Option<Uuid>> {
             match field(&f, name).trim() {
                 "" => Ok(None),
                 v => v.parse().map(Some).map_err(|_| invalid(name, "Välj en enhet i listan.", "Choose a unit.")),
@@ -314,7 +314,7 @@ pub struct EscalationsPage {
 pub async fn escalations(State(st): State<AppState>, w: WebCaller) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
-    let r: ApiResult<Response> = async {
+    let r: AppResult<Response> = async {
         let unit = caller.actor.unit.id;
         let list = st.store.escalations_to(unit, 200).await?;
         let units = st.store.units().await?;

@@ -1,14 +1,17 @@
 //! The access matrix: every patient-data route, every role, inside and outside the care of
 //! the patient. The expected answer comes from one table (the route's permission and whether
 //! need-to-know applies) and the domain's role table; every denial is proven with a 403.
-//! The same run proves that every request to a patient-data route writes an access-log entry,
-//! and that the table covers exactly the routes the router declares.
+//! An allowed request is carried out (a 2xx), or refused by the case with the reason the table
+//! names for that row. The same run proves that every request to a patient-data route writes
+//! an access-log entry with the outcome it had, and that the table covers exactly the routes
+//! the router declares.
 
 use std::collections::{BTreeSet, HashMap};
 
 use reqwest::{Method, StatusCode};
 use samverka_api::routes::PATIENT_DATA_ROUTES;
 use samverka_domain::access::{Permission, Role, permits};
+use samverka_store::{AccessFilter, Outcome};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -40,6 +43,20 @@ enum Scope {
     OwnMunicipality,
 }
 
+/// What a caller the table allows gets, in the state the rows before leave the case in.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Answer {
+    /// A 2xx every time (a repeat finds it already done).
+    Done,
+    /// The first allowed caller carries it out; the case refuses it to those after, with this
+    /// status and problem code.
+    Once(StatusCode, &'static str),
+    /// The case refuses it as it stands, with this status and problem code.
+    Refused(StatusCode, &'static str),
+    /// A 2xx inside the care; outside it, this status and problem code.
+    RefusedOutside(StatusCode, &'static str),
+}
+
 struct Fixture {
     case: Uuid,
     patient: Uuid,
@@ -59,6 +76,7 @@ struct RouteCase {
     scope: Scope,
     party: U,
     outsider: U,
+    answer: Answer,
     request: fn(&Fixture, usize) -> (String, Option<Value>),
 }
 
@@ -79,12 +97,15 @@ fn cp(f: &Fixture, p: &str) -> String {
     format!("/api/cases/{}{p}", f.case)
 }
 
-/// The table. Order matters only where a success changes what follows (discharge before
-/// transfer; emergency access last, since it opens the case to the outsider).
+/// The table. Order matters where a success changes what follows, and each row's `answer`
+/// says what the rows before leave (close before discharge, discharge before its cancelling
+/// and the transfer; emergency access last, since it opens the case to the outsider).
 fn table() -> Vec<RouteCase> {
+    use Answer::*;
     use Permission::*;
     use Scope::*;
     use U::*;
+    let conflict = StatusCode::CONFLICT;
     vec![
         RouteCase {
             method: "get",
@@ -93,6 +114,7 @@ fn table() -> Vec<RouteCase> {
             scope: Role,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |_, _| ("/api/inbox".into(), None),
         },
         RouteCase {
@@ -102,6 +124,7 @@ fn table() -> Vec<RouteCase> {
             scope: Role,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |_, _| ("/api/cases".into(), None),
         },
         RouteCase {
@@ -111,6 +134,7 @@ fn table() -> Vec<RouteCase> {
             scope: Role,
             party: Ward,
             outsider: Ward2,
+            answer: Done,
             request: |f, _| {
                 (
                     "/api/cases".into(),
@@ -125,6 +149,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| (format!("/api/cases/{}", f.case), None),
         },
         RouteCase {
@@ -134,6 +159,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| (format!("/api/cases/{}/events", f.case), None),
         },
         RouteCase {
@@ -143,6 +169,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |f, _| (format!("/api/cases/{}/liability", f.case), None),
         },
         RouteCase {
@@ -152,6 +179,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |f, _| {
                 (
                     format!("/api/cases/{}/messages", f.case),
@@ -166,6 +194,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |f, _| (format!("/api/cases/{}/messages/{}/open", f.case, f.message), Some(json!({}))),
         },
         RouteCase {
@@ -175,6 +204,8 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Bistand,
             outsider: NackaBistand,
+            // The first forwards the notice to HSL; HSL has it from then on.
+            answer: Once(conflict, "already_recipient"),
             request: |f, _| {
                 (format!("/api/cases/{}/messages/{}/forward", f.case, f.message), Some(json!({ "to_unit": f.hsl })))
             },
@@ -186,6 +217,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |f, _| {
                 (
                     format!("/api/cases/{}/messages/{}/mis-sent", f.case, f.message),
@@ -200,6 +232,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| (format!("/api/cases/{}/messages/{}/acknowledge", f.case, f.message), Some(json!({}))),
         },
         RouteCase {
@@ -209,6 +242,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |f, _| (cp(f, "/parties"), Some(json!({ "unit": f.hsl, "reason": "Hemsjukvård behövs" }))),
         },
         RouteCase {
@@ -218,6 +252,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| {
                 (
                     cp(f, "/consents"),
@@ -234,6 +269,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| (format!("/api/cases/{}/consents/{}/withdraw", f.case, f.consent), Some(json!({}))),
         },
         RouteCase {
@@ -243,6 +279,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| (cp(f, "/sip"), Some(plan(f.vc))),
         },
         RouteCase {
@@ -252,6 +289,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| {
                 (
                     cp(f, "/sip/follow-up"),
@@ -268,6 +306,8 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            // The patient is not yet discharged.
+            answer: Refused(conflict, "step_out_of_order"),
             request: |f, _| (cp(f, "/close"), Some(json!({}))),
         },
         RouteCase {
@@ -277,6 +317,8 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Ward2,
+            // Discharged once.
+            answer: Once(conflict, "step_out_of_order"),
             request: |f, _| (cp(f, "/discharge"), Some(json!({ "at": ts("2026-11-03 07:30").to_string() }))),
         },
         RouteCase {
@@ -286,6 +328,8 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Ward2,
+            // The SIP call is already sent.
+            answer: Refused(conflict, "step_out_of_order"),
             request: |f, _| (cp(f, "/cancel-discharge"), Some(json!({ "note": "Registrerad av misstag" }))),
         },
         RouteCase {
@@ -295,6 +339,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Ward2,
+            answer: Done,
             request: |f, _| {
                 (cp(f, "/confirm-needs"), Some(json!({ "assessed_at": ts("2026-11-02 09:00").to_string() })))
             },
@@ -306,6 +351,8 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Ward2,
+            // Not a draft from the admission feed.
+            answer: Refused(conflict, "step_out_of_order"),
             request: |f, _| (cp(f, "/dismiss"), Some(json!({ "reason": "no_longer_needed" }))),
         },
         RouteCase {
@@ -315,6 +362,8 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Ward2,
+            // The patient is discharged.
+            answer: Refused(conflict, "step_out_of_order"),
             request: |f, _| {
                 (cp(f, "/transfer"), Some(json!({ "to_ward": f.ward2, "at": ts("2026-11-03 07:40").to_string() })))
             },
@@ -326,6 +375,7 @@ fn table() -> Vec<RouteCase> {
             scope: Role,
             party: Ward,
             outsider: Ward2,
+            answer: Done,
             request: |_, n| {
                 (
                     "/api/patients".into(),
@@ -342,6 +392,7 @@ fn table() -> Vec<RouteCase> {
             scope: Search,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| (format!("/api/patients?identifier={}", f.patient_pnr), None),
         },
         RouteCase {
@@ -351,6 +402,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| (format!("/api/patients/{}", f.patient), None),
         },
         RouteCase {
@@ -360,6 +412,7 @@ fn table() -> Vec<RouteCase> {
             scope: OwnMunicipality,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |_, _| ("/api/liability?kommun=0184&month=2026-11".into(), None),
         },
         RouteCase {
@@ -369,6 +422,7 @@ fn table() -> Vec<RouteCase> {
             scope: OwnMunicipality,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |_, _| ("/api/liability/versions?kommun=0184&month=2026-11".into(), None),
         },
         RouteCase {
@@ -378,6 +432,7 @@ fn table() -> Vec<RouteCase> {
             scope: OwnMunicipality,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |_, _| ("/api/liability/export?kommun=0184&month=2026-11&format=csv".into(), None),
         },
         // The hospitals' feed: administrators of the region only (the outsider is a
@@ -389,6 +444,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Bistand,
+            answer: Done,
             request: |_, _| ("/api/hl7/messages?status=received".into(), None),
         },
         RouteCase {
@@ -398,6 +454,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Bistand,
+            answer: Done,
             request: |f, _| (format!("/api/hl7/messages/{}", f.hl7), None),
         },
         RouteCase {
@@ -407,6 +464,7 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Ward,
             outsider: Bistand,
+            answer: Done,
             request: |f, _| (format!("/api/hl7/messages/{}/replay", f.hl7), None),
         },
         RouteCase {
@@ -416,6 +474,7 @@ fn table() -> Vec<RouteCase> {
             scope: Role,
             party: Bistand,
             outsider: NackaBistand,
+            answer: Done,
             request: |_, _| ("/api/access-log".into(), None),
         },
         RouteCase {
@@ -425,6 +484,8 @@ fn table() -> Vec<RouteCase> {
             scope: Role,
             party: Bistand,
             outsider: NackaBistand,
+            // Nacka never accessed the patient: for its reviewers she is not in the log.
+            answer: RefusedOutside(StatusCode::NOT_FOUND, "not_found"),
             request: |f, _| (format!("/api/access-log/extract?patient={}", f.patient_pnr), None),
         },
         RouteCase {
@@ -434,6 +495,7 @@ fn table() -> Vec<RouteCase> {
             scope: Role,
             party: Vc,
             outsider: OtherVc,
+            answer: Done,
             request: |f, _| {
                 (cp(f, "/emergency-access"), Some(json!({ "reason": "Patienten sökte akut på vårdcentralen" })))
             },
@@ -529,6 +591,8 @@ on_both!(access_matrix, |app: TestApp| async move {
     let mut n = 0usize;
     let (mut allowed, mut denied) = (0, 0);
     for row in &table {
+        // Whether an allowed caller has carried out this row's request yet.
+        let mut carried_out = false;
         for role in HUMAN_ROLES {
             for (relation, u) in [("party", row.party), ("outsider", row.outsider)] {
                 let who = match sessions.get(&(role, u)) {
@@ -556,26 +620,52 @@ on_both!(access_matrix, |app: TestApp| async move {
                         Scope::Role | Scope::Search => true,
                     };
                 let what = format!("{} {} as {role:?} ({relation}): {status} {text}", row.method, row.path);
-                if expect_allowed {
+                // The case's refusal, when the table expects one for an allowed caller here.
+                let refusal = match row.answer {
+                    Answer::Done => None,
+                    Answer::Once(s, code) => carried_out.then_some((s, code)),
+                    Answer::Refused(s, code) => Some((s, code)),
+                    Answer::RefusedOutside(s, code) => (!inside).then_some((s, code)),
+                };
+                let outcome = if expect_allowed {
                     allowed += 1;
-                    assert!(
-                        status != StatusCode::FORBIDDEN
-                            && status != StatusCode::UNAUTHORIZED
-                            && !status.is_server_error(),
-                        "expected allowed: {what}"
-                    );
+                    match refusal {
+                        None => {
+                            assert!(status.is_success(), "expected allowed and carried out: {what}");
+                            carried_out = true;
+                        }
+                        Some((s, code)) => {
+                            let p: Value = serde_json::from_str(&text).unwrap();
+                            assert_eq!(
+                                (status, p["code"].as_str()),
+                                (s, Some(code)),
+                                "expected the case's refusal: {what}"
+                            );
+                        }
+                    }
                     if row.scope == Scope::Search {
                         let hits = serde_json::from_str::<Value>(&text).unwrap()["patients"].as_array().unwrap().len();
                         assert_eq!(hits, usize::from(inside), "a search outside the care finds nobody: {what}");
+                    }
+                    match refusal {
+                        Some(_) => Outcome::Refused,
+                        // The hit a search outside the care does not show is logged as denied.
+                        None if row.scope == Scope::Search && !inside => Outcome::Denied,
+                        None => Outcome::Allowed,
                     }
                 } else {
                     denied += 1;
                     assert_eq!(status, StatusCode::FORBIDDEN, "expected denied: {what}");
                     let p: Value = serde_json::from_str(&text).unwrap();
                     assert!(p["detail"].as_str().unwrap().len() > 20, "a denial says why: {what}");
-                }
+                    Outcome::Denied
+                };
                 let after = app.store.access_log_count().await.unwrap();
                 assert!(after > before, "no access-log entry for {what}");
+                // The user's newest entry is this request's, with how it went.
+                let filter = AccessFilter { user_id: Some(who.user), limit: 1, ..Default::default() };
+                let newest = app.store.access_log(&filter).await.unwrap();
+                assert_eq!(newest.first().map(|e| e.outcome), Some(outcome), "the logged outcome of {what}");
             }
         }
     }

@@ -50,7 +50,7 @@ on_both!(a_directive_validated_published_read_superseded_and_withdrawn, |app: Te
     let (status, body) =
         submit(&app, mas, &format!("/direktiv/{d1}/beslut"), &[("decision", "reject"), ("note", "")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("Skriv varför"));
+    assert!(body.contains("Skriv varför direktivet skickas tillbaka, så att registreraren kan rätta det."), "{body}");
     assert_eq!(
         submit(&app, mas, &format!("/direktiv/{d1}/beslut"), &[("decision", "publish")]).await.0,
         StatusCode::SEE_OTHER
@@ -83,7 +83,13 @@ on_both!(a_directive_validated_published_read_superseded_and_withdrawn, |app: Te
     let d2 = register(&app, chef, &parallel).await;
     let (status, body) = submit(&app, mas, &format!("/direktiv/{d2}/beslut"), &[("decision", "publish")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("samma ämne"));
+    assert!(
+        body.contains(
+            "Det finns gällande direktiv i samma ämne för samma mottagare. Skicka tillbaka direktivet så att det \
+             ersätter dem, eller bekräfta att de ska gälla samtidigt."
+        ),
+        "{body}"
+    );
     assert_eq!(
         submit(&app, mas, &format!("/direktiv/{d2}/beslut"), &[("decision", "publish"), ("coexist", "ja")]).await.0,
         StatusCode::SEE_OTHER

@@ -50,7 +50,12 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
     bad[3] = ("video_link", "javascript:alert(1)");
     let (status, body) = submit(&app, chair, "/forum", &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("https://"), "the reason says what to write");
+    assert!(
+        body.contains(
+            "Möteslänken ska vara en webbadress som börjar med https://, till exempel https://mote.example.se/abc."
+        ),
+        "the reason says what to write: {body}"
+    );
     assert!(body.contains("value=\"Fredagsavstämning Solna\""), "the name typed is kept");
     // Only leaders create forums.
     let (status, _) = submit(&app, ward, "/forum", FORUM).await;
@@ -104,7 +109,11 @@ on_both!(a_status_meeting_from_raised_items_to_approved_minutes, |app: TestApp| 
     ];
     let (status, body) = submit(&app, ward, &format!("/forum/{forum}/punkter"), &item).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("bra att veta"), "{body}");
+    assert!(
+        body.contains("Skriv vad forumet ska göra med punkten: fatta beslut, tycka till eller ge mandat.")
+            && body.contains("Är det bara för kännedom, välj"),
+        "{body}"
+    );
     assert!(body.contains("Patienter kommer hem utan rullator."), "what was typed is kept");
     let mut item = item.to_vec();
     item[4] = ("ask", "Beslut om gemensam rutin");

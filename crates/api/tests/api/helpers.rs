@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use reqwest::{Method, Response, StatusCode};
-use samverka_api::{ApiConfig, AppState, ManualClock};
+use samverka_app::{AppConfig, AppState, ManualClock};
 use samverka_domain::access::Role;
 use samverka_domain::calendar::STOCKHOLM;
 use samverka_domain::ids::{HsaId, Kommunkod};
@@ -121,7 +121,7 @@ pub async fn account(store: &Store, org: Uuid, username: &str, name: &str, unit:
         username: Some(username.into()),
         password_hash: Some(password_hash().into()),
         password_must_change: false,
-        totp_secret: Some(samverka_api::auth::totp::new_secret()),
+        totp_secret: Some(samverka_app::auth::totp::new_secret()),
         totp_confirmed: true,
         oidc: None,
     };
@@ -134,10 +134,10 @@ pub async fn account(store: &Store, org: Uuid, username: &str, name: &str, unit:
 /// A session straight into the store, for tests of what an assignment may do (the login
 /// itself is tested on its own).
 pub async fn session(store: &Store, user: Uuid, unit: Uuid, assignment: Uuid) -> As {
-    let token = samverka_api::auth::random_token();
-    let csrf = samverka_api::auth::random_token();
+    let token = samverka_app::auth::random_token();
+    let csrf = samverka_app::auth::random_token();
     let s = samverka_store::Session {
-        token_hash: samverka_api::auth::token_hash(&token),
+        token_hash: samverka_app::auth::token_hash(&token),
         user_id: user,
         stage: samverka_store::Stage::Active,
         assignment_id: Some(assignment),
@@ -147,7 +147,7 @@ pub async fn session(store: &Store, user: Uuid, unit: Uuid, assignment: Uuid) ->
         expires_at: ts("2099-01-01 00:00"),
     };
     store.create_session(&s, "127.0.0.1").await.unwrap();
-    As { user, unit, assignment, cookie: format!("{}={token}", samverka_api::auth::SESSION_COOKIE), csrf }
+    As { user, unit, assignment, cookie: format!("{}={token}", samverka_app::auth::SESSION_COOKIE), csrf }
 }
 
 async fn user(store: &Store, org: Uuid, username: &str, name: &str, unit: Uuid, role: Role) -> As {
@@ -168,15 +168,15 @@ fn org(kind: OrganisationKind, name: &str, region_code: Option<&str>, kommun: Op
 }
 
 /// Settings for tests that move the clock over weeks: sessions that do not time out.
-pub fn long_sessions() -> ApiConfig {
-    ApiConfig { session_idle_minutes: 10_000_000, session_absolute_hours: 1_000_000, ..ApiConfig::default() }
+pub fn long_sessions() -> AppConfig {
+    AppConfig { session_idle_minutes: 10_000_000, session_absolute_hours: 1_000_000, ..AppConfig::default() }
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
     spawn_app_with(db, long_sessions()).await
 }
 
-pub async fn spawn_app_with(db: Db, config: ApiConfig) -> TestApp {
+pub async fn spawn_app_with(db: Db, config: AppConfig) -> TestApp {
     let (store, dir) = match db {
         Db::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
@@ -226,7 +226,7 @@ pub async fn spawn_app_with(db: Db, config: ApiConfig) -> TestApp {
     };
     let clock = Arc::new(ManualClock::new(ts("2026-11-02 08:00")));
     let state = AppState::new(store.clone(), clock.clone(), config);
-    let _ = state.feed.set(samverka_api::hl7::Feed::new(state.clone(), hl7_settings()));
+    state.start_feed(hl7_settings());
     tokio::spawn(samverka_api::fhir::notify::Notifier::new(state.clone()).run());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -316,9 +316,9 @@ pub fn pnr(n: u16) -> String {
 
 /// The admission feed as the tests configure it: ward code "AVD21" is the geriatric ward,
 /// and a ZSV-1 of "J" flags a patient for follow-up.
-fn hl7_settings() -> samverka_api::hl7::FeedSettings {
+fn hl7_settings() -> samverka_app::config::FeedSettings {
     use samverka_domain::hl7::adt::{FieldPath, FlagRule};
-    let mut s = samverka_api::hl7::FeedSettings {
+    let mut s = samverka_app::config::FeedSettings {
         flag: Some(FlagRule { field: FieldPath::parse("ZSV-1").unwrap(), values: vec!["J".into()] }),
         ..Default::default()
     };

@@ -35,7 +35,7 @@ async fn case_of(app: &TestApp, number: &str) -> String {
 
 on_both!(a_draft_is_the_wards_alone_until_the_needs_are_confirmed, |app: TestApp| async move {
     let w = &app.world;
-    let feed = app.state.feed.get().unwrap();
+    let feed = samverka_app::feed::Feed::of(&app.state).unwrap();
     let ack = feed.receive(&a01("D-1", &pnr(40), "AVD21"), Some("127.0.0.1:1")).await;
     assert_eq!(ack_code(&ack), "AA", "{}", String::from_utf8_lossy(&ack));
     let id = case_of(&app, &pnr(40)).await;
@@ -100,7 +100,7 @@ on_both!(a_draft_is_the_wards_alone_until_the_needs_are_confirmed, |app: TestApp
 
 on_both!(a_refused_message_is_shown_to_the_region_and_replayed_once_fixed, |app: TestApp| async move {
     let w = &app.world;
-    let feed = app.state.feed.get().unwrap();
+    let feed = samverka_app::feed::Feed::of(&app.state).unwrap();
     // The ward named by HSA-id does not exist yet.
     let ack = feed.receive(&a01("R-1", &pnr(41), "SE2321009990-AVD40"), None).await;
     assert_eq!(ack_code(&ack), "AE");

@@ -2,7 +2,7 @@
 //! that cannot lock others out for good, TOTP replay, and administrators' limits.
 
 use reqwest::{Method, StatusCode};
-use samverka_api::{ApiConfig, Clock};
+use samverka_app::{AppConfig, Clock};
 use samverka_domain::access::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -57,7 +57,7 @@ async fn get(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, Value) {
 
 async fn code(app: &TestApp, username: &str) -> String {
     let secret = app.store.account_by_username(username).await.unwrap().unwrap().totp_secret.unwrap();
-    samverka_api::auth::totp::current_code(&secret, app.clock.now()).unwrap()
+    samverka_app::auth::totp::current_code(&secret, app.clock.now()).unwrap()
 }
 
 /// Password and code; returns the cookie and CSRF token after the second factor.
@@ -186,7 +186,7 @@ on_both!(state_changes_need_the_csrf_token, |app: TestApp| async move {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_time_out_when_idle_and_absolutely() {
-    let app = spawn_app_with(Db::Sqlite, ApiConfig::default()).await;
+    let app = spawn_app_with(Db::Sqlite, AppConfig::default()).await;
     let w = &app.world;
     account(&app.store, w.region, "ida", "Ida Idle", w.units.vc, Role::Sjukskoterska).await;
     let client = reqwest::Client::new();
@@ -308,7 +308,7 @@ on_both!(administrators_create_reset_and_stay_in_their_organisation, |app: TestA
     let res = app.client.get(format!("{}/auth/totp/setup", app.base)).header("cookie", &c).send().await.unwrap();
     let setup: Value = res.json().await.unwrap();
     assert!(setup["url"].as_str().unwrap().starts_with("otpauth://totp/"));
-    let code = samverka_api::auth::totp::current_code(setup["secret"].as_str().unwrap(), app.clock.now()).unwrap();
+    let code = samverka_app::auth::totp::current_code(setup["secret"].as_str().unwrap(), app.clock.now()).unwrap();
     let s = post(&app, &client, "/auth/totp", Some(&c), Some(&csrf), json!({ "code": code })).await;
     assert_eq!(s.body["stage"], "active");
     let nina_cookie = pair(&s.cookie.unwrap());

@@ -6,8 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use samverka_api::ApiConfig;
-use samverka_api::auth::oidc::OidcProvider;
+use samverka_app::AppConfig;
+use samverka_app::config::OidcProvider;
 use samverka_domain::access::Role;
 use serde_json::Value;
 use uuid::Uuid;
@@ -62,7 +62,7 @@ async fn start_provider() -> Provider {
     }
 }
 
-fn config(issuer: &str) -> ApiConfig {
+fn config(issuer: &str) -> AppConfig {
     let p = |id: &str, two_factor: bool| OidcProvider {
         id: id.into(),
         name: "SITHS eID (test)".into(),
@@ -73,7 +73,7 @@ fn config(issuer: &str) -> ApiConfig {
         redirect_url: format!("http://127.0.0.1/auth/oidc/{id}/callback"),
         two_factor,
     };
-    ApiConfig { oidc: vec![p("region", true), p("password-only", false)], ..long_sessions() }
+    AppConfig { oidc: vec![p("region", true), p("password-only", false)], ..long_sessions() }
 }
 
 /// Goes through the provider as `sub` and returns our callback's response.

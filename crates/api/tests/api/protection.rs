@@ -54,6 +54,9 @@ on_both!(a_protected_address_never_leaves_samverka, |app: TestApp| async move {
     let w = &app.world;
     app.at("2026-11-02 08:00");
     let (case, patient) = protected_case(&app).await;
+    // Samverka has the address; it only never gives it out.
+    let stored = app.store.patient(patient.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.address.map(|a| a.street).as_deref(), Some(STREET));
     let mut seen = vec![];
     for who in [&w.ward, &w.bistand, &w.vc] {
         for path in [
@@ -75,7 +78,7 @@ on_both!(a_protected_address_never_leaves_samverka, |app: TestApp| async move {
             &w.ward,
             Method::POST,
             &format!("/api/cases/{case}/messages"),
-            Some(json!({ "body": { "kind": "utskrivningsklar", "x": 1 } })),
+            Some(json!({ "body": { "kind": "utskrivningsklar" }, "x": 1 })),
         )
         .await,
     );
@@ -93,6 +96,14 @@ on_both!(a_protected_address_never_leaves_samverka, |app: TestApp| async move {
     seen.push(
         text(&app, &w.chef_solna, Method::GET, &format!("/api/access-log/extract?patient={}", pnr(4)), None).await,
     );
+    // Each answer is the one asked for, so an error page cannot pass for an address left out:
+    // 21 reads, an unknown field, a number already registered, the basis and the extract.
+    let mut expected = vec![StatusCode::OK; 21];
+    expected.extend([StatusCode::UNPROCESSABLE_ENTITY, StatusCode::CONFLICT, StatusCode::OK, StatusCode::OK]);
+    let statuses: Vec<StatusCode> = seen.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, expected, "{seen:?}");
+    let code = |i: usize| serde_json::from_str::<Value>(&seen[i].1).unwrap()["code"].clone();
+    assert_eq!((code(21), code(22)), (json!("invalid_body"), json!("patient_exists")));
     for (status, body) in &seen {
         assert!(!body.contains(STREET) && !body.contains("Hemliga"), "{status}: {body}");
     }
@@ -109,9 +120,22 @@ on_both!(a_protected_address_never_leaves_samverka, |app: TestApp| async move {
     assert!(!found.to_string().contains("Ylva"));
     let (status, _) = text(&app, &w.other_vc, Method::GET, &format!("/api/patients/{patient}"), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    // The attempt is in the log, flagged as a protected identity.
+    // Both attempts are in the log, refused and flagged as a protected identity.
+    let filter = samverka_store::AccessFilter { user_id: Some(w.other_vc.user), limit: 50, ..Default::default() };
+    let attempts = app.store.access_log(&filter).await.unwrap();
+    for action in ["patient.search", "patient.read"] {
+        let e = attempts.iter().find(|e| e.action == action).unwrap_or_else(|| panic!("no {action}: {attempts:?}"));
+        assert_eq!(
+            (e.outcome, e.protected_identity, e.patient_id.map(|p| p.to_string())),
+            (samverka_store::Outcome::Denied, true, Some(patient.clone())),
+            "{action}"
+        );
+    }
+    // The municipality's review of protected identities shows its own staff's reads of her.
     let review = app.get(&w.chef_solna, "/api/access-log?protected=true").await;
-    assert!(review["entries"].as_array().unwrap().iter().all(|e| e["protected_identity"] == true));
+    let entries = review["entries"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["user_id"] == w.bistand.user.to_string() && e["action"] == "case.read"));
+    assert!(entries.iter().all(|e| e["protected_identity"] == true));
 });
 
 on_both!(emergency_access_needs_a_reason_is_flagged_and_reviewed, |app: TestApp| async move {
@@ -249,7 +273,7 @@ async fn every_answer_carries_the_security_headers_and_no_internals() {
     }
     let app = crate::helpers::spawn_app_with(
         crate::helpers::Db::Sqlite,
-        samverka_api::ApiConfig { hsts: true, ..crate::helpers::long_sessions() },
+        samverka_api::AppConfig { hsts: true, ..crate::helpers::long_sessions() },
     )
     .await;
     let res = app.client.get(format!("{}/api/health", app.base)).send().await.unwrap();

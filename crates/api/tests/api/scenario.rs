@@ -29,6 +29,16 @@ fn at(v: &Value) -> jiff::Timestamp {
     v.as_str().unwrap().parse().unwrap()
 }
 
+/// Each deadline of the case as (kind, status), in the order the case lists them.
+fn statuses(case: &Value) -> Vec<(&str, &str)> {
+    case["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["deadline"]["kind"].as_str().unwrap(), d["deadline"]["status"].as_str().unwrap()))
+        .collect()
+}
+
 on_both!(eight_steps, |app: TestApp| async move {
     let w = &app.world;
     let (id, case) = app.case(&pnr(1), "2026-11-02 07:30").await;
@@ -202,8 +212,17 @@ on_both!(eight_steps, |app: TestApp| async move {
         (ts("2026-12-09 00:00"), Some(w.vc.unit.to_string().as_str()))
     );
 
-    // Step 8: followed up and closed by the coordinator.
+    // Step 8: followed up and closed by the coordinator. Just before, every deadline of the
+    // discharge is met in time and only the follow-up is still owed.
     app.at("2026-12-08 10:00");
+    let met = [
+        ("admission_notice", "met"),
+        ("fast_vardkontakt", "met"),
+        ("sip_call", "met"),
+        ("discharge_information", "met"),
+    ];
+    let before = app.get(&w.vc, &c("")).await;
+    assert_eq!(statuses(&before), [&met[..], &[("sip_follow_up", "open")][..]].concat());
     let case = app
         .post(
             &w.vc,
@@ -216,6 +235,8 @@ on_both!(eight_steps, |app: TestApp| async move {
     let steps = case["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 8);
     assert!(steps.iter().all(|s| !s["done_at"].is_null()), "all eight steps done: {steps:?}");
+    // Closed: the follow-up is done and owed no more; the four met deadlines stay as they were.
+    assert_eq!(statuses(&case), met);
     assert!(case["deadlines"].as_array().unwrap().iter().all(|d| d["deadline"]["met_at"].is_string()));
 
     // Payment liability: ready 5 Nov, discharged 10 Nov = 5 days (6-10 Nov); 2 free days in

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use samverka_api::{ApiConfig, AppState, ManualClock};
+use samverka_app::{AppConfig, AppState, ManualClock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn https_get(addr: std::net::SocketAddr, root: &CertificateDer<'static>, path: &str) -> String {
@@ -51,9 +51,9 @@ async fn serves_https_with_hsts() {
     let state = AppState::new(
         store,
         Arc::new(ManualClock::new(jiff::Timestamp::now())),
-        ApiConfig { hsts: true, ..ApiConfig::default() },
+        AppConfig { hsts: true, ..AppConfig::default() },
     );
-    let config = samverka_api::tls::server_config(&cert, &key).unwrap();
+    let config = samverka_app::tls::server_config(&cert, &key).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(samverka_api::serve_tls(listener, config, state, std::future::pending()));
@@ -79,6 +79,6 @@ async fn serves_https_with_hsts() {
         .stderr(std::process::Stdio::null())
         .status()
         .unwrap();
-    let err = samverka_api::tls::server_config(&cert, &other).unwrap_err();
+    let err = samverka_app::tls::server_config(&cert, &other).unwrap_err();
     assert!(err.contains("hör inte ihop"), "{err}");
 }

@@ -260,7 +260,9 @@ on_both!(a_case_page_with_200_events_stays_under_100_kb, |app: TestApp| async mo
     let (status, body) = page(&app, &w.ward, &format!("/arenden/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.len() < 100_000, "the case page weighs {} bytes", body.len());
-    assert!(body.matches("<article class=\"message\"").count() > 40, "every message is on the page");
+    let messages = app.get(&w.ward, &format!("/api/cases/{id}")).await["state"]["messages"].as_array().unwrap().len();
+    assert!(messages > 40, "{messages}");
+    assert_eq!(body.matches("<article class=\"message\"").count(), messages, "every message is on the page");
 });
 
 on_both!(the_inbox_counts_what_is_unread, |app: TestApp| async move {
@@ -467,7 +469,9 @@ on_both!(the_sender_corrects_a_message_by_appending_a_new_one, |app: TestApp| as
         "the form holds what was sent"
     );
     // A recipient may not correct what someone else sent.
-    assert!(!page(&app, &w.bistand, &path).await.1.contains("Rätta meddelandet"));
+    let (status, body) = page(&app, &w.bistand, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("Rätta meddelandet"));
     let res = form(
         &app,
         &w.ward,
@@ -487,7 +491,9 @@ on_both!(the_sender_corrects_a_message_by_appending_a_new_one, |app: TestApp| as
     let messages = case["state"]["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2, "the original stays");
     assert_eq!(messages[0]["corrected_by"].as_array().unwrap().len(), 1);
-    assert!(!page(&app, &w.ward, &path).await.1.contains("Rätta meddelandet"), "a corrected message is corrected once");
+    let (status, body) = page(&app, &w.ward, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("Rätta meddelandet"), "a corrected message is corrected once");
 });
 
 on_both!(the_live_stream_needs_a_session_and_does_not_keep_it_alive, |app: TestApp| async move {
@@ -514,7 +520,7 @@ on_both!(the_live_stream_needs_a_session_and_does_not_keep_it_alive, |app: TestA
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // Listening is not activity: the session's last-seen time stays where it was.
-    let hash = samverka_api::auth::token_hash(w.bistand.cookie.split_once('=').unwrap().1);
+    let hash = samverka_app::auth::token_hash(w.bistand.cookie.split_once('=').unwrap().1);
     let before = app.store.session(&hash).await.unwrap().unwrap().last_seen_at;
     app.clock.advance(jiff::SignedDuration::from_mins(5));
     let res = reqwest::Client::new()
@@ -555,7 +561,7 @@ on_both!(the_live_stream_needs_a_session_and_does_not_keep_it_alive, |app: TestA
 on_both!(forms_after_the_session_ended_go_to_the_login, |app: TestApp| async move {
     let w = &app.world;
     let id = noticed(&app, 13).await;
-    let hash = samverka_api::auth::token_hash(w.ward.cookie.split_once('=').unwrap().1);
+    let hash = samverka_app::auth::token_hash(w.ward.cookie.split_once('=').unwrap().1);
     app.store.delete_session(&hash).await.unwrap();
     let res = form(
         &app,
@@ -586,6 +592,13 @@ on_both!(a_unit_that_marks_its_only_message_mis_sent_leaves_the_case, |app: Test
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/", "back to the inbox, not to a case it no longer takes part in");
+    // It has left the case: its page is closed to the vårdcentral, and the ward sees it gone.
+    assert_eq!(page(&app, &w.vc, &format!("/arenden/{id}")).await.0, StatusCode::FORBIDDEN);
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    let parties: Vec<&str> =
+        case["state"]["parties"].as_array().unwrap().iter().map(|p| p["unit"]["id"].as_str().unwrap()).collect();
+    assert!(parties.contains(&w.units.bistand.to_string().as_str()), "{parties:?}");
+    assert!(!parties.contains(&w.units.vc.to_string().as_str()), "{parties:?}");
 });
 
 on_both!(the_sip_editor_says_what_it_waits_for, |app: TestApp| async move {

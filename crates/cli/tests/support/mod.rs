@@ -36,7 +36,7 @@ pub async fn ward_session(url: &str, with_case: bool) -> WardSession {
         }
     }
     let (user, assignment, case) = found.expect("a demo ward coordinator (with an open case)");
-    let (token, session) = samverka_api::auth::session_at(
+    let (token, session) = samverka_app::auth::session_at(
         user,
         samverka_store::Stage::Active,
         Some(assignment),
@@ -45,7 +45,7 @@ pub async fn ward_session(url: &str, with_case: bool) -> WardSession {
     );
     store.create_session(&session, "127.0.0.1").await.unwrap();
     store.close().await;
-    WardSession { cookie: format!("{}={token}", samverka_api::auth::SESSION_COOKIE), csrf: session.csrf_token, case }
+    WardSession { cookie: format!("{}={token}", samverka_app::auth::SESSION_COOKIE), csrf: session.csrf_token, case }
 }
 
 /// `samverka serve`, killed when dropped (also when the test fails).

@@ -14,8 +14,8 @@ use samverka_domain::escalation::{Level, due};
 use samverka_store::{Audit, Mail, StoreError, reference_unit_ref};
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::web::i18n::{Lang, texts};
+use crate::state::AppState;
+use crate::texts::{Lang, texts};
 
 /// The account name escalations are written under.
 pub const ESCALATION_USER_ID: Uuid = Uuid::from_u128(0x5a3e_7e00_0000_4000_8000_0000_0000_0e5c);

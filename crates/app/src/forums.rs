@@ -14,10 +14,10 @@ use samverka_domain::forum::{
 use samverka_store::{ActionRecord, ForumRecord, MeetingRecord, Outcome};
 use uuid::Uuid;
 
-use super::log;
-use crate::AppState;
+use crate::audit::log;
 use crate::auth::Caller;
-use crate::problem::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 fn hidden() -> Problem {
     Problem::not_found(
@@ -36,7 +36,7 @@ fn not_leader() -> Problem {
 }
 
 /// Logs a refusal concerning `object` and returns the error to answer with.
-pub(crate) async fn refuse_object(st: &AppState, caller: &Caller, action: &str, object: Uuid, p: Problem) -> ApiError {
+pub async fn refuse_object(st: &AppState, caller: &Caller, action: &str, object: Uuid, p: Problem) -> AppError {
     let outcome = match p.kind {
         samverka_domain::ProblemKind::Forbidden | samverka_domain::ProblemKind::NotFound => Outcome::Denied,
         _ => Outcome::Refused,
@@ -49,19 +49,19 @@ pub(crate) async fn refuse_object(st: &AppState, caller: &Caller, action: &str, 
 }
 
 /// Logs a read of `object`.
-pub(crate) async fn log_object_read(st: &AppState, caller: &Caller, action: &str, object: Uuid) -> ApiResult<()> {
+pub async fn log_object_read(st: &AppState, caller: &Caller, action: &str, object: Uuid) -> AppResult<()> {
     log(st, caller, caller.audit().object_entry(action, st.clock.now(), object, Outcome::Allowed)).await
 }
 
 /// The forum and how far the caller may go in it, when at least `need`; refused (and logged)
 /// otherwise.
-pub(crate) async fn forum_for(
+pub async fn forum_for(
     st: &AppState,
     caller: &Caller,
     id: ForumId,
     need: ForumAccess,
     action: &str,
-) -> ApiResult<(ForumRecord, ForumAccess)> {
+) -> AppResult<(ForumRecord, ForumAccess)> {
     forum_of_object(st, caller, id, need, action, id).await
 }
 
@@ -74,7 +74,7 @@ async fn forum_of_object(
     need: ForumAccess,
     action: &str,
     object: Uuid,
-) -> ApiResult<(ForumRecord, ForumAccess)> {
+) -> AppResult<(ForumRecord, ForumAccess)> {
     let forum = st.store.forum(id).await?;
     let access = forum
         .as_ref()
@@ -88,13 +88,13 @@ async fn forum_of_object(
 }
 
 /// A meeting, its forum and the caller's access, when at least `need`.
-pub(crate) async fn meeting_for(
+pub async fn meeting_for(
     st: &AppState,
     caller: &Caller,
     id: MeetingId,
     need: ForumAccess,
     action: &str,
-) -> ApiResult<(MeetingRecord, ForumRecord, ForumAccess)> {
+) -> AppResult<(MeetingRecord, ForumRecord, ForumAccess)> {
     let Some(meeting) = st.store.meeting(id).await? else {
         return Err(refuse_object(st, caller, action, id, hidden()).await);
     };
@@ -103,14 +103,14 @@ pub(crate) async fn meeting_for(
 }
 
 /// Checks that `change` may be made to the meeting now; refused (and logged) otherwise.
-pub(crate) async fn check_change(
+pub async fn check_change(
     st: &AppState,
     caller: &Caller,
     meeting: &MeetingRecord,
     change: MeetingChange,
     action: &str,
     now: Timestamp,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     match check_meeting_change(meeting.status, meeting.starts_at, change, now) {
         Ok(()) => Ok(()),
         Err(p) => Err(refuse_object(st, caller, action, meeting.id, p).await),
@@ -119,7 +119,7 @@ pub(crate) async fn check_change(
 
 /// An action item whose status the caller may report: the organiser's leaders, or the staff
 /// of the unit that owns it.
-pub(crate) async fn action_for(st: &AppState, caller: &Caller, id: ActionId, action: &str) -> ApiResult<ActionRecord> {
+pub async fn action_for(st: &AppState, caller: &Caller, id: ActionId, action: &str) -> AppResult<ActionRecord> {
     let Some(a) = st.store.action(id).await? else {
         return Err(refuse_object(st, caller, action, id, hidden()).await);
     };
@@ -138,13 +138,13 @@ pub(crate) async fn action_for(st: &AppState, caller: &Caller, id: ActionId, act
 
 /// The answer to a write the store has done (with its access-log entry) or refused: marks the
 /// request as logged, or logs the domain's refusal and turns it into an answer.
-pub(crate) async fn written<T>(
+pub async fn written<T>(
     st: &AppState,
     caller: &Caller,
     action: &str,
     object: Uuid,
     result: Result<T, samverka_store::StoreError>,
-) -> ApiResult<T> {
+) -> AppResult<T> {
     match result {
         Ok(v) => {
             caller.mark.set();
@@ -155,13 +155,13 @@ pub(crate) async fn written<T>(
 }
 
 /// Turns a refused write into an answer, logging the domain's refusals.
-pub(crate) async fn refused_write(
+pub async fn refused_write(
     st: &AppState,
     caller: &Caller,
     action: &str,
     object: Uuid,
     e: samverka_store::StoreError,
-) -> ApiError {
+) -> AppError {
     match e {
         samverka_store::StoreError::Problem(p) => refuse_object(st, caller, action, object, p).await,
         other => other.into(),

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
-use crate::problem::ApiError;
+use crate::error::AppError;
 
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
@@ -33,7 +33,7 @@ const COMMON: [&str; 16] = [
 ];
 
 /// Hashes a password (argon2id with a random salt), on a blocking thread.
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
         .await
         .map_err(|_| internal())?
@@ -54,8 +54,8 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| Argon2::default().hash_password(b"no such user, same cost").expect("hash").to_string())
 }
 
-fn internal() -> ApiError {
-    ApiError::new(
+fn internal() -> AppError {
+    AppError::new(
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         "internal_error",
         "Lösenordet kunde inte behandlas. Försök igen.",
@@ -64,10 +64,10 @@ fn internal() -> ApiError {
 }
 
 /// Refuses a new password that is too short, too long, the username, or very common.
-pub fn check_policy(password: &str, username: &str) -> Result<(), ApiError> {
+pub fn check_policy(password: &str, username: &str) -> Result<(), AppError> {
     let n = password.chars().count();
     let refuse = |code: &str, sv: String| {
-        Err(ApiError::invalid("new_password", code, sv, "The password does not meet the policy."))
+        Err(AppError::invalid("new_password", code, sv, "The password does not meet the policy."))
     };
     if n < MIN_LENGTH {
         return refuse(

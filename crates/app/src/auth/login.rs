@@ -1,21 +1,19 @@
-//! The login: password, then the second factor, then the assignment. Each step answers with
-//! the session's new stage and replaces the session token.
+//! The login: password, then the second factor, then the assignment. Each step replaces the
+//! session token and moves the session to its next stage; the front ends (the JSON API, the
+//! login pages) only carry the steps' input and answers.
 
-use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use jiff::SignedDuration;
 use samverka_store::{Account, Assignment, Session, Stage};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{LoginSession, clear_cookie, client_address, new_session, password, seconds_until, session_cookie, totp};
-use crate::AppState;
-use crate::extract::ApiJson;
-use crate::problem::{ApiError, ApiResult, ProblemDetails};
+use super::{LoginSession, client_address, new_session, password, token_hash, totp};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// Failed logins within this window count towards throttling.
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
@@ -26,33 +24,6 @@ pub const MAX_FAILURES_ADDRESS: i64 = 30;
 /// Wrong authenticator codes for one account (from anywhere) before its logins pause for the
 /// window: whoever knows the password still cannot guess the second factor.
 pub const MAX_WRONG_CODES: i64 = 10;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    pub username: String,
-    pub password: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPasswordRequest {
-    pub new_password: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CodeRequest {
-    /// The six digits from the authenticator app.
-    pub code: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AssignmentRequest {
-    #[schema(value_type = String, format = Uuid)]
-    pub assignment_id: Uuid,
-}
 
 /// Where the login stands, and what the client needs for the next step.
 #[derive(Serialize, ToSchema)]
@@ -75,8 +46,9 @@ pub struct TotpSetup {
     pub url: String,
 }
 
-async fn state_of(st: &AppState, session: &Session) -> ApiResult<LoginState> {
-    let account = st.store.account(session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+/// Where the session's login stands.
+pub async fn login_state(st: &AppState, session: &Session) -> AppResult<LoginState> {
+    let account = st.store.account(session.user_id).await?.ok_or_else(|| AppError::not_found("Kontot"))?;
     let assignments: Vec<Assignment> =
         st.store.assignments_of(account.id).await?.into_iter().filter(|a| a.active).collect();
     let assignment = session.assignment_id.and_then(|id| assignments.iter().find(|a| a.id == id).cloned());
@@ -89,18 +61,8 @@ async fn state_of(st: &AppState, session: &Session) -> ApiResult<LoginState> {
     })
 }
 
-/// Answers with the login state and a cookie for the session's new token.
-async fn answer(st: &AppState, token: &str, session: &Session) -> ApiResult<Response> {
-    let body = state_of(st, session).await?;
-    let mut res = Json(body).into_response();
-    let max_age = seconds_until(session.expires_at, st.clock.now());
-    res.headers_mut().insert(header::SET_COOKIE, session_cookie(token, max_age));
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
-}
-
 /// The stage after the password (or after an OIDC login that is not itself two-factor).
-pub(crate) fn stage_after_password(account: &Account) -> Stage {
+pub fn stage_after_password(account: &Account) -> Stage {
     if account.password_must_change {
         Stage::ChangePassword
     } else if account.totp_confirmed {
@@ -111,10 +73,10 @@ pub(crate) fn stage_after_password(account: &Account) -> Stage {
 }
 
 /// The stage after both factors: straight in with a single assignment, else choose.
-pub(crate) async fn stage_after_second_factor(st: &AppState, user: Uuid) -> ApiResult<(Stage, Option<Uuid>)> {
+pub async fn stage_after_second_factor(st: &AppState, user: Uuid) -> AppResult<(Stage, Option<Uuid>)> {
     let active: Vec<Assignment> = st.store.assignments_of(user).await?.into_iter().filter(|a| a.active).collect();
     match active.as_slice() {
-        [] => Err(ApiError::new(
+        [] => Err(AppError::new(
             StatusCode::FORBIDDEN,
             "no_assignment",
             "Du har inget aktivt uppdrag i Samverka. Kontakta administratören i din organisation.",
@@ -125,12 +87,12 @@ pub(crate) async fn stage_after_second_factor(st: &AppState, user: Uuid) -> ApiR
     }
 }
 
-fn too_many(code: &str, sv: &str) -> ApiError {
-    ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, sv, "Too many failed attempts; try again later.")
+fn too_many(code: &str, sv: &str) -> AppError {
+    AppError::new(StatusCode::TOO_MANY_REQUESTS, code, sv, "Too many failed attempts; try again later.")
 }
 
-fn bad_credentials() -> ApiError {
-    ApiError::unauthorized(
+fn bad_credentials() -> AppError {
+    AppError::unauthorized(
         "invalid_credentials",
         "Fel användarnamn eller lösenord. Kontrollera och försök igen.",
         "Wrong username or password.",
@@ -147,37 +109,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-/// Step 1: username and password.
-#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses(
-        (status = 200, body = LoginState, description = "Password accepted; sets the session cookie"),
-        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 429, body = ProblemDetails, content_type = "application/problem+json"),
-    ))]
-pub async fn login(
-    State(st): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Response> {
-    let presented = super::cookie_value(&headers, super::SESSION_COOKIE);
-    let (token, session) = password_step(&st, &address, &req.username, req.password, presented).await?;
-    answer(&st, &token, &session).await
-}
-
 /// Checks username and password (with throttling) and starts a session at the next stage.
-pub(crate) async fn password_step(
+pub async fn password_step(
     st: &AppState,
     address: &str,
     username: &str,
     password: String,
     presented: Option<String>,
-) -> ApiResult<(String, Session)> {
+) -> AppResult<(String, Session)> {
     let now = st.clock.now();
     let username = username.trim().to_lowercase();
     // A session presented with the login is dropped: the login always starts a new one.
     if let Some(old) = presented {
-        st.store.delete_session(&super::token_hash(&old)).await?;
+        st.store.delete_session(&token_hash(&old)).await?;
     }
     let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
     let (pair, from_address, _) = st.store.login_failures(&username, address, since).await?;
@@ -214,7 +158,7 @@ async fn advance(
     login: &LoginSession,
     stage: Stage,
     assignment: Option<Uuid>,
-) -> ApiResult<(String, Session)> {
+) -> AppResult<(String, Session)> {
     let (token, mut session) = new_session(st, login.session.user_id, stage, assignment);
     // The absolute time-out runs from the first login step, not from each step.
     session.expires_at = login.session.expires_at;
@@ -223,8 +167,8 @@ async fn advance(
     Ok((token, session))
 }
 
-fn wrong_stage() -> ApiError {
-    ApiError::new(
+fn wrong_stage() -> AppError {
+    AppError::new(
         StatusCode::CONFLICT,
         "wrong_login_step",
         "Det steget hör inte till inloggningen just nu. Börja om.",
@@ -232,31 +176,19 @@ fn wrong_stage() -> ApiError {
     )
 }
 
-/// A new password, when the account must change it (first login, after a reset).
-#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = NewPasswordRequest,
-    responses((status = 200, body = LoginState), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn change_password(
-    State(st): State<AppState>,
-    login: LoginSession,
-    ApiJson(req): ApiJson<NewPasswordRequest>,
-) -> ApiResult<Response> {
-    let (token, session) = new_password_step(&st, &login, req.new_password).await?;
-    answer(&st, &token, &session).await
-}
-
 /// Sets the new password a first login (or a reset) requires.
-pub(crate) async fn new_password_step(
+pub async fn new_password_step(
     st: &AppState,
     login: &LoginSession,
     new_password: String,
-) -> ApiResult<(String, Session)> {
+) -> AppResult<(String, Session)> {
     if login.session.stage != Stage::ChangePassword {
         return Err(wrong_stage());
     }
-    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| AppError::not_found("Kontot"))?;
     password::check_policy(&new_password, account.username.as_deref().unwrap_or(""))?;
     if password::verify(new_password.clone(), account.password_hash.clone()).await {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "new_password",
             "password_unchanged",
             "Välj ett annat lösenord än det tillfälliga.",
@@ -269,22 +201,12 @@ pub(crate) async fn new_password_step(
     advance(st, login, stage_after_password(&account), None).await
 }
 
-/// The secret to set up the authenticator app with (first login).
-#[utoipa::path(get, path = "/auth/totp/setup", tag = "auth",
-    responses((status = 200, body = TotpSetup), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn totp_setup(State(st): State<AppState>, login: LoginSession) -> ApiResult<Response> {
-    let setup = totp_setup_step(&st, &login).await?;
-    let mut res = Json(setup).into_response();
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
-}
-
 /// The secret (created on first request) to set up the authenticator app with.
-pub(crate) async fn totp_setup_step(st: &AppState, login: &LoginSession) -> ApiResult<TotpSetup> {
+pub async fn totp_setup_step(st: &AppState, login: &LoginSession) -> AppResult<TotpSetup> {
     if login.session.stage != Stage::TotpSetup {
         return Err(wrong_stage());
     }
-    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| AppError::not_found("Kontot"))?;
     let secret = match account.totp_secret.filter(|_| !account.totp_confirmed) {
         Some(s) => s,
         None => {
@@ -298,18 +220,6 @@ pub(crate) async fn totp_setup_step(st: &AppState, login: &LoginSession) -> ApiR
     Ok(TotpSetup { secret, url })
 }
 
-/// Step 2: the code from the authenticator app. A code is accepted once.
-#[utoipa::path(post, path = "/auth/totp", tag = "auth", request_body = CodeRequest,
-    responses((status = 200, body = LoginState), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn verify_totp(
-    State(st): State<AppState>,
-    login: LoginSession,
-    ApiJson(req): ApiJson<CodeRequest>,
-) -> ApiResult<Response> {
-    let (token, session) = code_step(&st, &login, &req.code).await?;
-    answer(&st, &token, &session).await
-}
-
 /// Wrong codes are counted per account, from any address, under this key: a correct password
 /// must not buy fresh guesses at the second factor.
 fn code_key(username: &str) -> String {
@@ -317,14 +227,14 @@ fn code_key(username: &str) -> String {
 }
 
 /// Checks the authenticator code (once per time step) and moves on to the assignment.
-pub(crate) async fn code_step(st: &AppState, login: &LoginSession, code: &str) -> ApiResult<(String, Session)> {
+pub async fn code_step(st: &AppState, login: &LoginSession, code: &str) -> AppResult<(String, Session)> {
     let setting_up = match login.session.stage {
         Stage::Totp => false,
         Stage::TotpSetup => true,
         _ => return Err(wrong_stage()),
     };
     let now = st.clock.now();
-    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| AppError::not_found("Kontot"))?;
     let username = account.username.clone().unwrap_or_else(|| account.id.to_string());
     let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
     let (_, _, wrong_codes) = st.store.login_failures(&code_key(&username), &login.client_address, since).await?;
@@ -339,7 +249,7 @@ pub(crate) async fn code_step(st: &AppState, login: &LoginSession, code: &str) -
     };
     if !accepted {
         st.store.record_login_failure(&code_key(&username), &login.client_address, now).await?;
-        return Err(ApiError::unauthorized(
+        return Err(AppError::unauthorized(
             "invalid_code",
             "Koden stämmer inte eller har redan använts. Vänta på nästa kod i appen och försök igen.",
             "Wrong or already used code.",
@@ -352,30 +262,14 @@ pub(crate) async fn code_step(st: &AppState, login: &LoginSession, code: &str) -
     advance(st, login, stage, assignment).await
 }
 
-/// Step 3: the assignment to act in (also to switch assignment later).
-#[utoipa::path(post, path = "/auth/assignment", tag = "auth", request_body = AssignmentRequest,
-    responses((status = 200, body = LoginState), (status = 403, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn choose_assignment(
-    State(st): State<AppState>,
-    login: LoginSession,
-    ApiJson(req): ApiJson<AssignmentRequest>,
-) -> ApiResult<Response> {
-    let (token, session) = assignment_step(&st, &login, req.assignment_id).await?;
-    answer(&st, &token, &session).await
-}
-
 /// Acts in one of the user's active assignments from now on.
-pub(crate) async fn assignment_step(
-    st: &AppState,
-    login: &LoginSession,
-    assignment_id: Uuid,
-) -> ApiResult<(String, Session)> {
+pub async fn assignment_step(st: &AppState, login: &LoginSession, assignment_id: Uuid) -> AppResult<(String, Session)> {
     if !matches!(login.session.stage, Stage::ChooseAssignment | Stage::Active) {
         return Err(wrong_stage());
     }
     let chosen = st.store.assignment(assignment_id).await?.filter(|a| a.active && a.user_id == login.session.user_id);
     let Some(chosen) = chosen else {
-        return Err(ApiError::new(
+        return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "not_your_assignment",
             "Uppdraget finns inte bland dina aktiva uppdrag.",
@@ -385,65 +279,38 @@ pub(crate) async fn assignment_step(
     advance(st, login, Stage::Active, Some(chosen.id)).await
 }
 
-/// Where the login stands.
-#[utoipa::path(get, path = "/auth/session", tag = "auth",
-    responses((status = 200, body = LoginState), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn session(State(st): State<AppState>, login: LoginSession) -> ApiResult<Json<LoginState>> {
-    Ok(Json(state_of(&st, &login.session).await?))
-}
-
-/// Ends the session.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
-pub async fn logout(State(st): State<AppState>, login: LoginSession) -> ApiResult<Response> {
-    st.store.delete_session(&login.session.token_hash).await?;
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(header::SET_COOKIE, clear_cookie());
-    Ok(res)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeOwnPasswordRequest {
-    pub current_password: String,
-    pub new_password: String,
-}
-
-/// A logged-in user changes their own password; their other sessions end.
-#[utoipa::path(post, path = "/auth/change-password", tag = "auth", request_body = ChangeOwnPasswordRequest,
-    responses((status = 204), (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+/// A logged-in user changes their own password: every other session of theirs ends, and
+/// this one goes on with a new token (returned with its session).
 pub async fn change_own_password(
-    State(st): State<AppState>,
-    login: LoginSession,
-    ApiJson(req): ApiJson<ChangeOwnPasswordRequest>,
-) -> ApiResult<Response> {
+    st: &AppState,
+    login: &LoginSession,
+    current_password: String,
+    new_password: String,
+) -> AppResult<(String, Session)> {
     if login.session.stage != Stage::Active {
         return Err(wrong_stage());
     }
-    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| ApiError::not_found("Kontot"))?;
+    let account = st.store.account(login.session.user_id).await?.ok_or_else(|| AppError::not_found("Kontot"))?;
     let username = account.username.clone().unwrap_or_default();
     let since = st.clock.now() - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
     if st.store.login_failures(&username, &login.client_address, since).await?.0 >= MAX_FAILURES_ACCOUNT_ADDRESS {
         return Err(too_many("account_locked_here", "För många felaktiga försök. Vänta 15 minuter och försök igen."));
     }
-    if !password::verify(req.current_password, account.password_hash.clone()).await || account.password_hash.is_none() {
+    if !password::verify(current_password, account.password_hash.clone()).await || account.password_hash.is_none() {
         st.store.record_login_failure(&username, &login.client_address, st.clock.now()).await?;
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "current_password",
             "wrong_password",
             "Det nuvarande lösenordet stämmer inte.",
             "Wrong current password.",
         ));
     }
-    password::check_policy(&req.new_password, &username)?;
-    st.store.set_password(account.id, &password::hash(req.new_password).await?, false).await?;
+    password::check_policy(&new_password, &username)?;
+    st.store.set_password(account.id, &password::hash(new_password).await?, false).await?;
     // Every other session of the user ends; this one goes on with a new token.
     st.store.delete_sessions_of(account.id).await?;
-    let (token, mut session) = new_session(&st, account.id, Stage::Active, login.session.assignment_id);
+    let (token, mut session) = new_session(st, account.id, Stage::Active, login.session.assignment_id);
     session.expires_at = login.session.expires_at;
     st.store.create_session(&session, &login.client_address).await?;
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&token, seconds_until(session.expires_at, st.clock.now())));
-    Ok(res)
+    Ok((token, session))
 }

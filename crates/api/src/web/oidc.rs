@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -19,45 +20,12 @@ use samverka_store::Stage;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use super::login::{ClientAddress, stage_after_password, stage_after_second_factor};
-use super::{new_session, seconds_until, session_cookie};
-use crate::AppState;
-use crate::extract::ApiPath;
-use crate::problem::{ApiError, ApiResult};
-
-/// One identity provider, from the configuration file.
-#[derive(Clone, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct OidcProvider {
-    /// Short name used in the login address, e.g. "region".
-    pub id: String,
-    /// Shown on the login button, e.g. "SITHS eID (Region Demo)".
-    pub name: String,
-    /// The issuer URL exactly as the provider's discovery document gives it.
-    pub issuer: String,
-    pub client_id: String,
-    /// The client secret; read from `client_secret_file` when that is given.
-    #[serde(default)]
-    pub client_secret: String,
-    #[serde(default)]
-    pub client_secret_file: Option<std::path::PathBuf>,
-    /// This server's callback: `https://<host>/auth/oidc/<id>/callback`.
-    pub redirect_url: String,
-    /// True when the provider's login is itself two-factor (SITHS eID); otherwise Samverka
-    /// asks for its own TOTP code after the provider's login.
-    #[serde(default = "yes")]
-    pub two_factor: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl std::fmt::Debug for OidcProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OidcProvider").field("id", &self.id).field("issuer", &self.issuer).finish_non_exhaustive()
-    }
-}
+use samverka_app::AppState;
+use samverka_app::auth::login::{ClientAddress, stage_after_password, stage_after_second_factor};
+use samverka_app::auth::{cookie_value, new_session, same_secret, seconds_until, session_cookie, token_hash};
+use samverka_app::config::OidcProvider;
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::extract::ApiPath;
 
 struct Pending {
     provider: String,
@@ -85,9 +53,9 @@ fn http_client() -> openidconnect::reqwest::Client {
         .expect("HTTP client")
 }
 
-fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+fn unavailable(cause: impl std::fmt::Display) -> AppError {
     tracing::warn!(%cause, "identity provider");
-    ApiError::new(
+    AppError::new(
         StatusCode::BAD_GATEWAY,
         "identity_provider_unavailable",
         "Inloggningstjänsten svarar inte som den ska just nu. Försök igen om en stund eller logga in med lösenord och kod.",
@@ -95,12 +63,12 @@ fn unavailable(cause: impl std::fmt::Display) -> ApiError {
     )
 }
 
-fn provider<'a>(st: &'a AppState, id: &str) -> ApiResult<&'a OidcProvider> {
-    st.config.oidc.iter().find(|p| p.id == id).ok_or_else(|| ApiError::not_found("Inloggningstjänsten"))
+fn provider<'a>(st: &'a AppState, id: &str) -> AppResult<&'a OidcProvider> {
+    st.config.oidc.iter().find(|p| p.id == id).ok_or_else(|| AppError::not_found("Inloggningstjänsten"))
 }
 
-async fn metadata(st: &AppState, p: &OidcProvider) -> ApiResult<CoreProviderMetadata> {
-    let cell = st.oidc.metadata.lock().unwrap().entry(p.id.clone()).or_default().clone();
+async fn metadata(oidc: &OidcState, p: &OidcProvider) -> AppResult<CoreProviderMetadata> {
+    let cell = oidc.metadata.lock().unwrap().entry(p.id.clone()).or_default().clone();
     let meta = cell
         .get_or_try_init(|| async {
             let issuer = IssuerUrl::new(p.issuer.clone()).map_err(unavailable)?;
@@ -111,9 +79,13 @@ async fn metadata(st: &AppState, p: &OidcProvider) -> ApiResult<CoreProviderMeta
 }
 
 /// Starts a login: redirects the browser to the provider.
-pub async fn start(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
+pub async fn start(
+    State(st): State<AppState>,
+    Extension(oidc): Extension<Arc<OidcState>>,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Response> {
     let p = provider(&st, &id)?;
-    let meta = metadata(&st, p).await?;
+    let meta = metadata(&oidc, p).await?;
     let redirect = RedirectUrl::new(p.redirect_url.clone()).map_err(unavailable)?;
     let client = CoreClient::from_provider_metadata(
         meta,
@@ -128,7 +100,7 @@ pub async fn start(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> 
         .set_pkce_challenge(challenge)
         .url();
     {
-        let mut pending = st.oidc.pending.lock().unwrap();
+        let mut pending = oidc.pending.lock().unwrap();
         pending.retain(|_, v| v.started.elapsed() < PENDING_LIFETIME);
         pending.insert(state.secret().clone(), Pending { provider: id, nonce, verifier, started: Instant::now() });
     }
@@ -136,10 +108,8 @@ pub async fn start(State(st): State<AppState>, ApiPath(id): ApiPath<String>) -> 
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(url.as_str()).map_err(unavailable)?);
     // Binds the login to this browser: the callback must come back with the same state
     // cookie (Lax, since the provider sends the browser back by a cross-site navigation).
-    let cookie = format!(
-        "{STATE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600",
-        super::token_hash(state.secret())
-    );
+    let cookie =
+        format!("{STATE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600", token_hash(state.secret()));
     res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(unavailable)?);
     Ok(res)
 }
@@ -157,13 +127,14 @@ pub struct CallbackQuery {
 /// The provider sends the browser back here with a code; the code becomes a session.
 pub async fn callback(
     State(st): State<AppState>,
+    Extension(oidc): Extension<Arc<OidcState>>,
     ApiPath(id): ApiPath<String>,
     ClientAddress(address): ClientAddress,
     headers: axum::http::HeaderMap,
     Query(q): Query<CallbackQuery>,
-) -> ApiResult<Response> {
+) -> AppResult<Response> {
     let refused =
-        |sv: &str| ApiError::unauthorized("oidc_login_failed", sv, "The identity provider's login could not be used.");
+        |sv: &str| AppError::unauthorized("oidc_login_failed", sv, "The identity provider's login could not be used.");
     if q.error.is_some() {
         return Err(refused("Inloggningen avbröts hos inloggningstjänsten. Försök igen."));
     }
@@ -171,17 +142,16 @@ pub async fn callback(
         return Err(refused("Svaret från inloggningstjänsten saknar kod. Börja om inloggningen."));
     };
     // Someone else's callback address, opened in this browser, must not log it in.
-    let bound =
-        super::cookie_value(&headers, STATE_COOKIE).is_some_and(|c| super::same_secret(&c, &super::token_hash(&state)));
+    let bound = cookie_value(&headers, STATE_COOKIE).is_some_and(|c| same_secret(&c, &token_hash(&state)));
     if !bound {
         return Err(refused("Inloggningen började inte i den här webbläsaren. Börja om inloggningen här."));
     }
-    let pending = st.oidc.pending.lock().unwrap().remove(&state);
+    let pending = oidc.pending.lock().unwrap().remove(&state);
     let Some(pending) = pending.filter(|p| p.provider == id && p.started.elapsed() < PENDING_LIFETIME) else {
         return Err(refused("Inloggningen har gått ut eller kommer inte från den här webbläsaren. Börja om."));
     };
     let p = provider(&st, &id)?;
-    let meta = metadata(&st, p).await?;
+    let meta = metadata(&oidc, p).await?;
     let redirect = RedirectUrl::new(p.redirect_url.clone()).map_err(unavailable)?;
     let client = CoreClient::from_provider_metadata(
         meta,
@@ -203,7 +173,7 @@ pub async fn callback(
     })?;
     let subject = claims.subject().as_str();
     let account = st.store.account_by_oidc(&p.issuer, subject).await?.filter(|a| a.active).ok_or_else(|| {
-        ApiError::new(
+        AppError::new(
             StatusCode::FORBIDDEN,
             "no_linked_account",
             "Din inloggning är inte kopplad till något konto i Samverka. Be administratören i din organisation att koppla den.",

@@ -9,10 +9,10 @@ use samverka_domain::access::{Permission, permits};
 use samverka_domain::directive::{DirectiveAct, DirectiveId, DirectiveStatus, check_directive_act};
 use samverka_store::DirectiveRecord;
 
-use super::forums::refuse_object;
-use crate::AppState;
 use crate::auth::Caller;
-use crate::problem::ApiResult;
+use crate::error::AppResult;
+use crate::forums::refuse_object;
+use crate::state::AppState;
 
 /// How the caller sees a directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,12 +46,12 @@ pub fn is_for(caller: &Caller, d: &DirectiveRecord) -> bool {
 }
 
 /// The directive and how the caller sees it; refused (and logged) when neither.
-pub(crate) async fn directive_for(
+pub async fn directive_for(
     st: &AppState,
     caller: &Caller,
     id: DirectiveId,
     action: &str,
-) -> ApiResult<(DirectiveRecord, DirectiveView)> {
+) -> AppResult<(DirectiveRecord, DirectiveView)> {
     let Some(d) = st.store.directive(id).await? else {
         return Err(refuse_object(st, caller, action, id, hidden()).await);
     };
@@ -71,13 +71,13 @@ pub(crate) async fn directive_for(
 }
 
 /// Refuses (and logs) `act` on a directive when the caller may not.
-pub(crate) async fn check_act(
+pub async fn check_act(
     st: &AppState,
     caller: &Caller,
     d: &DirectiveRecord,
     act: DirectiveAct,
     action: &str,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let checked = check_directive_act(
         act,
         caller.actor.role,

@@ -7,19 +7,19 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::problem::ApiError;
+use crate::error::AppError;
 
 /// A JSON body. Malformed JSON, a wrong type or a missing field, a missing content type and
 /// an oversized body each get their own problem.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(AppError::new(
                 StatusCode::BAD_REQUEST,
                 "malformed_json",
                 format!("Innehållet är inte giltig JSON: {}", e.body_text()),
@@ -30,9 +30,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 let detail =
                     text.strip_prefix("Failed to deserialize the JSON body into the target type: ").unwrap_or(&text);
                 let field = detail.split(':').next().filter(|f| !f.contains(' ')).map(str::to_string);
-                Err(ApiError {
+                Err(AppError {
                     field,
-                    ..ApiError::new(
+                    ..AppError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "invalid_body",
                         format!("Ett fält saknas eller har fel typ: {detail}"),
@@ -40,22 +40,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     )
                 })
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "json_required",
                 "Skicka innehållet som JSON med Content-Type: application/json.",
                 "Send the body as JSON with Content-Type: application/json.",
             )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 format!(
                     "Innehållet är för stort (högst {} kB). Korta texten eller dela upp den.",
-                    crate::MAX_BODY_BYTES / 1024
+                    crate::config::MAX_BODY_BYTES / 1024
                 ),
                 "The body is too large.",
             )),
-            Err(e) => Err(ApiError::new(
+            Err(e) => Err(AppError::new(
                 StatusCode::BAD_REQUEST,
                 "unreadable_body",
                 "Innehållet kunde inte läsas.",
@@ -69,11 +69,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 pub struct ApiPath<T>(pub T);
 
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| ApiPath(v)).map_err(|e: PathRejection| {
-            ApiError::new(
+            AppError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_path",
                 format!("Adressen innehåller ett ogiltigt id: {}", e.body_text()),
@@ -87,11 +87,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e: QueryRejection| {
-            ApiError::new(
+            AppError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_query",
                 format!("Sökparametrarna är ogiltiga: {}", e.body_text()),

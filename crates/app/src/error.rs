@@ -27,7 +27,7 @@ pub struct ProblemDetails {
 }
 
 #[derive(Debug)]
-pub struct ApiError {
+pub struct AppError {
     pub status: StatusCode,
     pub code: String,
     pub field: Option<String>,
@@ -35,13 +35,13 @@ pub struct ApiError {
     pub en: String,
 }
 
-impl ApiError {
+impl AppError {
     pub fn new(status: StatusCode, code: &str, sv: impl Into<String>, en: impl Into<String>) -> Self {
-        ApiError { status, code: code.to_string(), field: None, sv: sv.into(), en: en.into() }
+        AppError { status, code: code.to_string(), field: None, sv: sv.into(), en: en.into() }
     }
 
     pub fn invalid(field: &str, code: &str, sv: impl Into<String>, en: impl Into<String>) -> Self {
-        ApiError { field: Some(field.to_string()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, sv, en) }
+        AppError { field: Some(field.to_string()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, sv, en) }
     }
 
     pub fn not_found(what_sv: &str) -> Self {
@@ -57,7 +57,7 @@ impl ApiError {
     }
 }
 
-impl From<Problem> for ApiError {
+impl From<Problem> for AppError {
     fn from(p: Problem) -> Self {
         let status = match p.kind {
             ProblemKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
@@ -65,19 +65,19 @@ impl From<Problem> for ApiError {
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::Forbidden | ProblemKind::ConsentRequired => StatusCode::FORBIDDEN,
         };
-        ApiError { status, code: p.code.to_string(), field: p.field, sv: p.message_sv, en: p.message_en }
+        AppError { status, code: p.code.to_string(), field: p.field, sv: p.message_sv, en: p.message_en }
     }
 }
 
-impl From<StoreError> for ApiError {
+impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Problem(p) => p.into(),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
-                ApiError::database_unavailable()
+                AppError::database_unavailable()
             }
-            StoreError::DiskFull => ApiError::new(
+            StoreError::DiskFull => AppError::new(
                 StatusCode::INSUFFICIENT_STORAGE,
                 "disk_full",
                 "Samverkas disk är full, så inget kan sparas just nu. Ingenting av det du skickade har sparats. \
@@ -86,7 +86,7 @@ impl From<StoreError> for ApiError {
             ),
             other => {
                 tracing::error!(error = %other, "internal error");
-                ApiError::new(
+                AppError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal_error",
                     "Ett oväntat fel inträffade. Inget har sparats. Kontakta support om det upprepas.",
@@ -97,7 +97,7 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = ProblemDetails {
             type_uri: format!("urn:samverka:problem:{}", self.code),
@@ -121,7 +121,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub type AppResult<T> = Result<T, AppError>;
 
 /// When a client answered 503 may try again, in seconds.
 pub const RETRY_AFTER: HeaderValue = HeaderValue::from_static("5");
@@ -130,10 +130,10 @@ pub const RETRY_AFTER: HeaderValue = HeaderValue::from_static("5");
 #[derive(Debug, Clone, Copy)]
 pub struct DatabaseUnavailable;
 
-impl ApiError {
+impl AppError {
     /// The answer while the database is away.
     pub fn database_unavailable() -> Self {
-        ApiError::new(
+        AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
             "Samverka når inte sin databas just nu. Inget har sparats; försök igen om en stund.",
@@ -143,7 +143,7 @@ impl ApiError {
 
     /// The answer to a request turned away because the server is at capacity.
     pub fn busy() -> Self {
-        ApiError::new(
+        AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
             "Samverka har fler anrop än det hinner med just nu. Inget har sparats; försök igen om en stund.",

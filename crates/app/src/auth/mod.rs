@@ -7,7 +7,6 @@
 //! worthless after it.
 
 pub mod login;
-pub mod oidc;
 pub mod password;
 pub mod totp;
 
@@ -25,14 +24,19 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::problem::ApiError;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// The session cookie. The `__Host-` prefix makes browsers refuse it unless it is Secure,
 /// has Path=/ and no Domain: it cannot be set by a sibling site.
 pub const SESSION_COOKIE: &str = "__Host-samverka";
 /// Header carrying the CSRF token on state-changing API requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The header a page's live-update script sends with its refetches: not the user at work, so
+/// it neither keeps the session alive nor marks messages opened.
+pub const LIVE_HEADER: &str = "x-samverka-live";
+/// The live-update stream; listening to it is not activity either.
+pub const EVENTS_PATH: &str = "/handelser";
 
 /// 256 random bits as URL-safe text.
 pub fn random_token() -> String {
@@ -50,7 +54,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
         let (k, v) = kv.trim().split_once('=')?;
         (k == name).then(|| v.to_string())
@@ -153,8 +157,8 @@ pub struct LoginSession {
     assignment: Option<Assignment>,
 }
 
-fn expired() -> ApiError {
-    ApiError::unauthorized(
+fn expired() -> AppError {
+    AppError::unauthorized(
         "session_expired",
         "Din session har gått ut. Logga in igen.",
         "The session has expired; log in again.",
@@ -173,8 +177,8 @@ fn csrf_ok(parts: &Parts, session: &Session) -> bool {
     sent.is_some_and(|t| same_secret(t, &session.csrf_token))
 }
 
-fn csrf_refused() -> ApiError {
-    ApiError::new(
+fn csrf_refused() -> AppError {
+    AppError::new(
         StatusCode::FORBIDDEN,
         "csrf_failed",
         "Begäran saknar giltig säkerhetstoken. Ladda om sidan och försök igen.",
@@ -183,11 +187,11 @@ fn csrf_refused() -> ApiError {
 }
 
 impl FromRequestParts<AppState> for LoginSession {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
         let token = cookie_value(&parts.headers, SESSION_COOKIE)
-            .ok_or_else(|| ApiError::unauthorized("login_required", "Du behöver logga in.", "Login required."))?;
+            .ok_or_else(|| AppError::unauthorized("login_required", "Du behöver logga in.", "Login required."))?;
         let hash = token_hash(&token);
         let (session, account, assignment) = st.store.session_actor(&hash).await?.ok_or_else(expired)?;
         let now = st.clock.now();
@@ -201,8 +205,7 @@ impl FromRequestParts<AppState> for LoginSession {
         }
         // Write the last-seen time at most once a minute: reads stay reads. A page's own
         // live-update refetch is not the user at work and does not keep the session alive.
-        let automatic =
-            parts.headers.contains_key(crate::web::LIVE_HEADER) || parts.uri.path() == crate::web::EVENTS_PATH;
+        let automatic = parts.headers.contains_key(LIVE_HEADER) || parts.uri.path() == EVENTS_PATH;
         if !automatic && now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
             match st.store.touch_session(&hash, now).await {
                 // On a full disk the session is not kept alive, but reading goes on.
@@ -235,13 +238,13 @@ impl Caller {
 }
 
 impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
+    type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
         let login = LoginSession::from_request_parts(parts, st).await?;
         let session = login.session;
         let (Stage::Active, Some(assignment_id)) = (session.stage, session.assignment_id) else {
-            return Err(ApiError::unauthorized(
+            return Err(AppError::unauthorized(
                 "login_incomplete",
                 "Inloggningen är inte klar. Slutför inloggningen och välj uppdrag.",
                 "Finish logging in and choose an assignment.",
@@ -252,7 +255,7 @@ impl FromRequestParts<AppState> for Caller {
             .assignment
             .filter(|a| a.id == assignment_id && a.active && a.user_id == account.id)
             .ok_or_else(|| {
-                ApiError::unauthorized(
+                AppError::unauthorized(
                     "assignment_ended",
                     "Ditt uppdrag är inte längre aktivt. Logga in igen och välj ett annat uppdrag.",
                     "The assignment is no longer active.",

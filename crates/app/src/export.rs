@@ -8,7 +8,7 @@ use samverka_domain::liability::{BasisLine, LiabilityBasis};
 use samverka_domain::org::CareType;
 use samverka_store::ApprovedBasis;
 
-use crate::problem::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -56,9 +56,9 @@ fn dates(l: &BasisLine) -> String {
     l.liable_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
 }
 
-fn export_failed(e: &dyn std::fmt::Display) -> ApiError {
+fn export_failed(e: &dyn std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "export failed");
-    ApiError::new(
+    AppError::new(
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         "export_failed",
         "Filen kunde inte skapas. Försök igen.",
@@ -67,7 +67,7 @@ fn export_failed(e: &dyn std::fmt::Display) -> ApiError {
 }
 
 /// The basis as a file of the chosen format.
-pub fn basis_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>, format: FileFormat) -> ApiResult<Vec<u8>> {
+pub fn basis_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>, format: FileFormat) -> AppResult<Vec<u8>> {
     match format {
         FileFormat::Csv => csv_file(basis, approved),
         FileFormat::Xlsx => xlsx_file(basis, approved).map_err(|e| export_failed(&e)),
@@ -75,7 +75,7 @@ pub fn basis_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>, form
 }
 
 /// One row per case, then one per group total (`rad` says which).
-fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> ApiResult<Vec<u8>> {
+fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> AppResult<Vec<u8>> {
     let month = format!("{}-{:02}", basis.year, basis.month);
     let version = version_text(approved);
     // A byte-order mark so Excel reads the file as UTF-8 (å, ä, ö).

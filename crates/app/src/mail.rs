@@ -10,29 +10,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use samverka_store::StoreError;
 
-use crate::AppState;
-
-/// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailSecurity {
-    /// Plain SMTP: only for a relay on the same host or network.
-    None,
-    /// STARTTLS, required (port 587).
-    StartTls,
-    /// TLS from the start (port 465).
-    Tls,
-}
-
-#[derive(Debug, Clone)]
-pub struct MailSettings {
-    pub host: String,
-    pub port: u16,
-    pub security: MailSecurity,
-    /// The sender, e.g. `Samverka <samverka@region.example>`.
-    pub from: String,
-    pub username: Option<String>,
-    pub password: Option<String>,
-}
+use crate::config::{MailSecurity, MailSettings};
+use crate::state::AppState;
 
 /// Attempts before a mail is given up.
 const MAX_ATTEMPTS: u32 = 10;

@@ -1,0 +1,69 @@
+//! The application's state: what every front end holds and every application call is given.
+
+use std::sync::{Arc, OnceLock};
+
+use samverka_store::Store;
+
+use crate::clock::{Clock, DemoClock};
+use crate::config::{AppConfig, FeedSettings};
+use crate::live::LiveUpdates;
+
+/// The admission feed, once it is configured: its settings, and the turn that lets one
+/// message be processed at a time (see `feed`).
+pub struct FeedState {
+    pub settings: FeedSettings,
+    pub turn: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<AppConfig>,
+    /// Changes to cases, for the live updates of open pages.
+    pub live: Arc<LiveUpdates>,
+    /// The admission feed, when configured (set once at start).
+    pub feed: Arc<OnceLock<FeedState>>,
+    /// Woken whenever a case changes, so subscription notifications go out at once.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The demo's movable clock (`serve --demo` on demo data only); none in production.
+    pub demo_clock: Option<Arc<DemoClock>>,
+    /// Until when (milliseconds since the epoch) requests are answered 503 at once, because
+    /// the database was just found unreachable (the server's database breaker).
+    pub db_outage: Arc<std::sync::atomic::AtomicI64>,
+    /// Places for requests being served (the server's admission control).
+    pub admission: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
+        AppState {
+            store,
+            clock,
+            admission: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
+            config: Arc::new(config),
+            live: Arc::default(),
+            feed: Arc::default(),
+            wake: Arc::default(),
+            db_outage: Arc::default(),
+            demo_clock: None,
+        }
+    }
+
+    /// The state of a demo server, whose clock can be moved forward (see [`DemoClock`]).
+    pub fn demo(store: Store, config: AppConfig) -> Self {
+        let clock = Arc::new(DemoClock::default());
+        AppState { demo_clock: Some(clock.clone()), ..AppState::new(store, clock, config) }
+    }
+
+    /// Turns the admission feed on with `settings` (once, at start).
+    pub fn start_feed(&self, settings: FeedSettings) {
+        let _ = self.feed.set(FeedState { settings, turn: tokio::sync::Mutex::new(()) });
+    }
+
+    /// Tells open pages of the case's parties that it changed (nobody listening is fine).
+    pub fn changed(&self, case: &samverka_domain::case::Case) {
+        self.live.changed(&self.store, case.id, case.parties.iter().map(|p| p.unit.id));
+        self.wake.notify_one();
+    }
+}
