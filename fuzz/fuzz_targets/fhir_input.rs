@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use samverka_api::fhir::writes::{read_communication_request, read_consent_request};
-use samverka_api::fhir::{Params, patient_param, read_subscription_request};
+use samverka_fhir::writes::{read_communication_request, read_consent_request};
+use samverka_fhir::{Params, patient_param, read_subscription_request};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -1,306 +1,110 @@
-//! Samverka's HTTP layer: the JSON API under `/api`, its OpenAPI document, and the plumbing
-//! (limits, time-outs, tracing) around it.
+//! Samverka's JSON API (`/api`, `/auth`): one module per resource, thin handlers over the
+//! application layer (`samverka_app`), the OpenAPI document; `router` puts them together.
 //!
-//! Architecture invariant: handlers translate HTTP to domain commands and back. Rules live in
-//! `samverka-domain`, SQL in `samverka-store`; nothing here decides what is allowed.
+//! Architecture invariant: handlers translate JSON to application calls and back, and decide
+//! nothing; no other front end is imported.
+//!
+//! Routes that touch patient data are declared in one list, [`PATIENT_DATA_ROUTES`], which
+//! both builds their router and is what the access-log test walks: a route added there is
+//! tested, and a route that answers without writing its access-log entry is refused at run
+//! time by [`require_access_log`].
 
-pub mod fhir;
+pub mod access_log;
+pub mod admin;
+pub mod cases;
+pub mod directory;
+pub mod followup;
 pub mod hl7;
+pub mod inbox;
+pub mod liability;
+pub mod login;
+pub mod meta;
 pub mod openapi;
-pub mod routes;
-pub mod web;
-
-use std::sync::Arc;
-use std::time::Duration;
+pub mod patients;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use samverka_app::config::MAX_BODY_BYTES;
-use samverka_app::{AppError, AppState, auth, tls};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use axum::routing::{get, post};
+use samverka_app::AppState;
 
-pub use samverka_app::{AppConfig, Clock, ManualClock, SystemClock};
+macro_rules! patient_data_routes {
+    ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Every route that reads or writes patient data, as (method, path).
+        pub const PATIENT_DATA_ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
 
-/// The whole application as one router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(routes::router())
-        .merge(fhir::router())
-        .merge(web::router(state.clone()))
-        .fallback(not_found)
-        .method_not_allowed_fallback(|| async {
-            AppError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "Den här adressen tar inte emot den sortens anrop.",
-                "Method not allowed for this address.",
-            )
-        })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), database_breaker))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), admission))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
-        .layer(axum::Extension(auth::TrustedProxies(state.config.trusted_proxies.clone())))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
-
-/// How long requests are answered 503 at once after the database was found unreachable.
-const OUTAGE_PAUSE_MS: i64 = 1_000;
-
-/// Fails fast while the database is away: once a request finds it unreachable, the following
-/// second's requests get 503 at once instead of each waiting for a connection that will not
-/// come; then one request tries again. The health check always asks the database itself.
-async fn database_breaker(
-    axum::extract::State(st): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use std::sync::atomic::Ordering;
-    let now = jiff::Timestamp::now().as_millisecond();
-    if !always_let_in(req.uri().path()) && now < st.db_outage.load(Ordering::Relaxed) {
-        return turned_away(req.headers(), AppError::database_unavailable(), None);
-    }
-    let res = next.run(req).await;
-    if res.extensions().get::<samverka_app::error::DatabaseUnavailable>().is_some() {
-        // From when the failure was seen, not when the request began: finding out may take
-        // the pool's whole acquire timeout.
-        st.db_outage.store(jiff::Timestamp::now().as_millisecond() + OUTAGE_PAUSE_MS, Ordering::Relaxed);
-    }
-    res
-}
-
-/// Admission control: at most `max_in_flight` requests are served at once; the next wait up to
-/// `admission_wait` for a place and are then answered 503 with Retry-After. Past its capacity
-/// the server turns work away at once instead of queueing it without end, where every answer
-/// would come late and the queue would take the memory. Liveness, health and static files
-/// (no database) are always let in.
-async fn admission(
-    axum::extract::State(st): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let path = req.uri().path();
-    if always_let_in(path) {
-        return next.run(req).await;
-    }
-    let place = match st.admission.try_acquire() {
-        Ok(p) => p,
-        Err(_) => match tokio::time::timeout(st.config.admission_wait, st.admission.acquire()).await {
-            Ok(Ok(p)) => p,
-            _ => {
-                tracing::warn!(path, "turned away: the server is at capacity");
-                return turned_away(req.headers(), AppError::busy(), Some("error.busy"));
-            }
-        },
-    };
-    let res = next.run(req).await;
-    drop(place);
-    res
-}
-
-/// Liveness, health and static files: never turned away by the breaker nor by admission
-/// control. Liveness and static files need no database; the health check asks it itself, so a
-/// load balancer learns of an outage from it, and a liveness probe never restarts a process
-/// that is only waiting for its database.
-fn always_let_in(path: &str) -> bool {
-    path == "/api/live" || path == "/api/health" || path.starts_with("/static/")
-}
-
-/// A request turned away before any handler (503): a page for a browser, with the page's own
-/// text when `page_text` names one, else the problem's; problem+json for everyone else. Both
-/// say when to try again.
-fn turned_away(
-    headers: &axum::http::HeaderMap,
-    problem: AppError,
-    page_text: Option<&str>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if !wants_html(headers) {
-        return problem.into_response();
-    }
-    let t = samverka_app::texts::texts(web::lang_of(headers));
-    let text = page_text.map_or_else(|| web::error_text(t, &problem), |key| t.get(key).to_string());
-    let mut page = web::error_page(t, problem.status, text);
-    page.headers_mut().insert(axum::http::header::RETRY_AFTER, samverka_app::error::RETRY_AFTER);
-    page
-}
-
-/// Whether the client is a browser asking for a page (else it gets problem+json).
-fn wants_html(headers: &axum::http::HeaderMap) -> bool {
-    headers.get(axum::http::header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"))
-}
-
-/// An unknown address: a page for a browser, problem+json for everyone else.
-async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if wants_html(&headers) {
-        let t = samverka_app::texts::texts(web::lang_of(&headers));
-        return web::error_page(t, StatusCode::NOT_FOUND, t.get("error.not_found").to_string());
-    }
-    AppError::new(
-        StatusCode::NOT_FOUND,
-        "no_such_address",
-        "Adressen finns inte i Samverka. Kontrollera länken.",
-        "No such address.",
-    )
-    .into_response()
-}
-
-/// Headers every answer carries: no inline script, no framing, no referrer, no caching of
-/// patient data, and HSTS when Samverka is reached over TLS.
-async fn security_headers(
-    axum::extract::State(st): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::http::{HeaderValue, header};
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-             font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    if st.config.hsts {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    }
-    res
-}
-
-/// A bug must not cut the connection without an answer: log it and answer 500 as a problem.
-fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
-    let what = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown panic");
-    tracing::error!(panic = what, "handler panicked");
-    axum::response::IntoResponse::into_response(AppError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
-        "Ett oväntat fel inträffade. Inget har sparats. Kontakta support om det upprepas.",
-        "An unexpected error occurred. Nothing was saved.",
-    ))
-}
-
-/// Serves until `shutdown` resolves, finishing requests already under way.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<tls::PeerAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-}
-
-/// Serves HTTPS with the given certificate until `shutdown` resolves.
-pub async fn serve_tls(
-    listener: tokio::net::TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<tls::PeerAddr>();
-    axum::serve(tls::TlsListener::new(listener, config)?, app).with_graceful_shutdown(shutdown).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
-
-    #[tokio::test]
-    async fn past_capacity_a_request_waits_briefly_then_is_turned_away_and_liveness_always_answers() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = samverka_store::Store::connect(
-            dir.path().join("t.db").to_str().unwrap(),
-            samverka_store::Agreements::built_in(),
-        )
-        .await
-        .unwrap();
-        let config = AppConfig { max_in_flight: 1, admission_wait: Duration::from_millis(50), ..AppConfig::default() };
-        let state = AppState::new(store, Arc::new(SystemClock), config);
-        let release = Arc::new(tokio::sync::Notify::new());
-        let held = release.clone();
-        let app: Router = Router::new()
-            .route("/slow", axum::routing::get(move || async move { held.notified().await }))
-            .route("/fast", axum::routing::get(|| async { "ok" }))
-            .route("/api/live", axum::routing::get(|| async { "ok" }))
-            .layer(axum::middleware::from_fn_with_state(state.clone(), admission))
-            .with_state(state);
-        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
-
-        let slow = tokio::spawn(app.clone().oneshot(get("/slow")));
-        // Once the slow request holds the one place, the next waits its 50 ms and is turned away.
-        let mut turned_away = None;
-        for _ in 0..100 {
-            let res = app.clone().oneshot(get("/fast")).await.unwrap();
-            if res.status() == StatusCode::SERVICE_UNAVAILABLE {
-                turned_away = Some(res);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        fn patient_data_router() -> Router<AppState> {
+            Router::new() $(.route($path, axum::routing::$method($handler)))*
         }
-        let res = turned_away.expect("a request past capacity is answered 503");
-        assert!(res.headers().contains_key(axum::http::header::RETRY_AFTER));
-        let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
-        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(problem["code"], "busy");
-        assert!(problem["detail"].as_str().unwrap().contains("Inget har sparats"));
-        assert_eq!(app.clone().oneshot(get("/api/live")).await.unwrap().status(), StatusCode::OK, "liveness gets in");
-        // A browser is shown a page that says so, in Swedish.
-        let page = Request::get("/fast").header("accept", "text/html").body(Body::empty()).unwrap();
-        let res = app.clone().oneshot(page).await.unwrap();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert!(res.headers().contains_key(axum::http::header::RETRY_AFTER));
-        let html = String::from_utf8(axum::body::to_bytes(res.into_body(), 100_000).await.unwrap().to_vec()).unwrap();
-        assert!(html.contains("fler anrop än det hinner med"), "{html}");
+    };
+}
 
-        // The slow request ends: its place serves the next one.
-        release.notify_one();
-        assert_eq!(slow.await.unwrap().unwrap().status(), StatusCode::OK);
-        assert_eq!(app.clone().oneshot(get("/fast")).await.unwrap().status(), StatusCode::OK);
-    }
+patient_data_routes! {
+    get "/api/inbox" => inbox::inbox,
+    get "/api/cases" => cases::list,
+    post "/api/cases" => cases::open,
+    get "/api/cases/{id}" => cases::get,
+    get "/api/cases/{id}/events" => cases::events,
+    get "/api/cases/{id}/liability" => liability::case,
+    post "/api/cases/{id}/emergency-access" => cases::emergency_access,
+    post "/api/cases/{id}/messages" => cases::send_message,
+    post "/api/cases/{id}/messages/{message_id}/open" => cases::open_message,
+    post "/api/cases/{id}/messages/{message_id}/acknowledge" => cases::acknowledge,
+    post "/api/cases/{id}/messages/{message_id}/mis-sent" => cases::mark_mis_sent,
+    post "/api/cases/{id}/messages/{message_id}/forward" => cases::forward,
+    post "/api/cases/{id}/transfer" => cases::transfer,
+    post "/api/cases/{id}/discharge" => cases::discharge,
+    post "/api/cases/{id}/cancel-discharge" => cases::cancel_discharge,
+    post "/api/cases/{id}/confirm-needs" => cases::confirm_needs,
+    post "/api/cases/{id}/dismiss" => cases::dismiss,
+    post "/api/cases/{id}/parties" => cases::add_party,
+    post "/api/cases/{id}/consents" => cases::record_consent,
+    post "/api/cases/{id}/consents/{consent_id}/withdraw" => cases::withdraw_consent,
+    post "/api/cases/{id}/sip" => cases::draw_up_sip,
+    post "/api/cases/{id}/sip/follow-up" => cases::follow_up_sip,
+    post "/api/cases/{id}/close" => cases::close,
+    post "/api/patients" => patients::create,
+    get "/api/patients" => patients::search,
+    get "/api/patients/{id}" => patients::get,
+    get "/api/liability" => liability::municipal,
+    get "/api/liability/versions" => liability::versions,
+    get "/api/liability/export" => liability::export,
+    get "/api/access-log" => access_log::review,
+    get "/api/access-log/extract" => access_log::extract,
+    get "/api/hl7/messages" => hl7::list,
+    get "/api/hl7/messages/{id}" => hl7::get,
+    post "/api/hl7/messages/{id}/replay" => hl7::replay,
+}
 
-    #[tokio::test]
-    async fn while_the_database_is_away_liveness_still_answers() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = samverka_store::Store::connect(
-            dir.path().join("t.db").to_str().unwrap(),
-            samverka_store::Agreements::built_in(),
-        )
-        .await
-        .unwrap();
-        let state = AppState::new(store, Arc::new(SystemClock), AppConfig::default());
-        // The breaker has just seen the database fail.
-        let until = jiff::Timestamp::now().as_millisecond() + 60_000;
-        state.db_outage.store(until, std::sync::atomic::Ordering::Relaxed);
-        let app: Router = Router::new()
-            .route("/api/cases", axum::routing::get(|| async { "ok" }))
-            .route("/api/live", axum::routing::get(|| async { "ok" }))
-            .layer(axum::middleware::from_fn_with_state(state.clone(), database_breaker))
-            .with_state(state);
-        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
-        let res = app.clone().oneshot(get("/api/cases")).await.unwrap();
-        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(app.oneshot(get("/api/live")).await.unwrap().status(), StatusCode::OK, "no reason to restart");
-    }
+pub fn router() -> Router<AppState> {
+    let patient_data =
+        patient_data_router().route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log));
+    Router::new()
+        .route("/om", get(meta::landing))
+        .route("/api/health", get(meta::health))
+        .route("/api/live", get(meta::live))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/auth/login", post(crate::login::login))
+        .route("/auth/password", post(crate::login::change_password))
+        .route("/auth/change-password", post(crate::login::change_own_password))
+        .route("/auth/totp/setup", get(crate::login::totp_setup))
+        .route("/auth/totp", post(crate::login::verify_totp))
+        .route("/auth/assignment", post(crate::login::choose_assignment))
+        .route("/auth/session", get(crate::login::session))
+        .route("/auth/logout", post(crate::login::logout))
+        .route("/api/me", get(directory::me))
+        .route("/api/organisations", get(directory::organisations))
+        .route("/api/units", get(directory::units))
+        .route("/api/units/{id}", get(directory::unit))
+        .route("/api/followup", get(followup::get))
+        .route("/api/liability/approve", post(liability::approve))
+        .route("/api/admin/users", get(admin::users).post(admin::create_user))
+        .route("/api/admin/users/{id}/reset-password", post(admin::reset_password))
+        .route("/api/admin/users/{id}/reset-totp", post(admin::reset_totp))
+        .route("/api/admin/users/{id}/unlock", post(admin::unlock))
+        .route("/api/admin/users/{id}/deactivate", post(admin::deactivate))
+        .route("/api/admin/users/{id}/assignments", post(admin::add_assignment))
+        .route("/api/admin/assignments/{id}/deactivate", post(admin::deactivate_assignment))
+        .route("/api/admin/units", post(admin::create_unit))
+        .route("/api/admin/units/{id}/address", post(admin::update_address))
+        .route("/api/admin/clients", post(admin::create_client))
+        .merge(patient_data)
 }

@@ -4,7 +4,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-use crate::routes::{access_log, admin, cases, directory, followup, hl7, inbox, liability, login, meta, patients};
+use crate::{access_log, admin, cases, directory, followup, hl7, inbox, liability, login, meta, patients};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,7 @@ use crate::routes::{access_log, admin, cases, directory, followup, hl7, inbox, l
                        en svensk beskrivning (detail), en engelsk (detail_en) och en stabil kod (code)."
     ),
     paths(
-        meta::health, meta::live, meta::openapi,
+        meta::health, meta::live, document,
         directory::me, directory::organisations, directory::units, directory::unit,
         patients::create, patients::search, patients::get,
         inbox::inbox,
@@ -64,4 +64,10 @@ impl Modify for SessionAuth {
         components
             .add_security_scheme("csrf", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))));
     }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
 }

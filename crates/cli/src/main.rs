@@ -327,7 +327,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 AppState::new(store.clone(), Arc::new(SystemClock), config)
             };
             // FHIR Subscription notifications, from the durable outbox.
-            tokio::spawn(samverka_api::fhir::notify::Notifier::new(state.clone()).run());
+            tokio::spawn(samverka_fhir::notify::Notifier::new(state.clone()).run());
             tokio::spawn(samverka_app::escalation::run(state.clone()));
             if let Some(m) = checked.mail.clone() {
                 tokio::spawn(samverka_app::mail::run(state.clone(), m));
@@ -345,14 +345,14 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 })?;
                 let mllp_addr = mllp.local_addr().map_err(|e| e.to_string())?;
                 println!("HL7-flödet (MLLP{}) tar emot på {mllp_addr}", if m.tls.is_some() { " över TLS" } else { "" });
-                tokio::spawn(samverka_api::hl7::listener::serve(mllp, m.tls.clone(), feed, shutdown_signal()));
+                tokio::spawn(samverka_hl7::serve(mllp, m.tls.clone(), feed, shutdown_signal()));
             }
             let scheme = if checked.tls.is_some() { "https" } else { "http" };
             println!("Samverka är igång: öppna {scheme}://{addr}/ (startade på {} ms)", started.elapsed().as_millis());
             tracing::info!(%addr, database = ?store.kind(), "listening");
             match checked.tls.clone() {
-                Some(tls) => samverka_api::serve_tls(listener, tls, state, shutdown_signal()).await,
-                None => samverka_api::serve(listener, state, shutdown_signal()).await,
+                Some(tls) => samverka_server::serve_tls(listener, tls, state, shutdown_signal()).await,
+                None => samverka_server::serve(listener, state, shutdown_signal()).await,
             }
             .map_err(|e| e.to_string())?;
             store.close().await;

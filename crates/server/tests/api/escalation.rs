@@ -1,0 +1,302 @@
+//! Who does what and escalation over HTTP, on a manual clock: a unit's leaders keep its
+//! contacts and confirm them (reminded when the entry goes stale); its escalation rule sends
+//! an unacknowledged notice to the backup unit, then alerts a leader's unit that is told but
+//! not given the case; both show on the case. Every denial is tested and logged.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, denied, page, pnr, submit};
+use crate::on_both;
+
+async fn sweep(app: &TestApp) -> usize {
+    samverka_app::escalation::sweep(&app.state).await.unwrap()
+}
+
+on_both!(a_units_leaders_keep_its_contacts_and_are_reminded_when_they_go_stale, |app: TestApp| async move {
+    let w = &app.world;
+    let unit = format!("/enheter/{}", w.units.bistand);
+    let (status, body) = page(&app, &w.chef_solna, &unit).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("Kontaktuppgifterna för Biståndsenheten Solna är inte bekräftade"),
+        "never confirmed: reminded"
+    );
+    // A contact nobody can reach is refused, and what was typed stays.
+    let unreachable = [("name_0", "Anna Berg"), ("function_0", "Enhetschef"), ("phone_0", ""), ("email_0", "")];
+    let (status, body) = submit(&app, &w.chef_solna, &format!("{unit}/kontakter"), &unreachable).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Ange telefon eller e-post för Anna Berg") && body.contains("value=\"Anna Berg\""));
+    let contacts = [
+        ("name_0", "Anna Berg"),
+        ("function_0", "Enhetschef"),
+        ("phone_0", "08-555 100 00"),
+        ("name_1", "Helgjouren"),
+        ("function_1", "Biståndshandläggare helg"),
+        ("email_1", "helg@solna.example"),
+    ];
+    assert_eq!(submit(&app, &w.chef_solna, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::SEE_OTHER);
+    // Only the unit's leaders (and the organisation's administrators) keep the entry.
+    for who in [&w.bistand, &w.ward, &w.bistand_hsl] {
+        assert_eq!(submit(&app, who, &format!("{unit}/kontakter"), &contacts).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(denied(&app, who, "unit.contacts", None).await, 1);
+    }
+    let (_, body) = page(&app, &w.ward, &unit).await;
+    assert!(body.contains("Helgjouren") && body.contains("helg@solna.example") && body.contains("2 nov 2026"));
+    assert!(!body.contains("Inaktuella?"));
+    let (_, dir) = page(&app, &w.ward, "/enheter").await;
+    assert!(dir.contains(&format!("href=\"{unit}\"")));
+    // Ninety days on the entry is stale; the chief is reminded on every page until confirming.
+    app.at("2027-02-01 08:00");
+    let (_, body) = page(&app, &w.chef_solna, "/forum").await;
+    assert!(body.contains("Kontaktuppgifterna för Biståndsenheten Solna är inte bekräftade"));
+    let (_, dir) = page(&app, &w.ward, "/enheter").await;
+    assert!(dir.contains("Inaktuella?"));
+    assert_eq!(submit(&app, &w.bistand, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(submit(&app, &w.chef_solna, &format!("{unit}/bekrafta"), &[]).await.0, StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &w.chef_solna, "/forum").await;
+    assert!(!body.contains("är inte bekräftade"));
+});
+
+on_both!(an_unacknowledged_notice_goes_to_the_backup_then_alerts_the_leader, |app: TestApp| async move {
+    let w = &app.world;
+    let rule_path = format!("/enheter/{}/eskalering", w.units.bistand);
+    let (hsl, leader, nacka) =
+        (w.units.hsl.to_string(), w.units.other_vc.to_string(), w.units.nacka_bistand.to_string());
+    let rule = [
+        ("backup_after_hours", "4"),
+        ("backup_unit", hsl.as_str()),
+        ("leader_after_hours", "8"),
+        ("leader_unit", leader.as_str()),
+    ];
+    // The backup must be of the same organisation; only the unit's leaders set the rule.
+    let mut elsewhere = rule.to_vec();
+    elsewhere[1] = ("backup_unit", nacka.as_str());
+    let (status, body) = submit(&app, &w.chef_solna, &rule_path, &elsewhere).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains(
+            "Ersättande enhet ska vara en annan enhet i samma organisation, eftersom den får meddelandet och patientuppgifterna."
+        ),
+        "{body}"
+    );
+    assert_eq!(submit(&app, &w.bistand, &rule_path, &rule).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(denied(&app, &w.bistand, "unit.escalation_rule", None).await, 1);
+    assert_eq!(submit(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &w.ward, &format!("/enheter/{}", w.units.bistand)).await;
+    assert!(body.contains("Efter 4 tim utan kvittens får Kommunal HSL Solna meddelandet."));
+
+    // Friday 08:00: the admission notice goes to the biståndsenhet; nobody there acknowledges it.
+    app.at("2026-11-06 08:00");
+    let (id, _) = app.case(&pnr(3), "2026-11-06 07:00").await;
+    let sent = app
+        .post(
+            &w.ward,
+            &format!("/api/cases/{id}/messages"),
+            json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-12" } }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let message = sent["state"]["messages"][0]["message"]["id"].as_str().unwrap().to_string();
+    app.at("2026-11-06 11:59");
+    assert_eq!(sweep(&app).await, 0, "four hours have not passed");
+    assert_eq!(
+        page(&app, &w.bistand_hsl, &format!("/arenden/{id}")).await.0,
+        StatusCode::FORBIDDEN,
+        "not yet the backup's"
+    );
+
+    app.at("2026-11-06 12:01");
+    assert_eq!(sweep(&app).await, 1);
+    assert_eq!(sweep(&app).await, 0, "once");
+    // The backup has the message in its inbox and the case.
+    let inbox = app.get(&w.bistand_hsl, "/api/inbox").await;
+    assert!(inbox.to_string().contains(&message), "{inbox}");
+    let (status, body) = page(&app, &w.bistand_hsl, "/eskaleringar").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Öppna ärendet") && body.contains("Väntar"));
+
+    // Eight hours: the leader's unit is alerted, but not given the case.
+    app.at("2026-11-06 16:01");
+    assert_eq!(sweep(&app).await, 1);
+    let (_, body) = page(&app, &w.other_vc, "/eskaleringar").await;
+    assert!(
+        body.contains("Biståndsenheten Solna")
+            && body.contains("Ni larmas som ledare")
+            && !body.contains("Öppna ärendet")
+    );
+    assert!(body.contains("inte kvitterat på 8 tim"));
+    assert_eq!(page(&app, &w.other_vc, &format!("/arenden/{id}")).await.0, StatusCode::FORBIDDEN);
+
+    // The escalations are on the case for everyone in it.
+    let (_, body) = page(&app, &w.ward, &format!("/arenden/{id}")).await;
+    assert!(body.contains("vidare till Kommunal HSL Solna enligt eskaleringsregeln"), "{body}");
+    assert!(body.contains("larmade Vårdcentralen Nacka Norra enligt eskaleringsregeln"));
+
+    // The backup acknowledges; the leader's list shows it answered.
+    app.post(&w.bistand_hsl, &format!("/api/cases/{id}/messages/{message}/acknowledge"), json!({}), StatusCode::OK)
+        .await;
+    let (_, body) = page(&app, &w.other_vc, "/eskaleringar").await;
+    assert!(!body.contains("Väntar"), "answered by the backup");
+
+    // A notice acknowledged in time escalates nowhere.
+    let (id2, _) = app.case(&pnr(4), "2026-11-06 15:00").await;
+    let sent = app
+        .post(
+            &w.ward,
+            &format!("/api/cases/{id2}/messages"),
+            json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-12" } }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let m2 = sent["state"]["messages"][0]["message"]["id"].as_str().unwrap().to_string();
+    app.post(&w.bistand, &format!("/api/cases/{id2}/messages/{m2}/acknowledge"), json!({}), StatusCode::OK).await;
+    app.at("2026-11-07 16:01");
+    assert_eq!(sweep(&app).await, 0);
+});
+
+/// An SMTP server from PyPI (aiosmtpd) writing what it receives into a maildir; killed on drop.
+struct SmtpServer {
+    child: std::process::Child,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start(port: u16) -> SmtpServer {
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(samverka_testkit::python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the SMTP server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SmtpServer { child, maildir }
+    }
+
+    /// Each mail received, decoded by Python's own `email` package (lettre may send the body
+    /// quoted-printable or base64): its to, subject and plain-text body.
+    fn received(&self) -> Vec<serde_json::Value> {
+        let dir = self.maildir.path().join("mail").join("new");
+        let files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+        files
+            .iter()
+            .map(|path| {
+                let out = std::process::Command::new(samverka_testkit::python())
+                    .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/read_mail.py"))
+                    .arg(path)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                serde_json::from_slice(&out.stdout).unwrap()
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn escalation_mail_goes_to_the_backups_mailbox(db: crate::helpers::Db) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let settings = samverka_app::config::MailSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: samverka_app::config::MailSecurity::None,
+        from: "Samverka <samverka@region.example>".into(),
+        username: None,
+        password: None,
+    };
+    let config = samverka_app::AppConfig { mail: Some(settings.clone()), ..crate::helpers::long_sessions() };
+    let app = crate::helpers::spawn_app_with(db, config).await;
+    let w = &app.world;
+    let hsl = app.store.units().await.unwrap().iter().find(|u| u.id == w.units.hsl).unwrap().clone();
+    let address =
+        samverka_domain::org::AddressEntry { functional_mailbox: Some("hsl@solna.example".into()), ..hsl.address };
+    app.store.update_unit_address(hsl.id, &address).await.unwrap();
+    let rule_path = format!("/enheter/{}/eskalering", w.units.bistand);
+    let (hsl_id, leader) = (hsl.id.to_string(), w.units.other_vc.to_string());
+    let rule = [
+        ("backup_after_hours", "4"),
+        ("backup_unit", hsl_id.as_str()),
+        ("leader_after_hours", "8"),
+        ("leader_unit", leader.as_str()),
+    ];
+    assert_eq!(submit(&app, &w.chef_solna, &rule_path, &rule).await.0, StatusCode::SEE_OTHER);
+    app.at("2026-11-06 08:00");
+    let (id, _) = app.case(&pnr(5), "2026-11-06 07:00").await;
+    app.post(
+        &w.ward,
+        &format!("/api/cases/{id}/messages"),
+        json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-12" } }),
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // The SMTP server is down when the escalation happens: the mail waits and is tried again.
+    app.at("2026-11-06 12:01");
+    assert_eq!(sweep(&app).await, 1);
+    assert_eq!(samverka_app::mail::deliver_due(&app.state, &settings).await.unwrap(), 0);
+    let outbox = app.store.mail_outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!((outbox[0].attempts, outbox[0].sent_at), (1, None));
+    assert!(outbox[0].last_error.is_some());
+    let smtp = SmtpServer::start(port);
+    assert_eq!(samverka_app::mail::deliver_due(&app.state, &settings).await.unwrap(), 0, "not before the retry is due");
+    app.at("2026-11-06 12:03");
+    assert_eq!(samverka_app::mail::deliver_due(&app.state, &settings).await.unwrap(), 1);
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail["to"], "hsl@solna.example", "{mail}");
+    assert_eq!(mail["subject"], "Samverka: Inskrivningsmeddelande till Biståndsenheten Solna är inte kvitterat");
+    let text = mail["body"].as_str().unwrap();
+    assert!(
+        text.contains("Enligt enhetens eskaleringsregel har meddelandet nu skickats till er.")
+            && text.contains("Det här e-postmeddelandet innehåller inga patientuppgifter."),
+        "what the backup is to do, and the promise: {text}"
+    );
+    // No patient data, decoded: neither name, nor the personnummer in any of its forms.
+    let patient = app.get(&w.ward, &format!("/api/cases/{id}")).await["patient"].clone();
+    let (given, family) = (patient["given_name"].as_str().unwrap(), patient["family_name"].as_str().unwrap());
+    assert_eq!((given, family), ("Åsa", "Öberg"));
+    let digits = pnr(5);
+    assert_eq!(digits.len(), 12, "stored as YYYYMMDDNNNC: {digits}");
+    let forms = [
+        digits.clone(),
+        format!("{}-{}", &digits[..8], &digits[8..]),
+        digits[2..].to_string(),
+        format!("{}-{}", &digits[2..8], &digits[8..]),
+    ];
+    for (field, value) in [("subject", mail["subject"].as_str().unwrap()), ("body", text)] {
+        assert!(!value.contains(given) && !value.contains(family), "no name in the {field}: {value}");
+        assert!(forms.iter().all(|f| !value.contains(f.as_str())), "no personnummer in the {field}: {value}");
+    }
+    assert_eq!(samverka_app::mail::deliver_due(&app.state, &settings).await.unwrap(), 0, "sent once");
+
+    // The leader's unit has no mailbox: alerted in Samverka only.
+    app.at("2026-11-06 16:01");
+    assert_eq!(sweep(&app).await, 1);
+    assert_eq!(app.store.mail_outbox(10).await.unwrap().len(), 1);
+    drop(smtp);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_mail_goes_to_the_backups_mailbox_on_sqlite() {
+    escalation_mail_goes_to_the_backups_mailbox(crate::helpers::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalation_mail_goes_to_the_backups_mailbox_on_postgres() {
+    escalation_mail_goes_to_the_backups_mailbox(crate::helpers::Db::Postgres).await;
+}
