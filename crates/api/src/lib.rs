@@ -12,6 +12,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod cases;
+pub mod directives;
 pub mod directory;
 pub mod followup;
 pub mod hl7;
@@ -77,6 +78,14 @@ patient_data_routes! {
 pub fn router() -> Router<AppState> {
     let patient_data =
         patient_data_router().route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log));
+    // Collaboration beyond the case is logged like the case: every read, write and refusal.
+    let collaboration = Router::new()
+        .route("/api/directives", get(directives::list).post(directives::register))
+        .route("/api/directives/{id}", get(directives::get))
+        .route("/api/directives/{id}/read", post(directives::confirm_read))
+        .route("/api/directives/{id}/decision", post(directives::decide))
+        .route("/api/directives/{id}/withdraw", post(directives::withdraw))
+        .route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log));
     Router::new()
         .route("/om", get(meta::landing))
         .route("/api/health", get(meta::health))
@@ -107,4 +116,5 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/units/{id}/address", post(admin::update_address))
         .route("/api/admin/clients", post(admin::create_client))
         .merge(patient_data)
+        .merge(collaboration)
 }

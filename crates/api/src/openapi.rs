@@ -4,7 +4,7 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-use crate::{access_log, admin, cases, directory, followup, hl7, inbox, liability, login, meta, patients};
+use crate::{access_log, admin, cases, directives, directory, followup, hl7, inbox, liability, login, meta, patients};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,8 @@ use crate::{access_log, admin, cases, directory, followup, hl7, inbox, liability
         cases::draw_up_sip, cases::follow_up_sip, cases::close,
         liability::case, liability::municipal, liability::approve, liability::versions, liability::export,
         followup::get,
+        directives::list, directives::register, directives::get, directives::confirm_read, directives::decide,
+        directives::withdraw,
         cases::emergency_access,
         access_log::review, access_log::extract,
         hl7::list, hl7::get, hl7::replay,
@@ -46,6 +48,7 @@ use crate::{access_log, admin, cases, directory, followup, hl7, inbox, liability
         (name = "auth", description = "Inloggning: lösenord, kod från autentiseringsapp, uppdrag"),
         (name = "access_log", description = "Loggkontroll och loggutdrag"),
         (name = "admin", description = "Administration av den egna organisationens enheter och användare"),
+        (name = "directives", description = "Direktiv: en validerad kanal med läskvitton"),
         (name = "hl7", description = "Meddelanden från sjukhusens journalsystem (HL7 v2 ADT över MLLP)"),
     )
 )]

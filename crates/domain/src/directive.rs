@@ -23,6 +23,7 @@ pub type DirectiveId = Uuid;
 
 /// Who issued the directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A national agency (Folkhälsomyndigheten, Socialstyrelsen, IVO …).
@@ -41,7 +42,9 @@ impl Source {
 /// Who a directive is for: the units of these organisations, of these kinds (all kinds when
 /// empty), e.g. every home-care unit of one municipality.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Audience {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, format = Uuid))]
     pub organisations: Vec<OrganisationId>,
     pub unit_kinds: Vec<UnitKind>,
 }
@@ -63,6 +66,8 @@ impl Audience {
 
 /// A directive as it is registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DirectiveSpec {
     /// What it is about, the same words for every version (e.g. "Besöksrestriktioner").
     pub topic: String,
@@ -73,10 +78,14 @@ pub struct DirectiveSpec {
     /// The issuer's own reference or version, e.g. "FoHM 2026:3, version 2".
     pub reference: String,
     pub body: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub valid_from: Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub valid_until: Option<Date>,
     pub audience: Audience,
     /// Earlier directives this one replaces.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, format = Uuid))]
     pub supersedes: Vec<DirectiveId>,
 }
 
@@ -121,6 +130,7 @@ impl DirectiveSpec {
 
 /// Where a directive is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DirectiveStatus {
     /// Registered, waiting for the validator.

@@ -10,9 +10,7 @@ use axum::response::Response;
 use jiff::civil::Date;
 use samverka_domain::access::{Permission, permits};
 use samverka_domain::calendar;
-use samverka_domain::directive::{
-    Audience, DirectiveAct, DirectiveSpec, DirectiveStatus, Published, Source, conflicts,
-};
+use samverka_domain::directive::{Audience, DirectiveSpec, DirectiveStatus, Source, conflicts};
 use samverka_domain::org::UnitKind;
 use samverka_store::DirectiveRecord;
 use uuid::Uuid;
@@ -20,10 +18,10 @@ use uuid::Uuid;
 use crate::case::{Pairs, field, parse_date, serde_key};
 use crate::page::{Frame, WebCaller, error_page, error_text, html, see_other};
 use samverka_app::AppState;
-use samverka_app::directives::{DirectiveView, check_act, directive_for, is_for};
+use samverka_app::directives::{DirectiveView, directive_for, in_force, is_for, successor};
 use samverka_app::error::{AppError, AppResult};
 use samverka_app::extract::ApiPath;
-use samverka_app::forums::{log_object_read, written};
+use samverka_app::forums::log_object_read;
 
 fn invalid(field: &str, sv: &str, en: &str) -> AppError {
     AppError::invalid(field, "invalid_form", sv, en)
@@ -50,11 +48,6 @@ fn validity(frame: &Frame, d: &DirectiveSpec) -> String {
         Some(u) => format!("{} – {}", t.date(&d.valid_from), t.date(&u)),
         None => format!("{} {}", t.get("directive.from"), t.date(&d.valid_from)),
     }
-}
-
-/// The published directive that supersedes `id`, if any.
-fn successor(published: &[DirectiveRecord], id: Uuid) -> Option<&DirectiveRecord> {
-    published.iter().find(|p| p.status == DirectiveStatus::Published && p.spec.supersedes.contains(&id))
 }
 
 fn status_text(frame: &Frame, d: &DirectiveRecord, published: &[DirectiveRecord], today: Date) -> (String, String) {
@@ -258,43 +251,8 @@ fn spec_of(f: &Pairs) -> AppResult<DirectiveSpec> {
 }
 
 pub async fn register(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
-    let caller = &w.caller;
     let id = Uuid::now_v7();
-    let r: AppResult<()> = async {
-        samverka_app::audit::require(&st, caller, Permission::RegisterDirectives, "directive.register", None, None)
-            .await?;
-        let spec = spec_of(&f)?;
-        let orgs = st.store.organisations().await?;
-        if spec.audience.organisations.iter().any(|o| !orgs.iter().any(|(x, _)| x.id == *o)) {
-            return Err(invalid(
-                "organisation",
-                "Välj organisationer i listan.",
-                "Choose organisations from the list.",
-            ));
-        }
-        let published = st.store.published_directives().await?;
-        if spec
-            .supersedes
-            .iter()
-            .any(|s| !published.iter().any(|p| p.id == *s && p.status == DirectiveStatus::Published))
-        {
-            return Err(invalid(
-                "supersedes",
-                "Ett direktiv som ska ersättas måste vara publicerat och gälla. Ladda om sidan och välj igen.",
-                "A superseded directive must be published.",
-            ));
-        }
-        let org = caller.actor.unit.organisation_id;
-        written(
-            &st,
-            caller,
-            "directive.register",
-            id,
-            st.store.register_directive(id, org, &spec, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = async { samverka_app::directives::register(&st, &w.caller, id, &spec_of(&f)?).await }.await;
     match r {
         Ok(()) => see_other(&format!("/direktiv/{id}")),
         Err(e) => list_page(&st, w, f, Some(e)).await,
@@ -357,11 +315,7 @@ async fn directive_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, erro
         let title_of = |x: Uuid| {
             published.iter().find(|p| p.id == x).map(|p| p.spec.title.clone()).unwrap_or_else(|| x.to_string())
         };
-        let in_force: Vec<Published> = published
-            .iter()
-            .filter(|p| p.status == DirectiveStatus::Published && successor(&published, p.id).is_none())
-            .map(|p| Published { id: p.id, spec: p.spec.clone() })
-            .collect();
+        let in_force = in_force(&published);
         let conflicts = if matches!(d.status, DirectiveStatus::Pending | DirectiveStatus::Published) {
             conflicts(id, &d.spec, &in_force)
                 .into_iter()
@@ -465,27 +419,7 @@ async fn after(st: &AppState, w: WebCaller, id: Uuid, r: AppResult<()>, f: Pairs
 }
 
 pub async fn confirm_read(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (d, _) = directive_for(&st, caller, id, "directive.confirm_read").await?;
-        if d.status != DirectiveStatus::Published {
-            return Err(samverka_domain::Problem::conflict(
-                "directive_not_published",
-                "Direktivet är inte publicerat (eller har återkallats) och kan inte läskvitteras.",
-                "The directive is not published.",
-            )
-            .into());
-        }
-        written(
-            &st,
-            caller,
-            "directive.confirm_read",
-            id,
-            st.store.confirm_directive_read(id, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = samverka_app::directives::confirm_read(&st, &w.caller, id).await;
     after(&st, w, id, r, vec![]).await
 }
 
@@ -495,58 +429,14 @@ pub async fn decide(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (d, _) = directive_for(&st, caller, id, "directive.decide").await?;
-        check_act(&st, caller, &d, DirectiveAct::Validate, "directive.decide").await?;
-        samverka_domain::directive::check_transition(d.status, DirectiveStatus::Published)?;
-        let publish = match field(&f, "decision") {
-            "publish" => true,
-            "reject" => false,
-            _ => {
-                return Err(invalid(
-                    "decision",
-                    "Välj att publicera eller skicka tillbaka.",
-                    "Choose publish or send back.",
-                ));
-            }
-        };
-        let note = field(&f, "note").trim().to_string();
-        samverka_domain::text::check_text("note", &note, !publish).map_err(|p| {
-            if p.code == "required" {
-                AppError::invalid(
-                    "note",
-                    "required",
-                    "Skriv varför direktivet skickas tillbaka, så att registreraren kan rätta det.",
-                    "Say why it is sent back.",
-                )
-            } else {
-                p.into()
-            }
-        })?;
-        let mut coexists = vec![];
-        if publish {
-            let published = st.store.published_directives().await?;
-            let in_force: Vec<Published> = published
-                .iter()
-                .filter(|p| p.status == DirectiveStatus::Published && successor(&published, p.id).is_none())
-                .map(|p| Published { id: p.id, spec: p.spec.clone() })
-                .collect();
-            coexists = conflicts(id, &d.spec, &in_force);
-            if !coexists.is_empty() && field(&f, "coexist") != "ja" {
-                return Err(AppError::invalid(
-                    "coexist",
-                    "conflict_unconfirmed",
-                    "Det finns gällande direktiv i samma ämne för samma mottagare. Skicka tillbaka direktivet så att \
-                     det ersätter dem, eller bekräfta att de ska gälla samtidigt.",
-                    "Valid directives on the same topic for the same people exist: send back or confirm both apply.",
-                ));
-            }
+    let r = match field(&f, "decision") {
+        "publish" | "reject" => {
+            let publish = field(&f, "decision") == "publish";
+            let both_apply = field(&f, "coexist") == "ja";
+            samverka_app::directives::decide(&st, &w.caller, id, publish, field(&f, "note"), both_apply).await
         }
-        let decided = st.store.decide_directive(id, publish, &note, &coexists, &caller.audit(), st.clock.now()).await;
-        written(&st, caller, "directive.decide", id, decided).await.map(|_| ())
-    }
-    .await;
+        _ => Err(invalid("decision", "Välj att publicera eller skicka tillbaka.", "Choose publish or send back.")),
+    };
     let keep = if r.is_err() { f } else { vec![] };
     after(&st, w, id, r, keep).await
 }
@@ -557,23 +447,7 @@ pub async fn withdraw(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (d, _) = directive_for(&st, caller, id, "directive.withdraw").await?;
-        check_act(&st, caller, &d, DirectiveAct::Withdraw, "directive.withdraw").await?;
-        samverka_domain::directive::check_transition(d.status, DirectiveStatus::Withdrawn)?;
-        let note = field(&f, "note").trim().to_string();
-        samverka_domain::text::check_text("note", &note, true)?;
-        written(
-            &st,
-            caller,
-            "directive.withdraw",
-            id,
-            st.store.withdraw_directive(id, &note, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = samverka_app::directives::withdraw(&st, &w.caller, id, field(&f, "note")).await;
     let keep = if r.is_err() { f } else { vec![] };
     after(&st, w, id, r, keep).await
 }

@@ -130,3 +130,81 @@ on_both!(a_directive_validated_published_read_superseded_and_withdrawn, |app: Te
     assert!(body.contains("Direktivet är återkallat: Ingår i VH 2026-12."));
     assert_eq!(submit(&app, bodil, &format!("/direktiv/{d2}/last"), &[]).await.0, StatusCode::CONFLICT);
 });
+
+on_both!(directives_over_json_follow_the_same_rules_and_log, |app: TestApp| async move {
+    use serde_json::json;
+    let w = &app.world;
+    let (chef, mas, bodil, ward) = (&w.chef_solna, &w.bistand_hsl, &w.bistand, &w.ward);
+    let spec = json!({
+        "topic": "Besöksrestriktioner",
+        "title": "Munskydd vid hembesök",
+        "source": "vardhygien",
+        "source_name": "Vårdhygien Region Demo",
+        "reference": "VH 2026-11",
+        "body": "Bär munskydd vid alla hembesök.",
+        "valid_from": "2026-11-01",
+        "valid_until": "2026-12-31",
+        "audience": { "organisations": [w.solna], "unit_kinds": ["bistandsenhet"] },
+    });
+    // Only registrars register; bad input names its field in problem+json.
+    let p = app.post(ward, "/api/directives", spec.clone(), StatusCode::FORBIDDEN).await;
+    assert_eq!(p["code"], "role_not_permitted");
+    let mut backwards = spec.clone();
+    backwards["valid_until"] = json!("2026-10-01");
+    let p = app.post(chef, "/api/directives", backwards, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!((p["code"].as_str(), p["field"].as_str()), (Some("invalid_period"), Some("valid_until")));
+    let d = app.post(chef, "/api/directives", spec, StatusCode::CREATED).await;
+    let id = d["id"].as_str().unwrap().to_string();
+    assert_eq!(d["status"], "pending");
+
+    // Pending: hidden from the audience; the registrar may not validate it; sending back needs a reason.
+    let p =
+        app.expect(bodil, reqwest::Method::GET, &format!("/api/directives/{id}"), None, StatusCode::NOT_FOUND).await;
+    assert_eq!(p["code"], "directive_not_found");
+    let decision = |publish: bool, note: &str| json!({ "publish": publish, "note": note });
+    let p = app.post(chef, &format!("/api/directives/{id}/decision"), decision(true, ""), StatusCode::FORBIDDEN).await;
+    assert!(p["detail"].as_str().unwrap().contains("kan inte validera det själv"), "{p}");
+    assert_eq!(denied(&app, chef, "directive.decide", None).await, 1);
+    let p = app
+        .post(mas, &format!("/api/directives/{id}/decision"), decision(false, " "), StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert_eq!(p["field"], "note");
+    let d = app.post(mas, &format!("/api/directives/{id}/decision"), decision(true, ""), StatusCode::OK).await;
+    assert_eq!(d["status"], "published");
+
+    // Published: the biståndshandläggare finds it unread, confirms, and it is read.
+    let list = app.get(bodil, "/api/directives").await;
+    let mine = list["for_my_unit"].as_array().unwrap();
+    assert_eq!(mine.len(), 1);
+    assert!(mine[0]["read_at"].is_null());
+    assert!(list["own_organisation"].as_array().unwrap().is_empty(), "not a registrar");
+    let d = app.post(bodil, &format!("/api/directives/{id}/read"), json!({}), StatusCode::OK).await;
+    assert!(d["read_at"].is_string());
+    assert!(d["readers"].is_null(), "who has read what is for the owners");
+    // Outside the audience: not found, and logged as denied.
+    let p = app.post(ward, &format!("/api/directives/{id}/read"), json!({}), StatusCode::NOT_FOUND).await;
+    assert_eq!(p["code"], "directive_not_found");
+    assert_eq!(denied(&app, ward, "directive.confirm_read", None).await, 1);
+    // The owners see who it went to and who has read it.
+    let d = app.get(chef, &format!("/api/directives/{id}")).await;
+    let readers = d["readers"].as_array().unwrap();
+    assert_eq!(readers.len(), 2);
+    assert_eq!(readers.iter().filter(|r| r["read_at"].is_string()).count(), 1);
+
+    // Withdrawn with a reason, by a registrar; it stays, marked withdrawn.
+    let p = app
+        .post(chef, &format!("/api/directives/{id}/withdraw"), json!({ "note": "" }), StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert_eq!(p["field"], "note");
+    let d = app
+        .post(
+            chef,
+            &format!("/api/directives/{id}/withdraw"),
+            json!({ "note": "Ersätts av regionens nya rutin" }),
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(d["status"], "withdrawn");
+    let p = app.post(bodil, &format!("/api/directives/{id}/read"), json!({}), StatusCode::CONFLICT).await;
+    assert_eq!(p["code"], "directive_not_published");
+});
