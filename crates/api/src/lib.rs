@@ -22,9 +22,10 @@ pub mod login;
 pub mod meta;
 pub mod openapi;
 pub mod patients;
+pub mod units;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use samverka_app::AppState;
 
 macro_rules! patient_data_routes {
@@ -85,6 +86,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/directives/{id}/read", post(directives::confirm_read))
         .route("/api/directives/{id}/decision", post(directives::decide))
         .route("/api/directives/{id}/withdraw", post(directives::withdraw))
+        .route("/api/units/{id}/contacts", put(units::set_contacts))
+        .route("/api/units/{id}/contacts/confirm", post(units::confirm_contacts))
+        .route("/api/units/{id}/escalation-rule", put(units::set_escalation_rule))
+        .route("/api/escalations", get(units::escalations))
         .route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log));
     Router::new()
         .route("/om", get(meta::landing))
@@ -103,6 +108,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/organisations", get(directory::organisations))
         .route("/api/units", get(directory::units))
         .route("/api/units/{id}", get(directory::unit))
+        .route("/api/units/{id}/contacts", get(units::contacts))
+        .route("/api/units/{id}/escalation-rule", get(units::escalation_rule))
         .route("/api/followup", get(followup::get))
         .route("/api/liability/approve", post(liability::approve))
         .route("/api/admin/users", get(admin::users).post(admin::create_user))

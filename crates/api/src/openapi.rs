@@ -4,7 +4,9 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-use crate::{access_log, admin, cases, directives, directory, followup, hl7, inbox, liability, login, meta, patients};
+use crate::{
+    access_log, admin, cases, directives, directory, followup, hl7, inbox, liability, login, meta, patients, units,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +30,8 @@ use crate::{access_log, admin, cases, directives, directory, followup, hl7, inbo
         followup::get,
         directives::list, directives::register, directives::get, directives::confirm_read, directives::decide,
         directives::withdraw,
+        units::contacts, units::set_contacts, units::confirm_contacts, units::escalation_rule, units::set_escalation_rule,
+        units::escalations,
         cases::emergency_access,
         access_log::review, access_log::extract,
         hl7::list, hl7::get, hl7::replay,
@@ -48,6 +52,7 @@ use crate::{access_log, admin, cases, directives, directory, followup, hl7, inbo
         (name = "auth", description = "Inloggning: lösenord, kod från autentiseringsapp, uppdrag"),
         (name = "access_log", description = "Loggkontroll och loggutdrag"),
         (name = "admin", description = "Administration av den egna organisationens enheter och användare"),
+        (name = "directory", description = "Vem gör vad: enheternas kontakter och eskaleringsregler"),
         (name = "directives", description = "Direktiv: en validerad kanal med läskvitton"),
         (name = "hl7", description = "Meddelanden från sjukhusens journalsystem (HL7 v2 ADT över MLLP)"),
     )

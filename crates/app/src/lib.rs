@@ -35,6 +35,7 @@ pub mod scopes;
 pub mod state;
 pub mod texts;
 pub mod tls;
+pub mod units;
 pub mod views;
 
 pub use clock::{Clock, ManualClock, SystemClock};

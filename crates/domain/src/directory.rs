@@ -16,6 +16,7 @@ pub const STALE_AFTER_DAYS: i64 = 90;
 pub const MAX_CONTACTS: usize = 12;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub name: String,
     /// What they do for others: "enhetschef", "biståndshandläggare helg", "MAS".

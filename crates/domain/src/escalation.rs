@@ -19,13 +19,17 @@ pub const MIN_MINUTES: u32 = 15;
 pub const MAX_MINUTES: u32 = 7 * 24 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EscalationRule {
     /// The receiving unit the rule is for.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub unit: UnitId,
     pub backup_after_minutes: u32,
     /// Of the same organisation as `unit`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub backup_unit: UnitId,
     pub leader_after_minutes: Option<u32>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub leader_unit: Option<UnitId>,
 }
 

@@ -14,19 +14,31 @@ use crate::sql::{from_micros, micros};
 use crate::{Result, Store, StoreError, on_db};
 
 /// An escalation made, as a leader's or backup's list shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EscalationEntry {
+    /// The case, which a backup unit (that received the message) may open; a leader's unit
+    /// was only told.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub case_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub message_id: MessageId,
+    /// The unit that did not acknowledge in time.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub from_unit: UnitId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub to_unit: UnitId,
     pub level: Level,
     pub message_kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub sender_unit: UnitId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub sent_at: Timestamp,
     pub after_minutes: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub escalated_at: Timestamp,
     /// When the unit that did not answer (or its backup) has acknowledged since.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub acknowledged_at: Option<Timestamp>,
 }
 

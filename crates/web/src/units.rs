@@ -7,18 +7,15 @@ use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use samverka_domain::calendar;
-use samverka_domain::directory::{Contact, MAX_CONTACTS, is_stale, may_maintain};
+use samverka_domain::directory::{Contact, MAX_CONTACTS, is_stale};
 use samverka_domain::escalation::{EscalationRule, Level};
-use samverka_domain::org::Unit;
 use uuid::Uuid;
 
 use crate::case::{Pairs, field};
 use crate::page::{Frame, WebCaller, error_page, error_text, html, see_other};
 use samverka_app::AppState;
-use samverka_app::auth::Caller;
 use samverka_app::error::{AppError, AppResult};
 use samverka_app::extract::ApiPath;
-use samverka_app::forums::{log_object_read, refuse_object, written};
 
 fn invalid(field: &str, sv: &str, en: &str) -> AppError {
     AppError::invalid(field, "invalid_form", sv, en)
@@ -55,10 +52,6 @@ impl UnitPage {
     }
 }
 
-fn maintains(caller: &Caller, u: &Unit) -> bool {
-    may_maintain(caller.actor.role, caller.actor.unit.id, caller.actor.unit.organisation_id, u.id, u.organisation_id)
-}
-
 async fn unit_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<AppError>) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
@@ -71,7 +64,7 @@ async fn unit_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Op
         let rule = st.store.escalation_rule(id).await?;
         let now = st.clock.now();
         let name_of = |x: Uuid| units.iter().find(|u| u.id == x).map(|u| u.name.clone()).unwrap_or_default();
-        let can_maintain = maintains(caller, u);
+        let can_maintain = samverka_app::units::maintains(caller, u);
         let mut frame = w.frame;
         frame.title = u.name.clone();
         let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
@@ -157,22 +150,6 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath
     unit_page(&st, w, id, vec![], None).await
 }
 
-/// The unit, when the caller keeps its entry; refused and logged otherwise.
-async fn maintained(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> AppResult<Unit> {
-    let units = st.store.units().await?;
-    let Some(u) = units.iter().find(|u| u.id == id) else { return Err(AppError::not_found("Enheten")) };
-    if maintains(caller, u) {
-        Ok(u.clone())
-    } else {
-        let p = samverka_domain::Problem::forbidden(
-            "unit_maintainers_only",
-            "Bara enhetens enhetschef, MAS eller klusterledare och organisationens administratörer kan ändra enhetens uppgifter.",
-            "Only the unit's leaders and its organisation's administrators may change its entry.",
-        );
-        Err(refuse_object(st, caller, action, id, p).await)
-    }
-}
-
 async fn after(st: &AppState, w: WebCaller, id: Uuid, r: AppResult<()>, f: Pairs, anchor: &str) -> Response {
     match r {
         Ok(()) => see_other(&format!("/enheter/{id}{anchor}")),
@@ -186,51 +163,38 @@ pub async fn contacts(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        maintained(&st, caller, id, "unit.contacts").await?;
-        let mut list = vec![];
-        for i in 0..MAX_CONTACTS {
-            let get = |k: &str| field(&f, &format!("{k}_{i}")).trim().to_string();
-            let c = Contact { name: get("name"), function: get("function"), phone: get("phone"), email: get("email") };
-            if [&c.name, &c.function, &c.phone, &c.email].iter().all(|v| v.is_empty()) {
-                continue;
-            }
-            c.validate().map_err(|p| {
-                let mut e = AppError::from(p);
-                e.field = e.field.map(|f| format!("{f}_{i}"));
-                e
-            })?;
-            list.push(c);
+    // The form has MAX_CONTACTS rows of fields name_0, phone_0 …; empty rows are left out.
+    let mut rows = vec![];
+    let mut list = vec![];
+    for i in 0..MAX_CONTACTS {
+        let get = |k: &str| field(&f, &format!("{k}_{i}")).trim().to_string();
+        let c = Contact { name: get("name"), function: get("function"), phone: get("phone"), email: get("email") };
+        if [&c.name, &c.function, &c.phone, &c.email].iter().all(|v| v.is_empty()) {
+            continue;
         }
-        written(
-            &st,
-            caller,
-            "unit.contacts",
-            id,
-            st.store.set_unit_contacts(id, &list, &caller.audit(), st.clock.now()).await,
-        )
-        .await
+        rows.push(i);
+        list.push(c);
     }
-    .await;
+    let r = samverka_app::units::set_contacts(&st, &w.caller, id, list).await.map_err(|mut e| {
+        // `contacts[2].phone` is the third filled-in row's phone field on the page.
+        e.field = e.field.map(|f| form_field(&f, &rows));
+        e
+    });
     let keep = if r.is_err() { f } else { vec![] };
     after(&st, w, id, r, keep, "#kontakter").await
 }
 
+/// The page's field for the application's `contacts[n].field`: the n:th filled-in row.
+fn form_field(field: &str, rows: &[usize]) -> String {
+    let parsed = field.strip_prefix("contacts[").and_then(|rest| rest.split_once("].")).and_then(|(n, name)| {
+        let row = rows.get(n.parse::<usize>().ok()?)?;
+        Some(format!("{name}_{row}"))
+    });
+    parsed.unwrap_or_else(|| field.to_string())
+}
+
 pub async fn confirm(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        maintained(&st, caller, id, "unit.contacts_confirm").await?;
-        written(
-            &st,
-            caller,
-            "unit.contacts_confirm",
-            id,
-            st.store.confirm_unit_contacts(id, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = samverka_app::units::confirm_contacts(&st, &w.caller, id).await;
     after(&st, w, id, r, vec![], "").await
 }
 
@@ -254,9 +218,7 @@ pub async fn escalation_rule(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
     let r: AppResult<()> = async {
-        maintained(&st, caller, id, "unit.escalation_rule").await?;
         let uuid_of = |name: &str| -> AppResult<Option<Uuid>> {
             match field(&f, name).trim() {
                 "" => Ok(None),
@@ -275,16 +237,7 @@ pub async fn escalation_rule(
             leader_after_minutes: minutes_of(&f, "leader_after_hours")?,
             leader_unit: uuid_of("leader_unit")?,
         };
-        let units = st.store.units().await?;
-        rule.validate(|u| units.iter().find(|x| x.id == u).map(|x| x.organisation_id))?;
-        written(
-            &st,
-            caller,
-            "unit.escalation_rule",
-            id,
-            st.store.set_escalation_rule(&rule, &caller.audit(), st.clock.now()).await,
-        )
-        .await
+        samverka_app::units::set_escalation_rule(&st, &w.caller, &rule).await
     }
     .await;
     let keep = if r.is_err() { f } else { vec![] };
@@ -315,8 +268,7 @@ pub async fn escalations(State(st): State<AppState>, w: WebCaller) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
     let r: AppResult<Response> = async {
-        let unit = caller.actor.unit.id;
-        let list = st.store.escalations_to(unit, 200).await?;
+        let list = samverka_app::units::escalations_to_my_unit(&st, caller).await?;
         let units = st.store.units().await?;
         let name_of = |x: Uuid| units.iter().find(|u| u.id == x).map(|u| u.name.clone()).unwrap_or_default();
         let phone_of =
@@ -343,7 +295,6 @@ pub async fn escalations(State(st): State<AppState>, w: WebCaller) -> Response {
                 answered: e.acknowledged_at.map(|a| t.datetime(&a)).unwrap_or_default(),
             })
             .collect();
-        log_object_read(&st, caller, "escalation.list", unit).await?;
         Ok(html(StatusCode::OK, &EscalationsPage { frame, rows }))
     }
     .await;

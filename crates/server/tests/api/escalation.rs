@@ -300,3 +300,53 @@ async fn escalation_mail_goes_to_the_backups_mailbox_on_sqlite() {
 async fn escalation_mail_goes_to_the_backups_mailbox_on_postgres() {
     escalation_mail_goes_to_the_backups_mailbox(crate::helpers::Db::Postgres).await;
 }
+
+on_both!(contacts_and_escalation_rules_over_json_are_kept_by_the_units_leaders, |app: TestApp| async move {
+    let w = &app.world;
+    let (chef, ward) = (&w.chef_solna, &w.ward);
+    let unit = w.units.bistand;
+    let contacts = format!("/api/units/{unit}/contacts");
+    // Anyone signed in reads the directory; only the unit's leaders change it.
+    let c = app.get(ward, &contacts).await;
+    assert_eq!((c["maintainable"].as_bool(), c["stale"].as_bool()), (Some(false), Some(true)));
+    assert!(c["contacts"].as_array().unwrap().is_empty());
+    let eva = json!({ "name": "Eva Ek", "function": "biståndshandläggare helg", "phone": "08-123 45 67", "email": "" });
+    let p = app
+        .expect(ward, reqwest::Method::PUT, &contacts, Some(json!({ "contacts": [eva] })), StatusCode::FORBIDDEN)
+        .await;
+    assert_eq!(p["code"], "unit_maintainers_only");
+    assert_eq!(denied(&app, ward, "unit.contacts", None).await, 1);
+    // A contact nobody can reach is refused, naming its place in the list.
+    let unreachable = json!({ "name": "Olle", "function": "MAS", "phone": "", "email": "" });
+    let body = json!({ "contacts": [eva, unreachable] });
+    let p = app.expect(chef, reqwest::Method::PUT, &contacts, Some(body), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!((p["code"].as_str(), p["field"].as_str()), (Some("contact_unreachable"), Some("contacts[1].phone")));
+    let c = app.expect(chef, reqwest::Method::PUT, &contacts, Some(json!({ "contacts": [eva] })), StatusCode::OK).await;
+    assert_eq!(c["contacts"][0]["name"], "Eva Ek");
+    assert_eq!(c["maintainable"], true);
+    let c = app.post(chef, &format!("{contacts}/confirm"), json!({}), StatusCode::OK).await;
+    assert_eq!(c["stale"], false);
+    assert!(c["confirmed_at"].is_string());
+
+    // The escalation rule: none yet; a backup in another organisation is refused.
+    let rule_path = format!("/api/units/{unit}/escalation-rule");
+    app.expect(ward, reqwest::Method::GET, &rule_path, None, StatusCode::NOT_FOUND).await;
+    let rule = |backup: uuid::Uuid| json!({ "backup_after_minutes": 240, "backup_unit": backup });
+    let p = app
+        .expect(
+            chef,
+            reqwest::Method::PUT,
+            &rule_path,
+            Some(rule(w.units.nacka_bistand)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(p["field"], "backup_unit");
+    app.expect(ward, reqwest::Method::PUT, &rule_path, Some(rule(w.units.hsl)), StatusCode::FORBIDDEN).await;
+    let r = app.expect(chef, reqwest::Method::PUT, &rule_path, Some(rule(w.units.hsl)), StatusCode::OK).await;
+    assert_eq!(r["backup_unit"], w.units.hsl.to_string());
+    let r = app.get(ward, &rule_path).await;
+    assert_eq!(r["backup_after_minutes"], 240);
+    // Nothing has been escalated to the unit yet.
+    assert!(app.get(chef, "/api/escalations").await.as_array().unwrap().is_empty());
+});
