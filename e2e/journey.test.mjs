@@ -254,7 +254,9 @@ test("a discharge through all eight steps, three organisations, live receipts, W
 
   // The unread count stands in the page title, and the inbox empties as things are acknowledged.
   await v.goto(`${server.base}/`);
-  assert.match(await v.title(), /Inkorg/);
+  const counted = await v.locator('header.top nav a[href="/"] .count').allInnerTexts();
+  const unread = counted.length ? parseInt(counted[0], 10) : 0;
+  assert.equal(await v.title(), unread > 0 ? `(${unread}) Inkorg – Samverka` : "Inkorg – Samverka");
 
   // Finding the patient by number, the directory, the glossary, the accessibility statement.
   await v.goto(`${server.base}/sok`);

@@ -1,4 +1,4 @@
-//! Log review (loggkontroll) for MAS and enhetschef, and the extract a patient may ask for:
+//! Over JSON: log review (loggkontroll) for MAS and enhetschef, and the extract a patient may ask for:
 //! who in the organisation has accessed their data.
 
 use axum::Json;

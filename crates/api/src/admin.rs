@@ -1,4 +1,4 @@
-//! Administration of an organisation's own units, users and assignments. An administrator
+//! Over JSON: administration of an organisation's own units, users and assignments. An administrator
 //! reaches nothing outside their organisation, and no patient data at all.
 
 use axum::Json;

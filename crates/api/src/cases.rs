@@ -1,4 +1,4 @@
-//! The discharge case: open it, read it, and every step of the process.
+//! Over JSON: the discharge case: open it, read it, and every step of the process.
 
 use axum::Json;
 use axum::extract::State;

@@ -1,4 +1,4 @@
-//! Organisations and units: who takes part, and how to reach them.
+//! Over JSON: organisations and units: who takes part, and how to reach them.
 
 use axum::Json;
 use axum::extract::State;

@@ -1,4 +1,4 @@
-//! Follow-up indicators for managers, MAS, cluster leaders and the joint bodies: one area
+//! Over JSON: follow-up indicators for managers, MAS, cluster leaders and the joint bodies: one area
 //! (Sweden, a region, a municipality, a hospital, a ward or a vårdcentral) and one period, with
 //! the trend over earlier periods and a comparison with neighbouring areas. The figures are
 //! sums without patient data, read from the monthly sums the store keeps.

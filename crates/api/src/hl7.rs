@@ -1,4 +1,4 @@
-//! The admission feed's messages, for the region's administrators: what arrived, what became
+//! Over JSON: the admission feed's messages, for the region's administrators: what arrived, what became
 //! of it, and processing a refused message again once its cause is fixed (say, a ward code
 //! mapped). Raw messages hold patient data, so every look is access-logged.
 

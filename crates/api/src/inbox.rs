@@ -1,4 +1,4 @@
-//! A unit's inbox: what is new, what is not yet acknowledged, and what falls due.
+//! Over JSON: a unit's inbox: what is new, what is not yet acknowledged, and what falls due.
 
 use axum::Json;
 use axum::extract::State;

@@ -1,4 +1,4 @@
-//! Payment liability: per case, and the municipality's monthly invoice basis.
+//! Over JSON: payment liability: per case, and the municipality's monthly invoice basis.
 
 use axum::Json;
 use axum::extract::State;

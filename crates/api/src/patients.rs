@@ -1,4 +1,4 @@
-//! Registering and finding patients.
+//! Over JSON: registering and finding patients.
 
 use axum::Json;
 use axum::extract::State;
