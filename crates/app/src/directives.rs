@@ -14,7 +14,7 @@ use samverka_domain::directive::{
 };
 use samverka_domain::org::{OrganisationId, UnitId};
 use samverka_domain::text::check_text;
-use samverka_store::DirectiveRecord;
+use samverka_store::{DirectiveRecord, Reader};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -252,6 +252,12 @@ pub struct ReaderView {
     pub read_at: Option<Timestamp>,
 }
 
+impl From<Reader> for ReaderView {
+    fn from(r: Reader) -> Self {
+        ReaderView { name: r.name, unit_id: r.unit_id, read_at: r.read_at }
+    }
+}
+
 impl DirectiveDetail {
     fn of(
         d: DirectiveRecord,
@@ -282,9 +288,7 @@ pub async fn read(st: &AppState, caller: &Caller, id: DirectiveId) -> AppResult<
     let published = st.store.published_directives().await?;
     let readers = st.store.directive_readers(id).await?;
     let mine = readers.iter().find(|r| r.user_id == caller.actor.user.id).and_then(|r| r.read_at);
-    let readers = (view == DirectiveView::Owner).then(|| {
-        readers.into_iter().map(|r| ReaderView { name: r.name, unit_id: r.unit_id, read_at: r.read_at }).collect()
-    });
+    let readers = (view == DirectiveView::Owner).then(|| readers.into_iter().map(ReaderView::from).collect());
     log_object_read(st, caller, "directive.read", id).await?;
     Ok(DirectiveDetail::of(d, &published, mine, readers))
 }
@@ -313,10 +317,8 @@ pub async fn list(st: &AppState, caller: &Caller) -> AppResult<DirectiveList> {
         || permits(caller.actor.role, Permission::ValidateDirectives)
     {
         for d in st.store.directives_of_organisation(caller.actor.unit.organisation_id).await? {
-            let readers = st.store.directive_readers(d.id).await?;
-            let readers =
-                readers.into_iter().map(|r| ReaderView { name: r.name, unit_id: r.unit_id, read_at: r.read_at });
-            own_organisation.push(DirectiveDetail::of(d, &published, None, Some(readers.collect())));
+            let readers = st.store.directive_readers(d.id).await?.into_iter().map(ReaderView::from).collect();
+            own_organisation.push(DirectiveDetail::of(d, &published, None, Some(readers)));
         }
     }
     log_object_read(st, caller, "directive.list", caller.actor.unit.id).await?;

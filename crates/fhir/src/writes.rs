@@ -114,22 +114,7 @@ pub fn read_communication_request(body: &str) -> Result<CommunicationRequest, Fh
         Some(s) => Some(reference_id(s, "Patient", "subject")?),
         None => None,
     };
-    let all_kinds = || {
-        [
-            MessageKind::Inskrivningsmeddelande,
-            MessageKind::AndratUtskrivningsdatum,
-            MessageKind::FastVardkontakt,
-            MessageKind::Planeringsunderlag,
-            MessageKind::Utskrivningsklar,
-            MessageKind::AtertagenUtskrivningsklar,
-            MessageKind::KallelseSip,
-            MessageKind::InformationVidUtskrivning,
-            MessageKind::AvbrottIProcessen,
-            MessageKind::Allmant,
-        ]
-        .map(|k| k.as_str())
-        .join(", ")
-    };
+    let all_kinds = || MessageKind::ALL.map(|k| k.as_str()).join(", ");
     let code = code_of(&v, "category", resources::MESSAGE_KIND).ok_or_else(|| {
         unprocessable(
             format!("category saknar meddelandetyp ({}). Möjliga koder: {}.", resources::MESSAGE_KIND, all_kinds()),

@@ -252,7 +252,10 @@ fn spec_of(f: &Pairs) -> AppResult<DirectiveSpec> {
 
 pub async fn register(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
     let id = Uuid::now_v7();
-    let r = async { samverka_app::directives::register(&st, &w.caller, id, &spec_of(&f)?).await }.await;
+    let r = match spec_of(&f) {
+        Ok(spec) => samverka_app::directives::register(&st, &w.caller, id, &spec).await,
+        Err(e) => Err(e),
+    };
     match r {
         Ok(()) => see_other(&format!("/direktiv/{id}")),
         Err(e) => list_page(&st, w, f, Some(e)).await,
