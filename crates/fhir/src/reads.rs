@@ -422,14 +422,17 @@ pub(crate) fn status_filter(p: &Params, all: &mut Vec<Value>) {
 pub(crate) async fn read_episode(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("EpisodeOfCare", Access::Read)?;
     let case = read_case(&st, &c, &id, "fhir.episode.read").await?;
-    Ok(fhir(&resources::episode_of_care(&case)))
+    let available = case.available(&c.caller.actor, st.clock.now());
+    Ok(fhir(&resources::episode_of_care(&case, &available)))
 }
 
 pub(crate) async fn search_episodes(State(st): State<AppState>, c: FhirCaller, uri: Uri) -> FhirResult {
     c.require("EpisodeOfCare", Access::Read)?;
     let p = Params::parse(&uri, &["patient", "status"])?;
     let cases = visible_cases(&st, &c, &p, "fhir.episode.search").await?;
-    let mut all: Vec<Value> = cases.iter().map(|r| resources::episode_of_care(&r.case)).collect();
+    let now = st.clock.now();
+    let mut all: Vec<Value> =
+        cases.iter().map(|r| resources::episode_of_care(&r.case, &r.case.available(&c.caller.actor, now))).collect();
     status_filter(&p, &mut all);
     Ok(fhir(&bundle(&uri, &p, all)))
 }

@@ -3,6 +3,7 @@
 //! independent FHIR implementation (`fhir.resources` from PyPI).
 
 use jiff::Timestamp;
+use samverka_domain::action::Action;
 use samverka_domain::actor::{UnitRef, UserRef};
 use samverka_domain::case::{Case, Phase};
 use samverka_domain::consent::{ConsentGiver, ConsentKind, ConsentRecord};
@@ -28,6 +29,8 @@ pub const STEP: &str = "urn:samverka:CodeSystem:lus-step";
 pub const CONSENT_KIND: &str = "urn:samverka:CodeSystem:consent-kind";
 /// The case (EpisodeOfCare) a consent was recorded in.
 pub const EPISODE_EXTENSION: &str = "urn:samverka:StructureDefinition:episode-of-care";
+/// What the reading caller may do to the case now (`Case::available`), one extension each.
+pub const AVAILABLE_ACTION: &str = "urn:samverka:StructureDefinition:available-action";
 /// RFC 3986 identifiers (`urn:uuid:…`): how a client names a new resource so a retry is safe.
 pub const URI_SYSTEM: &str = "urn:ietf:rfc:3986";
 /// A message's content as Samverka's JSON API has it (`MessageBody`).
@@ -162,15 +165,38 @@ fn episode_status(case: &Case) -> &'static str {
     }
 }
 
-/// The case as an EpisodeOfCare: from admission until the case is closed.
-pub fn episode_of_care(case: &Case) -> Value {
+/// An action the caller may take, as a complex extension: `action` (the domain's name, e.g.
+/// `send`, `acknowledge`), the message `kind` of a send, and the message or consent it concerns.
+fn available_action(a: &Action) -> Value {
+    let parts: Vec<Value> = match serde_json::to_value(a) {
+        Ok(Value::Object(fields)) => fields
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let v = v.as_str()?.to_string();
+                Some(match k.as_str() {
+                    "message_id" | "corrects" => {
+                        json!({ "url": k, "valueReference": { "reference": format!("Communication/{v}") } })
+                    }
+                    "consent_id" => json!({ "url": k, "valueReference": { "reference": format!("Consent/{v}") } }),
+                    _ => json!({ "url": k, "valueCode": v }),
+                })
+            })
+            .collect(),
+        _ => vec![],
+    };
+    json!({ "url": AVAILABLE_ACTION, "extension": parts })
+}
+
+/// The case as an EpisodeOfCare: from admission until the case is closed, with what the
+/// reading caller may do to it now.
+pub fn episode_of_care(case: &Case, available: &[Action]) -> Value {
     let mut period = json!({ "start": instant(&case.admitted_at) });
     if let Some(c) = &case.closed {
         period["end"] = json!(instant(&c.at));
     } else if let Some(c) = &case.cancelled {
         period["end"] = json!(instant(&c.stamp.at));
     }
-    json!({
+    let mut r = json!({
         "resourceType": "EpisodeOfCare",
         "id": case.id.to_string(),
         "meta": meta(&case.updated_at),
@@ -179,7 +205,11 @@ pub fn episode_of_care(case: &Case) -> Value {
         "patient": reference("Patient", case.patient_id, ""),
         "managingOrganization": unit_reference(case.ward()),
         "period": period,
-    })
+    });
+    if !available.is_empty() {
+        r["extension"] = json!(available.iter().map(available_action).collect::<Vec<_>>());
+    }
+    r
 }
 
 /// The hospital stay as an Encounter: inpatient, with the wards in order.

@@ -87,6 +87,28 @@ fn entries(bundle: &Value) -> Vec<Value> {
     bundle["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()).collect()
 }
 
+/// The actions an EpisodeOfCare offers its reader: (action, kind or reference).
+fn available_actions(episode: &Value) -> Vec<(String, String)> {
+    let empty = vec![];
+    episode["extension"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .filter(|x| x["url"] == "urn:samverka:StructureDefinition:available-action")
+        .map(|x| {
+            let parts = x["extension"].as_array().unwrap();
+            let get = |u: &str| parts.iter().find(|p| p["url"] == u);
+            let action = get("action").unwrap()["valueCode"].as_str().unwrap().to_string();
+            let detail = get("kind")
+                .and_then(|k| k["valueCode"].as_str())
+                .or_else(|| get("message_id").and_then(|m| m["valueReference"]["reference"].as_str()))
+                .unwrap_or("")
+                .to_string();
+            (action, detail)
+        })
+        .collect()
+}
+
 /// A case that has been through notice, consents, SIP call and SIP.
 async fn busy_case(app: &TestApp, n: u16) -> (String, String) {
     let w = &app.world;
@@ -184,6 +206,17 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
         let (s, e) = fhir(&app, Some(t), &format!("/fhir/EpisodeOfCare/{case}")).await;
         assert_eq!(s, StatusCode::OK, "{e}");
         assert_eq!(e["status"], "active");
+        // What this caller may do now, from the domain's `Case::available`: the ward sends
+        // the ready notice, the municipality does not; the municipality acknowledges the
+        // admission notice, a Communication it can read.
+        let offered = available_actions(&e);
+        let sends_ready = offered.iter().any(|(a, part)| a == "send" && part == "utskrivningsklar");
+        assert_eq!(sends_ready, t == &ward, "{offered:?}");
+        if t == &kommun {
+            let (_, message) = offered.iter().find(|(a, _)| a == "acknowledge").expect("an acknowledgement is offered");
+            let (s, m) = fhir(&app, Some(t), &format!("/fhir/{message}")).await;
+            assert_eq!((s, m["resourceType"].as_str()), (StatusCode::OK, Some("Communication")), "{message}");
+        }
         emitted.push(e);
     }
     let by_number = fhir(
