@@ -15,6 +15,7 @@ pub mod cases;
 pub mod directives;
 pub mod directory;
 pub mod followup;
+pub mod forums;
 pub mod hl7;
 pub mod inbox;
 pub mod liability;
@@ -86,6 +87,21 @@ pub fn router() -> Router<AppState> {
         .route("/api/directives/{id}/read", post(directives::confirm_read))
         .route("/api/directives/{id}/decision", post(directives::decide))
         .route("/api/directives/{id}/withdraw", post(directives::withdraw))
+        .route("/api/forums", get(forums::list).post(forums::create))
+        .route("/api/forums/{id}", get(forums::get))
+        .route("/api/forums/{id}/schedule", post(forums::schedule))
+        .route("/api/forums/{id}/members", post(forums::add_member))
+        .route("/api/forums/{id}/members/remove", post(forums::remove_member))
+        .route("/api/forums/{id}/items", post(forums::raise_item))
+        .route("/api/forums/{id}/meetings", post(forums::plan_meeting))
+        .route("/api/meetings/{id}", get(forums::meeting))
+        .route("/api/meetings/{id}/agenda/{item}", put(forums::put_on_agenda).delete(forums::take_off_agenda))
+        .route("/api/meetings/{id}/minutes", put(forums::write_minutes))
+        .route("/api/meetings/{id}/attendance", put(forums::record_attendance))
+        .route("/api/meetings/{id}/actions", post(forums::add_action))
+        .route("/api/meetings/{id}/approve", post(forums::approve))
+        .route("/api/meetings/{id}/cancel", post(forums::cancel))
+        .route("/api/action-items/{id}/status", post(forums::action_status))
         .route("/api/units/{id}/contacts", put(units::set_contacts))
         .route("/api/units/{id}/contacts/confirm", post(units::confirm_contacts))
         .route("/api/units/{id}/escalation-rule", put(units::set_escalation_rule))

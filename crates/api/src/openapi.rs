@@ -5,7 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use crate::{
-    access_log, admin, cases, directives, directory, followup, hl7, inbox, liability, login, meta, patients, units,
+    access_log, admin, cases, directives, directory, followup, forums, hl7, inbox, liability, login, meta, patients,
+    units,
 };
 
 #[derive(OpenApi)]
@@ -30,6 +31,10 @@ use crate::{
         followup::get,
         directives::list, directives::register, directives::get, directives::confirm_read, directives::decide,
         directives::withdraw,
+        forums::list, forums::create, forums::get, forums::schedule, forums::add_member, forums::remove_member,
+        forums::raise_item, forums::plan_meeting, forums::meeting, forums::put_on_agenda, forums::take_off_agenda,
+        forums::write_minutes, forums::record_attendance, forums::add_action, forums::approve, forums::cancel,
+        forums::action_status,
         units::contacts, units::set_contacts, units::confirm_contacts, units::escalation_rule, units::set_escalation_rule,
         units::escalations,
         cases::emergency_access,
@@ -53,6 +58,7 @@ use crate::{
         (name = "access_log", description = "Loggkontroll och loggutdrag"),
         (name = "admin", description = "Administration av den egna organisationens enheter och användare"),
         (name = "directory", description = "Vem gör vad: enheternas kontakter och eskaleringsregler"),
+        (name = "forums", description = "Forum: möten, dagordning, minnesanteckningar, åtgärder och närvaro"),
         (name = "directives", description = "Direktiv: en validerad kanal med läskvitton"),
         (name = "hl7", description = "Meddelanden från sjukhusens journalsystem (HL7 v2 ADT över MLLP)"),
     )

@@ -30,6 +30,7 @@ pub type ActionId = Uuid;
 /// Longest name of a forum or title of an item (a heading, not a text).
 pub const MAX_TITLE_CHARS: usize = 200;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ForumKind {
@@ -49,6 +50,7 @@ impl ForumKind {
 }
 
 /// What the forum is asked to do with an item.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
@@ -59,8 +61,10 @@ pub enum ItemKind {
 }
 
 /// A member of a forum: the people of a unit in a role, and what they may decide.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub unit_id: UnitId,
     pub role: Role,
     /// What the member may decide for its own organisation (its mandate in the forum).
@@ -69,10 +73,13 @@ pub struct Member {
 
 /// How often a forum meets: every `interval_weeks` weeks on the weekday of `first_date`, at
 /// `start` local time in Sweden.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub first_date: Date,
     pub interval_weeks: u8,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "time"))]
     pub start: Time,
     pub duration_minutes: u16,
     pub paused: bool,
@@ -188,6 +195,7 @@ impl Schedule {
 }
 
 /// A new forum as its leader describes it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForumSpec {
     pub name: String,
@@ -242,6 +250,7 @@ pub fn check_video_link(link: &str) -> Result<(), Problem> {
 }
 
 /// An item raised to a forum, in the template participants asked for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemProposal {
     pub kind: ItemKind,
@@ -276,6 +285,7 @@ impl ItemProposal {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingStatus {
@@ -339,6 +349,7 @@ pub fn check_meeting_change(
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionStatus {
@@ -348,13 +359,16 @@ pub enum ActionStatus {
 }
 
 /// An action item decided at a meeting.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionSpec {
     pub what: String,
     /// The unit that answers for it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub owner_unit: UnitId,
     /// Who at that unit (a name or a function).
     pub owner_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub due: Date,
 }
 

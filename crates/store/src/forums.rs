@@ -23,18 +23,24 @@ use crate::sql::{changed_or, enum_str, parse_enum, uuid};
 use crate::sql::{from_micros, is_unique_violation, micros};
 use crate::{Result, Store, StoreError, on_db};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ForumRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: ForumId,
     pub spec: ForumSpec,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub organiser_unit_id: UnitId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     pub members: Vec<Member>,
 }
 
 /// A line of a forum's history: what changed, who changed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ForumChange {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub user_name: String,
     pub unit_name: String,
@@ -45,43 +51,62 @@ pub struct ForumChange {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MeetingRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: MeetingId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub forum_id: ForumId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub starts_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub ends_at: Timestamp,
     pub status: MeetingStatus,
     /// General minutes, beside each item's note and decision.
     pub notes: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub approved_at: Option<Timestamp>,
     pub approved_by_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ItemRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: ItemId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub forum_id: ForumId,
     /// The meeting whose agenda it is on; none while it waits.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub meeting_id: Option<MeetingId>,
     pub position: i32,
     pub proposal: ItemProposal,
     pub raised_by_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub raised_by_unit_id: UnitId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub raised_at: Timestamp,
     pub note: String,
     pub decision: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ActionRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: ActionId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub forum_id: ForumId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub meeting_id: MeetingId,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub item_id: Option<ItemId>,
     pub spec: ActionSpec,
     pub status: ActionStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 

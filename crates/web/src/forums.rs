@@ -12,10 +12,9 @@ use samverka_domain::access::{Permission, Role, permits};
 use samverka_domain::calendar;
 use samverka_domain::forum::{
     ActionSpec, ActionStatus, ForumAccess, ForumKind, ForumSpec, ItemKind, ItemProposal, MeetingChange, MeetingStatus,
-    Member, Schedule, attendance_summary, forum_access,
+    Member, Schedule, forum_access,
 };
-use samverka_domain::text::check_text;
-use samverka_store::{ActionRecord, ForumRecord, ItemMinutes, ItemRecord, MeetingRecord};
+use samverka_store::{ActionRecord, ItemMinutes, ItemRecord, MeetingRecord};
 use uuid::Uuid;
 
 use crate::case::{Pairs, field, parse_date, serde_key};
@@ -24,13 +23,10 @@ use samverka_app::AppState;
 use samverka_app::auth::Caller;
 use samverka_app::error::{AppError, AppResult};
 use samverka_app::extract::ApiPath;
-use samverka_app::forums::{action_for, check_change, forum_for, log_object_read, meeting_for, refuse_object, written};
-use samverka_app::texts::Texts;
+use samverka_app::forums::{self, ForumOverview, ScheduleChange, schedule_text};
 
 /// How many of the schedule's coming meetings a forum's page offers to plan.
 const NEXT_OCCURRENCES: usize = 4;
-/// How many coming occurrences a calendar subscription shows beyond the planned meetings.
-const CALENDAR_OCCURRENCES: usize = 8;
 
 pub fn kind_key(k: ForumKind) -> String {
     format!("forum.kind_{}", serde_key(&k))
@@ -38,19 +34,6 @@ pub fn kind_key(k: ForumKind) -> String {
 
 fn status_key(s: MeetingStatus) -> String {
     serde_key(&s)
-}
-
-/// "Varannan vecka, fredagar kl. 13.00, 60 min" in the page's language.
-fn schedule_text(t: &Texts, s: &Schedule) -> String {
-    let every = t.get(&format!("forum.every_{}", s.interval_weeks)).to_string();
-    let day = t.get(&format!("forum.weekday_{}", s.weekday().to_monday_zero_offset())).to_string();
-    let time = if t.lang == "sv" {
-        format!("kl. {:02}.{:02}", s.start.hour(), s.start.minute())
-    } else {
-        format!("{:02}:{:02}", s.start.hour(), s.start.minute())
-    };
-    let text = format!("{every}, {day} {time}, {} min", s.duration_minutes);
-    if s.paused { format!("{text} ({})", t.get("forum.paused")) } else { text }
 }
 
 fn invalid(field: &str, sv: &str, en: &str) -> AppError {
@@ -139,8 +122,7 @@ async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<AppEr
     let t = w.frame.t;
     let caller = &w.caller;
     let r: AppResult<Response> = async {
-        samverka_app::audit::require(st, caller, Permission::TakePartInForums, "forum.list", None, None).await?;
-        let forums = st.store.forums_of_unit(caller.actor.unit.id).await?;
+        let forums = forums::list(st, caller).await?;
         let now = st.clock.now();
         let mut frame = w.frame;
         frame.title = t.get("forum.title").to_string();
@@ -165,8 +147,6 @@ async fn list_page(st: &AppState, w: WebCaller, form: Pairs, error: Option<AppEr
             form,
             frame,
         };
-        // Which forums exist is not patient data, but who looked is logged like the rest.
-        log_object_read(st, caller, "forum.list", caller.actor.unit.id).await?;
         Ok(html(status, &page))
     }
     .await;
@@ -178,19 +158,11 @@ pub async fn list(State(st): State<AppState>, w: WebCaller) -> Response {
 }
 
 pub async fn create(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
-    let caller = &w.caller;
     let id = Uuid::now_v7();
-    let r: AppResult<()> = async {
-        samverka_app::audit::require(&st, caller, Permission::LeadForums, "forum.create", None, None).await?;
-        let spec = spec_of(&f)?;
-        st.store
-            .create_forum(id, &spec, caller.actor.unit.id, &caller.audit(), st.clock.now())
-            .await
-            .map_err(AppError::from)?;
-        caller.mark.set();
-        Ok(())
-    }
-    .await;
+    let r = match spec_of(&f) {
+        Ok(spec) => forums::create(&st, &w.caller, id, &spec).await,
+        Err(e) => Err(e),
+    };
     match r {
         Ok(()) => see_other(&format!("/forum/{id}")),
         Err(e) => list_page(&st, w, f, Some(e)).await,
@@ -363,15 +335,11 @@ async fn forum_page(
     let t = w.frame.t;
     let caller = &w.caller;
     let r: AppResult<Response> = async {
-        let (forum, access) = forum_for(st, caller, id, ForumAccess::Member, "forum.read").await?;
+        let ForumOverview { forum, access, meetings, waiting, actions, history, attendance: sum } =
+            forums::overview(st, caller, id, "forum.read").await?;
         let leader = access == ForumAccess::Leader;
         let units = st.store.units().await?;
         let orgs = st.store.organisations().await?;
-        let meetings = st.store.meetings_of_forum(id).await?;
-        let waiting = st.store.forum_items(id, None).await?;
-        let actions = st.store.forum_actions(id).await?;
-        let history = st.store.forum_history(id).await?;
-        let (held, rows) = st.store.forum_attendance(id).await?;
         let now = st.clock.now();
         let today = calendar::local_date(now);
         let mut frame = w.frame;
@@ -379,7 +347,6 @@ async fn forum_page(
         let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
         frame.error = error.as_ref().map(|e| error_text(t, e));
         frame.notice = notice;
-        let sum = attendance_summary(&held, &rows);
         let org_name = |o: Uuid| {
             orgs.iter().find(|(x, _)| x.id == o).map(|(x, _)| x.name.clone()).unwrap_or_else(|| o.to_string())
         };
@@ -470,7 +437,6 @@ async fn forum_page(
             calendar_url,
             frame,
         };
-        log_object_read(st, caller, "forum.read", id).await?;
         Ok(html(status, &page))
     }
     .await;
@@ -498,39 +464,17 @@ pub async fn schedule(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (forum, _) = forum_for(&st, caller, id, ForumAccess::Leader, "forum.schedule").await?;
-        let s = forum.spec.schedule;
-        let change = field(&f, "change");
-        let new = match change {
-            "raised" => s.raised(),
-            "lowered" => s.lowered(),
-            "paused" => s.paused(),
-            "resumed" => s.resumed(),
-            _ => Err(samverka_domain::Problem::invalid(
-                "invalid_form",
-                "Välj en ändring av schemat.",
-                "Choose a change.",
-            )),
-        };
-        let new = match new {
-            Ok(n) => n,
-            Err(p) => return Err(refuse_object(&st, caller, "forum.schedule", id, p).await),
-        };
-        // The history is kept in Swedish, as the rest of the stored record.
-        let detail = schedule_text(samverka_app::texts::texts(samverka_app::texts::Lang::Sv), &new);
-        let now = st.clock.now();
-        written(
-            &st,
-            caller,
-            "forum.schedule",
-            id,
-            st.store.set_forum_schedule(id, &new, change, &detail, &caller.audit(), now).await,
-        )
-        .await
-    }
-    .await;
+    let r = match field(&f, "change") {
+        "raised" => Ok(ScheduleChange::Raised),
+        "lowered" => Ok(ScheduleChange::Lowered),
+        "paused" => Ok(ScheduleChange::Paused),
+        "resumed" => Ok(ScheduleChange::Resumed),
+        _ => Err(invalid("change", "Välj en ändring av schemat.", "Choose a change.")),
+    };
+    let r = match r {
+        Ok(change) => forums::change_schedule(&st, &w.caller, id, change).await,
+        Err(e) => Err(e),
+    };
     after_forum(&st, w, id, r, vec![], "#schema").await
 }
 
@@ -540,29 +484,17 @@ pub async fn add_member(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        forum_for(&st, caller, id, ForumAccess::Leader, "forum.member_add").await?;
-        let unit = parse_uuid(&f, "unit")?;
-        let role = parse_role(field(&f, "role"))?;
-        let mandate = field(&f, "mandate").trim().to_string();
-        check_text("mandate", &mandate, true)?;
-        let units = st.store.units().await?;
-        let Some(u) = units.iter().find(|u| u.id == unit) else {
-            return Err(invalid("unit", "Välj en enhet i listan.", "Choose a unit from the list."));
-        };
-        let detail = format!("{} ({})", u.name, role.label_sv());
-        let member = Member { unit_id: unit, role, mandate };
-        written(
-            &st,
-            caller,
-            "forum.member_add",
-            id,
-            st.store.add_forum_member(id, &member, &detail, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let member = || -> AppResult<Member> {
+        Ok(Member {
+            unit_id: parse_uuid(&f, "unit")?,
+            role: parse_role(field(&f, "role"))?,
+            mandate: field(&f, "mandate").trim().to_string(),
+        })
+    };
+    let r = match member() {
+        Ok(m) => forums::add_member(&st, &w.caller, id, &m).await,
+        Err(e) => Err(e),
+    };
     let keep = if r.is_err() { f } else { vec![] };
     after_forum(&st, w, id, r, keep, "#medlemmar").await
 }
@@ -573,23 +505,10 @@ pub async fn remove_member(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        forum_for(&st, caller, id, ForumAccess::Leader, "forum.member_remove").await?;
-        let unit = parse_uuid(&f, "unit")?;
-        let role = parse_role(field(&f, "role"))?;
-        let units = st.store.units().await?;
-        let detail = format!("{} ({})", unit_name(&units, unit), role.label_sv());
-        written(
-            &st,
-            caller,
-            "forum.member_remove",
-            id,
-            st.store.remove_forum_member(id, unit, role, &detail, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = match (parse_uuid(&f, "unit"), parse_role(field(&f, "role"))) {
+        (Ok(unit), Ok(role)) => forums::remove_member(&st, &w.caller, id, unit, role).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
     after_forum(&st, w, id, r, vec![], "#medlemmar").await
 }
 
@@ -616,21 +535,10 @@ pub async fn raise_item(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let item = Uuid::now_v7();
-    let r: AppResult<()> = async {
-        forum_for(&st, caller, id, ForumAccess::Member, "forum.item_raise").await?;
-        let p = proposal_of(&f)?;
-        written(
-            &st,
-            caller,
-            "forum.item_raise",
-            id,
-            st.store.raise_item(item, id, &p, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = match proposal_of(&f) {
+        Ok(p) => forums::raise_item(&st, &w.caller, id, Uuid::now_v7(), &p).await,
+        Err(e) => Err(e),
+    };
     let keep = if r.is_err() { f } else { vec![] };
     after_forum(&st, w, id, r, keep, "#punkter").await
 }
@@ -641,37 +549,15 @@ pub async fn plan_meeting(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
     let meeting = Uuid::now_v7();
-    let r: AppResult<()> = async {
-        let (forum, _) = forum_for(&st, caller, id, ForumAccess::Leader, "forum.meeting_plan").await?;
-        let day = parse_date(&f, "date")?;
-        let now = st.clock.now();
-        let today = calendar::local_date(now);
-        samverka_domain::text::check_planned_date("date", day, today, today)?;
-        let s = forum.spec.schedule;
-        let start = if field(&f, "start").is_empty() { s.start } else { parse_time(&f, "start")? };
-        let (starts, ends) = Schedule { start, ..s }.meeting_at(day);
-        let existing = st.store.meetings_of_forum(id).await?;
-        if existing.iter().any(|m| m.starts_at == starts && m.status != MeetingStatus::Cancelled) {
-            let p = samverka_domain::Problem::conflict(
-                "meeting_exists",
-                "Det finns redan ett möte den tiden. Öppna det i listan över möten.",
-                "There is already a meeting at that time.",
-            );
-            return Err(refuse_object(&st, caller, "forum.meeting_plan", id, p).await);
-        }
-        let detail = calendar::local(starts).strftime("%Y-%m-%d %H:%M").to_string();
-        written(
-            &st,
-            caller,
-            "forum.meeting_plan",
-            id,
-            st.store.plan_meeting(meeting, id, starts, ends, &detail, &caller.audit(), now).await,
-        )
-        .await
-    }
-    .await;
+    let when = || -> AppResult<(Date, Option<Time>)> {
+        let start = if field(&f, "start").is_empty() { None } else { Some(parse_time(&f, "start")?) };
+        Ok((parse_date(&f, "date")?, start))
+    };
+    let r = match when() {
+        Ok((day, start)) => forums::plan_meeting(&st, &w.caller, id, meeting, day, start).await,
+        Err(e) => Err(e),
+    };
     match r {
         Ok(()) => see_other(&format!("/moten/{meeting}")),
         Err(e) => forum_page(&st, w, id, f, Some(e), None, String::new()).await,
@@ -696,20 +582,12 @@ pub async fn new_calendar(
     headers: axum::http::HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<String> = async {
-        forum_for(&st, caller, id, ForumAccess::Member, "forum.calendar_feed").await?;
-        let token = samverka_app::auth::random_token();
-        let hash = samverka_app::auth::token_hash(&token);
-        let made =
-            st.store.create_calendar_feed(&hash, caller.actor.user.id, id, &caller.audit(), st.clock.now()).await;
-        written(&st, caller, "forum.calendar_feed", id, made).await?;
-        Ok(format!("{}/kalender/{token}.ics", base_url(&st, &headers)))
-    }
-    .await;
     let t = w.frame.t;
-    match r {
-        Ok(url) => forum_page(&st, w, id, vec![], None, Some(t.get("forum.calendar_made").to_string()), url).await,
+    match forums::new_calendar_feed(&st, &w.caller, id).await {
+        Ok(token) => {
+            let url = format!("{}/kalender/{token}.ics", base_url(&st, &headers));
+            forum_page(&st, w, id, vec![], None, Some(t.get("forum.calendar_made").to_string()), url).await
+        }
         Err(e) => forum_page(&st, w, id, vec![], Some(e), None, String::new()).await,
     }
 }
@@ -751,60 +629,21 @@ impl MeetingPage {
     }
 }
 
-struct MeetingData {
-    meeting: MeetingRecord,
-    forum: ForumRecord,
-    access: ForumAccess,
-    agenda: Vec<ItemRecord>,
-    waiting: Vec<ItemRecord>,
-    actions: Vec<ActionRecord>,
-    meetings: Vec<MeetingRecord>,
-    attendance: Vec<(Uuid, u32)>,
-    units: std::sync::Arc<Vec<samverka_domain::org::Unit>>,
-}
-
-async fn meeting_data(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> AppResult<MeetingData> {
-    let (meeting, forum, access) = meeting_for(st, caller, id, ForumAccess::Member, action).await?;
-    Ok(MeetingData {
-        agenda: st.store.forum_items(forum.id, Some(id)).await?,
-        waiting: st.store.forum_items(forum.id, None).await?,
-        actions: st.store.forum_actions(forum.id).await?,
-        meetings: st.store.meetings_of_forum(forum.id).await?,
-        attendance: st.store.meeting_attendance(id).await?,
-        units: st.store.units().await?,
-        meeting,
-        forum,
-        access,
-    })
-}
-
-/// The organiser and the member units, once each, as attendance and owner choices.
-fn forum_units(d: &MeetingData) -> Vec<(Uuid, String)> {
-    let mut ids = vec![d.forum.organiser_unit_id];
-    for m in &d.forum.members {
-        if !ids.contains(&m.unit_id) {
-            ids.push(m.unit_id);
-        }
-    }
-    ids.into_iter().map(|u| (u, unit_name(&d.units, u))).collect()
-}
-
 async fn meeting_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error: Option<AppError>) -> Response {
     let t = w.frame.t;
     let caller = &w.caller;
     let r: AppResult<Response> = async {
-        let d = meeting_data(st, caller, id, "forum.meeting_read").await?;
+        let d = forums::meeting(st, caller, id, "forum.meeting_read").await?;
         let now = st.clock.now();
         let today = calendar::local_date(now);
         let leader = d.access == ForumAccess::Leader;
         let m = &d.meeting;
-        let ok = |c| leader && samverka_domain::forum::check_meeting_change(m.status, m.starts_at, c, now).is_ok();
         let mut frame = w.frame;
         frame.title = format!("{} {}", d.forum.spec.name, t.date(&calendar::local_date(m.starts_at)));
         let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
         frame.error = error.as_ref().map(|e| error_text(t, e));
         let key = status_key(m.status);
-        let units = forum_units(&d);
+        let units = d.forum_units();
         let page = MeetingPage {
             id: id.to_string(),
             forum_id: d.forum.id.to_string(),
@@ -813,22 +652,18 @@ async fn meeting_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error:
             status: t.get(&format!("forum.meeting_{key}")).to_string(),
             status_key: key,
             video_link: d.forum.spec.video_link.clone().unwrap_or_default(),
-            can_agenda: ok(MeetingChange::Agenda),
-            can_minutes: ok(MeetingChange::Minutes),
-            can_approve: ok(MeetingChange::Approve),
-            can_cancel: ok(MeetingChange::Cancel) && m.status == MeetingStatus::Planned,
+            can_agenda: d.may(MeetingChange::Agenda, now),
+            can_minutes: d.may(MeetingChange::Minutes, now),
+            can_approve: d.may(MeetingChange::Approve, now),
+            can_cancel: d.may(MeetingChange::Cancel, now),
             agenda: d.agenda.iter().map(|i| item_view(&frame, i, &d.units)).collect(),
             waiting: d.waiting.iter().map(|i| item_view(&frame, i, &d.units)).collect(),
             carried: d
-                .actions
-                .iter()
-                .filter(|a| a.meeting_id != id && a.status != ActionStatus::Done && a.created_at < m.ends_at)
+                .carried()
                 .map(|a| action_view(&frame, a, &d.units, caller, leader, &d.meetings, today))
                 .collect(),
             decided: d
-                .actions
-                .iter()
-                .filter(|a| a.meeting_id == id)
+                .decided()
                 .map(|a| action_view(&frame, a, &d.units, caller, leader, &d.meetings, today))
                 .collect(),
             notes: m.notes.clone(),
@@ -847,7 +682,6 @@ async fn meeting_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error:
             form,
             frame,
         };
-        log_object_read(st, caller, "forum.meeting_read", id).await?;
         Ok(html(status, &page))
     }
     .await;
@@ -867,40 +701,16 @@ async fn after_meeting(st: &AppState, w: WebCaller, id: Uuid, r: AppResult<()>, 
     }
 }
 
-/// The leader's check before changing a meeting: access, and that the change fits its status.
-async fn leader_change(
-    st: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    change: MeetingChange,
-    action: &str,
-) -> AppResult<(MeetingRecord, ForumRecord)> {
-    let (meeting, forum, _) = meeting_for(st, caller, id, ForumAccess::Leader, action).await?;
-    check_change(st, caller, &meeting, change, action, st.clock.now()).await?;
-    Ok((meeting, forum))
-}
-
 pub async fn agenda(
     State(st): State<AppState>,
     w: WebCaller,
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        leader_change(&st, caller, id, MeetingChange::Agenda, "forum.agenda").await?;
-        let item = parse_uuid(&f, "item")?;
-        let (to, from) = if field(&f, "remove").is_empty() { (Some(id), None) } else { (None, Some(id)) };
-        written(
-            &st,
-            caller,
-            "forum.agenda",
-            id,
-            st.store.place_item(item, to, from, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = match parse_uuid(&f, "item") {
+        Ok(item) => forums::place_item(&st, &w.caller, id, item, field(&f, "remove").is_empty()).await,
+        Err(e) => Err(e),
+    };
     after_meeting(&st, w, id, r, vec![], "#dagordning").await
 }
 
@@ -910,30 +720,29 @@ pub async fn minutes(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (_, forum) = leader_change(&st, caller, id, MeetingChange::Minutes, "forum.minutes_write").await?;
-        let notes = field(&f, "notes").trim().to_string();
-        check_text("notes", &notes, false)?;
-        let agenda = st.store.forum_items(forum.id, Some(id)).await?;
-        let mut items = vec![];
-        for i in &agenda {
-            let note = field(&f, &format!("note_{}", i.id)).trim().to_string();
-            let decision = field(&f, &format!("decision_{}", i.id)).trim().to_string();
-            check_text(&format!("note_{}", i.id), &note, false)?;
-            check_text(&format!("decision_{}", i.id), &decision, false)?;
-            items.push(ItemMinutes { item_id: i.id, note, decision });
+    // Each agenda item's fields are named `note_<item>` and `decision_<item>`.
+    let mut items: Vec<ItemMinutes> = vec![];
+    for (name, value) in &f {
+        let (item, is_note) = match (name.strip_prefix("note_"), name.strip_prefix("decision_")) {
+            (Some(i), _) => (i, true),
+            (_, Some(i)) => (i, false),
+            _ => continue,
+        };
+        let Ok(item_id) = item.parse::<Uuid>() else { continue };
+        let at = match items.iter().position(|m| m.item_id == item_id) {
+            Some(at) => at,
+            None => {
+                items.push(ItemMinutes { item_id, note: String::new(), decision: String::new() });
+                items.len() - 1
+            }
+        };
+        if is_note {
+            items[at].note = value.clone();
+        } else {
+            items[at].decision = value.clone();
         }
-        written(
-            &st,
-            caller,
-            "forum.minutes_write",
-            id,
-            st.store.write_minutes(id, &notes, &items, &caller.audit(), st.clock.now()).await,
-        )
-        .await
     }
-    .await;
+    let r = forums::write_minutes(&st, &w.caller, id, field(&f, "notes"), &items).await;
     let keep = if r.is_err() { f } else { vec![] };
     after_meeting(&st, w, id, r, keep, "#anteckningar").await
 }
@@ -944,37 +753,27 @@ pub async fn attendance(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (_, forum) = leader_change(&st, caller, id, MeetingChange::Minutes, "forum.attendance").await?;
-        let mut units = vec![forum.organiser_unit_id];
-        units.extend(forum.members.iter().map(|m| m.unit_id).filter(|u| *u != forum.organiser_unit_id));
-        units.dedup();
+    // One field per unit, `present_<unit>`; empty is none.
+    let present = || -> AppResult<Vec<(Uuid, u32)>> {
         let mut rows = vec![];
-        for u in units {
-            let name = format!("present_{u}");
-            let raw = field(&f, &name).trim();
-            let n: u32 = if raw.is_empty() {
+        for (name, value) in &f {
+            let Some(unit) = name.strip_prefix("present_").and_then(|u| u.parse::<Uuid>().ok()) else { continue };
+            let raw = value.trim();
+            let n = if raw.is_empty() {
                 0
             } else {
-                raw.parse().ok().filter(|n| *n <= 500).ok_or_else(|| {
-                    invalid(&name, "Ange antal deltagare som ett heltal (0–500).", "Enter a whole number 0–500.")
+                raw.parse().map_err(|_| {
+                    invalid(name, "Ange antal deltagare som ett heltal (0–500).", "Enter a whole number 0–500.")
                 })?
             };
-            if !rows.iter().any(|(x, _)| *x == u) {
-                rows.push((u, n));
-            }
+            rows.push((unit, n));
         }
-        written(
-            &st,
-            caller,
-            "forum.attendance",
-            id,
-            st.store.record_attendance(id, &rows, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+        Ok(rows)
+    };
+    let r = match present() {
+        Ok(rows) => forums::record_attendance(&st, &w.caller, id, &rows).await,
+        Err(e) => Err(e),
+    };
     let keep = if r.is_err() { f } else { vec![] };
     after_meeting(&st, w, id, r, keep, "#narvaro").await
 }
@@ -985,72 +784,34 @@ pub async fn add_action(
     ApiPath(id): ApiPath<Uuid>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let caller = &w.caller;
-    let action = Uuid::now_v7();
-    let r: AppResult<()> = async {
-        let (_, forum) = leader_change(&st, caller, id, MeetingChange::Minutes, "forum.action_add").await?;
-        let owner = parse_uuid(&f, "owner_unit")?;
-        if owner != forum.organiser_unit_id && !forum.members.iter().any(|m| m.unit_id == owner) {
-            return Err(invalid("owner_unit", "Välj en av forumets enheter.", "Choose one of the forum's units."));
-        }
+    let parsed = || -> AppResult<(Option<Uuid>, ActionSpec)> {
         let item = match field(&f, "item") {
             "" => None,
             _ => Some(parse_uuid(&f, "item")?),
         };
         let spec = ActionSpec {
             what: field(&f, "what").trim().to_string(),
-            owner_unit: owner,
+            owner_unit: parse_uuid(&f, "owner_unit")?,
             owner_name: field(&f, "owner_name").trim().to_string(),
             due: parse_date(&f, "due")?,
         };
-        spec.validate(calendar::local_date(st.clock.now()))?;
-        written(
-            &st,
-            caller,
-            "forum.action_add",
-            id,
-            st.store.add_action(action, id, item, &spec, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+        Ok((item, spec))
+    };
+    let r = match parsed() {
+        Ok((item, spec)) => forums::add_action(&st, &w.caller, id, Uuid::now_v7(), item, &spec).await,
+        Err(e) => Err(e),
+    };
     let keep = if r.is_err() { f } else { vec![] };
     after_meeting(&st, w, id, r, keep, "#atgarder").await
 }
 
 pub async fn approve(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (m, _) = leader_change(&st, caller, id, MeetingChange::Approve, "forum.minutes_approve").await?;
-        let detail = calendar::local_date(m.starts_at).to_string();
-        written(
-            &st,
-            caller,
-            "forum.minutes_approve",
-            id,
-            st.store.approve_minutes(id, &detail, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = forums::approve_minutes(&st, &w.caller, id).await;
     after_meeting(&st, w, id, r, vec![], "").await
 }
 
 pub async fn cancel(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
-    let caller = &w.caller;
-    let r: AppResult<()> = async {
-        let (m, _) = leader_change(&st, caller, id, MeetingChange::Cancel, "forum.meeting_cancel").await?;
-        let detail = calendar::local(m.starts_at).strftime("%Y-%m-%d %H:%M").to_string();
-        written(
-            &st,
-            caller,
-            "forum.meeting_cancel",
-            id,
-            st.store.cancel_meeting(id, &detail, &caller.audit(), st.clock.now()).await,
-        )
-        .await
-    }
-    .await;
+    let r = forums::cancel_meeting(&st, &w.caller, id).await;
     after_meeting(&st, w, id, r, vec![], "").await
 }
 
@@ -1063,28 +824,24 @@ pub async fn action_status(
     Form(f): Form<Pairs>,
 ) -> Response {
     let t = w.frame.t;
-    let caller = &w.caller;
-    let r: AppResult<Uuid> = async {
-        let a = action_for(&st, caller, id, "forum.action_status").await?;
-        let status = match field(&f, "status") {
-            "open" => ActionStatus::Open,
-            "started" => ActionStatus::Started,
-            "done" => ActionStatus::Done,
-            _ => return Err(invalid("status", "Välj en status i listan.", "Choose a status.")),
-        };
-        let done = st.store.set_action_status(id, status, &caller.audit(), st.clock.now()).await;
-        written(&st, caller, "forum.action_status", id, done).await?;
-        Ok(a.forum_id)
-    }
-    .await;
+    let r = match field(&f, "status") {
+        "open" => Ok(ActionStatus::Open),
+        "started" => Ok(ActionStatus::Started),
+        "done" => Ok(ActionStatus::Done),
+        _ => Err(invalid("status", "Välj en status i listan.", "Choose a status.")),
+    };
+    let r = match r {
+        Ok(status) => forums::set_action_status(&st, &w.caller, id, status).await,
+        Err(e) => Err(e),
+    };
     match r {
-        Ok(forum) => {
+        Ok(a) => {
             let back = field(&f, "back");
             // Only back to one of our own pages.
             if back.starts_with("/moten/") || back.starts_with("/forum/") {
                 see_other(back)
             } else {
-                see_other(&format!("/forum/{forum}#atgarder"))
+                see_other(&format!("/forum/{}#atgarder", a.forum_id))
             }
         }
         Err(e) => error_page(t, e.status, error_text(t, &e)),
@@ -1120,7 +877,7 @@ pub async fn minutes_document(
     let t = w.frame.t;
     let caller = &w.caller;
     let r: AppResult<Response> = async {
-        let d = meeting_data(&st, caller, id, "forum.minutes_export").await?;
+        let d = forums::meeting(&st, caller, id, "forum.minutes_export").await?;
         let now = st.clock.now();
         let today = calendar::local_date(now);
         let m = &d.meeting;
@@ -1139,22 +896,11 @@ pub async fn minutes_document(
             },
             notes: m.notes.clone(),
             agenda: d.agenda.iter().map(|i| item_view(&frame, i, &d.units)).collect(),
-            decided: d
-                .actions
-                .iter()
-                .filter(|a| a.meeting_id == id)
-                .map(|a| action_view(&frame, a, &d.units, caller, false, &d.meetings, today))
-                .collect(),
-            carried: d
-                .actions
-                .iter()
-                .filter(|a| a.meeting_id != id && a.status != ActionStatus::Done && a.created_at < m.ends_at)
-                .map(|a| action_view(&frame, a, &d.units, caller, false, &d.meetings, today))
-                .collect(),
-            present: d.attendance.iter().map(|(u, n)| (unit_name(&d.units, *u), *n)).collect(),
+            decided: d.decided().map(|a| action_view(&frame, a, &d.units, caller, false, &d.meetings, today)).collect(),
+            carried: d.carried().map(|a| action_view(&frame, a, &d.units, caller, false, &d.meetings, today)).collect(),
+            present: d.attendance.iter().map(|(u, n)| (d.unit_name(*u), *n)).collect(),
             frame,
         };
-        log_object_read(&st, caller, "forum.minutes_export", id).await?;
         let mut res = html(StatusCode::OK, &doc);
         if download {
             let name =
@@ -1177,20 +923,14 @@ pub async fn meeting_ics(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Response {
     let t = w.frame.t;
-    let caller = &w.caller;
-    let r: AppResult<Response> = async {
-        let (meeting, forum, _) = meeting_for(&st, caller, id, ForumAccess::Member, "forum.meeting_ics").await?;
-        let cal = samverka_app::calendar::meetings_calendar(&forum, &[meeting], &[], &base_url(&st, &headers));
-        log_object_read(&st, caller, "forum.meeting_ics", id).await?;
-        Ok(samverka_app::calendar::ics_response(cal, &format!("mote-{id}.ics")))
+    match forums::meeting_calendar(&st, &w.caller, id, &base_url(&st, &headers)).await {
+        Ok(cal) => samverka_app::calendar::ics_response(cal, &format!("mote-{id}.ics")),
+        Err(e) => error_page(t, e.status, error_text(t, &e)),
     }
-    .await;
-    r.unwrap_or_else(|e| error_page(t, e.status, error_text(t, &e)))
 }
 
-/// A calendar application's subscription: the forum's meetings, planned and coming, by the
-/// secret address alone (calendar applications carry no session). The person behind it must
-/// still be active with an assignment at a unit of the forum; every fetch is logged as theirs.
+/// A calendar application's subscription, by the secret address alone (see
+/// [`forums::subscribed_calendar`]).
 pub async fn calendar_feed(
     State(st): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -1198,38 +938,8 @@ pub async fn calendar_feed(
 ) -> Response {
     let gone = || (StatusCode::NOT_FOUND, "Kalenderadressen finns inte eller har återkallats.").into_response();
     let Some(token) = file.strip_suffix(".ics") else { return gone() };
-    let r: AppResult<Option<Response>> = async {
-        let Some((user, forum_id)) = st.store.calendar_feed(&samverka_app::auth::token_hash(token)).await? else {
-            return Ok(None);
-        };
-        let Some(forum) = st.store.forum(forum_id).await? else { return Ok(None) };
-        let Some(account) = st.store.account(user).await?.filter(|a| a.active) else { return Ok(None) };
-        let assignments = st.store.assignments_of(user).await?;
-        let member = assignments.iter().find(|a| {
-            a.active && forum_access(a.role, a.unit.id, forum.organiser_unit_id, &forum.members) != ForumAccess::None
-        });
-        let Some(assignment) = member else { return Ok(None) };
-        let audit = samverka_store::Audit {
-            actor: samverka_domain::actor::Actor {
-                user: samverka_domain::actor::UserRef { id: user, name: account.name.clone() },
-                unit: assignment.unit.clone(),
-                role: assignment.role,
-            },
-            assignment_id: Some(assignment.id),
-            client_address: None,
-        };
-        let meetings = st.store.meetings_of_forum(forum_id).await?;
-        let now = st.clock.now();
-        let coming = forum.spec.schedule.next(now, CALENDAR_OCCURRENCES);
-        let cal = samverka_app::calendar::meetings_calendar(&forum, &meetings, &coming, &base_url(&st, &headers));
-        st.store
-            .log_access(&audit.object_entry("forum.calendar_read", now, forum_id, samverka_store::Outcome::Allowed))
-            .await?;
-        Ok(Some(samverka_app::calendar::ics_response(cal, "samverka.ics")))
-    }
-    .await;
-    match r {
-        Ok(Some(res)) => res,
+    match forums::subscribed_calendar(&st, token, &base_url(&st, &headers)).await {
+        Ok(Some(cal)) => samverka_app::calendar::ics_response(cal, "samverka.ics"),
         Ok(None) => gone(),
         Err(e) => e.into_response(),
     }
@@ -1274,21 +984,5 @@ mod tests {
                 assert!(texts(lang).has(k), "{lang:?}: no text for {k}");
             }
         }
-    }
-
-    #[test]
-    fn a_schedule_reads_as_a_sentence() {
-        let s = Schedule {
-            first_date: jiff::civil::date(2026, 1, 9),
-            interval_weeks: 2,
-            start: Time::constant(13, 0, 0, 0),
-            duration_minutes: 60,
-            paused: false,
-        };
-        assert_eq!(schedule_text(texts(Lang::Sv), &s), "Varannan vecka, fredagar kl. 13.00, 60 min");
-        assert_eq!(
-            schedule_text(texts(Lang::En), &Schedule { paused: true, ..s }),
-            "Every other week, Fridays 13:00, 60 min (paused)"
-        );
     }
 }

@@ -255,10 +255,26 @@ async fn the_openapi_document_describes_the_api() {
         "/api/cases/{id}/sip",
         "/api/liability",
         "/api/inbox",
+        "/api/directives",
+        "/api/forums",
+        "/api/forums/{id}/meetings",
+        "/api/meetings/{id}/minutes",
+        "/api/meetings/{id}/agenda/{item}",
+        "/api/action-items/{id}/status",
+        "/api/units/{id}/escalation-rule",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
-    for schema in ["CaseView", "MessageBody", "ProblemDetails", "SipPlan", "LiabilityBasis"] {
+    for schema in [
+        "CaseView",
+        "MessageBody",
+        "ProblemDetails",
+        "SipPlan",
+        "LiabilityBasis",
+        "ForumDetail",
+        "MeetingDetail",
+        "ForumSpec",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} missing");
     }
 }

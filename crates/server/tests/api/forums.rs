@@ -305,3 +305,189 @@ on_both!(forum_pages_need_a_session_and_forms_their_token, |app: TestApp| async 
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no CSRF token");
     assert!(app.store.forums_of_unit(app.world.units.bistand).await.unwrap().is_empty());
 });
+
+on_both!(forums_over_json_follow_the_same_rules_and_log, |app: TestApp| async move {
+    use reqwest::Method;
+    use serde_json::json;
+    let w = &app.world;
+    let (chair, ward, vc, bodil) = (&w.chef_solna, &w.ward, &w.vc, &w.bistand);
+    let spec = json!({
+        "name": "Fredagsavstämning Solna",
+        "kind": "statusmote",
+        "purpose": "Kommunen och alla utförare hör samma besked samtidigt.",
+        "video_link": "https://mote.example.se/fredag",
+        "schedule": { "first_date": "2026-11-06", "interval_weeks": 1, "start": "13:00", "duration_minutes": 60, "paused": false },
+    });
+    // Only leaders create forums; bad input names its field in problem+json.
+    let p = app.post(ward, "/api/forums", spec.clone(), StatusCode::FORBIDDEN).await;
+    assert_eq!(p["code"], "role_not_permitted");
+    let mut bad = spec.clone();
+    bad["video_link"] = json!("javascript:alert(1)");
+    let p = app.post(chair, "/api/forums", bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["field"], "video_link");
+    let f = app.post(chair, "/api/forums", spec, StatusCode::CREATED).await;
+    assert_eq!(f["leader"], true);
+    assert_eq!(f["forum"]["spec"]["schedule"]["interval_weeks"], 1);
+    let forum = f["forum"]["id"].as_str().unwrap().to_string();
+
+    // Need-to-know: outside the forum it does not exist, and the denial is logged.
+    let p = app.expect(ward, Method::GET, &format!("/api/forums/{forum}"), None, StatusCode::NOT_FOUND).await;
+    assert_eq!(p["code"], "forum_not_found");
+    assert_eq!(denied(&app, ward, "forum.read", Some(&forum)).await, 1);
+    let member =
+        json!({ "unit_id": w.units.ward, "role": "vardsamordnare", "mandate": "Beslut om avdelningens rutiner" });
+    let p = app.post(ward, &format!("/api/forums/{forum}/members"), member.clone(), StatusCode::NOT_FOUND).await;
+    assert_eq!(p["code"], "forum_not_found");
+    let f = app.post(chair, &format!("/api/forums/{forum}/members"), member, StatusCode::OK).await;
+    assert_eq!(f["forum"]["members"][0]["mandate"], "Beslut om avdelningens rutiner");
+    let f = app.get(ward, &format!("/api/forums/{forum}")).await;
+    assert_eq!(f["leader"], false);
+    let list = app.get(ward, "/api/forums").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // A member may not run the forum; the leader lowers the schedule, and the history says so.
+    let lower = json!({ "change": "lowered" });
+    let p = app.post(bodil, &format!("/api/forums/{forum}/schedule"), lower.clone(), StatusCode::FORBIDDEN).await;
+    assert_eq!(p["code"], "forum_leader_only");
+    assert_eq!(denied(&app, bodil, "forum.schedule", Some(&forum)).await, 1);
+    let f = app.post(chair, &format!("/api/forums/{forum}/schedule"), lower, StatusCode::OK).await;
+    assert_eq!(f["forum"]["spec"]["schedule"]["interval_weeks"], 2);
+    assert!(f["history"].as_array().unwrap().iter().any(|h| h["change"] == "lowered"), "{f}");
+
+    // The ward raises an item; "arbeta" must say what is asked.
+    let mut item = json!({
+        "kind": "arbeta", "title": "Hjälpmedel vid helgutskrivning", "why": "Patienter kommer hem utan rullator.",
+        "affected": "Hemtjänsten", "ask": "",
+    });
+    let p = app.post(ward, &format!("/api/forums/{forum}/items"), item.clone(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["field"], "ask");
+    item["ask"] = json!("Beslut om gemensam rutin");
+    let raised = app.post(ward, &format!("/api/forums/{forum}/items"), item, StatusCode::CREATED).await;
+    assert_eq!(raised["raised_by_unit_id"], json!(w.units.ward));
+    let item = raised["id"].as_str().unwrap().to_string();
+
+    // The chair plans a meeting (one per time) and puts the item on the agenda.
+    let day = json!({ "date": "2026-11-06" });
+    app.post(ward, &format!("/api/forums/{forum}/meetings"), day.clone(), StatusCode::FORBIDDEN).await;
+    let m = app.post(chair, &format!("/api/forums/{forum}/meetings"), day.clone(), StatusCode::CREATED).await;
+    assert_eq!(m["meeting"]["status"], "planned");
+    assert_eq!(m["may"]["agenda"], true);
+    assert_eq!(m["may"]["minutes"], false, "not before it starts");
+    let meeting = m["meeting"]["id"].as_str().unwrap().to_string();
+    let p = app.post(chair, &format!("/api/forums/{forum}/meetings"), day, StatusCode::CONFLICT).await;
+    assert_eq!(p["code"], "meeting_exists");
+    let agenda = format!("/api/meetings/{meeting}/agenda/{item}");
+    app.expect(ward, Method::PUT, &agenda, None, StatusCode::FORBIDDEN).await;
+    let m = app.expect(chair, Method::PUT, &agenda, None, StatusCode::OK).await;
+    assert_eq!(m["agenda"][0]["id"], json!(item));
+    assert!(m["waiting_items"].as_array().unwrap().is_empty());
+    let m = app.get(ward, &format!("/api/meetings/{meeting}")).await;
+    assert_eq!(m["may"]["agenda"], false, "a member does not build the agenda");
+    app.expect(vc, Method::GET, &format!("/api/meetings/{meeting}"), None, StatusCode::NOT_FOUND).await;
+    assert_eq!(denied(&app, vc, "forum.meeting_read", Some(&meeting)).await, 1);
+
+    // Minutes wait for the meeting; then minutes, attendance and an action item.
+    let minutes = json!({
+        "notes": "Alla utförare närvarade.",
+        "items": [{ "item_id": item, "note": "Diskuterades.", "decision": "Avdelningen tar fram en rutin." }],
+    });
+    let path = format!("/api/meetings/{meeting}/minutes");
+    let p = app.expect(chair, Method::PUT, &path, Some(minutes.clone()), StatusCode::CONFLICT).await;
+    assert_eq!(p["code"], "meeting_not_started");
+    app.at("2026-11-06 14:05");
+    let stray = json!({ "items": [{ "item_id": Uuid::now_v7(), "note": "x" }] });
+    let p = app.expect(chair, Method::PUT, &path, Some(stray), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(p["field"].as_str().unwrap().starts_with("note_"), "{p}");
+    let m = app.expect(chair, Method::PUT, &path, Some(minutes.clone()), StatusCode::OK).await;
+    assert_eq!(
+        (m["meeting"]["status"].as_str(), m["agenda"][0]["decision"].as_str()),
+        (Some("held"), Some("Avdelningen tar fram en rutin."))
+    );
+    let path = format!("/api/meetings/{meeting}/attendance");
+    let outsider = json!([{ "unit_id": w.units.vc, "participants": 2 }]);
+    let p = app.expect(chair, Method::PUT, &path, Some(outsider), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["field"], format!("present_{}", w.units.vc));
+    let too_many = json!([{ "unit_id": w.units.ward, "participants": 501 }]);
+    app.expect(chair, Method::PUT, &path, Some(too_many), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let present =
+        json!([{ "unit_id": w.units.bistand, "participants": 3 }, { "unit_id": w.units.ward, "participants": 2 }]);
+    let m = app.expect(chair, Method::PUT, &path, Some(present), StatusCode::OK).await;
+    assert_eq!(m["attendance"].as_array().unwrap().len(), 2);
+    let mut action = json!({
+        "what": "Ta fram rutin för hjälpmedel", "owner_unit": w.units.vc, "owner_name": "Vårdsamordnaren",
+        "due": "2026-11-20", "item_id": item,
+    });
+    let path = format!("/api/meetings/{meeting}/actions");
+    let p = app.post(chair, &path, action.clone(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(p["field"], "owner_unit", "only one of the forum's units");
+    action["owner_unit"] = json!(w.units.ward);
+    let a = app.post(chair, &path, action, StatusCode::CREATED).await;
+    assert_eq!(a["status"], "open");
+    let action_id = a["id"].as_str().unwrap().to_string();
+
+    // Approved minutes are fixed.
+    let m = app.post(chair, &format!("/api/meetings/{meeting}/approve"), json!({}), StatusCode::OK).await;
+    assert_eq!(m["meeting"]["status"], "approved");
+    assert_eq!(m["decided_actions"][0]["id"], json!(action_id));
+    let p = app
+        .expect(chair, Method::PUT, &format!("/api/meetings/{meeting}/minutes"), Some(minutes), StatusCode::CONFLICT)
+        .await;
+    assert_eq!(p["code"], "minutes_approved");
+    let p = app.post(chair, &format!("/api/meetings/{meeting}/cancel"), json!({}), StatusCode::CONFLICT).await;
+    assert_eq!(p["code"], "minutes_approved");
+
+    // The action's unit reports it; the organiser's needs assessor may not.
+    let path = format!("/api/action-items/{action_id}/status");
+    let p = app.post(bodil, &path, json!({ "status": "done" }), StatusCode::FORBIDDEN).await;
+    assert_eq!(p["code"], "action_owner_only");
+    assert_eq!(denied(&app, bodil, "forum.action_status", Some(&action_id)).await, 1);
+    let a = app.post(ward, &path, json!({ "status": "done" }), StatusCode::OK).await;
+    assert_eq!(a["status"], "done");
+    let f = app.get(chair, &format!("/api/forums/{forum}")).await;
+    assert_eq!(f["attendance"]["meetings_held"], 1);
+    assert_eq!(f["attendance"]["average_participants"], 5.0);
+
+    // A second meeting is planned and cancelled; removing the ward's role hides the forum.
+    let m = app
+        .post(
+            chair,
+            &format!("/api/forums/{forum}/meetings"),
+            json!({ "date": "2026-11-20", "start": "09:00" }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let next = m["meeting"]["id"].as_str().unwrap().to_string();
+    assert!(m["meeting"]["starts_at"].as_str().unwrap().starts_with("2026-11-20T08:00"), "09:00 in Sweden: {m}");
+    let m = app.post(chair, &format!("/api/meetings/{next}/cancel"), json!({}), StatusCode::OK).await;
+    assert_eq!(m["meeting"]["status"], "cancelled");
+    let remove = json!({ "unit_id": w.units.ward, "role": "vardsamordnare" });
+    app.post(chair, &format!("/api/forums/{forum}/members/remove"), remove, StatusCode::OK).await;
+    app.expect(ward, Method::GET, &format!("/api/forums/{forum}"), None, StatusCode::NOT_FOUND).await;
+
+    // Every read and write above is in the access log under the forum's or meeting's id.
+    let log = app
+        .store
+        .access_log(&AccessFilter { user_id: Some(chair.user), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    for action in [
+        "forum.create",
+        "forum.read",
+        "forum.member_add",
+        "forum.schedule",
+        "forum.meeting_plan",
+        "forum.agenda",
+        "forum.minutes_write",
+        "forum.attendance",
+        "forum.action_add",
+        "forum.minutes_approve",
+        "forum.meeting_cancel",
+        "forum.member_remove",
+        "forum.meeting_read",
+    ] {
+        assert!(
+            log.iter().any(|e| e.action == action && e.outcome == samverka_store::Outcome::Allowed),
+            "{action} not logged"
+        );
+    }
+});
