@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use samverka_domain::access::Permission;
 use samverka_domain::case::{CaseId, Command, RecordedEvent};
 use samverka_domain::message::CancelReason;
 use samverka_domain::org::UnitKind;
@@ -12,7 +11,6 @@ use samverka_store::CaseSummary;
 use uuid::Uuid;
 
 use samverka_app::AppState;
-use samverka_app::audit::{log_read, require};
 use samverka_app::auth::Caller;
 use samverka_app::cases::*;
 use samverka_app::error::{AppError, AppResult, ProblemDetails};
@@ -22,7 +20,7 @@ use samverka_app::views::CaseView;
 /// Runs a command and answers with the case as it is afterwards.
 async fn run(st: &AppState, caller: &Caller, id: CaseId, cmd: Command) -> AppResult<Json<CaseView>> {
     let record = execute(st, caller, id, cmd).await?;
-    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
+    let patient = patient_of(st, &record).await?;
     Ok(Json(view(st, caller, record, &patient, st.clock.now())?))
 }
 
@@ -53,10 +51,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Vec<CaseSummary>>> {
-    require(&st, &caller, Permission::ReadPatientData, "cases.list", None, None).await?;
-    let cases = st.store.cases_for_unit(caller.actor.unit.id, q.include_closed, 500).await?;
-    log_read(&st, &caller, "cases.list", None, None, None, cases.iter().any(|c| c.protection.is_protected())).await?;
-    Ok(Json(cases))
+    Ok(Json(samverka_app::cases::list(&st, &caller, q.include_closed, 500).await?))
 }
 
 /// One case: state, the eight steps, deadlines, messages with receipts, SIP and consents.
@@ -83,8 +78,7 @@ pub async fn events(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<RecordedEvent>>> {
-    read_case(&st, &caller, id, "case.read_history").await?;
-    Ok(Json(st.store.case_events(id).await?))
+    Ok(Json(samverka_app::cases::events(&st, &caller, id).await?))
 }
 
 /// Sends a typed LUS message or a free message.
@@ -105,7 +99,7 @@ pub async fn send_message(
 ) -> AppResult<(StatusCode, Json<CaseView>)> {
     let message_id = req.id.unwrap_or_else(Uuid::now_v7);
     let record = send(&st, &caller, id, message_id, req.body, req.recipients.as_deref(), req.corrects).await?;
-    let patient = st.store.patient(record.case.patient_id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
+    let patient = patient_of(&st, &record).await?;
     Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
 }
 

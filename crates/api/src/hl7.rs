@@ -7,7 +7,6 @@ use axum::extract::State;
 use uuid::Uuid;
 
 use samverka_app::AppState;
-use samverka_app::audit::log_read;
 use samverka_app::auth::Caller;
 use samverka_app::error::{AppResult, ProblemDetails};
 use samverka_app::extract::{ApiPath, ApiQuery};
@@ -21,11 +20,9 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Vec<Hl7MessageView>>> {
-    require_feed_admin(&st, &caller, "hl7.list").await?;
     let status = q.status.as_deref().map(parse_status).transpose()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let messages = st.store.hl7_messages(status, limit).await?;
-    log_read(&st, &caller, "hl7.list", None, None, None, false).await?;
+    let messages = samverka_app::hl7::list(&st, &caller, status, limit).await?;
     Ok(Json(messages.iter().map(|m| Hl7MessageView::of(m, false)).collect()))
 }
 

@@ -3,13 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use samverka_domain::access::Permission;
 use uuid::Uuid;
 
 use samverka_app::AppState;
-use samverka_app::audit::{log_read, refuse, require};
 use samverka_app::auth::Caller;
-use samverka_app::error::{AppError, AppResult, ProblemDetails};
+use samverka_app::error::{AppResult, ProblemDetails};
 use samverka_app::extract::{ApiJson, ApiPath, ApiQuery};
 use samverka_app::patients;
 use samverka_app::patients::*;
@@ -53,17 +51,6 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<PatientView>> {
-    let action = "patient.read";
-    require(&st, &caller, Permission::ReadPatientData, action, Some(id), None).await?;
-    let p = st.store.patient(id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
-    if !st.store.patient_visible_to(id, caller.actor.unit.id).await? {
-        let problem = samverka_domain::Problem::forbidden(
-            "not_a_party",
-            "Din enhet deltar inte i vården av den här patienten, så uppgifterna kan inte visas.",
-            "Your unit takes no part in this patient's care.",
-        );
-        return Err(refuse(&st, &caller, action, Some(id), None, problem).await);
-    }
-    log_read(&st, &caller, action, Some(id), None, None, p.protection.is_protected()).await?;
+    let p = patients::read(&st, &caller, id, "patient.read").await?;
     Ok(Json(PatientView::of(&p)))
 }

@@ -4,14 +4,14 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use samverka_domain::access::Permission;
 use samverka_domain::actor::{Actor, UnitRef};
-use samverka_domain::case::{Case, CaseId, Command, OpenCase};
+use samverka_domain::case::{Case, CaseId, Command, OpenCase, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::message::{MessageBody, MessageKind};
 use samverka_domain::org::CareType;
 use samverka_domain::patient::Patient;
 use samverka_domain::routing::notice_recipients;
 use samverka_domain::sip::FollowUpOutcome;
-use samverka_store::CaseRecord;
+use samverka_store::{CaseRecord, CaseSummary};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -422,4 +422,135 @@ pub async fn grant_emergency(
     let emergency = (!record.case.is_party(caller.actor.unit.id)).then_some(reason);
     log_read(st, caller, action, Some(patient_id), Some(id), emergency, patient.protection.is_protected()).await?;
     Ok((record, patient))
+}
+
+/// The caller's unit's cases (the closed too when asked), most recent first; the list is
+/// logged as one read.
+pub async fn list(st: &AppState, caller: &Caller, include_closed: bool, limit: i64) -> AppResult<Vec<CaseSummary>> {
+    const ACTION: &str = "cases.list";
+    require(st, caller, Permission::ReadPatientData, ACTION, None, None).await?;
+    let cases = st.store.cases_for_unit(caller.actor.unit.id, include_closed, limit).await?;
+    log_read(st, caller, ACTION, None, None, None, cases.iter().any(|c| c.protection.is_protected())).await?;
+    Ok(cases)
+}
+
+/// Every event of a case with who, unit and when, for a caller who may read the case.
+pub async fn events(st: &AppState, caller: &Caller, id: CaseId) -> AppResult<Vec<RecordedEvent>> {
+    read_case(st, caller, id, "case.read_history").await?;
+    Ok(st.store.case_events(id).await?)
+}
+
+/// The patient of a case the caller has just read or changed (checked and logged with it).
+pub async fn patient_of(st: &AppState, record: &CaseRecord) -> AppResult<Patient> {
+    st.store.patient(record.case.patient_id).await?.ok_or_else(|| AppError::not_found("Patienten"))
+}
+
+/// The cases a system's search covers: the patient's cases or all the unit's, those the unit
+/// is a party to and `keep` accepts. Each case is logged as read, all in one commit, before
+/// anything is answered.
+pub async fn visible(
+    st: &AppState,
+    caller: &Caller,
+    patient: Option<Uuid>,
+    keep: impl Fn(&CaseSummary) -> bool,
+    action: &str,
+) -> AppResult<Vec<CaseRecord>> {
+    require(st, caller, Permission::ReadPatientData, action, None, None).await?;
+    let summaries = match patient {
+        Some(patient) => st.store.cases_for_patient(patient).await?,
+        None => st.store.cases_for_unit(caller.actor.unit.id, true, 1000).await?,
+    };
+    let mut out = vec![];
+    let mut entries = vec![];
+    let now = st.clock.now();
+    for s in summaries.iter().filter(|s| keep(s)) {
+        let Some(record) = st.store.case(s.case_id).await? else { continue };
+        if !record.case.is_party(caller.actor.unit.id) {
+            continue;
+        }
+        let (patient, case, protected) = (record.case.patient_id, record.case.id, s.protection.is_protected());
+        entries.push(caller.audit().entry(
+            action,
+            now,
+            Some(patient),
+            Some(case),
+            samverka_store::Outcome::Allowed,
+            None,
+            protected,
+        ));
+        out.push(record);
+    }
+    if entries.is_empty() {
+        log_read(st, caller, action, None, None, None, false).await?;
+    } else {
+        st.store.log_access_all(&entries).await?;
+        caller.mark.set();
+    }
+    Ok(out)
+}
+
+/// Nödåtkomst by number: with a stated reason, the patient's current case (or latest) opens
+/// even where the caller's unit takes no part. Role and reason are checked before anyone is
+/// looked up; after the lookup, nobody with the number and a refused grant answer alike
+/// (`None`), so the answer never tells whether a number belongs to someone. Each step is
+/// logged.
+pub async fn emergency_by_identifier(
+    st: &AppState,
+    caller: &Caller,
+    number: &str,
+    reason: &str,
+) -> AppResult<Option<CaseId>> {
+    const ACTION: &str = "patient.emergency_search";
+    require(st, caller, Permission::EmergencyAccess, ACTION, None, None).await?;
+    if let Err(p) = emergency_reason(reason) {
+        return Err(refuse(st, caller, ACTION, None, None, p).await);
+    }
+    let rule = crate::patients::reserv_rule(st, &caller.actor).await?;
+    let identifier = match samverka_domain::ids::PatientIdentifier::parse(
+        number,
+        samverka_domain::calendar::local_date(st.clock.now()),
+        rule.as_ref(),
+    ) {
+        Ok(i) => i,
+        Err(e) => return Err(refuse(st, caller, ACTION, None, None, e.problem("nummer")).await),
+    };
+    let patient = st.store.patient_by_identifier(&identifier).await?;
+    let cases = match &patient {
+        Some(p) => st.store.cases_for_patient(p.id).await?,
+        None => vec![],
+    };
+    let case = cases.iter().find(|c| c.phase.is_open()).or(cases.first()).map(|c| c.case_id);
+    let Some(case) = case else {
+        let problem = samverka_domain::Problem::not_found("nobody", "Ingen träff.", "Nobody.");
+        refuse(st, caller, ACTION, patient.map(|p| p.id), None, problem).await;
+        return Ok(None);
+    };
+    let request = EmergencyRequest { reason: reason.to_string() };
+    Ok(grant_emergency(st, caller, case, request).await.ok().map(|_| case))
+}
+
+/// The case a message or consent id belongs to, for the caller. Ids are unique within a
+/// case: of the `cases` an id appears in, the one the caller's unit takes part in, if any;
+/// otherwise the first, so a unit outside the care is refused (and logged) when it reads it,
+/// rather than told nothing.
+async fn pick_case(st: &AppState, caller: &Caller, cases: Vec<CaseId>) -> AppResult<Option<CaseId>> {
+    let unit = caller.actor.unit.id;
+    let mut candidate = None;
+    for case_id in cases {
+        if st.store.case(case_id).await?.is_some_and(|r| r.case.is_party(unit)) {
+            return Ok(Some(case_id));
+        }
+        candidate = candidate.or(Some(case_id));
+    }
+    Ok(candidate)
+}
+
+/// The case of a message, as [`pick_case`] chooses it.
+pub async fn case_of_message(st: &AppState, caller: &Caller, message: Uuid) -> AppResult<Option<CaseId>> {
+    pick_case(st, caller, st.store.cases_of_message(message).await?).await
+}
+
+/// The case of a consent, as [`pick_case`] chooses it.
+pub async fn case_of_consent(st: &AppState, caller: &Caller, consent: Uuid) -> AppResult<Option<CaseId>> {
+    pick_case(st, caller, st.store.cases_of_consent(consent).await?).await
 }

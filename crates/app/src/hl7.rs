@@ -125,3 +125,11 @@ pub async fn replay_one(st: &AppState, caller: &Caller, id: Uuid) -> AppResult<H
     log_read(st, caller, "hl7.replay", m.patient_id, m.case_id, None, false).await?;
     Ok(m)
 }
+
+/// The feed's messages (of one status, if given), newest first, for the feed's administrators.
+pub async fn list(st: &AppState, caller: &Caller, status: Option<Hl7Status>, limit: i64) -> AppResult<Vec<Hl7Message>> {
+    require_feed_admin(st, caller, "hl7.list").await?;
+    let messages = st.store.hl7_messages(status, limit).await?;
+    log_read(st, caller, "hl7.list", None, None, None, false).await?;
+    Ok(messages)
+}

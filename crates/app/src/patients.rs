@@ -204,8 +204,9 @@ pub async fn search(st: &AppState, caller: &Caller, q: SearchQuery) -> AppResult
     };
     match found {
         Some(p) if visible => {
+            let cases = st.store.cases_of_patient_for_unit(p.id, caller.actor.unit.id).await?;
             log_read(st, caller, action, Some(p.id), None, None, p.protection.is_protected()).await?;
-            Ok(SearchResult { patients: vec![PatientView::of(&p)], message_sv: None })
+            Ok(SearchResult { patients: vec![PatientView::of(&p)], cases, message_sv: None })
         }
         other => {
             // Whether nobody has the number or someone your unit does not care for has it, the
@@ -227,6 +228,7 @@ pub async fn search(st: &AppState, caller: &Caller, q: SearchQuery) -> AppResult
             }
             Ok(SearchResult {
                 patients: vec![],
+                cases: vec![],
                 message_sv: Some(
                     "Ingen patient som din enhet deltar i vården av har det numret. Skrivs patienten in hos er, registrera inskrivningen.".into(),
                 ),
@@ -239,5 +241,85 @@ pub async fn search(st: &AppState, caller: &Caller, q: SearchQuery) -> AppResult
 #[derive(Serialize, ToSchema)]
 pub struct SearchResult {
     pub patients: Vec<PatientView>,
+    /// The found patient's cases that the caller's unit takes part in.
+    pub cases: Vec<samverka_store::CaseSummary>,
     pub message_sv: Option<String>,
+}
+
+fn not_a_party() -> samverka_domain::Problem {
+    samverka_domain::Problem::forbidden(
+        "not_a_party",
+        "Din enhet deltar inte i vården av den här patienten, så uppgifterna kan inte visas.",
+        "Your unit takes no part in this patient's care.",
+    )
+}
+
+/// One patient, for a unit that takes part in their care (a party to one of their cases, or
+/// the vårdcentral they are listed at). The read, or the refusal, is logged under `action`.
+pub async fn read(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> AppResult<Patient> {
+    require(st, caller, Permission::ReadPatientData, action, Some(id), None).await?;
+    let p = st.store.patient(id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
+    if !st.store.patient_visible_to(id, caller.actor.unit.id).await? {
+        return Err(refuse(st, caller, action, Some(id), None, not_a_party()).await);
+    }
+    log_read(st, caller, action, Some(id), None, None, p.protection.is_protected()).await?;
+    Ok(p)
+}
+
+/// Which patients a system asks for.
+pub enum Lookup {
+    Identifier(PatientIdentifier),
+    Id(Uuid),
+    /// Every patient of the unit's cases.
+    OfUnit,
+}
+
+/// The patients of `lookup` whose care the caller's unit takes part in; one the unit does not
+/// care for is left out, never hinted at. Each patient found is logged as read (so it appears
+/// in that patient's log extract), all in one commit before anything is answered.
+pub async fn find(st: &AppState, caller: &Caller, lookup: Lookup, action: &str) -> AppResult<Vec<Patient>> {
+    require(st, caller, Permission::ReadPatientData, action, None, None).await?;
+    let unit = caller.actor.unit.id;
+    let mut found = vec![];
+    match lookup {
+        Lookup::Identifier(identifier) => {
+            if let Some(p) = st.store.patient_by_identifier(&identifier).await?
+                && st.store.patient_visible_to(p.id, unit).await?
+            {
+                found.push(p);
+            }
+        }
+        Lookup::Id(id) => {
+            if let Some(p) = st.store.patient(id).await?
+                && st.store.patient_visible_to(id, unit).await?
+            {
+                found.push(p);
+            }
+        }
+        Lookup::OfUnit => {
+            let mut seen = std::collections::BTreeSet::new();
+            for s in st.store.cases_for_unit(unit, true, 1000).await? {
+                if seen.insert(s.patient_id)
+                    && let Some(p) = st.store.patient(s.patient_id).await?
+                {
+                    found.push(p);
+                }
+            }
+        }
+    }
+    let now = st.clock.now();
+    if found.is_empty() {
+        log_read(st, caller, action, None, None, None, false).await?;
+    } else {
+        let entries: Vec<_> = found
+            .iter()
+            .map(|p| {
+                let protected = p.protection.is_protected();
+                caller.audit().entry(action, now, Some(p.id), None, samverka_store::Outcome::Allowed, None, protected)
+            })
+            .collect();
+        st.store.log_access_all(&entries).await?;
+        caller.mark.set();
+    }
+    Ok(found)
 }

@@ -10,7 +10,7 @@ use samverka_domain::calendar::local_date;
 use samverka_domain::case::Case;
 use samverka_domain::deadlines::deadlines;
 use samverka_domain::ids::{HsaId, PatientIdentifier};
-use samverka_store::{CaseRecord, Outcome};
+use samverka_store::CaseRecord;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -18,7 +18,8 @@ use crate::auth::FhirCaller;
 use crate::http::{FhirError, FhirResult, fhir};
 use crate::resources;
 use samverka_app::AppState;
-use samverka_app::audit::{log_read, refuse, require};
+use samverka_app::audit::{log_read, require};
+use samverka_app::patients::Lookup;
 use samverka_app::scopes::Access;
 
 // ---- search parameters and bundles ------------------------------------------------------------
@@ -282,19 +283,7 @@ pub(crate) async fn search_organizations(State(st): State<AppState>, c: FhirCall
 pub(crate) async fn read_patient(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("Patient", Access::Read)?;
     let id = parse_id(&id, "Patienten")?;
-    let caller = &c.caller;
-    let action = "fhir.patient.read";
-    require(&st, caller, Permission::ReadPatientData, action, Some(id), None).await?;
-    let p = st.store.patient(id).await?.ok_or_else(|| FhirError::not_found("Patienten", "Patient"))?;
-    if !st.store.patient_visible_to(id, caller.actor.unit.id).await? {
-        let problem = samverka_domain::Problem::forbidden(
-            "not_a_party",
-            "Klientens enhet deltar inte i vården av den här patienten, så uppgifterna kan inte visas.",
-            "The client's unit takes no part in this patient's care.",
-        );
-        return Err(refuse(&st, caller, action, Some(id), None, problem).await.into());
-    }
-    log_read(&st, caller, action, Some(id), None, None, p.protection.is_protected()).await?;
+    let p = samverka_app::patients::read(&st, &c.caller, id, "fhir.patient.read").await?;
     Ok(fhir(&resources::patient(&p, &st.clock.now())))
 }
 
@@ -304,53 +293,21 @@ pub(crate) async fn search_patients(State(st): State<AppState>, c: FhirCaller, u
     c.require("Patient", Access::Read)?;
     let p = Params::parse(&uri, &["identifier", "_id"])?;
     let caller = &c.caller;
-    let action = "fhir.patient.search";
-    require(&st, caller, Permission::ReadPatientData, action, None, None).await?;
-    let mut found = vec![];
-    if let Some(v) = p.get("identifier") {
+    let lookup = if let Some(v) = p.get("identifier") {
         let value = v.split_once('|').map(|(_, v)| v).unwrap_or(v);
         let rule = samverka_app::patients::reserv_rule(&st, &caller.actor).await?;
         let identifier = PatientIdentifier::parse(value, local_date(st.clock.now()), rule.as_ref()).map_err(|e| {
             let pr = e.problem("identifier");
             FhirError::invalid(pr.message_sv, pr.message_en)
         })?;
-        if let Some(patient) = st.store.patient_by_identifier(&identifier).await?
-            && st.store.patient_visible_to(patient.id, caller.actor.unit.id).await?
-        {
-            found.push(patient);
-        }
+        Lookup::Identifier(identifier)
     } else if let Some(v) = p.get("_id") {
-        let id = parse_id(v, "Patienten")?;
-        if let Some(patient) = st.store.patient(id).await?
-            && st.store.patient_visible_to(id, caller.actor.unit.id).await?
-        {
-            found.push(patient);
-        }
+        Lookup::Id(parse_id(v, "Patienten")?)
     } else {
-        // Every patient of the unit's cases.
-        let mut seen = std::collections::BTreeSet::new();
-        for s in st.store.cases_for_unit(caller.actor.unit.id, true, 1000).await? {
-            if seen.insert(s.patient_id)
-                && let Some(patient) = st.store.patient(s.patient_id).await?
-            {
-                found.push(patient);
-            }
-        }
-    }
+        Lookup::OfUnit
+    };
+    let found = samverka_app::patients::find(&st, caller, lookup, "fhir.patient.search").await?;
     let now = st.clock.now();
-    if found.is_empty() {
-        log_read(&st, caller, action, None, None, None, false).await?;
-    } else {
-        // One entry per patient shown, so each appears in that patient's log extract.
-        let entries: Vec<_> = found
-            .iter()
-            .map(|x| {
-                caller.audit().entry(action, now, Some(x.id), None, Outcome::Allowed, None, x.protection.is_protected())
-            })
-            .collect();
-        st.store.log_access_all(&entries).await?;
-        caller.mark.set();
-    }
     let all = found.iter().map(|x| resources::patient(x, &now)).collect();
     Ok(fhir(&bundle(&uri, &p, all)))
 }
@@ -365,36 +322,10 @@ pub(crate) async fn visible_cases(
     p: &Params,
     action: &str,
 ) -> Result<Vec<CaseRecord>, FhirError> {
-    let caller = &c.caller;
-    require(st, caller, Permission::ReadPatientData, action, None, None).await?;
     let updated = p.updated_filter()?;
-    let summaries = match patient_param(p)? {
-        Some(patient) => st.store.cases_for_patient(patient).await?,
-        None => st.store.cases_for_unit(caller.actor.unit.id, true, 1000).await?,
-    };
-    let mut out = vec![];
-    let mut entries = vec![];
-    let now = st.clock.now();
-    for s in summaries {
-        if !Params::matches_updated(&updated, s.updated_at) {
-            continue;
-        }
-        let Some(record) = st.store.case(s.case_id).await? else { continue };
-        if !record.case.is_party(caller.actor.unit.id) {
-            continue;
-        }
-        let (patient, case, protected) = (record.case.patient_id, record.case.id, s.protection.is_protected());
-        entries.push(caller.audit().entry(action, now, Some(patient), Some(case), Outcome::Allowed, None, protected));
-        out.push(record);
-    }
-    if entries.is_empty() {
-        log_read(st, caller, action, None, None, None, false).await?;
-    } else {
-        // One entry per case read, all in one commit, before anything is answered.
-        st.store.log_access_all(&entries).await?;
-        caller.mark.set();
-    }
-    Ok(out)
+    let patient = patient_param(p)?;
+    let keep = |s: &samverka_store::CaseSummary| Params::matches_updated(&updated, s.updated_at);
+    Ok(samverka_app::cases::visible(st, &c.caller, patient, keep, action).await?)
 }
 
 pub(crate) async fn read_record(
@@ -586,25 +517,10 @@ pub(crate) async fn read_communication(
     Ok(fhir(&resources::communication(&case, m, m.message.body.kind().label_sv())))
 }
 
-/// Ids of messages and consents are unique within a case: of the cases an id appears in, take
-/// the one the client's unit takes part in, if any; otherwise the first, so a unit outside the
-/// care is refused (and logged) rather than told nothing.
-pub(crate) async fn pick_case(st: &AppState, c: &FhirCaller, cases: Vec<Uuid>) -> Result<Option<Uuid>, FhirError> {
-    let unit = c.caller.actor.unit.id;
-    let mut candidate = None;
-    for case_id in cases {
-        let party = st.store.case(case_id).await?.is_some_and(|r| r.case.is_party(unit));
-        if party {
-            return Ok(Some(case_id));
-        }
-        candidate = candidate.or(Some(case_id));
-    }
-    Ok(candidate)
-}
-
 pub(crate) async fn case_of_message(st: &AppState, c: &FhirCaller, message: Uuid) -> Result<Uuid, FhirError> {
-    let cases = st.store.cases_of_message(message).await?;
-    pick_case(st, c, cases).await?.ok_or_else(|| FhirError::not_found("Meddelandet", "Communication"))
+    samverka_app::cases::case_of_message(st, &c.caller, message)
+        .await?
+        .ok_or_else(|| FhirError::not_found("Meddelandet", "Communication"))
 }
 
 /// Task ids are `<case id>-<deadline kind>`, e.g. `…-admission-notice`.

@@ -425,9 +425,9 @@ pub(super) async fn update_consent(
 pub(super) async fn read_consent(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("Consent", Access::Read)?;
     let consent_id = crate::reads::parse_id(&id, "Samtycket")?;
-    let cases = st.store.cases_of_consent(consent_id).await?;
-    let case_id =
-        crate::reads::pick_case(&st, &c, cases).await?.ok_or_else(|| FhirError::not_found("Samtycket", "Consent"))?;
+    let case_id = samverka_app::cases::case_of_consent(&st, &c.caller, consent_id)
+        .await?
+        .ok_or_else(|| FhirError::not_found("Samtycket", "Consent"))?;
     let case = read_case(&st, &c, &case_id.to_string(), "fhir.consent.read").await?;
     let x = case
         .consents

@@ -12,10 +12,9 @@ use uuid::Uuid;
 
 use crate::page::{Frame, WebCaller, error_page, error_text, html, see_other};
 use samverka_app::AppState;
-use samverka_app::audit::log_read;
 use samverka_app::error::AppResult;
 use samverka_app::extract::ApiPath;
-use samverka_app::hl7::{Hl7MessageView, read_one, replay_one, require_feed_admin};
+use samverka_app::hl7::{Hl7MessageView, read_one, replay_one};
 
 pub struct Row {
     pub id: String,
@@ -72,10 +71,8 @@ fn row(frame: &Frame, m: &Hl7MessageView) -> Row {
 pub async fn list(State(st): State<AppState>, w: WebCaller, Query(q): Query<Filter>) -> Response {
     let t = w.frame.t;
     let r: AppResult<Response> = async {
-        require_feed_admin(&st, &w.caller, "hl7.list").await?;
         let status = q.status.as_deref().and_then(Hl7Status::from_name);
-        let messages = st.store.hl7_messages(status, 200).await?;
-        log_read(&st, &w.caller, "hl7.list", None, None, None, false).await?;
+        let messages = samverka_app::hl7::list(&st, &w.caller, status, 200).await?;
         let mut frame = w.frame;
         frame.title = t.get("feed.title").to_string();
         let rows = messages.iter().map(|m| row(&frame, &Hl7MessageView::of(m, false))).collect();

@@ -5,15 +5,14 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiff::ToSpan;
 use samverka_domain::access::Permission;
 use samverka_domain::calendar::{end_of_day, local_date};
 use serde::Deserialize;
 
 use crate::page::{Frame, WebCaller, error_page, error_text, html};
 use samverka_app::AppState;
-use samverka_app::audit::{log_read, require};
 use samverka_app::error::AppError;
+use samverka_app::inbox::StartPage;
 use samverka_app::texts::Texts;
 
 pub struct DueRow {
@@ -82,23 +81,14 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
         caller.mark.set(); // nothing of a patient is read or answered
         return crate::page::see_other(home);
     }
-    if let Err(e) = require(&st, &caller, Permission::ReadPatientData, "inbox.read", None, None).await {
-        return failed(t, e);
-    }
     let now = st.clock.now();
-    let unit = caller.actor.unit.id;
     let end_today = end_of_day(local_date(now));
-    let end_tomorrow = end_of_day(local_date(now) + 1.day());
-    // The unit's messages, its due deadlines with their patients, and the ward's drafts from
-    // the admission feed.
-    let (messages, due, drafts) = match tokio::try_join!(
-        st.store.inbox(unit, false, INBOX_PAGE),
-        st.store.due_deadlines_with_patients(unit, end_tomorrow),
-        st.store.drafts_for_ward(unit)
-    ) {
-        Ok(x) => x,
-        Err(e) => return failed(t, e.into()),
-    };
+    let action = if w_live { "inbox.read_live" } else { "inbox.read" };
+    let StartPage { messages, due, drafts } =
+        match samverka_app::inbox::start_page(&st, &caller, INBOX_PAGE, action).await {
+            Ok(x) => x,
+            Err(e) => return failed(t, e),
+        };
     let drafts: Vec<DraftRow> = drafts
         .iter()
         .map(|c| DraftRow {
@@ -108,13 +98,6 @@ pub async fn inbox(State(st): State<AppState>, w: WebCaller) -> Response {
             admitted: t.datetime(&c.admitted_at),
         })
         .collect();
-    let protected = drafts.iter().any(|d| d.protected)
-        || messages.iter().any(|m| m.protection.is_protected())
-        || due.iter().any(|d| d.protection.is_protected());
-    let action = if w_live { "inbox.read_live" } else { "inbox.read" };
-    if let Err(e) = log_read(&st, &caller, action, None, None, None, protected).await {
-        return failed(t, e);
-    }
     let due: Vec<DueRow> = due
         .into_iter()
         .map(|item| {
@@ -206,19 +189,11 @@ pub struct CasesQuery {
 pub async fn cases(State(st): State<AppState>, w: WebCaller, Query(q): Query<CasesQuery>) -> Response {
     let WebCaller { caller, mut frame, .. } = w;
     let t = frame.t;
-    if let Err(e) = require(&st, &caller, Permission::ReadPatientData, "cases.list", None, None).await {
-        return failed(t, e);
-    }
     let include_closed = q.alla.is_some();
-    let list = match st.store.cases_for_unit(caller.actor.unit.id, include_closed, 1000).await {
+    let list = match samverka_app::cases::list(&st, &caller, include_closed, 1000).await {
         Ok(l) => l,
-        Err(e) => return failed(t, e.into()),
+        Err(e) => return failed(t, e),
     };
-    if let Err(e) =
-        log_read(&st, &caller, "cases.list", None, None, None, list.iter().any(|c| c.protection.is_protected())).await
-    {
-        return failed(t, e);
-    }
     let now = st.clock.now();
     let cases = list
         .into_iter()
