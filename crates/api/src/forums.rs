@@ -254,7 +254,7 @@ pub struct NewMeeting {
     pub date: Date,
     /// Local time in Sweden; the schedule's when left out.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "13:00")]
+    #[schema(value_type = Option<String>, pattern = r"^\d{2}:\d{2}(:\d{2})?$", example = "13:00")]
     pub start: Option<Time>,
 }
 

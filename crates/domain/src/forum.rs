@@ -79,7 +79,8 @@ pub struct Schedule {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub first_date: Date,
     pub interval_weeks: u8,
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = "time"))]
+    /// Local time in Sweden, "HH:MM" or "HH:MM:SS" (no offset).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = r"^\d{2}:\d{2}(:\d{2})?$", example = "13:00"))]
     pub start: Time,
     pub duration_minutes: u16,
     pub paused: bool,
