@@ -88,7 +88,8 @@ pub async fn execute_all(st: &AppState, caller: &Caller, id: CaseId, cmds: Vec<C
     }
 }
 
-/// Sends a message in a case: to the chosen units, or to those the kind of message goes to.
+/// Sends a message in a case: to the chosen units; a correction, to those who got the message
+/// it corrects; otherwise to those the kind of message goes to.
 pub async fn send(
     st: &AppState,
     caller: &Caller,
@@ -108,9 +109,13 @@ pub async fn send(
         );
         return Err(refuse(st, caller, "case.send_message", Some(record.case.patient_id), Some(id), problem).await);
     }
-    let recipients = match recipients {
-        Some(ids) => resolve_units(st, ids, "recipients").await?,
-        None => default_recipients(st, &record.case, &body, &caller.actor).await?,
+    // A correction goes to whoever got the message it corrects, unless others are chosen.
+    let corrected = corrects.and_then(|old| record.case.message(old)).map(|m| m.message.recipients.clone());
+    let recipients = match (recipients, corrected) {
+        (Some(ids), _) if !ids.is_empty() => resolve_units(st, ids, "recipients").await?,
+        (_, Some(original)) if !original.is_empty() => original,
+        (Some(ids), None) => resolve_units(st, ids, "recipients").await?,
+        _ => default_recipients(st, &record.case, &body, &caller.actor).await?,
     };
     execute(st, caller, id, Command::SendMessage { message_id, body, recipients, corrects }).await
 }

@@ -776,23 +776,7 @@ async fn send_op(st: &AppState, caller: &Caller, id: CaseId, f: &Pairs) -> AppRe
     let body = body_of(f)?;
     let chosen: Vec<Uuid> = f.iter().filter(|(k, _)| k == "recipients").filter_map(|(_, v)| v.parse().ok()).collect();
     let corrects: Option<Uuid> = field(f, "corrects").parse().ok();
-    // A correction goes to whoever got the message it corrects.
-    let original: Vec<Uuid> = match corrects {
-        Some(old) if chosen.is_empty() => st
-            .store
-            .case(id)
-            .await?
-            .and_then(|r| r.case.message(old).map(|m| m.message.recipients.iter().map(|u| u.id).collect()))
-            .unwrap_or_default(),
-        _ => vec![],
-    };
-    let recipients = if !chosen.is_empty() {
-        Some(chosen.as_slice())
-    } else if !original.is_empty() {
-        Some(original.as_slice())
-    } else {
-        None
-    };
+    let recipients = (!chosen.is_empty()).then_some(chosen.as_slice());
     send(st, caller, id, Uuid::now_v7(), body, recipients, corrects).await
 }
 

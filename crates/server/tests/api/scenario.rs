@@ -319,3 +319,22 @@ on_both!(withdrawn_ready_notice_and_a_move_between_wards, |app: TestApp| async m
     // Both wards took part and may read the case.
     app.get(&w.ward, &c("")).await;
 });
+
+on_both!(a_correction_goes_to_whoever_got_the_message_it_corrects, |app: TestApp| async move {
+    let w = &app.world;
+    let (id, _) = app.case(&pnr(3), "2026-11-02 07:30").await;
+    let path = format!("/api/cases/{id}/messages");
+    let notice = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-09" } });
+    app.post(&w.ward, &path, notice, StatusCode::CREATED).await;
+    // A free message to the vårdcentral alone, then its correction with no recipients named.
+    let free = json!({ "body": { "kind": "allmant", "text": "Ring avdelningen." }, "recipients": [w.units.vc] });
+    let case = app.post(&w.ward, &path, free, StatusCode::CREATED).await;
+    let original = case["state"]["messages"][1]["message"]["id"].clone();
+    let fix = json!({ "body": { "kind": "allmant", "text": "Ring avdelningen efter kl. 10." }, "corrects": original });
+    let case = app.post(&w.ward, &path, fix, StatusCode::CREATED).await;
+    let correction = &case["state"]["messages"][2]["message"];
+    assert_eq!(correction["corrects"], original);
+    let to: Vec<&str> =
+        correction["recipients"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(to, [w.units.vc.to_string().as_str()], "not the whole case: {correction}");
+});
