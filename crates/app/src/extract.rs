@@ -76,8 +76,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             AppError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_path",
-                format!("Adressen innehåller ett ogiltigt id: {}", e.body_text()),
-                e.body_text(),
+                "Adressen innehåller ett id som inte finns. Kontrollera länken, eller sök upp ärendet eller sidan igen.",
+                format!("The address holds an invalid id: {}", e.body_text()),
             )
         })
     }

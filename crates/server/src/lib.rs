@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
                 "Method not allowed for this address.",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), samverka_web::page_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), database_breaker))
         .layer(axum::middleware::from_fn_with_state(state.clone(), admission))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -292,6 +293,7 @@ mod tests {
         let app: Router = Router::new()
             .route("/api/cases", axum::routing::get(|| async { "ok" }))
             .route("/api/live", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), samverka_web::page_errors))
             .layer(axum::middleware::from_fn_with_state(state.clone(), database_breaker))
             .with_state(state);
         let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();

@@ -36,7 +36,7 @@ use samverka_app::AppState;
 use samverka_app::auth::{EVENTS_PATH, same_secret, token_hash};
 use samverka_app::texts::texts;
 
-pub use page::{error_page, error_text, lang_of};
+pub use page::{error_page, error_text, lang_of, page_errors};
 
 /// Checks the `csrf_token` field of every form posted to the web pages against the session
 /// (or, on the login form, against its double-submit cookie) before any handler runs, so no

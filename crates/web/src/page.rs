@@ -129,6 +129,71 @@ pub struct ErrorPage {
 
 pub fn error_page(t: &'static Texts, status: StatusCode, message: String) -> Response {
     let frame = Frame::bare(t, t.get("error.title"));
+    let mut res = html(status, &ErrorPage { frame, message: message.clone() });
+    // The page is drawn again with the signed-in user's menu by `page_errors`.
+    res.extensions_mut().insert(PageError(message));
+    res
+}
+
+/// Marks an error page drawn without knowing who asked, with its message.
+#[derive(Clone)]
+struct PageError(String);
+
+/// Whether a request is a browser asking for one of the pages (not the JSON API, FHIR, the
+/// login's JSON, static files or calendar feeds).
+fn wants_page(req: &axum::extract::Request) -> bool {
+    let path = req.uri().path();
+    let page_path =
+        !["/api/", "/fhir", "/auth/", "/static/", "/kalender/", "/handelser"].iter().any(|p| path.starts_with(p));
+    page_path
+        && req.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+/// Every error a browser meets on a page is a page in its language with the menu and a way
+/// on: a problem (a malformed address, a method the address does not take, a refusal answered
+/// as problem+json) becomes an error page, and an error page drawn without knowing who asked
+/// is drawn again with the signed-in user's menu. Other answers pass untouched.
+pub async fn page_errors(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !wants_page(&req) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let mut asked = parts.clone();
+    let res = next.run(axum::extract::Request::from_parts(parts, body)).await;
+    let status = res.status();
+    // 503s carry their own page and Retry-After (the breaker and admission control).
+    if !(status.is_client_error() || status.is_server_error()) || status == StatusCode::SERVICE_UNAVAILABLE {
+        return res;
+    }
+    let t = texts(lang_of(&asked.headers));
+    let message = if let Some(PageError(m)) = res.extensions().get::<PageError>() {
+        m.clone()
+    } else {
+        let is_problem = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|c| c.to_str().ok())
+            .is_some_and(|c| c.starts_with("application/problem+json") || c.starts_with("text/plain"));
+        if !is_problem {
+            return res;
+        }
+        let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024).await.unwrap_or_default();
+        let problem: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let key = if t.lang == "en" { "detail_en" } else { "detail" };
+        match problem[key].as_str() {
+            Some(m) => m.to_string(),
+            None => t.get("error.generic").to_string(),
+        }
+    };
+    let mut frame = match WebCaller::from_request_parts(&mut asked, &st).await {
+        Ok(w) => w.frame,
+        Err(_) => Frame::bare(t, ""),
+    };
+    frame.title = t.get("error.title").to_string();
     html(status, &ErrorPage { frame, message })
 }
 

@@ -663,3 +663,53 @@ on_both!(the_case_page_offers_exactly_what_the_case_accepts, |app: TestApp| asyn
     assert!(!body.contains(&undo));
     assert!(app.get(&w.ward, &format!("/api/cases/{id}")).await["state"]["discharged_at"].is_null());
 });
+
+/// A page as a browser asks for it (Accept: text/html).
+async fn browse(app: &TestApp, who: Option<&As>, method: Method, path: &str) -> (StatusCode, String, String) {
+    let mut req = no_redirects().request(method, format!("{}{path}", app.base)).header("accept", "text/html");
+    if let Some(w) = who {
+        req = req.header("cookie", &w.cookie);
+    }
+    let res = req.send().await.unwrap();
+    let kind = res.headers()["content-type"].to_str().unwrap().to_string();
+    (res.status(), kind, res.text().await.unwrap())
+}
+
+on_both!(every_page_error_is_a_swedish_page_with_the_menu, |app: TestApp| async move {
+    let ward = &app.world.ward;
+    // A malformed id in a page's address: not the parser's English, and the menu is there.
+    let (status, kind, body) = browse(&app, Some(ward), Method::GET, "/arenden/inte-ett-id").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(body.contains("Adressen innehåller ett id som inte finns."), "{body}");
+    assert!(!body.contains("UUID") && !body.contains("\"detail\""), "{body}");
+    assert!(body.contains("href=\"/arenden\"") && body.contains("Logga ut"), "the menu: {body}");
+    // A method the address does not take.
+    let (status, kind, body) = browse(&app, Some(ward), Method::GET, "/admin/enheter").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(body.contains("Den här adressen tar inte emot den sortens anrop."), "{body}");
+    assert!(body.contains("href=\"/arenden\""), "the menu: {body}");
+    // A case that does not exist, drawn by the handler: now with the menu too.
+    let (status, _, body) = browse(&app, Some(ward), Method::GET, &format!("/arenden/{}", uuid::Uuid::now_v7())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Ärendet finns inte") && body.contains("href=\"/sok\""), "{body}");
+    // English when chosen.
+    let res = no_redirects()
+        .get(format!("{}/arenden/inte-ett-id", app.base))
+        .header("accept", "text/html")
+        .header("cookie", format!("{}; samverka-lang=en", ward.cookie))
+        .send()
+        .await
+        .unwrap();
+    let body = res.text().await.unwrap();
+    assert!(body.contains("The address holds an invalid id"), "{body}");
+    // The JSON API and FHIR keep their problems.
+    let res = no_redirects()
+        .get(format!("{}/api/cases/inte-ett-id", app.base))
+        .header("cookie", &ward.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+});
