@@ -106,7 +106,7 @@ async fn admission(
 /// load balancer learns of an outage from it, and a liveness probe never restarts a process
 /// that is only waiting for its database.
 fn always_let_in(path: &str) -> bool {
-    path == "/api/live" || path == "/api/health" || path.starts_with("/static/")
+    path == "/api/live" || path == "/api/health" || path == "/favicon.ico" || path.starts_with("/static/")
 }
 
 /// A request turned away before any handler (503): a page for a browser, with the page's own

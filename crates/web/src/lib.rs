@@ -169,6 +169,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/auth/oidc/{id}/callback", get(oidc::callback))
         .route("/static/samverka.js", get(live::script))
         .route("/static/samverka.css", get(live::stylesheet))
+        .route("/static/favicon.svg", get(live::icon))
+        .route("/favicon.ico", get(live::icon))
         .route("/admin", get(admin::page))
         .route("/admin/anvandare", post(admin::create_user))
         .route("/admin/anvandare/{id}", get(admin::user))

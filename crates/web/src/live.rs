@@ -78,6 +78,15 @@ pub async fn script() -> Response {
         .into_response()
 }
 
+/// Samverka's icon, for the browser's tab (also at `/favicon.ico`, where browsers look first).
+pub async fn icon() -> Response {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../static/favicon.svg"),
+    )
+        .into_response()
+}
+
 pub async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],

@@ -713,3 +713,14 @@ on_both!(every_page_error_is_a_swedish_page_with_the_menu, |app: TestApp| async 
         .unwrap();
     assert_eq!(res.headers()["content-type"], "application/problem+json");
 });
+
+on_both!(the_browser_finds_samverkas_icon, |app: TestApp| async move {
+    for path in ["/favicon.ico", "/static/favicon.svg"] {
+        let res = no_redirects().get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()["content-type"], "image/svg+xml");
+        assert!(res.text().await.unwrap().starts_with("<svg"));
+    }
+    let (_, body) = page(&app, &app.world.ward, "/").await;
+    assert!(body.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""), "{body}");
+});
