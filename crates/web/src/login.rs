@@ -37,7 +37,6 @@ fn continue_to(st: &AppState, token: &str, session: &Session) -> Response {
 pub struct DemoAccount {
     pub username: String,
     pub work: String,
-    pub code: String,
 }
 
 #[derive(Template)]
@@ -48,6 +47,10 @@ pub struct LoginPage {
     pub providers: Vec<(String, String)>,
     pub demo: Vec<DemoAccount>,
     pub demo_password: &'static str,
+    /// What the demo accounts are filtered by (name, role or unit).
+    pub filter: String,
+    /// Demo accounts in all, before the filter.
+    pub demo_total: usize,
 }
 
 async fn login_page(
@@ -56,6 +59,7 @@ async fn login_page(
     username: String,
     error: Option<String>,
     status: StatusCode,
+    filter: String,
 ) -> Response {
     let t = texts(lang_of(headers));
     let mut frame = Frame::bare(t, t.get("login.title"));
@@ -66,8 +70,8 @@ async fn login_page(
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .unwrap_or_else(random_token);
     let mut demo = vec![];
+    let mut demo_total = 0;
     if st.config.demo_logins {
-        let now = st.clock.now();
         // By role (the care roles first), then by unit: the accounts a visitor looks for.
         let mut rows = vec![];
         let accounts = st.store.local_accounts(1000).await.unwrap_or_default();
@@ -84,11 +88,16 @@ async fn login_page(
                 .map(|x| format!("{} – {}", t.get(&format!("role.{}", crate::page::role_key(x.role))), x.unit.name))
                 .collect::<Vec<_>>()
                 .join("; ");
-            let code = a.totp_secret.as_deref().and_then(|s| totp::current_code(s, now)).unwrap_or_default();
-            rows.push((order, DemoAccount { username: a.username.unwrap_or_default(), work, code }));
+            rows.push((order, DemoAccount { username: a.username.unwrap_or_default(), work }));
         }
         rows.sort_by(|a, b| (a.0, &a.1.work).cmp(&(b.0, &b.1.work)));
-        demo = rows.into_iter().map(|(_, d)| d).collect();
+        demo_total = rows.len();
+        let wanted = filter.trim().to_lowercase();
+        demo = rows
+            .into_iter()
+            .map(|(_, d)| d)
+            .filter(|d| wanted.is_empty() || format!("{} {}", d.username, d.work).to_lowercase().contains(&wanted))
+            .collect();
     }
     let providers = st.config.oidc.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
     let cookie = HeaderValue::from_str(&format!(
@@ -96,18 +105,32 @@ async fn login_page(
         frame.csrf
     ))
     .expect("ASCII token");
-    let page = LoginPage { frame, username, providers, demo, demo_password: samverka_app::config::DEMO_PASSWORD };
+    let page = LoginPage {
+        frame,
+        username,
+        providers,
+        demo,
+        demo_password: samverka_app::config::DEMO_PASSWORD,
+        filter,
+        demo_total,
+    };
     with_cookie(html(status, &page), cookie)
 }
 
-pub async fn login_form(State(st): State<AppState>, headers: HeaderMap, login: Option<WebLogin>) -> Response {
+pub async fn login_form(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    login: Option<WebLogin>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
     // Half way through a login (after the password, say): on to that step.
     if let Some(w) = login
         && w.login.session.stage != Stage::Active
     {
         return see_other(page_of(w.login.session.stage));
     }
-    login_page(&st, &headers, String::new(), None, StatusCode::OK).await
+    let filter = q.get("visa").cloned().unwrap_or_default();
+    login_page(&st, &headers, String::new(), None, StatusCode::OK, filter).await
 }
 
 #[derive(Deserialize)]
@@ -128,7 +151,7 @@ pub async fn login(
         Err(e) => {
             let t = texts(lang_of(&headers));
             let status = e.status;
-            login_page(&st, &headers, f.username, Some(error_text(t, &e)), status).await
+            login_page(&st, &headers, f.username, Some(error_text(t, &e)), status, String::new()).await
         }
     }
 }
@@ -143,6 +166,8 @@ pub struct Setup {
 pub struct CodePage {
     pub frame: Frame,
     pub setup: Option<Setup>,
+    /// On a demo server: the account's code right now, filled in (a demo user has no app).
+    pub demo_code: String,
 }
 
 /// An `otpauth://` address as an SVG QR code (drawn from the qrcodegen matrix).
@@ -178,7 +203,15 @@ async fn code_page(st: &AppState, w: &WebLogin, error: Option<String>, status: S
     } else {
         None
     };
-    html(status, &CodePage { frame, setup })
+    let mut demo_code = String::new();
+    if st.config.demo_logins
+        && w.login.session.stage == Stage::Totp
+        && let Ok(Some(account)) = st.store.account(w.login.session.user_id).await
+    {
+        let now = st.clock.now();
+        demo_code = account.totp_secret.as_deref().and_then(|s| totp::current_code(s, now)).unwrap_or_default();
+    }
+    html(status, &CodePage { frame, setup, demo_code })
 }
 
 pub async fn code_form(State(st): State<AppState>, w: WebLogin) -> Response {

@@ -436,3 +436,46 @@ on_both!(wrong_codes_pause_the_account_from_every_address, |app: TestApp| async 
     let (_, body) = login(&app, &gun, "gun").await;
     assert_eq!(body["stage"], "active");
 });
+
+/// A demo server shows a demo account its code at the code step (it has no app); any other
+/// server never does.
+async fn demo_code_step(db: Db, demo: bool) {
+    let app = spawn_app_with(db, AppConfig { demo_logins: demo, ..crate::helpers::long_sessions() }).await;
+    let w = &app.world;
+    account(&app.store, w.region, "lena", "Lena Läkare", w.units.ward, Role::Lakare).await;
+    let client = reqwest::Client::new();
+    // The account list can be narrowed by what one looks for.
+    let page =
+        client.get(format!("{}/logga-in?visa=L%C3%A4kare", app.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(page.contains("Demokonton"), demo);
+    if demo {
+        assert!(page.contains("<code>lena</code>") && !page.contains("<code>erik</code>"), "{page}");
+    }
+    let s = post(&app, &client, "/auth/login", None, None, json!({ "username": "lena", "password": PASSWORD })).await;
+    let cookie = pair(&s.cookie.unwrap());
+    let csrf = s.body["csrf_token"].as_str().unwrap().to_string();
+    let page = client.get(format!("{}/logga-in/kod", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let now = code(&app, "lena").await;
+    assert_eq!(page.contains(&format!("value=\"{now}\"")), demo, "{page}");
+    assert_eq!(page.contains("Demoläge"), demo);
+    if demo {
+        // A minute later the page gives the new code, and it is accepted.
+        app.clock.advance(jiff::SignedDuration::from_secs(60));
+        let page = client.get(format!("{}/logga-in/kod", app.base)).header("cookie", &cookie).send().await.unwrap();
+        let page = page.text().await.unwrap();
+        let later = code(&app, "lena").await;
+        assert_ne!(later, now);
+        assert!(page.contains(&format!("value=\"{later}\"")), "{page}");
+        let s = post(&app, &client, "/auth/totp", Some(&cookie), Some(&csrf), json!({ "code": later })).await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_user_is_given_the_code_at_the_code_step() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        demo_code_step(db, true).await;
+        demo_code_step(db, false).await;
+    }
+}
