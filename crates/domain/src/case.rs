@@ -1067,6 +1067,19 @@ impl Case {
         }
     }
 
+    /// Receipts are given until the case is closed; after that nobody is waiting for them
+    /// (the inbox no longer lists them). A cancelled case's notice of the break is still
+    /// acknowledged: that is how its receivers confirm they know.
+    fn require_not_closed(&self) -> Result<(), Problem> {
+        if self.phase() == Phase::Closed {
+            return Err(out_of_order(
+                "Ärendet är avslutat. Meddelanden i det kvitteras inte längre.",
+                "The case is closed; its messages are no longer acknowledged.",
+            ));
+        }
+        Ok(())
+    }
+
     fn require_ward(&self, actor: &Actor, what_sv: &str) -> Result<(), Problem> {
         if actor.unit.id != self.ward().id {
             return Err(Problem::forbidden(
@@ -1389,6 +1402,7 @@ impl Case {
                 Ok(if r.opened.is_some() { Check::AlreadyDone } else { Check::Allowed })
             }
             Action::Acknowledge { message_id } => {
+                self.require_not_closed()?;
                 let (_, r) = self.receipt_of(actor, message_id)?;
                 if r.mis_sent.is_some() {
                     return Err(out_of_order(
@@ -1399,6 +1413,7 @@ impl Case {
                 Ok(if r.acknowledged.is_some() { Check::AlreadyDone } else { Check::Allowed })
             }
             Action::MarkMisSent { message_id } => {
+                self.require_not_closed()?;
                 let (_, r) = self.receipt_of(actor, message_id)?;
                 if r.acknowledged.is_some() {
                     return Err(out_of_order(

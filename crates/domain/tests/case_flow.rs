@@ -385,6 +385,14 @@ fn the_whole_lifecycle_in_order() {
         sim.send(&vc, &[&b], MessageBody::Allmant { text: "Hej".into() }, "2026-12-16 10:00").unwrap_err().code,
         "step_out_of_order"
     );
+    // Nor is a message in it acknowledged any more (the ward never acknowledged the SIP call),
+    // and nothing offers it.
+    let call = case.messages.iter().find(|m| matches!(m.message.body, MessageBody::KallelseSip { .. })).unwrap();
+    assert!(call.receipt(ward.id).is_some_and(|r| r.acknowledged.is_none()));
+    let ack = Command::AcknowledgeMessage { message_id: call.message.id };
+    assert_eq!(sim.run(&ward, ack, "2026-12-16 10:00").unwrap_err().code, "step_out_of_order");
+    let offered = case.available(&sim.world.actor(&ward), ts("2026-12-16 10:00"));
+    assert!(!offered.iter().any(|a| matches!(a, samverka_domain::action::Action::Acknowledge { .. })), "{offered:?}");
 }
 
 #[test]
