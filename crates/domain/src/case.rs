@@ -1807,6 +1807,16 @@ impl Case {
                 _ => self.check_discharge_time(*discharged_at, now)?,
             },
             MessageBody::Allmant { text } => check_text("text", text, true)?,
+            // The notice says the referrals no longer needed are cancelled (the agreement's
+            // content of step 5); if some stay open, the note says which and why.
+            MessageBody::Utskrivningsklar { referrals_cancelled: false, note, .. } if note.trim().is_empty() => {
+                return Err(Problem::invalid_field(
+                    "referrals_cancelled",
+                    "referrals_open",
+                    "Bekräfta att remisser och beställningar som inte längre behövs är avbeställda, eller skriv i kommentaren vilka som ligger kvar och varför.",
+                    "Confirm that referrals no longer needed are cancelled, or say in the note which remain and why.",
+                ));
+            }
             MessageBody::Utskrivningsklar { .. } | MessageBody::AvbrottIProcessen { .. } => {}
         }
 

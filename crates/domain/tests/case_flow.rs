@@ -480,3 +480,26 @@ fn roles_decide_what_a_party_may_do() {
         "role_not_permitted"
     );
 }
+
+#[test]
+fn a_ready_notice_says_the_referrals_are_cancelled_or_which_remain() {
+    let mut sim = Sim::admitted("2026-11-02 08:00");
+    sim.notice("2026-11-02 09:00", "2026-11-09");
+    let (ward, b) = (sim.world.ward.clone(), sim.world.bistand.clone());
+    let ready = |note: &str| MessageBody::Utskrivningsklar {
+        referrals_cancelled: false,
+        sip_needed: None,
+        note: note.to_string(),
+    };
+    let err = sim.send(&ward, &[&b], ready(" "), "2026-11-05 10:00").unwrap_err();
+    assert_eq!((err.code, err.field.as_deref()), ("referrals_open", Some("referrals_cancelled")));
+    assert!(err.message_sv.contains("vilka som ligger kvar"), "{}", err.message_sv);
+    sim.send(
+        &ward,
+        &[&b],
+        ready("Remissen till minnesmottagningen ligger kvar på patientens begäran."),
+        "2026-11-05 10:00",
+    )
+    .unwrap();
+    assert_eq!(sim.case().phase(), Phase::ReadyForDischarge);
+}

@@ -195,6 +195,70 @@ pub struct CasePage {
     pub wards: Vec<(String, String)>,
     pub today: String,
     pub now_local: String,
+    /// A refused form, drawn again with what was typed and the error beside it.
+    pub refused: Option<Refused>,
+}
+
+/// A form the case refused: which one, what was typed in it, and why.
+pub struct Refused {
+    /// The form's name: a message's kind, or the action (`samtycke`, `flytt`, …).
+    pub form: String,
+    pub typed: Pairs,
+    /// The field the refusal names, if any.
+    pub field: String,
+    pub message: String,
+}
+
+impl CasePage {
+    fn refused_form(&self, form: &str) -> Option<&Refused> {
+        self.refused.as_ref().filter(|r| r.form == form)
+    }
+
+    /// Whether `form` was the one refused (its section stays open).
+    pub fn is_refused(&self, form: &str) -> bool {
+        self.refused_form(form).is_some()
+    }
+
+    /// What was typed in `name` of the refused `form`; otherwise `default`.
+    pub fn typed(&self, form: &str, name: &str, default: &str) -> String {
+        match self.refused_form(form) {
+            Some(r) => field(&r.typed, name).to_string(),
+            None => default.to_string(),
+        }
+    }
+
+    /// Whether a checkbox is ticked: as it was sent, or `default` on a fresh form.
+    pub fn ticked(&self, form: &str, name: &str, default: bool) -> bool {
+        self.refused_form(form).map_or(default, |r| checked(&r.typed, name))
+    }
+
+    /// Whether a radio button or option with `value` is chosen: as sent, or `default`.
+    pub fn chosen(&self, form: &str, name: &str, value: &str, default: bool) -> bool {
+        self.refused_form(form).map_or(default, |r| field(&r.typed, name) == value)
+    }
+
+    /// Whether one of several checkboxes named `name` was ticked with `value` when sent.
+    pub fn listed(&self, form: &str, name: &str, value: &str) -> bool {
+        self.refused_form(form).is_some_and(|r| r.typed.iter().any(|(k, v)| k == name && v == value))
+    }
+
+    /// Whether the refusal names `name` of `form` (the error is shown beside it).
+    pub fn bad(&self, form: &str, name: &str) -> bool {
+        self.refused_form(form).is_some_and(|r| r.field == name)
+    }
+
+    /// The refusal of `form` when it names none of `fields` (shown at the top of the form).
+    pub fn form_error(&self, form: &str, fields: &str) -> String {
+        match self.refused_form(form) {
+            Some(r) if !fields.split(',').any(|f| f == r.field) => r.message.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The refusal's text.
+    pub fn error_message(&self) -> &str {
+        self.refused.as_ref().map(|r| r.message.as_str()).unwrap_or("")
+    }
 }
 
 #[derive(Template)]
@@ -525,6 +589,7 @@ async fn build(
         wards,
         today: local_date(now).to_string(),
         now_local: format!("{}T{:02}:{:02}", local_now.date(), local_now.hour(), local_now.minute()),
+        refused: None,
         frame,
     })
 }
@@ -612,8 +677,12 @@ async fn open_unread(st: &AppState, caller: &Caller, record: &CaseRecord) -> Opt
     execute_all(st, caller, record.case.id, opens).await.ok()
 }
 
-/// Renders the case page, with an error (after a refused form) or without.
-async fn show(st: &AppState, w: WebCaller, id: CaseId, error: Option<(StatusCode, String)>) -> Response {
+/// A refused form: the error, the form's name and what was typed.
+type FormRefusal = (AppError, &'static str, Pairs);
+
+/// Renders the case page, with a refused form drawn again (what was typed, the error beside
+/// the field) or without.
+async fn show(st: &AppState, w: WebCaller, id: CaseId, error: Option<FormRefusal>) -> Response {
     let t = w.frame.t;
     // The page's own live refetch is logged as such: a read, but not someone looking.
     let action = if w.live_refresh { "case.read_live" } else { "case.read" };
@@ -627,10 +696,17 @@ async fn show(st: &AppState, w: WebCaller, id: CaseId, error: Option<(StatusCode
             {
                 record = r;
             }
-            let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+            let status = error.as_ref().map(|e| e.0.status).unwrap_or(StatusCode::OK);
             match build(st, w, record, patient, emergency).await {
                 Ok(mut page) => {
-                    page.frame.error = error.map(|e| e.1);
+                    if let Some((e, form, typed)) = error {
+                        let message = error_text(t, &e);
+                        // The message's kind names the form it came from.
+                        let form = if form == "meddelande" { field(&typed, "kind").to_string() } else { form.into() };
+                        page.frame.error = Some(format!("{} {}", t.get("case.form_refused"), message));
+                        page.refused =
+                            Some(Refused { form, typed, field: e.field.clone().unwrap_or_default(), message });
+                    }
                     html(status, &page)
                 }
                 Err(e) => error_page(t, e.status, error_text(t, &e)),
@@ -653,14 +729,20 @@ pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath
     show(&st, w, id, None).await
 }
 
-/// After a form: back to the page on success, or the page with the refusal shown.
-async fn after(st: &AppState, w: WebCaller, id: CaseId, result: AppResult<CaseRecord>, anchor: &str) -> Response {
+/// After a form: back to the page on success, or the page with the refused `form` drawn
+/// again as it was filled in.
+async fn after(
+    st: &AppState,
+    w: WebCaller,
+    id: CaseId,
+    result: AppResult<CaseRecord>,
+    anchor: &str,
+    form: &'static str,
+    typed: Pairs,
+) -> Response {
     match result {
         Ok(_) => see_other(&format!("/arenden/{id}{anchor}")),
-        Err(e) => {
-            let text = error_text(w.frame.t, &e);
-            show(st, w, id, Some((e.status, text))).await
-        }
+        Err(e) => show(st, w, id, Some((e, form, typed))).await,
     }
 }
 
@@ -787,7 +869,7 @@ pub async fn send_message(
     Form(f): Form<Pairs>,
 ) -> Response {
     let r = send_op(&st, &w.caller, id, &f).await;
-    after(&st, w, id, r, "#meddelanden").await
+    after(&st, w, id, r, "#meddelanden", "meddelande", f).await
 }
 
 #[derive(Template)]
@@ -956,7 +1038,7 @@ pub async fn acknowledge(
         )),
     };
     let anchor = format!("#m-{}", field(&f, "message_id"));
-    after(&st, w, id, r, if anchor.len() == 39 { &anchor } else { "" }).await
+    after(&st, w, id, r, if anchor.len() == 39 { &anchor } else { "" }, "kvittera", f).await
 }
 
 pub async fn mis_sent(
@@ -970,7 +1052,7 @@ pub async fn mis_sent(
     match r {
         // Nothing else tied the unit to the case: it has left it, so back to the inbox.
         Ok(record) if !record.case.is_party(w.caller.actor.unit.id) => see_other("/"),
-        r => after(&st, w, id, r, &format!("#m-{message_id}")).await,
+        r => after(&st, w, id, r, &format!("#m-{message_id}"), "felskickat", f).await,
     }
 }
 
@@ -988,7 +1070,7 @@ pub async fn forward(
             .await
     }
     .await;
-    after(&st, w, id, r, &format!("#m-{message_id}")).await
+    after(&st, w, id, r, &format!("#m-{message_id}"), "vidarebefordra", f).await
 }
 
 pub async fn record_consent(
@@ -1023,7 +1105,7 @@ pub async fn record_consent(
         execute(&st, &w.caller, id, cmd).await
     }
     .await;
-    after(&st, w, id, r, "#samtycken").await
+    after(&st, w, id, r, "#samtycken", "samtycke", f).await
 }
 
 pub async fn withdraw_consent(
@@ -1032,7 +1114,7 @@ pub async fn withdraw_consent(
     ApiPath((id, consent_id)): ApiPath<(Uuid, Uuid)>,
 ) -> Response {
     let r = execute(&st, &w.caller, id, Command::WithdrawConsent { consent_id }).await;
-    after(&st, w, id, r, "#samtycken").await
+    after(&st, w, id, r, "#samtycken", "aterkalla", vec![]).await
 }
 
 pub async fn transfer(
@@ -1054,7 +1136,7 @@ pub async fn transfer(
         execute(&st, &w.caller, id, Command::TransferPatient { to_ward, care_type, at: parse_local(&f, "at")? }).await
     }
     .await;
-    after(&st, w, id, r, "").await
+    after(&st, w, id, r, "", "flytt", f).await
 }
 
 pub async fn discharge(
@@ -1064,7 +1146,7 @@ pub async fn discharge(
     Form(f): Form<Pairs>,
 ) -> Response {
     let r = async { execute(&st, &w.caller, id, Command::RecordDischarge { at: parse_local(&f, "at")? }).await }.await;
-    after(&st, w, id, r, "").await
+    after(&st, w, id, r, "", "utskrivning", f).await
 }
 
 pub async fn confirm_needs(
@@ -1077,7 +1159,7 @@ pub async fn confirm_needs(
         execute(&st, &w.caller, id, Command::ConfirmNeeds { assessed_at: parse_local(&f, "assessed_at")? }).await
     }
     .await;
-    after(&st, w, id, r, "").await
+    after(&st, w, id, r, "", "bekrafta", f).await
 }
 
 pub async fn dismiss(
@@ -1091,7 +1173,7 @@ pub async fn dismiss(
         _ => CancelReason::NoLongerNeeded,
     };
     let r = execute(&st, &w.caller, id, Command::DismissDraft { reason, note: field(&f, "note").to_string() }).await;
-    after(&st, w, id, r, "").await
+    after(&st, w, id, r, "", "utkast", f).await
 }
 
 pub async fn cancel_discharge(
@@ -1101,7 +1183,7 @@ pub async fn cancel_discharge(
     Form(f): Form<Pairs>,
 ) -> Response {
     let r = execute(&st, &w.caller, id, Command::CancelDischarge { note: field(&f, "note").to_string() }).await;
-    after(&st, w, id, r, "").await
+    after(&st, w, id, r, "", "angra", f).await
 }
 
 pub async fn close(
@@ -1111,7 +1193,7 @@ pub async fn close(
     Form(f): Form<Pairs>,
 ) -> Response {
     let r = execute(&st, &w.caller, id, Command::CloseCase { note: field(&f, "note").to_string() }).await;
-    after(&st, w, id, r, "").await
+    after(&st, w, id, r, "", "avsluta", f).await
 }
 
 pub async fn emergency(

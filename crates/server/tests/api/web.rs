@@ -724,3 +724,51 @@ on_both!(the_browser_finds_samverkas_icon, |app: TestApp| async move {
     let (_, body) = page(&app, &app.world.ward, "/").await;
     assert!(body.contains("<link rel=\"icon\" href=\"/static/favicon.svg\""), "{body}");
 });
+
+on_both!(a_refused_form_comes_back_as_it_was_filled_in, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 16).await;
+    let path = format!("/arenden/{id}/meddelande");
+    // A ready notice with the referrals neither confirmed cancelled nor explained.
+    let ready = [("kind", "utskrivningsklar"), ("sip_needed", "ja"), ("note", "")];
+    let (status, body) = submit(&app, &w.ward, &path, &ready).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Formuläret skickades inte, men det du skrev finns kvar nedan."), "{body}");
+    assert!(body.contains("<details open><summary>Meddelande om utskrivningsklar"), "the form stays open: {body}");
+    assert!(body.contains(r#"id="sipu1" name="sip_needed" value="ja" checked"#), "the choice is kept");
+    assert!(body.contains(r#"id="fel-utskrivningsklar">Bekräfta att remisser"#), "the reason in the form: {body}");
+    assert!(body.contains(r#"name="referrals_cancelled" value="on" aria-invalid="true""#), "the box is marked");
+
+    // A free message one character too long: the text and the chosen recipient are kept, the
+    // reason beside the field.
+    let vc = w.units.vc.to_string();
+    let long = "å".repeat(10_001);
+    let free = [("kind", "allmant"), ("recipients", vc.as_str()), ("text", long.as_str())];
+    let (status, body) = submit(&app, &w.ward, &path, &free).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains(&format!(">{long}</textarea>")), "the text is kept");
+    assert!(body.contains(&format!(r#"value="{vc}" checked"#)), "the recipient is kept");
+    assert!(body.contains(r#"<span class="field-error" id="fel-allmant">Texten är för lång."#), "{body}");
+    assert!(body.contains(r#"maxlength="10000""#), "the field says its limit");
+
+    // A call to SIP before consent: the meeting's time, place and participants are kept.
+    let call = [
+        ("kind", "kallelse_sip"),
+        ("meeting_at", "2026-11-12T13:00"),
+        ("place", "Hemma hos patienten"),
+        ("participants", "Dottern Eva, hemtjänsten"),
+        ("patient_invited", "on"),
+    ];
+    let (status, body) = submit(&app, &w.bistand, &path, &call).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(body.contains("<details open><summary>Kallelse till SIP"), "{body}");
+    for kept in [r#"value="2026-11-12T13:00""#, r#"value="Hemma hos patienten""#, r#"value="Dottern Eva, hemtjänsten""#]
+    {
+        assert!(body.contains(kept), "{kept} is kept");
+    }
+    assert!(body.contains(r#"<p class="field-error" role="alert" id="fel-kallelse_sip">"#), "the reason in the form");
+    assert!(body.contains("samtycke"), "{body}");
+    // Nothing was sent by any of the three.
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    assert_eq!(case["state"]["messages"].as_array().unwrap().len(), 1);
+});
