@@ -182,6 +182,10 @@ pub struct OpenCaseRequest {
     pub needs_assessed_at: Option<Timestamp>,
     /// Defaults to the ward's own.
     pub care_type: Option<CareType>,
+    /// Why a second open case is needed although the patient has one already (at least ten
+    /// characters); without it such an admission is refused and the open case named.
+    #[serde(default)]
+    pub duplicate_reason: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -298,6 +302,8 @@ pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> 
         }
     };
     let ward = st.store.unit(caller.actor.unit.id).await?.ok_or_else(|| AppError::not_found("Enheten"))?;
+    let duplicate_reason =
+        check_no_open_case(st, caller, &patient, &ward, req.id, req.duplicate_reason.as_deref()).await?;
     let agreement_id = st
         .store
         .organisation(ward.organisation_id)
@@ -341,9 +347,95 @@ pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> 
         .await?;
         return Ok((record, patient));
     }
+    if let Some(reason) = duplicate_reason {
+        // The deliberate second case and why, for log review.
+        let entry = caller.audit().entry(
+            "case.open_duplicate",
+            st.clock.now(),
+            Some(patient.id),
+            Some(case_id),
+            samverka_store::Outcome::Allowed,
+            Some(&reason),
+            patient.protection.is_protected(),
+        );
+        crate::audit::log(st, caller, entry).await?;
+    }
     caller.mark.set();
     st.changed(&record.case);
     Ok((record, patient))
+}
+
+/// One open case per person and region: an admission of a patient who already has an open
+/// case at a ward of the same organisation is refused with that case named (at one's own
+/// ward, to open instead; elsewhere, to transfer), unless a reason for a second one is given.
+/// Another region's case is neither named nor in the way. A retry with the case's own id
+/// passes. Answers the reason of a deliberate second case.
+async fn check_no_open_case(
+    st: &AppState,
+    caller: &Caller,
+    patient: &Patient,
+    ward: &samverka_domain::org::Unit,
+    case_id: Option<Uuid>,
+    duplicate_reason: Option<&str>,
+) -> AppResult<Option<String>> {
+    let open: Vec<CaseSummary> = st
+        .store
+        .cases_for_patient(patient.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.phase.is_open() && Some(c.case_id) != case_id)
+        .collect();
+    let units = st.store.units().await?;
+    let same_region = |c: &CaseSummary| {
+        units.iter().find(|u| u.id == c.ward_id).is_some_and(|u| u.organisation_id == ward.organisation_id)
+    };
+    let Some(existing) = open.iter().find(|c| c.ward_id == ward.id).or_else(|| open.iter().find(|c| same_region(c)))
+    else {
+        return Ok(None);
+    };
+    let reason = duplicate_reason.map(str::trim).unwrap_or("");
+    if !reason.is_empty() {
+        if reason.chars().count() < 10 {
+            return Err(AppError::invalid(
+                "duplicate_reason",
+                "reason_too_short",
+                "Skriv med några ord varför patienten behöver ett andra öppet ärende (minst tio tecken).",
+                "Say in a few words why a second open case is needed (at least ten characters).",
+            ));
+        }
+        samverka_domain::text::check_text("duplicate_reason", reason, true)?;
+        return Ok(Some(reason.to_string()));
+    }
+    let admitted = samverka_domain::calendar::local_date(existing.admitted_at);
+    let (sv, en) = if existing.ward_id == ward.id {
+        (
+            format!(
+                "Patienten har redan ett öppet ärende på er avdelning, inskriven {admitted}. Öppna det i stället. Behövs ändå ett nytt ärende, ange skälet."
+            ),
+            format!("The patient already has an open case at your ward, admitted {admitted}. Open it instead."),
+        )
+    } else {
+        let at =
+            units.iter().find(|u| u.id == existing.ward_id).map(|u| u.name.as_str()).unwrap_or("en annan avdelning");
+        (
+            format!(
+                "Patienten har redan ett öppet ärende på {at}, inskriven {admitted}. Flyttas patienten hit, be den avdelningen registrera flytten i ärendet. Behövs ändå ett nytt ärende, ange skälet."
+            ),
+            format!(
+                "The patient already has an open case at {at}, admitted {admitted}. A move is registered in that case."
+            ),
+        )
+    };
+    let problem = samverka_domain::Problem::conflict("open_case_exists", sv, en);
+    let mut e = refuse(st, caller, "case.open", Some(patient.id), None, problem).await;
+    if e.code == "open_case_exists" {
+        e.field = Some("duplicate_reason".into());
+        // Named only when it is the caller's ward's own case: theirs to open.
+        if existing.ward_id == ward.id {
+            e.existing_case = Some(existing.case_id);
+        }
+    }
+    Err(e)
 }
 
 #[derive(Deserialize, ToSchema)]

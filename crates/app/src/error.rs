@@ -24,6 +24,10 @@ pub struct ProblemDetails {
     /// The input field the problem is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The case to use instead, when the problem is that one already exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub existing_case: Option<uuid::Uuid>,
 }
 
 #[derive(Debug)]
@@ -33,11 +37,13 @@ pub struct AppError {
     pub field: Option<String>,
     pub sv: String,
     pub en: String,
+    /// The case to use instead (see [`ProblemDetails::existing_case`]).
+    pub existing_case: Option<uuid::Uuid>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &str, sv: impl Into<String>, en: impl Into<String>) -> Self {
-        AppError { status, code: code.to_string(), field: None, sv: sv.into(), en: en.into() }
+        AppError { status, code: code.to_string(), field: None, sv: sv.into(), en: en.into(), existing_case: None }
     }
 
     pub fn invalid(field: &str, code: &str, sv: impl Into<String>, en: impl Into<String>) -> Self {
@@ -65,7 +71,14 @@ impl From<Problem> for AppError {
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::Forbidden | ProblemKind::ConsentRequired => StatusCode::FORBIDDEN,
         };
-        AppError { status, code: p.code.to_string(), field: p.field, sv: p.message_sv, en: p.message_en }
+        AppError {
+            status,
+            code: p.code.to_string(),
+            field: p.field,
+            sv: p.message_sv,
+            en: p.message_en,
+            existing_case: None,
+        }
     }
 }
 
@@ -107,6 +120,7 @@ impl IntoResponse for AppError {
             detail_en: self.en,
             code: self.code,
             field: self.field,
+            existing_case: self.existing_case,
         };
         let unavailable = body.code == "database_unavailable";
         let mut res = (self.status, axum::Json(body)).into_response();

@@ -1288,9 +1288,19 @@ pub async fn invite(
 pub struct AdmissionPage {
     pub frame: Frame,
     pub form: Pairs,
+    /// The patient's open case that the admission would duplicate: offered instead, and a
+    /// second case only with a reason.
+    pub existing: Option<Existing>,
     pub kommuner: Vec<(String, String)>,
     pub vardcentraler: Vec<(String, String)>,
     pub now_local: String,
+}
+
+/// An open case an admission ran into.
+pub struct Existing {
+    /// The case, when it is the caller's ward's own (else only named in the message).
+    pub case_id: String,
+    pub message: String,
 }
 
 impl AdmissionPage {
@@ -1302,7 +1312,13 @@ impl AdmissionPage {
     }
 }
 
-async fn admission_page(st: &AppState, mut frame: Frame, form: Pairs, status: StatusCode) -> Response {
+async fn admission_page(
+    st: &AppState,
+    mut frame: Frame,
+    form: Pairs,
+    status: StatusCode,
+    existing: Option<Existing>,
+) -> Response {
     let t = frame.t;
     frame.title = t.get("admission.title").to_string();
     let orgs = st.store.organisations().await.unwrap_or_default();
@@ -1323,7 +1339,7 @@ async fn admission_page(st: &AppState, mut frame: Frame, form: Pairs, status: St
     vardcentraler.sort_by(|a, b| a.1.cmp(&b.1));
     let local_now = st.clock.now().to_zoned_datetime(STOCKHOLM.clone());
     let now_local = format!("{}T{:02}:{:02}", local_now.date(), local_now.hour(), local_now.minute());
-    html(status, &AdmissionPage { frame, form, kommuner, vardcentraler, now_local })
+    html(status, &AdmissionPage { frame, form, existing, kommuner, vardcentraler, now_local })
 }
 
 pub async fn new_admission_form(State(st): State<AppState>, w: WebCaller) -> Response {
@@ -1335,7 +1351,7 @@ pub async fn new_admission_form(State(st): State<AppState>, w: WebCaller) -> Res
     if let Err(e) = samverka_app::audit::log_read(&st, &w.caller, "admission.form", None, None, None, false).await {
         return error_page(w.frame.t, e.status, error_text(w.frame.t, &e));
     }
-    admission_page(&st, w.frame, vec![], StatusCode::OK).await
+    admission_page(&st, w.frame, vec![], StatusCode::OK, None).await
 }
 
 async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecord> {
@@ -1373,6 +1389,7 @@ async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecor
         admitted_at: parse_local(f, "admitted_at")?,
         needs_assessed_at: None,
         care_type,
+        duplicate_reason: Some(s("duplicate_reason")).filter(|r| !r.is_empty()),
     };
     let (record, _) = samverka_app::cases::open_case(st, caller, open).await?;
     Ok(record)
@@ -1381,10 +1398,17 @@ async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecor
 pub async fn new_admission(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
     match admit(&st, &w.caller, &f).await {
         Ok(record) => see_other(&format!("/arenden/{}", record.case.id)),
+        Err(e) if e.code == "open_case_exists" => {
+            let existing = Existing {
+                case_id: e.existing_case.map(|c| c.to_string()).unwrap_or_default(),
+                message: error_text(w.frame.t, &e),
+            };
+            admission_page(&st, w.frame, f, e.status, Some(existing)).await
+        }
         Err(e) => {
             let mut frame = w.frame;
             frame.error = Some(error_text(frame.t, &e));
-            admission_page(&st, frame, f, e.status).await
+            admission_page(&st, frame, f, e.status, None).await
         }
     }
 }

@@ -138,7 +138,12 @@ fn table() -> Vec<RouteCase> {
             request: |f, _| {
                 (
                     "/api/cases".into(),
-                    Some(json!({ "patient_id": f.patient, "admitted_at": ts("2026-11-03 07:00").to_string() })),
+                    // The patient has an open case already: a second one states why.
+                    Some(json!({
+                        "patient_id": f.patient,
+                        "admitted_at": ts("2026-11-03 07:00").to_string(),
+                        "duplicate_reason": "Ett andra vårdtillfälle medan det första är öppet.",
+                    })),
                 )
             },
         },

@@ -772,3 +772,65 @@ on_both!(a_refused_form_comes_back_as_it_was_filled_in, |app: TestApp| async mov
     let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
     assert_eq!(case["state"]["messages"].as_array().unwrap().len(), 1);
 });
+
+async fn admit_form(app: &TestApp, who: &As, f: Vec<(&'static str, String)>) -> (StatusCode, String) {
+    let fields: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    submit(app, who, "/arenden/ny", &fields).await
+}
+
+on_both!(a_second_open_case_for_the_same_person_needs_a_reason, |app: TestApp| async move {
+    let w = &app.world;
+    let number = pnr(17);
+    let vc = w.units.vc.to_string();
+    let admission = |extra: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("identifier", number.clone()),
+            ("given_name", "Märta".to_string()),
+            ("family_name", "Lind".to_string()),
+            ("kommun", "0184".to_string()),
+            ("listed_unit", vc.clone()),
+            ("admitted_at", "2026-11-02T07:00".to_string()),
+        ];
+        f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        f
+    };
+    let (status, location) = admit_form(&app, &w.ward, admission(&[])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let first = location.strip_prefix("/arenden/").unwrap().split('<').next().unwrap().to_string();
+
+    // Back, the same form again: the open case is offered, nothing is created.
+    let (status, body) = admit_form(&app, &w.ward, admission(&[])).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("Patienten har redan ett öppet ärende på er avdelning, inskriven 2026-11-02."), "{body}");
+    assert!(body.contains(&format!("href=\"/arenden/{first}\"")), "the open case is one click away");
+    assert!(body.contains("value=\"Märta\""), "what was typed is kept");
+    let cases = app.get(&w.ward, "/api/cases").await;
+    assert_eq!(cases.as_array().unwrap().len(), 1);
+
+    // A second case is a deliberate choice with a reason, which is logged.
+    let (status, _) = admit_form(&app, &w.ward, admission(&[("duplicate_reason", "kort")])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reason = "Två vårdtillfällen samma dygn: inskriven igen efter permission.";
+    let (status, _) = admit_form(&app, &w.ward, admission(&[("duplicate_reason", reason)])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&w.ward, "/api/cases").await.as_array().unwrap().len(), 2);
+    let log = app
+        .store
+        .access_log(&samverka_store::AccessFilter { user_id: Some(w.ward.user), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    let logged = log.iter().find(|e| e.action == "case.open_duplicate").expect("the second case is logged");
+    assert_eq!(logged.reason.as_deref(), Some(reason));
+
+    // The same rule over JSON, for another ward of the region: the case is named by its ward
+    // but not linked (it is not theirs), and a reason opens a second one.
+    let patient = app.get(&w.ward, &format!("/api/cases/{first}")).await["patient"]["id"].clone();
+    let body = json!({ "patient_id": patient, "admitted_at": crate::helpers::ts("2026-11-02 07:30").to_string() });
+    let p = app.post(&w.ward2, "/api/cases", body.clone(), StatusCode::CONFLICT).await;
+    assert_eq!((p["code"].as_str(), p["field"].as_str()), (Some("open_case_exists"), Some("duplicate_reason")));
+    assert!(p["detail"].as_str().unwrap().contains("Geriatrik avd 21"), "{p}");
+    assert!(p["existing_case"].is_null(), "not the other ward's to open");
+    let mut body = body;
+    body["duplicate_reason"] = json!("Överflyttad utan att ärendet flyttades, avdelning 21 nås inte.");
+    app.post(&w.ward2, "/api/cases", body, StatusCode::CREATED).await;
+});
