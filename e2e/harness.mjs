@@ -143,6 +143,30 @@ export async function assertAccessible(page, what) {
   assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 1)}`);
 }
 
+/**
+ * Waits until a page kept up to date by its live updates shows what the same page fetched
+ * now shows (as the live refetch fetches it: nothing marked opened), in its main part, the
+ * tab title and the menu's count: whatever a change altered was updated where it is shown.
+ */
+export async function assertCurrent(page, what, timeout = 5000) {
+  const compare = () =>
+    page.evaluate(async () => {
+      const text = (root) => (root ? root.textContent.replace(/\s+/g, " ").trim() : "");
+      const seen = (doc) => [doc.title, text(doc.querySelector('header.top nav a[href="/"]')), text(doc.querySelector("main"))];
+      const res = await fetch(location.href, { credentials: "same-origin", headers: { "X-Samverka-Live": "1" } });
+      const fresh = new DOMParser().parseFromString(await res.text(), "text/html");
+      return { live: seen(document), fresh: seen(fresh) };
+    });
+  const until = Date.now() + timeout;
+  let last;
+  do {
+    last = await compare();
+    if (JSON.stringify(last.live) === JSON.stringify(last.fresh)) return;
+    await page.waitForTimeout(200);
+  } while (Date.now() < until);
+  assert.deepEqual(last.live, last.fresh, `${what}: the open page is not what the page now says`);
+}
+
 /** Fails when the page shows an error, with its text. */
 export async function assertNoError(page, what) {
   const errors = await page.locator(".alert.error").count();

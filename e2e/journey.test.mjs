@@ -14,6 +14,7 @@ import {
   personnummer,
   usernameFor,
   assertAccessible,
+  assertCurrent,
 } from "./harness.mjs";
 
 let server, browser, accounts;
@@ -206,11 +207,22 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   });
   await message(k, "Meddelande om utskrivningsklar").waitFor(LIVE);
   await message(v, "Meddelande om utskrivningsklar").waitFor(LIVE);
+  // Everything the notice changed on the open pages followed: the header's Läge (the notice
+  // starts the municipality's payment liability), steps, deadlines, timeline, the menu.
+  await assert.doesNotReject(k.locator("#lage dd", { hasText: "Utskrivningsklar" }).waitFor(LIVE));
+  await assertCurrent(k, "the municipality's case page after the ready notice");
+  await assertCurrent(v, "the vårdcentral's case page after the ready notice");
+  // The municipality's inbox, open in another tab, follows as well: summary, lists, menu.
+  const kInbox = await kommun.context.newPage();
+  await kInbox.goto(`${server.base}/`);
   await send(w, "information_vid_utskrivning", async (f) => {
     await f.getByLabel("Läkemedel").fill("Enligt läkemedelslistan, ny dos av Waran.");
     await f.getByLabel("Information till patienten").fill("Kontakta vårdcentralen vid feber.");
   });
   await message(k, "Information vid utskrivning").waitFor(LIVE);
+  await kInbox.locator("#messages a", { hasText: "Information vid utskrivning" }).first().waitFor(LIVE);
+  await assertCurrent(kInbox, "the municipality's inbox after a new message");
+  await kInbox.close();
   await accessible(w, "case page (ward, discharged)");
   await screenshot(w, "arende");
 

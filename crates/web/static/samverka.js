@@ -79,18 +79,36 @@
       });
   }
 
+  // Another case changed: only the unread count in the title and the menu changes.
+  function unread(n) {
+    if (typeof n !== "number") return;
+    document.title = document.title.replace(/^\(\d+\) /, "");
+    if (n > 0) document.title = "(" + n + ") " + document.title;
+    var link = document.querySelector('header.top nav a[href="/"]');
+    if (!link) return;
+    var count = link.querySelector(".count");
+    if (n <= 0) { if (count) count.remove(); return; }
+    if (!count) {
+      count = document.createElement("span");
+      count.className = "count";
+      var said = document.createElement("span");
+      said.className = "visually-hidden";
+      said.textContent = " " + (link.getAttribute("data-unread-label") || "");
+      count.appendChild(document.createTextNode(""));
+      count.appendChild(said);
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(count);
+    }
+    count.firstChild.nodeValue = String(n);
+  }
+
   function connect() {
     var source = new EventSource("/handelser");
     source.addEventListener("change", function (e) {
       var data;
       try { data = JSON.parse(e.data); } catch (err) { return; }
       if (watching === "inbox" || data.case === watching || /^0{8}-/.test(data.case)) refresh();
-      else {
-        // Another case: only the unread count in the title and menu changes.
-        var n = data.unread;
-        document.title = document.title.replace(/^\(\d+\) /, "");
-        if (n > 0) document.title = "(" + n + ") " + document.title;
-      }
+      else unread(data.unread);
     });
     // The browser reconnects by itself when the stream ends; the server answers 204 once the
     // session is over, and then the browser stops (and the page stays as it is).
