@@ -108,7 +108,9 @@ pub async fn export(
         }
         None => (compute(&st, &kommun, first, None).await?, None),
     };
-    let file = samverka_app::export::basis_file(&basis, approved.as_ref(), format)?;
+    // The file names the people, each read logged.
+    let people = samverka_app::liability::people(&st, &caller, &basis, action).await?;
+    let file = samverka_app::export::basis_file(&basis, approved.as_ref(), &people, format)?;
     log_read(&st, &caller, action, None, None, None, false).await?;
     let name = format!(
         "betalningsunderlag-{kommun}-{}{}.{}",

@@ -9,6 +9,7 @@ use samverka_domain::org::CareType;
 use samverka_store::ApprovedBasis;
 
 use crate::error::{AppError, AppResult};
+use crate::liability::BasisPerson;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -67,15 +68,29 @@ fn export_failed(e: &dyn std::fmt::Display) -> AppError {
 }
 
 /// The basis as a file of the chosen format.
-pub fn basis_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>, format: FileFormat) -> AppResult<Vec<u8>> {
+/// `people` names the person of each line (see [`crate::liability::people`]).
+pub fn basis_file(
+    basis: &LiabilityBasis,
+    approved: Option<&ApprovedBasis>,
+    people: &[BasisPerson],
+    format: FileFormat,
+) -> AppResult<Vec<u8>> {
     match format {
-        FileFormat::Csv => csv_file(basis, approved),
-        FileFormat::Xlsx => xlsx_file(basis, approved).map_err(|e| export_failed(&e)),
+        FileFormat::Csv => csv_file(basis, approved, people),
+        FileFormat::Xlsx => xlsx_file(basis, approved, people).map_err(|e| export_failed(&e)),
+    }
+}
+
+/// The person, ward and admission of a line: empty when unknown.
+fn person_of(people: &[BasisPerson], case: samverka_domain::case::CaseId) -> [String; 4] {
+    match people.iter().find(|p| p.case_id == case) {
+        Some(p) => [p.name.clone(), p.identifier.clone(), p.ward.clone(), p.admitted_on.to_string()],
+        None => Default::default(),
     }
 }
 
 /// One row per case, then one per group total (`rad` says which).
-fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> AppResult<Vec<u8>> {
+fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>, people: &[BasisPerson]) -> AppResult<Vec<u8>> {
     let month = format!("{}-{:02}", basis.year, basis.month);
     let version = version_text(approved);
     // A byte-order mark so Excel reads the file as UTF-8 (å, ä, ö).
@@ -98,9 +113,14 @@ fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> AppResu
             "belopp (kr)",
             "undantag",
             "räknas i månaden",
+            "patient",
+            "personnummer",
+            "avdelning",
+            "inskriven",
         ])
         .map_err(fail)?;
         for l in &basis.lines {
+            let [name, number, ward, admitted] = person_of(people, l.case_id);
             w.write_record([
                 "ärende".to_string(),
                 basis.kommun.to_string(),
@@ -116,6 +136,10 @@ fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> AppResu
                 kronor(l.amount_ore),
                 l.excluded.map(|x| x.label_sv().to_string()).unwrap_or_default(),
                 if l.counted_in_month { "ja" } else { "nej" }.into(),
+                name,
+                number,
+                ward,
+                admitted,
             ])
             .map_err(fail)?;
         }
@@ -135,6 +159,10 @@ fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> AppResu
                 kronor(g.amount_ore),
                 String::new(),
                 g.episodes.to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
             ])
             .map_err(fail)?;
         }
@@ -143,7 +171,11 @@ fn csv_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> AppResu
     Ok(out)
 }
 
-fn xlsx_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> Result<Vec<u8>, XlsxError> {
+fn xlsx_file(
+    basis: &LiabilityBasis,
+    approved: Option<&ApprovedBasis>,
+    people: &[BasisPerson],
+) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00 \"kr\"");
@@ -200,6 +232,10 @@ fn xlsx_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> Result
         "Belopp",
         "Undantag",
         "Räknas i månaden",
+        "Patient",
+        "Personnummer",
+        "Avdelning",
+        "Inskriven",
     ];
     for (c, h) in headers.iter().enumerate() {
         lines.write_string_with_format(0, c as u16, *h, &bold)?;
@@ -215,6 +251,9 @@ fn xlsx_file(basis: &LiabilityBasis, approved: Option<&ApprovedBasis>) -> Result
         lines.write_number_with_format(r, 6, l.amount_ore as f64 / 100.0, &money)?;
         lines.write_string(r, 7, l.excluded.map(|x| x.label_sv()).unwrap_or(""))?;
         lines.write_string(r, 8, if l.counted_in_month { "ja" } else { "nej" })?;
+        for (c, v) in person_of(people, l.case_id).iter().enumerate() {
+            lines.write_string(r, 9 + c as u16, v)?;
+        }
     }
     lines.set_column_width(0, 38)?;
     lines.set_column_width(5, 60)?;

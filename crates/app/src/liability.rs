@@ -7,7 +7,7 @@ use samverka_domain::calendar::start_of_day;
 use samverka_domain::ids::Kommunkod;
 use samverka_domain::liability::{CaseLiability, LiabilityBasis, LiabilityFacts, case_liability, municipal_basis};
 use samverka_store::ApprovedBasis;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -219,4 +219,67 @@ pub struct ExportQuery {
     pub version: Option<u32>,
     /// `csv` or `xlsx`.
     pub format: String,
+}
+
+/// Who a line of the basis is about, so a controller can check the invoice against the
+/// care: name and number (never for a protected identity), the ward, the admission.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BasisPerson {
+    #[schema(value_type = String, format = Uuid)]
+    pub case_id: samverka_domain::case::CaseId,
+    /// "Skyddad identitet" for a protected identity.
+    pub name: String,
+    /// Empty for a protected identity.
+    pub identifier: String,
+    pub protected: bool,
+    /// The ward the patient was discharged from (or is at).
+    pub ward: String,
+    #[schema(value_type = String, format = Date)]
+    pub admitted_on: Date,
+}
+
+/// The people of the basis's lines, in its order. Each is logged as read under `action`,
+/// one entry per person and case (so it appears in that person's log extract), all in one
+/// commit before anything is shown.
+pub async fn people(
+    st: &AppState,
+    caller: &Caller,
+    basis: &LiabilityBasis,
+    action: &str,
+) -> AppResult<Vec<BasisPerson>> {
+    let now = st.clock.now();
+    let mut out = Vec::with_capacity(basis.lines.len());
+    let mut entries = vec![];
+    for line in &basis.lines {
+        let Some(record) = st.store.case(line.case_id).await? else { continue };
+        let Some(patient) = st.store.patient(record.case.patient_id).await? else { continue };
+        let protected = patient.protection.is_protected();
+        let shown = crate::views::PatientView::of(&patient);
+        entries.push(caller.audit().entry(
+            action,
+            now,
+            Some(patient.id),
+            Some(line.case_id),
+            samverka_store::Outcome::Allowed,
+            None,
+            protected,
+        ));
+        out.push(BasisPerson {
+            case_id: line.case_id,
+            name: if protected {
+                "Skyddad identitet".into()
+            } else {
+                format!("{} {}", shown.given_name, shown.family_name)
+            },
+            identifier: if protected { String::new() } else { shown.identifier },
+            protected,
+            ward: record.case.ward().name.clone(),
+            admitted_on: samverka_domain::calendar::local_date(record.case.admitted_at),
+        });
+    }
+    if !entries.is_empty() {
+        st.store.log_access_all(&entries).await?;
+        caller.mark.set();
+    }
+    Ok(out)
 }

@@ -484,9 +484,9 @@ async fn add_unit(
             opening_hours: Some("Vardagar 08.00–16.30".into()),
             evening_weekend_cover: Some(match kind {
                 UnitKind::Ward => "Dygnet runt: avdelningens expedition".into(),
-                UnitKind::Bistandsenhet => "Kvällar och helger: jourhavande biståndshandläggare, 08-123 999 00".into(),
-                UnitKind::Vardcentral => "Kvällar och helger: närakuten, 1177".into(),
-                _ => "Kvällar och helger: sjuksköterska i beredskap, 08-123 999 10".into(),
+                UnitKind::Bistandsenhet => "Jourhavande biståndshandläggare, 08-123 999 00".into(),
+                UnitKind::Vardcentral => "Närakuten, 1177".into(),
+                _ => "Sjuksköterska i beredskap, 08-123 999 10".into(),
             }),
             backup_unit: None,
         },

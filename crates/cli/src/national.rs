@@ -128,7 +128,7 @@ async fn unit(
         address: AddressEntry {
             phone: Some(format!("010-{:03} {:02} {:02}", report.units % 1000, report.units % 97, report.units % 89)),
             opening_hours: Some("Vardagar 08.00–16.30".into()),
-            evening_weekend_cover: Some("Kvällar och helger: jourhavande, via växeln".into()),
+            evening_weekend_cover: Some("Jourhavande, via växeln".into()),
             ..Default::default()
         },
     };

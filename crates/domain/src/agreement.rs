@@ -24,6 +24,10 @@ impl Hundredths {
         let sign = if self.0 < 0 { "-" } else { "" };
         format!("{sign}{},{:02}", self.0.abs() / 100, self.0.abs() % 100)
     }
+    /// For people: "4" for whole days, "2,5" or "2,25" otherwise (no trailing zeros).
+    pub fn display_sv(self) -> String {
+        self.to_string_sv().trim_end_matches('0').trim_end_matches(',').to_string()
+    }
     pub fn is_whole(self) -> bool {
         self.0 % 100 == 0
     }
@@ -343,3 +347,15 @@ pub const BUILT_IN: [(&str, &str); 4] = [
     ("lagens-reservregel", include_str!("../../../agreements/lagens-reservregel.toml")),
     ("demo", include_str!("../../../agreements/demo.toml")),
 ];
+
+#[cfg(test)]
+mod days_tests {
+    use super::Hundredths;
+
+    #[test]
+    fn days_read_without_trailing_zeros() {
+        let shown: Vec<String> = [400, 250, 225, 0, 1000, 10000, -150].map(|h| Hundredths(h).display_sv()).to_vec();
+        assert_eq!(shown, ["4", "2,5", "2,25", "0", "10", "100", "-1,5"]);
+        assert_eq!(Hundredths(400).to_string_sv(), "4,00", "files keep two decimals");
+    }
+}

@@ -310,7 +310,7 @@ pub fn municipal_basis(
                     amount_ore: amount,
                     explanation_sv: format!(
                         "Per vårdtillfälle: varje dag efter {} fria dagar från meddelandet om utskrivningsklar, {} dagar i månaden.",
-                        free.to_string_sv(),
+                        free.display_sv(),
                         days
                     ),
                 });
@@ -381,12 +381,12 @@ pub fn municipal_basis(
                         window_days,
                         window_n,
                         window,
-                        average.map_or("–".into(), |a| a.to_string_sv()),
-                        free.to_string_sv(),
-                        average.map_or("–".into(), |a| a.to_string_sv()),
-                        free.to_string_sv(),
+                        average.map_or("–".into(), |a| a.display_sv()),
+                        free.display_sv(),
+                        average.map_or("–".into(), |a| a.display_sv()),
+                        free.display_sv(),
                         month_n,
-                        liable.to_string_sv()
+                        liable.display_sv()
                     ),
                 });
             }

@@ -360,20 +360,24 @@ fn consent_key(k: ConsentKind) -> &'static str {
     }
 }
 
+/// A message kind's name inside a sentence: "skickade inskrivningsmeddelande", not
+/// "skickade Inskrivningsmeddelande" (the names are common nouns; "SIP" keeps its capitals).
+fn kind_in_sentence(t: &Texts, kind: MessageKind) -> String {
+    let key = format!("message.{}", kind.as_str());
+    let mut chars = t.get(&key).chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn describe(t: &Texts, case: &Case, e: &RecordedEvent) -> String {
-    let kind_of = |id: Uuid| {
-        case.message(id)
-            .map(|m| t.get(&format!("message.{}", m.message.body.kind().as_str())).to_string())
-            .unwrap_or_default()
-    };
+    let kind_of = |id: Uuid| case.message(id).map(|m| kind_in_sentence(t, m.message.body.kind())).unwrap_or_default();
     match &e.event {
         CaseEvent::CaseOpened { ward, .. } => t.fill("timeline.opened", &[("ward", &ward.name)]),
         CaseEvent::MessageSent { message } => {
             let to = message.recipients.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ");
-            t.fill(
-                "timeline.sent",
-                &[("kind", t.get(&format!("message.{}", message.body.kind().as_str()))), ("to", &to)],
-            )
+            t.fill("timeline.sent", &[("kind", &kind_in_sentence(t, message.body.kind())), ("to", &to)])
         }
         CaseEvent::MessageDelivered { message_id, unit } => {
             t.fill("timeline.delivered", &[("kind", &kind_of(*message_id)), ("unit", &unit_name(case, *unit))])
@@ -488,9 +492,12 @@ async fn build(
     let history = st.store.case_timeline(case.id).await?;
     // Newest first; within a day only the time, so a long history stays short.
     let mut previous: Option<Timestamp> = None;
+    // Who opened which message is shown at each message; in the history it would drown the
+    // steps (a unit back from a weekend opens dozens at once).
     let timeline = history
         .iter()
         .rev()
+        .filter(|e| !matches!(e.event, CaseEvent::MessageOpened { .. }))
         .map(|e| {
             let when = match previous {
                 Some(p) => t.datetime_near(&e.at, &p),

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::page::{Frame, WebCaller, error_text, html};
 use samverka_app::AppState;
-use samverka_app::liability::{ApproveRequest, BasisQuery, VersionsQuery};
+use samverka_app::liability::{ApproveRequest, BasisPerson, BasisQuery, VersionsQuery};
 use samverka_app::texts::Texts;
 
 #[derive(Deserialize, Default)]
@@ -39,6 +39,12 @@ pub struct KommunOption {
 
 pub struct Line {
     pub case_id: String,
+    /// Who the line is about (never named for a protected identity).
+    pub person: String,
+    pub identifier: String,
+    pub protected: bool,
+    pub ward: String,
+    pub admitted: String,
     pub care: String,
     pub discharged: String,
     pub ready_days: i64,
@@ -94,20 +100,34 @@ fn care(t: &Texts, c: CareType) -> String {
     t.get(if c == CareType::Psychiatric { "care.psychiatric" } else { "care.somatic" }).to_string()
 }
 
-fn shown(t: &Texts, basis: &LiabilityBasis, versions: Vec<samverka_store::ApprovedBasis>, query: String) -> Shown {
+fn shown(
+    t: &Texts,
+    basis: &LiabilityBasis,
+    versions: Vec<samverka_store::ApprovedBasis>,
+    people: &[BasisPerson],
+    query: String,
+) -> Shown {
     Shown {
         lines: basis
             .lines
             .iter()
-            .map(|l| Line {
-                case_id: l.case_id.to_string(),
-                care: care(t, l.care_type),
-                discharged: l.discharged_on.map(|d| d.to_string()).unwrap_or_else(|| "–".into()),
-                ready_days: l.ready_days,
-                liable_days: l.liable_dates.len(),
-                dates: l.liable_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
-                amount: kronor(l.amount_ore),
-                excluded: l.excluded.map(|x| x.label_sv().to_string()).unwrap_or_default(),
+            .map(|l| {
+                let who = people.iter().find(|p| p.case_id == l.case_id);
+                Line {
+                    case_id: l.case_id.to_string(),
+                    person: who.map(|p| p.name.clone()).unwrap_or_default(),
+                    identifier: who.map(|p| p.identifier.clone()).unwrap_or_default(),
+                    protected: who.is_some_and(|p| p.protected),
+                    ward: who.map(|p| p.ward.clone()).unwrap_or_default(),
+                    admitted: who.map(|p| p.admitted_on.to_string()).unwrap_or_default(),
+                    care: care(t, l.care_type),
+                    discharged: l.discharged_on.map(|d| d.to_string()).unwrap_or_else(|| "–".into()),
+                    ready_days: l.ready_days,
+                    liable_days: l.liable_dates.len(),
+                    dates: l.liable_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+                    amount: kronor(l.amount_ore),
+                    excluded: l.excluded.map(|x| x.label_sv().to_string()).unwrap_or_default(),
+                }
             })
             .collect(),
         groups: basis
@@ -116,7 +136,7 @@ fn shown(t: &Texts, basis: &LiabilityBasis, versions: Vec<samverka_store::Approv
             .map(|g| Group {
                 care: care(t, g.care_type),
                 episodes: g.episodes,
-                liable_days: g.liable_days.to_string_sv(),
+                liable_days: g.liable_days.display_sv(),
                 amount: kronor(g.amount_ore),
                 explanation: g.explanation_sv.clone(),
             })
@@ -186,14 +206,18 @@ async fn render(st: AppState, w: WebCaller, kommun: Option<String>, month: Optio
     let versions =
         samverka_app::liability::versions(&st, &caller, VersionsQuery { kommun: kommun.clone(), month: month.clone() })
             .await;
-    match (basis, versions) {
-        (Ok(b), Ok(v)) => {
+    let people = match &basis {
+        Ok(b) => samverka_app::liability::people(&st, &caller, b, "liability.basis").await,
+        Err(_) => Ok(vec![]),
+    };
+    match (basis, versions, people) {
+        (Ok(b), Ok(v), Ok(p)) => {
             let query = serde_urlencoded::to_string([("kommun", kommun.as_str()), ("month", month.as_str())])
                 .unwrap_or_default();
-            page.shown = Some(shown(t, &b, v, query));
+            page.shown = Some(shown(t, &b, v, &p, query));
             html(StatusCode::OK, &page)
         }
-        (Err(e), _) | (_, Err(e)) => {
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             let status = e.status;
             page.frame.error = Some(error_text(t, &e));
             html(status, &page)

@@ -133,6 +133,26 @@ on_both!(the_basis_is_exported_as_csv_and_as_a_workbook, |app: TestApp| async mo
     let a_row = rows.iter().find(|r| r[5] == a).expect("case A has its row");
     assert_eq!((a_row[9], a_row[11]), ("5", "52500,00"));
     assert!(a_row[10].contains("2026-11-06") && a_row[10].contains("2026-11-10"), "the days themselves");
+    // Who it is, so the invoice can be checked against the care.
+    assert_eq!(&rows[0][14..18], ["patient", "personnummer", "avdelning", "inskriven"]);
+    let number = crate::helpers::pnr(1);
+    let shown_number = format!("{}-{}", &number[..8], &number[8..]);
+    assert_eq!(
+        &a_row[14..18],
+        ["Åsa Öberg", shown_number.as_str(), "Norrviks sjukhus, Geriatrik avd 21", "2026-11-02"]
+    );
+    // Each person in the file is in the access log as read by the one who exported.
+    let log = app
+        .store
+        .access_log(&samverka_store::AccessFilter {
+            user_id: Some(w.chef_solna.user),
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let exported: Vec<_> = log.iter().filter(|e| e.action == "liability.export" && e.case_id.is_some()).collect();
+    assert!(exported.iter().any(|e| e.case_id.map(|c| c.to_string()).as_deref() == Some(a.as_str())), "{exported:?}");
     let total: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == "summa").collect();
     assert!(total.iter().any(|r| r[11] == "136500,00"), "{total:?}");
 
@@ -154,6 +174,7 @@ on_both!(the_basis_is_exported_as_csv_and_as_a_workbook, |app: TestApp| async mo
     let cases = book["Ärenden"].as_array().unwrap();
     let a_row = cases.iter().find(|r| r[0] == a).expect("case A in the workbook");
     assert_eq!((a_row[4].as_f64(), a_row[6].as_f64()), (Some(5.0), Some(52_500.0)));
+    assert_eq!(a_row[9], "Åsa Öberg");
     let summary = book["Underlag"].as_array().unwrap();
     let version = summary.iter().find(|r| r[0] == "Version").unwrap();
     assert_eq!(version[1], "version 1");
@@ -189,6 +210,8 @@ on_both!(the_basis_page_shows_the_days_and_the_region_approves_there, |app: Test
         "amounts the Swedish way"
     );
     assert!(html.contains("2026-11-06, 2026-11-07"), "the liable days are listed");
+    assert!(html.contains("Åsa Öberg") && html.contains("Norrviks sjukhus, Geriatrik avd 21"), "who and where");
+    assert!(!html.contains(",00</td>"), "whole days without decimals: {html}");
     assert!(!html.contains("Godkänn underlaget"), "the municipality does not approve");
     assert!(html.contains("href=\"/betalningsansvar\""), "in the menu");
 

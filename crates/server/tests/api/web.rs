@@ -834,3 +834,17 @@ on_both!(a_second_open_case_for_the_same_person_needs_a_reason, |app: TestApp| a
     body["duplicate_reason"] = json!("Överflyttad utan att ärendet flyttades, avdelning 21 nås inte.");
     app.post(&w.ward2, "/api/cases", body, StatusCode::CREATED).await;
 });
+
+on_both!(the_case_page_reads_as_sentences, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 18).await;
+    // The municipality opens the notice: shown at the message, not as a line of history.
+    page(&app, &w.bistand, &format!("/arenden/{id}")).await;
+    let (_, body) = page(&app, &w.ward, &format!("/arenden/{id}")).await;
+    assert!(body.contains("registrerade inskrivningen på Norrviks sjukhus, Geriatrik avd 21."), "{body}");
+    assert!(body.contains("skickade inskrivningsmeddelande till Biståndsenheten Solna"), "{body}");
+    assert!(!body.contains("skickade Inskrivningsmeddelande") && !body.contains("öppnade inskrivningsmeddelande"));
+    assert!(body.contains("Vem som har öppnat ett meddelande står vid meddelandet."));
+    assert!(!body.contains(") ("), "no double brackets: {body}");
+    assert!(body.contains("Skicka inskrivningsmeddelande") || body.contains("Utse fast vårdkontakt"), "{body}");
+});
