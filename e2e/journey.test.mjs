@@ -172,14 +172,13 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   });
   await message(k, "Planeringsunderlag").waitFor(LIVE);
 
-  // The patient consents to a SIP call and a SIP (recorded by the ward).
-  for (const kind of ["Att kallas till SIP", "Att en SIP upprättas"]) {
-    const form = w.locator("form[action$='/samtycke']");
-    await openDetails(w, form);
-    await form.getByLabel("Samtycket gäller").selectOption({ label: kind });
-    await form.getByRole("button", { name: "Registrera samtycke" }).click();
-    await w.waitForLoadState("load");
-  }
+  // The patient consents to a SIP call and a SIP, recorded by the ward in one go.
+  const consentForm = w.locator("form[action$='/samtycke']");
+  await openDetails(w, consentForm);
+  for (const kind of ["Att kallas till SIP", "Att en SIP upprättas"]) await consentForm.getByLabel(kind).check();
+  await consentForm.getByRole("button", { name: "Registrera samtycke" }).click();
+  await w.waitForLoadState("load");
+  assert.match(await w.locator(".alert.notice").innerText(), /Samtycke registrerat/);
   await w.locator("#samtycken li", { hasText: "Att en SIP upprättas" }).waitFor();
 
   // Step 4: the municipality calls to the SIP meeting.

@@ -103,6 +103,21 @@ pub async fn send_message(
     Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
 }
 
+/// Acknowledges every message in the case that the caller's unit has yet to acknowledge.
+#[utoipa::path(post, path = "/api/cases/{id}/acknowledge-all", tag = "messages", params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn acknowledge_all(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<CaseView>> {
+    let record = samverka_app::cases::acknowledge_all(&st, &caller, id).await?;
+    let patient = patient_of(&st, &record).await?;
+    Ok(Json(view(&st, &caller, record, &patient, st.clock.now())?))
+}
+
 /// Records that the caller's unit has opened a message.
 #[utoipa::path(post, path = "/api/cases/{id}/messages/{message_id}/open", tag = "messages",
     params(("id" = String, Path, format = Uuid), ("message_id" = String, Path, format = Uuid)),

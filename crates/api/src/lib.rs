@@ -49,6 +49,7 @@ patient_data_routes! {
     get "/api/cases/{id}/liability" => liability::case,
     post "/api/cases/{id}/emergency-access" => cases::emergency_access,
     post "/api/cases/{id}/messages" => cases::send_message,
+    post "/api/cases/{id}/acknowledge-all" => cases::acknowledge_all,
     post "/api/cases/{id}/messages/{message_id}/open" => cases::open_message,
     post "/api/cases/{id}/messages/{message_id}/acknowledge" => cases::acknowledge,
     post "/api/cases/{id}/messages/{message_id}/mis-sent" => cases::mark_mis_sent,

@@ -23,7 +23,7 @@ use crate::{
         patients::create, patients::search, patients::get,
         inbox::inbox,
         cases::open, cases::list, cases::get, cases::events,
-        cases::send_message, cases::open_message, cases::acknowledge, cases::mark_mis_sent, cases::forward,
+        cases::send_message, cases::acknowledge_all, cases::open_message, cases::acknowledge, cases::mark_mis_sent, cases::forward,
         cases::transfer, cases::discharge, cases::cancel_discharge, cases::confirm_needs, cases::dismiss, cases::add_party,
         cases::record_consent, cases::withdraw_consent,
         cases::draw_up_sip, cases::follow_up_sip, cases::close,

@@ -651,3 +651,31 @@ pub async fn case_of_message(st: &AppState, caller: &Caller, message: Uuid) -> A
 pub async fn case_of_consent(st: &AppState, caller: &Caller, consent: Uuid) -> AppResult<Option<CaseId>> {
     pick_case(st, caller, st.store.cases_of_consent(consent).await?).await
 }
+
+/// Acknowledges, in one change, every message in the case that the caller's unit has yet to
+/// acknowledge (a unit back from a weekend may have a dozen).
+pub async fn acknowledge_all(st: &AppState, caller: &Caller, id: CaseId) -> AppResult<CaseRecord> {
+    const ACTION: &str = "case.acknowledge_all";
+    require(st, caller, Permission::HandleMessages, ACTION, None, Some(id)).await?;
+    let (record, _) = read_case(st, caller, id, ACTION).await?;
+    let cmds: Vec<Command> = record
+        .case
+        .available(&caller.actor, st.clock.now())
+        .into_iter()
+        .filter_map(|a| match a {
+            samverka_domain::action::Action::Acknowledge { message_id } => {
+                Some(Command::AcknowledgeMessage { message_id })
+            }
+            _ => None,
+        })
+        .collect();
+    if cmds.is_empty() {
+        let p = samverka_domain::Problem::conflict(
+            "nothing_to_acknowledge",
+            "Det finns inget meddelande till er enhet att kvittera i ärendet.",
+            "Nothing to acknowledge for your unit in this case.",
+        );
+        return Err(refuse(st, caller, ACTION, Some(record.case.patient_id), Some(id), p).await);
+    }
+    execute_all(st, caller, id, cmds).await
+}

@@ -21,7 +21,7 @@ use crate::ids::Kommunkod;
 use crate::message::{CancelReason, Message, MessageBody, MessageId, MessageKind, MessageState, MisSent, Receipt};
 use crate::org::{CareType, UnitId, UnitKind};
 use crate::patient::PatientId;
-use crate::sip::{FollowUpOutcome, SipFollowUp, SipPlan, SipState, SipStatus, SipVersion};
+use crate::sip::{FollowUpOutcome, SipDraft, SipFollowUp, SipPlan, SipState, SipStatus, SipVersion};
 use crate::text::{check_planned_date, check_text};
 
 pub type CaseId = Uuid;
@@ -730,6 +730,31 @@ impl Case {
     /// The open ready period, if the patient is ready for discharge now.
     pub fn current_ready(&self) -> Option<&ReadyPeriod> {
         self.ready_periods.last().filter(|p| p.until.is_none())
+    }
+
+    /// What the case already says for a first SIP: the needs from the planning messages and
+    /// who the latest call to the meeting named. Corrected messages count as corrected.
+    pub fn sip_draft(&self) -> SipDraft {
+        let mut draft = SipDraft::default();
+        let current = self.messages.iter().filter(|m| m.corrected_by.is_empty());
+        for m in current.clone() {
+            if let MessageBody::Planeringsunderlag { needs, .. } = &m.message.body {
+                for line in needs.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    if !draft.needs.iter().any(|n| n == line) {
+                        draft.needs.push(line.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(MessageBody::KallelseSip { participants, patient_invited, .. }) = current
+            .filter(|m| matches!(m.message.body, MessageBody::KallelseSip { .. }))
+            .last()
+            .map(|m| &m.message.body)
+        {
+            draft.invited = participants.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+            draft.patient_invited = *patient_invited;
+        }
+        draft
     }
 
     pub fn sip_status(&self) -> Option<SipStatus> {

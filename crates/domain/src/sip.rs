@@ -64,6 +64,17 @@ pub struct Coordinator {
 }
 
 /// What the law requires a SIP to state, plus what practice adds.
+/// What a case already knows for its first plan, to start the editor with (editable; nothing
+/// is kept until the plan is saved): see `Case::sip_draft`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SipDraft {
+    /// The needs the planning messages named, one per line, each once.
+    pub needs: Vec<String>,
+    /// Who the latest call to the SIP meeting named.
+    pub invited: Vec<String>,
+    pub patient_invited: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SipPlan {

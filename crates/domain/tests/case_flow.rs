@@ -503,3 +503,45 @@ fn a_ready_notice_says_the_referrals_are_cancelled_or_which_remain() {
     .unwrap();
     assert_eq!(sim.case().phase(), Phase::ReadyForDischarge);
 }
+
+#[test]
+fn a_first_sip_starts_from_what_the_case_says() {
+    let mut sim = Sim::admitted("2026-11-02 08:00");
+    sim.notice("2026-11-02 09:00", "2026-11-09");
+    let (ward, b, vc) = (sim.world.ward.clone(), sim.world.bistand.clone(), sim.world.vc.clone());
+    let planning = |needs: &str| MessageBody::Planeringsunderlag {
+        needs: needs.into(),
+        function: String::new(),
+        current_insatser: String::new(),
+        assessments: String::new(),
+        sip_needed: Some(true),
+    };
+    assert_eq!(sim.case().sip_draft(), samverka_domain::sip::SipDraft::default(), "nothing known yet");
+    sim.send(&ward, &[&b, &vc], planning("Hemtjänst morgon och kväll\n\n  Trygghetslarm "), "2026-11-03 10:00")
+        .unwrap();
+    sim.send(&ward, &[&b, &vc], planning("Trygghetslarm\nMatdistribution"), "2026-11-04 10:00").unwrap();
+    for kind in [ConsentKind::SipCall, ConsentKind::Sip] {
+        let consent_id = sim.fresh_id();
+        let cmd = Command::RecordConsent {
+            consent_id,
+            kind,
+            given_by: ConsentGiver::Patient,
+            given_at: ts("2026-11-04 11:00"),
+            note: String::new(),
+        };
+        sim.run(&vc, cmd, "2026-11-04 11:00").unwrap();
+    }
+    let call = MessageBody::KallelseSip {
+        meeting_at: ts("2026-11-10 13:00"),
+        place: "Hemma".into(),
+        participants: vec!["Dottern Eva".into(), "Hemtjänstens samordnare".into()],
+        patient_invited: true,
+        relatives_invited: true,
+        note: String::new(),
+    };
+    sim.send(&b, &[&ward, &vc], call, "2026-11-05 10:00").unwrap();
+    let draft = sim.case().sip_draft();
+    assert_eq!(draft.needs, ["Hemtjänst morgon och kväll", "Trygghetslarm", "Matdistribution"], "each need once");
+    assert_eq!(draft.invited, ["Dottern Eva", "Hemtjänstens samordnare"]);
+    assert!(draft.patient_invited);
+}

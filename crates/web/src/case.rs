@@ -12,7 +12,7 @@ use samverka_domain::action::Action;
 use samverka_domain::calendar::{STOCKHOLM, local_date};
 use samverka_domain::case::{Case, CaseEvent, CaseId, Command, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
-use samverka_domain::deadlines::{DeadlineStatus, deadlines};
+use samverka_domain::deadlines::{DeadlineKind, DeadlineStatus, deadlines};
 use samverka_domain::liability::{LiabilityFacts, case_liability};
 use samverka_domain::message::{CancelReason, MessageBody, MessageKind, MessageState};
 use samverka_domain::org::{CareType, UnitId, UnitKind};
@@ -76,6 +76,9 @@ pub struct DeadlineRow {
     pub class: &'static str,
     pub countdown: String,
     pub rule: String,
+    /// Where the caller does it: the form on this page, or the SIP editor; empty when the
+    /// step is not the caller's to take now.
+    pub link: String,
 }
 
 pub struct TimelineRow {
@@ -191,6 +194,8 @@ pub struct CasePage {
     pub sip_version: u32,
     pub liability: String,
     pub can: Can,
+    /// Messages the caller's unit may acknowledge now (with two or more, all at once).
+    pub to_acknowledge: usize,
     pub parties: Vec<(String, String)>,
     pub wards: Vec<(String, String)>,
     pub today: String,
@@ -447,6 +452,25 @@ async fn build(
     let me = caller.actor.unit.id;
     let agreement =
         st.store.agreements().get(&record.agreement_id).ok_or_else(|| AppError::not_found("Överenskommelsen"))?;
+    let available = case.available(&caller.actor, now);
+    let link = |kind: DeadlineKind| -> String {
+        let send = |k: MessageKind| available.contains(&Action::send(k)).then(|| format!("#skicka-{}", k.as_str()));
+        let found = match kind {
+            DeadlineKind::AdmissionNotice => send(MessageKind::Inskrivningsmeddelande),
+            DeadlineKind::FastVardkontakt => send(MessageKind::FastVardkontakt),
+            DeadlineKind::SipCall => send(MessageKind::KallelseSip).or_else(|| {
+                // Waiting for consent: the way on is the consents.
+                matches!(case.check(&caller.actor, &Action::send(MessageKind::KallelseSip), now),
+                    Err(ref p) if p.code == "consent_required")
+                .then(|| "#samtycken".to_string())
+            }),
+            DeadlineKind::DischargeInformation => send(MessageKind::InformationVidUtskrivning),
+            DeadlineKind::SipFollowUp => {
+                available.contains(&Action::FollowUpSip).then(|| format!("/arenden/{}/sip", case.id))
+            }
+        };
+        found.unwrap_or_default()
+    };
     let deadline_rows: Vec<DeadlineRow> = deadlines(case, &agreement, now)
         .into_iter()
         .map(|d| {
@@ -469,6 +493,7 @@ async fn build(
                 class,
                 countdown: if d.met_at.is_none() { countdown(t, d.due, now) } else { String::new() },
                 rule: if t.lang == "sv" { d.rule_sv.clone() } else { String::new() },
+                link: if d.met_at.is_none() { link(d.kind) } else { String::new() },
             }
         })
         .collect();
@@ -487,7 +512,6 @@ async fn build(
         })
         .collect();
     let units = st.store.units().await?;
-    let available = case.available(&caller.actor, now);
     let messages = build_messages(t, case, &available);
     let history = st.store.case_timeline(case.id).await?;
     // Newest first; within a day only the time, so a long history stays short.
@@ -591,6 +615,7 @@ async fn build(
             .unwrap_or_default(),
         sip_version: sip.map(|v| v.version).unwrap_or(0),
         liability,
+        to_acknowledge: available.iter().filter(|a| matches!(a, Action::Acknowledge { .. })).count(),
         can,
         parties,
         wards,
@@ -653,6 +678,7 @@ fn clone_row(d: &DeadlineRow) -> DeadlineRow {
         class: d.class,
         countdown: d.countdown.clone(),
         rule: d.rule.clone(),
+        link: d.link.clone(),
     }
 }
 
@@ -732,7 +758,26 @@ async fn show(st: &AppState, w: WebCaller, id: CaseId, error: Option<FormRefusal
     }
 }
 
-pub async fn page(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
+#[derive(serde::Deserialize)]
+pub struct CaseQuery {
+    /// The form just carried out (a message's kind, or the action's name): said on the page.
+    klart: Option<String>,
+}
+
+pub async fn page(
+    State(st): State<AppState>,
+    mut w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    axum::extract::Query(q): axum::extract::Query<CaseQuery>,
+) -> Response {
+    let t = w.frame.t;
+    w.frame.notice = q.klart.as_deref().and_then(|done| match MessageKind::ALL.iter().find(|k| k.as_str() == done) {
+        Some(kind) => Some(t.fill("case.done_sent", &[("kind", t.get(&format!("message.{}", kind.as_str())))])),
+        None => {
+            let key = format!("case.done_{done}");
+            t.has(&key).then(|| t.get(&key).to_string())
+        }
+    });
     show(&st, w, id, None).await
 }
 
@@ -748,7 +793,12 @@ async fn after(
     typed: Pairs,
 ) -> Response {
     match result {
-        Ok(_) => see_other(&format!("/arenden/{id}{anchor}")),
+        Ok(_) => {
+            // Said on the page it leads back to.
+            let done = if form == "meddelande" { field(&typed, "kind") } else { form };
+            let done: String = done.chars().filter(|c| c.is_ascii_lowercase() || *c == '_').collect();
+            see_other(&format!("/arenden/{id}?klart={done}{anchor}"))
+        }
         Err(e) => show(st, w, id, Some((e, form, typed))).await,
     }
 }
@@ -1048,6 +1098,12 @@ pub async fn acknowledge(
     after(&st, w, id, r, if anchor.len() == 39 { &anchor } else { "" }, "kvittera", f).await
 }
 
+/// Acknowledges every message to the caller's unit in the case at once.
+pub async fn acknowledge_all(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
+    let r = samverka_app::cases::acknowledge_all(&st, &w.caller, id).await;
+    after(&st, w, id, r, "#meddelanden", "kvittera_alla", vec![]).await
+}
+
 pub async fn mis_sent(
     State(st): State<AppState>,
     w: WebCaller,
@@ -1087,12 +1143,23 @@ pub async fn record_consent(
     Form(f): Form<Pairs>,
 ) -> Response {
     let r = async {
-        let kind = match field(&f, "kind") {
-            "sip_call" => ConsentKind::SipCall,
-            "sip" => ConsentKind::Sip,
-            "information_sharing" => ConsentKind::InformationSharing,
-            _ => return Err(invalid("kind", "Välj vad samtycket gäller.", "Choose what the consent covers.")),
-        };
+        // Several kinds at once: a patient often agrees to the call, the plan and the sharing
+        // in one conversation.
+        let mut kinds = vec![];
+        for (k, v) in &f {
+            if k != "kind" {
+                continue;
+            }
+            kinds.push(match v.as_str() {
+                "sip_call" => ConsentKind::SipCall,
+                "sip" => ConsentKind::Sip,
+                "information_sharing" => ConsentKind::InformationSharing,
+                _ => return Err(invalid("kind", "Välj vad samtycket gäller.", "Choose what the consent covers.")),
+            });
+        }
+        if kinds.is_empty() {
+            return Err(invalid("kind", "Kryssa i vad samtycket gäller.", "Tick what the consent covers."));
+        }
         let given_by = if field(&f, "given_by") == "representative" {
             ConsentGiver::Representative {
                 name: field(&f, "rep_name").trim().into(),
@@ -1102,14 +1169,17 @@ pub async fn record_consent(
             ConsentGiver::Patient
         };
         let given_at = if field(&f, "given_at").is_empty() { st.clock.now() } else { parse_local(&f, "given_at")? };
-        let cmd = Command::RecordConsent {
-            consent_id: Uuid::now_v7(),
-            kind,
-            given_by,
-            given_at,
-            note: field(&f, "note").to_string(),
-        };
-        execute(&st, &w.caller, id, cmd).await
+        let cmds = kinds
+            .into_iter()
+            .map(|kind| Command::RecordConsent {
+                consent_id: Uuid::now_v7(),
+                kind,
+                given_by: given_by.clone(),
+                given_at,
+                note: field(&f, "note").to_string(),
+            })
+            .collect();
+        execute_all(&st, &w.caller, id, cmds).await
     }
     .await;
     after(&st, w, id, r, "#samtycken", "samtycke", f).await

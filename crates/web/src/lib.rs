@@ -86,6 +86,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/meddelande", post(case::send_message))
         .route("/arenden/{id}/meddelande/{message_id}", get(case::message_page))
         .route("/arenden/{id}/kvittera", post(case::acknowledge))
+        .route("/arenden/{id}/kvittera-alla", post(case::acknowledge_all))
         .route("/arenden/{id}/felskickat/{message_id}", post(case::mis_sent))
         .route("/arenden/{id}/vidarebefordra/{message_id}", post(case::forward))
         .route("/arenden/{id}/samtycke", post(case::record_consent))

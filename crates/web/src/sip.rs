@@ -198,6 +198,20 @@ async fn show(
             .collect(),
         frame: w.frame,
     };
+    // A first plan starts from what the case already says (the needs of the planning
+    // messages, who was called to the meeting) with the one drawing it up as coordinator.
+    if plan.is_none() {
+        let draft = case.sip_draft();
+        page.needs = draft.needs.join("\n");
+        let mut rows = vec![];
+        if draft.patient_invited {
+            let name = format!("{} {}", patient.given_name, patient.family_name);
+            rows.push(Row { a: name, b: "patient".into(), ..Row::default() });
+        }
+        rows.extend(draft.invited.into_iter().map(|name| Row { a: name, ..Row::default() }));
+        page.participants = pad(rows, PARTICIPANT_ROWS);
+        page.coordinator_name = w.caller.actor.user.name.clone();
+    }
     // After a refused save, the form shows what was typed.
     if let Some(f) = form {
         page.needs = field(f, "needs").to_string();

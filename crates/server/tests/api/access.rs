@@ -242,6 +242,17 @@ fn table() -> Vec<RouteCase> {
         },
         RouteCase {
             method: "post",
+            path: "/api/cases/{id}/acknowledge-all",
+            permission: HandleMessages,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            // The first acknowledges what is left; after that there is nothing to acknowledge.
+            answer: Answer::Once(StatusCode::CONFLICT, "nothing_to_acknowledge"),
+            request: |f, _| (cp(f, "/acknowledge-all"), Some(json!({}))),
+        },
+        RouteCase {
+            method: "post",
             path: "/api/cases/{id}/parties",
             permission: ShareCase,
             scope: NeedToKnow,

@@ -66,7 +66,7 @@ on_both!(pages_need_a_session_and_forms_their_token, |app: TestApp| async move {
     // With the session's token: sent, and back to the case page.
     let res = form(&app, &w.ward, &path, &[("csrf_token", w.ward.csrf.as_str()), fields[0], fields[1]]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/arenden/{id}#meddelanden"));
+    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/arenden/{id}?klart=allmant#meddelanden"));
     assert!(count(app.get(&w.ward, &events_path).await) > before);
 });
 
@@ -847,4 +847,84 @@ on_both!(the_case_page_reads_as_sentences, |app: TestApp| async move {
     assert!(body.contains("Vem som har öppnat ett meddelande står vid meddelandet."));
     assert!(!body.contains(") ("), "no double brackets: {body}");
     assert!(body.contains("Skicka inskrivningsmeddelande") || body.contains("Utse fast vårdkontakt"), "{body}");
+});
+
+on_both!(the_next_step_is_one_click_away_and_saving_says_so, |app: TestApp| async move {
+    let w = &app.world;
+    let (id, _) = app.case(&pnr(19), "2026-11-02 07:00").await;
+    // The ward's next step links to its form, which has that address.
+    let (_, body) = page(&app, &w.ward, &format!("/arenden/{id}")).await;
+    assert!(
+        body.contains("<a href=\"#skicka-inskrivningsmeddelande\"><strong>Skicka inskrivningsmeddelande</strong></a>"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"skicka-inskrivningsmeddelande\""));
+    // Saved: back to the page, which says what was done.
+    let notice = [("kind", "inskrivningsmeddelande"), ("estimated_discharge", "2026-11-09"), ("note", "")];
+    let (status, location) = submit(&app, &w.ward, &format!("/arenden/{id}/meddelande"), &notice).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, format!("/arenden/{id}?klart=inskrivningsmeddelande#meddelanden").as_str())
+    );
+    let (_, body) = page(&app, &w.ward, &format!("/arenden/{id}?klart=inskrivningsmeddelande")).await;
+    assert!(body.contains("Inskrivningsmeddelande skickades."), "{body}");
+    // Not the municipality's step: no link for it.
+    let (_, body) = page(&app, &w.bistand, &format!("/arenden/{id}")).await;
+    assert!(!body.contains("href=\"#skicka-inskrivningsmeddelande\""));
+
+    // Several consents in one go.
+    let consents = [("kind", "sip_call"), ("kind", "sip"), ("given_by", "patient")];
+    let (status, location) = submit(&app, &w.ward, &format!("/arenden/{id}/samtycke"), &consents).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    let kinds: Vec<&str> =
+        case["state"]["consents"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["sip_call", "sip"]);
+    let (status, _) = submit(&app, &w.ward, &format!("/arenden/{id}/samtycke"), &[("given_by", "patient")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "nothing ticked");
+
+    // Two messages to the municipality: acknowledged in one click.
+    let free = json!({ "body": { "kind": "allmant", "text": "Ring avdelningen." }, "recipients": [w.units.bistand] });
+    app.post(&w.ward, &format!("/api/cases/{id}/messages"), free, StatusCode::CREATED).await;
+    let (_, body) = page(&app, &w.bistand, &format!("/arenden/{id}")).await;
+    assert!(body.contains("Kvittera alla 2"), "{body}");
+    let (status, _) = submit(&app, &w.bistand, &format!("/arenden/{id}/kvittera-alla"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let case = app.get(&w.ward, &format!("/api/cases/{id}")).await;
+    for m in case["state"]["messages"].as_array().unwrap() {
+        let r = m["receipts"].as_array().unwrap().iter().find(|r| r["unit"]["id"] == json!(w.units.bistand));
+        if let Some(r) = r {
+            assert!(r["acknowledged"].is_object(), "{m}");
+        }
+    }
+    let p = app.post(&w.bistand, &format!("/api/cases/{id}/acknowledge-all"), json!({}), StatusCode::CONFLICT).await;
+    assert_eq!(p["code"], "nothing_to_acknowledge");
+    // Outside the care: refused and logged, nothing said about the case.
+    app.post(&w.other_kommun, &format!("/api/cases/{id}/acknowledge-all"), json!({}), StatusCode::FORBIDDEN).await;
+    assert_eq!(crate::helpers::denied(&app, &w.other_kommun, "case.acknowledge_all", None).await, 1);
+});
+
+on_both!(the_sip_editor_starts_from_what_the_case_knows, |app: TestApp| async move {
+    let w = &app.world;
+    let id = noticed(&app, 9).await;
+    let msg = format!("/api/cases/{id}/messages");
+    let planning =
+        json!({ "body": { "kind": "planeringsunderlag", "needs": "Hemtjänst morgon och kväll\nTrygghetslarm" } });
+    app.post(&w.ward, &msg, planning, StatusCode::CREATED).await;
+    for kind in ["sip_call", "sip"] {
+        let c = json!({ "kind": kind, "given_by": { "kind": "patient" }, "given_at": crate::helpers::ts("2026-11-02 08:00").to_string() });
+        app.post(&w.ward, &format!("/api/cases/{id}/consents"), c, StatusCode::CREATED).await;
+    }
+    let call = json!({ "body": {
+        "kind": "kallelse_sip", "meeting_at": crate::helpers::ts("2026-11-10 13:00").to_string(), "place": "Hemma",
+        "participants": ["Dottern Eva"], "patient_invited": true, "relatives_invited": true,
+    } });
+    app.post(&w.bistand, &msg, call, StatusCode::CREATED).await;
+    let (status, body) = page(&app, &w.bistand, &format!("/arenden/{id}/sip")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(">Hemtjänst morgon och kväll\nTrygghetslarm</textarea>"), "the needs: {body}");
+    assert!(body.contains("value=\"Dottern Eva\"") && body.contains("value=\"Åsa Öberg\""), "who was called");
+    let me = app.get(&w.bistand, "/api/me").await;
+    let name = me["user"]["name"].as_str().or(me["name"].as_str()).unwrap().to_string();
+    assert!(body.contains(&format!("value=\"{name}\"")), "the coordinator is the one drawing it up");
 });
