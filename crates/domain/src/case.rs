@@ -746,10 +746,8 @@ impl Case {
                 }
             }
         }
-        if let Some(MessageBody::KallelseSip { participants, patient_invited, .. }) = current
-            .filter(|m| matches!(m.message.body, MessageBody::KallelseSip { .. }))
-            .last()
-            .map(|m| &m.message.body)
+        if let Some(MessageBody::KallelseSip { participants, patient_invited, .. }) =
+            current.rev().find(|m| matches!(m.message.body, MessageBody::KallelseSip { .. })).map(|m| &m.message.body)
         {
             draft.invited = participants.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
             draft.patient_invited = *patient_invited;
