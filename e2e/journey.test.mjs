@@ -199,10 +199,20 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   await receiptRow(call, VC).locator(".badge", { hasText: ACKNOWLEDGED }).waitFor(LIVE);
   console.log(`live receipt: acknowledged at the vårdcentral, shown at the municipality after ${Date.now() - clicked} ms`);
 
-  // Step 5: ready for discharge. Step 6: information at discharge.
+  // Step 5: ready for discharge. Sent first with the referrals neither confirmed nor explained:
+  // refused, and the form comes back open with the choice made and the reason in it.
+  const ready = messageForm(w, "utskrivningsklar");
+  await openDetails(w, ready);
+  await ready.getByRole("radio", { name: "Ja" }).check();
+  await ready.getByRole("button", { name: "Skicka" }).click();
+  await w.waitForLoadState("load");
+  const refused = messageForm(w, "utskrivningsklar");
+  assert.match(await refused.locator(".field-error").innerText(), /Bekräfta att remisser/);
+  assert.ok(await refused.getByRole("radio", { name: "Ja" }).isChecked(), "the choice is kept");
+  await accessible(w, "case page with a refused form");
+  await screenshot(w, "nekat-formular");
   await send(w, "utskrivningsklar", async (f) => {
     await f.getByLabel("Remisser och beställningar som inte längre behövs är avbeställda").check();
-    await f.getByRole("radio", { name: "Ja" }).check();
   });
   await message(k, "Meddelande om utskrivningsklar").waitFor(LIVE);
   await message(v, "Meddelande om utskrivningsklar").waitFor(LIVE);
