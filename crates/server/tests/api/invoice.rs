@@ -193,7 +193,15 @@ on_both!(the_basis_is_exported_as_csv_and_as_a_workbook, |app: TestApp| async mo
 
 on_both!(the_basis_page_shows_the_days_and_the_region_approves_there, |app: TestApp| async move {
     let w = &app.world;
-    three_cases(&app).await;
+    let (_, c) = three_cases(&app).await;
+    // C's patient has a protected identity: on the basis, neither name nor number.
+    let patient = app.get(&w.ward, &format!("/api/cases/{c}")).await["patient"]["id"].as_str().unwrap().to_string();
+    app.store
+        .raw_execute_for_tests(&format!(
+            "UPDATE patients SET protection = 'skyddad_folkbokforing' WHERE id = '{patient}'"
+        ))
+        .await
+        .unwrap();
     let (id, asg) = account(&app.store, w.region, "rut", "Rut Region", w.units.ward, Role::Enhetschef).await;
     let region_chief = session(&app.store, id, w.units.ward, asg).await;
     let page = |who: &crate::helpers::As, path: &str| {
@@ -211,6 +219,12 @@ on_both!(the_basis_page_shows_the_days_and_the_region_approves_there, |app: Test
     );
     assert!(html.contains("2026-11-06, 2026-11-07"), "the liable days are listed");
     assert!(html.contains("Åsa Öberg") && html.contains("Norrviks sjukhus, Geriatrik avd 21"), "who and where");
+    let b_number = crate::helpers::pnr(2);
+    assert!(html.contains("Skyddad identitet"), "{html}");
+    assert!(
+        !html.contains(&b_number) && !html.contains(&format!("{}-{}", &b_number[..8], &b_number[8..])),
+        "no number"
+    );
     assert!(!html.contains(",00</td>"), "whole days without decimals: {html}");
     assert!(!html.contains("Godkänn underlaget"), "the municipality does not approve");
     assert!(html.contains("href=\"/betalningsansvar\""), "in the menu");
