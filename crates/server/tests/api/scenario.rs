@@ -293,14 +293,9 @@ on_both!(withdrawn_ready_notice_and_a_move_between_wards, |app: TestApp| async m
         .post(&w.ward, &c("/messages"), json!({ "body": { "kind": "utskrivningsklar" } }), StatusCode::FORBIDDEN)
         .await;
     assert_eq!(refused["code"], "not_responsible_ward");
+    let ready = json!({ "body": { "kind": "utskrivningsklar", "referrals_cancelled": true } });
     app.at("2026-11-04 10:00");
-    app.post(
-        &w.ward2,
-        &c("/messages"),
-        json!({ "body": { "kind": "utskrivningsklar", "referrals_cancelled": true } }),
-        StatusCode::CREATED,
-    )
-    .await;
+    app.post(&w.ward2, &c("/messages"), ready.clone(), StatusCode::CREATED).await;
     app.at("2026-11-05 10:00");
     let case = app
         .post(
@@ -312,13 +307,7 @@ on_both!(withdrawn_ready_notice_and_a_move_between_wards, |app: TestApp| async m
         .await;
     assert_eq!(case["phase"], "planning");
     app.at("2026-11-07 10:00");
-    app.post(
-        &w.ward2,
-        &c("/messages"),
-        json!({ "body": { "kind": "utskrivningsklar", "referrals_cancelled": true } }),
-        StatusCode::CREATED,
-    )
-    .await;
+    app.post(&w.ward2, &c("/messages"), ready, StatusCode::CREATED).await;
     app.at("2026-11-12 11:00");
     app.post(&w.ward2, &c("/discharge"), json!({ "at": ts("2026-11-12 10:30").to_string() }), StatusCode::OK).await;
     // Periods: 5 Nov (1 day, free) and 8-12 Nov (5 days: 2 free, 10-12 Nov liable).
