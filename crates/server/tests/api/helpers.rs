@@ -235,6 +235,11 @@ pub async fn spawn_app_with(db: Db, config: AppConfig) -> TestApp {
 }
 
 impl TestApp {
+    /// The SQLite database's folder, for the caller to keep as long as the app is used.
+    pub fn take_dir(&mut self) -> Option<tempfile::TempDir> {
+        self._dir.take()
+    }
+
     pub fn at(&self, local: &str) {
         self.clock.set(ts(local));
     }
@@ -298,7 +303,11 @@ macro_rules! on_both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                ($body)($crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await).await;
+                let mut app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await;
+                // Held here: a body that uses only some of the app's fields captures only those,
+                // and the database's folder must outlive it all the same.
+                let _dir = app.take_dir();
+                ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
