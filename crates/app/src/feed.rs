@@ -130,6 +130,18 @@ impl Feed {
             }
         };
         let sender = format!("{}|{}", header.sending_application, header.sending_facility);
+        // A message of a kind Samverka does not take says so, whatever its control id: that
+        // is the first reason that applies. It is kept (once, known by its content).
+        if let Err(refusal) = adt::parse_text(&text).and_then(|m| adt::screen(&m)) {
+            let apart = NewHl7Message { sender: &sender, control_id: None, trigger_event: &header.trigger, raw };
+            return match self.store().store_hl7(&apart, now).await {
+                Ok(Stored::New(m) | Stored::Existing(m)) => {
+                    let _ = self.finish(&m, &Err(Failure::Refused(refusal.clone(), None)), now).await;
+                    self.answer(&header, AckCode::AR, Some(&refusal), charset)
+                }
+                Err(e) => self.unavailable(&header, e, charset),
+            };
+        }
         let control = (!header.control_id.trim().is_empty()).then_some(header.control_id.as_str());
         let new = NewHl7Message { sender: &sender, control_id: control, trigger_event: &header.trigger, raw };
         let stored = match self.store().store_hl7(&new, now).await {

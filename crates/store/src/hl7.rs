@@ -140,9 +140,15 @@ impl Store {
     /// with the same sender and control id.
     pub async fn store_hl7(&self, new: &NewHl7Message<'_>, now: Timestamp) -> Result<Stored> {
         let id = Uuid::now_v7();
-        let inserted = on_db!(self, write, |pool| sqlx::query(
-            "INSERT INTO hl7_messages (id, received_at, sender, control_id, trigger_event, raw, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'received')"
+        // Without a control id, the content is what a resend is known by.
+        let content_hash = new.control_id.is_none().then(|| {
+            use sha2::Digest;
+            sha2::Sha256::digest(new.raw).iter().map(|b| format!("{b:02x}")).collect::<String>()
+        });
+        let inserted = on_db!(self, write, |pool| {
+            sqlx::query(
+            "INSERT INTO hl7_messages (id, received_at, sender, control_id, trigger_event, raw, status, content_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'received', $7)"
         )
         .bind(id.to_string())
         .bind(micros(now))
@@ -150,18 +156,32 @@ impl Store {
         .bind(new.control_id)
         .bind(new.trigger_event)
         .bind(new.raw)
+        .bind(content_hash.as_deref())
         .execute(pool)
         .await
-        .map(|_| ()));
+        .map(|_| ())
+        });
         match inserted {
             Ok(_) => {
                 Ok(Stored::New(self.hl7_message(id).await?.ok_or_else(|| StoreError::corrupt("hl7 row vanished"))?))
             }
             Err(e) if is_unique_violation(&e) => {
-                let sql = format!("SELECT {COLUMNS} FROM hl7_messages WHERE sender = $1 AND control_id = $2");
+                let (sql, key) = match new.control_id {
+                    Some(control) => (
+                        format!("SELECT {COLUMNS} FROM hl7_messages WHERE sender = $1 AND control_id = $2"),
+                        control.to_string(),
+                    ),
+                    None => (
+                        format!(
+                            "SELECT {COLUMNS} FROM hl7_messages \
+                             WHERE sender = $1 AND control_id IS NULL AND content_hash = $2"
+                        ),
+                        content_hash.unwrap_or_default(),
+                    ),
+                };
                 let row: Row = on_db!(self, write, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(new.sender)
-                    .bind(new.control_id)
+                    .bind(key.as_str())
                     .fetch_one(pool)
                     .await?);
                 Ok(Stored::Existing(row.into_message()?))

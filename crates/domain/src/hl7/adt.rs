@@ -267,6 +267,41 @@ pub fn decode(raw: &[u8]) -> Result<(String, Charset), Refusal> {
     }
 }
 
+/// Whether Samverka takes a message of this kind at all: an ADT message (MSH-9) of an event it
+/// handles, with a known processing id (MSH-11). Asked first, before anything about the
+/// message's identity, so the reason given is the first that applies.
+pub fn screen(msg: &Message<'_>) -> Result<AdtEvent, Refusal> {
+    let header = header(msg);
+    if header.message_type != "ADT" {
+        return Err(Refusal::reject(
+            error_code::UNSUPPORTED_MESSAGE_TYPE,
+            Some("MSH-9"),
+            format!("Meddelandetypen \"{}\" tas inte emot; Samverka tar emot ADT.", header.message_type),
+            format!("Message type \"{}\" is not accepted; Samverka accepts ADT.", header.message_type),
+        ));
+    }
+    let evn1 =
+        || msg.segment("EVN").and_then(|s| s.field(1)).map(|f| f.raw_value().trim().to_string()).unwrap_or_default();
+    let trigger = if header.trigger.is_empty() { evn1() } else { header.trigger.clone() };
+    let Some(event) = AdtEvent::from_trigger(&trigger) else {
+        return Err(Refusal::reject(
+            error_code::UNSUPPORTED_EVENT,
+            Some("MSH-9"),
+            format!("Händelsen ADT^{trigger} hanteras inte. Samverka hanterar A01–A05, A08, A11 och A13."),
+            format!("Event ADT^{trigger} is not handled."),
+        ));
+    };
+    if !matches!(header.processing_id.as_str(), "P" | "T" | "D" | "") {
+        return Err(Refusal::reject(
+            error_code::UNSUPPORTED_PROCESSING_ID,
+            Some("MSH-11"),
+            format!("Bearbetnings-id \"{}\" (MSH-11) är okänt.", header.processing_id),
+            format!("Unknown processing id \"{}\".", header.processing_id),
+        ));
+    }
+    Ok(event)
+}
+
 /// Reads the header; on its own so that even a message refused later can be answered.
 pub fn header(msg: &Message<'_>) -> Header {
     let Some(msh) = msg.segment("MSH") else { return Header::default() };
@@ -326,31 +361,7 @@ pub fn read(
             "MSH-10 (message control id) is missing.",
         ));
     }
-    if header.message_type != "ADT" {
-        return Err(Refusal::reject(
-            error_code::UNSUPPORTED_MESSAGE_TYPE,
-            Some("MSH-9"),
-            format!("Meddelandetypen \"{}\" tas inte emot; Samverka tar emot ADT.", header.message_type),
-            format!("Message type \"{}\" is not accepted; Samverka accepts ADT.", header.message_type),
-        ));
-    }
-    let trigger = if header.trigger.is_empty() { value("EVN", 1, 1) } else { header.trigger.clone() };
-    let Some(event) = AdtEvent::from_trigger(&trigger) else {
-        return Err(Refusal::reject(
-            error_code::UNSUPPORTED_EVENT,
-            Some("MSH-9"),
-            format!("Händelsen ADT^{trigger} hanteras inte. Samverka hanterar A01–A05, A08, A11 och A13."),
-            format!("Event ADT^{trigger} is not handled."),
-        ));
-    };
-    if !matches!(header.processing_id.as_str(), "P" | "T" | "D" | "") {
-        return Err(Refusal::reject(
-            error_code::UNSUPPORTED_PROCESSING_ID,
-            Some("MSH-11"),
-            format!("Bearbetnings-id \"{}\" (MSH-11) är okänt.", header.processing_id),
-            format!("Unknown processing id \"{}\".", header.processing_id),
-        ));
-    }
+    let event = screen(msg)?;
 
     let time = |seg: &str, field: usize, name: &'static str| -> Result<Option<Timestamp>, Refusal> {
         let raw = value(seg, field, 1);
@@ -370,7 +381,22 @@ pub fn read(
         Some(t) => t,
         None => match time("EVN", 2, "EVN-2")? {
             Some(t) => t,
-            None => time("MSH", 7, "MSH-7")?.ok_or_else(|| {
+            // HL7's DTM lets the message time be a date alone: then the start of that day.
+            None => match time("MSH", 7, "MSH-7") {
+                Err(_) => parse_day(&value("MSH", 7, 1)).map(Some).ok_or_else(|| {
+                    Refusal::error(
+                        error_code::DATA_TYPE,
+                        Some("MSH-7"),
+                        format!(
+                            "Tidpunkten \"{}\" i MSH-7 är ogiltig. Ange ÅÅÅÅMMDD[TTMM[SS]][+/-ZZZZ].",
+                            value("MSH", 7, 1)
+                        ),
+                        "The time in MSH-7 is invalid.",
+                    )
+                })?,
+                Ok(t) => t,
+            }
+            .ok_or_else(|| {
                 Refusal::error(
                     error_code::REQUIRED_FIELD_MISSING,
                     Some("EVN-2"),
@@ -519,6 +545,17 @@ pub fn unescape(raw: &str, seps: &hl7_parser::message::Separators) -> String {
 
 /// An HL7 DTM (`YYYYMMDDHHMM[SS[.S...]][+/-ZZZZ]`) as an instant. Without an offset the time
 /// is Swedish local time. Dates without a time of day are refused: Samverka counts hours.
+/// A DTM of a date alone (`YYYYMMDD`, perhaps with an offset): the start of that day in Sweden.
+pub fn parse_day(raw: &str) -> Option<Timestamp> {
+    let digits = raw.split(['+', '-']).next()?;
+    if digits.len() != 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let day = jiff::civil::Date::new(digits[..4].parse().ok()?, digits[4..6].parse().ok()?, digits[6..].parse().ok()?)
+        .ok()?;
+    Some(crate::calendar::start_of_day(day))
+}
+
 pub fn parse_time(raw: &str) -> Option<Timestamp> {
     let ts: TimeStamp = raw.parse().ok()?;
     let (month, day, hour, minute) = (ts.month?, ts.day?, ts.hour?, ts.minute?);
@@ -556,6 +593,9 @@ mod tests {
         assert_eq!(parse_time("20261123083000").unwrap().to_string(), "2026-11-23T07:30:00Z");
         assert_eq!(parse_time("20260623083000").unwrap().to_string(), "2026-06-23T06:30:00Z");
         assert_eq!(parse_time("20261123").map(|t| t.to_string()), None, "a date alone has no hour");
+        assert_eq!(parse_day("20261123").unwrap().to_string(), "2026-11-22T23:00:00Z", "a day starts at midnight here");
+        assert_eq!(parse_day("2026112"), None);
+        assert_eq!(parse_day("20261132"), None);
         assert_eq!(parse_time("20261340083000"), None);
         assert_eq!(parse_time("garbage"), None);
     }

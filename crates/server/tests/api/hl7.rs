@@ -167,3 +167,62 @@ on_both!(a_refused_message_is_shown_to_the_region_and_replayed_once_fixed, |app:
     let p = app.store.case(id.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(app.store.cases_for_patient(p.case.patient_id).await.unwrap().len(), 1);
 });
+
+/// The ERR segment's code (ERR-3), if any.
+fn err_code(ack: &[u8]) -> String {
+    let text = String::from_utf8_lossy(ack);
+    let err = text.split('\r').find(|s| s.starts_with("ERR|")).unwrap_or("");
+    err.split('|').nth(3).unwrap_or("").split('^').next().unwrap_or("").to_string()
+}
+
+on_both!(the_feed_says_the_first_reason_and_keeps_a_refusal_once, |app: TestApp| async move {
+    let feed = samverka_app::feed::Feed::of(&app.state).unwrap();
+    let ack = feed.receive(&a01("S-1", &pnr(40), "AVD21"), None).await;
+    assert_eq!(ack_code(&ack), "AA", "{}", String::from_utf8_lossy(&ack));
+    // A lab result reusing the admission's control id: its type is the reason, not the id.
+    let oru = "MSH|^~\\&|Cosmic|KS|Samverka|Region|20261102081000||ORU^R01^ORU_R01|S-1|P|2.5\rPID|1||x\r".as_bytes();
+    let ack = feed.receive(oru, None).await;
+    assert_eq!(
+        (ack_code(&ack), err_code(&ack)),
+        ("AR".to_string(), "200".to_string()),
+        "{}",
+        String::from_utf8_lossy(&ack)
+    );
+    let after_first = app.store.hl7_messages(None, 1000).await.unwrap().len();
+    // Sent again byte for byte: the same answer, not stored again; the same for the unreadable.
+    let again = feed.receive(oru, None).await;
+    assert_eq!((ack_code(&again), err_code(&again)), ("AR".to_string(), "200".to_string()));
+    assert_eq!(app.store.hl7_messages(None, 1000).await.unwrap().len(), after_first);
+    let garbage = b"this is not HL7".as_slice();
+    feed.receive(garbage, None).await;
+    let with_garbage = app.store.hl7_messages(None, 1000).await.unwrap().len();
+    feed.receive(garbage, None).await;
+    assert_eq!(
+        app.store.hl7_messages(None, 1000).await.unwrap().len(),
+        with_garbage,
+        "an unreadable message is kept once"
+    );
+    // Another ADT with the same id and other content is still refused for the id.
+    let other = a01("S-1", &pnr(13), "AVD21");
+    let ack = feed.receive(&other, None).await;
+    assert_eq!(err_code(&ack), "205");
+    let n = app.store.hl7_messages(None, 1000).await.unwrap().len();
+    feed.receive(&other, None).await;
+    assert_eq!(app.store.hl7_messages(None, 1000).await.unwrap().len(), n, "and kept once too");
+});
+
+on_both!(a_message_time_may_be_a_date_alone, |app: TestApp| async move {
+    let feed = samverka_app::feed::Feed::of(&app.state).unwrap();
+    let number = pnr(14);
+    let msg = format!(
+        "MSH|^~\\&|Cosmic|KS|Samverka|Region|20261102||ADT^A01^ADT_A01|DAY-1|P|2.5|||||SWE|UNICODE UTF-8\r\
+         EVN|A01\r\
+         PID|1||{number}^^^^PN||Lund^Ingrid||19400101|F|||Solnavägen 1^^Solna^^17164^SWE^H^^0184\r\
+         PV1|1|I|AVD21^^^KS\rZSV|J\r"
+    );
+    let ack = feed.receive(msg.as_bytes(), None).await;
+    assert_eq!(ack_code(&ack), "AA", "{}", String::from_utf8_lossy(&ack));
+    let id = case_of(&app, &number).await;
+    let case = app.store.case(id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(case.case.admitted_at, ts("2026-11-02 00:00"), "the start of that day");
+});
