@@ -127,22 +127,30 @@ pub(crate) fn bundle(uri: &Uri, params: &Params, all: Vec<Value>) -> Value {
         format!("{base}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
     };
     let mut links = vec![json!({ "relation": "self", "url": link_for(params.offset) })];
-    if params.offset + params.count < total {
+    // `_count=0` asks for the total alone: there are no pages to go to.
+    if params.count > 0 && params.offset + params.count < total {
         links.push(json!({ "relation": "next", "url": link_for(params.offset + params.count) }));
     }
-    if params.offset > 0 {
+    if params.count > 0 && params.offset > 0 {
         links.push(json!({ "relation": "previous", "url": link_for(params.offset.saturating_sub(params.count)) }));
     }
-    json!({
+    let mut bundle = json!({
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
         "link": links,
-        "entry": page.into_iter().map(|r| {
-            let full = format!("{}/{}", r["resourceType"].as_str().unwrap_or(""), r["id"].as_str().unwrap_or(""));
-            json!({ "fullUrl": full, "resource": r, "search": { "mode": "match" } })
-        }).collect::<Vec<_>>(),
-    })
+    });
+    // FHIR's JSON has no empty arrays: a page without matches has no `entry` at all.
+    if !page.is_empty() {
+        bundle["entry"] = page
+            .into_iter()
+            .map(|r| {
+                let full = format!("{}/{}", r["resourceType"].as_str().unwrap_or(""), r["id"].as_str().unwrap_or(""));
+                json!({ "fullUrl": full, "resource": r, "search": { "mode": "match" } })
+            })
+            .collect();
+    }
+    bundle
 }
 
 pub(crate) fn parse_id(raw: &str, what_sv: &str) -> Result<Uuid, FhirError> {

@@ -84,7 +84,8 @@ fn validate(resources: &[Value]) {
 }
 
 fn entries(bundle: &Value) -> Vec<Value> {
-    bundle["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()).collect()
+    // A Bundle without matches has no `entry` (FHIR's JSON has no empty arrays).
+    bundle["entry"].as_array().map(|a| a.iter().map(|e| e["resource"].clone()).collect()).unwrap_or_default()
 }
 
 /// The actions an EpisodeOfCare offers its reader: (action, kind or reference).
@@ -283,6 +284,13 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     let page2 = fhir(&app, Some(&ward), &next).await.1;
     assert_ne!(page1["entry"][0]["resource"]["id"], page2["entry"][0]["resource"]["id"]);
     assert!(page2["link"].as_array().unwrap().iter().any(|l| l["relation"] == "previous"));
+    // _count=0: the total alone, and no page to follow (a next link equal to self never ended).
+    let only_total = fhir(&app, Some(&ward), &format!("/fhir/Communication?patient={patient}&_count=0")).await.1;
+    assert_eq!(only_total["total"].as_u64(), Some(total));
+    assert!(only_total.get("entry").is_none(), "no empty array: {only_total}");
+    let relations: Vec<&str> =
+        only_total["link"].as_array().unwrap().iter().map(|l| l["relation"].as_str().unwrap()).collect();
+    assert_eq!(relations, ["self"]);
     // Listing the unit's patients logs a read in each patient's own log.
     let listed = fhir(&app, Some(&ward), "/fhir/Patient").await.1;
     assert!(listed["total"].as_u64().unwrap() >= 1);
