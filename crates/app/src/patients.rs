@@ -272,6 +272,9 @@ pub enum Lookup {
     Id(Uuid),
     /// Every patient of the unit's cases.
     OfUnit,
+    /// A lookup that cannot match (an identifier in another system): the search is still
+    /// logged, and answers nobody.
+    Nobody,
 }
 
 /// The patients of `lookup` whose care the caller's unit takes part in; one the unit does not
@@ -296,6 +299,7 @@ pub async fn find(st: &AppState, caller: &Caller, lookup: Lookup, action: &str) 
                 found.push(p);
             }
         }
+        Lookup::Nobody => {}
         Lookup::OfUnit => {
             let mut seen = std::collections::BTreeSet::new();
             for s in st.store.cases_for_unit(unit, true, 1000).await? {

@@ -45,6 +45,14 @@ impl Params {
             .map_err(|_| FhirError::invalid("Sökfrågan kan inte läsas.", "The query string cannot be read."))?;
         for (k, _) in &pairs {
             let name = k.split(':').next().unwrap_or(k);
+            // No modifier is supported: one dropped silently would widen the search (a
+            // `identifier:exact` that matched every patient of the unit).
+            if let Some((_, modifier)) = k.split_once(':') {
+                return Err(FhirError::invalid(
+                    format!("Modifieraren \":{modifier}\" i \"{k}\" stöds inte. Sök utan modifierare."),
+                    format!("The modifier \":{modifier}\" in \"{k}\" is not supported."),
+                ));
+            }
             if !allowed.contains(&name) && !matches!(name, "_count" | "_offset" | "_lastUpdated" | "_format") {
                 return Err(FhirError::invalid(
                     format!("Sökparametern \"{k}\" stöds inte här. Möjliga: {}.", allowed.join(", ")),
@@ -302,13 +310,18 @@ pub(crate) async fn search_patients(State(st): State<AppState>, c: FhirCaller, u
     let p = Params::parse(&uri, &["identifier", "_id"])?;
     let caller = &c.caller;
     let lookup = if let Some(v) = p.get("identifier") {
-        let value = v.split_once('|').map(|(_, v)| v).unwrap_or(v);
+        let (system, value) = v.split_once('|').unwrap_or(("", v));
         let rule = samverka_app::patients::reserv_rule(&st, &caller.actor).await?;
         let identifier = PatientIdentifier::parse(value, local_date(st.clock.now()), rule.as_ref()).map_err(|e| {
             let pr = e.problem("identifier");
             FhirError::invalid(pr.message_sv, pr.message_en)
         })?;
-        Lookup::Identifier(identifier)
+        // `system|value` matches only in that system (an empty system: any).
+        if system.is_empty() || system == resources::identifier_system(&identifier) {
+            Lookup::Identifier(identifier)
+        } else {
+            Lookup::Nobody
+        }
     } else if let Some(v) = p.get("_id") {
         Lookup::Id(parse_id(v, "Patienten")?)
     } else {
@@ -351,8 +364,10 @@ pub(crate) async fn read_case(st: &AppState, c: &FhirCaller, id: &str, action: &
     Ok(read_record(st, c, id, action).await?.case)
 }
 
+/// `status`: a comma is OR (`status=active,finished`), a repeated parameter is AND
+/// (`status=active&status=finished` matches nothing, a resource having one status).
 pub(crate) fn status_filter(p: &Params, all: &mut Vec<Value>) {
-    if let Some(s) = p.get("status") {
+    for (_, s) in p.pairs.iter().filter(|(k, _)| k == "status") {
         let wanted: Vec<&str> = s.split(',').collect();
         all.retain(|r| r["status"].as_str().is_some_and(|x| wanted.contains(&x)));
     }

@@ -229,6 +229,19 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     .1;
     assert_eq!(by_number["total"], 1);
     emitted.push(by_number.clone());
+    // Search by the book: a system names where the number belongs (another system: nobody);
+    // a modifier Samverka does not support is an error, never dropped (it would widen the
+    // search to every patient of the unit); a repeated parameter is AND, a comma OR.
+    let other_system =
+        fhir(&app, Some(&kommun), &format!("/fhir/Patient?identifier=http://example.org/other|{}", pnr(60))).await.1;
+    assert_eq!(other_system["total"], 0, "{other_system}");
+    let (s, outcome) = fhir(&app, Some(&kommun), &format!("/fhir/Patient?identifier:exact={}", pnr(60))).await;
+    assert_eq!((s, outcome["resourceType"].as_str()), (StatusCode::BAD_REQUEST, Some("OperationOutcome")));
+    assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status:not=active").await.0, StatusCode::BAD_REQUEST);
+    let both = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status=active&status=finished").await.1;
+    assert_eq!(both["total"], 0, "AND: nothing is both");
+    let either = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status=active,finished").await.1;
+    assert!(either["total"].as_u64().unwrap() >= 1, "OR: {either}");
     let (_, enc) = fhir(&app, Some(&ward), &format!("/fhir/Encounter/{case}")).await;
     assert_eq!((enc["status"].as_str(), enc["class"]["code"].as_str()), (Some("in-progress"), Some("IMP")));
     emitted.push(enc);
