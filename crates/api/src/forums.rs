@@ -12,7 +12,7 @@ use jiff::civil::{Date, Time};
 use samverka_app::auth::Caller;
 use samverka_app::extract::{ApiJson, ApiPath};
 use samverka_app::forums::{self, ForumOverview, MeetingOverview, ScheduleChange};
-use samverka_app::{AppError, AppResult, AppState, ProblemDetails};
+use samverka_app::{AppResult, AppState, ProblemDetails};
 use samverka_domain::access::Role;
 use samverka_domain::forum::{ActionSpec, ActionStatus, ForumAccess, ForumSpec, ItemProposal, MeetingChange, Member};
 use samverka_store::{ActionRecord, ForumChange, ForumRecord, ItemMinutes, ItemRecord, MeetingRecord};
@@ -240,10 +240,7 @@ pub async fn raise_item(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(p): ApiJson<ItemProposal>,
 ) -> AppResult<(StatusCode, Json<ItemRecord>)> {
-    let item = Uuid::now_v7();
-    forums::raise_item(&st, &caller, id, item, &p).await?;
-    let o = forums::overview(&st, &caller, id, "forum.read").await?;
-    let raised = o.waiting.into_iter().find(|i| i.id == item).ok_or_else(|| AppError::not_found("Punkten"))?;
+    let raised = forums::raise_item(&st, &caller, id, Uuid::now_v7(), &p).await?;
     Ok((StatusCode::CREATED, Json(raised)))
 }
 
@@ -403,11 +400,8 @@ pub async fn add_action(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(a): ApiJson<NewAction>,
 ) -> AppResult<(StatusCode, Json<ActionRecord>)> {
-    let action = Uuid::now_v7();
     let spec = ActionSpec { what: a.what, owner_unit: a.owner_unit, owner_name: a.owner_name, due: a.due };
-    forums::add_action(&st, &caller, id, action, a.item_id, &spec).await?;
-    let o = forums::meeting(&st, &caller, id, "forum.meeting_read").await?;
-    let added = o.actions.into_iter().find(|x| x.id == action).ok_or_else(|| AppError::not_found("Åtgärden"))?;
+    let added = forums::add_action(&st, &caller, id, Uuid::now_v7(), a.item_id, &spec).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 

@@ -619,8 +619,9 @@ pub async fn emergency_by_identifier(
     let case = cases.iter().find(|c| c.phase.is_open()).or(cases.first()).map(|c| c.case_id);
     let Some(case) = case else {
         let problem = samverka_domain::Problem::not_found("nobody", "Ingen träff.", "Nobody.");
-        refuse(st, caller, ACTION, patient.map(|p| p.id), None, problem).await;
-        return Ok(None);
+        let logged = refuse(st, caller, ACTION, patient.map(|p| p.id), None, problem).await;
+        // Answered only once the refusal is in the log.
+        return if logged.code == "nobody" { Ok(None) } else { Err(logged) };
     };
     let request = EmergencyRequest { reason: reason.to_string() };
     Ok(grant_emergency(st, caller, case, request).await.ok().map(|_| case))

@@ -323,19 +323,21 @@ pub async fn remove_member(st: &AppState, caller: &Caller, id: ForumId, unit: Un
     written(st, caller, ACTION, id, done).await
 }
 
-/// Raises an item to the forum (any member).
+/// Raises an item to the forum (any member); answers the item as stored.
 pub async fn raise_item(
     st: &AppState,
     caller: &Caller,
     forum: ForumId,
     item: ItemId,
     proposal: &ItemProposal,
-) -> AppResult<()> {
+) -> AppResult<ItemRecord> {
     const ACTION: &str = "forum.item_raise";
     forum_for(st, caller, forum, ForumAccess::Member, ACTION).await?;
     proposal.validate()?;
     let done = st.store.raise_item(item, forum, proposal, &caller.audit(), st.clock.now()).await;
-    written(st, caller, ACTION, forum, done).await
+    written(st, caller, ACTION, forum, done).await?;
+    let waiting = st.store.forum_items(forum, None).await?;
+    waiting.into_iter().find(|i| i.id == item).ok_or_else(|| AppError::not_found("Punkten"))
 }
 
 /// Plans a meeting on `day`, at the schedule's time unless `start` is given (its leaders only).
@@ -587,7 +589,7 @@ pub async fn record_attendance(
 }
 
 /// Decides an action item at the meeting, owned by one of the forum's units, perhaps under
-/// one of its agenda items.
+/// one of its agenda items; answers the item as stored.
 pub async fn add_action(
     st: &AppState,
     caller: &Caller,
@@ -595,7 +597,7 @@ pub async fn add_action(
     action: ActionId,
     item: Option<ItemId>,
     spec: &ActionSpec,
-) -> AppResult<()> {
+) -> AppResult<ActionRecord> {
     const ACTION: &str = "forum.action_add";
     let (_, forum) = leader_change(st, caller, id, MeetingChange::Minutes, ACTION).await?;
     if !forum_unit_ids(&forum).contains(&spec.owner_unit) {
@@ -603,7 +605,8 @@ pub async fn add_action(
     }
     spec.validate(calendar::local_date(st.clock.now()))?;
     let done = st.store.add_action(action, id, item, spec, &caller.audit(), st.clock.now()).await;
-    written(st, caller, ACTION, id, done).await
+    written(st, caller, ACTION, id, done).await?;
+    st.store.action(action).await?.ok_or_else(|| AppError::not_found("Åtgärden"))
 }
 
 /// Approves the minutes; from now on they are fixed.

@@ -536,7 +536,7 @@ pub async fn raise_item(
     Form(f): Form<Pairs>,
 ) -> Response {
     let r = match proposal_of(&f) {
-        Ok(p) => forums::raise_item(&st, &w.caller, id, Uuid::now_v7(), &p).await,
+        Ok(p) => forums::raise_item(&st, &w.caller, id, Uuid::now_v7(), &p).await.map(|_| ()),
         Err(e) => Err(e),
     };
     let keep = if r.is_err() { f } else { vec![] };
@@ -798,7 +798,7 @@ pub async fn add_action(
         Ok((item, spec))
     };
     let r = match parsed() {
-        Ok((item, spec)) => forums::add_action(&st, &w.caller, id, Uuid::now_v7(), item, &spec).await,
+        Ok((item, spec)) => forums::add_action(&st, &w.caller, id, Uuid::now_v7(), item, &spec).await.map(|_| ()),
         Err(e) => Err(e),
     };
     let keep = if r.is_err() { f } else { vec![] };
