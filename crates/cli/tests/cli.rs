@@ -501,18 +501,23 @@ async fn killed_under_write_load_loses_nothing(url: &str, env: &[(&str, &str)], 
     let a = pick(url).await;
     let client = reqwest::Client::new();
     let mut acknowledged: Vec<Uuid> = vec![];
+    let mut refusals: Vec<String> = vec![];
     let mut session = None;
+    // Answers so far, shared with the writers: each round is killed only after some of its
+    // writes were acknowledged, however slow the machine, so no round is empty by chance.
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for round in 0..20 {
         let server = Server::start(dir, env);
         if session.is_none() {
             session = Some(login(&client, &server.base, &a).await);
         }
         let (cookie, csrf) = session.clone().unwrap();
+        let before = answered.load(std::sync::atomic::Ordering::SeqCst);
         // Four writers post messages as fast as the server answers.
         let writers: Vec<_> = (0..4)
             .map(|w| {
-                let (client, base, cookie, csrf, case) =
-                    (client.clone(), server.base.clone(), cookie.clone(), csrf.clone(), a.case);
+                let (client, base, cookie, csrf, case, answered) =
+                    (client.clone(), server.base.clone(), cookie.clone(), csrf.clone(), a.case, answered.clone());
                 tokio::spawn(async move {
                     let mut ok = vec![];
                     for i in 0.. {
@@ -525,22 +530,37 @@ async fn killed_under_write_load_loses_nothing(url: &str, env: &[(&str, &str)], 
                             .send()
                             .await;
                         match res {
-                            Ok(r) if r.status() == 201 => ok.push(id),
+                            Ok(r) if r.status() == 201 => {
+                                ok.push(id);
+                                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            // Any other answer is a fault the count below reports.
+                            Ok(r) => return (ok, Some(r.status().to_string())),
                             // The server was killed mid-request: not acknowledged, so not promised.
-                            _ => break,
+                            Err(_) => break,
                         }
                     }
-                    ok
+                    (ok, None)
                 })
             })
             .collect();
+        // Kill mid-stream: after a moment of load and at least two answers this round (unless
+        // every writer has already stopped, which the count below then shows).
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        while answered.load(std::sync::atomic::Ordering::SeqCst) < before + 2
+            && !writers.iter().all(|w| w.is_finished())
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         server.kill();
         for w in writers {
-            acknowledged.extend(w.await.unwrap());
+            let (ok, refused) = w.await.unwrap();
+            acknowledged.extend(ok);
+            refusals.extend(refused);
         }
     }
-    assert!(acknowledged.len() > 20, "the writers got answers: {}", acknowledged.len());
+    assert!(refusals.is_empty(), "writes refused while the server ran: {refusals:?}");
+    assert!(acknowledged.len() >= 40, "the writers got answers: {}", acknowledged.len());
     eprintln!("{} writes acknowledged over 20 kills", acknowledged.len());
     let store = Store::connect(url, Agreements::built_in()).await.unwrap();
     assert_eq!(store.integrity_check().await.unwrap(), "ok");
