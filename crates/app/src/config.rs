@@ -35,6 +35,9 @@ pub struct AppConfig {
     pub oidc: Vec<OidcProvider>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for throttling and the log).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address users and systems reach Samverka at (`https://samverka.region.example`),
+    /// for the absolute URLs FHIR answers with; none: the request's own host.
+    pub public_url: Option<String>,
     /// Where e-mail goes out, when the server sends any.
     pub mail: Option<MailSettings>,
     /// Requests served at once; more wait for a place (see [`admission`]).
@@ -54,6 +57,7 @@ impl Default for AppConfig {
             demo_logins: false,
             oidc: vec![],
             trusted_proxies: vec![],
+            public_url: None,
             mail: None,
             max_in_flight: 128,
             admission_wait: Duration::from_secs(2),

@@ -42,3 +42,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::AppConfig;
 pub use error::{AppError, AppResult, ProblemDetails};
 pub use state::AppState;
+
+/// The systems that act in Samverka on their own, with the name the access log gives them:
+/// the HL7 admission feed and the escalation of overdue steps.
+pub const SYSTEM_IDENTITIES: [(uuid::Uuid, &str); 2] =
+    [(feed::FEED_USER_ID, "Journalsystemet via HL7"), (escalation::ESCALATION_USER_ID, "Samverka (eskalering)")];

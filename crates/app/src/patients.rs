@@ -266,6 +266,12 @@ pub async fn read(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> App
     Ok(p)
 }
 
+/// When these patients' records last changed, for `meta.lastUpdated`: no patient data, only
+/// the times of records the caller has already been allowed to read.
+pub async fn last_changed(st: &AppState, ids: &[Uuid]) -> AppResult<std::collections::HashMap<Uuid, jiff::Timestamp>> {
+    Ok(st.store.patients_updated_at(ids).await?)
+}
+
 /// Which patients a system asks for.
 pub enum Lookup {
     Identifier(PatientIdentifier),

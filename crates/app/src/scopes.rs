@@ -3,7 +3,7 @@
 //! when an administrator registers a client and on every request it makes.
 
 /// The resource types Samverka serves.
-pub const RESOURCE_TYPES: [&str; 12] = [
+pub const RESOURCE_TYPES: [&str; 13] = [
     "Practitioner",
     "PractitionerRole",
     "AuditEvent",
@@ -16,6 +16,7 @@ pub const RESOURCE_TYPES: [&str; 12] = [
     "CarePlan",
     "Consent",
     "Subscription",
+    "Device",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

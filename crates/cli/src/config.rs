@@ -35,6 +35,9 @@ pub struct Config {
     pub oidc: Vec<samverka_app::config::OidcProvider>,
     /// Addresses of reverse proxies in front of Samverka, whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
+    /// The address Samverka is reached at (`https://samverka.region.example`), for FHIR's
+    /// absolute URLs; empty: the request's host.
+    pub public_url: String,
     /// The agreement for wards whose region names none.
     pub default_agreement: String,
     /// Extra agreement files (TOML) besides the built-in ones.
@@ -92,6 +95,7 @@ impl Default for Config {
             hsts: false,
             oidc: vec![],
             trusted_proxies: vec![],
+            public_url: String::new(),
             default_agreement: "lagens-reservregel".into(),
             agreement_files: vec![],
             log_format: "text".into(),
@@ -127,6 +131,8 @@ pub struct Checked {
     /// The identity providers, with their client secrets read.
     pub oidc: Vec<samverka_app::config::OidcProvider>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The public address, checked; none when not set.
+    pub public_url: Option<String>,
     /// Certificate and key, when Samverka serves HTTPS itself.
     pub tls: Option<std::sync::Arc<samverka_app::tls::ServerConfig>>,
     /// The admission feed, when configured.
@@ -313,9 +319,35 @@ impl Config {
                 a.parse().map_err(|_| format!("Fel i inställningen \"trusted_proxies\": \"{a}\" är ingen IP-adress."))
             })
             .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
+        let public_url = match self.public_url.trim().trim_end_matches('/') {
+            "" => None,
+            url => {
+                let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                    && !url.contains(['?', '#', ' '])
+                    && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
+                if !ok {
+                    return Err(format!(
+                        "Fel i inställningen \"public_url\" (SAMVERKA_PUBLIC_URL): \"{url}\" ska vara en http(s)-adress utan frågedel, \
+                         t.ex. https://samverka.region.example."
+                    ));
+                }
+                Some(url.to_string())
+            }
+        };
         let mllp = self.check_mllp(&tls)?;
         let mail = self.mail_settings()?;
-        Ok(Checked { listen, database_url, agreements, oidc, tls, trusted_proxies, mllp, mail, config: self })
+        Ok(Checked {
+            listen,
+            database_url,
+            agreements,
+            oidc,
+            tls,
+            trusted_proxies,
+            public_url,
+            mllp,
+            mail,
+            config: self,
+        })
     }
 
     fn check_mllp(

@@ -194,6 +194,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 c.max_requests_in_flight, c.admission_wait_ms
             );
             println!("  hsts              {}", c.hsts || checked.tls.is_some());
+            println!("  publik adress     {}", checked.public_url.as_deref().unwrap_or("(anropets egen värd)"));
             println!(
                 "  tls               {}",
                 if checked.tls.is_some() { "direkt (rustls)" } else { "av (bakom proxy eller bara lokalt)" }
@@ -316,6 +317,7 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                         == Some("true"),
                 oidc: checked.oidc.clone(),
                 trusted_proxies: checked.trusted_proxies.clone(),
+                public_url: checked.public_url.clone(),
                 mail: checked.mail.clone(),
                 // Both checked to be within their ranges (neither negative) by `Config::check`.
                 max_in_flight: c.max_requests_in_flight as usize,

@@ -95,6 +95,17 @@ fn a_wrong_setting_is_named_with_its_key() {
     let (code, out, _) = smtp("tls", "Samverka <samverka@region.example>");
     assert_eq!(code, 0);
     assert!(out.contains("smtp.region.example:465"), "{out}");
+
+    // The public address: an http(s) URL without a query; a trailing slash is dropped.
+    let public = |url: &str| run(samverka(dir.path()).arg("check-config").env("SAMVERKA_PUBLIC_URL", url));
+    for bad in ["samverka.region.example", "https://samverka.region.example/?x=1", "ftp://x"] {
+        let (code, _, err) = public(bad);
+        assert_eq!(code, 2, "{bad}");
+        assert!(err.contains("public_url") && err.contains("SAMVERKA_PUBLIC_URL"), "{err}");
+    }
+    let (code, out, _) = public("https://samverka.region.example/");
+    assert_eq!(code, 0);
+    assert!(out.contains("publik adress     https://samverka.region.example\n"), "{out}");
 }
 
 /// A running server, killed with SIGKILL when dropped.

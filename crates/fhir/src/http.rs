@@ -112,3 +112,119 @@ pub fn created(resource: &Value, path: String) -> Response {
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&path).expect("a path is a header value"));
     res
 }
+
+/// The FHIR base as clients reach it (`https://samverka.region.example/fhir`), for absolute
+/// `fullUrl`s and links: the configured public URL, or else the request's host (as the trusted
+/// proxy forwarded it, when there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FhirBase(pub String);
+
+impl axum::extract::FromRequestParts<samverka_app::AppState> for FhirBase {
+    type Rejection = FhirError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &samverka_app::AppState,
+    ) -> Result<Self, FhirError> {
+        if let Some(url) = &st.config.public_url {
+            return Ok(FhirBase(format!("{}/fhir", url.trim_end_matches('/'))));
+        }
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let via_proxy = samverka_app::auth::from_trusted_proxy(parts);
+        let forwarded = |name: &str| {
+            if via_proxy { header(name).and_then(|v| v.split(',').next().map(|s| s.trim().to_string())) } else { None }
+        };
+        let host =
+            forwarded("x-forwarded-host").or_else(|| header("host")).filter(|h| valid_host(h)).ok_or_else(|| {
+                FhirError::invalid(
+                    "Anropet saknar en giltig Host. Ange den, eller ställ in public_url.",
+                    "The request has no valid Host header; send one or configure public_url.",
+                )
+            })?;
+        let scheme = match forwarded("x-forwarded-proto").as_deref() {
+            Some("https") => "https",
+            Some("http") => "http",
+            _ if st.config.hsts => "https",
+            _ => "http",
+        };
+        Ok(FhirBase(format!("{scheme}://{host}/fhir")))
+    }
+}
+
+/// A host name or address with an optional port, nothing that could end a URL's authority.
+fn valid_host(h: &str) -> bool {
+    !h.is_empty() && h.len() <= 255 && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+}
+
+/// What every answer under `/fhir` passes through (the server puts it outside every other
+/// layer, so that a timeout or a refusal at the door is answered the same way): a client that accepts only another format
+/// (XML) is answered 406 before anything is done, and every error, wherever it arose (an
+/// unknown path, a method not allowed, a body too large), is an OperationOutcome.
+pub async fn negotiate(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    // OAuth and SMART discovery speak plain JSON with their own errors.
+    let fhir =
+        path.starts_with("/fhir/") && !path.starts_with("/fhir/auth/") && !path.starts_with("/fhir/.well-known/");
+    if !fhir {
+        return next.run(req).await;
+    }
+    if let Some(wanted) = unacceptable_format(&req) {
+        return FhirError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "not-supported",
+            format!("Samverka svarar bara med FHIR JSON (application/fhir+json), inte {wanted}."),
+            format!("Samverka answers in FHIR JSON (application/fhir+json) only, not {wanted}."),
+        )
+        .into_response();
+    }
+    let res = next.run(req).await;
+    let is_fhir =
+        res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/fhir+json"));
+    let status = res.status();
+    if status.as_u16() < 400 || is_fhir {
+        return res;
+    }
+    let (code, sv, en) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "Det finns ingen sådan FHIR-adress.", "No such FHIR endpoint."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "not-supported",
+            "Metoden stöds inte för den här FHIR-adressen (se Allow och CapabilityStatement).",
+            "The method is not supported here (see Allow and the CapabilityStatement).",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too-costly", "Kroppen är för stor.", "The body is too large."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("not-supported", "Skicka kroppen som application/fhir+json.", "Send the body as application/fhir+json.")
+        }
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+            ("throttled", "Servern är upptagen. Försök igen om en stund.", "The server is busy; try again shortly.")
+        }
+        s if s.is_client_error() => ("invalid", "Anropet kan inte tas emot.", "The request cannot be taken."),
+        _ => ("exception", "Ett fel uppstod i Samverka.", "An error occurred in Samverka."),
+    };
+    // The body is replaced; every other header (Allow, Retry-After, the security headers) stays.
+    let (mut parts, _) = res.into_parts();
+    let (_, body) = FhirError::new(status, code, sv, en).into_response().into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    Response::from_parts(parts, body)
+}
+
+/// The format asked for when it is one Samverka does not serve: `_format` other than JSON, or
+/// an Accept header that admits no JSON.
+fn unacceptable_format(req: &axum::extract::Request) -> Option<String> {
+    let json = |t: &str| {
+        let t = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        matches!(t.as_str(), "json" | "application/json" | "application/fhir+json" | "*/*" | "application/*" | "")
+    };
+    let query = req.uri().query().unwrap_or("");
+    let format = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "_format")
+        .map(|(_, v)| v);
+    if let Some(f) = format {
+        return (!json(&f)).then_some(f);
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok())?;
+    (!accept.split(',').any(json)).then(|| accept.to_string())
+}

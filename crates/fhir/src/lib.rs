@@ -8,19 +8,20 @@
 //! sees exactly what a person in the same role at the same unit would.
 
 pub mod auth;
+pub mod capability;
 pub mod http;
 pub mod notify;
 pub mod reads;
 pub mod resources;
+pub mod search;
 pub mod subscriptions;
 pub mod writes;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use samverka_app::AppState;
 
 pub use http::{FHIR_JSON, FhirError};
-pub use reads::{Params, patient_param};
 pub use samverka_app::scopes::RESOURCE_TYPES;
 pub use subscriptions::read_subscription_request;
 
@@ -44,18 +45,25 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/AuditEvent", get(reads::search_audit_events))
         // Fail closed, as the JSON API: an answer without its access-log entry is withheld.
         .route_layer(axum::middleware::from_fn(samverka_app::audit::require_access_log));
-    Router::new()
-        .route("/fhir/metadata", get(reads::metadata))
-        .route("/fhir/auth/token", post(auth::token))
+    let fhir = Router::new()
+        .route("/fhir/metadata", get(capability::metadata))
         .route("/fhir/Organization", get(reads::search_organizations))
         .route("/fhir/Organization/{id}", get(reads::read_organization))
         .route("/fhir/Practitioner/{id}", get(reads::read_practitioner))
         .route("/fhir/PractitionerRole", get(reads::search_practitioner_roles))
         .route("/fhir/PractitionerRole/{id}", get(reads::read_practitioner_role))
+        .route("/fhir/Device/{id}", get(reads::read_device))
         .route("/fhir/Subscription", post(subscriptions::create_subscription))
         .route(
             "/fhir/Subscription/{id}",
             get(subscriptions::read_subscription).delete(subscriptions::delete_subscription),
         )
         .merge(patient_data)
+        .route("/fhir/{*rest}", any(capability::unknown));
+    // OAuth and SMART speak plain JSON with their own errors, not FHIR.
+    Router::new()
+        .route("/fhir/auth/token", post(auth::token))
+        .route("/fhir/.well-known/smart-configuration", get(capability::smart_configuration))
+        .route("/.well-known/smart-configuration", get(capability::smart_configuration))
+        .merge(fhir)
 }

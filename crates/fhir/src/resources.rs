@@ -31,6 +31,11 @@ pub const CONSENT_KIND: &str = "urn:samverka:CodeSystem:consent-kind";
 pub const EPISODE_EXTENSION: &str = "urn:samverka:StructureDefinition:episode-of-care";
 /// What the reading caller may do to the case now (`Case::available`), one extension each.
 pub const AVAILABLE_ACTION: &str = "urn:samverka:StructureDefinition:available-action";
+/// The HL7 Sweden base profiles (hl7se.fhir.base) the resources claim and meet.
+pub const PATIENT_PROFILE: &str = "http://hl7.se/fhir/ig/base/StructureDefinition/SEBasePatient";
+pub const ORGANIZATION_PROFILE: &str = "http://hl7.se/fhir/ig/base/StructureDefinition/SEBaseOrganization";
+pub const PRACTITIONER_PROFILE: &str = "http://hl7.se/fhir/ig/base/StructureDefinition/SEBasePractitioner";
+pub const PRACTITIONER_ROLE_PROFILE: &str = "http://hl7.se/fhir/ig/base/StructureDefinition/SEBasePractitionerRole";
 /// RFC 3986 identifiers (`urn:uuid:…`): how a client names a new resource so a retry is safe.
 pub const URI_SYSTEM: &str = "urn:ietf:rfc:3986";
 /// A message's content as Samverka's JSON API has it (`MessageBody`).
@@ -40,13 +45,27 @@ fn uuid_identifier(id: impl std::fmt::Display) -> Value {
     json!([{ "system": URI_SYSTEM, "value": format!("urn:uuid:{id}") }])
 }
 
+/// A time to the second, as Samverka's FHIR resources give it (and search compares it).
+pub fn to_second(t: Timestamp) -> Timestamp {
+    t.round(jiff::Unit::Second).unwrap_or(t)
+}
+
 pub fn instant(t: &Timestamp) -> String {
     // FHIR instants need seconds and a zone; jiff prints RFC 3339 in UTC.
-    t.round(jiff::Unit::Second).unwrap_or(*t).to_string()
+    to_second(*t).to_string()
 }
 
 fn meta(updated: &Timestamp) -> Value {
     json!({ "lastUpdated": instant(updated) })
+}
+
+/// An HSA-id as the HL7 Sweden base profiles have it (identifier slice `hsaid`, type PRN).
+fn hsa_identifier(value: &str) -> Value {
+    json!({
+        "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PRN", "display": "Provider number" }] },
+        "system": HSA_ID,
+        "value": value,
+    })
 }
 
 pub fn identifier_system(id: &PatientIdentifier) -> &'static str {
@@ -77,9 +96,13 @@ fn user_reference(u: &UserRef) -> Value {
     reference("Practitioner", u.id, &u.name)
 }
 
-/// Patient. A protected identity carries the security labels and no address.
-pub fn patient(p: &Patient, updated: &Timestamp) -> Value {
-    let mut meta = meta(updated);
+/// Patient (HL7 Sweden's SEBasePatient). A protected identity carries the security labels and
+/// no address. `updated`: when the record last changed.
+pub fn patient(p: &Patient, updated: Option<&Timestamp>) -> Value {
+    let mut meta = json!({ "profile": [PATIENT_PROFILE] });
+    if let Some(t) = updated {
+        meta["lastUpdated"] = json!(instant(t));
+    }
     if p.protection.is_protected() {
         let code = match p.protection {
             ProtectedIdentity::SkyddadFolkbokforing => ("skyddadFolkbokforing", "Skyddad folkbokföring"),
@@ -121,12 +144,13 @@ pub fn organisation(o: &Organisation) -> Value {
     let mut r = json!({
         "resourceType": "Organization",
         "id": o.id.to_string(),
+        "meta": { "profile": [ORGANIZATION_PROFILE] },
         "active": true,
         "type": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": kind.0 }], "text": kind.1 }],
         "name": o.name,
     });
     if let Some(h) = &o.hsa_id {
-        r["identifier"] = json!([{ "system": HSA_ID, "value": h.as_str() }]);
+        r["identifier"] = json!([hsa_identifier(h.as_str())]);
     }
     r
 }
@@ -144,7 +168,8 @@ pub fn unit(u: &Unit, kind_sv: &str) -> Value {
     let mut r = json!({
         "resourceType": "Organization",
         "id": u.id.to_string(),
-        "identifier": [{ "system": HSA_ID, "value": u.hsa_id.as_str() }],
+        "meta": { "profile": [ORGANIZATION_PROFILE] },
+        "identifier": [hsa_identifier(u.hsa_id.as_str())],
         "active": true,
         "type": [{ "text": kind_sv }],
         "name": u.name,
@@ -345,7 +370,8 @@ pub fn care_plan(case: &Case, v: &SipVersion) -> Value {
     let mut r = json!({
         "resourceType": "CarePlan",
         "id": case.id.to_string(),
-        "meta": { "lastUpdated": instant(&v.drawn_up.at), "versionId": v.version.to_string() },
+        // A case's resources change together with the case (and are searched so).
+        "meta": { "lastUpdated": instant(&case.updated_at), "versionId": v.version.to_string() },
         "status": status,
         "intent": "plan",
         "title": "Samordnad individuell plan (SIP)",
@@ -410,11 +436,12 @@ pub fn practitioner(a: &samverka_store::Account) -> Value {
     let mut r = json!({
         "resourceType": "Practitioner",
         "id": a.id.to_string(),
+        "meta": { "profile": [PRACTITIONER_PROFILE] },
         "active": a.active,
         "name": [{ "text": a.name }],
     });
     if let Some(h) = &a.hsa_id {
-        r["identifier"] = json!([{ "system": HSA_ID, "value": h }]);
+        r["identifier"] = json!([hsa_identifier(h)]);
     }
     r
 }
@@ -424,6 +451,7 @@ pub fn practitioner_role(a: &samverka_store::Assignment, user_name: &str) -> Val
     json!({
         "resourceType": "PractitionerRole",
         "id": a.id.to_string(),
+        "meta": { "profile": [PRACTITIONER_ROLE_PROFILE] },
         "active": a.active,
         "practitioner": reference("Practitioner", a.user_id, user_name),
         "organization": unit_reference(&a.unit),
@@ -437,8 +465,10 @@ pub fn audit_event(e: &samverka_store::AccessEntry) -> Value {
         samverka_store::Outcome::Allowed => "0",
         _ => "4",
     };
+    // The feed and the escalation are systems (Device), every other actor a user.
+    let system = samverka_app::SYSTEM_IDENTITIES.iter().any(|(id, _)| *id == e.user_id);
     let mut agent = json!({
-        "who": reference("Practitioner", e.user_id, &e.user_name),
+        "who": reference(if system { "Device" } else { "Practitioner" }, e.user_id, &e.user_name),
         "requestor": true,
     });
     if let Some(role) = e.role {
@@ -457,6 +487,7 @@ pub fn audit_event(e: &samverka_store::AccessEntry) -> Value {
     let mut r = json!({
         "resourceType": "AuditEvent",
         "id": e.id.to_string(),
+        "meta": meta(&e.at),
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
         "subtype": [{ "system": "urn:samverka:CodeSystem:access-action", "code": e.action }],
         "recorded": instant(&e.at),
@@ -471,4 +502,15 @@ pub fn audit_event(e: &samverka_store::AccessEntry) -> Value {
         r["purposeOfEvent"] = json!([{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "ETREAT", "display": "Emergency Treatment" }], "text": e.reason.clone().unwrap_or_default() }]);
     }
     r
+}
+
+/// A system that acts in Samverka on its own, as a Device.
+pub fn device(id: uuid::Uuid, name: &str) -> Value {
+    json!({
+        "resourceType": "Device",
+        "id": id.to_string(),
+        "status": "active",
+        "deviceName": [{ "name": name, "type": "user-friendly-name" }],
+        "owner": { "display": "Samverka" },
+    })
 }

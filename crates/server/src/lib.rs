@@ -43,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(axum::Extension(auth::TrustedProxies(state.config.trusted_proxies.clone())))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        // FHIR's answers are FHIR's, errors at the door included.
+        .layer(axum::middleware::from_fn(samverka_fhir::http::negotiate))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -789,6 +789,26 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// When each of these patients' records last changed (identity, name, address, listing).
+    pub async fn patients_updated_at(
+        &self,
+        ids: &[PatientId],
+    ) -> Result<std::collections::HashMap<PatientId, Timestamp>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!("SELECT id, updated_at FROM patients WHERE id IN ({})", placeholders(1, ids.len()));
+        let rows: Vec<(String, i64)> = on_db!(self, read, |pool| {
+            // Only numbered placeholders are formatted into the text; the ids are bound.
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in ids {
+                q = q.bind(id.to_string());
+            }
+            q.fetch_all(pool).await?
+        });
+        rows.into_iter().map(|(id, at)| Ok((uuid(&id)?, from_micros(at)?))).collect()
+    }
+
     /// Which units take part in a case.
     pub async fn case_parties(&self, case: CaseId) -> Result<Vec<UnitId>> {
         let rows: Vec<(String,)> =

@@ -105,6 +105,14 @@ pub fn client_address(parts: &Parts) -> String {
     client_ip(peer, forwarded, trusted).to_string()
 }
 
+/// Whether the request came straight from one of the trusted reverse proxies, so that its
+/// `X-Forwarded-*` headers may be believed.
+pub fn from_trusted_proxy(parts: &Parts) -> bool {
+    let peer = parts.extensions.get::<ConnectInfo<crate::tls::PeerAddr>>().map(|c| c.0.0.ip());
+    let trusted = parts.extensions.get::<TrustedProxies>().map(|t| t.0.as_slice()).unwrap_or(&[]);
+    peer.is_some_and(|p| trusted.contains(&p))
+}
+
 /// A new session (and its token) for a user at a stage of the login.
 pub fn new_session(st: &AppState, user: Uuid, stage: Stage, assignment: Option<Uuid>) -> (String, Session) {
     session_at(user, stage, assignment, st.clock.now(), st.config.session_absolute_hours)

@@ -10,18 +10,18 @@ use serde_json::{Value, json};
 use crate::helpers::{As, TestApp, account, pnr, session, ts};
 use crate::on_both;
 
-struct Client {
-    id: String,
-    secret: String,
+pub(crate) struct Client {
+    pub id: String,
+    pub secret: String,
 }
 
-async fn register(app: &TestApp, admin: &As, unit: uuid::Uuid, role: &str, scopes: &[&str]) -> Client {
+pub(crate) async fn register(app: &TestApp, admin: &As, unit: uuid::Uuid, role: &str, scopes: &[&str]) -> Client {
     let body = json!({ "name": format!("Verksamhetssystem ({role})"), "unit": unit, "role": role, "scopes": scopes });
     let v = app.post(admin, "/api/admin/clients", body, StatusCode::CREATED).await;
     Client { id: v["client_id"].as_str().unwrap().into(), secret: v["client_secret"].as_str().unwrap().into() }
 }
 
-async fn token(app: &TestApp, c: &Client, scope: Option<&str>) -> reqwest::Response {
+pub(crate) async fn token(app: &TestApp, c: &Client, scope: Option<&str>) -> reqwest::Response {
     let mut form = vec![("grant_type", "client_credentials")];
     if let Some(s) = scope {
         form.push(("scope", s));
@@ -36,7 +36,7 @@ async fn token(app: &TestApp, c: &Client, scope: Option<&str>) -> reqwest::Respo
         .unwrap()
 }
 
-async fn bearer(app: &TestApp, c: &Client) -> String {
+pub(crate) async fn bearer(app: &TestApp, c: &Client) -> String {
     let res = token(app, c, None).await;
     assert_eq!(res.status(), StatusCode::OK);
     res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
@@ -44,8 +44,10 @@ async fn bearer(app: &TestApp, c: &Client) -> String {
 
 /// GETs a FHIR path; returns status and body, checking the content type and that every error
 /// is an OperationOutcome.
-async fn fhir(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, Value) {
-    let mut req = app.client.get(format!("{}{path}", app.base));
+pub(crate) async fn fhir(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+    // Links in Bundles are absolute; tests name paths.
+    let url = if path.starts_with("http") { path.to_string() } else { format!("{}{path}", app.base) };
+    let mut req = app.client.get(url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -62,7 +64,7 @@ async fn fhir(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, Va
 }
 
 /// Runs the independent validator over resources; panics with its report.
-fn validate(resources: &[Value]) {
+pub(crate) fn validate(resources: &[Value]) {
     let dir = tempfile::tempdir().unwrap();
     let mut files = vec![];
     for (i, r) in resources.iter().enumerate() {
@@ -83,7 +85,7 @@ fn validate(resources: &[Value]) {
     );
 }
 
-fn entries(bundle: &Value) -> Vec<Value> {
+pub(crate) fn entries(bundle: &Value) -> Vec<Value> {
     // A Bundle without matches has no `entry` (FHIR's JSON has no empty arrays).
     bundle["entry"].as_array().map(|a| a.iter().map(|e| e["resource"].clone()).collect()).unwrap_or_default()
 }
@@ -111,7 +113,7 @@ fn available_actions(episode: &Value) -> Vec<(String, String)> {
 }
 
 /// A case that has been through notice, consents, SIP call and SIP.
-async fn busy_case(app: &TestApp, n: u16) -> (String, String) {
+pub(crate) async fn busy_case(app: &TestApp, n: u16) -> (String, String) {
     let w = &app.world;
     let (case, c) = app.case(&pnr(n), "2026-11-02 07:00").await;
     let patient = c["patient"]["id"].as_str().unwrap().to_string();
@@ -237,7 +239,9 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     assert_eq!(other_system["total"], 0, "{other_system}");
     let (s, outcome) = fhir(&app, Some(&kommun), &format!("/fhir/Patient?identifier:exact={}", pnr(60))).await;
     assert_eq!((s, outcome["resourceType"].as_str()), (StatusCode::BAD_REQUEST, Some("OperationOutcome")));
-    assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status:not=active").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status:missing=true").await.0, StatusCode::BAD_REQUEST);
+    let not_active = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status:not=active").await.1;
+    assert!(entries(&not_active).iter().all(|e| e["status"] != "active"), "{not_active}");
     let both = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status=active&status=finished").await.1;
     assert_eq!(both["total"], 0, "AND: nothing is both");
     let either = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?status=active,finished").await.1;
@@ -330,7 +334,11 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     assert_eq!(fhir(&app, Some(&narrow), &format!("/fhir/EpisodeOfCare/{case}")).await.0, StatusCode::FORBIDDEN);
     // Bad input: an unknown parameter, a bad count, a malformed id.
     assert_eq!(fhir(&app, Some(&ward), "/fhir/Patient?name=Åsa").await.0, StatusCode::BAD_REQUEST);
-    assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?_count=5000").await.0, StatusCode::BAD_REQUEST);
+    // A count above the largest page is capped, as R4 lets a server do; a count that is no
+    // number is refused.
+    let capped = fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?_count=5000").await.1;
+    assert!(capped["link"][0]["url"].as_str().unwrap().contains("_count=200"), "{capped}");
+    assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare?_count=many").await.0, StatusCode::BAD_REQUEST);
     assert_eq!(fhir(&app, Some(&ward), "/fhir/Patient?identifier=12345").await.0, StatusCode::BAD_REQUEST);
     assert_eq!(fhir(&app, Some(&ward), "/fhir/EpisodeOfCare/not-an-id").await.0, StatusCode::NOT_FOUND);
 

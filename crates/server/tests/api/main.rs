@@ -5,6 +5,7 @@ mod bad_input;
 mod directives;
 mod escalation;
 mod fhir;
+mod fhir_search;
 mod followup;
 mod forums;
 mod helpers;
