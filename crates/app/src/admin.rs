@@ -231,7 +231,7 @@ pub async fn unlock(st: &AppState, caller: &Caller, id: Uuid) -> AppResult<()> {
 pub async fn deactivate(st: &AppState, caller: &Caller, id: Uuid) -> AppResult<()> {
     let org = admin_org(caller)?;
     own_account(st, org, id).await?;
-    st.store.set_account_active(id, false).await?;
+    st.store.set_account_active(id, false, st.clock.now()).await?;
     st.store.delete_sessions_of(id).await?;
     tracing::info!(target: "audit", admin = %caller.actor.user.id, user = %id, "user deactivated");
     Ok(())
@@ -277,7 +277,7 @@ pub async fn deactivate_assignment(st: &AppState, caller: &Caller, id: Uuid) -> 
     if a.unit.organisation_id != org {
         return Err(other_organisation());
     }
-    st.store.set_assignment_active(id, false).await?;
+    st.store.set_assignment_active(id, false, st.clock.now()).await?;
     tracing::info!(target: "audit", admin = %caller.actor.user.id, assignment = %id, "assignment ended");
     Ok(())
 }
@@ -371,7 +371,7 @@ pub async fn update_address(st: &AppState, caller: &Caller, id: Uuid, a: Address
     let org = admin_org(caller)?;
     own_unit(st, org, id, "id").await?;
     check_address_entry(&st.store.units().await?, org, &a)?;
-    st.store.update_unit_address(id, &a).await?;
+    st.store.update_unit_address(id, &a, st.clock.now()).await?;
     tracing::info!(target: "audit", admin = %caller.actor.user.id, unit = %id, "address entry updated");
     st.store.unit(id).await?.ok_or_else(|| AppError::not_found("Enheten"))
 }

@@ -44,7 +44,22 @@ pub(crate) async fn organization_resources(st: &AppState) -> Result<Vec<Value>, 
     for u in st.store.units().await?.iter() {
         out.push(resources::unit(u, u.kind.label_sv()));
     }
+    with_directory_times(st, &mut out).await?;
     Ok(out)
+}
+
+/// Gives directory resources (organisations, units, users, assignments) the time they last
+/// changed as `meta.lastUpdated`.
+async fn with_directory_times(st: &AppState, resources: &mut [Value]) -> Result<(), FhirError> {
+    let ids: Vec<Uuid> = resources.iter().filter_map(|r| r["id"].as_str()?.parse().ok()).collect();
+    let times = st.store.directory_times(&ids).await?;
+    for r in resources.iter_mut() {
+        let at = r["id"].as_str().and_then(|id| id.parse::<Uuid>().ok()).and_then(|id| times.get(&id));
+        if let Some(at) = at {
+            r["meta"]["lastUpdated"] = serde_json::json!(resources::instant(at));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) async fn read_organization(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
@@ -267,7 +282,9 @@ pub(crate) async fn read_practitioner(State(st): State<AppState>, c: FhirCaller,
     c.require("Practitioner", Access::Read)?;
     let id = parse_id(&id, "Personen")?;
     let a = st.store.account(id).await?.ok_or_else(|| FhirError::not_found("Personen", "Practitioner"))?;
-    Ok(fhir(&resources::practitioner(&a)))
+    let mut r = [resources::practitioner(&a)];
+    with_directory_times(&st, &mut r).await?;
+    Ok(fhir(&r[0]))
 }
 
 /// The systems that act in Samverka on their own (the HL7 feed, escalation), named in the
@@ -291,7 +308,9 @@ pub(crate) async fn read_practitioner_role(
     let id = parse_id(&id, "Uppdraget")?;
     let a = st.store.assignment(id).await?.ok_or_else(|| FhirError::not_found("Uppdraget", "PractitionerRole"))?;
     let name = st.store.account(a.user_id).await?.map(|u| u.name).unwrap_or_default();
-    Ok(fhir(&resources::practitioner_role(&a, &name)))
+    let mut r = [resources::practitioner_role(&a, &name)];
+    with_directory_times(&st, &mut r).await?;
+    Ok(fhir(&r[0]))
 }
 
 pub(crate) async fn search_practitioner_roles(
@@ -306,6 +325,7 @@ pub(crate) async fn search_practitioner_roles(
         let name = st.store.account(id).await?.map(|u| u.name).unwrap_or_default();
         all.extend(st.store.assignments_of(id).await?.iter().map(|a| resources::practitioner_role(a, &name)));
     }
+    with_directory_times(&st, &mut all).await?;
     Ok(fhir(&s.bundle(all)))
 }
 

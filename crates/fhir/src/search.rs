@@ -92,6 +92,12 @@ const LAST_UPDATED: Param = param(
     Some("/meta/lastUpdated"),
     "When the resource last changed (a case's resources change together with the case).",
 );
+const LAST_UPDATED_DIRECTORY: Param = param(
+    "_lastUpdated",
+    Kind::Date,
+    Some("/meta/lastUpdated"),
+    "When what the directory shows of it last changed (or it was created).",
+);
 const PATIENT: Param = param("patient", Kind::Reference, None, "Patient/<id>: the cases of one patient.");
 const SUBJECT: Param = param("subject", Kind::Reference, None, "The same as patient.");
 const STATUS: Param = Param {
@@ -133,6 +139,7 @@ pub const RESOURCES: &[Resource] = &[
                 modifiers: &["contains", "exact"],
                 ..param("name", Kind::String, Some("/name"), "The name starts with it (any case).")
             },
+            LAST_UPDATED_DIRECTORY,
         ],
         profile: Some(ORGANIZATION_PROFILE),
         doc: Some("Organisations (regions, kommuner, private providers) and their units."),
@@ -201,10 +208,14 @@ pub const RESOURCES: &[Resource] = &[
     Resource {
         ty: "PractitionerRole",
         interactions: &["search-type", "read"],
-        params: &[Param {
-            required: true,
-            ..param("practitioner", Kind::Reference, None, "Practitioner/<id>, required: a user's assignments.")
-        }],
+        params: &[
+            Param {
+                required: true,
+                ..param("practitioner", Kind::Reference, None, "Practitioner/<id>, required: a user's assignments.")
+            },
+            ID,
+            LAST_UPDATED_DIRECTORY,
+        ],
         profile: Some(PRACTITIONER_ROLE_PROFILE),
         doc: Some("An assignment (medarbetaruppdrag): who, at which unit, in which role."),
     },

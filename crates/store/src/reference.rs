@@ -292,10 +292,10 @@ impl Store {
     }
 
     /// Changes a unit's address entry (phone, hours, evening and weekend cover, backup).
-    pub async fn update_unit_address(&self, id: UnitId, a: &AddressEntry) -> Result<()> {
+    pub async fn update_unit_address(&self, id: UnitId, a: &AddressEntry, now: Timestamp) -> Result<()> {
         on_db!(self, write, |pool| sqlx::query(
             "UPDATE units SET phone = $2, functional_mailbox = $3, opening_hours = $4, evening_weekend_cover = $5, \
-             backup_unit_id = $6 WHERE id = $1"
+             backup_unit_id = $6, updated_at = $7 WHERE id = $1"
         )
         .bind(id.to_string())
         .bind(&a.phone)
@@ -303,6 +303,7 @@ impl Store {
         .bind(&a.opening_hours)
         .bind(&a.evening_weekend_cover)
         .bind(a.backup_unit.map(|b| b.to_string()))
+        .bind(micros(now))
         .execute(pool)
         .await
         .map(|_| ())?);

@@ -317,10 +317,11 @@ impl Store {
         Ok(r == 1)
     }
 
-    pub async fn set_account_active(&self, user: Uuid, active: bool) -> Result<()> {
-        on_db!(self, write, |pool| sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
+    pub async fn set_account_active(&self, user: Uuid, active: bool, now: Timestamp) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
             .bind(user.to_string())
             .bind(active)
+            .bind(micros(now))
             .execute(pool)
             .await
             .map(|_| ())?);
@@ -351,14 +352,39 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_assignment_active(&self, id: Uuid, active: bool) -> Result<()> {
-        on_db!(self, write, |pool| sqlx::query("UPDATE assignments SET active = $2 WHERE id = $1")
+    pub async fn set_assignment_active(&self, id: Uuid, active: bool, now: Timestamp) -> Result<()> {
+        on_db!(self, write, |pool| sqlx::query("UPDATE assignments SET active = $2, updated_at = $3 WHERE id = $1")
             .bind(id.to_string())
             .bind(active)
+            .bind(micros(now))
             .execute(pool)
             .await
             .map(|_| ())?);
         Ok(())
+    }
+
+    /// When each of these organisations, units, users or assignments last changed in what the
+    /// directory shows of them (their ids are all distinct UUIDs, so one map holds them).
+    pub async fn directory_times(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Timestamp>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(200) {
+            let list = crate::sql::placeholders(1, chunk.len());
+            let sql = ["organisations", "units", "users", "assignments"]
+                .map(|t| format!("SELECT id, COALESCE(updated_at, created_at) FROM {t} WHERE id IN ({list})"))
+                .join(" UNION ALL ");
+            let rows: Vec<(String, i64)> = on_db!(self, read, |pool| {
+                // Only table names and numbered placeholders are formatted into the text.
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for id in chunk {
+                    q = q.bind(id.to_string());
+                }
+                q.fetch_all(pool).await?
+            });
+            for (id, at) in rows {
+                out.insert(uuid(&id)?, from_micros(at)?);
+            }
+        }
+        Ok(out)
     }
 
     /// A user's assignments with their units, active ones first.

@@ -223,7 +223,7 @@ async fn escalation_mail_goes_to_the_backups_mailbox(db: crate::helpers::Db) {
     let hsl = app.store.units().await.unwrap().iter().find(|u| u.id == w.units.hsl).unwrap().clone();
     let address =
         samverka_domain::org::AddressEntry { functional_mailbox: Some("hsl@solna.example".into()), ..hsl.address };
-    app.store.update_unit_address(hsl.id, &address).await.unwrap();
+    app.store.update_unit_address(hsl.id, &address, samverka_app::Clock::now(app.clock.as_ref())).await.unwrap();
     let rule_path = format!("/enheter/{}/eskalering", w.units.bistand);
     let (hsl_id, leader) = (hsl.id.to_string(), w.units.other_vc.to_string());
     let rule = [

@@ -447,3 +447,39 @@ async fn a_configured_public_url_makes_the_links() {
         "https://samverka.region.example/fhir/auth/token"
     );
 }
+
+on_both!(the_directory_says_when_it_changed, |app: TestApp| async move {
+    let w = &app.world;
+    let (admin, a) = account(&app.store, w.region, "ada", "Ada Admin", w.units.ward, Role::Administrator).await;
+    let admin = session(&app.store, admin, w.units.ward, a).await;
+    let t = bearer(&app, &register(&app, &admin, w.units.ward, "vardsamordnare", &["system/*.read"]).await).await;
+    let ward = fhir(&app, Some(&t), &format!("/fhir/Organization/{}", w.units.ward)).await.1;
+    let before = ward["meta"]["lastUpdated"].as_str().unwrap().to_string();
+    let later = fhir(&app, Some(&t), &format!("/fhir/Organization?_lastUpdated=gt{}", urlencode(&before))).await.1;
+    assert_eq!(later["total"], 0, "nothing changed since: {later}");
+
+    // The ward's telephone number changes later (within the token's hour): only the ward has
+    // changed since.
+    app.clock.advance(jiff::SignedDuration::from_mins(20));
+    let address = json!({ "phone": "08-123 456 00", "functional_mailbox": "avd21@region.example" });
+    app.post(&admin, &format!("/api/admin/units/{}/address", w.units.ward), address, StatusCode::OK).await;
+    let ward = fhir(&app, Some(&t), &format!("/fhir/Organization/{}", w.units.ward)).await.1;
+    let after = ward["meta"]["lastUpdated"].as_str().unwrap().to_string();
+    assert!(after > before, "{before} → {after}");
+    let later = fhir(&app, Some(&t), &format!("/fhir/Organization?_lastUpdated=gt{}", urlencode(&before))).await.1;
+    let ids: Vec<String> = entries(&later).iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, [w.units.ward.to_string()]);
+
+    // An assignment that ends is a PractitionerRole that changed.
+    let who = crate::helpers::account(&app.store, w.region, "bo", "Bo Berg", w.units.ward, Role::Vardsamordnare).await;
+    let (user, assignment) = (who.0, who.1);
+    let roles = format!("/fhir/PractitionerRole?practitioner=Practitioner/{user}&_lastUpdated=gt");
+    let now = samverka_app::Clock::now(app.clock.as_ref()).to_string();
+    assert_eq!(fhir(&app, Some(&t), &format!("{roles}{}", urlencode(&now))).await.1["total"], 0);
+    app.clock.advance(jiff::SignedDuration::from_mins(10));
+    app.post(&admin, &format!("/api/admin/assignments/{assignment}/deactivate"), json!({}), StatusCode::NO_CONTENT)
+        .await;
+    let changed = fhir(&app, Some(&t), &format!("{roles}{}", urlencode(&now))).await.1;
+    assert_eq!(changed["total"], 1, "{changed}");
+    assert_eq!(changed["entry"][0]["resource"]["active"], false);
+});

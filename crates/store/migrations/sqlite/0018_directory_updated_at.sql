@@ -1,0 +1,6 @@
+-- When what the directory shows of an organisation, unit, user or assignment last changed
+-- (FHIR's meta.lastUpdated and _lastUpdated); NULL: unchanged since created_at.
+ALTER TABLE organisations ADD COLUMN updated_at INTEGER;
+ALTER TABLE units ADD COLUMN updated_at INTEGER;
+ALTER TABLE users ADD COLUMN updated_at INTEGER;
+ALTER TABLE assignments ADD COLUMN updated_at INTEGER;
