@@ -377,19 +377,6 @@ impl Search {
         self.used.iter().filter(move |u| u.name == name).map(|u| (u.modifier.as_deref(), u.value.split(',').collect()))
     }
 
-    /// The value of a parameter given once (a repeat is refused where AND cannot be meant).
-    pub fn single(&self, name: &str) -> Result<Option<&str>, FhirError> {
-        let mut all = self.used.iter().filter(|u| u.name == name);
-        let first = all.next().map(|u| u.value.as_str());
-        if all.next().is_some() {
-            return Err(FhirError::invalid(
-                format!("Ange {name} en gång (flera värden: skilj dem med komma)."),
-                format!("Give {name} once (several values: separate them with commas)."),
-            ));
-        }
-        Ok(first)
-    }
-
     /// The ids a reference parameter names (`Type/id`, `id` or the absolute URL): one list of
     /// alternatives per occurrence.
     pub fn reference(&self, name: &str, ty: &str) -> Result<Vec<Vec<Uuid>>, FhirError> {

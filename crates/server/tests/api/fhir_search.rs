@@ -310,8 +310,58 @@ on_both!(every_listed_search_parameter_follows_the_specification, |app: TestApp|
         assert_eq!(s, StatusCode::OK, "{r} resolves: {o}");
         emitted.push(o);
     }
+    // What claims an HL7 Sweden base profile meets it, and each of the four types claims it.
+    let claimed: Vec<&str> = emitted.iter().filter_map(|r| r["meta"]["profile"][0].as_str()).collect();
+    for ty in ["SEBasePatient", "SEBaseOrganization", "SEBasePractitioner", "SEBasePractitionerRole"] {
+        assert!(claimed.iter().any(|p| p.ends_with(ty)), "{ty} is claimed");
+    }
+    let breaches: Vec<String> = emitted.iter().filter_map(se_base_breach).collect();
+    assert!(breaches.is_empty(), "{breaches:?}");
     validate(&emitted);
 });
+
+/// What HL7 Sweden's base profiles (hl7se.fhir.base 1.1.0) ask of a resource that claims one:
+/// identifier slices of at most one per system, an HSA-id typed PRN, at most one name, protected
+/// identity only with the profile's security labels. None: it meets them.
+fn se_base_breach(r: &Value) -> Option<String> {
+    let profile = r["meta"]["profile"][0].as_str()?;
+    let ids = r["identifier"].as_array().cloned().unwrap_or_default();
+    let count = |system: &str| ids.iter().filter(|i| i["system"] == system).count();
+    let typed = |system: &str, code: &str| {
+        ids.iter().filter(|i| i["system"] == system).all(|i| {
+            i["type"]["coding"].as_array().is_some_and(|c| {
+                c.iter().any(|c| c["system"] == "http://terminology.hl7.org/CodeSystem/v2-0203" && c["code"] == code)
+            })
+        })
+    };
+    let hsa = "urn:oid:1.2.752.29.4.19";
+    let names = r["name"].as_array().map_or(0, Vec::len);
+    let breach = match profile.rsplit('/').next()? {
+        "SEBasePatient" => {
+            let labels: Vec<&str> = r["meta"]["security"]
+                .as_array()
+                .map_or(vec![], |l| l.iter().filter_map(|l| l["code"].as_str()).collect());
+            let systems = ["personnummer", "samordningsnummer", "nationelltReservnummer"]
+                .map(|s| format!("http://electronichealth.se/identifier/{s}"));
+            (names > 1)
+                .then(|| "more than one name".to_string())
+                .or_else(|| systems.iter().find(|s| count(s) > 1).map(|s| format!("two identifiers in {s}")))
+                .or_else(|| {
+                    labels
+                        .iter()
+                        .find(|l| !["DEMO", "sekretessmarkering", "skyddadFolkbokforing"].contains(l))
+                        .map(|l| format!("label {l}"))
+                })
+        }
+        "SEBaseOrganization" => (count(hsa) > 1 || !typed(hsa, "PRN")).then(|| "hsaid slice".to_string()),
+        "SEBasePractitioner" => {
+            (names > 1 || count(hsa) > 1 || !typed(hsa, "PRN")).then(|| "name or hsaid slice".to_string())
+        }
+        "SEBasePractitionerRole" => (count(hsa) > 1 || !typed(hsa, "PRN")).then(|| "hsaid slice".to_string()),
+        other => Some(format!("unknown profile {other}")),
+    };
+    breach.map(|b| format!("{profile}: {b} in {r}"))
+}
 
 fn urlencode(v: &str) -> String {
     serde_urlencoded::to_string([("x", v)]).unwrap()[2..].to_string()
