@@ -174,6 +174,11 @@ pub(crate) async fn visible_cases(
     let Some(patients) = patients else {
         return Ok(samverka_app::cases::visible(st, &c.caller, None, keep, action).await?);
     };
+    if patients.is_empty() {
+        // Patients that exclude each other (`patient=A&patient=B`): nothing, once the caller
+        // is known to be allowed to search at all.
+        return Ok(samverka_app::cases::visible(st, &c.caller, None, |_| false, action).await?);
+    }
     let mut out: Vec<CaseRecord> = vec![];
     for p in patients {
         out.extend(samverka_app::cases::visible(st, &c.caller, Some(p), keep, action).await?);

@@ -295,8 +295,8 @@ pub struct Search {
     used: Vec<Used>,
     /// Dates, parsed once: per parameter name, one list of alternatives per occurrence.
     dates: Vec<(String, Vec<DateParam>)>,
-    /// What was ignored under lenient handling, for the outcome entry.
-    ignored: Vec<String>,
+    /// What was ignored under lenient handling (Swedish, English), for the outcome entry.
+    ignored: Vec<(String, String)>,
     pub count: usize,
     pub offset: usize,
     base: FhirBase,
@@ -335,7 +335,7 @@ impl Search {
                 _ => None,
             };
             match refusal {
-                Some((_, en)) if req.lenient => ignored.push(en),
+                Some(reason) if req.lenient => ignored.push(reason),
                 Some((sv, en)) => return Err(FhirError::invalid(sv, en)),
                 None => used.push(Used { name: name.to_string(), modifier: modifier.map(str::to_string), value }),
             }
@@ -495,7 +495,14 @@ impl Search {
             let issues: Vec<Value> = self
                 .ignored
                 .iter()
-                .map(|en| json!({ "severity": "warning", "code": "not-supported", "diagnostics": format!("{en} It was ignored (Prefer: handling=lenient).") }))
+                .map(|(sv, en)| {
+                    json!({
+                        "severity": "warning",
+                        "code": "not-supported",
+                        "details": { "text": format!("{sv} Den togs inte med i sökningen (Prefer: handling=lenient).") },
+                        "diagnostics": format!("{en} It was ignored (Prefer: handling=lenient)."),
+                    })
+                })
                 .collect();
             entries.push(json!({
                 "resource": { "resourceType": "OperationOutcome", "issue": issues },

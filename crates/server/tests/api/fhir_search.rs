@@ -211,6 +211,8 @@ on_both!(every_listed_search_parameter_follows_the_specification, |app: TestApp|
             assert_eq!(s, StatusCode::OK, "{ty}?{unsupported} lenient: {lenient}");
             let outcome = lenient["entry"].as_array().unwrap().iter().find(|e| e["search"]["mode"] == "outcome");
             assert!(outcome.is_some_and(|e| e["resource"]["resourceType"] == "OperationOutcome"), "{lenient}");
+            let reason = &outcome.unwrap()["resource"]["issue"][0];
+            assert!(reason["details"]["text"].as_str().is_some_and(|t| t.contains("missing")), "{reason}");
             assert!(
                 links(&lenient).iter().all(|(_, u)| !u.contains("missing")),
                 "the ignored parameter is not in self"
@@ -269,6 +271,11 @@ on_both!(every_listed_search_parameter_follows_the_specification, |app: TestApp|
     ] {
         assert_eq!(finds(q.clone()).await, expected, "_lastUpdated={q}");
     }
+    // Two patients at once: a case has one, so nothing; either of them: the one's cases.
+    let both = fhir(&app, Some(&ward), &format!("/fhir/EpisodeOfCare?patient={patient}&patient={}", fed.id)).await.1;
+    assert_eq!(both["total"], 0, "{both}");
+    let either = fhir(&app, Some(&ward), &format!("/fhir/EpisodeOfCare?patient={patient},{}", fed.id)).await.1;
+    assert_eq!(either["total"], 2, "{either}");
     // Repeated: AND (a day and not that day: nothing).
     let both = fhir(&app, Some(&ward), &format!("/fhir/EpisodeOfCare?_lastUpdated={day}&_lastUpdated=ne{day}")).await.1;
     assert_eq!(both["total"], 0);
