@@ -109,6 +109,45 @@ pub struct OidcProvider {
     /// asks for its own TOTP code after the provider's login.
     #[serde(default = "yes")]
     pub two_factor: bool,
+    /// Whom the provider signs in: staff (the default) or persons and their representatives
+    /// (e-legitimation such as BankID or Freja eID through a broker).
+    #[serde(default)]
+    pub audience: Audience,
+    /// For persons: the ID token claim that carries the personnummer.
+    #[serde(default = "personnummer_claim")]
+    pub personnummer_claim: String,
+}
+
+impl OidcProvider {
+    /// A staff provider with nothing filled in, to build on (`..OidcProvider::staff()`).
+    pub fn staff() -> OidcProvider {
+        OidcProvider {
+            id: String::new(),
+            name: String::new(),
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            client_secret_file: None,
+            redirect_url: String::new(),
+            two_factor: true,
+            audience: Audience::Staff,
+            personnummer_claim: personnummer_claim(),
+        }
+    }
+}
+
+/// Whom an identity provider signs in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    #[default]
+    Staff,
+    Person,
+}
+
+/// The personnummer claim of the OIDC Sweden profile (Sweden Connect, most BankID brokers).
+fn personnummer_claim() -> String {
+    "https://id.oidc.se/claim/personalIdentityNumber".into()
 }
 
 fn yes() -> bool {

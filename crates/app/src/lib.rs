@@ -30,6 +30,7 @@ pub mod inbox;
 pub mod liability;
 pub mod live;
 pub mod mail;
+pub mod oidc;
 pub mod patients;
 pub mod scopes;
 pub mod state;

@@ -72,6 +72,7 @@ fn config(issuer: &str) -> AppConfig {
         client_secret_file: None,
         redirect_url: format!("http://127.0.0.1/auth/oidc/{id}/callback"),
         two_factor,
+        ..OidcProvider::staff()
     };
     AppConfig { oidc: vec![p("region", true), p("password-only", false)], ..long_sessions() }
 }
