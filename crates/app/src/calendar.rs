@@ -66,3 +66,25 @@ pub fn ics_response(cal: Calendar, filename: &str) -> Response {
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
 }
+
+/// A SIP meeting the person is called to, for their own calendar: one event, an hour long,
+/// whose UID follows the case so a moved meeting replaces the old one.
+pub fn sip_meeting_calendar(
+    case: uuid::Uuid,
+    m: &samverka_domain::person::Meeting,
+    summary: &str,
+    description: &str,
+) -> Calendar {
+    let mut cal = Calendar::new();
+    cal.name(summary).timezone("Europe/Stockholm");
+    let mut e = Event::new();
+    e.uid(&format!("{case}-sip@samverka"))
+        .summary(summary)
+        .starts(utc(m.at))
+        .ends(utc(m.at + jiff::SignedDuration::from_hours(1)))
+        .location(&m.place)
+        .description(description);
+    e.status(EventStatus::Confirmed);
+    cal.push(e.done());
+    cal.done()
+}

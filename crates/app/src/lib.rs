@@ -32,6 +32,7 @@ pub mod live;
 pub mod mail;
 pub mod oidc;
 pub mod patients;
+pub mod person;
 pub mod scopes;
 pub mod state;
 pub mod texts;

@@ -39,6 +39,17 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>)
     }
 }
 
+/// The language cookie every page reads (not a secret: readable, long-lived).
+pub const LANG_COOKIE: &str = "samverka-lang";
+
+/// The language a browser chose (Swedish unless it chose English).
+pub fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    match crate::auth::cookie_value(headers, LANG_COOKIE).as_deref() {
+        Some("en") => Lang::En,
+        _ => Lang::Sv,
+    }
+}
+
 pub fn texts(lang: Lang) -> &'static Texts {
     static SV: OnceLock<Texts> = OnceLock::new();
     static EN: OnceLock<Texts> = OnceLock::new();

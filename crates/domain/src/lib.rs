@@ -24,6 +24,7 @@ pub mod liability;
 pub mod message;
 pub mod org;
 pub mod patient;
+pub mod person;
 pub mod routing;
 pub mod sip;
 pub mod text;

@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(samverka_api::router())
         .merge(samverka_fhir::router())
+        .merge(samverka_person::router())
         .merge(samverka_web::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {

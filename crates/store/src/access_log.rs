@@ -226,8 +226,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // The person's pages keep their own log under the same retention.
+            let m = sqlx::query("DELETE FROM person_access_log WHERE at < $1")
+                .bind(micros(cutoff))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             tx.commit().await?;
-            n
+            n + m
         });
         Ok(n)
     }

@@ -809,6 +809,21 @@ impl Store {
         rows.into_iter().map(|(id, at)| Ok((uuid(&id)?, from_micros(at)?))).collect()
     }
 
+    /// The latest admitted patients with a personnummer, for the demo's sign-in as a person:
+    /// (name, personnummer), at most `n`.
+    pub async fn recent_patients_with_cases(&self, n: i64) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(String, String, String)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT p.given_name, p.family_name, p.identifier FROM patients p \
+             WHERE p.id_kind = 'personnummer' AND p.protection = 'none' \
+             AND EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id AND c.phase <> 'cancelled') \
+             ORDER BY (SELECT MAX(c.admitted_at) FROM cases c WHERE c.patient_id = p.id) DESC LIMIT $1"
+        )
+        .bind(n)
+        .fetch_all(pool)
+        .await?);
+        Ok(rows.into_iter().map(|(g, f, id)| (format!("{g} {f}"), id)).collect())
+    }
+
     /// Which units take part in a case.
     pub async fn case_parties(&self, case: CaseId) -> Result<Vec<UnitId>> {
         let rows: Vec<(String,)> =

@@ -171,11 +171,15 @@ fn dependencies(dir: &Path) -> BTreeSet<String> {
 
 #[test]
 fn front_ends_depend_on_the_application_and_not_on_each_other() {
-    let front_ends = ["samverka-api", "samverka-web", "samverka-fhir", "samverka-hl7"];
+    let front_ends = ["samverka-api", "samverka-web", "samverka-person", "samverka-fhir", "samverka-hl7"];
     let root = Path::new(WORKSPACE).join("crates");
-    for (dir, name) in
-        [("api", "samverka-api"), ("web", "samverka-web"), ("fhir", "samverka-fhir"), ("hl7", "samverka-hl7")]
-    {
+    for (dir, name) in [
+        ("api", "samverka-api"),
+        ("web", "samverka-web"),
+        ("person", "samverka-person"),
+        ("fhir", "samverka-fhir"),
+        ("hl7", "samverka-hl7"),
+    ] {
         let deps = dependencies(&root.join(dir));
         assert!(deps.contains("samverka-app"), "{name} does not use the application layer");
         for other in front_ends.iter().filter(|f| **f != name) {

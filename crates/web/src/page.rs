@@ -3,25 +3,17 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use samverka_app::AppState;
 use samverka_app::auth::{Caller, LIVE_HEADER, LoginSession};
 use samverka_app::error::AppError;
-use samverka_app::texts::{Lang, Texts, texts};
+use samverka_app::texts::{Texts, texts};
 use samverka_domain::deadlines::countdown_sv;
 
-/// The language cookie (not a secret: readable, long-lived).
-pub const LANG_COOKIE: &str = "samverka-lang";
+pub use samverka_app::texts::{LANG_COOKIE, lang_of};
 /// Double-submit cookie protecting the login form, before there is a session.
 pub const LOGIN_CSRF_COOKIE: &str = "__Host-samverka-login";
-
-pub fn lang_of(headers: &HeaderMap) -> Lang {
-    match samverka_app::auth::cookie_value(headers, LANG_COOKIE).as_deref() {
-        Some("en") => Lang::En,
-        _ => Lang::Sv,
-    }
-}
 
 /// What every page's frame needs: language, title, who is logged in, the CSRF token for its
 /// forms, and what the live updates watch.

@@ -13,6 +13,7 @@ mod hl7;
 mod invoice;
 mod login;
 mod oidc;
+mod person;
 mod protection;
 mod scenario;
 mod tls;

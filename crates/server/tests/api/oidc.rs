@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use crate::helpers::{Db, long_sessions, spawn_app_with, ts};
 
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
+    pub issuer: String,
 }
 
 impl Drop for Provider {
@@ -39,7 +39,7 @@ fn provider_binary() -> String {
     default.to_string()
 }
 
-async fn start_provider() -> Provider {
+pub(crate) async fn start_provider() -> Provider {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(provider_binary())
         .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--require-nonce", "true"])
@@ -108,7 +108,7 @@ async fn login_as(app: &crate::helpers::TestApp, provider_id: &str, sub: &str) -
 }
 
 /// `name=value` of the cookie the response sets under that name.
-fn cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
     res.headers()
         .get_all("set-cookie")
         .iter()

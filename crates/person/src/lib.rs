@@ -1,0 +1,29 @@
+//! The person's own pages under `/min`: the older person signs in with e-legitimation (their
+//! region's OpenID Connect broker for BankID or Freja eID; in a demo, as one of the demo's
+//! patients) and follows their own discharge in plain words: where it stands, what comes next,
+//! whom to call, the SIP meeting and plan, and who has read their data.
+//!
+//! Everything goes through `samverka_app::person` (the session, what a person may see, the
+//! log); this crate parses, renders and answers. No page needs a script; each is built for a
+//! 320 px phone first and kept short.
+
+mod pages;
+
+use axum::Router;
+use axum::routing::{get, post};
+use samverka_app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/min", get(pages::start))
+        .route("/min/logga-in/{id}", get(pages::sign_in_start))
+        .route("/min/logga-in/{id}/tillbaka", get(pages::sign_in_callback))
+        .route("/min/demo", post(pages::demo_sign_in))
+        .route("/min/logga-ut", post(pages::sign_out))
+        .route("/min/utskrivning/{id}", get(pages::my_case))
+        .route("/min/utskrivning/{id}/mote.ics", get(pages::meeting_ics))
+        .route("/min/vem-har-last", get(pages::who_read))
+        .route("/min/stil.css", get(pages::stylesheet))
+        // Logins under way with an identity provider.
+        .layer(axum::Extension(std::sync::Arc::new(samverka_app::oidc::OidcState::default())))
+}

@@ -1,0 +1,519 @@
+//! The pages and what they show: each handler asks `samverka_app::person` and renders.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use samverka_app::AppState;
+use samverka_app::auth::cookie_value;
+use samverka_app::auth::login::ClientAddress;
+use samverka_app::config::{Audience, OidcProvider};
+use samverka_app::error::{AppError, AppResult};
+use samverka_app::oidc::{CLEAR_STATE_COOKIE, Callback, OidcState, STATE_COOKIE, unavailable};
+use samverka_app::person::{self as app, Person};
+use samverka_app::texts::{Texts, lang_of, texts};
+use samverka_domain::calendar::local_date;
+use samverka_domain::ids::Personnummer;
+use samverka_domain::org::{Principal, UnitKind};
+use samverka_domain::person::{Next, Standing, overview};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// What every person page's frame needs.
+pub struct Frame {
+    pub t: &'static Texts,
+    pub title: String,
+    /// The signed-in person's name and the token for their forms.
+    pub person: Option<(String, String)>,
+}
+
+fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut res = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+            // A person's own data: never kept by a shared computer's cache.
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Sidan kunde inte visas.").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    frame: Frame,
+    message: String,
+}
+
+/// An error as a page in the person's language.
+fn error_page(t: &'static Texts, e: &AppError) -> Response {
+    let message = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+    render(
+        e.status,
+        &ErrorPage { frame: Frame { t, title: t.get("person.error_title").into(), person: None }, message },
+    )
+}
+
+fn frame(t: &'static Texts, title: &str, p: &Person) -> Frame {
+    Frame { t, title: title.to_string(), person: Some((p.session.name.clone(), p.session.csrf_token.clone())) }
+}
+
+// ---- start: sign in, or the person's cases ----------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    frame: Frame,
+    providers: Vec<(String, String)>,
+    demo: Vec<(String, String)>,
+}
+
+pub struct CaseLine {
+    pub id: String,
+    pub admitted: String,
+    pub ward: String,
+    pub standing: String,
+}
+
+#[derive(Template)]
+#[template(path = "start.html")]
+struct StartPage {
+    frame: Frame,
+    cases: Vec<CaseLine>,
+}
+
+pub async fn start(State(st): State<AppState>, headers: HeaderMap, person: Result<Person, AppError>) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else {
+        let providers = st
+            .config
+            .oidc
+            .iter()
+            .filter(|p| p.audience == Audience::Person)
+            .map(|p| (p.id.clone(), t.fill("person.sign_in_with", &[("name", &p.name)])))
+            .collect();
+        let demo = match app::demo_persons(&st).await {
+            Ok(d) => d,
+            Err(e) => return error_page(t, &e),
+        };
+        let frame = Frame { t, title: t.get("person.sign_in_title").into(), person: None };
+        return render(StatusCode::OK, &SignInPage { frame, providers, demo });
+    };
+    let records = match app::my_cases(&st, &p).await {
+        Ok(r) => r,
+        Err(e) => return error_page(t, &e),
+    };
+    let cases = records
+        .iter()
+        .map(|r| CaseLine {
+            id: r.case.id.to_string(),
+            admitted: t.date(&local_date(r.case.admitted_at)),
+            ward: r.case.ward().name.clone(),
+            standing: t.get(&format!("person.standing.{}", Standing::of(&r.case).as_str())).to_string(),
+        })
+        .collect();
+    let title = t.get("person.title").to_string();
+    render(StatusCode::OK, &StartPage { frame: frame(t, &title, &p), cases })
+}
+
+// ---- signing in and out -------------------------------------------------------------------------
+
+fn person_provider<'a>(st: &'a AppState, id: &str) -> AppResult<&'a OidcProvider> {
+    st.config
+        .oidc
+        .iter()
+        .find(|p| p.id == id && p.audience == Audience::Person)
+        .ok_or_else(|| AppError::not_found("Inloggningstjänsten"))
+}
+
+pub async fn sign_in_start(
+    State(st): State<AppState>,
+    Extension(oidc): Extension<Arc<OidcState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let started = match person_provider(&st, &id) {
+        Ok(p) => samverka_app::oidc::start(&oidc, p).await,
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(s) => {
+            let mut res = Redirect::to(&s.authorize_url).into_response();
+            if let Ok(v) = HeaderValue::from_str(&s.state_cookie) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => error_page(t, &e),
+    }
+}
+
+/// The personnummer the provider vouched for, from the claim the provider is configured with.
+fn personnummer_of(
+    st: &AppState,
+    p: &OidcProvider,
+    identity: &samverka_app::oidc::Identity,
+) -> AppResult<Personnummer> {
+    let value = identity.claims.get(&p.personnummer_claim).and_then(|v| v.as_str()).unwrap_or_default();
+    Personnummer::parse(value, local_date(st.clock.now())).map_err(|_| {
+        tracing::warn!(provider = %p.id, claim = %p.personnummer_claim, "no personnummer in the ID token");
+        AppError::unauthorized(
+            "no_personnummer",
+            "Inloggningen gav inget personnummer. Prova en annan e-legitimation.",
+            "The login carried no personnummer.",
+        )
+    })
+}
+
+pub async fn sign_in_callback(
+    State(st): State<AppState>,
+    Extension(oidc): Extension<Arc<OidcState>>,
+    Path(id): Path<String>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    Query(q): Query<Callback>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let done = async {
+        let p = person_provider(&st, &id)?;
+        let identity = samverka_app::oidc::finish(&oidc, p, cookie_value(&headers, STATE_COOKIE), q).await?;
+        let pnr = personnummer_of(&st, p, &identity)?;
+        let name = identity.claims.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        app::sign_in(&st, &pnr, &name, &address).await
+    }
+    .await;
+    match done {
+        Ok((token, session)) => signed_in(&st, &token, &session, true),
+        Err(e) => error_page(t, &e),
+    }
+}
+
+/// Into the person's pages with a new session.
+fn signed_in(st: &AppState, token: &str, session: &samverka_store::PersonSession, clear_state: bool) -> Response {
+    let mut res = Redirect::to("/min").into_response();
+    let age = samverka_app::auth::seconds_until(session.expires_at, st.clock.now());
+    res.headers_mut().append(header::SET_COOKIE, app::session_cookie(token, age));
+    if clear_state {
+        res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_static(CLEAR_STATE_COOKIE));
+    }
+    res
+}
+
+#[derive(Deserialize)]
+pub struct DemoForm {
+    personnummer: String,
+}
+
+/// In a demo only: sign in as one of the demo's patients without e-legitimation.
+pub async fn demo_sign_in(
+    State(st): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    Form(f): Form<DemoForm>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let done = async {
+        let listed = app::demo_persons(&st).await?;
+        let Some((name, pnr)) = listed.into_iter().find(|(_, pnr)| *pnr == f.personnummer) else {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "demo_only",
+                "Det går bara att logga in så här i en demo. Använd e-legitimation.",
+                "Only a demo lets you sign in this way.",
+            ));
+        };
+        let pnr =
+            Personnummer::parse(&pnr, local_date(st.clock.now())).map_err(|_| unavailable("demo personnummer"))?;
+        app::sign_in(&st, &pnr, &name, &address).await
+    }
+    .await;
+    match done {
+        Ok((token, session)) => signed_in(&st, &token, &session, false),
+        Err(e) => error_page(t, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf_token: String,
+}
+
+pub async fn sign_out(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    if let Ok(p) = &person
+        && !p.form_token_ok(&f.csrf_token)
+    {
+        return error_page(t, &bad_form());
+    }
+    if let Err(e) = app::sign_out(&st, &headers).await {
+        return error_page(t, &e);
+    }
+    let mut res = Redirect::to("/min").into_response();
+    res.headers_mut().append(header::SET_COOKIE, app::clear_cookie());
+    res
+}
+
+fn bad_form() -> AppError {
+    AppError::new(
+        StatusCode::FORBIDDEN,
+        "csrf_failed",
+        "Sidan var för gammal. Ladda om den och försök igen.",
+        "The page was too old. Reload it and try again.",
+    )
+}
+
+/// Not signed in: to the sign-in.
+fn sign_in_first() -> Response {
+    Redirect::to("/min").into_response()
+}
+
+// ---- one case: "Min utskrivning" ------------------------------------------------------------------
+
+pub struct Step {
+    pub label: String,
+    /// done, now or later.
+    pub state: &'static str,
+}
+
+pub struct Contact {
+    pub name: String,
+    pub what: String,
+    pub phone: Option<String>,
+    pub hours: Option<String>,
+}
+
+pub struct MeetingView {
+    pub when: String,
+    pub place: String,
+    pub video: Option<String>,
+    pub invited: bool,
+    pub relatives: bool,
+    pub others: Vec<String>,
+    pub ics: String,
+}
+
+pub struct PlanView {
+    pub goals: String,
+    pub needs: Vec<String>,
+    pub region: Vec<String>,
+    pub kommun: Vec<String>,
+    pub others: Vec<String>,
+    pub follow_up: String,
+    pub coordinator: String,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    frame: Frame,
+    standing: String,
+    steps: Vec<Step>,
+    next: Vec<String>,
+    meeting: Option<MeetingView>,
+    plan: Option<PlanView>,
+    contacts: Vec<Contact>,
+}
+
+#[derive(Deserialize)]
+pub struct CaseId {
+    id: String,
+}
+
+fn case_id(raw: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(raw)
+        .map_err(|_| AppError::new(StatusCode::NOT_FOUND, "not_found", "Vi hittar inte det du söker.", "Not found."))
+}
+
+pub async fn my_case(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Path(CaseId { id }): Path<CaseId>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let record = match async { app::my_case(&st, &p, case_id(&id)?).await }.await {
+        Ok(r) => r,
+        Err(e) => return error_page(t, &e),
+    };
+    let case = &record.case;
+    let now = st.clock.now();
+    let view = overview(case, now);
+    let steps = if view.standing == Standing::Ended {
+        vec![]
+    } else {
+        Standing::PATH
+            .iter()
+            .map(|s| Step {
+                label: t.get(&format!("person.path.{}", s.as_str())).to_string(),
+                state: match s.cmp(&view.standing) {
+                    std::cmp::Ordering::Less => "done",
+                    std::cmp::Ordering::Equal => "now",
+                    std::cmp::Ordering::Greater => "later",
+                },
+            })
+            .collect()
+    };
+    let date = |d: &jiff::civil::Date| t.date(d);
+    let mut next = vec![];
+    match &view.next {
+        Next::Planning { expected_home } => {
+            next.push(t.get("person.next.planning").to_string());
+            if let Some(d) = expected_home {
+                next.push(t.fill("person.next.expected_home", &[("date", &date(d))]));
+            }
+        }
+        Next::Meeting { at } => next.push(t.fill("person.next.meeting", &[("when", &t.datetime(at))])),
+        Next::GoingHome { expected_home } => {
+            next.push(t.get("person.next.going_home").to_string());
+            if let Some(d) = expected_home {
+                next.push(t.fill("person.next.expected_home", &[("date", &date(d))]));
+            }
+        }
+        Next::FollowUp { on } => next.push(t.fill("person.next.follow_up", &[("date", &date(on))])),
+        Next::Nothing => next.push(t.get("person.next.nothing").to_string()),
+    }
+    let meeting = view.meeting.as_ref().filter(|m| m.at >= now).map(|m| MeetingView {
+        when: t.datetime(&m.at),
+        place: m.place.clone(),
+        video: m.video_link().map(str::to_string),
+        invited: m.you_are_invited,
+        relatives: m.relatives_invited,
+        others: m.participants.clone(),
+        ics: format!("/min/utskrivning/{}/mote.ics", case.id),
+    });
+    let plan = view.plan.map(|plan| {
+        let by = |who: Principal| {
+            plan.insatser.iter().filter(|i| i.principal == who).map(|i| i.description.clone()).collect()
+        };
+        PlanView {
+            goals: plan.own_goals.clone(),
+            needs: plan.needs.clone(),
+            region: by(Principal::Region),
+            kommun: by(Principal::Kommun),
+            others: plan.others_measures.iter().map(|o| format!("{}: {}", o.who, o.description)).collect(),
+            follow_up: t
+                .fill("person.plan_follow_up", &[("date", &date(&plan.follow_up_date)), ("how", &plan.follow_up_how)]),
+            coordinator: t.fill("person.plan_coordinator", &[("name", &plan.coordinator.name)]),
+        }
+    });
+    let ids: Vec<Uuid> = view.contacts.iter().map(|u| u.id).collect();
+    let entries = match app::contact_entries(&st, &ids).await {
+        Ok(e) => e,
+        Err(e) => return error_page(t, &e),
+    };
+    let mut contacts = vec![];
+    if let Some(f) = view.fast_vardkontakt {
+        contacts.push(Contact {
+            name: f.name.clone(),
+            what: t.fill("person.fast_vardkontakt", &[("unit", &f.unit.name)]),
+            phone: Some(f.phone.clone()).filter(|p| !p.is_empty()),
+            hours: None,
+        });
+    }
+    for u in &view.contacts {
+        let entry = entries.iter().find(|e| e.id == u.id);
+        let what = match u.kind {
+            UnitKind::Ward => "person.contact.ward",
+            UnitKind::Vardcentral => "person.contact.vardcentral",
+            UnitKind::Bistandsenhet => "person.contact.bistand",
+            _ => "person.contact.other",
+        };
+        contacts.push(Contact {
+            name: u.name.clone(),
+            what: t.get(what).to_string(),
+            phone: entry.and_then(|e| e.address.phone.clone()),
+            hours: entry.and_then(|e| e.address.opening_hours.clone()),
+        });
+    }
+    let title = t.get("person.case_title").to_string();
+    let standing = t.get(&format!("person.standing.{}", view.standing.as_str())).to_string();
+    render(StatusCode::OK, &CasePage { frame: frame(t, &title, &p), standing, steps, next, meeting, plan, contacts })
+}
+
+/// The SIP meeting for the person's own calendar.
+pub async fn meeting_ics(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Path(CaseId { id }): Path<CaseId>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let record = match async { app::my_case(&st, &p, case_id(&id)?).await }.await {
+        Ok(r) => r,
+        Err(e) => return error_page(t, &e),
+    };
+    let view = overview(&record.case, st.clock.now());
+    let Some(m) = view.meeting else {
+        return error_page(t, &AppError::not_found("Mötet"));
+    };
+    let cal = samverka_app::calendar::sip_meeting_calendar(
+        record.case.id,
+        &m,
+        t.get("person.meeting_heading"),
+        &t.fill("person.meeting_called_by", &[("unit", &m.called_by.name)]),
+    );
+    samverka_app::calendar::ics_response(cal, "mote.ics")
+}
+
+// ---- who has read my data ---------------------------------------------------------------------------
+
+pub struct ReadLine {
+    pub when: String,
+    pub who: String,
+    pub unit: String,
+    pub what: String,
+}
+
+#[derive(Template)]
+#[template(path = "who_read.html")]
+struct WhoReadPage {
+    frame: Frame,
+    lines: Vec<ReadLine>,
+}
+
+pub async fn who_read(State(st): State<AppState>, headers: HeaderMap, person: Result<Person, AppError>) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let entries = match app::who_read_my_data(&st, &p).await {
+        Ok(e) => e,
+        Err(e) => return error_page(t, &e),
+    };
+    let lines = entries
+        .iter()
+        .map(|e| {
+            let reads =
+                ["read", "search", "list", "open", "view", "export", "extract"].iter().any(|w| e.action.contains(w));
+            let role = e.role.map(|r| r.label_sv().to_string()).unwrap_or_default();
+            ReadLine {
+                when: t.datetime(&e.at),
+                who: if role.is_empty() { e.user_name.clone() } else { format!("{}, {role}", e.user_name) },
+                unit: e.unit_name.clone(),
+                what: t.get(if reads { "person.log_read" } else { "person.log_wrote" }).to_string(),
+            }
+        })
+        .collect();
+    let title = t.get("person.log_heading").to_string();
+    render(StatusCode::OK, &WhoReadPage { frame: frame(t, &title, &p), lines })
+}
+
+pub async fn stylesheet() -> Response {
+    let mut res =
+        ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/min.css")).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
+    res
+}

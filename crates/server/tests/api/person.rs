@@ -1,0 +1,239 @@
+//! The person's own pages (`/min`): signing in with e-legitimation through a real OpenID
+//! Connect provider (`oidc-provider-mock`, the personnummer in a claim), seeing only one's own
+//! discharge in plain words, the log extract, and the walls between a person's session and
+//! staff sessions. Every page is checked for plain language (LIX) and weight.
+
+use reqwest::StatusCode;
+use samverka_app::AppConfig;
+use samverka_app::config::{Audience, OidcProvider};
+use serde_json::json;
+
+use crate::fhir::busy_case;
+use crate::helpers::{Db, TestApp, long_sessions, pnr, spawn_app_with};
+use crate::oidc::{cookie_named, start_provider};
+
+const CLAIM: &str = "https://id.oidc.se/claim/personalIdentityNumber";
+const PERSON_COOKIE: &str = "__Host-samverka-person";
+
+fn config(issuer: &str, demo: bool) -> AppConfig {
+    let bankid = OidcProvider {
+        id: "bankid".into(),
+        name: "BankID (test)".into(),
+        issuer: issuer.into(),
+        client_id: "samverka".into(),
+        client_secret: "test-secret".into(),
+        redirect_url: "http://127.0.0.1/min/logga-in/bankid/tillbaka".into(),
+        audience: Audience::Person,
+        personnummer_claim: CLAIM.into(),
+        ..OidcProvider::staff()
+    };
+    AppConfig { oidc: vec![bankid], demo_logins: demo, ..long_sessions() }
+}
+
+/// Signs in at the provider as `sub` and returns the person's session cookie (or the answer
+/// when none was set).
+async fn sign_in(app: &TestApp, issuer: &str, sub: &str) -> Result<String, reqwest::Response> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let start = client.get(format!("{}/min/logga-in/bankid", app.base)).send().await.unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let authorize = start.headers()["location"].to_str().unwrap().to_string();
+    assert!(authorize.starts_with(issuer));
+    let approved = client
+        .post(&authorize)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("sub={sub}"))
+        .send()
+        .await
+        .unwrap();
+    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let query = back.split_once('?').unwrap().1.to_string();
+    let state = cookie_named(&start, "__Host-samverka-oidc").unwrap();
+    let res = client
+        .get(format!("{}/min/logga-in/bankid/tillbaka?{query}", app.base))
+        .header("cookie", state)
+        .send()
+        .await
+        .unwrap();
+    cookie_named(&res, PERSON_COOKIE).filter(|c| !c.ends_with('=')).ok_or(res)
+}
+
+/// The provider knows `sub` with these claims.
+async fn known_at_provider(issuer: &str, sub: &str, claims: serde_json::Value) {
+    let res = reqwest::Client::new().put(format!("{issuer}/users/{sub}")).json(&claims).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = client.get(format!("{}{path}", app.base)).header("cookie", cookie).send().await.unwrap();
+    let status = res.status();
+    (status, res.text().await.unwrap())
+}
+
+/// The readable text of a page, one block (heading, paragraph, list item, button) per line.
+fn text_of(html: &str) -> String {
+    let body = html.split("<main").nth(1).unwrap_or(html);
+    let blocks = regex::Regex::new(r"(?i)</?(p|h[1-6]|li|blockquote|button|a|section|ol|ul|main)\b[^>]*>").unwrap();
+    let tags = regex::Regex::new(r"<[^>]+>").unwrap();
+    let text = tags.replace_all(&blocks.replace_all(body, "\n"), " ").to_string();
+    text.replace("&nbsp;", " ").replace("&amp;", "&")
+}
+
+/// Läsbarhetsindex: words per sentence plus the percentage of words longer than six letters.
+/// A sentence ends at . ! ? : or at the end of a block (a heading, a list item, a button).
+fn lix(text: &str) -> f64 {
+    let mut words = 0usize;
+    let mut long = 0usize;
+    let mut sentences = 0usize;
+    for block in text.lines().filter(|l| l.chars().any(char::is_alphabetic)) {
+        sentences += 1 + block.trim().trim_end_matches(['.', '!', '?', ':']).matches(['.', '!', '?', ':']).count();
+        for w in block.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()) {
+            words += 1;
+            if w.chars().count() > 6 {
+                long += 1;
+            }
+        }
+    }
+    words as f64 / sentences.max(1) as f64 + 100.0 * long as f64 / words.max(1) as f64
+}
+
+#[test]
+fn lix_is_counted_as_defined() {
+    // 9 words, 2 sentences, 2 long words (sjukhuset, kommunen).
+    assert_eq!(lix("Du är inlagd på sjukhuset.\nKommunen hör av sig."), 9.0 / 2.0 + 100.0 * 2.0 / 9.0);
+    // A colon ends a sentence too; a block ends one without a full stop.
+    assert_eq!(lix("Ring: hit\nHemma"), 3.0 / 3.0);
+}
+
+async fn person_pages(db: Db) {
+    let provider = start_provider().await;
+    let app = spawn_app_with(db, config(&provider.issuer, false)).await;
+    let w = &app.world;
+    let (case, patient) = busy_case(&app, 5).await;
+    let (other_case, _) = busy_case(&app, 6).await;
+    // The ward reads the case: the person will see it in their log extract.
+    app.get(&w.ward, &format!("/api/cases/{case}")).await;
+
+    // Signing in: the personnummer comes in the configured claim.
+    known_at_provider(&provider.issuer, "ingrid", json!({ CLAIM: pnr(5), "name": "Ingrid Lund" })).await;
+    let me = sign_in(&app, &provider.issuer, "ingrid").await.expect("a person's session");
+    // A login without a personnummer gives no session.
+    known_at_provider(&provider.issuer, "nobody", json!({ "name": "Utan Nummer" })).await;
+    let refused = sign_in(&app, &provider.issuer, "nobody").await.unwrap_err();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(refused.text().await.unwrap().contains("personnummer"));
+
+    // The start page lists the person's own stay, and only that.
+    let (s, start) = page(&app, &me, "/min").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(start.contains(&format!("/min/utskrivning/{case}")), "{start}");
+    assert!(!start.contains(&other_case));
+    let (s, mine) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    assert_eq!(s, StatusCode::OK, "{mine}");
+    for expected in [
+        "Sjukhuset har sagt till kommunen att du är inlagd.",
+        "Klara mig hemma och gå till affären själv.",
+        "Hemtjänst morgon och kväll",
+        "Hit kan du ringa",
+    ] {
+        assert!(mine.contains(expected), "{expected}: {mine}");
+    }
+    // The SIP meeting, with a calendar file.
+    assert!(mine.contains(&format!("/min/utskrivning/{case}/mote.ics")));
+    let (s, ics) = page(&app, &me, &format!("/min/utskrivning/{case}/mote.ics")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ics.contains("BEGIN:VEVENT") && ics.contains("LOCATION:Hemma"), "{ics}");
+
+    // Another person's case, by its id or a made-up one: the same "not found", logged.
+    for id in [other_case.clone(), uuid::Uuid::now_v7().to_string(), "nonsense".into()] {
+        let (s, body) = page(&app, &me, &format!("/min/utskrivning/{id}")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{id}");
+        assert!(!body.contains("Klara mig hemma"));
+    }
+    let patient_id: uuid::Uuid = patient.parse().unwrap();
+    let logged = app.store.person_access_of(patient_id, 100).await.unwrap();
+    assert!(logged.iter().any(|e| e.action == "person.case" && e.outcome == samverka_store::Outcome::Allowed));
+    assert!(
+        logged.iter().any(|e| e.case_id.map(|c| c.to_string()) == Some(other_case.clone())
+            && e.outcome == samverka_store::Outcome::Denied),
+        "the attempt on another's case is logged"
+    );
+
+    // Who has read my data: the ward's read is there, with name and unit.
+    let (s, log) = page(&app, &me, "/min/vem-har-last").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(log.contains("Norrviks sjukhus, Geriatrik avd 21"), "{log}");
+
+    // The walls: a person's cookie opens no staff page or API; a staff cookie no person page.
+    let (s, _) = page(&app, &me, &format!("/api/cases/{case}")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = page(&app, &me, &format!("/arenden/{case}")).await;
+    assert!(s.is_redirection(), "to the staff login: {s}");
+    let (s, staff_view) = page(&app, &w.ward.cookie, &format!("/min/utskrivning/{case}")).await;
+    assert!(s.is_redirection() && !staff_view.contains("Klara mig"), "{s}");
+    let (_, staff_start) = page(&app, &w.ward.cookie, "/min").await;
+    assert!(staff_start.contains("/min/logga-in/bankid"), "a staff session is no person's: {staff_start}");
+
+    // Plain language and light pages.
+    for path in ["/min".to_string(), format!("/min/utskrivning/{case}"), "/min/vem-har-last".into()] {
+        let (_, html) = page(&app, &me, &path).await;
+        let score = lix(&text_of(&html));
+        eprintln!("{path}: LIX {score:.1}, {} bytes", html.len());
+        assert!(score <= 40.0, "{path}: LIX {score:.1}\n{}", text_of(&html));
+        assert!(html.len() < 50_000, "{path}: {} bytes", html.len());
+    }
+    let (_, sign_in_page) = page(&app, "", "/min").await;
+    let score = lix(&text_of(&sign_in_page));
+    assert!(score <= 40.0, "sign-in: LIX {score:.1}");
+
+    // Signing out ends the session: the cookie opens nothing after.
+    let csrf =
+        regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap().captures(&start).unwrap()[1].to_string();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let out = client
+        .post(format!("{}/min/logga-ut", app.base))
+        .header("cookie", &me)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf_token={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_redirection());
+    let (s, _) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    assert!(s.is_redirection(), "signed out: {s}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_and_sees_only_their_own_discharge_on_sqlite() {
+    person_pages(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_and_sees_only_their_own_discharge_on_postgres() {
+    person_pages(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_as_a_demo_person_works_only_in_a_demo() {
+    for demo in [false, true] {
+        let mut app = spawn_app_with(Db::Sqlite, AppConfig { demo_logins: demo, ..long_sessions() }).await;
+        let _dir = app.take_dir();
+        let (case, _) = busy_case(&app, 7).await;
+        let (_, start) = page(&app, "", "/min").await;
+        assert_eq!(start.contains(&pnr(7)), demo, "demo persons are listed only in a demo");
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let res = client
+            .post(format!("{}/min/demo", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("personnummer={}", pnr(7)))
+            .send()
+            .await
+            .unwrap();
+        let cookie = cookie_named(&res, PERSON_COOKIE);
+        assert_eq!(cookie.is_some(), demo, "{}", res.status());
+        if let Some(c) = cookie {
+            let (s, _) = page(&app, &c, &format!("/min/utskrivning/{case}")).await;
+            assert_eq!(s, StatusCode::OK);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+-- A person signed in to their own pages with e-legitimation: kept apart from staff sessions,
+-- and reaching only the person's own pages. The personnummer is the identity the provider
+-- vouched for; patient_id is that person's record, when Samverka has one.
+CREATE TABLE person_sessions (
+    token_hash      TEXT PRIMARY KEY,
+    personnummer    TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    patient_id      TEXT REFERENCES patients(id),
+    csrf_token      TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    last_seen_at    BIGINT NOT NULL,
+    expires_at      BIGINT NOT NULL,
+    client_address  TEXT NOT NULL
+);
+
+-- Every read a person (or, later, their representative) makes of a patient's data on the
+-- person's pages, and every refusal. Append-only, like the staff access log.
+CREATE TABLE person_access_log (
+    id              BIGSERIAL PRIMARY KEY,
+    at              BIGINT NOT NULL,
+    patient_id      TEXT,
+    case_id         TEXT,
+    reader_name     TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    outcome         TEXT NOT NULL,
+    client_address  TEXT
+);
+CREATE INDEX person_access_log_patient ON person_access_log(patient_id, at);
+CREATE TRIGGER person_access_log_append_only BEFORE UPDATE OR DELETE ON person_access_log
+    FOR EACH ROW EXECUTE FUNCTION access_log_guard();
