@@ -680,3 +680,48 @@ pub async fn acknowledge_all(st: &AppState, caller: &Caller, id: CaseId) -> AppR
     }
     execute_all(st, caller, id, cmds).await
 }
+
+/// What the person has said in their case (their own words before the SIP meeting, whether
+/// they take part, their questions), for a case the caller has just read through
+/// [`read_case`] (which logged the read).
+pub async fn person_statements(st: &AppState, read: &CaseRecord) -> AppResult<Vec<samverka_store::StatementRecord>> {
+    Ok(st.store.person_statements(read.case.id).await?)
+}
+
+/// The caller's unit has read what the person said (the person sees who and when). Only a
+/// unit that takes part in the case.
+pub async fn read_person_statement(st: &AppState, caller: &Caller, id: CaseId, statement: Uuid) -> AppResult<()> {
+    const ACTION: &str = "case.person_statement_read";
+    let (record, patient) = read_case(st, caller, id, ACTION).await?;
+    if !record.case.is_party(caller.actor.unit.id) {
+        let problem = samverka_domain::error::Problem::forbidden(
+            "not_a_party",
+            "Bara enheter som deltar i ärendet kan markera patientens ord som lästa.",
+            "Only a unit taking part in the case can mark the person's words as read.",
+        );
+        return Err(refuse(st, caller, ACTION, Some(record.case.patient_id), Some(id), problem).await);
+    }
+    let said = st.store.person_statements(id).await?;
+    if !said.iter().any(|s| s.id == statement) {
+        return Err(AppError::not_found("Det patienten skrev"));
+    }
+    let now = st.clock.now();
+    let read = samverka_store::StatementRead {
+        unit_id: caller.actor.unit.id,
+        unit_name: caller.actor.unit.name.clone(),
+        by_name: caller.actor.user.name.clone(),
+        at: now,
+    };
+    let log = caller.audit().entry(
+        ACTION,
+        now,
+        Some(record.case.patient_id),
+        Some(id),
+        samverka_store::Outcome::Allowed,
+        None,
+        patient.protection.is_protected(),
+    );
+    st.store.read_person_statement(statement, &read, &log).await?;
+    st.changed(&record.case);
+    Ok(())
+}

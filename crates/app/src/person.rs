@@ -10,7 +10,7 @@ use jiff::SignedDuration;
 use samverka_domain::ids::{PatientIdentifier, Personnummer};
 use samverka_domain::org::Unit;
 use samverka_domain::person::may_see;
-use samverka_store::{AccessEntry, AccessFilter, CaseRecord, Outcome, PersonAccess, PersonSession};
+use samverka_store::{AccessEntry, AccessFilter, CaseRecord, Outcome, PersonAccess, PersonSession, StatementRecord};
 use uuid::Uuid;
 
 use crate::auth::{client_address, cookie_value, random_token, same_secret, token_hash};
@@ -188,4 +188,44 @@ pub async fn demo_persons(st: &AppState) -> AppResult<Vec<(String, String)>> {
         return Ok(vec![]);
     }
     Ok(st.store.recent_patients_with_cases(6).await?)
+}
+
+/// The person says something in their own case: checked, kept with its log entry, and the
+/// open pages of the case's units are told at once.
+pub async fn speak(
+    st: &AppState,
+    person: &Person,
+    case_id: Uuid,
+    statement: samverka_domain::person::Statement,
+) -> AppResult<StatementRecord> {
+    let record = my_case(st, person, case_id).await?;
+    if !samverka_domain::person::may_speak(&record.case) {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "case_closed",
+            "Planeringen är avslutad. Ring din vårdcentral om du vill något.",
+            "The planning is closed; call your health centre.",
+        ));
+    }
+    statement.check()?;
+    let now = st.clock.now();
+    let said = StatementRecord {
+        id: Uuid::now_v7(),
+        case_id,
+        patient_id: record.case.patient_id,
+        statement,
+        by_name: person.session.name.clone(),
+        at: now,
+        reads: vec![],
+    };
+    let log = person.entry(st, &format!("person.statement.{}", said.statement.kind()), Some(case_id), Outcome::Allowed);
+    st.store.add_person_statement(&said, &log).await?;
+    st.changed(&record.case);
+    Ok(said)
+}
+
+/// What the person has said in one of their cases, with who has read it.
+pub async fn my_statements(st: &AppState, person: &Person, case_id: Uuid) -> AppResult<Vec<StatementRecord>> {
+    my_case(st, person, case_id).await?;
+    Ok(st.store.person_statements(case_id).await?)
 }

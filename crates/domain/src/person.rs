@@ -8,6 +8,7 @@ use jiff::civil::Date;
 
 use crate::actor::UnitRef;
 use crate::case::{Case, FastVardkontakt, Phase};
+use crate::error::Problem;
 use crate::message::MessageBody;
 use crate::org::UnitKind;
 use crate::patient::PatientId;
@@ -178,4 +179,75 @@ pub fn overview(case: &Case, now: Timestamp) -> Overview<'_> {
 /// Whether a signed-in person may see a case as its subject: only their own.
 pub fn may_see(person: PatientId, case: &Case) -> bool {
     case.patient_id == person
+}
+
+/// What the person (or their representative) says in their own case, in their own words.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Statement {
+    /// Before the SIP meeting: what matters to them, their goals and wishes, whom they want
+    /// present.
+    BeforeMeeting { what_matters: String, goals: String, who_present: String },
+    /// Whether they will take part in the SIP meeting.
+    Attendance { attending: bool },
+    /// A question to the coordinator.
+    Question { text: String },
+}
+
+/// The longest text a person may write in one field.
+pub const MAX_TEXT: usize = 4000;
+
+impl Statement {
+    /// A stable name, as stored and in texts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Statement::BeforeMeeting { .. } => "before_meeting",
+            Statement::Attendance { .. } => "attendance",
+            Statement::Question { .. } => "question",
+        }
+    }
+
+    /// Checks what was written: something to say, nothing too long. The field named in the
+    /// refusal is the form's.
+    pub fn check(&self) -> Result<(), Problem> {
+        let fields: Vec<(&str, &str)> = match self {
+            Statement::BeforeMeeting { what_matters, goals, who_present } => {
+                if [what_matters, goals, who_present].iter().all(|t| t.trim().is_empty()) {
+                    return Err(Problem::invalid_field(
+                        "what_matters",
+                        "nothing_written",
+                        "Skriv något i minst en av rutorna.",
+                        "Write something in at least one of the boxes.",
+                    ));
+                }
+                vec![("what_matters", what_matters), ("goals", goals), ("who_present", who_present)]
+            }
+            Statement::Attendance { .. } => vec![],
+            Statement::Question { text } => {
+                if text.trim().is_empty() {
+                    return Err(Problem::invalid_field(
+                        "text",
+                        "nothing_written",
+                        "Skriv din fråga i rutan.",
+                        "Write your question in the box.",
+                    ));
+                }
+                vec![("text", text)]
+            }
+        };
+        match fields.into_iter().find(|(_, t)| t.chars().count() > MAX_TEXT) {
+            Some((field, _)) => Err(Problem::invalid_field(
+                field,
+                "too_long",
+                format!("Texten är för lång. Skriv högst {MAX_TEXT} tecken."),
+                format!("The text is too long; at most {MAX_TEXT} characters."),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whether the person may still speak in a case: while it is open.
+pub fn may_speak(case: &Case) -> bool {
+    !matches!(Standing::of(case), Standing::Done | Standing::Ended)
 }

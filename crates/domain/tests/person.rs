@@ -82,3 +82,20 @@ fn a_person_sees_only_their_own_case() {
     assert!(may_see(case.patient_id, &case));
     assert!(!may_see(Uuid::now_v7(), &case));
 }
+
+#[test]
+fn what_a_person_writes_is_checked() {
+    use samverka_domain::person::{MAX_TEXT, Statement};
+    let empty = Statement::BeforeMeeting { what_matters: " ".into(), goals: String::new(), who_present: String::new() };
+    assert_eq!(empty.check().unwrap_err().field.as_deref(), Some("what_matters"));
+    let one = Statement::BeforeMeeting {
+        what_matters: String::new(),
+        goals: "Gå till affären".into(),
+        who_present: String::new(),
+    };
+    assert!(one.check().is_ok());
+    let long = Statement::Question { text: "a".repeat(MAX_TEXT + 1) };
+    assert_eq!(long.check().unwrap_err().field.as_deref(), Some("text"));
+    assert!(Statement::Question { text: String::new() }.check().is_err());
+    assert!(Statement::Attendance { attending: false }.check().is_ok());
+}

@@ -22,6 +22,9 @@ pub fn router() -> Router<AppState> {
         .route("/min/logga-ut", post(pages::sign_out))
         .route("/min/utskrivning/{id}", get(pages::my_case))
         .route("/min/utskrivning/{id}/mote.ics", get(pages::meeting_ics))
+        .route("/min/utskrivning/{id}/mina-ord", post(pages::before_meeting))
+        .route("/min/utskrivning/{id}/svar", post(pages::attendance))
+        .route("/min/utskrivning/{id}/fraga", post(pages::question))
         .route("/min/vem-har-last", get(pages::who_read))
         .route("/min/stil.css", get(pages::stylesheet))
         // Logins under way with an identity provider.

@@ -315,16 +315,58 @@ pub struct PlanView {
     pub coordinator: String,
 }
 
+/// What the person has written in the case, and who has read it.
+pub struct SaidLine {
+    pub kind: String,
+    pub text: Vec<String>,
+    pub at: String,
+    pub read: Vec<String>,
+}
+
+/// A form the page refused, drawn again with what was typed and why.
+pub struct Typed {
+    pub form: &'static str,
+    pub fields: Vec<(String, String)>,
+    pub error: String,
+}
+
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
     frame: Frame,
+    id: String,
     standing: String,
     steps: Vec<Step>,
     next: Vec<String>,
     meeting: Option<MeetingView>,
     plan: Option<PlanView>,
     contacts: Vec<Contact>,
+    may_speak: bool,
+    said: Vec<SaidLine>,
+    typed: Option<Typed>,
+    /// A notice after a form was taken.
+    notice: Option<String>,
+}
+
+impl CasePage {
+    /// What was typed in `name` of the refused `form`, or nothing.
+    fn typed(&self, form: &str, name: &str) -> String {
+        self.typed
+            .as_ref()
+            .filter(|t| t.form == form)
+            .and_then(|t| t.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            .unwrap_or_default()
+    }
+
+    /// The token the page's forms carry.
+    fn frame_csrf(&self) -> String {
+        self.frame.person.as_ref().map(|(_, c)| c.clone()).unwrap_or_default()
+    }
+
+    /// Why the `form` was refused, or nothing.
+    fn error(&self, form: &str) -> String {
+        self.typed.as_ref().filter(|t| t.form == form).map(|t| t.error.clone()).unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]
@@ -337,15 +379,39 @@ fn case_id(raw: &str) -> AppResult<Uuid> {
         .map_err(|_| AppError::new(StatusCode::NOT_FOUND, "not_found", "Vi hittar inte det du söker.", "Not found."))
 }
 
+#[derive(Deserialize)]
+pub struct CaseQuery {
+    klart: Option<String>,
+}
+
 pub async fn my_case(
     State(st): State<AppState>,
     headers: HeaderMap,
     person: Result<Person, AppError>,
     Path(CaseId { id }): Path<CaseId>,
+    Query(q): Query<CaseQuery>,
 ) -> Response {
     let t = texts(lang_of(&headers));
     let Ok(p) = person else { return sign_in_first() };
-    let record = match async { app::my_case(&st, &p, case_id(&id)?).await }.await {
+    let notice = q.klart.filter(|k| k == "tack").map(|_| t.get("person.thanks").to_string());
+    case_page(&st, t, &p, &id, None, notice, StatusCode::OK).await
+}
+
+async fn case_page(
+    st: &AppState,
+    t: &'static Texts,
+    p: &Person,
+    id: &str,
+    typed: Option<Typed>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (record, statements) = match async {
+        let id = case_id(id)?;
+        Ok::<_, AppError>((app::my_case(st, p, id).await?, app::my_statements(st, p, id).await?))
+    }
+    .await
+    {
         Ok(r) => r,
         Err(e) => return error_page(t, &e),
     };
@@ -411,7 +477,7 @@ pub async fn my_case(
         }
     });
     let ids: Vec<Uuid> = view.contacts.iter().map(|u| u.id).collect();
-    let entries = match app::contact_entries(&st, &ids).await {
+    let entries = match app::contact_entries(st, &ids).await {
         Ok(e) => e,
         Err(e) => return error_page(t, &e),
     };
@@ -439,9 +505,124 @@ pub async fn my_case(
             hours: entry.and_then(|e| e.address.opening_hours.clone()),
         });
     }
+    use samverka_domain::person::Statement;
+    let said = statements
+        .iter()
+        .rev()
+        .map(|s| SaidLine {
+            kind: t.get(&format!("person.said.{}", s.statement.kind())).to_string(),
+            text: match &s.statement {
+                Statement::BeforeMeeting { what_matters, goals, who_present } => {
+                    [what_matters, goals, who_present].into_iter().filter(|x| !x.trim().is_empty()).cloned().collect()
+                }
+                Statement::Attendance { attending } => {
+                    vec![t.get(if *attending { "person.attending_yes" } else { "person.attending_no" }).to_string()]
+                }
+                Statement::Question { text } => vec![text.clone()],
+            },
+            at: t.datetime(&s.at),
+            read: s
+                .reads
+                .iter()
+                .map(|r| t.fill("person.read_by", &[("unit", &r.unit_name), ("when", &t.datetime(&r.at))]))
+                .collect(),
+        })
+        .collect();
     let title = t.get("person.case_title").to_string();
     let standing = t.get(&format!("person.standing.{}", view.standing.as_str())).to_string();
-    render(StatusCode::OK, &CasePage { frame: frame(t, &title, &p), standing, steps, next, meeting, plan, contacts })
+    let page = CasePage {
+        frame: frame(t, &title, p),
+        id: case.id.to_string(),
+        standing,
+        steps,
+        next,
+        meeting,
+        plan,
+        contacts,
+        may_speak: samverka_domain::person::may_speak(case),
+        said,
+        typed,
+        notice,
+    };
+    render(status, &page)
+}
+
+// ---- the person's own voice -------------------------------------------------------------------------
+
+/// A form on the person's case page: its fields as sent.
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+/// Takes what the person said from a form; on a refusal the page is drawn again with what was
+/// typed, so nothing is lost.
+async fn say(
+    st: &AppState,
+    headers: &HeaderMap,
+    person: Result<Person, AppError>,
+    id: &str,
+    form: &'static str,
+    f: Fields,
+    statement: samverka_domain::person::Statement,
+) -> Response {
+    let t = texts(lang_of(headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let result = if !p.form_token_ok(field(&f, "csrf_token")) {
+        Err(bad_form())
+    } else {
+        match case_id(id) {
+            Ok(case) => app::speak(st, &p, case, statement).await.map(|_| ()),
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/min/utskrivning/{id}?klart=tack#skrivet")).into_response(),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let error = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+            let typed = Typed { form, fields: f, error };
+            case_page(st, t, &p, id, Some(typed), None, e.status).await
+        }
+        Err(e) => error_page(t, &e),
+    }
+}
+
+pub async fn before_meeting(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Path(CaseId { id }): Path<CaseId>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let statement = samverka_domain::person::Statement::BeforeMeeting {
+        what_matters: field(&f, "what_matters").trim().to_string(),
+        goals: field(&f, "goals").trim().to_string(),
+        who_present: field(&f, "who_present").trim().to_string(),
+    };
+    say(&st, &headers, person, &id, "mina-ord", f, statement).await
+}
+
+pub async fn attendance(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Path(CaseId { id }): Path<CaseId>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let statement = samverka_domain::person::Statement::Attendance { attending: field(&f, "attending") == "ja" };
+    say(&st, &headers, person, &id, "svar", f, statement).await
+}
+
+pub async fn question(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Path(CaseId { id }): Path<CaseId>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let statement = samverka_domain::person::Statement::Question { text: field(&f, "text").trim().to_string() };
+    say(&st, &headers, person, &id, "fraga", f, statement).await
 }
 
 /// The SIP meeting for the person's own calendar.

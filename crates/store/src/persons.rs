@@ -164,3 +164,132 @@ impl Store {
             .collect()
     }
 }
+
+/// A statement a person made in their case, with which units have read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub patient_id: Uuid,
+    pub statement: samverka_domain::person::Statement,
+    pub by_name: String,
+    pub at: Timestamp,
+    pub reads: Vec<StatementRead>,
+}
+
+/// A unit of the case read a person's statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRead {
+    pub unit_id: Uuid,
+    pub unit_name: String,
+    pub by_name: String,
+    pub at: Timestamp,
+}
+
+impl Store {
+    /// Keeps what a person said, and its log entry, in one commit.
+    pub async fn add_person_statement(&self, s: &StatementRecord, log: &PersonAccess) -> Result<()> {
+        self.disk.check_writable()?;
+        let body = serde_json::to_string(&s.statement).map_err(crate::StoreError::corrupt)?;
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO person_statements (id, case_id, patient_id, kind, body, by_name, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(s.id.to_string())
+            .bind(s.case_id.to_string())
+            .bind(s.patient_id.to_string())
+            .bind(s.statement.kind())
+            .bind(&body)
+            .bind(&s.by_name)
+            .bind(micros(s.at))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO person_access_log (at, patient_id, case_id, reader_name, action, outcome, client_address) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(micros(log.at))
+            .bind(log.patient_id.map(|p| p.to_string()))
+            .bind(log.case_id.map(|c| c.to_string()))
+            .bind(&log.reader_name)
+            .bind(&log.action)
+            .bind(enum_str(&log.outcome))
+            .bind(&log.client_address)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// What the person has said in a case, oldest first, with who has read each.
+    pub async fn person_statements(&self, case: Uuid) -> Result<Vec<StatementRecord>> {
+        type Row = (String, String, String, String, String, i64);
+        let rows: Vec<Row> = on_db!(self, read, |pool| {
+            sqlx::query_as(
+            "SELECT id, case_id, patient_id, body, by_name, at FROM person_statements WHERE case_id = $1 ORDER BY at, id"
+        )
+        .bind(case.to_string())
+        .fetch_all(pool)
+        .await?
+        });
+        let reads: Vec<(String, String, String, String, i64)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT r.statement_id, r.unit_id, r.unit_name, r.by_name, r.at FROM person_statement_reads r \
+             JOIN person_statements s ON s.id = r.statement_id WHERE s.case_id = $1 ORDER BY r.at"
+        )
+        .bind(case.to_string())
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter()
+            .map(|(id, case_id, patient_id, body, by_name, at)| {
+                let these = reads
+                    .iter()
+                    .filter(|r| r.0 == id)
+                    .map(|(_, unit, unit_name, by, at)| {
+                        Ok(StatementRead {
+                            unit_id: uuid(unit)?,
+                            unit_name: unit_name.clone(),
+                            by_name: by.clone(),
+                            at: from_micros(*at)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(StatementRecord {
+                    id: uuid(&id)?,
+                    case_id: uuid(&case_id)?,
+                    patient_id: uuid(&patient_id)?,
+                    statement: serde_json::from_str(&body).map_err(crate::StoreError::corrupt)?,
+                    by_name,
+                    at: from_micros(at)?,
+                    reads: these,
+                })
+            })
+            .collect()
+    }
+
+    /// A unit of the case has read a person's statement; the first reading counts, and the
+    /// staff access-log entry commits with it.
+    pub async fn read_person_statement(
+        &self,
+        statement: Uuid,
+        read: &StatementRead,
+        log: &crate::AccessEntry,
+    ) -> Result<()> {
+        crate::access_log::logged_write!(self, log, |tx| {
+            sqlx::query(
+                "INSERT INTO person_statement_reads (statement_id, unit_id, unit_name, by_name, at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (statement_id, unit_id) DO NOTHING",
+            )
+            .bind(statement.to_string())
+            .bind(read.unit_id.to_string())
+            .bind(&read.unit_name)
+            .bind(&read.by_name)
+            .bind(micros(read.at))
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+}

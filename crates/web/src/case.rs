@@ -98,6 +98,20 @@ pub struct ConsentRow {
     pub withdrawn: String,
 }
 
+/// What the person said in their case, as the staff page shows it.
+pub struct PersonWords {
+    pub id: String,
+    pub kind: String,
+    /// (label, text) of each part written.
+    pub parts: Vec<(String, String)>,
+    pub by: String,
+    pub at: String,
+    /// Units that have read it: "Biståndsenheten Solna (Bo Berg) 3 nov kl. 10.00".
+    pub read_by: Vec<String>,
+    /// The viewer's unit takes part and has not marked it read.
+    pub can_mark_read: bool,
+}
+
 /// What the viewer may do here, read from [`Case::available`], so the page offers exactly the
 /// forms the case will accept. Per-message and per-consent actions are on their rows.
 pub struct Can {
@@ -190,6 +204,8 @@ pub struct CasePage {
     pub messages: Vec<MessageView>,
     pub timeline: Vec<TimelineRow>,
     pub consents: Vec<ConsentRow>,
+    /// What the person said in their own words (on their own pages).
+    pub person_words: Vec<PersonWords>,
     pub sip_status: String,
     pub sip_version: u32,
     pub liability: String,
@@ -585,6 +601,7 @@ async fn build(
         None => String::new(),
     };
     let orgs = st.store.organisations().await?;
+    let person_words = person_words(t, &samverka_app::cases::person_statements(st, &record).await?, me, case);
     let sip = case.sip.current();
     frame.title = format!("{} – {}", patient.full_name(), t.get(&format!("phase.{}", case.phase().as_str())));
     frame.live = case.id.to_string();
@@ -609,6 +626,7 @@ async fn build(
         messages,
         timeline,
         consents,
+        person_words,
         sip_status: case
             .sip_status()
             .map(|s| t.get(&format!("sip_status.{}", serde_key(&s))).to_string())
@@ -1488,4 +1506,66 @@ pub async fn new_admission(State(st): State<AppState>, w: WebCaller, Form(f): Fo
             admission_page(&st, frame, f, e.status, None).await
         }
     }
+}
+
+/// The person's words as the staff page shows them.
+pub fn person_words(
+    t: &samverka_app::texts::Texts,
+    said: &[samverka_store::StatementRecord],
+    me: Uuid,
+    case: &samverka_domain::case::Case,
+) -> Vec<PersonWords> {
+    use samverka_domain::person::Statement;
+    said.iter()
+        .rev()
+        .map(|s| {
+            let parts: Vec<(String, String)> = match &s.statement {
+                Statement::BeforeMeeting { what_matters, goals, who_present } => [
+                    ("person_words.what_matters", what_matters),
+                    ("person_words.goals", goals),
+                    ("person_words.who_present", who_present),
+                ]
+                .into_iter()
+                .filter(|(_, v)| !v.trim().is_empty())
+                .map(|(k, v)| (t.get(k).to_string(), v.clone()))
+                .collect(),
+                Statement::Attendance { attending } => vec![(
+                    String::new(),
+                    t.get(if *attending { "person_words.attending" } else { "person_words.not_attending" }).to_string(),
+                )],
+                Statement::Question { text } => vec![(String::new(), text.clone())],
+            };
+            PersonWords {
+                id: s.id.to_string(),
+                kind: t.get(&format!("person_words.kind_{}", s.statement.kind())).to_string(),
+                parts,
+                by: s.by_name.clone(),
+                at: t.datetime(&s.at),
+                read_by: s
+                    .reads
+                    .iter()
+                    .map(|r| format!("{} ({}) {}", r.unit_name, r.by_name, t.datetime(&r.at)))
+                    .collect(),
+                can_mark_read: case.is_party(me) && !s.reads.iter().any(|r| r.unit_id == me),
+            }
+        })
+        .collect()
+}
+
+/// The caller's unit has read what the person wrote.
+pub async fn read_person_words(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath((id, statement)): ApiPath<(Uuid, Uuid)>,
+) -> Response {
+    let r = match samverka_app::cases::read_person_statement(&st, &w.caller, id, statement).await {
+        Ok(()) => st
+            .store
+            .case(id)
+            .await
+            .map_err(AppError::from)
+            .and_then(|c| c.ok_or_else(|| AppError::not_found("Ärendet"))),
+        Err(e) => Err(e),
+    };
+    after(&st, w, id, r, "#patientens-ord", "patientens_ord", vec![]).await
 }

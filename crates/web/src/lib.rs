@@ -90,6 +90,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/felskickat/{message_id}", post(case::mis_sent))
         .route("/arenden/{id}/vidarebefordra/{message_id}", post(case::forward))
         .route("/arenden/{id}/samtycke", post(case::record_consent))
+        .route("/arenden/{id}/patientens-ord/{statement}/last", post(case::read_person_words))
         .route("/arenden/{id}/samtycke/{consent_id}/aterkalla", post(case::withdraw_consent))
         .route("/arenden/{id}/bjud-in", get(case::invite_form).post(case::invite))
         .route("/arenden/{id}/flytt", post(case::transfer))

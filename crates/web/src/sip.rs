@@ -43,6 +43,8 @@ pub struct SipPage {
     pub others: Vec<Row>,
     pub overall: String,
     pub own_goals: String,
+    /// What the person wrote before the meeting, in their own words (newest first).
+    pub person_words: Vec<crate::case::PersonWords>,
     pub participants: Vec<Row>,
     pub coordinator_name: String,
     pub coordinator_unit: String,
@@ -103,6 +105,16 @@ async fn show(
         Err(e) => return error_page(t, e.status, error_text(t, &e)),
     };
     let case = &record.case;
+    let said = match samverka_app::cases::person_statements(st, &record).await {
+        Ok(s) => s,
+        Err(e) => return error_page(t, e.status, error_text(t, &e)),
+    };
+    // Beside the goals: what the person wrote before the meeting.
+    let before: Vec<_> = said
+        .into_iter()
+        .filter(|s| matches!(s.statement, samverka_domain::person::Statement::BeforeMeeting { .. }))
+        .collect();
+    let person_words = crate::case::person_words(t, &before, w.caller.actor.unit.id, case);
     let current = case.sip.current();
     let plan = current.map(|v| &v.plan);
     let role = w.caller.actor.role;
@@ -150,6 +162,7 @@ async fn show(
         ),
         overall: plan.map(|p| principal(&p.overall_responsible)).unwrap_or_else(|| "kommun".into()),
         own_goals: plan.map(|p| p.own_goals.clone()).unwrap_or_default(),
+        person_words,
         participants: pad(
             plan.map(|p| {
                 p.participants

@@ -164,6 +164,83 @@ async fn person_pages(db: Db) {
     assert_eq!(s, StatusCode::OK);
     assert!(log.contains("Norrviks sjukhus, Geriatrik avd 21"), "{log}");
 
+    // Their own voice: what matters to them, before the meeting. A form that cannot be taken
+    // is drawn again with what was typed; the token of another page is refused.
+    let csrf =
+        regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap().captures(&mine).unwrap()[1].to_string();
+    let post = |path: String, body: String| {
+        let (app, me) = (&app, &me);
+        async move {
+            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            let res = client
+                .post(format!("{}{path}", app.base))
+                .header("cookie", me)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let words = format!("/min/utskrivning/{case}/mina-ord");
+    let too_long = "x".repeat(samverka_domain::person::MAX_TEXT + 1);
+    let (s, refused) =
+        post(words.clone(), format!("csrf_token={csrf}&what_matters={too_long}&goals=&who_present=Dottern+Eva")).await;
+    assert!(s.is_client_error(), "{s}");
+    assert!(refused.contains("Texten är för lång.") && refused.contains("Dottern Eva"), "typed text kept");
+    let (s, refused) = post(words.clone(), format!("csrf_token={csrf}&what_matters=&goals=+&who_present=")).await;
+    assert!(s.is_client_error() && refused.contains("Skriv något i minst en av rutorna."), "{s}");
+    let (s, _) = post(words.clone(), "csrf_token=wrong&what_matters=Hej".into()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) =
+        post(format!("/min/utskrivning/{other_case}/mina-ord"), format!("csrf_token={csrf}&what_matters=Hej")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "not into another's case");
+    let (s, _) = post(
+        words.clone(),
+        format!("csrf_token={csrf}&what_matters=Att+f%C3%A5+bo+kvar+hemma&goals=Promenera+till+aff%C3%A4ren&who_present=Dottern+Eva"),
+    )
+    .await;
+    assert!(s.is_redirection(), "{s}");
+    let (s, _) = post(format!("/min/utskrivning/{case}/svar"), format!("csrf_token={csrf}&attending=ja")).await;
+    assert!(s.is_redirection());
+    // The staff see it on the case page and beside the goals in the SIP editor, marked as the
+    // person's own words; the ward marks it read, and the person sees that.
+    let (_, staff_page) = page(&app, &w.ward.cookie, &format!("/arenden/{case}")).await;
+    assert!(staff_page.contains("Patientens egna ord") && staff_page.contains("Att få bo kvar hemma"), "{staff_page}");
+    assert!(staff_page.contains("Jag kommer till mötet."));
+    let (_, sip_page) = page(&app, &w.vc.cookie, &format!("/arenden/{case}/sip")).await;
+    assert!(sip_page.contains("Promenera till affären"), "the SIP editor shows the person's words");
+    let said = app.store.person_statements(case.parse().unwrap()).await.unwrap();
+    assert_eq!(said.len(), 2);
+    let first = said[0].id;
+    let (_, mine_now) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    assert!(mine_now.contains("Ingen har läst det än."));
+    let mark = |who: &crate::helpers::As| {
+        let path = format!("{}/arenden/{case}/patientens-ord/{first}/last", app.base);
+        let (cookie, token) = (who.cookie.clone(), who.csrf.clone());
+        async move {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(path)
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("csrf_token={token}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert!(mark(&w.ward).await.is_redirection());
+    assert!(mark(&w.other_kommun).await.is_client_error(), "a unit outside the case cannot");
+    let (_, mine_now) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    assert!(mine_now.contains("Läst av Norrviks sjukhus, Geriatrik avd 21"), "{mine_now}");
+    let marked = app.store.person_statements(case.parse().unwrap()).await.unwrap();
+    assert_eq!(marked[0].reads.len(), 1, "read once, by the ward");
+
     // The walls: a person's cookie opens no staff page or API; a staff cookie no person page.
     let (s, _) = page(&app, &me, &format!("/api/cases/{case}")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
