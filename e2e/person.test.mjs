@@ -3,7 +3,7 @@
 // page for WCAG 2.1 AA, and nothing may need sideways scrolling.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { demoSession, assertAccessible, screenshot } from "./harness.mjs";
+import { demoSession, assertAccessible, screenshot, login } from "./harness.mjs";
 
 const demo = demoSession({ patients: 8 });
 
@@ -42,6 +42,32 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   await assertAccessible(page, "my discharge");
   await assertFitsPhone(page, "my discharge");
   await screenshot(page, "min-utskrivning");
+
+  // The person's own words reach the staff of the case at once: the ward's coordinator has
+  // the case open, and what the person writes appears there without a reload.
+  const caseUrl = page.url();
+  const caseId = caseUrl.split("/").pop();
+  const ward = (await page.locator("ul.contacts li strong").first().innerText()).trim();
+  const account = demo.accounts.find((a) => a.work.endsWith(`– ${ward}`));
+  assert.ok(account, `a demo account works at ${ward}`);
+  const staff = await login(demo.browser, demo.base, account.username);
+  await staff.page.goto(`${demo.base}/arenden/${caseId}`);
+  await staff.page.getByRole("heading", { name: "Patientens egna ord" }).waitFor();
+  await page.getByLabel("Det här är viktigt för mig").fill("Att få bo kvar hemma med katten.");
+  await page.getByLabel("Mina mål och önskemål").fill("Gå till affären själv.");
+  const sent = Date.now();
+  await page.getByRole("button", { name: "Skicka", exact: true }).click();
+  await page.getByText("Tack! Vi har fått det du skrev.").waitFor();
+  await staff.page.getByText("Att få bo kvar hemma med katten.").waitFor({ timeout: 10000 });
+  console.log(`live: the person's words on the coordinator's open page after ${Date.now() - sent} ms`);
+  await assertAccessible(staff.page, "case page with the person's words");
+  // The coordinator marks it read; the person sees by whom.
+  await staff.page.getByRole("button", { name: "Markera som läst" }).first().click();
+  await staff.page.getByText("Läst av").first().waitFor();
+  await page.reload();
+  await page.getByText(`Läst av ${ward}`).first().waitFor();
+  await assertAccessible(page, "my discharge with what I wrote");
+  await staff.context.close();
 
   await page.getByRole("link", { name: "Se vem som har läst om dig" }).click();
   await page.getByRole("heading", { name: "Vem har läst om dig" }).waitFor();
