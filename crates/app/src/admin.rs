@@ -255,12 +255,12 @@ pub async fn add_assignment(
     let org = admin_org(caller)?;
     own_account(st, org, id).await?;
     own_unit(st, org, req.unit, "unit").await?;
-    if req.role == Role::System {
+    if !req.role.for_assignments() {
         return Err(AppError::invalid(
             "role",
             "system_role",
-            "Rollen systemintegration ges inte till personer.",
-            "Not for people.",
+            format!("Rollen {} ges inte i ett uppdrag.", req.role.label_sv()),
+            "Not a role for an assignment.",
         ));
     }
     let assignment = Uuid::now_v7();
@@ -411,7 +411,7 @@ pub async fn create_client(st: &AppState, caller: &Caller, req: NewClientRequest
     let org = admin_org(caller)?;
     let name = validate_name("name", &req.name)?;
     own_unit(st, org, req.unit, "unit").await?;
-    if matches!(req.role, Role::Administrator | Role::System) {
+    if req.role == Role::Administrator || !req.role.for_assignments() {
         return Err(AppError::invalid(
             "role",
             "role_not_for_clients",

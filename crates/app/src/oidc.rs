@@ -170,6 +170,8 @@ pub struct Callback {
 pub struct Identity {
     pub issuer: String,
     pub subject: String,
+    /// The name the provider gives (`name`), when it gives one.
+    pub name: Option<String>,
     pub claims: HashMap<String, serde_json::Value>,
 }
 
@@ -216,6 +218,7 @@ pub async fn finish(
     Ok(Identity {
         issuer: claims.issuer().to_string(),
         subject: claims.subject().to_string(),
+        name: claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
         claims: claims.additional_claims().claims.clone(),
     })
 }

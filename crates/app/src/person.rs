@@ -175,8 +175,14 @@ pub async fn contact_entries(st: &AppState, ids: &[Uuid]) -> AppResult<Vec<Unit>
 pub async fn who_read_my_data(st: &AppState, person: &Person) -> AppResult<Vec<AccessEntry>> {
     let Some(patient) = person.session.patient_id else { return Ok(vec![]) };
     let filter = AccessFilter { patient_id: Some(patient), limit: 500, ..Default::default() };
-    let entries: Vec<AccessEntry> =
-        st.store.access_log(&filter).await?.into_iter().filter(|e| e.outcome == Outcome::Allowed).collect();
+    // What the person did themself (their consents) is not someone reading about them.
+    let entries: Vec<AccessEntry> = st
+        .store
+        .access_log(&filter)
+        .await?
+        .into_iter()
+        .filter(|e| e.outcome == Outcome::Allowed && e.role != Some(samverka_domain::access::Role::Person))
+        .collect();
     st.store.log_person_access(&[person.entry(st, "person.log_extract", None, Outcome::Allowed)]).await?;
     Ok(entries)
 }
@@ -228,4 +234,56 @@ pub async fn speak(
 pub async fn my_statements(st: &AppState, person: &Person, case_id: Uuid) -> AppResult<Vec<StatementRecord>> {
     my_case(st, person, case_id).await?;
     Ok(st.store.person_statements(case_id).await?)
+}
+
+/// The person as the actor of a command in their own case: the patient themself, at the
+/// case's ward (the unit that runs the case), named so every history and log says it was them.
+fn actor_in(person: &Person, case: &samverka_domain::case::Case) -> samverka_store::Audit {
+    let name = format!("{} (själv, med e-legitimation)", person.session.name);
+    samverka_store::Audit {
+        actor: samverka_domain::actor::Actor {
+            user: samverka_domain::actor::UserRef { id: case.patient_id, name },
+            unit: case.ward().clone(),
+            role: samverka_domain::access::Role::Person,
+        },
+        assignment_id: None,
+        client_address: Some(person.client_address.clone()),
+    }
+}
+
+/// The person gives a consent themselves: recorded as given by the patient, digitally, with
+/// the same effect as one staff record.
+pub async fn give_consent(
+    st: &AppState,
+    person: &Person,
+    case_id: Uuid,
+    kind: samverka_domain::consent::ConsentKind,
+) -> AppResult<CaseRecord> {
+    let record = my_case(st, person, case_id).await?;
+    let now = st.clock.now();
+    let cmd = samverka_domain::case::Command::RecordConsent {
+        consent_id: Uuid::now_v7(),
+        kind,
+        given_by: samverka_domain::consent::ConsentGiver::Patient,
+        given_at: now,
+        note: "Givet av patienten själv med e-legitimation i Samverka.".into(),
+    };
+    let (done, _) = st.store.execute(case_id, &actor_in(person, &record.case), cmd, now).await?;
+    st.changed(&done.case);
+    Ok(done)
+}
+
+/// The person takes back a consent of theirs; sharing that needs it stops at once.
+pub async fn withdraw_consent(
+    st: &AppState,
+    person: &Person,
+    case_id: Uuid,
+    kind: samverka_domain::consent::ConsentKind,
+) -> AppResult<CaseRecord> {
+    let record = my_case(st, person, case_id).await?;
+    let Some(consent) = record.case.consents.active(kind) else { return Ok(record) };
+    let cmd = samverka_domain::case::Command::WithdrawConsent { consent_id: consent.id };
+    let (done, _) = st.store.execute(case_id, &actor_in(person, &record.case), cmd, st.clock.now()).await?;
+    st.changed(&done.case);
+    Ok(done)
 }

@@ -1044,5 +1044,6 @@ fn role_slug(role: Role) -> &'static str {
         Role::Administrator => "admin",
         Role::Klusterledare => "klusterledare",
         Role::System => "system",
+        Role::Person => "person",
     }
 }

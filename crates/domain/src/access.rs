@@ -26,6 +26,9 @@ pub enum Role {
     Klusterledare,
     /// An integration (e.g. the hospital's HL7 feed), not a person.
     System,
+    /// The person the case is about, acting on their own pages with e-legitimation. Never an
+    /// assignment's role (not in [`Role::ALL`]).
+    Person,
 }
 
 impl Role {
@@ -43,6 +46,12 @@ impl Role {
         Role::System,
     ];
 
+    /// Whether an administrator may give the role to a person in an assignment: neither an
+    /// integration's nor the patient's own.
+    pub fn for_assignments(self) -> bool {
+        !matches!(self, Role::System | Role::Person)
+    }
+
     pub fn label_sv(self) -> &'static str {
         match self {
             Role::Vardsamordnare => "vårdsamordnare",
@@ -56,6 +65,7 @@ impl Role {
             Role::Administrator => "administratör",
             Role::Klusterledare => "klusterledare",
             Role::System => "systemintegration",
+            Role::Person => "patienten själv",
         }
     }
 }
@@ -110,7 +120,7 @@ pub fn permits(role: Role, p: Permission) -> bool {
     if p == TakePartInForums {
         // Every person's role; an integration takes part in no meeting, and administrators
         // run the accounts, not the collaboration.
-        return !matches!(role, System | Administrator);
+        return !matches!(role, System | Administrator | Person);
     }
     if p == LeadForums || p == RegisterDirectives {
         return matches!(role, Enhetschef | Mas | Klusterledare);
@@ -167,6 +177,9 @@ pub fn permits(role: Role, p: Permission) -> bool {
         }
         Administrator => matches!(p, Administer | ReadFollowUp),
         System => matches!(p, ReadPatientData | RegisterAdmission),
+        // Their own consent, given or taken back on their own pages; what they see of their
+        // case is `person::may_see`, not a staff permission.
+        Person => matches!(p, RecordConsent),
     }
 }
 
@@ -225,6 +238,33 @@ mod tests {
         assert!(!permits(Role::Administrator, Permission::EmergencyAccess));
         let e = require(Role::Administrator, Permission::ReadPatientData).unwrap_err();
         assert!(e.message_sv.contains("administratör"));
+    }
+
+    #[test]
+    fn the_person_may_only_give_or_take_back_their_consent() {
+        let all = [
+            Permission::ReadPatientData,
+            Permission::RegisterAdmission,
+            Permission::SendWardNotices,
+            Permission::AppointFastVardkontakt,
+            Permission::HandleMessages,
+            Permission::WorkWithSip,
+            Permission::RecordConsent,
+            Permission::ShareCase,
+            Permission::EmergencyAccess,
+            Permission::ReviewAccessLog,
+            Permission::ReadLiability,
+            Permission::ReadFollowUp,
+            Permission::ApproveLiability,
+            Permission::Administer,
+            Permission::TakePartInForums,
+            Permission::LeadForums,
+            Permission::RegisterDirectives,
+            Permission::ValidateDirectives,
+        ];
+        let allowed: Vec<Permission> = all.into_iter().filter(|p| permits(Role::Person, *p)).collect();
+        assert_eq!(allowed, [Permission::RecordConsent]);
+        assert!(!Role::ALL.contains(&Role::Person) && !Role::Person.for_assignments(), "never an assignment's role");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/min/utskrivning/{id}/mina-ord", post(pages::before_meeting))
         .route("/min/utskrivning/{id}/svar", post(pages::attendance))
         .route("/min/utskrivning/{id}/fraga", post(pages::question))
+        .route("/min/utskrivning/{id}/samtycke", post(pages::consent))
         .route("/min/vem-har-last", get(pages::who_read))
         .route("/min/stil.css", get(pages::stylesheet))
         // Logins under way with an identity provider.

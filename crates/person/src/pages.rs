@@ -186,7 +186,7 @@ pub async fn sign_in_callback(
         let p = person_provider(&st, &id)?;
         let identity = samverka_app::oidc::finish(&oidc, p, cookie_value(&headers, STATE_COOKIE), q).await?;
         let pnr = personnummer_of(&st, p, &identity)?;
-        let name = identity.claims.get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let name = identity.name.clone().unwrap_or_default();
         app::sign_in(&st, &pnr, &name, &address).await
     }
     .await;
@@ -323,6 +323,13 @@ pub struct SaidLine {
     pub read: Vec<String>,
 }
 
+/// One kind of consent as the person sees it: whether it is given now, and since when.
+pub struct ConsentLine {
+    pub kind: &'static str,
+    pub what: String,
+    pub given: Option<String>,
+}
+
 /// A form the page refused, drawn again with what was typed and why.
 pub struct Typed {
     pub form: &'static str,
@@ -342,6 +349,7 @@ struct CasePage {
     plan: Option<PlanView>,
     contacts: Vec<Contact>,
     may_speak: bool,
+    consents: Vec<ConsentLine>,
     said: Vec<SaidLine>,
     typed: Option<Typed>,
     /// A notice after a form was taken.
@@ -540,11 +548,60 @@ async fn case_page(
         plan,
         contacts,
         may_speak: samverka_domain::person::may_speak(case),
+        consents: CONSENT_KINDS
+            .iter()
+            .map(|(code, kind)| ConsentLine {
+                kind: code,
+                what: t.get(&format!("person.consent.{code}")).to_string(),
+                given: case
+                    .consents
+                    .active(*kind)
+                    .map(|c| t.fill("person.consent_given", &[("when", &t.date(&local_date(c.given_at)))])),
+            })
+            .collect(),
         said,
         typed,
         notice,
     };
     render(status, &page)
+}
+
+// ---- the person's consent ------------------------------------------------------------------------------
+
+/// The consents a person gives or takes back on their pages, by their form value.
+const CONSENT_KINDS: [(&str, samverka_domain::consent::ConsentKind); 3] = [
+    ("information_sharing", samverka_domain::consent::ConsentKind::InformationSharing),
+    ("sip_call", samverka_domain::consent::ConsentKind::SipCall),
+    ("sip", samverka_domain::consent::ConsentKind::Sip),
+];
+
+pub async fn consent(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Path(CaseId { id }): Path<CaseId>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let done = async {
+        if !p.form_token_ok(field(&f, "csrf_token")) {
+            return Err(bad_form());
+        }
+        let case = case_id(&id)?;
+        let Some((_, kind)) = CONSENT_KINDS.iter().find(|(code, _)| *code == field(&f, "kind")) else {
+            return Err(AppError::invalid("kind", "unknown_consent", "Välj ett samtycke.", "Choose a consent."));
+        };
+        match field(&f, "do") {
+            "ge" => app::give_consent(&st, &p, case, *kind).await,
+            _ => app::withdraw_consent(&st, &p, case, *kind).await,
+        }
+    }
+    .await;
+    match done {
+        Ok(_) => Redirect::to(&format!("/min/utskrivning/{id}?klart=tack#samtycke")).into_response(),
+        Err(e) => error_page(t, &e),
+    }
 }
 
 // ---- the person's own voice -------------------------------------------------------------------------

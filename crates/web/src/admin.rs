@@ -192,7 +192,7 @@ async fn user_page(
         .collect();
     let roles = Role::ALL
         .into_iter()
-        .filter(|r| *r != Role::System)
+        .filter(|r| r.for_assignments())
         .map(|r| (role_key(r), t.get(&format!("role.{}", role_key(r))).to_string()))
         .collect();
     Ok(html(status, &UserPage { frame, user, units, roles }))

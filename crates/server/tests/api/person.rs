@@ -241,6 +241,37 @@ async fn person_pages(db: Db) {
     let marked = app.store.person_statements(case.parse().unwrap()).await.unwrap();
     assert_eq!(marked[0].reads.len(), 1, "read once, by the ward");
 
+    // Their own consent: taking back the consent to share stops sharing the case at once;
+    // saying yes again opens it, the same as a consent staff record.
+    let consent = format!("/min/utskrivning/{case}/samtycke");
+    let (s, _) = post(consent.clone(), format!("csrf_token={csrf}&kind=information_sharing&do=aterkalla")).await;
+    assert!(s.is_redirection(), "{s}");
+    let invite = json!({ "unit": w.units.hsl, "reason": "Hemsjukvård behövs" });
+    let refused = app.post(&w.ward, &format!("/api/cases/{case}/parties"), invite.clone(), StatusCode::FORBIDDEN).await;
+    assert_eq!(refused["code"], "consent_required", "{refused}");
+    let (_, staff_page) = page(&app, &w.ward.cookie, &format!("/arenden/{case}")).await;
+    assert!(staff_page.contains("Ingrid Lund (själv, med e-legitimation)"), "the case says who withdrew it");
+    let (s, _) = post(consent.clone(), format!("csrf_token={csrf}&kind=information_sharing&do=ge")).await;
+    assert!(s.is_redirection());
+    app.post(&w.ward, &format!("/api/cases/{case}/parties"), invite, StatusCode::OK).await;
+    let (_, mine_now) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    assert!(mine_now.contains("Du har sagt ja."));
+    let (s, _) = post(consent.clone(), "csrf_token=wrong&kind=sip&do=aterkalla".into()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another page's token is refused");
+    let logged = app
+        .store
+        .access_log(&samverka_store::AccessFilter { patient_id: Some(patient_id), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.role == Some(samverka_domain::access::Role::Person) && e.action == "case.record_consent"),
+        "the person's consent is in the access log as theirs"
+    );
+    let (_, extract) = page(&app, &me, "/min/vem-har-last").await;
+    assert!(!extract.contains("själv, med e-legitimation"), "what the person did is not someone reading about them");
+
     // The walls: a person's cookie opens no staff page or API; a staff cookie no person page.
     let (s, _) = page(&app, &me, &format!("/api/cases/{case}")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
