@@ -230,10 +230,10 @@ pub async fn speak(
     Ok(said)
 }
 
-/// What the person has said in one of their cases, with who has read it.
-pub async fn my_statements(st: &AppState, person: &Person, case_id: Uuid) -> AppResult<Vec<StatementRecord>> {
-    my_case(st, person, case_id).await?;
-    Ok(st.store.person_statements(case_id).await?)
+/// What the person has said in one of their cases (`mine`, just read through [`my_case`],
+/// which logged the read), with who has read it.
+pub async fn my_statements(st: &AppState, mine: &CaseRecord) -> AppResult<Vec<StatementRecord>> {
+    Ok(st.store.person_statements(mine.case.id).await?)
 }
 
 /// The person as the actor of a command in their own case: the patient themself, at the

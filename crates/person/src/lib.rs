@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/min/utskrivning/{id}/samtycke", post(pages::consent))
         .route("/min/vem-har-last", get(pages::who_read))
         .route("/min/stil.css", get(pages::stylesheet))
+        .route("/min/{*rest}", get(pages::not_found))
         // Logins under way with an identity provider.
         .layer(axum::Extension(std::sync::Arc::new(samverka_app::oidc::OidcState::default())))
 }

@@ -416,7 +416,9 @@ async fn case_page(
 ) -> Response {
     let (record, statements) = match async {
         let id = case_id(id)?;
-        Ok::<_, AppError>((app::my_case(st, p, id).await?, app::my_statements(st, p, id).await?))
+        let mine = app::my_case(st, p, id).await?;
+        let said = app::my_statements(st, &mine).await?;
+        Ok::<_, AppError>((mine, said))
     }
     .await
     {
@@ -747,6 +749,13 @@ pub async fn who_read(State(st): State<AppState>, headers: HeaderMap, person: Re
         .collect();
     let title = t.get("person.log_heading").to_string();
     render(StatusCode::OK, &WhoReadPage { frame: frame(t, &title, &p), lines })
+}
+
+/// Any other address under `/min`: the person's own "not found" page.
+pub async fn not_found(headers: HeaderMap) -> Response {
+    let t = texts(lang_of(&headers));
+    let e = AppError::new(StatusCode::NOT_FOUND, "not_found", "Vi hittar inte den sidan.", "We cannot find that page.");
+    error_page(t, &e)
 }
 
 pub async fn stylesheet() -> Response {

@@ -159,6 +159,17 @@ async fn person_pages(db: Db) {
         "the attempt on another's case is logged"
     );
 
+    // An address under /min that does not exist is the person's own page, not staff's.
+    let (s, lost) = page(&app, &me, "/min/finns-inte").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(lost.contains("/min/stil.css") && lost.contains("Vi hittar inte den sidan."), "{lost}");
+
+    // One view of the page is one read in the log.
+    let reads = |log: &[samverka_store::PersonAccess]| log.iter().filter(|e| e.action == "person.case").count();
+    let before = reads(&app.store.person_access_of(patient_id, 1000).await.unwrap());
+    page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    assert_eq!(reads(&app.store.person_access_of(patient_id, 1000).await.unwrap()), before + 1);
+
     // Who has read my data: the ward's read is there, with name and unit.
     let (s, log) = page(&app, &me, "/min/vem-har-last").await;
     assert_eq!(s, StatusCode::OK);
