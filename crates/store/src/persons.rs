@@ -48,6 +48,26 @@ pub struct PersonAccess {
     pub client_address: Option<String>,
 }
 
+/// Inserts one entry of the person's access log on either driver's connection.
+macro_rules! insert_person_access {
+    ($exec:expr, $e:expr) => {{
+        let e: &PersonAccess = $e;
+        sqlx::query(
+            "INSERT INTO person_access_log (at, patient_id, case_id, reader_name, action, outcome, client_address) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(micros(e.at))
+        .bind(e.patient_id.map(|p| p.to_string()))
+        .bind(e.case_id.map(|c| c.to_string()))
+        .bind(&e.reader_name)
+        .bind(&e.action)
+        .bind(enum_str(&e.outcome))
+        .bind(&e.client_address)
+        .execute($exec)
+        .await
+    }};
+}
+
 impl Store {
     pub async fn create_person_session(&self, s: &PersonSession, client_address: &str) -> Result<()> {
         on_db!(self, write, |pool| {
@@ -119,19 +139,7 @@ impl Store {
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             for e in entries {
-                sqlx::query(
-                    "INSERT INTO person_access_log (at, patient_id, case_id, reader_name, action, outcome, client_address) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(micros(e.at))
-                .bind(e.patient_id.map(|p| p.to_string()))
-                .bind(e.case_id.map(|c| c.to_string()))
-                .bind(&e.reader_name)
-                .bind(&e.action)
-                .bind(enum_str(&e.outcome))
-                .bind(&e.client_address)
-                .execute(&mut *tx)
-                .await?;
+                insert_person_access!(&mut *tx, e)?;
             }
             tx.commit().await?;
         });
@@ -206,19 +214,7 @@ impl Store {
             .bind(micros(s.at))
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO person_access_log (at, patient_id, case_id, reader_name, action, outcome, client_address) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(micros(log.at))
-            .bind(log.patient_id.map(|p| p.to_string()))
-            .bind(log.case_id.map(|c| c.to_string()))
-            .bind(&log.reader_name)
-            .bind(&log.action)
-            .bind(enum_str(&log.outcome))
-            .bind(&log.client_address)
-            .execute(&mut *tx)
-            .await?;
+            insert_person_access!(&mut *tx, log)?;
             tx.commit().await?;
         });
         Ok(())
