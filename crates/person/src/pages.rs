@@ -615,6 +615,25 @@ fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
     f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
+#[derive(Template)]
+#[template(path = "expired.html")]
+struct ExpiredPage {
+    frame: Frame,
+    typed: Vec<String>,
+}
+
+/// The session ended while the person was writing: nothing they typed is lost, it is shown
+/// back to copy before they sign in again.
+fn expired_with(t: &'static Texts, f: &Fields) -> Response {
+    let typed = ["what_matters", "goals", "who_present", "text"]
+        .iter()
+        .map(|k| field(f, k).to_string())
+        .filter(|v| !v.trim().is_empty())
+        .collect();
+    let frame = Frame { t, title: t.get("person.expired_title").into(), person: None };
+    render(StatusCode::UNAUTHORIZED, &ExpiredPage { frame, typed })
+}
+
 /// Takes what the person said from a form; on a refusal the page is drawn again with what was
 /// typed, so nothing is lost.
 async fn say(
@@ -627,7 +646,7 @@ async fn say(
     statement: samverka_domain::person::Statement,
 ) -> Response {
     let t = texts(lang_of(headers));
-    let Ok(p) = person else { return sign_in_first() };
+    let Ok(p) = person else { return expired_with(t, &f) };
     let result = if !p.form_token_ok(field(&f, "csrf_token")) {
         Err(bad_form())
     } else {

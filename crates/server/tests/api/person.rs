@@ -320,6 +320,11 @@ async fn person_pages(db: Db) {
     assert!(out.status().is_redirection());
     let (s, _) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
     assert!(s.is_redirection(), "signed out: {s}");
+    // Writing on after the session ended loses nothing: the text comes back to copy.
+    let (s, back) = post(words.clone(), format!("csrf_token={csrf}&what_matters=Min+l%C3%A5nga+text&goals=")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(back.contains("Min långa text") && back.contains("Logga in igen"), "{back}");
+    assert!(lix(&text_of(&back)) <= 40.0, "the page that gives the text back is plain too");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
