@@ -64,7 +64,11 @@ impl FromRequestParts<AppState> for Person {
             return Err(sign_in_needed());
         }
         if now.duration_since(session.last_seen_at) > SignedDuration::from_mins(1) {
-            st.store.touch_person_session(&hash, now).await?;
+            match st.store.touch_person_session(&hash, now).await {
+                // On a full disk the session is not kept alive, but reading goes on (as staff's).
+                Ok(()) | Err(samverka_store::StoreError::DiskFull) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(Person { session, client_address: client_address(parts) })
     }
