@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::auth::{same_secret, token_hash};
-use crate::config::OidcProvider;
+use crate::config::{Audience, OidcProvider};
 use crate::error::{AppError, AppResult};
 
 /// Every claim of the ID token beyond the standard ones, by name (a broker's personnummer claim,
@@ -88,6 +88,16 @@ pub const STATE_COOKIE: &str = "__Host-samverka-oidc";
 
 /// Clears [`STATE_COOKIE`] once the login is done.
 pub const CLEAR_STATE_COOKIE: &str = "__Host-samverka-oidc=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0";
+
+/// The configured provider `id` that signs in `audience` (a person's e-legitimation is not for
+/// staff, nor a staff provider for persons).
+pub fn provider<'a>(st: &'a crate::AppState, id: &str, audience: Audience) -> AppResult<&'a OidcProvider> {
+    st.config
+        .oidc
+        .iter()
+        .find(|p| p.id == id && p.audience == audience)
+        .ok_or_else(|| AppError::not_found("Inloggningstjänsten"))
+}
 
 fn http_client() -> openidconnect::reqwest::Client {
     // No redirects: a token endpoint that redirects is refused (SSRF protection).

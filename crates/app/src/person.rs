@@ -255,6 +255,21 @@ fn actor_in(person: &Person, case: &samverka_domain::case::Case) -> samverka_sto
     }
 }
 
+/// Carries out the person's command in one of their own cases (`cmd` from the case as it
+/// stands; none: nothing to do), as the patient themself, and tells the case's open pages.
+async fn act(
+    st: &AppState,
+    person: &Person,
+    case_id: Uuid,
+    cmd: impl FnOnce(&samverka_domain::case::Case) -> Option<samverka_domain::case::Command>,
+) -> AppResult<CaseRecord> {
+    let record = my_case(st, person, case_id).await?;
+    let Some(cmd) = cmd(&record.case) else { return Ok(record) };
+    let (done, _) = st.store.execute(case_id, &actor_in(person, &record.case), cmd, st.clock.now()).await?;
+    st.changed(&done.case);
+    Ok(done)
+}
+
 /// The person gives a consent themselves: recorded as given by the patient, digitally, with
 /// the same effect as one staff record.
 pub async fn give_consent(
@@ -263,18 +278,17 @@ pub async fn give_consent(
     case_id: Uuid,
     kind: samverka_domain::consent::ConsentKind,
 ) -> AppResult<CaseRecord> {
-    let record = my_case(st, person, case_id).await?;
     let now = st.clock.now();
-    let cmd = samverka_domain::case::Command::RecordConsent {
-        consent_id: Uuid::now_v7(),
-        kind,
-        given_by: samverka_domain::consent::ConsentGiver::Patient,
-        given_at: now,
-        note: "Givet av patienten själv med e-legitimation i Samverka.".into(),
-    };
-    let (done, _) = st.store.execute(case_id, &actor_in(person, &record.case), cmd, now).await?;
-    st.changed(&done.case);
-    Ok(done)
+    act(st, person, case_id, |_| {
+        Some(samverka_domain::case::Command::RecordConsent {
+            consent_id: Uuid::now_v7(),
+            kind,
+            given_by: samverka_domain::consent::ConsentGiver::Patient,
+            given_at: now,
+            note: "Givet av patienten själv med e-legitimation i Samverka.".into(),
+        })
+    })
+    .await
 }
 
 /// The person takes back a consent of theirs; sharing that needs it stops at once.
@@ -284,10 +298,9 @@ pub async fn withdraw_consent(
     case_id: Uuid,
     kind: samverka_domain::consent::ConsentKind,
 ) -> AppResult<CaseRecord> {
-    let record = my_case(st, person, case_id).await?;
-    let Some(consent) = record.case.consents.active(kind) else { return Ok(record) };
-    let cmd = samverka_domain::case::Command::WithdrawConsent { consent_id: consent.id };
-    let (done, _) = st.store.execute(case_id, &actor_in(person, &record.case), cmd, st.clock.now()).await?;
-    st.changed(&done.case);
-    Ok(done)
+    act(st, person, case_id, |case| {
+        let consent = case.consents.active(kind)?;
+        Some(samverka_domain::case::Command::WithdrawConsent { consent_id: consent.id })
+    })
+    .await
 }

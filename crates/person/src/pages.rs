@@ -126,11 +126,7 @@ pub async fn start(State(st): State<AppState>, headers: HeaderMap, person: Resul
 // ---- signing in and out -------------------------------------------------------------------------
 
 fn person_provider<'a>(st: &'a AppState, id: &str) -> AppResult<&'a OidcProvider> {
-    st.config
-        .oidc
-        .iter()
-        .find(|p| p.id == id && p.audience == Audience::Person)
-        .ok_or_else(|| AppError::not_found("Inloggningstjänsten"))
+    samverka_app::oidc::provider(st, id, Audience::Person)
 }
 
 pub async fn sign_in_start(

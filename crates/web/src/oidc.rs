@@ -18,13 +18,9 @@ use samverka_app::error::{AppError, AppResult};
 use samverka_app::extract::ApiPath;
 use samverka_app::oidc::{CLEAR_STATE_COOKIE, Callback, OidcState, STATE_COOKIE, unavailable};
 
-/// A staff provider by its id (a person's e-legitimation provider is not for staff).
+/// A staff provider by its id.
 fn provider<'a>(st: &'a AppState, id: &str) -> AppResult<&'a OidcProvider> {
-    st.config
-        .oidc
-        .iter()
-        .find(|p| p.id == id && p.audience == Audience::Staff)
-        .ok_or_else(|| AppError::not_found("Inloggningstjänsten"))
+    samverka_app::oidc::provider(st, id, Audience::Staff)
 }
 
 /// Starts a login: redirects the browser to the provider.

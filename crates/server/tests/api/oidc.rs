@@ -79,10 +79,27 @@ fn config(issuer: &str) -> AppConfig {
 
 /// Goes through the provider as `sub` and returns our callback's response.
 async fn login_as(app: &crate::helpers::TestApp, provider_id: &str, sub: &str) -> reqwest::Response {
+    let issuer = app.state.config.oidc.iter().find(|p| p.id == provider_id).unwrap().issuer.clone();
+    let (start, callback) = (format!("/auth/oidc/{provider_id}/start"), format!("/auth/oidc/{provider_id}/callback"));
+    through_provider(app, &issuer, &start, &callback, sub).await
+}
+
+/// A login through the provider at `issuer`, as a browser makes it: Samverka's `start` sends it
+/// to the provider (with PKCE and a nonce), the provider's form is sent as `sub`, and the
+/// provider's answer comes back to Samverka's `callback` with the state cookie the start set.
+/// Returns the callback's response.
+pub(crate) async fn through_provider(
+    app: &crate::helpers::TestApp,
+    issuer: &str,
+    start: &str,
+    callback: &str,
+    sub: &str,
+) -> reqwest::Response {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let start = client.get(format!("{}/auth/oidc/{provider_id}/start", app.base)).send().await.unwrap();
-    assert_eq!(start.status(), StatusCode::SEE_OTHER);
-    let authorize = start.headers()["location"].to_str().unwrap().to_string();
+    let started = client.get(format!("{}{start}", app.base)).send().await.unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let authorize = started.headers()["location"].to_str().unwrap().to_string();
+    assert!(authorize.starts_with(issuer), "{authorize}");
     assert!(
         authorize.contains("code_challenge=") && authorize.contains("nonce="),
         "PKCE and nonce are sent: {authorize}"
@@ -98,13 +115,8 @@ async fn login_as(app: &crate::helpers::TestApp, provider_id: &str, sub: &str) -
     assert_eq!(approved.status(), StatusCode::FOUND);
     let back = approved.headers()["location"].to_str().unwrap().to_string();
     let query = back.split_once('?').unwrap().1.to_string();
-    let state_cookie = cookie_named(&start, "__Host-samverka-oidc").expect("the login is bound to this browser");
-    client
-        .get(format!("{}/auth/oidc/{provider_id}/callback?{query}", app.base))
-        .header("cookie", state_cookie)
-        .send()
-        .await
-        .unwrap()
+    let state_cookie = cookie_named(&started, "__Host-samverka-oidc").expect("the login is bound to this browser");
+    client.get(format!("{}{callback}?{query}", app.base)).header("cookie", state_cookie).send().await.unwrap()
 }
 
 /// `name=value` of the cookie the response sets under that name.

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::fhir::busy_case;
 use crate::helpers::{Db, TestApp, long_sessions, pnr, spawn_app_with};
-use crate::oidc::{cookie_named, start_provider};
+use crate::oidc::{cookie_named, start_provider, through_provider};
 
 const CLAIM: &str = "https://id.oidc.se/claim/personalIdentityNumber";
 const PERSON_COOKIE: &str = "__Host-samverka-person";
@@ -33,27 +33,7 @@ fn config(issuer: &str, demo: bool) -> AppConfig {
 /// Signs in at the provider as `sub` and returns the person's session cookie (or the answer
 /// when none was set).
 async fn sign_in(app: &TestApp, issuer: &str, sub: &str) -> Result<String, reqwest::Response> {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let start = client.get(format!("{}/min/logga-in/bankid", app.base)).send().await.unwrap();
-    assert_eq!(start.status(), StatusCode::SEE_OTHER);
-    let authorize = start.headers()["location"].to_str().unwrap().to_string();
-    assert!(authorize.starts_with(issuer));
-    let approved = client
-        .post(&authorize)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("sub={sub}"))
-        .send()
-        .await
-        .unwrap();
-    let back = approved.headers()["location"].to_str().unwrap().to_string();
-    let query = back.split_once('?').unwrap().1.to_string();
-    let state = cookie_named(&start, "__Host-samverka-oidc").unwrap();
-    let res = client
-        .get(format!("{}/min/logga-in/bankid/tillbaka?{query}", app.base))
-        .header("cookie", state)
-        .send()
-        .await
-        .unwrap();
+    let res = through_provider(app, issuer, "/min/logga-in/bankid", "/min/logga-in/bankid/tillbaka", sub).await;
     cookie_named(&res, PERSON_COOKIE).filter(|c| !c.ends_with('=')).ok_or(res)
 }
 
