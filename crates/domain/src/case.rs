@@ -1728,6 +1728,28 @@ impl Case {
                 self.require_party(actor)?;
             }
         }
+        // The person said no to sharing: nothing more goes between the units, except the notice
+        // that ends the process, which carries no health detail and stops the others' work.
+        if kind != MessageKind::AvbrottIProcessen
+            && let Some(withdrawn) = self.consents.sharing_withdrawn()
+        {
+            let when = withdrawn
+                .withdrawn
+                .as_ref()
+                .map(|w| crate::calendar::local(w.at).strftime("%F %H:%M").to_string())
+                .unwrap_or_default();
+            return Err(Problem::new(
+                crate::ProblemKind::ConsentRequired,
+                "consent_withdrawn",
+                format!(
+                    "Patienten återkallade sitt samtycke till informationsöverföring {when}. Inget skickas \
+                     till andra enheter i ärendet förrän patienten ger ett nytt samtycke. Avbrott i processen \
+                     kan fortfarande skickas."
+                ),
+                "The patient withdrew consent to information sharing; nothing is sent to other units until \
+                 consent is given again.",
+            ));
+        }
         // A message other than the LUS routing goes only to the case's parties, unless the
         // patient consented to sharing: someone must be left to send it to.
         if !kind.is_routing()

@@ -71,6 +71,15 @@ impl Consents {
         self.0.iter().rev().find(|c| c.kind == kind && c.withdrawn.is_none())
     }
 
+    /// The person's withdrawn consent to information sharing, while no newer one is active: from
+    /// then on nothing is sent between the units of the case (see `Case::check_send`).
+    pub fn sharing_withdrawn(&self) -> Option<&ConsentRecord> {
+        if self.active(ConsentKind::InformationSharing).is_some() {
+            return None;
+        }
+        self.0.iter().rev().find(|c| c.kind == ConsentKind::InformationSharing && c.withdrawn.is_some())
+    }
+
     pub fn get(&self, id: ConsentId) -> Option<&ConsentRecord> {
         self.0.iter().find(|c| c.id == id)
     }

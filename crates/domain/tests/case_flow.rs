@@ -4,9 +4,10 @@ mod common;
 
 use common::{Sim, sip_plan, ts};
 use samverka_domain::ProblemKind;
+use samverka_domain::action::Action;
 use samverka_domain::case::{Command, Phase};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
-use samverka_domain::message::{CancelReason, MessageBody};
+use samverka_domain::message::{CancelReason, MessageBody, MessageKind};
 use samverka_domain::sip::FollowUpOutcome;
 
 #[test]
@@ -236,6 +237,53 @@ fn sip_call_needs_consent_and_withdrawal_takes_effect_at_once() {
     let case = sim.case();
     assert_eq!(case.consents.0.len(), 2, "withdrawn consent stays on record");
     assert!(case.consents.get(consent).unwrap().withdrawn.is_some());
+}
+
+#[test]
+fn a_withdrawn_consent_to_sharing_stops_every_message_but_the_end_of_the_process() {
+    let mut sim = Sim::admitted("2026-11-02 08:00");
+    sim.notice("2026-11-02 09:00", "2026-11-09");
+    let (ward, vc, b) = (sim.ward_now(), sim.world.vc.clone(), sim.world.bistand.clone());
+    let consent = sim.fresh_id();
+    let record = |id| Command::RecordConsent {
+        consent_id: id,
+        kind: ConsentKind::InformationSharing,
+        given_by: ConsentGiver::Patient,
+        given_at: ts("2026-11-02 10:00"),
+        note: String::new(),
+    };
+    sim.run(&vc, record(consent), "2026-11-02 10:00").unwrap();
+    let planning = || MessageBody::Planeringsunderlag {
+        needs: "Hemtjänst".into(),
+        function: String::new(),
+        current_insatser: String::new(),
+        assessments: String::new(),
+        sip_needed: None,
+    };
+    sim.send(&ward, &[&b], planning(), "2026-11-02 11:00").unwrap();
+
+    sim.run(&ward, Command::WithdrawConsent { consent_id: consent }, "2026-11-03 08:00").unwrap();
+    // Neither the planning nor the statutory notices go on, from the ward or to it.
+    let err = sim.send(&ward, &[&b], planning(), "2026-11-03 09:00").unwrap_err();
+    assert_eq!((err.kind, err.code), (ProblemKind::ConsentRequired, "consent_withdrawn"));
+    assert!(err.message_sv.contains("återkallade sitt samtycke till informationsöverföring 2026-11-03 08:00"));
+    let ready = MessageBody::Utskrivningsklar { referrals_cancelled: true, sip_needed: None, note: String::new() };
+    assert_eq!(sim.send(&ward, &[&b, &vc], ready.clone(), "2026-11-03 09:00").unwrap_err().code, "consent_withdrawn");
+    let question = MessageBody::Allmant { text: "Hur går det?".into() };
+    assert_eq!(sim.send(&b, &[&ward], question, "2026-11-03 09:00").unwrap_err().code, "consent_withdrawn");
+    let case = sim.case();
+    let offered = case.available(&sim.world.actor(&ward), ts("2026-11-03 09:00"));
+    assert!(
+        !offered.iter().any(|a| matches!(a, Action::Send { kind, .. } if *kind != MessageKind::AvbrottIProcessen)),
+        "nothing but the end of the process is offered: {offered:?}"
+    );
+    // The process can still be ended, which tells the others to stop.
+    assert!(offered.contains(&Action::Send { kind: MessageKind::AvbrottIProcessen, corrects: None }));
+
+    // A new consent, given by the person again, opens the way.
+    let again = sim.fresh_id();
+    sim.run(&vc, record(again), "2026-11-03 10:00").unwrap();
+    sim.send(&ward, &[&b, &vc], ready, "2026-11-03 10:05").unwrap();
 }
 
 #[test]

@@ -198,6 +198,8 @@ pub struct CasePage {
     pub admitted: String,
     pub estimate: String,
     pub emergency: bool,
+    /// Why nothing more is sent in the case: the person withdrew consent to sharing.
+    pub sharing_withdrawn: Option<String>,
     pub next: Vec<DeadlineRow>,
     pub steps: Vec<StepRow>,
     pub deadlines: Vec<DeadlineRow>,
@@ -620,6 +622,9 @@ async fn build(
         admitted: t.datetime(&case.admitted_at),
         estimate: case.estimated_discharge.map(|d| t.date(&d)).unwrap_or_default(),
         emergency,
+        sharing_withdrawn: case.consents.sharing_withdrawn().and_then(|c| c.withdrawn.as_ref()).map(|w| {
+            t.fill("case.sharing_withdrawn", &[("when", &t.datetime(&w.at)), ("unit", &unit_name(case, w.unit))])
+        }),
         next,
         steps,
         deadlines: deadline_rows,

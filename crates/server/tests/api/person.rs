@@ -242,9 +242,23 @@ async fn person_pages(db: Db) {
     assert_eq!(refused["code"], "consent_required", "{refused}");
     let (_, staff_page) = page(&app, &w.ward.cookie, &format!("/arenden/{case}")).await;
     assert!(staff_page.contains("Ingrid Lund (själv, med e-legitimation)"), "the case says who withdrew it");
+    // Nothing more goes between the units: the municipality gets no message, and the pages say why.
+    let question = json!({ "body": { "kind": "allmant", "text": "Hur går det?" }, "recipients": [w.units.bistand] });
+    let before =
+        app.get(&w.bistand, &format!("/api/cases/{case}")).await["state"]["messages"].as_array().unwrap().len();
+    let refused =
+        app.post(&w.ward, &format!("/api/cases/{case}/messages"), question.clone(), StatusCode::FORBIDDEN).await;
+    assert_eq!(refused["code"], "consent_withdrawn", "{refused}");
+    let after = app.get(&w.bistand, &format!("/api/cases/{case}")).await["state"]["messages"].as_array().unwrap().len();
+    assert_eq!(after, before, "the municipality received nothing");
+    for who in [&w.ward, &w.bistand] {
+        let (_, staff_page) = page(&app, &who.cookie, &format!("/arenden/{case}")).await;
+        assert!(staff_page.contains("Inget skickas till andra enheter i ärendet"), "{staff_page}");
+    }
     let (s, _) = post(consent.clone(), format!("csrf_token={csrf}&kind=information_sharing&do=ge")).await;
     assert!(s.is_redirection());
     app.post(&w.ward, &format!("/api/cases/{case}/parties"), invite, StatusCode::OK).await;
+    app.post(&w.ward, &format!("/api/cases/{case}/messages"), question, StatusCode::CREATED).await;
     let (_, mine_now) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
     assert!(mine_now.contains("Du har sagt ja."));
     let (s, _) = post(consent.clone(), "csrf_token=wrong&kind=sip&do=aterkalla".into()).await;
