@@ -33,6 +33,7 @@ pub mod mail;
 pub mod oidc;
 pub mod patients;
 pub mod person;
+pub mod representatives;
 pub mod scopes;
 pub mod state;
 pub mod texts;

@@ -10,7 +10,10 @@ use jiff::SignedDuration;
 use samverka_domain::ids::{PatientIdentifier, Personnummer};
 use samverka_domain::org::Unit;
 use samverka_domain::person::may_see;
-use samverka_store::{AccessEntry, AccessFilter, CaseRecord, Outcome, PersonAccess, PersonSession, StatementRecord};
+use samverka_domain::representative::{Ended, Granter, NewRepresentation, Representation, Share, check_new, may_end};
+use samverka_store::{
+    AccessEntry, AccessFilter, CaseRecord, Outcome, PersonAccess, PersonSession, RepresentationLog, StatementRecord,
+};
 use uuid::Uuid;
 
 use crate::auth::{client_address, cookie_value, random_token, same_secret, token_hash};
@@ -89,6 +92,31 @@ impl Person {
             action: action.to_string(),
             outcome,
             client_address: Some(self.client_address.clone()),
+            representation_id: None,
+        }
+    }
+
+    /// An entry for what this person does for the one they represent: in that person's log,
+    /// named with their part ("Eva Lund (närstående)").
+    fn entry_for(&self, st: &AppState, rep: &Representation, action: &str, case: Option<Uuid>) -> PersonAccess {
+        PersonAccess {
+            patient_id: Some(rep.patient_id),
+            reader_name: self.name_as(rep),
+            representation_id: Some(rep.id),
+            ..self.entry(st, action, case, Outcome::Allowed)
+        }
+    }
+
+    /// "Eva Lund (närstående)": how a representative is named to the person and in logs.
+    pub fn name_as(&self, rep: &Representation) -> String {
+        format!("{} ({})", self.session.name, rep.kind.label_sv())
+    }
+
+    /// The entry for reading `viewed`, as the person or as their representative.
+    fn read_entry(&self, st: &AppState, action: &str, viewed: &Viewed) -> PersonAccess {
+        match &viewed.through {
+            None => self.entry(st, action, Some(viewed.record.case.id), Outcome::Allowed),
+            Some(rep) => self.entry_for(st, rep, action, Some(viewed.record.case.id)),
         }
     }
 }
@@ -132,40 +160,123 @@ pub async fn sign_out(st: &AppState, headers: &HeaderMap) -> AppResult<()> {
     Ok(())
 }
 
-/// The person's own cases, newest first; each is logged as read before it is answered.
-pub async fn my_cases(st: &AppState, person: &Person) -> AppResult<Vec<CaseRecord>> {
-    let Some(patient) = person.session.patient_id else { return Ok(vec![]) };
+/// A case read on the person's pages, and through whom: the person themself, or someone they
+/// are represented by, who sees only what that representation shares.
+#[derive(Debug, Clone)]
+pub struct Viewed {
+    pub record: CaseRecord,
+    pub through: Option<Representation>,
+    /// The person has a protected identity (sekretessmarkering or skyddad folkbokföring).
+    pub protected: bool,
+    /// The name of the person the case is about.
+    pub about: String,
+}
+
+impl Viewed {
+    /// Whether this reader may see or do `share` now: the person always, a representative
+    /// what their representation shares while it is in force.
+    pub fn may(&self, share: Share, now: jiff::Timestamp) -> bool {
+        self.through.as_ref().is_none_or(|r| r.may(share, now))
+    }
+
+    /// Whether places (a meeting at home, the municipality's units) may be shown: a protected
+    /// identity's whereabouts only to the person and to whom they chose themself.
+    pub fn shows_whereabouts(&self) -> bool {
+        samverka_domain::representative::shows_whereabouts(self.protected, self.through.as_ref())
+    }
+}
+
+/// The representations this signed-in person holds that are in force now.
+async fn held(st: &AppState, person: &Person) -> AppResult<Vec<Representation>> {
+    let now = st.clock.now();
+    Ok(st
+        .store
+        .representations_held_by(&person.session.personnummer)
+        .await?
+        .into_iter()
+        .filter(|r| r.in_force(now))
+        .collect())
+}
+
+/// Whether the patient's identity is protected, and their name (the session's own name when it
+/// is the person themself).
+async fn about(st: &AppState, person: &Person, patient: Uuid, represented: bool) -> AppResult<(bool, String)> {
+    let record = st.store.patient(patient).await?;
+    let protected = record.as_ref().is_some_and(|p| p.protection.is_protected());
+    let name = match record {
+        Some(p) if represented => p.full_name(),
+        _ => person.session.name.clone(),
+    };
+    Ok((protected, name))
+}
+
+/// The person's own cases and those of the people they represent, newest first; each is
+/// logged as read (in the log of the one it is about) before it is answered.
+pub async fn my_cases(st: &AppState, person: &Person) -> AppResult<Vec<Viewed>> {
+    let mut whose: Vec<(Uuid, Option<Representation>)> = vec![];
+    if let Some(own) = person.session.patient_id {
+        whose.push((own, None));
+    }
+    whose.extend(held(st, person).await?.into_iter().map(|r| (r.patient_id, Some(r))));
     let mut out = vec![];
-    for s in st.store.cases_for_patient(patient).await? {
-        if let Some(record) = st.store.case(s.case_id).await?
-            && may_see(patient, &record.case)
-        {
-            out.push(record);
+    for (patient, through) in whose {
+        let (protected, about) = about(st, person, patient, through.is_some()).await?;
+        for s in st.store.cases_for_patient(patient).await? {
+            if let Some(record) = st.store.case(s.case_id).await?
+                && may_see(patient, &record.case)
+            {
+                out.push(Viewed { record, through: through.clone(), protected, about: about.clone() });
+            }
         }
     }
-    out.sort_by_key(|r| std::cmp::Reverse(r.case.admitted_at));
-    let entries: Vec<PersonAccess> =
-        out.iter().map(|r| person.entry(st, "person.cases", Some(r.case.id), Outcome::Allowed)).collect();
+    out.sort_by_key(|v| (v.through.is_some(), std::cmp::Reverse(v.record.case.admitted_at)));
+    let entries: Vec<PersonAccess> = out.iter().map(|v| person.read_entry(st, "person.cases", v)).collect();
     st.store.log_person_access(&entries).await?;
     Ok(out)
 }
 
-/// One of the person's cases. Another person's case, or one that does not exist, is the same
-/// "not found" (nothing is hinted), and the attempt is logged.
-pub async fn my_case(st: &AppState, person: &Person, id: Uuid) -> AppResult<CaseRecord> {
+/// One case of the person's, or of someone they represent now. Any other case, or one that
+/// does not exist, is the same "not found" (nothing is hinted), and the attempt is logged.
+pub async fn my_case(st: &AppState, person: &Person, id: Uuid) -> AppResult<Viewed> {
     let record = st.store.case(id).await?;
-    let mine = person.session.patient_id.zip(record.as_ref()).is_some_and(|(p, r)| may_see(p, &r.case));
-    let Some(record) = record.filter(|_| mine) else {
+    let mut viewed = None;
+    if let Some(record) = record {
+        if let Some(own) = person.session.patient_id.filter(|p| may_see(*p, &record.case)) {
+            let (protected, about) = about(st, person, own, false).await?;
+            viewed = Some(Viewed { record, through: None, protected, about });
+        } else if let Some(rep) = held(st, person).await?.into_iter().find(|r| may_see(r.patient_id, &record.case)) {
+            let (protected, about) = about(st, person, rep.patient_id, true).await?;
+            viewed = Some(Viewed { record, through: Some(rep), protected, about });
+        }
+    }
+    let Some(viewed) = viewed else {
         st.store.log_person_access(&[person.entry(st, "person.case", Some(id), Outcome::Denied)]).await?;
-        return Err(AppError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "Vi hittar inte det du söker. Gå tillbaka till din startsida.",
-            "Not found.",
-        ));
+        return Err(not_found());
     };
-    st.store.log_person_access(&[person.entry(st, "person.case", Some(id), Outcome::Allowed)]).await?;
-    Ok(record)
+    st.store.log_person_access(&[person.read_entry(st, "person.case", &viewed)]).await?;
+    Ok(viewed)
+}
+
+fn not_found() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Vi hittar inte det du söker. Gå tillbaka till din startsida.",
+        "Not found.",
+    )
+}
+
+/// Refuses what the reader's representation does not share (the person may do everything).
+fn require(viewed: &Viewed, share: Share, now: jiff::Timestamp) -> AppResult<()> {
+    if viewed.may(share, now) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        StatusCode::FORBIDDEN,
+        "not_shared",
+        "Det här har personen inte delat med dig.",
+        "The person has not shared this with you.",
+    ))
 }
 
 /// The directory's entries of the units a case's person may contact (phone, opening hours).
@@ -174,21 +285,51 @@ pub async fn contact_entries(st: &AppState, ids: &[Uuid]) -> AppResult<Vec<Unit>
     Ok(ids.iter().filter_map(|id| units.iter().find(|u| u.id == *id).cloned()).collect())
 }
 
-/// Who has read the person's data: the staff access log's entries of reads allowed, newest
-/// first (patientdatalagen gives the person the right to this extract). Asking is logged.
-pub async fn who_read_my_data(st: &AppState, person: &Person) -> AppResult<Vec<AccessEntry>> {
+/// One line of the person's log extract: who read or wrote about them, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadBy {
+    pub at: jiff::Timestamp,
+    /// The staff member and role, or the representative and their part.
+    pub who: String,
+    /// The unit; empty for a representative, who reads as themself.
+    pub unit: String,
+    pub action: String,
+}
+
+/// Who has read the person's data, newest first: the staff access log's allowed entries and
+/// the reads of the person's representatives (patientdatalagen gives the person the right to
+/// this extract). Asking is logged. Only the person themself sees it.
+pub async fn who_read_my_data(st: &AppState, person: &Person) -> AppResult<Vec<ReadBy>> {
     let Some(patient) = person.session.patient_id else { return Ok(vec![]) };
     let filter = AccessFilter { patient_id: Some(patient), limit: 500, ..Default::default() };
     // What the person did themself (their consents) is not someone reading about them.
-    let entries: Vec<AccessEntry> = st
+    let mut lines: Vec<ReadBy> = st
         .store
         .access_log(&filter)
         .await?
         .into_iter()
         .filter(|e| e.outcome == Outcome::Allowed && e.role != Some(samverka_domain::access::Role::Person))
+        .map(|e: AccessEntry| ReadBy {
+            at: e.at,
+            who: match e.role {
+                Some(r) => format!("{}, {}", e.user_name, r.label_sv()),
+                None => e.user_name,
+            },
+            unit: e.unit_name,
+            action: e.action,
+        })
         .collect();
+    lines.extend(
+        st.store
+            .person_access_of(patient, 500)
+            .await?
+            .into_iter()
+            .filter(|e| e.representation_id.is_some() && e.outcome == Outcome::Allowed)
+            .map(|e| ReadBy { at: e.at, who: e.reader_name, unit: String::new(), action: e.action }),
+    );
+    lines.sort_by_key(|l| std::cmp::Reverse(l.at));
     st.store.log_person_access(&[person.entry(st, "person.log_extract", None, Outcome::Allowed)]).await?;
-    Ok(entries)
+    Ok(lines)
 }
 
 /// The people a demo installation lets anyone sign in as (the demo's patients with cases);
@@ -197,7 +338,9 @@ pub async fn demo_persons(st: &AppState) -> AppResult<Vec<(String, String)>> {
     if !st.config.demo_logins {
         return Ok(vec![]);
     }
-    Ok(st.store.recent_patients_with_cases(6).await?)
+    let mut listed = st.store.recent_patients_with_cases(6).await?;
+    listed.extend(st.store.representatives_in_demo(st.clock.now(), 4).await?);
+    Ok(listed)
 }
 
 /// The person says something in their own case: checked, kept with its log entry, and the
@@ -208,7 +351,10 @@ pub async fn speak(
     case_id: Uuid,
     statement: samverka_domain::person::Statement,
 ) -> AppResult<StatementRecord> {
-    let record = my_case(st, person, case_id).await?;
+    let viewed = my_case(st, person, case_id).await?;
+    let now = st.clock.now();
+    require(&viewed, Share::Words, now)?;
+    let record = &viewed.record;
     if !samverka_domain::person::may_speak(&record.case) {
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -218,35 +364,47 @@ pub async fn speak(
         ));
     }
     statement.check()?;
-    let now = st.clock.now();
     let said = StatementRecord {
         id: Uuid::now_v7(),
         case_id,
         patient_id: record.case.patient_id,
         statement,
-        by_name: person.session.name.clone(),
+        by_name: match &viewed.through {
+            None => person.session.name.clone(),
+            Some(rep) => person.name_as(rep),
+        },
         at: now,
         reads: vec![],
     };
-    let log = person.entry(st, &format!("person.statement.{}", said.statement.kind()), Some(case_id), Outcome::Allowed);
+    let log = person.read_entry(st, &format!("person.statement.{}", said.statement.kind()), &viewed);
     st.store.add_person_statement(&said, &log).await?;
     st.changed(&record.case);
     Ok(said)
 }
 
 /// What the person has said in one of their cases (`mine`, just read through [`my_case`],
-/// which logged the read), with who has read it.
-pub async fn my_statements(st: &AppState, mine: &CaseRecord) -> AppResult<Vec<StatementRecord>> {
-    Ok(st.store.person_statements(mine.case.id).await?)
+/// which logged the read), with who has read it; nothing for a representative the words are
+/// not shared with.
+pub async fn my_statements(st: &AppState, mine: &Viewed) -> AppResult<Vec<StatementRecord>> {
+    if !mine.may(Share::Words, st.clock.now()) {
+        return Ok(vec![]);
+    }
+    Ok(st.store.person_statements(mine.record.case.id).await?)
 }
 
 /// The person as the actor of a command in their own case: the patient themself, at the
 /// case's ward (the unit that runs the case), named so every history and log says it was them.
-fn actor_in(person: &Person, case: &samverka_domain::case::Case) -> samverka_store::Audit {
-    let name = format!("{} (själv, med e-legitimation)", person.session.name);
+fn actor_in(person: &Person, viewed: &Viewed) -> samverka_store::Audit {
+    let case = &viewed.record.case;
+    let (id, name) = match &viewed.through {
+        None => (case.patient_id, format!("{} (själv, med e-legitimation)", person.session.name)),
+        Some(rep) => {
+            (rep.id, format!("{} ({} för patienten, med e-legitimation)", person.session.name, rep.kind.label_sv()))
+        }
+    };
     samverka_store::Audit {
         actor: samverka_domain::actor::Actor {
-            user: samverka_domain::actor::UserRef { id: case.patient_id, name },
+            user: samverka_domain::actor::UserRef { id, name },
             unit: case.ward().clone(),
             role: samverka_domain::access::Role::Person,
         },
@@ -261,11 +419,12 @@ async fn act(
     st: &AppState,
     person: &Person,
     case_id: Uuid,
-    cmd: impl FnOnce(&samverka_domain::case::Case) -> Option<samverka_domain::case::Command>,
+    cmd: impl FnOnce(&Viewed) -> Option<samverka_domain::case::Command>,
 ) -> AppResult<CaseRecord> {
-    let record = my_case(st, person, case_id).await?;
-    let Some(cmd) = cmd(&record.case) else { return Ok(record) };
-    let (done, _) = st.store.execute(case_id, &actor_in(person, &record.case), cmd, st.clock.now()).await?;
+    let viewed = my_case(st, person, case_id).await?;
+    require(&viewed, Share::Consent, st.clock.now())?;
+    let Some(cmd) = cmd(&viewed) else { return Ok(viewed.record) };
+    let (done, _) = st.store.execute(case_id, &actor_in(person, &viewed), cmd, st.clock.now()).await?;
     st.changed(&done.case);
     Ok(done)
 }
@@ -279,13 +438,24 @@ pub async fn give_consent(
     kind: samverka_domain::consent::ConsentKind,
 ) -> AppResult<CaseRecord> {
     let now = st.clock.now();
-    act(st, person, case_id, |_| {
+    act(st, person, case_id, |viewed| {
+        use samverka_domain::consent::ConsentGiver;
+        let (given_by, note) = match &viewed.through {
+            None => (ConsentGiver::Patient, "Givet av patienten själv med e-legitimation i Samverka."),
+            Some(rep) => (
+                ConsentGiver::Representative {
+                    name: person.session.name.clone(),
+                    relation: rep.kind.label_sv().into(),
+                },
+                "Givet av patientens företrädare med e-legitimation i Samverka.",
+            ),
+        };
         Some(samverka_domain::case::Command::RecordConsent {
             consent_id: Uuid::now_v7(),
             kind,
-            given_by: samverka_domain::consent::ConsentGiver::Patient,
+            given_by,
             given_at: now,
-            note: "Givet av patienten själv med e-legitimation i Samverka.".into(),
+            note: note.into(),
         })
     })
     .await
@@ -298,9 +468,59 @@ pub async fn withdraw_consent(
     case_id: Uuid,
     kind: samverka_domain::consent::ConsentKind,
 ) -> AppResult<CaseRecord> {
-    act(st, person, case_id, |case| {
-        let consent = case.consents.active(kind)?;
+    act(st, person, case_id, |viewed| {
+        let consent = viewed.record.case.consents.active(kind)?;
         Some(samverka_domain::case::Command::WithdrawConsent { consent_id: consent.id })
     })
     .await
+}
+
+// ---- representatives: whom the person lets follow them -----------------------------------------
+
+/// Those who represent the person (in force or ended), for the person's own page. Only the
+/// person themself sees whom they are represented by; asking is logged.
+pub async fn my_representatives(st: &AppState, person: &Person) -> AppResult<Vec<Representation>> {
+    let Some(patient) = person.session.patient_id else { return Ok(vec![]) };
+    let all = st.store.representations_of(patient).await?;
+    st.store.log_person_access(&[person.entry(st, "person.representatives", None, Outcome::Allowed)]).await?;
+    Ok(all)
+}
+
+/// The person invites a närstående by their personnummer, choosing what they see; the
+/// närstående signs in with their own e-legitimation and sees only that.
+pub async fn invite(st: &AppState, person: &Person, new: NewRepresentation) -> AppResult<Representation> {
+    let Some(patient) = person.session.patient_id else { return Err(not_found()) };
+    let now = st.clock.now();
+    let existing = st.store.representations_of(patient).await?;
+    let checked = check_new(&new, true, &person.session.personnummer, &existing, now)?;
+    let rep = Representation {
+        id: Uuid::now_v7(),
+        patient_id: patient,
+        personnummer: checked.personnummer,
+        name: new.name.trim().to_string(),
+        kind: new.kind,
+        shares: checked.shares,
+        granted: Granter::Person,
+        granted_at: now,
+        valid_until: new.valid_until,
+        ended: None,
+    };
+    let log =
+        PersonAccess { representation_id: Some(rep.id), ..person.entry(st, "person.invite", None, Outcome::Allowed) };
+    st.store.add_representation(&rep, RepresentationLog::Person(&log)).await?;
+    Ok(rep)
+}
+
+/// The person ends a representation they chose; from that moment it sees nothing.
+pub async fn end_representation(st: &AppState, person: &Person, id: Uuid) -> AppResult<()> {
+    let Some(patient) = person.session.patient_id else { return Err(not_found()) };
+    let rep = st.store.representations_of(patient).await?.into_iter().find(|r| r.id == id).ok_or_else(not_found)?;
+    may_end(&rep, true)?;
+    let ended = Ended { at: st.clock.now(), by: person.session.name.clone(), reason: String::new() };
+    let log = PersonAccess {
+        representation_id: Some(id),
+        ..person.entry(st, "person.end_representation", None, Outcome::Allowed)
+    };
+    st.store.end_representation(id, &ended, RepresentationLog::Person(&log)).await?;
+    Ok(())
 }

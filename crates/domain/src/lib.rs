@@ -25,6 +25,7 @@ pub mod message;
 pub mod org;
 pub mod patient;
 pub mod person;
+pub mod representative;
 pub mod routing;
 pub mod sip;
 pub mod text;

@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/min/utskrivning/{id}/fraga", post(pages::question))
         .route("/min/utskrivning/{id}/samtycke", post(pages::consent))
         .route("/min/vem-har-last", get(pages::who_read))
+        .route("/min/narstaende", get(pages::representatives).post(pages::invite))
+        .route("/min/narstaende/{rep}/avsluta", post(pages::end_representative))
         .route("/min/stil.css", get(pages::stylesheet))
         .route("/min/{*rest}", get(pages::not_found))
         // Logins under way with an identity provider.

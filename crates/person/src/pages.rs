@@ -76,6 +76,8 @@ struct SignInPage {
 }
 
 pub struct CaseLine {
+    /// "Du följer Ingrid Lund som närstående", for a case of someone the reader represents.
+    pub following: Option<String>,
     pub id: String,
     pub admitted: String,
     pub ward: String,
@@ -113,10 +115,16 @@ pub async fn start(State(st): State<AppState>, headers: HeaderMap, person: Resul
     let cases = records
         .iter()
         .map(|r| CaseLine {
-            id: r.case.id.to_string(),
-            admitted: t.date(&local_date(r.case.admitted_at)),
-            ward: r.case.ward().name.clone(),
-            standing: t.get(&format!("person.standing.{}", Standing::of(&r.case).as_str())).to_string(),
+            id: r.record.case.id.to_string(),
+            admitted: t.date(&local_date(r.record.case.admitted_at)),
+            ward: r.record.case.ward().name.clone(),
+            standing: t.get(&format!("person.standing.{}", Standing::of(&r.record.case).as_str())).to_string(),
+            following: r.through.as_ref().map(|rep| {
+                t.fill(
+                    "person.following",
+                    &[("name", &r.about), ("part", t.get(&format!("person.rep_kind.{}", rep.kind.as_str())))],
+                )
+            }),
         })
         .collect();
     let title = t.get("person.title").to_string();
@@ -345,6 +353,13 @@ struct CasePage {
     plan: Option<PlanView>,
     contacts: Vec<Contact>,
     may_speak: bool,
+    /// "Du ser Ingrid Lunds sida som närstående": the reader represents the person.
+    representing: Option<String>,
+    /// The person themself reads (only they see who has read about them).
+    own: bool,
+    shows_plan: bool,
+    shows_words: bool,
+    shows_consent: bool,
     consents: Vec<ConsentLine>,
     said: Vec<SaidLine>,
     typed: Option<Typed>,
@@ -421,8 +436,18 @@ async fn case_page(
         Ok(r) => r,
         Err(e) => return error_page(t, &e),
     };
-    let case = &record.case;
     let now = st.clock.now();
+    use samverka_domain::representative::Share;
+    let (shows_plan, shows_words, shows_consent) =
+        (record.may(Share::Plan, now), record.may(Share::Words, now), record.may(Share::Consent, now));
+    let whereabouts = record.shows_whereabouts();
+    let representing = record.through.as_ref().map(|r| {
+        t.fill(
+            "person.representing",
+            &[("name", &record.about), ("part", t.get(&format!("person.rep_kind.{}", r.kind.as_str())))],
+        )
+    });
+    let case = &record.record.case;
     let view = overview(case, now);
     let steps = if view.standing == Standing::Ended {
         vec![]
@@ -460,14 +485,15 @@ async fn case_page(
     }
     let meeting = view.meeting.as_ref().filter(|m| m.at >= now).map(|m| MeetingView {
         when: t.datetime(&m.at),
-        place: m.place.clone(),
+        // A protected identity's meeting may be at home: its place only to whom the person chose.
+        place: if whereabouts { m.place.clone() } else { t.get("person.place_hidden").to_string() },
         video: m.video_link().map(str::to_string),
         invited: m.you_are_invited,
         relatives: m.relatives_invited,
         others: m.participants.clone(),
         ics: format!("/min/utskrivning/{}/mote.ics", case.id),
     });
-    let plan = view.plan.map(|plan| {
+    let plan = view.plan.filter(|_| shows_plan).map(|plan| {
         let by = |who: Principal| {
             plan.insatser.iter().filter(|i| i.principal == who).map(|i| i.description.clone()).collect()
         };
@@ -496,7 +522,7 @@ async fn case_page(
             hours: None,
         });
     }
-    for u in &view.contacts {
+    for u in view.contacts.iter().filter(|u| whereabouts || u.kind == UnitKind::Ward) {
         let entry = entries.iter().find(|e| e.id == u.id);
         let what = match u.kind {
             UnitKind::Ward => "person.contact.ward",
@@ -546,6 +572,11 @@ async fn case_page(
         plan,
         contacts,
         may_speak: samverka_domain::person::may_speak(case),
+        representing,
+        own: record.through.is_none(),
+        shows_plan,
+        shows_words,
+        shows_consent,
         consents: CONSENT_KINDS
             .iter()
             .map(|(code, kind)| ConsentLine {
@@ -712,12 +743,15 @@ pub async fn meeting_ics(
         Ok(r) => r,
         Err(e) => return error_page(t, &e),
     };
-    let view = overview(&record.case, st.clock.now());
-    let Some(m) = view.meeting else {
+    let view = overview(&record.record.case, st.clock.now());
+    let Some(mut m) = view.meeting else {
         return error_page(t, &AppError::not_found("Mötet"));
     };
+    if !record.shows_whereabouts() {
+        m.place = t.get("person.place_hidden").to_string();
+    }
     let cal = samverka_app::calendar::sip_meeting_calendar(
-        record.case.id,
+        record.record.case.id,
         &m,
         t.get("person.meeting_heading"),
         &t.fill("person.meeting_called_by", &[("unit", &m.called_by.name)]),
@@ -751,13 +785,13 @@ pub async fn who_read(State(st): State<AppState>, headers: HeaderMap, person: Re
     let lines = entries
         .iter()
         .map(|e| {
-            let reads =
-                ["read", "search", "list", "open", "view", "export", "extract"].iter().any(|w| e.action.contains(w));
-            let role = e.role.map(|r| r.label_sv().to_string()).unwrap_or_default();
+            let reads = ["read", "search", "list", "open", "view", "export", "extract", "person.case"]
+                .iter()
+                .any(|w| e.action.contains(w));
             ReadLine {
                 when: t.datetime(&e.at),
-                who: if role.is_empty() { e.user_name.clone() } else { format!("{}, {role}", e.user_name) },
-                unit: e.unit_name.clone(),
+                who: e.who.clone(),
+                unit: e.unit.clone(),
                 what: t.get(if reads { "person.log_read" } else { "person.log_wrote" }).to_string(),
             }
         })
@@ -778,4 +812,167 @@ pub async fn stylesheet() -> Response {
         ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/min.css")).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
     res
+}
+
+// ---- whom the person lets follow them -------------------------------------------------------------
+
+pub struct RepLine {
+    pub id: String,
+    pub name: String,
+    pub part: String,
+    pub sees: Vec<String>,
+    /// "Gäller till och med 31 jan 2027", "Avslutat 3 nov", or nothing.
+    pub state: Option<String>,
+    /// The person may end it here (they chose it).
+    pub may_end: bool,
+}
+
+#[derive(Template)]
+#[template(path = "representatives.html")]
+struct RepresentativesPage {
+    frame: Frame,
+    lines: Vec<RepLine>,
+    /// A refused invitation: the reason and what was typed.
+    error: String,
+    typed: Fields,
+    notice: Option<String>,
+}
+
+impl RepresentativesPage {
+    fn typed(&self, name: &str) -> &str {
+        field(&self.typed, name)
+    }
+
+    fn ticked(&self, share: &str) -> bool {
+        self.typed.iter().any(|(k, v)| k == "share" && v == share)
+    }
+
+    fn frame_csrf(&self) -> &str {
+        self.frame.person.as_ref().map(|(_, c)| c.as_str()).unwrap_or("")
+    }
+}
+
+/// What the person may let a närstående see, by form value (the overview is always seen).
+const INVITE_SHARES: [&str; 2] = ["plan", "words"];
+
+async fn representatives_page(
+    st: &AppState,
+    t: &'static Texts,
+    p: &Person,
+    error: String,
+    typed: Fields,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let reps = match app::my_representatives(st, p).await {
+        Ok(r) => r,
+        Err(e) => return error_page(t, &e),
+    };
+    let now = st.clock.now();
+    let lines = reps
+        .iter()
+        .rev()
+        .map(|r| RepLine {
+            id: r.id.to_string(),
+            name: r.name.clone(),
+            part: t.get(&format!("person.rep_kind.{}", r.kind.as_str())).to_string(),
+            sees: r.shares.iter().map(|s| t.get(&format!("person.share.{}", s.as_str())).to_string()).collect(),
+            state: match (&r.ended, r.valid_until) {
+                (Some(e), _) => Some(t.fill("person.rep_ended", &[("when", &t.datetime(&e.at))])),
+                (None, Some(last)) if r.in_force(now) => Some(t.fill("person.rep_until", &[("date", &t.date(&last))])),
+                (None, Some(last)) => Some(t.fill("person.rep_lapsed", &[("date", &t.date(&last))])),
+                (None, None) => None,
+            },
+            may_end: r.in_force(now) && samverka_domain::representative::may_end(r, true).is_ok(),
+        })
+        .collect();
+    let title = t.get("person.reps_title").to_string();
+    render(status, &RepresentativesPage { frame: frame(t, &title, p), lines, error, typed, notice })
+}
+
+#[derive(Deserialize)]
+pub struct RepsQuery {
+    klart: Option<String>,
+}
+
+pub async fn representatives(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Query(q): Query<RepsQuery>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let notice = match q.klart.as_deref() {
+        Some("inbjuden") => Some(t.get("person.rep_invited").to_string()),
+        Some("avslutad") => Some(t.get("person.rep_ended_now").to_string()),
+        _ => None,
+    };
+    representatives_page(&st, t, &p, String::new(), vec![], notice, StatusCode::OK).await
+}
+
+/// The person invites a närstående; a refused invitation comes back with what was typed.
+pub async fn invite(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let result = async {
+        if !p.form_token_ok(field(&f, "csrf_token")) {
+            return Err(bad_form());
+        }
+        let shares = f
+            .iter()
+            .filter(|(k, v)| k == "share" && INVITE_SHARES.contains(&v.as_str()))
+            .filter_map(|(_, v)| samverka_domain::representative::Share::parse(v))
+            .collect();
+        let new = samverka_domain::representative::NewRepresentation {
+            name: field(&f, "name").to_string(),
+            personnummer: field(&f, "personnummer").to_string(),
+            kind: samverka_domain::representative::Kind::Narstaende,
+            shares,
+            valid_until: None,
+        };
+        app::invite(&st, &p, new).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to("/min/narstaende?klart=inbjuden").into_response(),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let error = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+            representatives_page(&st, t, &p, error, f, None, e.status).await
+        }
+        Err(e) => error_page(t, &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RepId {
+    rep: String,
+}
+
+/// The person ends a representation they chose.
+pub async fn end_representative(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Path(RepId { rep }): Path<RepId>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let done = async {
+        if !p.form_token_ok(&f.csrf_token) {
+            return Err(bad_form());
+        }
+        app::end_representation(&st, &p, case_id(&rep)?).await
+    }
+    .await;
+    match done {
+        Ok(()) => Redirect::to("/min/narstaende?klart=avslutad").into_response(),
+        Err(e) => error_page(t, &e),
+    }
 }

@@ -5,6 +5,8 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use samverka_domain::representative::{Ended, Representation};
+
 use crate::access_log::Outcome;
 use crate::sql::{enum_str, from_micros, micros, parse_enum, uuid};
 use crate::{Result, Store, on_db};
@@ -46,6 +48,8 @@ pub struct PersonAccess {
     pub action: String,
     pub outcome: Outcome,
     pub client_address: Option<String>,
+    /// The representation the reader acted under, when it was not the person themself.
+    pub representation_id: Option<Uuid>,
 }
 
 /// Inserts one entry of the person's access log on either driver's connection.
@@ -53,8 +57,8 @@ macro_rules! insert_person_access {
     ($exec:expr, $e:expr) => {{
         let e: &PersonAccess = $e;
         sqlx::query(
-            "INSERT INTO person_access_log (at, patient_id, case_id, reader_name, action, outcome, client_address) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO person_access_log (at, patient_id, case_id, reader_name, action, outcome, client_address, \
+             representation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(micros(e.at))
         .bind(e.patient_id.map(|p| p.to_string()))
@@ -63,6 +67,7 @@ macro_rules! insert_person_access {
         .bind(&e.action)
         .bind(enum_str(&e.outcome))
         .bind(&e.client_address)
+        .bind(e.representation_id.map(|r| r.to_string()))
         .execute($exec)
         .await
     }};
@@ -148,9 +153,10 @@ impl Store {
 
     /// What was read or refused on the person's pages concerning a patient, newest first.
     pub async fn person_access_of(&self, patient: Uuid, limit: i64) -> Result<Vec<PersonAccess>> {
-        type Row = (i64, Option<String>, Option<String>, String, String, String, Option<String>);
+        type Row = (i64, Option<String>, Option<String>, String, String, String, Option<String>, Option<String>);
         let rows: Vec<Row> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT at, patient_id, case_id, reader_name, action, outcome, client_address FROM person_access_log \
+            "SELECT at, patient_id, case_id, reader_name, action, outcome, client_address, representation_id \
+             FROM person_access_log \
              WHERE patient_id = $1 ORDER BY id DESC LIMIT $2"
         )
         .bind(patient.to_string())
@@ -158,7 +164,7 @@ impl Store {
         .fetch_all(pool)
         .await?);
         rows.into_iter()
-            .map(|(at, patient_id, case_id, reader_name, action, outcome, client_address)| {
+            .map(|(at, patient_id, case_id, reader_name, action, outcome, client_address, representation_id)| {
                 Ok(PersonAccess {
                     at: from_micros(at)?,
                     patient_id: patient_id.as_deref().map(uuid).transpose()?,
@@ -167,6 +173,7 @@ impl Store {
                     action,
                     outcome: parse_enum(&outcome)?,
                     client_address,
+                    representation_id: representation_id.as_deref().map(uuid).transpose()?,
                 })
             })
             .collect()
@@ -288,4 +295,105 @@ impl Store {
         });
         Ok(())
     }
+}
+
+/// Who logs a change to a representation: staff in the access log, the person in theirs.
+pub enum RepresentationLog<'a> {
+    Staff(&'a crate::AccessEntry),
+    Person(&'a PersonAccess),
+}
+
+impl Store {
+    /// Keeps a new representation with its log entry, in one commit.
+    pub async fn add_representation(&self, r: &Representation, log: RepresentationLog<'_>) -> Result<()> {
+        let body = serde_json::to_string(r).map_err(crate::StoreError::corrupt)?;
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO representations (id, patient_id, personnummer, body, granted_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(r.id.to_string())
+            .bind(r.patient_id.to_string())
+            .bind(&r.personnummer)
+            .bind(&body)
+            .bind(micros(r.granted_at))
+            .execute(&mut *tx)
+            .await?;
+            match &log {
+                RepresentationLog::Staff(e) => crate::access_log::insert_access!(&mut *tx, e)?,
+                RepresentationLog::Person(e) => insert_person_access!(&mut *tx, e)?,
+            };
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Ends a representation once; ending one already ended is a conflict and writes nothing.
+    pub async fn end_representation(&self, id: Uuid, ended: &Ended, log: RepresentationLog<'_>) -> Result<()> {
+        let body = serde_json::to_string(ended).map_err(crate::StoreError::corrupt)?;
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE representations SET ended = $2 WHERE id = $1 AND ended IS NULL")
+                .bind(id.to_string())
+                .bind(&body)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            crate::sql::changed_or(n, || {
+                samverka_domain::Problem::conflict("already_ended", "Det är redan avslutat.", "It has already ended.")
+                    .into()
+            })?;
+            match &log {
+                RepresentationLog::Staff(e) => crate::access_log::insert_access!(&mut *tx, e)?,
+                RepresentationLog::Person(e) => insert_person_access!(&mut *tx, e)?,
+            };
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Everyone who represents a patient, in force or not, oldest first.
+    pub async fn representations_of(&self, patient: Uuid) -> Result<Vec<Representation>> {
+        let rows: Vec<(String, Option<String>)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT body, ended FROM representations WHERE patient_id = $1 ORDER BY granted_at, id"
+        )
+        .bind(patient.to_string())
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(representation).collect()
+    }
+
+    /// The newest representatives in force, as (name, personnummer), for a demo's sign-in list.
+    pub async fn representatives_in_demo(&self, now: Timestamp, n: usize) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(String, Option<String>)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT body, ended FROM representations WHERE ended IS NULL ORDER BY granted_at DESC LIMIT 50"
+        )
+        .fetch_all(pool)
+        .await?);
+        let mut out: Vec<(String, String)> = vec![];
+        for r in rows.into_iter().map(representation) {
+            let r = r?;
+            if r.in_force(now) && !out.iter().any(|(_, p)| *p == r.personnummer) && out.len() < n {
+                out.push((r.name, r.personnummer));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every representation held by the one with this personnummer, in force or not.
+    pub async fn representations_held_by(&self, personnummer: &str) -> Result<Vec<Representation>> {
+        let rows: Vec<(String, Option<String>)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT body, ended FROM representations WHERE personnummer = $1 ORDER BY granted_at, id"
+        )
+        .bind(personnummer)
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(representation).collect()
+    }
+}
+
+fn representation((body, ended): (String, Option<String>)) -> Result<Representation> {
+    let mut r: Representation = serde_json::from_str(&body).map_err(crate::StoreError::corrupt)?;
+    r.ended = ended.as_deref().map(serde_json::from_str).transpose().map_err(crate::StoreError::corrupt)?;
+    Ok(r)
 }

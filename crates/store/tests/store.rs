@@ -921,3 +921,65 @@ on_both!(an_invoice_basis_from_stored_cases_with_an_exclusion_and_a_day_0_case, 
     assert_eq!(somatic.average, Some(Hundredths(400)));
     assert_eq!(somatic.liable_days, Hundredths(200));
 });
+
+on_both!(representations_are_kept_ended_once_and_logged, |store: Store| async move {
+    use samverka_domain::representative::{Ended, Granter, Kind, Representation, Share};
+    use samverka_store::{Outcome, PersonAccess, RepresentationLog};
+    let w = seed(&store).await;
+    let now = ts("2026-11-02 09:00");
+    let rep = |kind, granted, shares: &[Share]| Representation {
+        id: Uuid::now_v7(),
+        patient_id: w.patient,
+        personnummer: "197001022388".into(),
+        name: "Eva Lund".into(),
+        kind,
+        shares: shares.to_vec(),
+        granted,
+        granted_at: now,
+        valid_until: Some("2027-01-31".parse().unwrap()),
+        ended: None,
+    };
+    let staff = w.actor(&w.bistand);
+    let god_man = rep(
+        Kind::GodMan,
+        Granter::Staff { name: "Bo".into(), unit: w.bistand.id, unit_name: w.bistand.name.clone() },
+        &[Share::Overview, Share::Consent],
+    );
+    let logged = staff.entry("representation.register", now, Some(w.patient), None, Outcome::Allowed, None, false);
+    store.add_representation(&god_man, RepresentationLog::Staff(&logged)).await.unwrap();
+    let invited = rep(Kind::Narstaende, Granter::Person, &[Share::Overview]);
+    let by_person = PersonAccess {
+        at: now,
+        patient_id: Some(w.patient),
+        case_id: None,
+        reader_name: "Åsa Öberg".into(),
+        action: "person.invite".into(),
+        outcome: Outcome::Allowed,
+        client_address: None,
+        representation_id: Some(invited.id),
+    };
+    store.add_representation(&invited, RepresentationLog::Person(&by_person)).await.unwrap();
+
+    assert_eq!(store.representations_of(w.patient).await.unwrap(), [god_man.clone(), invited.clone()]);
+    assert_eq!(store.representations_held_by("197001022388").await.unwrap().len(), 2);
+    assert!(store.representations_held_by("194107086995").await.unwrap().is_empty());
+
+    let ended = Ended { at: ts("2026-11-03 10:00"), by: "Åsa Öberg".into(), reason: "Inte längre".into() };
+    store.end_representation(invited.id, &ended, RepresentationLog::Person(&by_person)).await.unwrap();
+    let again = store.end_representation(invited.id, &ended, RepresentationLog::Person(&by_person)).await.unwrap_err();
+    assert!(matches!(again, StoreError::Problem(ref p) if p.code == "already_ended"), "{again:?}");
+    let now_held = store.representations_of(w.patient).await.unwrap();
+    assert_eq!(now_held[1].ended.as_ref(), Some(&ended));
+    assert_eq!(now_held[0].ended, None);
+
+    // Every change is in a log: the staff's in the access log, the person's in theirs (twice:
+    // the invitation and the end; the refused second end wrote nothing).
+    let staff_log = store
+        .access_log(&samverka_store::AccessFilter { patient_id: Some(w.patient), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert!(staff_log.iter().any(|e| e.action == "representation.register"));
+    let person_log = store.person_access_of(w.patient, 10).await.unwrap();
+    assert_eq!(person_log.len(), 2);
+    assert!(person_log.iter().all(|e| e.representation_id == Some(invited.id)));
+});

@@ -112,6 +112,17 @@ pub struct PersonWords {
     pub can_mark_read: bool,
 }
 
+/// Someone who represents the person, as the staff page lists them.
+pub struct RepresentativeView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub sees: String,
+    /// Who registered or invited, and until when, or how it ended.
+    pub state: String,
+    pub in_force: bool,
+}
+
 /// What the viewer may do here, read from [`Case::available`], so the page offers exactly the
 /// forms the case will accept. Per-message and per-consent actions are on their rows.
 pub struct Can {
@@ -208,6 +219,7 @@ pub struct CasePage {
     pub consents: Vec<ConsentRow>,
     /// What the person said in their own words (on their own pages).
     pub person_words: Vec<PersonWords>,
+    pub representatives: Vec<RepresentativeView>,
     pub sip_status: String,
     pub sip_version: u32,
     pub liability: String,
@@ -604,6 +616,44 @@ async fn build(
     };
     let orgs = st.store.organisations().await?;
     let person_words = person_words(t, &samverka_app::cases::person_statements(st, &record).await?, me, case);
+    let representatives = samverka_app::representatives::of_case(st, &record)
+        .await?
+        .iter()
+        .rev()
+        .map(|r| {
+            use samverka_domain::representative::Granter;
+            let granted = match &r.granted {
+                Granter::Person => t.get("representative.invited_by_person").to_string(),
+                Granter::Staff { name, unit_name, .. } => format!("{name}, {unit_name}"),
+            };
+            let mut state =
+                t.fill("representative.granted", &[("by", &granted), ("when", &t.date(&local_date(r.granted_at)))]);
+            if let Some(last) = r.valid_until {
+                state.push(' ');
+                state.push_str(&t.fill("representative.until", &[("date", &t.date(&last))]));
+            }
+            if let Some(e) = &r.ended {
+                state.push(' ');
+                state.push_str(&t.fill(
+                    "representative.ended",
+                    &[("when", &t.datetime(&e.at)), ("by", &e.by), ("reason", &e.reason)],
+                ));
+            }
+            RepresentativeView {
+                id: r.id.to_string(),
+                name: r.name.clone(),
+                kind: t.get(&format!("person.rep_kind.{}", r.kind.as_str())).to_string(),
+                sees: r
+                    .shares
+                    .iter()
+                    .map(|s| t.get(&format!("representative.share.{}", s.as_str())).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                state,
+                in_force: r.in_force(now),
+            }
+        })
+        .collect();
     let sip = case.sip.current();
     frame.title = format!("{} – {}", patient.full_name(), t.get(&format!("phase.{}", case.phase().as_str())));
     frame.live = case.id.to_string();
@@ -632,6 +682,7 @@ async fn build(
         timeline,
         consents,
         person_words,
+        representatives,
         sip_status: case
             .sip_status()
             .map(|s| t.get(&format!("sip_status.{}", serde_key(&s))).to_string())
@@ -1573,4 +1624,54 @@ pub async fn read_person_words(
         Err(e) => Err(e),
     };
     after(&st, w, id, r, "#patientens-ord", "patientens_ord", vec![]).await
+}
+
+/// Staff register a legal representative of the case's person (from the paper shown to them).
+pub async fn register_representative(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    use samverka_domain::representative::{Kind, NewRepresentation, Share};
+    let r = async {
+        let kind = Kind::parse(field(&f, "kind"))
+            .filter(|k| k.is_legal())
+            .ok_or_else(|| invalid("kind", "Välj vad som ger rätten att företräda.", "Choose the mandate."))?;
+        let valid_until = match field(&f, "valid_until").trim() {
+            "" => None,
+            _ => Some(parse_date(&f, "valid_until")?),
+        };
+        let shares = f.iter().filter(|(k, _)| k == "share").filter_map(|(_, v)| Share::parse(v)).collect();
+        let new = NewRepresentation {
+            name: field(&f, "name").to_string(),
+            personnummer: field(&f, "personnummer").to_string(),
+            kind,
+            shares,
+            valid_until,
+        };
+        samverka_app::representatives::register(&st, &w.caller, id, new).await?;
+        case_after_write(&st, id).await
+    }
+    .await;
+    after(&st, w, id, r, "#foretradare", "foretradare", f).await
+}
+
+/// Staff record that a representation ended, with the reason.
+pub async fn end_representative(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath((id, rep)): ApiPath<(Uuid, Uuid)>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let r = async {
+        samverka_app::representatives::end(&st, &w.caller, id, rep, field(&f, "reason")).await?;
+        case_after_write(&st, id).await
+    }
+    .await;
+    after(&st, w, id, r, "#foretradare", "foretradare_slut", f).await
+}
+
+async fn case_after_write(st: &AppState, id: Uuid) -> AppResult<CaseRecord> {
+    st.store.case(id).await?.ok_or_else(|| AppError::not_found("Ärendet"))
 }

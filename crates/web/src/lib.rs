@@ -91,6 +91,8 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/vidarebefordra/{message_id}", post(case::forward))
         .route("/arenden/{id}/samtycke", post(case::record_consent))
         .route("/arenden/{id}/patientens-ord/{statement}/last", post(case::read_person_words))
+        .route("/arenden/{id}/foretradare", post(case::register_representative))
+        .route("/arenden/{id}/foretradare/{rep}/avsluta", post(case::end_representative))
         .route("/arenden/{id}/samtycke/{consent_id}/aterkalla", post(case::withdraw_consent))
         .route("/arenden/{id}/bjud-in", get(case::invite_form).post(case::invite))
         .route("/arenden/{id}/flytt", post(case::transfer))

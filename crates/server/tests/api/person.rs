@@ -9,7 +9,7 @@ use samverka_app::config::{Audience, OidcProvider};
 use serde_json::json;
 
 use crate::fhir::busy_case;
-use crate::helpers::{Db, TestApp, long_sessions, pnr, spawn_app_with};
+use crate::helpers::{Db, TestApp, long_sessions, pnr, spawn_app_with, submit};
 use crate::oidc::{cookie_named, start_provider, through_provider};
 
 const CLAIM: &str = "https://id.oidc.se/claim/personalIdentityNumber";
@@ -288,7 +288,9 @@ async fn person_pages(db: Db) {
     assert!(staff_start.contains("/min/logga-in/bankid"), "a staff session is no person's: {staff_start}");
 
     // Plain language and light pages.
-    for path in ["/min".to_string(), format!("/min/utskrivning/{case}"), "/min/vem-har-last".into()] {
+    for path in
+        ["/min".to_string(), format!("/min/utskrivning/{case}"), "/min/vem-har-last".into(), "/min/narstaende".into()]
+    {
         let (_, html) = page(&app, &me, &path).await;
         let score = lix(&text_of(&html));
         eprintln!("{path}: LIX {score:.1}, {} bytes", html.len());
@@ -354,4 +356,189 @@ async fn signing_in_as_a_demo_person_works_only_in_a_demo() {
             assert_eq!(s, StatusCode::OK);
         }
     }
+}
+
+/// Posts a person's form (with their page's token) and answers the status and the body, or
+/// the address it leads on to.
+async fn person_post(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let (_, start) = page(app, cookie, "/min").await;
+    let token =
+        regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap().captures(&start).unwrap()[1].to_string();
+    let mut all = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&all).unwrap())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    (status, location.unwrap_or_default() + &res.text().await.unwrap())
+}
+
+async fn representatives(db: Db) {
+    use samverka_domain::ids::personnummer_with_check_digit;
+    let provider = start_provider().await;
+    let app = spawn_app_with(db, config(&provider.issuer, false)).await;
+    let w = &app.world;
+    let (case, patient) = busy_case(&app, 8).await;
+    let (other_case, _) = busy_case(&app, 9).await;
+    let patient_id: uuid::Uuid = patient.parse().unwrap();
+    let seen = app.get(&w.ward, &format!("/api/cases/{case}")).await;
+    let name = format!(
+        "{} {}",
+        seen["patient"]["given_name"].as_str().unwrap(),
+        seen["patient"]["family_name"].as_str().unwrap()
+    );
+    let daughter = personnummer_with_check_digit(jiff::civil::date(1970, 1, 2), 238).as_str().to_string();
+    let guardian = personnummer_with_check_digit(jiff::civil::date(1960, 3, 3), 123).as_str().to_string();
+    for (sub, number, who) in
+        [("ingrid", pnr(8), "Ingrid"), ("eva", daughter.clone(), "Eva Lund"), ("karl", guardian.clone(), "Karl Berg")]
+    {
+        known_at_provider(&provider.issuer, sub, json!({ CLAIM: number, "name": who })).await;
+    }
+    let me = sign_in(&app, &provider.issuer, "ingrid").await.expect("the person");
+    let eva = sign_in(&app, &provider.issuer, "eva").await.expect("the daughter");
+    let karl = sign_in(&app, &provider.issuer, "karl").await.expect("the god man");
+    let mine = format!("/min/utskrivning/{case}");
+
+    // Before anyone is invited, the daughter sees nothing of her mother's.
+    assert_eq!(page(&app, &eva, &mine).await.0, StatusCode::NOT_FOUND);
+
+    // The person invites her daughter to see where she is, not her plan or her words. A
+    // refused invitation comes back with what was typed.
+    let bad = daughter[..11].to_string() + if daughter.ends_with('0') { "1" } else { "0" };
+    let (s, back) = person_post(&app, &me, "/min/narstaende", &[("name", "Eva Lund"), ("personnummer", &bad)]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{back}");
+    assert!(back.contains("Personnumret stämmer inte") && back.contains(r#"value="Eva Lund""#), "{back}");
+    let (s, to) = person_post(&app, &me, "/min/narstaende", &[("name", "Eva Lund"), ("personnummer", &daughter)]).await;
+    assert!(s.is_redirection(), "{s} {to}");
+    let (s, twice) = person_post(
+        &app,
+        &me,
+        "/min/narstaende",
+        &[("name", "Eva Lund"), ("personnummer", &daughter), ("share", "plan")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "invited once: {twice}");
+    assert!(twice.contains("Hen finns redan med"), "{twice}");
+
+    // The daughter sees her mother's standing and contacts, and only that.
+    let (s, start) = page(&app, &eva, "/min").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(start.contains(&format!("Du följer {name} som närstående")) && start.contains(&mine), "{start}");
+    assert!(!start.contains(&other_case));
+    let (s, hers) = page(&app, &eva, &mine).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(hers.contains("Just nu") && hers.contains("Hit kan du ringa") && hers.contains("som närstående"), "{hers}");
+    for hidden in ["Din plan", "Det här är viktigt för mig", "Samtycke", "Vem har läst"] {
+        assert!(!hers.contains(hidden), "{hidden} is not shared: {hers}");
+    }
+    let (s, _) = person_post(&app, &eva, &format!("{mine}/mina-ord"), &[("what_matters", "Jag bestämmer")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "she may not write in her mother's name");
+    let (s, _) = person_post(&app, &eva, &format!("{mine}/samtycke"), &[("kind", "sip"), ("do", "ge")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "nor consent for her");
+    assert!(app.store.person_statements(case.parse().unwrap()).await.unwrap().is_empty());
+    assert_eq!(page(&app, &eva, &format!("/min/utskrivning/{other_case}")).await.0, StatusCode::NOT_FOUND);
+
+    // The person's log extract names her daughter's reading.
+    let (_, extract) = page(&app, &me, "/min/vem-har-last").await;
+    assert!(extract.contains("Eva Lund (närstående)"), "{extract}");
+
+    // Staff register a god man who may consent, from the decision they were shown; a unit
+    // outside the care may not, nor may staff register a närstående.
+    let register = |kind: &'static str, number: String| {
+        vec![
+            ("kind", kind.to_string()),
+            ("name", "Karl Berg".to_string()),
+            ("personnummer", number),
+            ("share", "consent".to_string()),
+        ]
+    };
+    let fields = register("god_man", guardian.clone());
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let path = format!("/arenden/{case}/foretradare");
+    let (s, body) = submit(&app, &w.other_kommun, &path, &fields).await;
+    assert!(s.is_client_error(), "{s} {body}");
+    let narstaende = register("narstaende", guardian.clone());
+    let narstaende: Vec<(&str, &str)> = narstaende.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, _) = submit(&app, &w.ward, &path, &narstaende).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, to) = submit(&app, &w.ward, &path, &fields).await;
+    assert!(s.is_redirection() && to.contains("klart=foretradare"), "{s} {to}");
+    let (_, staff_page) = crate::helpers::page(&app, &w.ward, &format!("/arenden/{case}")).await;
+    assert!(staff_page.contains("Karl Berg") && staff_page.contains("Eva Lund"), "the case lists both");
+
+    // The god man gives consent for her, recorded as given by her representative.
+    let (s, body) = person_post(&app, &karl, &format!("{mine}/samtycke"), &[("kind", "sip"), ("do", "ge")]).await;
+    assert!(s.is_redirection(), "{s} {body}");
+    let seen = app.get(&w.ward, &format!("/api/cases/{case}")).await;
+    let consents = seen["state"]["consents"].as_array().unwrap();
+    assert!(
+        consents.iter().any(|c| c["kind"] == "sip"
+            && c["given_by"]["name"] == "Karl Berg"
+            && c["given_by"]["relation"] == "god man"),
+        "{consents:?}"
+    );
+    // The person cannot end an appointment she did not make.
+    let reps = app.store.representations_of(patient_id).await.unwrap();
+    let karls = reps.iter().find(|r| r.name == "Karl Berg").unwrap().id;
+    let evas = reps.iter().find(|r| r.name == "Eva Lund").unwrap().id;
+    let (s, _) = person_post(&app, &me, &format!("/min/narstaende/{karls}/avsluta"), &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // When the mandate ends, he sees nothing; when she takes back the invitation, neither
+    // does her daughter. Both attempts are logged as denied.
+    let (s, _) =
+        submit(&app, &w.ward, &format!("/arenden/{case}/foretradare/{karls}/avsluta"), &[("reason", "")]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a reason is needed");
+    let (s, _) = submit(
+        &app,
+        &w.ward,
+        &format!("/arenden/{case}/foretradare/{karls}/avsluta"),
+        &[("reason", "Beslut från överförmyndaren")],
+    )
+    .await;
+    assert!(s.is_redirection());
+    assert_eq!(page(&app, &karl, &mine).await.0, StatusCode::NOT_FOUND);
+    let (s, _) = person_post(&app, &me, &format!("/min/narstaende/{evas}/avsluta"), &[]).await;
+    assert!(s.is_redirection());
+    assert_eq!(page(&app, &eva, &mine).await.0, StatusCode::NOT_FOUND);
+    let (_, start) = page(&app, &eva, "/min").await;
+    assert!(!start.contains(&mine));
+    let logged = app.store.person_access_of(patient_id, 1000).await.unwrap();
+    assert!(logged.iter().any(|e| e.action == "person.invite" && e.reader_name == "Ingrid"));
+    let denied_case = app.store.person_access_of(patient_id, 1000).await.unwrap();
+    assert!(denied_case.iter().any(|e| e.representation_id == Some(evas) && e.action == "person.case"));
+    let staff_log = app
+        .store
+        .access_log(&samverka_store::AccessFilter { patient_id: Some(patient_id), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    for action in ["representation.register", "representation.end"] {
+        assert!(
+            staff_log.iter().any(|e| e.action == action && e.outcome == samverka_store::Outcome::Allowed),
+            "{action}"
+        );
+    }
+    assert!(
+        staff_log.iter().any(|e| e.action == "representation.register" && e.outcome == samverka_store::Outcome::Denied),
+        "the outsider's attempt is logged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_representative_sees_only_what_is_shared_and_nothing_once_it_ends_on_sqlite() {
+    representatives(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_representative_sees_only_what_is_shared_and_nothing_once_it_ends_on_postgres() {
+    representatives(Db::Postgres).await;
 }
