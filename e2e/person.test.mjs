@@ -1,5 +1,6 @@
 // The person's own pages on a phone: a demo patient signs in, follows their discharge and
-// sees who has read about them, at 320 px wide, in Swedish and English. axe-core checks every
+// sees who has read about them, at 320 px wide, in Swedish and English; invites a närstående, who
+// sees only what was allowed; takes back a consent, and the ward can send nothing more. axe-core checks every
 // page for WCAG 2.1 AA, and nothing may need sideways scrolling.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -83,5 +84,72 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   // Signing out leaves the person's pages.
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await context.close();
+});
+
+test("a närstående sees only what the person allowed; a withdrawn consent stops the messages", async () => {
+  const context = await demo.browser.newContext({ locale: "sv-SE", viewport: { width: 320, height: 640 } });
+  const page = await context.newPage();
+  await page.goto(`${demo.base}/min`);
+  await page.locator("form[action='/min/demo'] button").nth(1).click();
+  await page.getByRole("heading", { name: "Min utskrivning" }).waitFor();
+  await page.locator("ul.cases a").first().click();
+  await page.waitForURL(/\/min\/utskrivning\/[0-9a-f-]{36}$/);
+  const caseUrl = page.url();
+  const caseId = caseUrl.split("/").pop();
+  const ward = (await page.locator("ul.contacts li strong").first().innerText()).trim();
+
+  // The person invites her daughter to follow where she is, not her plan or her words.
+  await page.goto(`${demo.base}/min/narstaende`);
+  await page.getByRole("heading", { name: "Vem får följa dig" }).waitFor();
+  await page.getByLabel("Namn").fill("Eva Demodotter");
+  await page.getByLabel("Personnummer (tolv siffror)").fill("19700102-2388");
+  await page.getByRole("button", { name: "Bjud in" }).click();
+  await page.getByText("Klart! Nu kan hen logga in med sin e-legitimation.").waitFor();
+  await page.getByText("Eva Demodotter").waitFor();
+  await assertAccessible(page, "who may follow you");
+  await assertFitsPhone(page, "who may follow you");
+
+  // The daughter signs in as herself and sees the standing and whom to call, nothing more.
+  const hers = await demo.browser.newContext({ locale: "sv-SE", viewport: { width: 320, height: 640 } });
+  const daughter = await hers.newPage();
+  await daughter.goto(`${demo.base}/min`);
+  await daughter.locator("form[action='/min/demo'] button", { hasText: "Eva Demodotter" }).click();
+  await daughter.getByText(/Du följer .+ som närstående/).waitFor();
+  await daughter.goto(caseUrl);
+  await daughter.getByRole("heading", { name: "Just nu" }).waitFor();
+  await daughter.getByRole("heading", { name: "Hit kan du ringa" }).waitFor();
+  for (const hidden of ["Din plan", "Det här vill jag säga", "Ditt samtycke"]) {
+    assert.equal(await daughter.getByRole("heading", { name: hidden }).count(), 0, `${hidden} is not shared`);
+  }
+  assert.equal(await daughter.getByRole("link", { name: "Se vem som har läst om dig" }).count(), 0);
+  await assertAccessible(daughter, "a närstående's view");
+  await assertFitsPhone(daughter, "a närstående's view");
+
+  // The person's log extract names the daughter's reading.
+  await page.goto(`${demo.base}/min/vem-har-last`);
+  await page.getByText("Eva Demodotter (närstående)").first().waitFor();
+
+  // The ward has the case open; the person says yes to sharing and then takes it back. The
+  // open page says why nothing more can be sent, and offers only the cancellation.
+  const account = demo.accounts.find((a) => a.work.endsWith(`– ${ward}`));
+  const staff = await login(demo.browser, demo.base, account.username);
+  await staff.page.goto(`${demo.base}/arenden/${caseId}`);
+  const formsNow = () => staff.page.locator("#skriv form").evaluateAll((fs) => fs.map((f) => f.id));
+  const before = await formsNow();
+  assert.ok(before.some((id) => id !== "skicka-avbrott_i_processen"), `the ward could write before: ${before}`);
+  await page.goto(caseUrl);
+  const sharing = page.locator("ul.consents li", { hasText: "dela" });
+  if ((await sharing.getByRole("button", { name: "Jag säger ja" }).count()) > 0) {
+    await sharing.getByRole("button", { name: "Jag säger ja" }).click();
+    await page.getByText("Tack! Vi har fått det du skrev.").waitFor();
+  }
+  await page.locator("ul.consents li", { hasText: "dela" }).getByRole("button", { name: "Jag tar tillbaka mitt ja" }).click();
+  await staff.page.getByText("Inget skickas till andra enheter i ärendet").waitFor({ timeout: 10000 });
+  const forms = await formsNow();
+  assert.ok(forms.length > 0 && forms.every((id) => id === "skicka-avbrott_i_processen"), `only the cancellation is offered: ${forms}`);
+  await assertAccessible(staff.page, "case page after the consent was withdrawn");
+  await staff.context.close();
+  await hers.close();
   await context.close();
 });
