@@ -254,6 +254,7 @@ pub async fn my_case(st: &AppState, person: &Person, id: Uuid) -> AppResult<View
         return Err(not_found());
     };
     st.store.log_person_access(&[person.read_entry(st, "person.case", &viewed)]).await?;
+    seen(st, person, &viewed).await?;
     Ok(viewed)
 }
 
@@ -523,4 +524,109 @@ pub async fn end_representation(st: &AppState, person: &Person, id: Uuid) -> App
     };
     st.store.end_representation(id, &ended, RepresentationLog::Person(&log)).await?;
     Ok(())
+}
+
+// ---- told by e-mail -----------------------------------------------------------------------------------
+
+/// At least this long between two mails to one person: news in between waits for the next.
+const NOTICE_GAP_HOURS: i64 = 12;
+
+/// How often the sweep looks for news to tell.
+const NOTICE_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The address the person is told at, if they asked to be.
+pub async fn my_notice(st: &AppState, person: &Person) -> AppResult<Option<String>> {
+    let Some(patient) = person.session.patient_id else { return Ok(None) };
+    Ok(st.store.person_notice(patient).await?.map(|n| n.email))
+}
+
+/// The news key of each of the patient's cases now (see `person::news_key`).
+async fn news_keys(st: &AppState, patient: Uuid) -> AppResult<Vec<(Uuid, String)>> {
+    let mut keys = vec![];
+    for s in st.store.cases_for_patient(patient).await? {
+        if let Some(record) = st.store.case(s.case_id).await? {
+            keys.push((record.case.id, samverka_domain::person::news_key(&record.case)));
+        }
+    }
+    Ok(keys)
+}
+
+/// The person asks to be told by e-mail that something new waits (`Some(address)`), in the
+/// language they read now, or stops (`None`, and the address is removed). What is there
+/// already is not news.
+pub async fn set_notice(st: &AppState, person: &Person, email: Option<&str>, lang: &str) -> AppResult<()> {
+    let Some(patient) = person.session.patient_id else { return Err(not_found()) };
+    let email = match email.map(str::trim) {
+        Some(e) if e.parse::<lettre::Address>().is_ok() && e.len() <= 254 => Some(e),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "email",
+                "invalid_email",
+                "Skriv en e-postadress, till exempel namn@exempel.se.",
+                "Write an e-mail address, for example name@example.se.",
+            ));
+        }
+        None => None,
+    };
+    let seen = news_keys(st, patient).await?;
+    let action = if email.is_some() { "person.notice_on" } else { "person.notice_off" };
+    let log = person.entry(st, action, None, Outcome::Allowed);
+    st.store.set_person_notice(patient, email.map(|e| (e, lang)), &seen, st.clock.now(), &log).await?;
+    Ok(())
+}
+
+/// The person has just read their own case: what it shows is no longer news. Only kept for a
+/// person who asked to be told; on a full disk reading goes on.
+pub async fn seen(st: &AppState, person: &Person, viewed: &Viewed) -> AppResult<()> {
+    let Some(patient) = person.session.patient_id.filter(|_| viewed.through.is_none()) else { return Ok(()) };
+    if st.store.person_notice(patient).await?.is_none() {
+        return Ok(());
+    }
+    let key = samverka_domain::person::news_key(&viewed.record.case);
+    match st.store.mark_person_seen(patient, &[(viewed.record.case.id, key)]).await {
+        Ok(()) | Err(samverka_store::StoreError::DiskFull) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Queues one mail for each person who asked to be told and has something new they have not
+/// seen, at most one per person in [`NOTICE_GAP_HOURS`]. The mail says only that something
+/// new waits, and where to sign in: never what, nor which care. Returns how many were told.
+pub async fn notify_news(st: &AppState) -> AppResult<usize> {
+    let now = st.clock.now();
+    let mut told = 0;
+    for n in st.store.person_notices().await? {
+        if n.last_mailed_at.is_some_and(|t| now.duration_since(t) < SignedDuration::from_hours(NOTICE_GAP_HOURS)) {
+            continue;
+        }
+        let seen = st.store.person_seen(n.patient_id).await?;
+        let keys = news_keys(st, n.patient_id).await?;
+        if keys.iter().all(|k| seen.contains(k)) {
+            continue;
+        }
+        let t = crate::texts::texts(if n.lang == "en" { crate::texts::Lang::En } else { crate::texts::Lang::Sv });
+        let link = match &st.config.public_url {
+            Some(url) => format!("{}/min", url.trim_end_matches('/')),
+            None => t.get("person.mail_where").to_string(),
+        };
+        let mail = samverka_store::Mail {
+            id: Uuid::now_v7(),
+            to: n.email.clone(),
+            subject: t.get("person.mail_subject").to_string(),
+            body: t.fill("person.mail_body", &[("link", &link)]),
+        };
+        st.store.queue_person_notice(n.patient_id, &mail, &keys, now).await?;
+        told += 1;
+    }
+    Ok(told)
+}
+
+/// Tells people of news, every minute, for as long as the server runs.
+pub async fn run_notices(st: AppState) {
+    loop {
+        if let Err(e) = notify_news(&st).await {
+            tracing::warn!(error = %e.en, "person notices failed; trying again in a minute");
+        }
+        tokio::time::sleep(NOTICE_TICK).await;
+    }
 }

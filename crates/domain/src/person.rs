@@ -251,3 +251,14 @@ impl Statement {
 pub fn may_speak(case: &Case) -> bool {
     !matches!(Standing::of(case), Standing::Done | Standing::Ended)
 }
+
+/// What the person's pages show of a case that staff change: where it stands, the latest SIP
+/// meeting, the plan's version and the fast vårdkontakt. When it differs from what the person
+/// last saw, something new waits for them (and they may be told so, without a word of what).
+pub fn news_key(case: &Case) -> String {
+    let view = overview(case, Timestamp::UNIX_EPOCH);
+    let meeting = view.meeting.map(|m| format!("{}@{}", m.at.as_second(), m.place)).unwrap_or_default();
+    let plan = case.sip.current().map(|v| v.version).unwrap_or(0);
+    let contact = view.fast_vardkontakt.map(|f| f.name.as_str()).unwrap_or_default();
+    format!("{}|{meeting}|{plan}|{contact}", view.standing.as_str())
+}

@@ -99,3 +99,18 @@ fn what_a_person_writes_is_checked() {
     assert!(Statement::Question { text: String::new() }.check().is_err());
     assert!(Statement::Attendance { attending: false }.check().is_ok());
 }
+
+#[test]
+fn news_is_what_the_persons_page_shows_changing_not_every_receipt() {
+    use samverka_domain::person::news_key;
+    let mut sim = Sim::admitted("2026-11-02 08:00");
+    let before = news_key(&sim.case());
+    let notice = sim.notice("2026-11-02 10:00", "2026-11-09");
+    let told = news_key(&sim.case());
+    assert_ne!(before, told, "the municipality was told");
+    let b = sim.world.bistand.clone();
+    sim.run(&b, Command::AcknowledgeMessage { message_id: notice }, "2026-11-02 11:00").unwrap();
+    assert_eq!(news_key(&sim.case()), told, "a receipt is not news to the person");
+    sim.ready("2026-11-08 09:00");
+    assert_ne!(news_key(&sim.case()), told, "ready for discharge is");
+}

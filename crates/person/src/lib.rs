@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/min/utskrivning/{id}/samtycke", post(pages::consent))
         .route("/min/vem-har-last", get(pages::who_read))
         .route("/min/narstaende", get(pages::representatives).post(pages::invite))
+        .route("/min/e-post", post(pages::notice))
         .route("/min/narstaende/{rep}/avsluta", post(pages::end_representative))
         .route("/min/stil.css", get(pages::stylesheet))
         .route("/min/{*rest}", get(pages::not_found))

@@ -89,6 +89,19 @@ pub struct CaseLine {
 struct StartPage {
     frame: Frame,
     cases: Vec<CaseLine>,
+    /// The reader is a patient (not only someone's representative).
+    own: bool,
+    /// The address in the e-mail form: the one told now, or what was typed.
+    email: String,
+    /// "Vi skickar e-post till …" while the person is told by e-mail.
+    told_at: Option<String>,
+    error: String,
+}
+
+impl StartPage {
+    fn frame_csrf(&self) -> &str {
+        self.frame.person.as_ref().map(|(_, c)| c.as_str()).unwrap_or("")
+    }
 }
 
 pub async fn start(State(st): State<AppState>, headers: HeaderMap, person: Result<Person, AppError>) -> Response {
@@ -108,10 +121,23 @@ pub async fn start(State(st): State<AppState>, headers: HeaderMap, person: Resul
         let frame = Frame { t, title: t.get("person.sign_in_title").into(), person: None };
         return render(StatusCode::OK, &SignInPage { frame, providers, demo });
     };
-    let records = match app::my_cases(&st, &p).await {
-        Ok(r) => r,
-        Err(e) => return error_page(t, &e),
-    };
+    start_page(&st, t, &p, String::new(), None, StatusCode::OK).await
+}
+
+/// The person's start page; `error` and `typed` give back a refused e-mail form.
+async fn start_page(
+    st: &AppState,
+    t: &'static Texts,
+    p: &Person,
+    error: String,
+    typed: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (records, notice) =
+        match async { Ok::<_, AppError>((app::my_cases(st, p).await?, app::my_notice(st, p).await?)) }.await {
+            Ok(r) => r,
+            Err(e) => return error_page(t, &e),
+        };
     let cases = records
         .iter()
         .map(|r| CaseLine {
@@ -128,7 +154,41 @@ pub async fn start(State(st): State<AppState>, headers: HeaderMap, person: Resul
         })
         .collect();
     let title = t.get("person.title").to_string();
-    render(StatusCode::OK, &StartPage { frame: frame(t, &title, &p), cases })
+    let page = StartPage {
+        frame: frame(t, &title, p),
+        cases,
+        own: p.session.patient_id.is_some(),
+        email: typed.unwrap_or_else(|| notice.clone().unwrap_or_default()),
+        told_at: notice.map(|e| t.fill("person.mail_on", &[("email", &e)])),
+        error,
+    };
+    render(status, &page)
+}
+
+/// The person asks to be told by e-mail that something new waits, or stops it.
+pub async fn notice(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let t = texts(lang);
+    let Ok(p) = person else { return sign_in_first() };
+    let result = if !p.form_token_ok(field(&f, "csrf_token")) {
+        Err(bad_form())
+    } else {
+        let email = (field(&f, "do") == "ja").then(|| field(&f, "email"));
+        app::set_notice(&st, &p, email, t.lang).await
+    };
+    match result {
+        Ok(()) => Redirect::to("/min#e-post").into_response(),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let error = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+            start_page(&st, t, &p, error, Some(field(&f, "email").to_string()), e.status).await
+        }
+        Err(e) => error_page(t, &e),
+    }
 }
 
 // ---- signing in and out -------------------------------------------------------------------------

@@ -397,3 +397,148 @@ fn representation((body, ended): (String, Option<String>)) -> Result<Representat
     r.ended = ended.as_deref().map(serde_json::from_str).transpose().map_err(crate::StoreError::corrupt)?;
     Ok(r)
 }
+
+/// A person's choice to be told by e-mail that something new waits for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonNotice {
+    pub patient_id: Uuid,
+    pub email: String,
+    /// The language of the mail: the one the person chose it in.
+    pub lang: String,
+    pub opted_in_at: Timestamp,
+    pub last_mailed_at: Option<Timestamp>,
+}
+
+type NoticeRow = (String, String, String, i64, Option<i64>);
+
+fn notice((patient_id, email, lang, opted_in_at, last_mailed_at): NoticeRow) -> Result<PersonNotice> {
+    Ok(PersonNotice {
+        patient_id: uuid(&patient_id)?,
+        email,
+        lang,
+        opted_in_at: from_micros(opted_in_at)?,
+        last_mailed_at: last_mailed_at.map(from_micros).transpose()?,
+    })
+}
+
+/// Marks what the person has seen of cases, inside an open transaction.
+macro_rules! upsert_seen {
+    ($tx:expr, $patient:expr, $seen:expr) => {{
+        for (case, key) in $seen {
+            sqlx::query(
+                "INSERT INTO person_seen (patient_id, case_id, seen_key) VALUES ($1, $2, $3) \
+                 ON CONFLICT (patient_id, case_id) DO UPDATE SET seen_key = excluded.seen_key",
+            )
+            .bind($patient.to_string())
+            .bind(case.to_string())
+            .bind(key)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+impl Store {
+    /// Sets (or, with `None`, removes) the person's e-mail notices, with what they have seen so
+    /// far and the log entry, in one commit.
+    pub async fn set_person_notice(
+        &self,
+        patient: Uuid,
+        choice: Option<(&str, &str)>,
+        seen: &[(Uuid, String)],
+        now: Timestamp,
+        log: &PersonAccess,
+    ) -> Result<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            match choice {
+                Some((email, lang)) => {
+                    sqlx::query(
+                        "INSERT INTO person_notices (patient_id, email, lang, opted_in_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (patient_id) DO UPDATE SET email = excluded.email, lang = excluded.lang",
+                    )
+                    .bind(patient.to_string())
+                    .bind(email)
+                    .bind(lang)
+                    .bind(micros(now))
+                    .execute(&mut *tx)
+                    .await?;
+                    upsert_seen!(tx, patient, seen);
+                }
+                None => {
+                    sqlx::query("DELETE FROM person_notices WHERE patient_id = $1")
+                        .bind(patient.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            insert_person_access!(&mut *tx, log)?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn person_notice(&self, patient: Uuid) -> Result<Option<PersonNotice>> {
+        let row: Option<NoticeRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT patient_id, email, lang, opted_in_at, last_mailed_at FROM person_notices WHERE patient_id = $1"
+        )
+        .bind(patient.to_string())
+        .fetch_optional(pool)
+        .await?);
+        row.map(notice).transpose()
+    }
+
+    /// Everyone who asked to be told by e-mail.
+    pub async fn person_notices(&self) -> Result<Vec<PersonNotice>> {
+        let rows: Vec<NoticeRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT patient_id, email, lang, opted_in_at, last_mailed_at FROM person_notices ORDER BY opted_in_at"
+        )
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(notice).collect()
+    }
+
+    /// What the person last saw of each of their cases, by case.
+    pub async fn person_seen(&self, patient: Uuid) -> Result<Vec<(Uuid, String)>> {
+        let rows: Vec<(String, String)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT case_id, seen_key FROM person_seen WHERE patient_id = $1"
+        )
+        .bind(patient.to_string())
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(|(c, k)| Ok((uuid(&c)?, k))).collect()
+    }
+
+    /// The person has seen these cases as they stand now.
+    pub async fn mark_person_seen(&self, patient: Uuid, seen: &[(Uuid, String)]) -> Result<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            upsert_seen!(tx, patient, seen);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Queues the mail that tells the person something new waits, and marks what it tells of
+    /// as told, in one commit: a crash sends it once or not at all, and never twice.
+    pub async fn queue_person_notice(
+        &self,
+        patient: Uuid,
+        mail: &crate::Mail,
+        told: &[(Uuid, String)],
+        now: Timestamp,
+    ) -> Result<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            crate::mail::queue_mail!(tx, mail, now)?;
+            sqlx::query("UPDATE person_notices SET last_mailed_at = $2 WHERE patient_id = $1")
+                .bind(patient.to_string())
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await?;
+            upsert_seen!(tx, patient, told);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

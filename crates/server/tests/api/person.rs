@@ -542,3 +542,100 @@ async fn a_representative_sees_only_what_is_shared_and_nothing_once_it_ends_on_s
 async fn a_representative_sees_only_what_is_shared_and_nothing_once_it_ends_on_postgres() {
     representatives(Db::Postgres).await;
 }
+
+async fn told_by_mail(db: Db) {
+    let provider = start_provider().await;
+    let app = spawn_app_with(db, config(&provider.issuer, false)).await;
+    let w = &app.world;
+    let (case, _) = busy_case(&app, 10).await;
+    known_at_provider(&provider.issuer, "greta", json!({ CLAIM: pnr(10), "name": "Greta" })).await;
+    let me = sign_in(&app, &provider.issuer, "greta").await.expect("the person");
+    let (_, start) = page(&app, &me, "/min").await;
+    assert!(start.contains("Få ett e-brev när något är nytt"), "{start}");
+
+    // A wrong address comes back with what was typed; a right one is kept.
+    let (s, back) = person_post(&app, &me, "/min/e-post", &[("email", "greta.exempel.se"), ("do", "ja")]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(back.contains("Skriv en e-postadress") && back.contains(r#"value="greta.exempel.se""#), "{back}");
+    let (s, _) = person_post(&app, &me, "/min/e-post", &[("email", "greta@exempel.se"), ("do", "ja")]).await;
+    assert!(s.is_redirection());
+    let (_, start) = page(&app, &me, "/min").await;
+    assert!(start.contains("Vi skickar ett e-brev till greta@exempel.se"), "{start}");
+
+    // What was there when she asked is not news.
+    assert_eq!(samverka_app::person::notify_news(&app.state).await.unwrap(), 0);
+    // The ward says she is ready to go home: one mail, saying only that something is new.
+    let ready = json!({ "body": { "kind": "utskrivningsklar", "referrals_cancelled": true }, "recipients": [w.units.bistand, w.units.vc] });
+    app.post(&w.ward, &format!("/api/cases/{case}/messages"), ready, StatusCode::CREATED).await;
+    let acknowledged = app.get(&w.bistand, &format!("/api/cases/{case}")).await;
+    assert_eq!(samverka_app::person::notify_news(&app.state).await.unwrap(), 1);
+    assert_eq!(samverka_app::person::notify_news(&app.state).await.unwrap(), 0, "told once");
+    let outbox = app.store.mail_outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    let mail = &outbox[0].mail;
+    assert_eq!((mail.to.as_str(), mail.subject.as_str()), ("greta@exempel.se", "Nytt i Samverka"));
+    assert!(mail.body.contains("Det finns något nytt för dig i Samverka."), "{}", mail.body);
+    let patient = &acknowledged["patient"];
+    for secret in [
+        patient["given_name"].as_str().unwrap(),
+        patient["family_name"].as_str().unwrap(),
+        &pnr(10),
+        &pnr(10)[2..8],
+        "Geriatrik",
+        "Norrviks",
+        "utskrivningsklar",
+        "Hemma",
+        "Hemtjänst",
+        &case,
+    ] {
+        assert!(!mail.body.contains(secret) && !mail.subject.contains(secret), "{secret} in the mail: {}", mail.body);
+    }
+
+    // News within twelve hours waits; once she has looked, it is no longer news.
+    app.post(
+        &w.ward,
+        &format!("/api/cases/{case}/discharge"),
+        json!({ "at": samverka_app::clock::Clock::now(&*app.clock).to_string() }),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(samverka_app::person::notify_news(&app.state).await.unwrap(), 0, "at most one mail in twelve hours");
+    app.clock.advance(jiff::SignedDuration::from_hours(13));
+    assert_eq!(samverka_app::person::notify_news(&app.state).await.unwrap(), 1, "told when twelve hours have passed");
+    let call = json!({ "body": { "kind": "kallelse_sip", "meeting_at": "2026-11-20T12:00:00Z", "place": "Hemma", "patient_invited": true, "relatives_invited": false } });
+    app.post(&w.vc, &format!("/api/cases/{case}/messages"), call, StatusCode::CREATED).await;
+    app.clock.advance(jiff::SignedDuration::from_hours(13));
+    let me = sign_in(&app, &provider.issuer, "greta").await.expect("signed in again");
+    assert_eq!(page(&app, &me, &format!("/min/utskrivning/{case}")).await.0, StatusCode::OK);
+    assert_eq!(samverka_app::person::notify_news(&app.state).await.unwrap(), 0, "she has seen the new meeting");
+    assert_eq!(app.store.mail_outbox(10).await.unwrap().len(), 2);
+
+    // Stopping removes the address; nothing more is sent.
+    let (s, _) = person_post(&app, &me, "/min/e-post", &[("do", "nej")]).await;
+    assert!(s.is_redirection());
+    assert!(
+        app.store
+            .person_notice(acknowledged["patient"]["id"].as_str().unwrap().parse().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let logged = app
+        .store
+        .person_access_of(acknowledged["patient"]["id"].as_str().unwrap().parse().unwrap(), 100)
+        .await
+        .unwrap();
+    assert!(
+        logged.iter().any(|e| e.action == "person.notice_on") && logged.iter().any(|e| e.action == "person.notice_off")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_is_told_by_mail_that_something_is_new_and_nothing_more_on_sqlite() {
+    told_by_mail(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_is_told_by_mail_that_something_is_new_and_nothing_more_on_postgres() {
+    told_by_mail(Db::Postgres).await;
+}
