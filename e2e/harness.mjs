@@ -1,8 +1,10 @@
 // What every browser test needs: a Samverka server of its own (the real binary, demo data in
 // a temp dir), Debian's Chromium through playwright-core, logging in as a demo account, and
-// axe-core's WCAG 2.1 AA check of a page.
+// axe-core's WCAG 2.1 AA check of a page; for the person's pages, a real OpenID Connect
+// provider (oidc-provider-mock from PyPI, as the Rust tests use) standing in for e-legitimation.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,10 +24,80 @@ function binary() {
   return join(target, "debug", "samverka");
 }
 
-/** Starts `samverka serve --demo` on a fresh SQLite file with `patients` demo patients. */
-export async function startServer({ patients = 30 } = {}) {
+/** A port free on this machine now. */
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The claim the test provider puts the personnummer in (the OIDC Sweden profile's). */
+export const PERSONNUMMER_CLAIM = "https://id.oidc.se/claim/personalIdentityNumber";
+
+/**
+ * Starts oidc-provider-mock (installed by scripts/test into target/oidc-venv) on a free port.
+ * `know(sub, claims)` tells it who someone is before they sign in there.
+ */
+export async function startOidcProvider() {
+  const bin =
+    process.env.SAMVERKA_TEST_OIDC_PROVIDER || join(repo, "target", "oidc-venv", "bin", "oidc-provider-mock");
+  const port = await freePort();
+  const child = spawn(bin, ["--host", "127.0.0.1", "--port", String(port), "--require-nonce", "true"], {
+    stdio: "ignore",
+  });
+  const issuer = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 300) throw new Error(`the OIDC provider did not start (${bin})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    issuer,
+    async know(sub, claims) {
+      const res = await fetch(`${issuer}/users/${sub}`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(claims),
+      });
+      assert.ok(res.ok, `the provider knows ${sub}: ${res.status}`);
+    },
+    stop() {
+      child.kill("SIGTERM");
+    },
+  };
+}
+
+/**
+ * Starts `samverka serve --demo` on a fresh SQLite file with `patients` demo patients; with
+ * `oidcIssuer`, the person's pages sign in through that provider ("BankID (test)").
+ */
+export async function startServer({ patients = 30, oidcIssuer } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "samverka-e2e-"));
   const env = { ...process.env, SAMVERKA_DATA_DIR: dir, SAMVERKA_LISTEN: "127.0.0.1:0", SAMVERKA_LOG: "warn" };
+  if (oidcIssuer) {
+    // The provider sends the browser back to this server's address, so it is chosen first.
+    const port = await freePort();
+    env.SAMVERKA_LISTEN = `127.0.0.1:${port}`;
+    writeFileSync(join(dir, "oidc-secret"), "test-secret");
+    const config = [
+      "[[oidc]]",
+      'id = "bankid"',
+      'name = "BankID (test)"',
+      `issuer = "${oidcIssuer}"`,
+      'client_id = "samverka"',
+      `client_secret_file = "${join(dir, "oidc-secret")}"`,
+      `redirect_url = "http://127.0.0.1:${port}/min/logga-in/bankid/tillbaka"`,
+      'audience = "person"',
+    ].join("\n");
+    writeFileSync(join(dir, "samverka.toml"), config);
+    env.SAMVERKA_CONFIG = join(dir, "samverka.toml");
+  }
   const filled = spawnSync(binary(), ["demo", "--patients", String(patients)], { env, encoding: "utf8" });
   if (filled.status !== 0) throw new Error(`samverka demo failed: ${filled.stderr}`);
   const child = spawn(binary(), ["serve", "--demo"], { env, stdio: ["ignore", "pipe", "inherit"] });
@@ -178,10 +250,11 @@ export async function assertNoError(page, what) {
  * before them and stopped after. `logIn(work)` logs in as the demo account that works as
  * `work` ("Enhetschef – Biståndsenheten Solna") in a browser context of its own.
  */
-export function demoSession({ patients }) {
+export function demoSession({ patients, oidc = false }) {
   const demo = {};
   before(async () => {
-    demo.server = await startServer({ patients });
+    if (oidc) demo.provider = await startOidcProvider();
+    demo.server = await startServer({ patients, oidcIssuer: demo.provider?.issuer });
     demo.base = demo.server.base;
     demo.browser = await startBrowser();
     demo.accounts = await demoAccounts(demo.browser, demo.base);
@@ -189,6 +262,7 @@ export function demoSession({ patients }) {
   after(async () => {
     await demo.browser?.close();
     demo.server?.stop();
+    demo.provider?.stop();
   });
   demo.logIn = (work, options) => login(demo.browser, demo.base, usernameFor(demo.accounts, work), options);
   return demo;

@@ -1,12 +1,13 @@
-// The person's own pages on a phone: a demo patient signs in, follows their discharge and
+// The person's own pages on a phone: a demo patient signs in with e-legitimation (a real OIDC
+// provider vouching for the personnummer), follows their discharge and
 // sees who has read about them, at 320 px wide, in Swedish and English; invites a närstående, who
 // sees only what was allowed; takes back a consent, and the ward can send nothing more. axe-core checks every
 // page for WCAG 2.1 AA, and nothing may need sideways scrolling.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { demoSession, assertAccessible, screenshot, login } from "./harness.mjs";
+import { demoSession, assertAccessible, screenshot, login, PERSONNUMMER_CLAIM } from "./harness.mjs";
 
-const demo = demoSession({ patients: 8 });
+const demo = demoSession({ patients: 8, oidc: true });
 
 /** Fails when the page is wider than the phone, or a button or link is too small to hit. */
 async function assertFitsPhone(page, what) {
@@ -24,10 +25,16 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   await page.goto(`${demo.base}/min`);
   await assertAccessible(page, "sign-in");
   await assertFitsPhone(page, "sign-in");
-  // The demo lists its patients; sign in as the first.
-  const first = page.locator("form[action='/min/demo'] button").first();
-  const name = (await first.innerText()).trim();
-  await first.click();
+  // Signing in with e-legitimation: the provider vouches for the first demo patient's
+  // personnummer, in the configured claim.
+  const first = page.locator("form[action='/min/demo']").first();
+  const name = (await first.locator("button").innerText()).trim();
+  const personnummer = await first.locator("input[name=personnummer]").inputValue();
+  await demo.provider.know("ingrid", { [PERSONNUMMER_CLAIM]: personnummer, name });
+  await page.getByRole("link", { name: /BankID \(test\)/ }).click();
+  await page.waitForURL((url) => url.href.startsWith(demo.provider.issuer));
+  await page.locator("input[name=sub]").fill("ingrid");
+  await page.locator("form button[type=submit], form input[type=submit]").first().click();
   await page.waitForURL(`${demo.base}/min`);
   await page.getByRole("heading", { name: "Min utskrivning" }).waitFor();
   assert.ok((await page.locator("header").innerText()).includes(name), "signed in as the one chosen");
