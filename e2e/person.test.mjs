@@ -30,7 +30,11 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   const first = page.locator("form[action='/min/demo']").first();
   const name = (await first.locator("button").innerText()).trim();
   const personnummer = await first.locator("input[name=personnummer]").inputValue();
-  await demo.provider.know("ingrid", { [PERSONNUMMER_CLAIM]: personnummer, name });
+  await demo.provider.know("ingrid", {
+    [PERSONNUMMER_CLAIM]: personnummer,
+    name,
+    acr: "http://id.elegnamnden.se/loa/1.0/loa3",
+  });
   await page.getByRole("link", { name: /BankID \(test\)/ }).click();
   await page.waitForURL((url) => url.href.startsWith(demo.provider.issuer));
   await page.locator("input[name=sub]").fill("ingrid");

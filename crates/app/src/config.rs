@@ -116,7 +116,20 @@ pub struct OidcProvider {
     /// For persons: the ID token claim that carries the personnummer.
     #[serde(default = "personnummer_claim")]
     pub personnummer_claim: String,
+    /// The assurance levels (the ID token's `acr`) a login must have. Unset: for persons,
+    /// tillitsnivå 3 or higher as the Swedish eID framework names them; for staff, any.
+    #[serde(default)]
+    pub accepted_acr: Option<Vec<String>>,
 }
+
+/// The assurance levels of the Swedish eID framework (Digg) that suffice for health data:
+/// tillitsnivå 3 and 4, and their eIDAS equivalents.
+pub const LOA3_OR_HIGHER: [&str; 4] = [
+    "http://id.elegnamnden.se/loa/1.0/loa3",
+    "http://id.elegnamnden.se/loa/1.0/loa4",
+    "http://id.elegnamnden.se/loa/1.0/eidas-sub",
+    "http://id.elegnamnden.se/loa/1.0/eidas-high",
+];
 
 impl OidcProvider {
     /// A staff provider with nothing filled in, to build on (`..OidcProvider::staff()`).
@@ -132,6 +145,16 @@ impl OidcProvider {
             two_factor: true,
             audience: Audience::Staff,
             personnummer_claim: personnummer_claim(),
+            accepted_acr: None,
+        }
+    }
+
+    /// The assurance levels a login through this provider must have; empty: any.
+    pub fn accepted_acr(&self) -> Vec<String> {
+        match (&self.accepted_acr, self.audience) {
+            (Some(list), _) => list.clone(),
+            (None, Audience::Person) => LOA3_OR_HIGHER.iter().map(|s| s.to_string()).collect(),
+            (None, Audience::Staff) => vec![],
         }
     }
 }

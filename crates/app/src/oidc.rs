@@ -225,6 +225,15 @@ pub async fn finish(
         tracing::warn!(error = %e, "ID token refused");
         refused("Identiteten från inloggningstjänsten kunde inte styrkas. Börja om inloggningen.")
     })?;
+    // A login weaker than the provider must give (e.g. below tillitsnivå 3) reaches nothing.
+    let accepted = p.accepted_acr();
+    let acr = claims.auth_context_ref().map(|a| a.to_string());
+    if !accepted.is_empty() && !acr.as_ref().is_some_and(|a| accepted.contains(a)) {
+        tracing::warn!(provider = %p.id, acr = ?acr, "login below the required assurance level refused");
+        return Err(refused(
+            "Inloggningen var inte tillräckligt säker för uppgifter om vård. Logga in med BankID eller Freja+.",
+        ));
+    }
     Ok(Identity {
         issuer: claims.issuer().to_string(),
         subject: claims.subject().to_string(),

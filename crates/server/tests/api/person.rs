@@ -14,6 +14,8 @@ use crate::oidc::{cookie_named, start_provider, through_provider};
 
 const CLAIM: &str = "https://id.oidc.se/claim/personalIdentityNumber";
 const PERSON_COOKIE: &str = "__Host-samverka-person";
+/// Tillitsnivå 3: what a login through BankID or Freja+ gives.
+const LOA3: &str = "http://id.elegnamnden.se/loa/1.0/loa3";
 
 fn config(issuer: &str, demo: bool) -> AppConfig {
     let bankid = OidcProvider {
@@ -95,13 +97,20 @@ async fn person_pages(db: Db) {
     app.get(&w.ward, &format!("/api/cases/{case}")).await;
 
     // Signing in: the personnummer comes in the configured claim.
-    known_at_provider(&provider.issuer, "ingrid", json!({ CLAIM: pnr(5), "name": "Ingrid Lund" })).await;
+    known_at_provider(&provider.issuer, "ingrid", json!({ CLAIM: pnr(5), "name": "Ingrid Lund", "acr": LOA3 })).await;
     let me = sign_in(&app, &provider.issuer, "ingrid").await.expect("a person's session");
     // A login without a personnummer gives no session.
-    known_at_provider(&provider.issuer, "nobody", json!({ "name": "Utan Nummer" })).await;
+    known_at_provider(&provider.issuer, "nobody", json!({ "name": "Utan Nummer", "acr": LOA3 })).await;
     let refused = sign_in(&app, &provider.issuer, "nobody").await.unwrap_err();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     assert!(refused.text().await.unwrap().contains("personnummer"));
+    // A login below tillitsnivå 3 (or that says none) gives no session either.
+    for (sub, acr) in [("weak", json!("http://id.elegnamnden.se/loa/1.0/loa2")), ("unsaid", json!(null))] {
+        known_at_provider(&provider.issuer, sub, json!({ CLAIM: pnr(5), "name": "Ingrid Lund", "acr": acr })).await;
+        let refused = sign_in(&app, &provider.issuer, sub).await.unwrap_err();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{sub}");
+        assert!(refused.text().await.unwrap().contains("inte tillräckligt säker"), "{sub}");
+    }
 
     // The start page lists the person's own stay, and only that.
     let (s, start) = page(&app, &me, "/min").await;
@@ -401,7 +410,7 @@ async fn representatives(db: Db) {
     for (sub, number, who) in
         [("ingrid", pnr(8), "Ingrid"), ("eva", daughter.clone(), "Eva Lund"), ("karl", guardian.clone(), "Karl Berg")]
     {
-        known_at_provider(&provider.issuer, sub, json!({ CLAIM: number, "name": who })).await;
+        known_at_provider(&provider.issuer, sub, json!({ CLAIM: number, "name": who, "acr": LOA3 })).await;
     }
     let me = sign_in(&app, &provider.issuer, "ingrid").await.expect("the person");
     let eva = sign_in(&app, &provider.issuer, "eva").await.expect("the daughter");
@@ -548,7 +557,7 @@ async fn told_by_mail(db: Db) {
     let app = spawn_app_with(db, config(&provider.issuer, false)).await;
     let w = &app.world;
     let (case, _) = busy_case(&app, 10).await;
-    known_at_provider(&provider.issuer, "greta", json!({ CLAIM: pnr(10), "name": "Greta" })).await;
+    known_at_provider(&provider.issuer, "greta", json!({ CLAIM: pnr(10), "name": "Greta", "acr": LOA3 })).await;
     let me = sign_in(&app, &provider.issuer, "greta").await.expect("the person");
     let (_, start) = page(&app, &me, "/min").await;
     assert!(start.contains("Få ett e-brev när något är nytt"), "{start}");
