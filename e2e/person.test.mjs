@@ -77,7 +77,7 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   await staff.page.getByRole("button", { name: "Markera som läst" }).first().click();
   await staff.page.getByText("Läst av").first().waitFor();
   await page.reload();
-  await page.getByText(`Läst av ${ward}`).first().waitFor();
+  await page.getByText(`${ward} har läst det`).first().waitFor();
   await assertAccessible(page, "my discharge with what I wrote");
   await staff.context.close();
 

@@ -684,8 +684,40 @@ pub async fn acknowledge_all(st: &AppState, caller: &Caller, id: CaseId) -> AppR
 /// What the person has said in their case (their own words before the SIP meeting, whether
 /// they take part, their questions), for a case the caller has just read through
 /// [`read_case`] (which logged the read).
-pub async fn person_statements(st: &AppState, read: &CaseRecord) -> AppResult<Vec<samverka_store::StatementRecord>> {
-    Ok(st.store.person_statements(read.case.id).await?)
+/// What the person said in a case the caller has just read (the read is logged). What reached
+/// the caller's unit is marked opened by it the first time (the person sees it, as a staff
+/// message's sender does); on a full disk the caller reads on.
+pub async fn person_statements(
+    st: &AppState,
+    caller: &Caller,
+    read: &CaseRecord,
+) -> AppResult<Vec<samverka_store::StatementRecord>> {
+    let mut said = st.store.person_statements(read.case.id).await?;
+    let unit = &caller.actor.unit;
+    let new: Vec<Uuid> = said
+        .iter()
+        .filter(|s| s.delivered.iter().any(|(u, _)| *u == unit.id) && !s.opens.iter().any(|o| o.unit_id == unit.id))
+        .map(|s| s.id)
+        .collect();
+    if !new.is_empty() {
+        let opened = samverka_store::StatementRead {
+            unit_id: unit.id,
+            unit_name: unit.name.clone(),
+            by_name: caller.actor.user.name.clone(),
+            at: st.clock.now(),
+        };
+        match st.store.open_person_statements(&new, &opened).await {
+            Ok(()) => {
+                for s in said.iter_mut().filter(|s| new.contains(&s.id)) {
+                    s.opens.push(opened.clone());
+                }
+                st.changed(&read.case);
+            }
+            Err(samverka_store::StoreError::DiskFull) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(said)
 }
 
 /// The caller's unit has read what the person said (the person sees who and when). Only a

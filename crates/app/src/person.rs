@@ -375,6 +375,8 @@ pub async fn speak(
             Some(rep) => person.name_as(rep),
         },
         at: now,
+        delivered: record.case.parties.iter().map(|p| (p.unit.id, p.unit.name.clone())).collect(),
+        opens: vec![],
         reads: vec![],
     };
     let log = person.read_entry(st, &format!("person.statement.{}", said.statement.kind()), &viewed);

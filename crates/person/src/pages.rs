@@ -613,11 +613,7 @@ async fn case_page(
                 Statement::Question { text } => vec![text.clone()],
             },
             at: t.datetime(&s.at),
-            read: s
-                .reads
-                .iter()
-                .map(|r| t.fill("person.read_by", &[("unit", &r.unit_name), ("when", &t.datetime(&r.at))]))
-                .collect(),
+            read: receipts(t, s),
         })
         .collect();
     let title = t.get("person.case_title").to_string();
@@ -653,6 +649,28 @@ async fn case_page(
         notice,
     };
     render(status, &page)
+}
+
+/// Where the person's words are, unit by unit, as a staff message's sender sees it: received,
+/// opened (and when), or read (and when).
+fn receipts(t: &Texts, s: &samverka_store::StatementRecord) -> Vec<String> {
+    let mut units = s.delivered.clone();
+    for r in s.reads.iter().chain(&s.opens) {
+        if !units.iter().any(|(u, _)| *u == r.unit_id) {
+            units.push((r.unit_id, r.unit_name.clone()));
+        }
+    }
+    units
+        .iter()
+        .map(|(id, name)| {
+            let at = |list: &[samverka_store::StatementRead]| list.iter().find(|r| r.unit_id == *id).map(|r| r.at);
+            match (at(&s.reads), at(&s.opens)) {
+                (Some(when), _) => t.fill("person.receipt_read", &[("unit", name), ("when", &t.datetime(&when))]),
+                (None, Some(when)) => t.fill("person.receipt_opened", &[("unit", name), ("when", &t.datetime(&when))]),
+                (None, None) => t.fill("person.receipt_delivered", &[("unit", name)]),
+            }
+        })
+        .collect()
 }
 
 // ---- the person's consent ------------------------------------------------------------------------------

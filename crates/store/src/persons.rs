@@ -189,6 +189,11 @@ pub struct StatementRecord {
     pub statement: samverka_domain::person::Statement,
     pub by_name: String,
     pub at: Timestamp,
+    /// The units of the case when it was said, (id, name): whom it was delivered to.
+    pub delivered: Vec<(Uuid, String)>,
+    /// Units where someone first saw it.
+    pub opens: Vec<StatementRead>,
+    /// Units that marked it read.
     pub reads: Vec<StatementRead>,
 }
 
@@ -206,11 +211,14 @@ impl Store {
     pub async fn add_person_statement(&self, s: &StatementRecord, log: &PersonAccess) -> Result<()> {
         self.disk.check_writable()?;
         let body = serde_json::to_string(&s.statement).map_err(crate::StoreError::corrupt)?;
+        let delivered: Vec<serde_json::Value> =
+            s.delivered.iter().map(|(id, name)| serde_json::json!({ "id": id, "name": name })).collect();
+        let delivered = serde_json::to_string(&delivered).map_err(crate::StoreError::corrupt)?;
         on_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query(
-                "INSERT INTO person_statements (id, case_id, patient_id, kind, body, by_name, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO person_statements (id, case_id, patient_id, kind, body, by_name, at, delivered_to) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(s.id.to_string())
             .bind(s.case_id.to_string())
@@ -219,6 +227,7 @@ impl Store {
             .bind(&body)
             .bind(&s.by_name)
             .bind(micros(s.at))
+            .bind(&delivered)
             .execute(&mut *tx)
             .await?;
             insert_person_access!(&mut *tx, log)?;
@@ -227,49 +236,99 @@ impl Store {
         Ok(())
     }
 
-    /// What the person has said in a case, oldest first, with who has read each.
+    /// What the person has said in a case, oldest first, with whom it reached, who opened
+    /// and who read each.
     pub async fn person_statements(&self, case: Uuid) -> Result<Vec<StatementRecord>> {
-        type Row = (String, String, String, String, String, i64);
+        type Row = (String, String, String, String, String, i64, Option<String>);
         let rows: Vec<Row> = on_db!(self, read, |pool| {
             sqlx::query_as(
-            "SELECT id, case_id, patient_id, body, by_name, at FROM person_statements WHERE case_id = $1 ORDER BY at, id"
-        )
-        .bind(case.to_string())
-        .fetch_all(pool)
-        .await?
+                "SELECT id, case_id, patient_id, body, by_name, at, delivered_to FROM person_statements \
+                 WHERE case_id = $1 ORDER BY at, id",
+            )
+            .bind(case.to_string())
+            .fetch_all(pool)
+            .await?
         });
-        let reads: Vec<(String, String, String, String, i64)> = on_db!(self, read, |pool| sqlx::query_as(
+        type Receipt = (String, String, String, String, i64);
+        let reads: Vec<Receipt> = on_db!(self, read, |pool| sqlx::query_as(
             "SELECT r.statement_id, r.unit_id, r.unit_name, r.by_name, r.at FROM person_statement_reads r \
              JOIN person_statements s ON s.id = r.statement_id WHERE s.case_id = $1 ORDER BY r.at"
         )
         .bind(case.to_string())
         .fetch_all(pool)
         .await?);
+        let opens: Vec<Receipt> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT o.statement_id, o.unit_id, o.unit_name, o.by_name, o.at FROM person_statement_opens o \
+             JOIN person_statements s ON s.id = o.statement_id WHERE s.case_id = $1 ORDER BY o.at"
+        )
+        .bind(case.to_string())
+        .fetch_all(pool)
+        .await?);
+        let of = |all: &[Receipt], id: &str| {
+            all.iter()
+                .filter(|r| r.0 == id)
+                .map(|(_, unit, unit_name, by, at)| {
+                    Ok(StatementRead {
+                        unit_id: uuid(unit)?,
+                        unit_name: unit_name.clone(),
+                        by_name: by.clone(),
+                        at: from_micros(*at)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        };
         rows.into_iter()
-            .map(|(id, case_id, patient_id, body, by_name, at)| {
-                let these = reads
+            .map(|(id, case_id, patient_id, body, by_name, at, delivered)| {
+                let delivered: Vec<serde_json::Value> = match delivered {
+                    Some(d) => serde_json::from_str(&d).map_err(crate::StoreError::corrupt)?,
+                    None => vec![],
+                };
+                let delivered = delivered
                     .iter()
-                    .filter(|r| r.0 == id)
-                    .map(|(_, unit, unit_name, by, at)| {
-                        Ok(StatementRead {
-                            unit_id: uuid(unit)?,
-                            unit_name: unit_name.clone(),
-                            by_name: by.clone(),
-                            at: from_micros(*at)?,
-                        })
+                    .map(|u| {
+                        let id = u["id"].as_str().ok_or_else(|| crate::StoreError::corrupt("delivered_to"))?;
+                        Ok((uuid(id)?, u["name"].as_str().unwrap_or_default().to_string()))
                     })
                     .collect::<Result<Vec<_>>>()?;
                 Ok(StatementRecord {
+                    opens: of(&opens, &id)?,
+                    reads: of(&reads, &id)?,
                     id: uuid(&id)?,
                     case_id: uuid(&case_id)?,
                     patient_id: uuid(&patient_id)?,
                     statement: serde_json::from_str(&body).map_err(crate::StoreError::corrupt)?,
                     by_name,
                     at: from_micros(at)?,
-                    reads: these,
+                    delivered,
                 })
             })
             .collect()
+    }
+
+    /// Someone of a unit has seen these statements; the first time counts for each. Kept with
+    /// the read's own access-log entry, which the caller has written.
+    pub async fn open_person_statements(&self, statements: &[Uuid], opened: &StatementRead) -> Result<()> {
+        if statements.is_empty() {
+            return Ok(());
+        }
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            for s in statements {
+                sqlx::query(
+                    "INSERT INTO person_statement_opens (statement_id, unit_id, unit_name, by_name, at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (statement_id, unit_id) DO NOTHING",
+                )
+                .bind(s.to_string())
+                .bind(opened.unit_id.to_string())
+                .bind(&opened.unit_name)
+                .bind(&opened.by_name)
+                .bind(micros(opened.at))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     /// A unit of the case has read a person's statement; the first reading counts, and the

@@ -108,6 +108,8 @@ pub struct PersonWords {
     pub at: String,
     /// Units that have read it: "Biståndsenheten Solna (Bo Berg) 3 nov kl. 10.00".
     pub read_by: Vec<String>,
+    /// Units where someone has opened it but nobody has marked it read.
+    pub opened_by: Vec<String>,
     /// The viewer's unit takes part and has not marked it read.
     pub can_mark_read: bool,
 }
@@ -615,7 +617,7 @@ async fn build(
         None => String::new(),
     };
     let orgs = st.store.organisations().await?;
-    let person_words = person_words(t, &samverka_app::cases::person_statements(st, &record).await?, me, case);
+    let person_words = person_words(t, &samverka_app::cases::person_statements(st, &caller, &record).await?, me, case);
     let representatives = samverka_app::representatives::of_case(st, &record)
         .await?
         .iter()
@@ -1600,6 +1602,12 @@ pub fn person_words(
                 read_by: s
                     .reads
                     .iter()
+                    .map(|r| format!("{} ({}) {}", r.unit_name, r.by_name, t.datetime(&r.at)))
+                    .collect(),
+                opened_by: s
+                    .opens
+                    .iter()
+                    .filter(|o| !s.reads.iter().any(|r| r.unit_id == o.unit_id))
                     .map(|r| format!("{} ({}) {}", r.unit_name, r.by_name, t.datetime(&r.at)))
                     .collect(),
                 can_mark_read: case.is_party(me) && !s.reads.iter().any(|r| r.unit_id == me),

@@ -105,7 +105,7 @@ async fn show(
         Err(e) => return error_page(t, e.status, error_text(t, &e)),
     };
     let case = &record.case;
-    let said = match samverka_app::cases::person_statements(st, &record).await {
+    let said = match samverka_app::cases::person_statements(st, &w.caller, &record).await {
         Ok(s) => s,
         Err(e) => return error_page(t, e.status, error_text(t, &e)),
     };

@@ -204,6 +204,11 @@ async fn person_pages(db: Db) {
     assert!(s.is_redirection(), "{s}");
     let (s, _) = post(format!("/min/utskrivning/{case}/svar"), format!("csrf_token={csrf}&attending=ja")).await;
     assert!(s.is_redirection());
+    // It reached every unit of the case, as a staff message does; nobody has opened it yet.
+    let (_, mine_now) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    for unit in ["Norrviks sjukhus, Geriatrik avd 21", "Biståndsenheten Solna"] {
+        assert!(mine_now.contains(&format!("{unit} har fått det.")), "{unit}: {mine_now}");
+    }
     // The staff see it on the case page and beside the goals in the SIP editor, marked as the
     // person's own words; the ward marks it read, and the person sees that.
     let (_, staff_page) = page(&app, &w.ward.cookie, &format!("/arenden/{case}")).await;
@@ -215,7 +220,9 @@ async fn person_pages(db: Db) {
     assert_eq!(said.len(), 2);
     let first = said[0].id;
     let (_, mine_now) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
-    assert!(mine_now.contains("Ingen har läst det än."));
+    assert!(mine_now.contains("Norrviks sjukhus, Geriatrik avd 21 har öppnat det"), "the ward opened it: {mine_now}");
+    assert!(mine_now.contains("Biståndsenheten Solna har fått det."), "the municipality has not looked");
+    assert_eq!(said[0].opens.len(), 2, "opened by the ward and by the vårdcentral, once each");
     let mark = |who: &crate::helpers::As| {
         let path = format!("{}/arenden/{case}/patientens-ord/{first}/last", app.base);
         let (cookie, token) = (who.cookie.clone(), who.csrf.clone());
@@ -237,7 +244,7 @@ async fn person_pages(db: Db) {
     assert!(mark(&w.ward).await.is_redirection());
     assert!(mark(&w.other_kommun).await.is_client_error(), "a unit outside the case cannot");
     let (_, mine_now) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
-    assert!(mine_now.contains("Läst av Norrviks sjukhus, Geriatrik avd 21"), "{mine_now}");
+    assert!(mine_now.contains("Norrviks sjukhus, Geriatrik avd 21 har läst det"), "{mine_now}");
     let marked = app.store.person_statements(case.parse().unwrap()).await.unwrap();
     assert_eq!(marked[0].reads.len(), 1, "read once, by the ward");
 
