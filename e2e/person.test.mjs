@@ -86,6 +86,12 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   await assertAccessible(page, "who has read");
   await assertFitsPhone(page, "who has read");
 
+  // The accessibility statement of these pages, from the footer.
+  await page.getByRole("link", { name: "Så fungerar sidorna för alla" }).click();
+  await page.getByRole("heading", { name: "Så fungerar sidorna för alla" }).waitFor();
+  await assertAccessible(page, "accessibility statement");
+  await assertFitsPhone(page, "accessibility statement");
+
   // In English, the same pages.
   await context.addCookies([{ name: "samverka-lang", value: "en", url: demo.base }]);
   await page.goto(`${demo.base}/min`);

@@ -10,28 +10,34 @@
 mod pages;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use samverka_app::AppState;
+
+/// A route whose other methods get the person's own page, not the server's 405.
+fn page(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.fallback(pages::method_not_allowed)
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/min", get(pages::start))
-        .route("/min/logga-in/{id}", get(pages::sign_in_start))
-        .route("/min/logga-in/{id}/tillbaka", get(pages::sign_in_callback))
-        .route("/min/demo", post(pages::demo_sign_in))
-        .route("/min/logga-ut", post(pages::sign_out))
-        .route("/min/utskrivning/{id}", get(pages::my_case))
-        .route("/min/utskrivning/{id}/mote.ics", get(pages::meeting_ics))
-        .route("/min/utskrivning/{id}/mina-ord", post(pages::before_meeting))
-        .route("/min/utskrivning/{id}/svar", post(pages::attendance))
-        .route("/min/utskrivning/{id}/fraga", post(pages::question))
-        .route("/min/utskrivning/{id}/samtycke", post(pages::consent))
-        .route("/min/vem-har-last", get(pages::who_read))
-        .route("/min/narstaende", get(pages::representatives).post(pages::invite))
-        .route("/min/e-post", post(pages::notice))
-        .route("/min/narstaende/{rep}/avsluta", post(pages::end_representative))
-        .route("/min/stil.css", get(pages::stylesheet))
-        .route("/min/{*rest}", get(pages::not_found))
+        .route("/min", page(get(pages::start)))
+        .route("/min/logga-in/{id}", page(get(pages::sign_in_start)))
+        .route("/min/logga-in/{id}/tillbaka", page(get(pages::sign_in_callback)))
+        .route("/min/demo", page(post(pages::demo_sign_in)))
+        .route("/min/logga-ut", page(post(pages::sign_out)))
+        .route("/min/utskrivning/{id}", page(get(pages::my_case)))
+        .route("/min/utskrivning/{id}/mote.ics", page(get(pages::meeting_ics)))
+        .route("/min/utskrivning/{id}/mina-ord", page(post(pages::before_meeting)))
+        .route("/min/utskrivning/{id}/svar", page(post(pages::attendance)))
+        .route("/min/utskrivning/{id}/fraga", page(post(pages::question)))
+        .route("/min/utskrivning/{id}/samtycke", page(post(pages::consent)))
+        .route("/min/vem-har-last", page(get(pages::who_read)))
+        .route("/min/narstaende", page(get(pages::representatives).post(pages::invite)))
+        .route("/min/e-post", page(post(pages::notice)))
+        .route("/min/narstaende/{rep}/avsluta", page(post(pages::end_representative)))
+        .route("/min/stil.css", page(get(pages::stylesheet)))
+        .route("/min/tillganglighet", page(get(pages::accessibility)))
+        .route("/min/{*rest}", axum::routing::any(pages::not_found))
         // Logins under way with an identity provider.
         .layer(axum::Extension(std::sync::Arc::new(samverka_app::oidc::OidcState::default())))
 }

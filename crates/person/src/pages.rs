@@ -878,6 +878,35 @@ pub async fn who_read(State(st): State<AppState>, headers: HeaderMap, person: Re
     render(StatusCode::OK, &WhoReadPage { frame: frame(t, &title, &p), lines })
 }
 
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+struct AccessibilityPage {
+    frame: Frame,
+}
+
+/// The accessibility statement of the person's pages, in plain language; open to all.
+pub async fn accessibility(headers: HeaderMap, person: Result<Person, AppError>) -> Response {
+    let t = texts(lang_of(&headers));
+    let title = t.get("person.a11y.title").to_string();
+    let frame = match &person {
+        Ok(p) => frame(t, &title, p),
+        Err(_) => Frame { t, title, person: None },
+    };
+    render(StatusCode::OK, &AccessibilityPage { frame })
+}
+
+/// A method an address under `/min` does not take (a form sent to a page, say).
+pub async fn method_not_allowed(headers: HeaderMap) -> Response {
+    let t = texts(lang_of(&headers));
+    let e = AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Det gick inte att göra så här. Gå tillbaka till din startsida.",
+        "That cannot be done here.",
+    );
+    error_page(t, &e)
+}
+
 /// Any other address under `/min`: the person's own "not found" page.
 pub async fn not_found(headers: HeaderMap) -> Response {
     let t = texts(lang_of(&headers));

@@ -304,15 +304,26 @@ async fn person_pages(db: Db) {
     assert!(staff_start.contains("/min/logga-in/bankid"), "a staff session is no person's: {staff_start}");
 
     // Plain language and light pages.
-    for path in
-        ["/min".to_string(), format!("/min/utskrivning/{case}"), "/min/vem-har-last".into(), "/min/narstaende".into()]
-    {
+    for path in [
+        "/min".to_string(),
+        format!("/min/utskrivning/{case}"),
+        "/min/vem-har-last".into(),
+        "/min/narstaende".into(),
+        "/min/tillganglighet".into(),
+    ] {
         let (_, html) = page(&app, &me, &path).await;
         let score = lix(&text_of(&html));
         eprintln!("{path}: LIX {score:.1}, {} bytes", html.len());
         assert!(score <= 40.0, "{path}: LIX {score:.1}\n{}", text_of(&html));
         assert!(html.len() < 50_000, "{path}: {} bytes", html.len());
     }
+    // The accessibility statement is open to all; a form sent where none is taken gets the
+    // person's own page, not the staff's.
+    let (s, statement) = page(&app, "", "/min/tillganglighet").await;
+    assert!(s == StatusCode::OK && statement.contains("WCAG 2.1"), "{s}");
+    let (s, wrong) = person_post(&app, &me, "/min/vem-har-last", &[]).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(wrong.contains("/min/stil.css") && !wrong.contains("/static/samverka.css"), "{wrong}");
     let (_, sign_in_page) = page(&app, "", "/min").await;
     let score = lix(&text_of(&sign_in_page));
     assert!(score <= 40.0, "sign-in: LIX {score:.1}");
