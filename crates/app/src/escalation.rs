@@ -97,7 +97,7 @@ fn mail_of(
     from_phone: Option<&str>,
     to: &str,
 ) -> Mail {
-    let t = texts(Lang::Sv);
+    let t = texts(Lang::SV);
     let m = case.message(d.message_id);
     let kind = m.map(|m| t.get(&format!("message.{}", m.message.body.kind().as_str())).to_string()).unwrap_or_default();
     let sender = m.map(|m| m.message.sender.name.clone()).unwrap_or_default();

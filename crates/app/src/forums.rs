@@ -286,7 +286,7 @@ pub async fn change_schedule(st: &AppState, caller: &Caller, id: ForumId, change
         Err(p) => return Err(refuse_object(st, caller, ACTION, id, p).await),
     };
     // The history is kept in Swedish, as the rest of the stored record.
-    let detail = schedule_text(texts(Lang::Sv), &new);
+    let detail = schedule_text(texts(Lang::SV), &new);
     let now = st.clock.now();
     let done = st.store.set_forum_schedule(id, &new, change.code(), &detail, &caller.audit(), now).await;
     written(st, caller, ACTION, id, done).await
@@ -655,9 +655,9 @@ mod tests {
             duration_minutes: 60,
             paused: false,
         };
-        assert_eq!(schedule_text(texts(Lang::Sv), &s), "Varannan vecka, fredagar kl. 13.00, 60 min");
+        assert_eq!(schedule_text(texts(Lang::SV), &s), "Varannan vecka, fredagar kl. 13.00, 60 min");
         assert_eq!(
-            schedule_text(texts(Lang::En), &Schedule { paused: true, ..s }),
+            schedule_text(texts(Lang::EN), &Schedule { paused: true, ..s }),
             "Every other week, Fridays 13:00, 60 min (paused)"
         );
     }

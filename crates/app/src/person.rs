@@ -606,7 +606,7 @@ pub async fn notify_news(st: &AppState) -> AppResult<usize> {
         if keys.iter().all(|k| seen.contains(k)) {
             continue;
         }
-        let t = crate::texts::texts(if n.lang == "en" { crate::texts::Lang::En } else { crate::texts::Lang::Sv });
+        let t = crate::texts::texts(crate::texts::Lang::parse(&n.lang).unwrap_or(crate::texts::Lang::SV));
         let link = match &st.config.public_url {
             Some(url) => format!("{}/min", url.trim_end_matches('/')),
             None => t.get("person.mail_where").to_string(),

@@ -87,8 +87,7 @@ pub async fn accessibility(State(st): State<AppState>, headers: HeaderMap) -> Re
 
 /// Sets the language and goes back to the page the user came from (on this site only).
 pub async fn language(axum::extract::Path(lang): axum::extract::Path<String>, headers: HeaderMap) -> Response {
-    let lang = if lang == "en" { Lang::En } else { Lang::Sv };
-    let code = if lang == Lang::En { "en" } else { "sv" };
+    let code = Lang::parse(&lang).unwrap_or(Lang::SV).code();
     // Back only to a page of this site: the referrer's host must be ours, and the path plain.
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let back = headers

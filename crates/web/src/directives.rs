@@ -473,7 +473,7 @@ mod tests {
         }
         keys.extend(["superseded", "expired", "coming"].iter().map(|k| format!("directive.status_{k}")));
         keys.extend(UnitKind::ALL.iter().map(|k| format!("unit_kind.{}", serde_key(k))));
-        for lang in [Lang::Sv, Lang::En] {
+        for lang in [Lang::SV, Lang::EN] {
             for k in &keys {
                 assert!(texts(lang).has(k), "{lang:?}: no text for {k}");
             }

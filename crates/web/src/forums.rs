@@ -979,7 +979,7 @@ mod tests {
         ] {
             keys.push(format!("forum.change_{c}"));
         }
-        for lang in [Lang::Sv, Lang::En] {
+        for lang in [Lang::SV, Lang::EN] {
             for k in &keys {
                 assert!(texts(lang).has(k), "{lang:?}: no text for {k}");
             }

@@ -204,7 +204,7 @@ mod tests {
             concat!(env!("CARGO_MANIFEST_DIR"), "/../app/src"),
         ];
         let re = regex::Regex::new(r#"\b(?:t|texts|tr)\.(?:get|fill)\("([a-z0-9_.]+)""#).unwrap();
-        let keys: std::collections::BTreeSet<_> = texts(Lang::Sv).keys().collect();
+        let keys: std::collections::BTreeSet<_> = texts(Lang::SV).keys().collect();
         let mut used = 0;
         for dir in dirs {
             for entry in std::fs::read_dir(dir).unwrap() {
