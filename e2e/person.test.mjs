@@ -79,10 +79,15 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   await page.reload();
   await page.getByText(`${ward} har läst det`).first().waitFor();
   await assertAccessible(page, "my discharge with what I wrote");
+  // The SIP editor shows them beside the goals, as the person's own words.
+  await staff.page.goto(`${demo.base}/arenden/${caseId}/sip`);
+  await staff.page.getByText("Att få bo kvar hemma med katten.").first().waitFor();
   await staff.context.close();
 
+  // The log extract lists the views that just happened: the coordinator's unit read the case.
   await page.getByRole("link", { name: "Se vem som har läst om dig" }).click();
   await page.getByRole("heading", { name: "Vem har läst om dig" }).waitFor();
+  await page.locator("ul.log li", { hasText: ward }).first().waitFor();
   await assertAccessible(page, "who has read");
   await assertFitsPhone(page, "who has read");
 
