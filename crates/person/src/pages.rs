@@ -52,9 +52,23 @@ struct ErrorPage {
     message: String,
 }
 
+/// What went wrong, in the reader's language: the language file's words for the refusal's
+/// code (`[person.error]`, by code and field, or by code) when it has them, so a language is
+/// added with its file alone; else the Swedish or English the rule gave.
+fn error_text(t: &Texts, e: &AppError) -> String {
+    let by_field = e.field.as_ref().map(|f| format!("person.error.{}_{f}", e.code));
+    let keys = by_field.into_iter().chain(std::iter::once(format!("person.error.{}", e.code)));
+    for key in keys {
+        if t.has(&key) {
+            return t.get(&key).to_string();
+        }
+    }
+    if t.lang == "en" { e.en.clone() } else { e.sv.clone() }
+}
+
 /// An error as a page in the person's language.
 fn error_page(t: &'static Texts, e: &AppError) -> Response {
-    let message = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+    let message = error_text(t, e);
     render(
         e.status,
         &ErrorPage { frame: Frame { t, title: t.get("person.error_title").into(), person: None }, message },
@@ -184,7 +198,7 @@ pub async fn notice(
     match result {
         Ok(()) => Redirect::to("/min#e-post").into_response(),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let error = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+            let error = error_text(t, &e);
             start_page(&st, t, &p, error, Some(field(&f, "email").to_string()), e.status).await
         }
         Err(e) => error_page(t, &e),
@@ -763,7 +777,7 @@ async fn say(
     match result {
         Ok(()) => Redirect::to(&format!("/min/utskrivning/{id}?klart=tack#skrivet")).into_response(),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let error = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+            let error = error_text(t, &e);
             let typed = Typed { form, fields: f, error };
             case_page(st, t, &p, id, Some(typed), None, e.status).await
         }
@@ -1049,7 +1063,7 @@ pub async fn invite(
     match result {
         Ok(_) => Redirect::to("/min/narstaende?klart=inbjuden").into_response(),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let error = if t.lang == "en" { e.en.clone() } else { e.sv.clone() };
+            let error = error_text(t, &e);
             representatives_page(&st, t, &p, error, f, None, e.status).await
         }
         Err(e) => error_page(t, &e),
@@ -1081,5 +1095,28 @@ pub async fn end_representative(
     match done {
         Ok(()) => Redirect::to("/min/narstaende?klart=avslutad").into_response(),
         Err(e) => error_page(t, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use samverka_app::texts::Lang;
+
+    use super::*;
+
+    #[test]
+    fn an_error_speaks_the_language_files_words_for_its_code() {
+        let refusal = |code: &str, field: Option<&str>| AppError {
+            field: field.map(String::from),
+            ..AppError::new(StatusCode::FORBIDDEN, code, "på svenska i koden", "in English in the code")
+        };
+        let (sv, en) = (texts(Lang::SV), texts(Lang::EN));
+        assert_eq!(error_text(sv, &refusal("not_shared", None)), "Det här har personen inte delat med dig.");
+        assert_eq!(error_text(en, &refusal("not_shared", None)), "The person has not shared this with you.");
+        // By code and field first, where one code has several sentences.
+        assert_eq!(error_text(en, &refusal("nothing_written", Some("text"))), "Write your question in the box.");
+        // A code the file has no words for keeps the rule's own.
+        assert_eq!(error_text(sv, &refusal("no_such_code", None)), "på svenska i koden");
+        assert_eq!(error_text(en, &refusal("no_such_code", Some("x"))), "in English in the code");
     }
 }
