@@ -924,7 +924,12 @@ pub async fn method_not_allowed(headers: HeaderMap) -> Response {
 /// Any other address under `/min`: the person's own "not found" page.
 pub async fn not_found(headers: HeaderMap) -> Response {
     let t = texts(lang_of(&headers));
-    let e = AppError::new(StatusCode::NOT_FOUND, "not_found", "Vi hittar inte den sidan.", "We cannot find that page.");
+    let e = AppError::new(
+        StatusCode::NOT_FOUND,
+        "page_not_found",
+        "Vi hittar inte den sidan.",
+        "We cannot find that page.",
+    );
     error_page(t, &e)
 }
 
