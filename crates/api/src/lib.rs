@@ -23,6 +23,7 @@ pub mod login;
 pub mod meta;
 pub mod openapi;
 pub mod patients;
+pub mod representatives;
 pub mod units;
 
 use axum::Router;
@@ -62,6 +63,9 @@ patient_data_routes! {
     post "/api/cases/{id}/parties" => cases::add_party,
     post "/api/cases/{id}/consents" => cases::record_consent,
     post "/api/cases/{id}/consents/{consent_id}/withdraw" => cases::withdraw_consent,
+    get "/api/cases/{id}/representatives" => representatives::list,
+    post "/api/cases/{id}/representatives" => representatives::register,
+    post "/api/cases/{id}/representatives/{representation}/end" => representatives::end,
     post "/api/cases/{id}/sip" => cases::draw_up_sip,
     post "/api/cases/{id}/sip/follow-up" => cases::follow_up_sip,
     post "/api/cases/{id}/close" => cases::close,

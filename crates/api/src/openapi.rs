@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use crate::{
     access_log, admin, cases, directives, directory, followup, forums, hl7, inbox, liability, login, meta, patients,
-    units,
+    representatives, units,
 };
 
 #[derive(OpenApi)]
@@ -26,6 +26,7 @@ use crate::{
         cases::send_message, cases::acknowledge_all, cases::open_message, cases::acknowledge, cases::mark_mis_sent, cases::forward,
         cases::transfer, cases::discharge, cases::cancel_discharge, cases::confirm_needs, cases::dismiss, cases::add_party,
         cases::record_consent, cases::withdraw_consent,
+        representatives::list, representatives::register, representatives::end,
         cases::draw_up_sip, cases::follow_up_sip, cases::close,
         liability::case, liability::municipal, liability::approve, liability::versions, liability::export,
         followup::get,
@@ -51,6 +52,7 @@ use crate::{
         (name = "cases", description = "Utskrivningsärendet"),
         (name = "messages", description = "Meddelanden och kvittenser"),
         (name = "consent", description = "Samtycken"),
+        (name = "representatives", description = "Företrädare: god man, förvaltare, ombud med fullmakt och närstående"),
         (name = "sip", description = "Samordnad individuell plan"),
         (name = "liability", description = "Betalningsansvar"),
         (name = "followup", description = "Uppföljning: indikatorer per område och period"),

@@ -21,6 +21,13 @@ pub async fn of_case(st: &AppState, read: &CaseRecord) -> AppResult<Vec<Represen
     Ok(st.store.representations_of(read.case.patient_id).await?)
 }
 
+/// Everyone who represents the person of a case (in force or not), read and logged as a read
+/// of the case.
+pub async fn list(st: &AppState, caller: &Caller, id: CaseId) -> AppResult<Vec<Representation>> {
+    let (record, _) = read_case(st, caller, id, "representation.list").await?;
+    of_case(st, &record).await
+}
+
 /// Registers a legal representative of the case's person.
 pub async fn register(st: &AppState, caller: &Caller, id: CaseId, new: NewRepresentation) -> AppResult<Representation> {
     const ACTION: &str = "representation.register";
@@ -31,7 +38,10 @@ pub async fn register(st: &AppState, caller: &Caller, id: CaseId, new: NewRepres
         return Err(refused(p).await);
     }
     let existing = st.store.representations_of(patient.id).await?;
-    let checked = check_new(&new, false, patient.identifier.value(), &existing, now)?;
+    let checked = match check_new(&new, false, patient.identifier.value(), &existing, now) {
+        Ok(c) => c,
+        Err(p) => return Err(refused(p).await),
+    };
     let rep = Representation {
         id: Uuid::now_v7(),
         patient_id: patient.id,
@@ -69,17 +79,18 @@ pub async fn end(st: &AppState, caller: &Caller, id: CaseId, representation: Uui
     const ACTION: &str = "representation.end";
     let (record, patient) = read_case(st, caller, id, ACTION).await?;
     let now = st.clock.now();
+    let refused = |p| refuse(st, caller, ACTION, Some(patient.id), Some(id), p);
     if let Err(p) = record.case.check(&caller.actor, &Action::RecordConsent, now) {
-        return Err(refuse(st, caller, ACTION, Some(patient.id), Some(id), p).await);
+        return Err(refused(p).await);
     }
     if reason.trim().is_empty() {
-        return Err(samverka_domain::Problem::invalid_field(
+        let p = samverka_domain::Problem::invalid_field(
             "reason",
             "reason_missing",
             "Skriv varför det upphör, till exempel beslut från överförmyndaren.",
             "Say why it ends.",
-        )
-        .into());
+        );
+        return Err(refused(p).await);
     }
     let rep = st
         .store
@@ -88,7 +99,9 @@ pub async fn end(st: &AppState, caller: &Caller, id: CaseId, representation: Uui
         .into_iter()
         .find(|r| r.id == representation)
         .ok_or_else(|| AppError::not_found("Företrädaren"))?;
-    may_end(&rep, false)?;
+    if let Err(p) = may_end(&rep, false) {
+        return Err(refused(p).await);
+    }
     let ended = Ended {
         at: now,
         by: format!("{}, {}", caller.actor.user.name, caller.actor.unit.name),

@@ -15,6 +15,7 @@ use crate::patient::PatientId;
 pub type RepresentationId = Uuid;
 
 /// What gives someone the right to follow the person.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -62,6 +63,7 @@ impl Kind {
 }
 
 /// One part of the person's pages a representation may share.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Share {
@@ -94,26 +96,37 @@ impl Share {
 
 /// Who set the representation up: the person on their own pages, or staff of a unit in the
 /// person's care (from a paper they were shown).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum Granter {
     Person,
-    Staff { name: String, unit: Uuid, unit_name: String },
+    Staff {
+        name: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        unit: Uuid,
+        unit_name: String,
+    },
 }
 
 /// How a representation ended, if it has.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ended {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     /// "the person" or the staff member's name and unit.
     pub by: String,
     pub reason: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Representation {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: RepresentationId,
     /// The person represented.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub patient_id: PatientId,
     /// The representative's personnummer: how they are known when they sign in.
     pub personnummer: String,
@@ -122,8 +135,10 @@ pub struct Representation {
     /// Always holds [`Share::Overview`]; sorted, no repeats.
     pub shares: Vec<Share>,
     pub granted: Granter,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub granted_at: Timestamp,
     /// The last day of the mandate, if it has one (a fullmakt or appointment may be limited).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub valid_until: Option<Date>,
     pub ended: Option<Ended>,
 }

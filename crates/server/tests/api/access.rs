@@ -43,6 +43,9 @@ enum Scope {
     OwnMunicipality,
 }
 
+/// A god man's personnummer (a valid one, not the patient's).
+const GUARDIAN: &str = "196003031231";
+
 /// What a caller the table allows gets, in the state the rows before leave the case in.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Answer {
@@ -63,6 +66,7 @@ struct Fixture {
     patient_pnr: String,
     message: Uuid,
     consent: Uuid,
+    representation: Uuid,
     hsl: Uuid,
     ward2: Uuid,
     vc: Uuid,
@@ -287,6 +291,49 @@ fn table() -> Vec<RouteCase> {
             outsider: OtherVc,
             answer: Done,
             request: |f, _| (format!("/api/cases/{}/consents/{}/withdraw", f.case, f.consent), Some(json!({}))),
+        },
+        RouteCase {
+            method: "get",
+            path: "/api/cases/{id}/representatives",
+            permission: ReadPatientData,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            answer: Done,
+            request: |f, _| (cp(f, "/representatives"), None),
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/representatives",
+            permission: RecordConsent,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            // The first registers her; she is there from then on.
+            answer: Once(StatusCode::UNPROCESSABLE_ENTITY, "already_there"),
+            request: |f, _| {
+                (
+                    cp(f, "/representatives"),
+                    Some(
+                        json!({ "name": "Karl Berg", "personnummer": GUARDIAN, "kind": "forvaltare", "shares": ["plan"] }),
+                    ),
+                )
+            },
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/representatives/{representation}/end",
+            permission: RecordConsent,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            answer: Once(StatusCode::CONFLICT, "already_ended"),
+            request: |f, _| {
+                (
+                    format!("/api/cases/{}/representatives/{}/end", f.case, f.representation),
+                    Some(json!({ "reason": "Beslut från överförmyndaren" })),
+                )
+            },
         },
         RouteCase {
             method: "post",
@@ -548,6 +595,12 @@ async fn fixture(app: &TestApp) -> Fixture {
     let consent = v["state"]["consents"].as_array().unwrap().last().unwrap()["id"].as_str().unwrap().parse().unwrap();
     app.post(&w.vc, &p("/messages"), json!({ "body": { "kind": "kallelse_sip", "meeting_at": ts("2026-11-05 13:00").to_string(), "place": "Hemma", "patient_invited": true, "relatives_invited": false } }), StatusCode::CREATED).await;
     app.post(&w.vc, &p("/sip"), plan(w.units.vc), StatusCode::CREATED).await;
+    let god_man = json!({ "name": "Karl Berg", "personnummer": GUARDIAN, "kind": "god_man", "shares": ["consent"] });
+    let representation = app.post(&w.vc, &p("/representatives"), god_man, StatusCode::CREATED).await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let raw = b"MSH|^~\\&|Cosmic|KS|||20261102||ADT^A01|FX-1|P|2.5\rPID|1||x\r";
     let new =
         samverka_store::NewHl7Message { sender: "Cosmic|KS", control_id: Some("FX-1"), trigger_event: "A01", raw };
@@ -560,6 +613,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         patient_pnr: pnr(1),
         message,
         consent,
+        representation,
         hsl: w.units.hsl,
         ward2: w.units.ward2,
         vc: w.units.vc,
