@@ -212,8 +212,77 @@ pub async fn generate(
     bar.finish_and_clear();
     make_forum(store, &world, now).await?;
     make_directives(store, &world, now).await?;
+    make_representatives(store, &world, now).await?;
     confirm_entries(store, &world, now).await?;
     Ok(report)
+}
+
+/// The latest patient has invited a daughter to follow their pages, and the one before has a
+/// god man the ward registered; both may sign in on the demo's person pages.
+async fn make_representatives(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
+    use samverka_domain::ids::PatientIdentifier;
+    use samverka_domain::representative::{Granter, Kind, Representation, Share};
+    use samverka_store::{Outcome, PersonAccess, RepresentationLog};
+    let listed = store.recent_patients_with_cases(2).await?;
+    for (i, (name, pnr)) in listed.iter().enumerate() {
+        let Ok(identifier) = samverka_domain::ids::Personnummer::parse(pnr, samverka_domain::calendar::local_date(now))
+        else {
+            continue;
+        };
+        let Some(patient) = store.patient_by_identifier(&PatientIdentifier::Personnummer(identifier)).await? else {
+            continue;
+        };
+        let (rep_name, rep_pnr, kind, shares) = if i == 0 {
+            ("Sara Demodotter", "197505052386", Kind::Narstaende, vec![Share::Overview, Share::Plan])
+        } else {
+            ("Göran Godeman", "195809091142", Kind::GodMan, vec![Share::Overview, Share::Plan, Share::Consent])
+        };
+        let mut rep = Representation {
+            id: Uuid::now_v7(),
+            patient_id: patient.id,
+            personnummer: rep_pnr.into(),
+            name: rep_name.into(),
+            kind,
+            shares,
+            granted: Granter::Person,
+            granted_at: now,
+            valid_until: None,
+            ended: None,
+        };
+        if kind == Kind::Narstaende {
+            let log = PersonAccess {
+                at: now,
+                patient_id: Some(patient.id),
+                case_id: None,
+                reader_name: name.clone(),
+                action: "person.invite".into(),
+                outcome: Outcome::Allowed,
+                client_address: None,
+                representation_id: Some(rep.id),
+            };
+            store.add_representation(&rep, RepresentationLog::Person(&log)).await?;
+        } else {
+            let Some(case) = store.cases_for_patient(patient.id).await?.into_iter().next() else { continue };
+            let Some(record) = store.case(case.case_id).await? else { continue };
+            let staff = world.actor(record.case.ward());
+            rep.granted = Granter::Staff {
+                name: staff.actor.user.name.clone(),
+                unit: staff.actor.unit.id,
+                unit_name: staff.actor.unit.name.clone(),
+            };
+            let log = staff.entry(
+                "representation.register",
+                now,
+                Some(patient.id),
+                Some(record.case.id),
+                Outcome::Allowed,
+                None,
+                false,
+            );
+            store.add_representation(&rep, RepresentationLog::Staff(&log)).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Every unit's directory entry confirmed some time in the last four months, so some are stale
