@@ -464,6 +464,9 @@ async fn representatives(db: Db) {
     let (s, hers) = page(&app, &eva, &mine).await;
     assert_eq!(s, StatusCode::OK);
     assert!(hers.contains("Just nu") && hers.contains("Hit kan du ringa") && hers.contains("som närstående"), "{hers}");
+    let score = lix(&text_of(&hers));
+    eprintln!("a närstående's view: LIX {score:.1}, {} bytes", hers.len());
+    assert!(score <= 40.0 && hers.len() < 50_000, "a närstående's view: LIX {score:.1}");
     for hidden in ["Din plan", "Det här är viktigt för mig", "Samtycke", "Vem har läst"] {
         assert!(!hers.contains(hidden), "{hidden} is not shared: {hers}");
     }
