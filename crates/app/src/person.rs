@@ -536,6 +536,11 @@ const NOTICE_GAP_HOURS: i64 = 12;
 /// How often the sweep looks for news to tell.
 const NOTICE_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Whether this installation can send e-mail at all; without it, nobody is offered notices.
+pub fn notices_offered(st: &AppState) -> bool {
+    st.config.mail.is_some()
+}
+
 /// The address the person is told at, if they asked to be.
 pub async fn my_notice(st: &AppState, person: &Person) -> AppResult<Option<String>> {
     let Some(patient) = person.session.patient_id else { return Ok(None) };
@@ -558,6 +563,14 @@ async fn news_keys(st: &AppState, patient: Uuid) -> AppResult<Vec<(Uuid, String)
 /// already is not news.
 pub async fn set_notice(st: &AppState, person: &Person, email: Option<&str>, lang: &str) -> AppResult<()> {
     let Some(patient) = person.session.patient_id else { return Err(not_found()) };
+    if !notices_offered(st) {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "notices_unavailable",
+            "Här kan vi inte skicka e-post.",
+            "E-mail cannot be sent from here.",
+        ));
+    }
     let email = match email.map(str::trim) {
         Some(e) if e.parse::<lettre::Address>().is_ok() && e.len() <= 254 => Some(e),
         Some(_) => {

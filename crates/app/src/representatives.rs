@@ -58,15 +58,7 @@ pub async fn register(st: &AppState, caller: &Caller, id: CaseId, new: NewRepres
         valid_until: new.valid_until,
         ended: None,
     };
-    let log = caller.audit().entry(
-        ACTION,
-        now,
-        Some(patient.id),
-        Some(id),
-        Outcome::Allowed,
-        None,
-        patient.protection.is_protected(),
-    );
+    let log = allowed(caller, ACTION, &patient, id, now);
     match st.store.add_representation(&rep, RepresentationLog::Staff(&log)).await {
         Ok(()) => Ok(rep),
         Err(e) => Err(refused_write(st, caller, ACTION, Some(patient.id), Some(id), e).await),
@@ -107,17 +99,28 @@ pub async fn end(st: &AppState, caller: &Caller, id: CaseId, representation: Uui
         by: format!("{}, {}", caller.actor.user.name, caller.actor.unit.name),
         reason: reason.trim().to_string(),
     };
-    let log = caller.audit().entry(
-        ACTION,
-        now,
-        Some(patient.id),
-        Some(id),
-        Outcome::Allowed,
-        None,
-        patient.protection.is_protected(),
-    );
+    let log = allowed(caller, ACTION, &patient, id, now);
     match st.store.end_representation(representation, &ended, RepresentationLog::Staff(&log)).await {
         Ok(()) => Ok(()),
         Err(e) => Err(refused_write(st, caller, ACTION, Some(patient.id), Some(id), e).await),
     }
+}
+
+/// The access-log entry of a change to the person's representatives, allowed.
+fn allowed(
+    caller: &Caller,
+    action: &str,
+    patient: &samverka_domain::patient::Patient,
+    case: CaseId,
+    now: jiff::Timestamp,
+) -> samverka_store::AccessEntry {
+    caller.audit().entry(
+        action,
+        now,
+        Some(patient.id),
+        Some(case),
+        Outcome::Allowed,
+        None,
+        patient.protection.is_protected(),
+    )
 }

@@ -331,9 +331,9 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
             // FHIR Subscription notifications, from the durable outbox.
             tokio::spawn(samverka_fhir::notify::Notifier::new(state.clone()).run());
             tokio::spawn(samverka_app::escalation::run(state.clone()));
-            tokio::spawn(samverka_app::person::run_notices(state.clone()));
             if let Some(m) = checked.mail.clone() {
                 tokio::spawn(samverka_app::mail::run(state.clone(), m));
+                tokio::spawn(samverka_app::person::run_notices(state.clone()));
             }
             if let Some(m) = &checked.mllp {
                 state.start_feed(m.settings.clone());

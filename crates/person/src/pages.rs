@@ -105,6 +105,8 @@ struct StartPage {
     cases: Vec<CaseLine>,
     /// The reader is a patient (not only someone's representative).
     own: bool,
+    /// E-mail can be sent from this installation, so the person may ask for it.
+    notices: bool,
     /// The address in the e-mail form: the one told now, or what was typed.
     email: String,
     /// "Vi skickar e-post till …" while the person is told by e-mail.
@@ -172,6 +174,7 @@ async fn start_page(
         frame: frame(t, &title, p),
         cases,
         own: p.session.patient_id.is_some(),
+        notices: app::notices_offered(st),
         email: typed.unwrap_or_else(|| notice.clone().unwrap_or_default()),
         told_at: notice.map(|e| t.fill("person.mail_on", &[("email", &e)])),
         error,

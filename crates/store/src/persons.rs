@@ -362,6 +362,16 @@ pub enum RepresentationLog<'a> {
     Person(&'a PersonAccess),
 }
 
+/// Writes a representation change's log entry in the open transaction, in the log it belongs to.
+macro_rules! insert_representation_log {
+    ($tx:expr, $log:expr) => {
+        match &$log {
+            RepresentationLog::Staff(e) => crate::access_log::insert_access!(&mut *$tx, e)?,
+            RepresentationLog::Person(e) => insert_person_access!(&mut *$tx, e)?,
+        }
+    };
+}
+
 impl Store {
     /// Keeps a new representation with its log entry, in one commit.
     pub async fn add_representation(&self, r: &Representation, log: RepresentationLog<'_>) -> Result<()> {
@@ -378,10 +388,7 @@ impl Store {
             .bind(micros(r.granted_at))
             .execute(&mut *tx)
             .await?;
-            match &log {
-                RepresentationLog::Staff(e) => crate::access_log::insert_access!(&mut *tx, e)?,
-                RepresentationLog::Person(e) => insert_person_access!(&mut *tx, e)?,
-            };
+            insert_representation_log!(tx, log);
             tx.commit().await?;
         });
         Ok(())
@@ -402,10 +409,7 @@ impl Store {
                 samverka_domain::Problem::conflict("already_ended", "Det är redan avslutat.", "It has already ended.")
                     .into()
             })?;
-            match &log {
-                RepresentationLog::Staff(e) => crate::access_log::insert_access!(&mut *tx, e)?,
-                RepresentationLog::Person(e) => insert_person_access!(&mut *tx, e)?,
-            };
+            insert_representation_log!(tx, log);
             tx.commit().await?;
         });
         Ok(())

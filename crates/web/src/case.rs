@@ -1623,12 +1623,7 @@ pub async fn read_person_words(
     ApiPath((id, statement)): ApiPath<(Uuid, Uuid)>,
 ) -> Response {
     let r = match samverka_app::cases::read_person_statement(&st, &w.caller, id, statement).await {
-        Ok(()) => st
-            .store
-            .case(id)
-            .await
-            .map_err(AppError::from)
-            .and_then(|c| c.ok_or_else(|| AppError::not_found("Ärendet"))),
+        Ok(()) => case_after_write(&st, id).await,
         Err(e) => Err(e),
     };
     after(&st, w, id, r, "#patientens-ord", "patientens_ord", vec![]).await
@@ -1680,6 +1675,7 @@ pub async fn end_representative(
     after(&st, w, id, r, "#foretradare", "foretradare_slut", f).await
 }
 
+/// The case as a write just left it, for the page it leads back to.
 async fn case_after_write(st: &AppState, id: Uuid) -> AppResult<CaseRecord> {
     st.store.case(id).await?.ok_or_else(|| AppError::not_found("Ärendet"))
 }

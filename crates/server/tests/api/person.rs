@@ -317,6 +317,11 @@ async fn person_pages(db: Db) {
         assert!(score <= 40.0, "{path}: LIX {score:.1}\n{}", text_of(&html));
         assert!(html.len() < 50_000, "{path}: {} bytes", html.len());
     }
+    // Without e-mail in this installation, nobody is offered it.
+    let (_, start) = page(&app, &me, "/min").await;
+    assert!(!start.contains("Få ett e-brev"), "no e-mail to offer");
+    let (s, _) = person_post(&app, &me, "/min/e-post", &[("email", "ingrid@exempel.se"), ("do", "ja")]).await;
+    assert_eq!(s, StatusCode::CONFLICT);
     // The accessibility statement is open to all; a form sent where none is taken gets the
     // person's own page, not the staff's.
     let (s, statement) = page(&app, "", "/min/tillganglighet").await;
@@ -575,7 +580,16 @@ async fn a_representative_sees_only_what_is_shared_and_nothing_once_it_ends_on_p
 
 async fn told_by_mail(db: Db) {
     let provider = start_provider().await;
-    let app = spawn_app_with(db, config(&provider.issuer, false)).await;
+    // The installation sends e-mail (nothing is sent here: the outbox is read instead).
+    let mail = samverka_app::config::MailSettings {
+        host: "smtp.region.example".into(),
+        port: 587,
+        security: samverka_app::config::MailSecurity::StartTls,
+        from: "Samverka <samverka@region.example>".into(),
+        username: None,
+        password: None,
+    };
+    let app = spawn_app_with(db, AppConfig { mail: Some(mail), ..config(&provider.issuer, false) }).await;
     let w = &app.world;
     let (case, _) = busy_case(&app, 10).await;
     known_at_provider(&provider.issuer, "greta", json!({ CLAIM: pnr(10), "name": "Greta", "acr": LOA3 })).await;
