@@ -295,6 +295,8 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
         }
         Cmd::Serve { demo } => {
             let started = Instant::now();
+            // Held until the process ends: one server per SQLite file.
+            let _sole = Store::claim_sqlite_file(&checked.database_url)?;
             let store = open_store(&checked).await?;
             if demo && store.is_empty().await.map_err(|e| e.to_string())? {
                 fill_demo(&store, 260, 1).await?;

@@ -595,3 +595,17 @@ async fn sigkill_under_write_load_twenty_times_on_postgres() {
     let url = samverka_testkit::PgServer::get().fresh_database();
     killed_under_write_load_loses_nothing(&url, &[("SAMVERKA_DATABASE_URL", &url)], dir.path()).await;
 }
+
+#[test]
+fn a_second_server_on_one_sqlite_file_is_refused_and_the_file_is_free_once_the_first_has_died() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Server::start(dir.path(), &[]);
+    let (code, _, err) = run(samverka(dir.path()).arg("serve").env("SAMVERKA_LISTEN", "127.0.0.1:0"));
+    assert_ne!(code, 0, "a second writer on the same file must not start");
+    assert!(err.contains("samverka.db") && err.contains("används redan av en annan Samverka-process"), "{err}");
+    assert!(err.contains("PostgreSQL"), "says what to do instead: {err}");
+    // The first still serves; once it is killed (no shutdown), the file can be served again.
+    first.kill();
+    let again = Server::start(dir.path(), &[]);
+    again.kill();
+}

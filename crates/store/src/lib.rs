@@ -201,6 +201,41 @@ impl Store {
         })
     }
 
+    /// For a server on an SQLite file: claims the file for this process alone, for as long as
+    /// the returned lock lives (the operating system lets go when the process ends, also by
+    /// SIGKILL). A second server on the same file is refused with what to do instead; SQLite
+    /// has one writer, and two processes would each believe they were it. `None` for
+    /// PostgreSQL, where several processes are the way to grow.
+    pub fn claim_sqlite_file(url: &str) -> std::result::Result<Option<std::fs::File>, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(None);
+        }
+        let path = Path::new(url.strip_prefix("sqlite://").unwrap_or(url));
+        let lock_path = path.with_file_name(format!(
+            "{}.serve-lock",
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "samverka".into())
+        ));
+        if let Some(parent) = lock_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+                "Databasfilen {} används redan av en annan Samverka-process. En SQLite-fil kan bara ha en \
+                 process: stoppa den andra först, eller använd PostgreSQL (database_url = \"postgres://…\") \
+                 för att köra flera processer.",
+                path.display()
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(format!("{}: {e}", lock_path.display())),
+        }
+    }
+
     async fn open_sqlite(path: &Path) -> Result<Db> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
