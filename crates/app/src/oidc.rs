@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use jiff::SignedDuration;
 
 use axum::http::StatusCode;
 use openidconnect::core::{
@@ -66,22 +68,15 @@ type OidcClient = Client<
     EndpointMaybeSet,
 >;
 
-struct Pending {
-    provider: String,
-    nonce: Nonce,
-    verifier: PkceCodeVerifier,
-    started: Instant,
-}
-
-/// Logins under way (state → what the callback needs) and each provider's discovered
-/// metadata. Pending logins live in memory: a restart only means starting the login again.
+/// Each provider's discovered metadata, per process. The logins under way are in the database
+/// (`oidc_pending`), so the provider may send the browser back to any process.
 #[derive(Default)]
 pub struct OidcState {
-    pending: Mutex<HashMap<String, Pending>>,
     metadata: Mutex<HashMap<String, Arc<OnceCell<CoreProviderMetadata>>>>,
 }
 
-const PENDING_LIFETIME: Duration = Duration::from_secs(600);
+/// How long a login may take at the provider.
+const PENDING_LIFETIME: SignedDuration = SignedDuration::from_mins(10);
 
 /// Cookie holding the hash of the login's state, set at the start of a login.
 pub const STATE_COOKIE: &str = "__Host-samverka-oidc";
@@ -145,7 +140,7 @@ pub struct Started {
 }
 
 /// Starts a login with a provider.
-pub async fn start(oidc: &OidcState, p: &OidcProvider) -> AppResult<Started> {
+pub async fn start(st: &crate::AppState, oidc: &OidcState, p: &OidcProvider) -> AppResult<Started> {
     let (client, _) = client(oidc, p).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = client
@@ -153,14 +148,14 @@ pub async fn start(oidc: &OidcState, p: &OidcProvider) -> AppResult<Started> {
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge)
         .url();
-    {
-        let mut pending = oidc.pending.lock().unwrap();
-        pending.retain(|_, v| v.started.elapsed() < PENDING_LIFETIME);
-        pending.insert(
-            state.secret().clone(),
-            Pending { provider: p.id.clone(), nonce, verifier, started: Instant::now() },
-        );
-    }
+    let now = st.clock.now();
+    let pending = samverka_store::OidcPending {
+        provider: p.id.clone(),
+        nonce: nonce.secret().clone(),
+        verifier: verifier.secret().clone(),
+        started_at: now,
+    };
+    st.store.begin_oidc_login(&token_hash(state.secret()), &pending, now - PENDING_LIFETIME).await?;
     // Lax, since the provider sends the browser back by a cross-site navigation.
     let state_cookie =
         format!("{STATE_COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600", token_hash(state.secret()));
@@ -192,6 +187,7 @@ fn refused(sv: &str) -> AppError {
 /// Completes a login: the callback must come back to the browser that started it (its state
 /// cookie), in time, with a code that the provider exchanges for a valid ID token.
 pub async fn finish(
+    st: &crate::AppState,
     oidc: &OidcState,
     p: &OidcProvider,
     state_cookie: Option<String>,
@@ -208,20 +204,22 @@ pub async fn finish(
     if !bound {
         return Err(refused("Inloggningen började inte i den här webbläsaren. Börja om inloggningen här."));
     }
-    let pending = oidc.pending.lock().unwrap().remove(&state);
-    let Some(pending) = pending.filter(|x| x.provider == p.id && x.started.elapsed() < PENDING_LIFETIME) else {
+    let now = st.clock.now();
+    let pending = st.store.take_oidc_login(&token_hash(&state)).await?;
+    let Some(pending) = pending.filter(|x| x.provider == p.id && now.duration_since(x.started_at) < PENDING_LIFETIME)
+    else {
         return Err(refused("Inloggningen har gått ut eller kommer inte från den här webbläsaren. Börja om."));
     };
     let (client, _) = client(oidc, p).await?;
     let tokens = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(unavailable)?
-        .set_pkce_verifier(pending.verifier)
+        .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
         .request_async(&http_client())
         .await
         .map_err(unavailable)?;
     let id_token = tokens.id_token().ok_or_else(|| refused("Inloggningstjänsten skickade ingen identitet."))?;
-    let claims = id_token.claims(&client.id_token_verifier(), &pending.nonce).map_err(|e| {
+    let claims = id_token.claims(&client.id_token_verifier(), &Nonce::new(pending.nonce)).map_err(|e| {
         tracing::warn!(error = %e, "ID token refused");
         refused("Identiteten från inloggningstjänsten kunde inte styrkas. Börja om inloggningen.")
     })?;

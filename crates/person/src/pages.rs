@@ -222,7 +222,7 @@ pub async fn sign_in_start(
 ) -> Response {
     let t = texts(lang_of(&headers));
     let started = match person_provider(&st, &id) {
-        Ok(p) => samverka_app::oidc::start(&oidc, p).await,
+        Ok(p) => samverka_app::oidc::start(&st, &oidc, p).await,
         Err(e) => Err(e),
     };
     match started {
@@ -265,7 +265,7 @@ pub async fn sign_in_callback(
     let t = texts(lang_of(&headers));
     let done = async {
         let p = person_provider(&st, &id)?;
-        let identity = samverka_app::oidc::finish(&oidc, p, cookie_value(&headers, STATE_COOKIE), q).await?;
+        let identity = samverka_app::oidc::finish(&st, &oidc, p, cookie_value(&headers, STATE_COOKIE), q).await?;
         let pnr = personnummer_of(&st, p, &identity)?;
         let name = identity.name.clone().unwrap_or_default();
         app::sign_in(&st, &pnr, &name, &address).await

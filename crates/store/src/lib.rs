@@ -50,7 +50,7 @@ pub use hl7::{Hl7Message, Hl7Outcome, Hl7Status, NewHl7Message, Stored};
 pub use mail::{Mail, QueuedMail};
 pub use persons::{PersonAccess, PersonNotice, PersonSession, RepresentationLog, StatementRead, StatementRecord};
 pub use reference::{DIRECTORY_TTL, NewPatient, PatientSummary, unit_ref as reference_unit_ref};
-pub use security::{Account, Assignment, NewAccount, Session, Stage};
+pub use security::{Account, Assignment, NewAccount, OidcPending, Session, Stage};
 pub use subscriptions::{Delivery, Subscription};
 
 /// Runs the same block against whichever database the store uses. Inside, `$pool` is a

@@ -721,3 +721,52 @@ impl Store {
 
     // ---- the access log -------------------------------------------------------------------------
 }
+
+/// A login under way with an identity provider, as the callback needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcPending {
+    pub provider: String,
+    pub nonce: String,
+    pub verifier: String,
+    pub started_at: Timestamp,
+}
+
+impl Store {
+    /// Keeps a login under way, keyed by the hash of its state; logins begun before
+    /// `forget_before` are dropped in the same commit.
+    pub async fn begin_oidc_login(&self, state_hash: &str, p: &OidcPending, forget_before: Timestamp) -> Result<()> {
+        on_db!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM oidc_pending WHERE started_at < $1")
+                .bind(micros(forget_before))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO oidc_pending (state_hash, provider, nonce, verifier, started_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(state_hash)
+            .bind(&p.provider)
+            .bind(&p.nonce)
+            .bind(&p.verifier)
+            .bind(micros(p.started_at))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Takes a login under way: it is gone once read, so a callback is used at most once.
+    pub async fn take_oidc_login(&self, state_hash: &str) -> Result<Option<OidcPending>> {
+        let row: Option<(String, String, String, i64)> = on_db!(self, write, |pool| sqlx::query_as(
+            "DELETE FROM oidc_pending WHERE state_hash = $1 RETURNING provider, nonce, verifier, started_at"
+        )
+        .bind(state_hash)
+        .fetch_optional(pool)
+        .await?);
+        row.map(|(provider, nonce, verifier, started_at)| {
+            Ok(OidcPending { provider, nonce, verifier, started_at: from_micros(started_at)? })
+        })
+        .transpose()
+    }
+}

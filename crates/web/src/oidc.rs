@@ -30,7 +30,7 @@ pub async fn start(
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Response> {
     let p = provider(&st, &id)?;
-    let started = samverka_app::oidc::start(&oidc, p).await?;
+    let started = samverka_app::oidc::start(&st, &oidc, p).await?;
     let mut res = StatusCode::SEE_OTHER.into_response();
     res.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&started.authorize_url).map_err(unavailable)?);
     // Binds the login to this browser: the callback must come back with the same state cookie.
@@ -48,7 +48,7 @@ pub async fn callback(
     Query(q): Query<Callback>,
 ) -> AppResult<Response> {
     let p = provider(&st, &id)?;
-    let identity = samverka_app::oidc::finish(&oidc, p, cookie_value(&headers, STATE_COOKIE), q).await?;
+    let identity = samverka_app::oidc::finish(&st, &oidc, p, cookie_value(&headers, STATE_COOKIE), q).await?;
     let account = st.store.account_by_oidc(&p.issuer, &identity.subject).await?.filter(|a| a.active).ok_or_else(|| {
         AppError::new(
             StatusCode::FORBIDDEN,

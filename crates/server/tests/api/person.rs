@@ -683,3 +683,48 @@ async fn a_person_is_told_by_mail_that_something_is_new_and_nothing_more_on_sqli
 async fn a_person_is_told_by_mail_that_something_is_new_and_nothing_more_on_postgres() {
     told_by_mail(Db::Postgres).await;
 }
+
+/// A login begun on one Samverka process ends on another on the same database (behind a load
+/// balancer the provider's answer may reach any), and its answer is taken only once.
+async fn one_login_across_processes(db: Db) {
+    let provider = start_provider().await;
+    let app = spawn_app_with(db, config(&provider.issuer, false)).await;
+    let other = samverka_app::AppState::new(app.store.clone(), app.clock.clone(), (*app.state.config).clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(samverka_server::serve(listener, other, std::future::pending()));
+    let (_case, _) = busy_case(&app, 11).await;
+    known_at_provider(&provider.issuer, "astrid", json!({ CLAIM: pnr(11), "name": "Astrid", "acr": LOA3 })).await;
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let started = client.get(format!("{}/min/logga-in/bankid", app.base)).send().await.unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let authorize = started.headers()["location"].to_str().unwrap().to_string();
+    let state_cookie = cookie_named(&started, "__Host-samverka-oidc").expect("bound to this browser");
+    let approved = client
+        .post(&authorize)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("sub=astrid")
+        .send()
+        .await
+        .unwrap();
+    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let query = back.split_once('?').unwrap().1.to_string();
+    let callback = format!("{other_base}/min/logga-in/bankid/tillbaka?{query}");
+    let done = client.get(&callback).header("cookie", &state_cookie).send().await.unwrap();
+    assert!(done.status().is_redirection(), "{}", done.status());
+    let session = cookie_named(&done, PERSON_COOKIE).filter(|c| !c.ends_with('=')).expect("signed in on the other");
+    assert_eq!(page(&app, &session, "/min").await.0, StatusCode::OK, "and the session holds on the first");
+    let again = client.get(&callback).header("cookie", &state_cookie).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED, "an answer is taken once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_begun_on_one_process_ends_on_another_on_sqlite() {
+    one_login_across_processes(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_begun_on_one_process_ends_on_another_on_postgres() {
+    one_login_across_processes(Db::Postgres).await;
+}
