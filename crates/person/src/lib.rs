@@ -38,6 +38,6 @@ pub fn router() -> Router<AppState> {
         .route("/min/stil.css", page(get(pages::stylesheet)))
         .route("/min/tillganglighet", page(get(pages::accessibility)))
         .route("/min/{*rest}", axum::routing::any(pages::not_found))
-        // Logins under way with an identity provider.
+        // The identity providers' discovered metadata (logins under way are in the database).
         .layer(axum::Extension(std::sync::Arc::new(samverka_app::oidc::OidcState::default())))
 }

@@ -188,7 +188,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/enheter/{id}", get(admin::unit))
         .route("/admin/enheter/{id}/adress", post(admin::update_address))
         .layer(axum::middleware::from_fn_with_state(state, form_csrf))
-        // Logins under way with an identity provider (see `oidc`).
+        // The identity providers' discovered metadata (logins under way are in the database).
         .layer(axum::Extension(std::sync::Arc::new(samverka_app::oidc::OidcState::default())))
 }
 
