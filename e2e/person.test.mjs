@@ -25,6 +25,10 @@ test("a person follows their own discharge on a phone, WCAG 2.1 AA", async () =>
   await page.goto(`${demo.base}/min`);
   await assertAccessible(page, "sign-in");
   await assertFitsPhone(page, "sign-in");
+  // The demo's representatives are listed too: the daughter a patient invited, the god man.
+  for (const representative of ["Sara Demodotter", "Göran Godeman"]) {
+    await page.locator("form[action='/min/demo'] button", { hasText: representative }).waitFor();
+  }
   // Signing in with e-legitimation: the provider vouches for the first demo patient's
   // personnummer, in the configured claim.
   const first = page.locator("form[action='/min/demo']").first();

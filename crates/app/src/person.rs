@@ -12,7 +12,7 @@ use samverka_domain::org::Unit;
 use samverka_domain::person::may_see;
 use samverka_domain::representative::{Ended, Granter, NewRepresentation, Representation, Share, check_new, may_end};
 use samverka_store::{
-    AccessEntry, AccessFilter, CaseRecord, Outcome, PersonAccess, PersonSession, RepresentationLog, StatementRecord,
+    AccessEntry, AccessFilter, CaseRecord, Outcome, PersonAccess, PersonSession, StatementRecord, WriteLog,
 };
 use uuid::Uuid;
 
@@ -166,10 +166,12 @@ pub async fn sign_out(st: &AppState, headers: &HeaderMap) -> AppResult<()> {
 pub struct Viewed {
     pub record: CaseRecord,
     pub through: Option<Representation>,
-    /// The person has a protected identity (sekretessmarkering or skyddad folkbokföring).
-    pub protected: bool,
     /// The name of the person the case is about.
     pub about: String,
+    /// Places (a meeting at home, the municipality's units) may be shown to this reader: a
+    /// protected identity's whereabouts only to the person and to whom they chose themself
+    /// (`representative::shows_whereabouts`).
+    pub whereabouts: bool,
 }
 
 impl Viewed {
@@ -177,12 +179,6 @@ impl Viewed {
     /// what their representation shares while it is in force.
     pub fn may(&self, share: Share, now: jiff::Timestamp) -> bool {
         self.through.as_ref().is_none_or(|r| r.may(share, now))
-    }
-
-    /// Whether places (a meeting at home, the municipality's units) may be shown: a protected
-    /// identity's whereabouts only to the person and to whom they chose themself.
-    pub fn shows_whereabouts(&self) -> bool {
-        samverka_domain::representative::shows_whereabouts(self.protected, self.through.as_ref())
     }
 }
 
@@ -198,16 +194,23 @@ async fn held(st: &AppState, person: &Person) -> AppResult<Vec<Representation>> 
         .collect())
 }
 
-/// Whether the patient's identity is protected, and their name (the session's own name when it
-/// is the person themself).
-async fn about(st: &AppState, person: &Person, patient: Uuid, represented: bool) -> AppResult<(bool, String)> {
-    let record = st.store.patient(patient).await?;
-    let protected = record.as_ref().is_some_and(|p| p.protection.is_protected());
-    let name = match record {
-        Some(p) if represented => p.full_name(),
-        _ => person.session.name.clone(),
+/// A case as `person` reads it: their own (their session's name; nothing to hide from them,
+/// so nothing is read), or through a representation (the patient's name, and whether their
+/// whereabouts may be shown, from their record).
+async fn viewed(
+    st: &AppState,
+    person: &Person,
+    record: CaseRecord,
+    through: Option<Representation>,
+) -> AppResult<Viewed> {
+    let Some(rep) = &through else {
+        return Ok(Viewed { record, through, about: person.session.name.clone(), whereabouts: true });
     };
-    Ok((protected, name))
+    let patient = st.store.patient(rep.patient_id).await?;
+    let protected = patient.as_ref().is_some_and(|p| p.protection.is_protected());
+    let about = patient.map(|p| p.full_name()).unwrap_or_default();
+    let whereabouts = samverka_domain::representative::shows_whereabouts(protected, Some(rep));
+    Ok(Viewed { record, through, about, whereabouts })
 }
 
 /// The person's own cases and those of the people they represent, newest first; each is
@@ -220,12 +223,11 @@ pub async fn my_cases(st: &AppState, person: &Person) -> AppResult<Vec<Viewed>> 
     whose.extend(held(st, person).await?.into_iter().map(|r| (r.patient_id, Some(r))));
     let mut out = vec![];
     for (patient, through) in whose {
-        let (protected, about) = about(st, person, patient, through.is_some()).await?;
         for s in st.store.cases_for_patient(patient).await? {
             if let Some(record) = st.store.case(s.case_id).await?
                 && may_see(patient, &record.case)
             {
-                out.push(Viewed { record, through: through.clone(), protected, about: about.clone() });
+                out.push(viewed(st, person, record, through.clone()).await?);
             }
         }
     }
@@ -239,17 +241,15 @@ pub async fn my_cases(st: &AppState, person: &Person) -> AppResult<Vec<Viewed>> 
 /// does not exist, is the same "not found" (nothing is hinted), and the attempt is logged.
 pub async fn my_case(st: &AppState, person: &Person, id: Uuid) -> AppResult<Viewed> {
     let record = st.store.case(id).await?;
-    let mut viewed = None;
+    let mut found = None;
     if let Some(record) = record {
-        if let Some(own) = person.session.patient_id.filter(|p| may_see(*p, &record.case)) {
-            let (protected, about) = about(st, person, own, false).await?;
-            viewed = Some(Viewed { record, through: None, protected, about });
+        if person.session.patient_id.is_some_and(|p| may_see(p, &record.case)) {
+            found = Some(viewed(st, person, record, None).await?);
         } else if let Some(rep) = held(st, person).await?.into_iter().find(|r| may_see(r.patient_id, &record.case)) {
-            let (protected, about) = about(st, person, rep.patient_id, true).await?;
-            viewed = Some(Viewed { record, through: Some(rep), protected, about });
+            found = Some(viewed(st, person, record, Some(rep)).await?);
         }
     }
-    let Some(viewed) = viewed else {
+    let Some(viewed) = found else {
         st.store.log_person_access(&[person.entry(st, "person.case", Some(id), Outcome::Denied)]).await?;
         return Err(not_found());
     };
@@ -510,7 +510,7 @@ pub async fn invite(st: &AppState, person: &Person, new: NewRepresentation) -> A
     };
     let log =
         PersonAccess { representation_id: Some(rep.id), ..person.entry(st, "person.invite", None, Outcome::Allowed) };
-    st.store.add_representation(&rep, RepresentationLog::Person(&log)).await?;
+    st.store.add_representation(&rep, WriteLog::Person(&log)).await?;
     Ok(rep)
 }
 
@@ -524,7 +524,7 @@ pub async fn end_representation(st: &AppState, person: &Person, id: Uuid) -> App
         representation_id: Some(id),
         ..person.entry(st, "person.end_representation", None, Outcome::Allowed)
     };
-    st.store.end_representation(id, &ended, RepresentationLog::Person(&log)).await?;
+    st.store.end_representation(id, &ended, WriteLog::Person(&log)).await?;
     Ok(())
 }
 
@@ -594,7 +594,7 @@ pub async fn set_notice(st: &AppState, person: &Person, email: Option<&str>, lan
 /// person who asked to be told; on a full disk reading goes on.
 pub async fn seen(st: &AppState, person: &Person, viewed: &Viewed) -> AppResult<()> {
     let Some(patient) = person.session.patient_id.filter(|_| viewed.through.is_none()) else { return Ok(()) };
-    if st.store.person_notice(patient).await?.is_none() {
+    if !notices_offered(st) || st.store.person_notice(patient).await?.is_none() {
         return Ok(());
     }
     let key = samverka_domain::person::news_key(&viewed.record.case);

@@ -7,7 +7,7 @@
 use samverka_domain::action::Action;
 use samverka_domain::case::CaseId;
 use samverka_domain::representative::{Ended, Granter, NewRepresentation, Representation, check_new, may_end};
-use samverka_store::{CaseRecord, Outcome, RepresentationLog};
+use samverka_store::{CaseRecord, Outcome, WriteLog};
 use uuid::Uuid;
 
 use crate::AppState;
@@ -59,7 +59,7 @@ pub async fn register(st: &AppState, caller: &Caller, id: CaseId, new: NewRepres
         ended: None,
     };
     let log = allowed(caller, ACTION, &patient, id, now);
-    match st.store.add_representation(&rep, RepresentationLog::Staff(&log)).await {
+    match st.store.add_representation(&rep, WriteLog::Staff(&log)).await {
         Ok(()) => Ok(rep),
         Err(e) => Err(refused_write(st, caller, ACTION, Some(patient.id), Some(id), e).await),
     }
@@ -100,7 +100,7 @@ pub async fn end(st: &AppState, caller: &Caller, id: CaseId, representation: Uui
         reason: reason.trim().to_string(),
     };
     let log = allowed(caller, ACTION, &patient, id, now);
-    match st.store.end_representation(representation, &ended, RepresentationLog::Staff(&log)).await {
+    match st.store.end_representation(representation, &ended, WriteLog::Staff(&log)).await {
         Ok(()) => Ok(()),
         Err(e) => Err(refused_write(st, caller, ACTION, Some(patient.id), Some(id), e).await),
     }

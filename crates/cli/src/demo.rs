@@ -222,7 +222,7 @@ pub async fn generate(
 async fn make_representatives(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
     use samverka_domain::ids::PatientIdentifier;
     use samverka_domain::representative::{Granter, Kind, Representation, Share};
-    use samverka_store::{Outcome, PersonAccess, RepresentationLog};
+    use samverka_store::{Outcome, PersonAccess, WriteLog};
     let listed = store.recent_patients_with_cases(2).await?;
     for (i, (name, pnr)) in listed.iter().enumerate() {
         let Ok(identifier) = samverka_domain::ids::Personnummer::parse(pnr, samverka_domain::calendar::local_date(now))
@@ -260,7 +260,7 @@ async fn make_representatives(store: &Store, world: &World, now: Timestamp) -> R
                 client_address: None,
                 representation_id: Some(rep.id),
             };
-            store.add_representation(&rep, RepresentationLog::Person(&log)).await?;
+            store.add_representation(&rep, WriteLog::Person(&log)).await?;
         } else {
             let Some(case) = store.cases_for_patient(patient.id).await?.into_iter().next() else { continue };
             let Some(record) = store.case(case.case_id).await? else { continue };
@@ -279,7 +279,7 @@ async fn make_representatives(store: &Store, world: &World, now: Timestamp) -> R
                 None,
                 false,
             );
-            store.add_representation(&rep, RepresentationLog::Staff(&log)).await?;
+            store.add_representation(&rep, WriteLog::Staff(&log)).await?;
         }
     }
     Ok(())

@@ -30,6 +30,19 @@ pub struct Frame {
     pub person: Option<(String, String)>,
 }
 
+impl Frame {
+    /// The signed-in person's form token, for every form of the page.
+    pub fn csrf(&self) -> &str {
+        self.person.as_ref().map(|(_, c)| c.as_str()).unwrap_or("")
+    }
+}
+
+/// Whether a refusal is the form's to show (what was typed comes back beside it) rather than a
+/// page of its own: the person's mistake, not an address that leads nowhere.
+fn shown_in_form(e: &AppError) -> bool {
+    e.status.is_client_error() && e.status != StatusCode::NOT_FOUND
+}
+
 fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {
         Ok(body) => {
@@ -114,12 +127,6 @@ struct StartPage {
     error: String,
 }
 
-impl StartPage {
-    fn frame_csrf(&self) -> &str {
-        self.frame.person.as_ref().map(|(_, c)| c.as_str()).unwrap_or("")
-    }
-}
-
 pub async fn start(State(st): State<AppState>, headers: HeaderMap, person: Result<Person, AppError>) -> Response {
     let t = texts(lang_of(&headers));
     let Ok(p) = person else {
@@ -200,7 +207,7 @@ pub async fn notice(
     };
     match result {
         Ok(()) => Redirect::to("/min#e-post").into_response(),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e) if shown_in_form(&e) => {
             let error = error_text(t, &e);
             start_page(&st, t, &p, error, Some(field(&f, "email").to_string()), e.status).await
         }
@@ -455,10 +462,6 @@ impl CasePage {
     }
 
     /// The token the page's forms carry.
-    fn frame_csrf(&self) -> String {
-        self.frame.person.as_ref().map(|(_, c)| c.clone()).unwrap_or_default()
-    }
-
     /// Why the `form` was refused, or nothing.
     fn error(&self, form: &str) -> String {
         self.typed.as_ref().filter(|t| t.form == form).map(|t| t.error.clone()).unwrap_or_default()
@@ -517,7 +520,7 @@ async fn case_page(
     use samverka_domain::representative::Share;
     let (shows_plan, shows_words, shows_consent) =
         (record.may(Share::Plan, now), record.may(Share::Words, now), record.may(Share::Consent, now));
-    let whereabouts = record.shows_whereabouts();
+    let whereabouts = record.whereabouts;
     let representing = record.through.as_ref().map(|r| {
         t.fill(
             "person.representing",
@@ -779,7 +782,7 @@ async fn say(
     };
     match result {
         Ok(()) => Redirect::to(&format!("/min/utskrivning/{id}?klart=tack#skrivet")).into_response(),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e) if shown_in_form(&e) => {
             let error = error_text(t, &e);
             let typed = Typed { form, fields: f, error };
             case_page(st, t, &p, id, Some(typed), None, e.status).await
@@ -842,7 +845,7 @@ pub async fn meeting_ics(
     let Some(mut m) = view.meeting else {
         return error_page(t, &AppError::not_found("Mötet"));
     };
-    if !record.shows_whereabouts() {
+    if !record.whereabouts {
         m.place = t.get("person.place_hidden").to_string();
     }
     let cal = samverka_app::calendar::sip_meeting_calendar(
@@ -975,10 +978,6 @@ impl RepresentativesPage {
     fn ticked(&self, share: &str) -> bool {
         self.typed.iter().any(|(k, v)| k == "share" && v == share)
     }
-
-    fn frame_csrf(&self) -> &str {
-        self.frame.person.as_ref().map(|(_, c)| c.as_str()).unwrap_or("")
-    }
 }
 
 /// What the person may let a närstående see, by form value (the overview is always seen).
@@ -1070,7 +1069,7 @@ pub async fn invite(
     .await;
     match result {
         Ok(_) => Redirect::to("/min/narstaende?klart=inbjuden").into_response(),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e) if shown_in_form(&e) => {
             let error = error_text(t, &e);
             representatives_page(&st, t, &p, error, f, None, e.status).await
         }

@@ -48,7 +48,7 @@ pub use followup::{KeyFilter, MonthTotals, UnitAcks, WardCapacity};
 pub use forums::{ActionRecord, ForumChange, ForumRecord, ItemMinutes, ItemRecord, MeetingRecord};
 pub use hl7::{Hl7Message, Hl7Outcome, Hl7Status, NewHl7Message, Stored};
 pub use mail::{Mail, QueuedMail};
-pub use persons::{PersonAccess, PersonNotice, PersonSession, RepresentationLog, StatementRead, StatementRecord};
+pub use persons::{PersonAccess, PersonNotice, PersonSession, StatementRead, StatementRecord, WriteLog};
 pub use reference::{DIRECTORY_TTL, NewPatient, PatientSummary, unit_ref as reference_unit_ref};
 pub use security::{Account, Assignment, NewAccount, OidcPending, Session, Stage};
 pub use subscriptions::{Delivery, Subscription};

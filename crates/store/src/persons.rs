@@ -73,6 +73,36 @@ macro_rules! insert_person_access {
     }};
 }
 
+/// The log a write's entry goes in: staff's access log, or the person's own.
+pub enum WriteLog<'a> {
+    Staff(&'a crate::AccessEntry),
+    Person(&'a PersonAccess),
+}
+
+/// Writes an entry in the open transaction, in the log it belongs to.
+macro_rules! insert_write_log {
+    ($tx:expr, $log:expr) => {
+        match &$log {
+            WriteLog::Staff(e) => crate::access_log::insert_access!(&mut *$tx, e)?,
+            WriteLog::Person(e) => insert_person_access!(&mut *$tx, e)?,
+        }
+    };
+}
+
+/// `access_log::logged_write!` for the person's side: begins, makes the write, adds its entry
+/// to the log it belongs in and commits, so the write and its entry land together or not at all.
+macro_rules! logged_write_in {
+    ($store:expr, $log:expr, |$tx:ident| $body:block) => {
+        on_db!($store, write, |pool| {
+            let mut $tx = pool.begin().await?;
+            let value = $body;
+            insert_write_log!($tx, $log);
+            $tx.commit().await?;
+            value
+        })
+    };
+}
+
 impl Store {
     pub async fn create_person_session(&self, s: &PersonSession, client_address: &str) -> Result<()> {
         on_db!(self, write, |pool| {
@@ -209,13 +239,11 @@ pub struct StatementRead {
 impl Store {
     /// Keeps what a person said, and its log entry, in one commit.
     pub async fn add_person_statement(&self, s: &StatementRecord, log: &PersonAccess) -> Result<()> {
-        self.disk.check_writable()?;
         let body = serde_json::to_string(&s.statement).map_err(crate::StoreError::corrupt)?;
         let delivered: Vec<serde_json::Value> =
             s.delivered.iter().map(|(id, name)| serde_json::json!({ "id": id, "name": name })).collect();
         let delivered = serde_json::to_string(&delivered).map_err(crate::StoreError::corrupt)?;
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write_in!(self, WriteLog::Person(log), |tx| {
             sqlx::query(
                 "INSERT INTO person_statements (id, case_id, patient_id, kind, body, by_name, at, delivered_to) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -230,8 +258,6 @@ impl Store {
             .bind(&delivered)
             .execute(&mut *tx)
             .await?;
-            insert_person_access!(&mut *tx, log)?;
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -249,21 +275,23 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
+        // Both kinds of receipt in one round trip: a case page reads them on every view.
         type Receipt = (String, String, String, String, i64);
-        let reads: Vec<Receipt> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT r.statement_id, r.unit_id, r.unit_name, r.by_name, r.at FROM person_statement_reads r \
-             JOIN person_statements s ON s.id = r.statement_id WHERE s.case_id = $1 ORDER BY r.at"
+        let receipts: Vec<(bool, String, String, String, String, i64)> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT TRUE, r.statement_id, r.unit_id, r.unit_name, r.by_name, r.at FROM person_statement_reads r \
+             JOIN person_statements s ON s.id = r.statement_id WHERE s.case_id = $1 \
+             UNION ALL \
+             SELECT FALSE, o.statement_id, o.unit_id, o.unit_name, o.by_name, o.at FROM person_statement_opens o \
+             JOIN person_statements s ON s.id = o.statement_id WHERE s.case_id = $1 ORDER BY 6"
         )
         .bind(case.to_string())
         .fetch_all(pool)
         .await?);
-        let opens: Vec<Receipt> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT o.statement_id, o.unit_id, o.unit_name, o.by_name, o.at FROM person_statement_opens o \
-             JOIN person_statements s ON s.id = o.statement_id WHERE s.case_id = $1 ORDER BY o.at"
-        )
-        .bind(case.to_string())
-        .fetch_all(pool)
-        .await?);
+        let (reads, opens): (Vec<_>, Vec<_>) = receipts.into_iter().partition(|r| r.0);
+        let strip = |v: Vec<(bool, String, String, String, String, i64)>| -> Vec<Receipt> {
+            v.into_iter().map(|(_, a, b, c, d, e)| (a, b, c, d, e)).collect()
+        };
+        let (reads, opens) = (strip(reads), strip(opens));
         let of = |all: &[Receipt], id: &str| {
             all.iter()
                 .filter(|r| r.0 == id)
@@ -356,28 +384,11 @@ impl Store {
     }
 }
 
-/// Who logs a change to a representation: staff in the access log, the person in theirs.
-pub enum RepresentationLog<'a> {
-    Staff(&'a crate::AccessEntry),
-    Person(&'a PersonAccess),
-}
-
-/// Writes a representation change's log entry in the open transaction, in the log it belongs to.
-macro_rules! insert_representation_log {
-    ($tx:expr, $log:expr) => {
-        match &$log {
-            RepresentationLog::Staff(e) => crate::access_log::insert_access!(&mut *$tx, e)?,
-            RepresentationLog::Person(e) => insert_person_access!(&mut *$tx, e)?,
-        }
-    };
-}
-
 impl Store {
     /// Keeps a new representation with its log entry, in one commit.
-    pub async fn add_representation(&self, r: &Representation, log: RepresentationLog<'_>) -> Result<()> {
+    pub async fn add_representation(&self, r: &Representation, log: WriteLog<'_>) -> Result<()> {
         let body = serde_json::to_string(r).map_err(crate::StoreError::corrupt)?;
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write_in!(self, log, |tx| {
             sqlx::query(
                 "INSERT INTO representations (id, patient_id, personnummer, body, granted_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -388,17 +399,14 @@ impl Store {
             .bind(micros(r.granted_at))
             .execute(&mut *tx)
             .await?;
-            insert_representation_log!(tx, log);
-            tx.commit().await?;
         });
         Ok(())
     }
 
     /// Ends a representation once; ending one already ended is a conflict and writes nothing.
-    pub async fn end_representation(&self, id: Uuid, ended: &Ended, log: RepresentationLog<'_>) -> Result<()> {
+    pub async fn end_representation(&self, id: Uuid, ended: &Ended, log: WriteLog<'_>) -> Result<()> {
         let body = serde_json::to_string(ended).map_err(crate::StoreError::corrupt)?;
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write_in!(self, log, |tx| {
             let n = sqlx::query("UPDATE representations SET ended = $2 WHERE id = $1 AND ended IS NULL")
                 .bind(id.to_string())
                 .bind(&body)
@@ -409,8 +417,6 @@ impl Store {
                 samverka_domain::Problem::conflict("already_ended", "Det är redan avslutat.", "It has already ended.")
                     .into()
             })?;
-            insert_representation_log!(tx, log);
-            tx.commit().await?;
         });
         Ok(())
     }
@@ -512,8 +518,7 @@ impl Store {
         now: Timestamp,
         log: &PersonAccess,
     ) -> Result<()> {
-        on_db!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
+        logged_write_in!(self, WriteLog::Person(log), |tx| {
             match choice {
                 Some((email, lang)) => {
                     sqlx::query(
@@ -535,8 +540,6 @@ impl Store {
                         .await?;
                 }
             }
-            insert_person_access!(&mut *tx, log)?;
-            tx.commit().await?;
         });
         Ok(())
     }

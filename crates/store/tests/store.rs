@@ -924,7 +924,7 @@ on_both!(an_invoice_basis_from_stored_cases_with_an_exclusion_and_a_day_0_case, 
 
 on_both!(representations_are_kept_ended_once_and_logged, |store: Store| async move {
     use samverka_domain::representative::{Ended, Granter, Kind, Representation, Share};
-    use samverka_store::{Outcome, PersonAccess, RepresentationLog};
+    use samverka_store::{Outcome, PersonAccess, WriteLog};
     let w = seed(&store).await;
     let now = ts("2026-11-02 09:00");
     let rep = |kind, granted, shares: &[Share]| Representation {
@@ -946,7 +946,7 @@ on_both!(representations_are_kept_ended_once_and_logged, |store: Store| async mo
         &[Share::Overview, Share::Consent],
     );
     let logged = staff.entry("representation.register", now, Some(w.patient), None, Outcome::Allowed, None, false);
-    store.add_representation(&god_man, RepresentationLog::Staff(&logged)).await.unwrap();
+    store.add_representation(&god_man, WriteLog::Staff(&logged)).await.unwrap();
     let invited = rep(Kind::Narstaende, Granter::Person, &[Share::Overview]);
     let by_person = PersonAccess {
         at: now,
@@ -958,15 +958,15 @@ on_both!(representations_are_kept_ended_once_and_logged, |store: Store| async mo
         client_address: None,
         representation_id: Some(invited.id),
     };
-    store.add_representation(&invited, RepresentationLog::Person(&by_person)).await.unwrap();
+    store.add_representation(&invited, WriteLog::Person(&by_person)).await.unwrap();
 
     assert_eq!(store.representations_of(w.patient).await.unwrap(), [god_man.clone(), invited.clone()]);
     assert_eq!(store.representations_held_by("197001022388").await.unwrap().len(), 2);
     assert!(store.representations_held_by("194107086995").await.unwrap().is_empty());
 
     let ended = Ended { at: ts("2026-11-03 10:00"), by: "Åsa Öberg".into(), reason: "Inte längre".into() };
-    store.end_representation(invited.id, &ended, RepresentationLog::Person(&by_person)).await.unwrap();
-    let again = store.end_representation(invited.id, &ended, RepresentationLog::Person(&by_person)).await.unwrap_err();
+    store.end_representation(invited.id, &ended, WriteLog::Person(&by_person)).await.unwrap();
+    let again = store.end_representation(invited.id, &ended, WriteLog::Person(&by_person)).await.unwrap_err();
     assert!(matches!(again, StoreError::Problem(ref p) if p.code == "already_ended"), "{again:?}");
     let now_held = store.representations_of(w.patient).await.unwrap();
     assert_eq!(now_held[1].ended.as_ref(), Some(&ended));
