@@ -11,7 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -39,6 +39,7 @@ type Work = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Ra
 #[derive(Default)]
 pub(crate) struct CommandBatcher {
     queue: OnceLock<mpsc::UnboundedSender<Work>>,
+    pub(crate) counts: Arc<crate::stats::CommitCounts>,
 }
 
 impl CommandBatcher {
@@ -72,13 +73,13 @@ impl CommandBatcher {
         });
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            let writer = writer.clone();
+            let (writer, counts) = (writer.clone(), self.counts.clone());
             // Its own thread and runtime: a command's statements are a dozen round trips to the
             // connection's thread, and each would otherwise wait its turn behind every request
             // the server is busy with. It ends when the store is dropped.
             let started = std::thread::Builder::new().name("samverka-writer".into()).spawn(move || {
                 match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(rt) => rt.block_on(serve(writer, rx)),
+                    Ok(rt) => rt.block_on(serve(writer, counts, rx)),
                     Err(e) => tracing::error!(error = %e, "the database writer's runtime did not start"),
                 }
             });
@@ -96,12 +97,14 @@ impl CommandBatcher {
     }
 }
 
-async fn serve(writer: SqlitePool, mut queue: mpsc::UnboundedReceiver<Work>) {
+async fn serve(writer: SqlitePool, counts: Arc<crate::stats::CommitCounts>, mut queue: mpsc::UnboundedReceiver<Work>) {
     let mut batch: Vec<Work> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         // What a failed batch left unrun goes first in the next one.
         while !batch.is_empty() {
+            let before = batch.len();
             write_batch(&writer, &mut batch).await;
+            counts.commands(before - batch.len());
         }
     }
 }

@@ -25,6 +25,7 @@ type Job = (AccessEntry, oneshot::Sender<Result<()>>);
 #[derive(Default)]
 pub(crate) struct AccessLogWriter {
     queue: OnceLock<mpsc::UnboundedSender<Job>>,
+    pub(crate) counts: Arc<crate::stats::CommitCounts>,
 }
 
 impl AccessLogWriter {
@@ -32,7 +33,7 @@ impl AccessLogWriter {
     pub(crate) async fn append(&self, db: &Db, disk: &Arc<DiskGuard>, entry: AccessEntry) -> Result<()> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(db.clone(), disk.clone(), rx));
+            tokio::spawn(run(db.clone(), disk.clone(), self.counts.clone(), rx));
             tx
         });
         let (done, answer) = oneshot::channel();
@@ -61,12 +62,18 @@ impl Store {
     }
 }
 
-async fn run(db: Db, disk: Arc<DiskGuard>, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn run(
+    db: Db,
+    disk: Arc<DiskGuard>,
+    counts: Arc<crate::stats::CommitCounts>,
+    mut queue: mpsc::UnboundedReceiver<Job>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let entries: Vec<AccessEntry> = batch.iter().map(|(e, _)| e.clone()).collect();
         match insert_batch(&db, &disk, &entries).await {
             Ok(()) => {
+                counts.access_log(entries.len());
                 for (_, done) in batch.drain(..) {
                     let _ = done.send(Ok(()));
                 }

@@ -11,6 +11,7 @@ mod batch;
 mod bulk;
 mod cases;
 mod clients;
+mod cluster;
 mod directives;
 mod disk;
 mod escalation;
@@ -24,6 +25,7 @@ mod reference;
 mod security;
 mod snapshot;
 mod sql;
+mod stats;
 mod subscriptions;
 
 use std::collections::HashMap;
@@ -42,6 +44,7 @@ pub use bases::ApprovedBasis;
 pub use bulk::ImportCase;
 pub use cases::{CaseRecord, CaseSummary, DueDeadline, DueForPatient, InboxItem, command_name};
 pub use clients::{ApiClient, ApiToken};
+pub use cluster::{CaseChange, FeedTurn, Heard, Job, Listener};
 pub use directives::{DirectiveRecord, Reader};
 pub use escalation::EscalationEntry;
 pub use followup::{KeyFilter, MonthTotals, UnitAcks, WardCapacity};
@@ -51,6 +54,7 @@ pub use mail::{Mail, QueuedMail};
 pub use persons::{PersonAccess, PersonNotice, PersonSession, StatementRead, StatementRecord, WriteLog};
 pub use reference::{DIRECTORY_TTL, NewPatient, PatientSummary, unit_ref as reference_unit_ref};
 pub use security::{Account, Assignment, NewAccount, OidcPending, Session, Stage};
+pub use stats::{Backlog, GroupCommits, PoolUse};
 pub use subscriptions::{Delivery, Subscription};
 
 /// Runs the same block against whichever database the store uses. Inside, `$pool` is a

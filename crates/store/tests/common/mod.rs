@@ -1,7 +1,7 @@
 //! What the storage tests share: a store on a fresh SQLite file or a fresh PostgreSQL
 //! database, local Swedish times, and `on_both!`, which runs a test body on each.
 // Each test binary compiles this module and uses a part of it.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
