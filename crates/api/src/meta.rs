@@ -10,19 +10,23 @@ use samverka_app::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, `disk_full` (reads are answered, writes refused until space is freed) or
-    /// `database_unavailable`.
+    /// `ok`, `disk_full` (reads are answered, writes refused until space is freed),
+    /// `database_unavailable`, or `stopping` (the process is on its way out: a load balancer
+    /// should send its requests elsewhere).
     pub status: String,
     /// `sqlite` or `postgres`.
     pub database: String,
     pub version: String,
 }
 
-/// Whether Samverka and its database answer.
+/// Whether this process is ready for requests: it and its database answer (the load
+/// balancer's readiness check).
 #[utoipa::path(get, path = "/api/health", tag = "meta",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Health>) {
-    let ok = st.store.ping().await;
+    // A process on its way out (SIGTERM) is not ready, whatever the database says.
+    let stopping = st.lifecycle() != samverka_app::state::Lifecycle::Serving;
+    let ok = !stopping && st.store.ping().await;
     let database = match st.store.kind() {
         samverka_store::DatabaseKind::Sqlite => "sqlite",
         samverka_store::DatabaseKind::Postgres => "postgres",
@@ -32,6 +36,7 @@ pub async fn health(State(st): State<AppState>) -> (StatusCode, Json<Health>) {
         status,
         Json(Health {
             status: match (ok, st.store.disk_full()) {
+                _ if stopping => "stopping",
                 (false, _) => "database_unavailable",
                 (true, true) => "disk_full",
                 (true, false) => "ok",

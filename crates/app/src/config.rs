@@ -44,6 +44,10 @@ pub struct AppConfig {
     pub max_in_flight: usize,
     /// How long a request waits for a place before it is answered 503.
     pub admission_wait: Duration,
+    /// On SIGTERM, how long the process answers not-ready while it goes on serving.
+    pub shutdown_drain: Duration,
+    /// Then, how long requests under way may take before the process stops anyway.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for AppConfig {
@@ -61,6 +65,8 @@ impl Default for AppConfig {
             mail: None,
             max_in_flight: 128,
             admission_wait: Duration::from_secs(2),
+            shutdown_drain: Duration::ZERO,
+            shutdown_timeout: Duration::from_secs(20),
         }
     }
 }

@@ -11,7 +11,7 @@ use samverka_domain::access::Role;
 use samverka_domain::actor::{Actor, UserRef};
 use samverka_domain::case::Command;
 use samverka_domain::escalation::{Level, due};
-use samverka_store::{Audit, Mail, StoreError, reference_unit_ref};
+use samverka_store::{Audit, Job, Mail, StoreError, reference_unit_ref};
 use uuid::Uuid;
 
 use crate::state::AppState;
@@ -22,6 +22,9 @@ pub const ESCALATION_USER_ID: Uuid = Uuid::from_u128(0x5a3e_7e00_0000_4000_8000_
 
 /// How often the sweep runs.
 const TICK: Duration = Duration::from_secs(60);
+/// How often a process asks whether the sweep is its to do: when the process doing it dies,
+/// another takes over within this long.
+const POLL: Duration = Duration::from_secs(10);
 
 /// Applies every rule once; returns how many escalations were made.
 pub async fn sweep(st: &AppState) -> Result<usize, StoreError> {
@@ -78,8 +81,9 @@ pub async fn sweep(st: &AppState) -> Result<usize, StoreError> {
                     .await?;
                 if !events.is_empty() {
                     made += 1;
-                    st.changed(&record.case);
-                    st.live.changed(&st.store, d.case_id, [d.to_unit]);
+                    let mut units: Vec<Uuid> = record.case.parties.iter().map(|p| p.unit.id).collect();
+                    units.push(d.to_unit);
+                    st.changed_for(d.case_id, units);
                     tracing::info!(case = %d.case_id, from = %d.from_unit, to = %d.to_unit, level = ?d.level, "message escalated");
                 }
             }
@@ -124,12 +128,12 @@ fn mail_of(
     }
 }
 
-/// Runs the sweep every minute for as long as the server runs.
+/// Runs the sweep every minute for as long as the server runs, on one process at a time.
 pub async fn run(st: AppState) {
-    loop {
-        if let Err(e) = sweep(&st).await {
-            tracing::warn!(error = %e, "escalation sweep failed; trying again in a minute");
-        }
-        tokio::time::sleep(TICK).await;
-    }
+    let work = st.clone();
+    crate::cluster::repeat(st, Job::Escalation, TICK, POLL, move || {
+        let st = work.clone();
+        async move { sweep(&st).await.map(drop) }
+    })
+    .await
 }

@@ -35,10 +35,16 @@ fn header_of(text: &str) -> Header {
 }
 
 /// Processes messages one at a time, in the order they arrive, so that the messages of one
-/// patient are applied in order whichever connection they come on. A handle on the state's
+/// patient are applied in order whichever connection and whichever process they come on. A handle on the state's
 /// feed: every handle shares its settings and its turn.
 pub struct Feed {
     st: AppState,
+}
+
+/// Held while one message is processed; the cluster's turn is let go before the local one.
+struct Turn<'a> {
+    _cluster: Option<samverka_store::FeedTurn>,
+    _local: tokio::sync::MutexGuard<'a, ()>,
 }
 
 /// What processing a message came to.
@@ -93,9 +99,18 @@ impl Feed {
         &self.st.store
     }
 
-    /// Processes what a crash left stored but unprocessed, oldest first.
+    /// The feed's turn: this process's, then (on PostgreSQL) all processes', so that one
+    /// message is processed at a time whichever process received it.
+    async fn turn(&self) -> Result<Turn<'_>, StoreError> {
+        let local = self.gate().turn.lock().await;
+        let cluster = self.store().feed_turn().await?;
+        Ok(Turn { _cluster: cluster, _local: local })
+    }
+
+    /// Processes what a crash left stored but unprocessed, oldest first. Under the turn, a
+    /// message still "received" is one whose process died before it was done.
     pub async fn recover(&self) -> Result<usize, StoreError> {
-        let _turn = self.gate().turn.lock().await;
+        let _turn = self.turn().await?;
         let pending = self.store().unprocessed_hl7().await?;
         let n = pending.len();
         for m in pending {
@@ -106,9 +121,33 @@ impl Feed {
         Ok(n)
     }
 
+    /// For as long as the process runs, every half minute (one process at a time): processes
+    /// what a process that died mid-message left stored but undone.
+    pub async fn keep_recovering(self: std::sync::Arc<Self>) {
+        const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+        let st = self.st.clone();
+        crate::cluster::repeat(st, samverka_store::Job::Hl7Recovery, EVERY, EVERY, move || {
+            let feed = self.clone();
+            async move {
+                let n = feed.recover().await?;
+                if n > 0 {
+                    tracing::warn!(recovered = n, "HL7 messages left unprocessed by a stopped process were processed");
+                }
+                Ok(())
+            }
+        })
+        .await
+    }
+
     /// Receives one message and returns the answer to send.
     pub async fn receive(&self, raw: &[u8], peer: Option<&str>) -> Vec<u8> {
-        let _turn = self.gate().turn.lock().await;
+        let _turn = match self.turn().await {
+            Ok(turn) => turn,
+            Err(e) => {
+                let header = adt::decode(raw).map(|(text, _)| header_of(&text)).unwrap_or_default();
+                return self.unavailable(&header, e, Charset::Utf8);
+            }
+        };
         let now = self.st.clock.now();
         let decoded = adt::decode(raw).and_then(|(text, cs)| {
             let header = adt::header(&adt::parse_text(&text)?);
@@ -184,7 +223,7 @@ impl Feed {
     /// Processes a stored message again on an administrator's request (after, say, a ward
     /// code was mapped). Messages already carried out are left alone.
     pub async fn replay(&self, id: Uuid) -> Result<Option<Hl7Message>, StoreError> {
-        let _turn = self.gate().turn.lock().await;
+        let _turn = self.turn().await?;
         let Some(m) = self.store().hl7_message(id).await? else { return Ok(None) };
         if matches!(m.status, Hl7Status::Refused | Hl7Status::Received)
             && let Ok((text, charset)) = adt::decode(&m.raw)
@@ -251,6 +290,7 @@ impl Feed {
 
     fn answer(&self, header: &Header, code: AckCode, refusal: Option<&Refusal>, charset: Charset) -> Vec<u8> {
         let now = self.st.clock.now();
+        self.st.metrics.hl7_answer(code.as_str());
         ack::build(header, code, refusal, &Uuid::now_v7().simple().to_string(), now, charset)
     }
 

@@ -112,6 +112,15 @@ impl LiveUpdates {
         }
     }
 
+    /// Tells every open page to look again (changes may have been missed: the process lost
+    /// its ear for the other processes for a while).
+    pub fn look_again(self: &Arc<Self>, store: &Store) {
+        let units: Vec<Uuid> = self.units.lock().unwrap_or_else(|p| p.into_inner()).keys().copied().collect();
+        for unit in units {
+            self.changed(store, Uuid::nil(), [unit]);
+        }
+    }
+
     async fn tell(&self, store: &Store, unit: Uuid) {
         // Counted before the pending cases are taken: a change that lands meanwhile is told
         // again with a count that includes it.

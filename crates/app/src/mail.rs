@@ -15,7 +15,7 @@ use crate::state::AppState;
 
 /// Attempts before a mail is given up.
 const MAX_ATTEMPTS: u32 = 10;
-const TICK: Duration = Duration::from_secs(15);
+const TICK: Duration = Duration::from_secs(5);
 
 fn transport(s: &MailSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let builder = match s.security {
@@ -89,14 +89,15 @@ pub async fn deliver_due(st: &AppState, s: &MailSettings) -> Result<usize, Store
     Ok(sent)
 }
 
-/// Sends the outbox for as long as the server runs.
+/// Sends the outbox for as long as the server runs, from one process at a time (so that no
+/// mail goes twice).
 pub async fn run(st: AppState, s: MailSettings) {
-    loop {
-        if let Err(e) = deliver_due(&st, &s).await {
-            tracing::warn!(error = %e, "mail outbox could not be read; trying again");
-        }
-        tokio::time::sleep(TICK).await;
-    }
+    let work = st.clone();
+    crate::cluster::repeat(st, samverka_store::Job::Mail, Duration::ZERO, TICK, move || {
+        let (st, s) = (work.clone(), s.clone());
+        async move { deliver_due(&st, &s).await.map(drop) }
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use samverka_store::Store;
 
 use crate::clock::{Clock, DemoClock};
+use crate::cluster::Announcements;
 use crate::config::{AppConfig, FeedSettings};
 use crate::live::LiveUpdates;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub config: Arc<AppConfig>,
     /// Changes to cases, for the live updates of open pages.
     pub live: Arc<LiveUpdates>,
+    /// Changes to cases, for the other processes on the same database.
+    pub announcements: Arc<Announcements>,
     /// The admission feed, when configured (set once at start).
     pub feed: Arc<OnceLock<FeedState>>,
     /// Woken whenever a case changes, so subscription notifications go out at once.
@@ -33,6 +36,20 @@ pub struct AppState {
     pub db_outage: Arc<std::sync::atomic::AtomicI64>,
     /// Places for requests being served (the server's admission control).
     pub admission: Arc<tokio::sync::Semaphore>,
+    /// The process's metrics (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Serving, or on its way out (SIGTERM): see [`Lifecycle`].
+    pub lifecycle: Arc<tokio::sync::watch::Sender<Lifecycle>>,
+}
+
+/// Where a process is in its life. On SIGTERM it first answers not-ready while it goes on
+/// serving (so that the load balancer sends no more), then closes its live streams (so that
+/// browsers reconnect to another process) and finishes the requests under way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Serving,
+    Draining,
+    Closing,
 }
 
 impl AppState {
@@ -43,11 +60,22 @@ impl AppState {
             admission: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
             config: Arc::new(config),
             live: Arc::default(),
+            announcements: Arc::default(),
             feed: Arc::default(),
             wake: Arc::default(),
             db_outage: Arc::default(),
             demo_clock: None,
+            metrics: Arc::default(),
+            lifecycle: Arc::new(tokio::sync::watch::Sender::new(Lifecycle::Serving)),
         }
+    }
+
+    pub fn lifecycle(&self) -> Lifecycle {
+        *self.lifecycle.borrow()
+    }
+
+    pub fn set_lifecycle(&self, to: Lifecycle) {
+        self.lifecycle.send_replace(to);
     }
 
     /// The state of a demo server, whose clock can be moved forward (see [`DemoClock`]).
@@ -61,9 +89,16 @@ impl AppState {
         let _ = self.feed.set(FeedState { settings, turn: tokio::sync::Mutex::new(()) });
     }
 
-    /// Tells open pages of the case's parties that it changed (nobody listening is fine).
+    /// Tells open pages of the case's parties that it changed (nobody listening is fine),
+    /// on this process and the others.
     pub fn changed(&self, case: &samverka_domain::case::Case) {
-        self.live.changed(&self.store, case.id, case.parties.iter().map(|p| p.unit.id));
+        self.changed_for(case.id, case.parties.iter().map(|p| p.unit.id).collect());
+    }
+
+    /// Tells open pages of `units` that case `case_id` changed, on this process and the others.
+    pub fn changed_for(&self, case_id: uuid::Uuid, units: Vec<uuid::Uuid>) {
+        self.live.changed(&self.store, case_id, units.iter().copied());
+        self.announcements.push(samverka_store::CaseChange { case_id, units });
         self.wake.notify_one();
     }
 }

@@ -70,6 +70,15 @@ pub struct Config {
     pub max_requests_in_flight: i64,
     /// How long a request waits for a place before it is answered 503 busy, in milliseconds.
     pub admission_wait_ms: i64,
+    /// On SIGTERM, how long the process answers not-ready while still serving, so that a load
+    /// balancer stops sending it requests before it stops taking them (milliseconds; 0 with
+    /// no balancer in front).
+    pub shutdown_drain_ms: i64,
+    /// Then, how long requests under way may take to finish before the process exits anyway.
+    pub shutdown_timeout_seconds: i64,
+    /// Address and port where `/metrics` answers (Prometheus), e.g. "127.0.0.1:9464"; empty:
+    /// no metrics. Never the address users reach.
+    pub metrics_listen: String,
     /// SMTP server for e-mail (escalations to units' functional mailboxes); empty: no e-mail.
     pub smtp_host: String,
     /// 0: the usual port of `smtp_security` (587, 465 or 25).
@@ -111,6 +120,9 @@ impl Default for Config {
             mllp_max_message_kb: 1024,
             max_requests_in_flight: 128,
             admission_wait_ms: 2000,
+            shutdown_drain_ms: 0,
+            shutdown_timeout_seconds: 20,
+            metrics_listen: String::new(),
             smtp_host: String::new(),
             smtp_port: 0,
             smtp_security: "starttls".into(),
@@ -126,6 +138,8 @@ impl Default for Config {
 pub struct Checked {
     pub config: Config,
     pub listen: SocketAddr,
+    /// Where `/metrics` answers, when configured.
+    pub metrics_listen: Option<SocketAddr>,
     pub database_url: String,
     pub agreements: Agreements,
     /// The identity providers, with their client secrets read.
@@ -255,6 +269,8 @@ impl Config {
         range("access_log_retention_years", self.access_log_retention_years, 5, 100, "år")?;
         range("max_requests_in_flight", self.max_requests_in_flight, 1, 100_000, "anrop")?;
         range("admission_wait_ms", self.admission_wait_ms, 0, 60_000, "millisekunder")?;
+        range("shutdown_drain_ms", self.shutdown_drain_ms, 0, 60_000, "millisekunder")?;
+        range("shutdown_timeout_seconds", self.shutdown_timeout_seconds, 1, 600, "sekunder")?;
         let mut oidc = self.oidc.clone();
         for (i, p) in oidc.iter_mut().enumerate() {
             if !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || p.id.is_empty() {
@@ -336,8 +352,25 @@ impl Config {
         };
         let mllp = self.check_mllp(&tls)?;
         let mail = self.mail_settings()?;
+        let metrics_listen = match self.metrics_listen.trim() {
+            "" => None,
+            addr => Some(addr.parse::<SocketAddr>().map_err(|_| {
+                format!(
+                    "Fel i inställningen \"metrics_listen\" (SAMVERKA_METRICS_LISTEN): \"{addr}\" är ingen adress med port. \
+                     Skriv t.ex. 127.0.0.1:9464."
+                )
+            })?),
+        };
+        if metrics_listen.is_some_and(|m| m == listen) {
+            return Err(
+                "Fel i inställningen \"metrics_listen\" (SAMVERKA_METRICS_LISTEN): mätvärdena ska ha en egen adress, \
+                 inte samma som listen."
+                    .into(),
+            );
+        }
         Ok(Checked {
             listen,
+            metrics_listen,
             database_url,
             agreements,
             oidc,

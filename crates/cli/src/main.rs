@@ -324,12 +324,16 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 // Both checked to be within their ranges (neither negative) by `Config::check`.
                 max_in_flight: c.max_requests_in_flight as usize,
                 admission_wait: std::time::Duration::from_millis(c.admission_wait_ms as u64),
+                shutdown_drain: std::time::Duration::from_millis(c.shutdown_drain_ms as u64),
+                shutdown_timeout: std::time::Duration::from_secs(c.shutdown_timeout_seconds as u64),
             };
             let state = if config.demo_logins {
                 AppState::demo(store.clone(), config)
             } else {
                 AppState::new(store.clone(), Arc::new(SystemClock), config)
             };
+            // Other processes on the same PostgreSQL database hear of this one's changes.
+            samverka_app::cluster::start(&state).await.map_err(|e| e.to_string())?;
             // FHIR Subscription notifications, from the durable outbox.
             tokio::spawn(samverka_fhir::notify::Notifier::new(state.clone()).run());
             tokio::spawn(samverka_app::escalation::run(state.clone()));
@@ -350,7 +354,18 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
                 })?;
                 let mllp_addr = mllp.local_addr().map_err(|e| e.to_string())?;
                 println!("HL7-flödet (MLLP{}) tar emot på {mllp_addr}", if m.tls.is_some() { " över TLS" } else { "" });
+                tokio::spawn(feed.clone().keep_recovering());
                 tokio::spawn(samverka_hl7::serve(mllp, m.tls.clone(), feed, shutdown_signal()));
+            }
+            if let Some(addr) = checked.metrics_listen {
+                let metrics = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                    format!("Kan inte lyssna på {addr} (inställningen metrics_listen / SAMVERKA_METRICS_LISTEN): {e}")
+                })?;
+                println!(
+                    "Mätvärden (Prometheus) på http://{}/metrics",
+                    metrics.local_addr().map_err(|e| e.to_string())?
+                );
+                tokio::spawn(samverka_server::serve_metrics(metrics, state.clone(), shutdown_signal()));
             }
             let scheme = if checked.tls.is_some() { "https" } else { "http" };
             println!("Samverka är igång: öppna {scheme}://{addr}/ (startade på {} ms)", started.elapsed().as_millis());

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
-use samverka_store::{Audit, Delivery, Outcome, Subscription};
+use samverka_store::{Audit, Delivery, Job, Outcome, Subscription};
 
 use crate::resources;
 use samverka_app::AppState;
@@ -50,14 +50,17 @@ impl Notifier {
         Arc::new(Notifier { st, http })
     }
 
-    /// Runs until the process ends: on every change to a case, and every couple of seconds.
+    /// Runs until the process ends: on every change to a case (here or, told, on another
+    /// process), and every couple of seconds; one process at a time, so that nothing is
+    /// delivered twice.
     pub async fn run(self: Arc<Self>) {
         loop {
             tokio::select! {
                 _ = self.st.wake.notified() => {}
                 _ = tokio::time::sleep(TICK) => {}
             }
-            if let Err(e) = self.once().await {
+            let round = self.st.store.round(Job::Subscriptions, Duration::ZERO, jiff::Timestamp::now(), self.once());
+            if let Err(e) = round.await {
                 tracing::warn!(error = %e, "subscription notifications: will try again");
             }
         }

@@ -13,6 +13,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use samverka_app::config::MAX_BODY_BYTES;
+use samverka_app::state::Lifecycle;
 use samverka_app::{AppError, AppState, auth, tls};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -27,6 +28,8 @@ pub fn router(state: AppState) -> Router {
         .merge(samverka_fhir::router())
         .merge(samverka_person::router())
         .merge(samverka_web::router(state.clone()))
+        // Each answer carries its route template, for the metrics around everything.
+        .route_layer(axum::middleware::from_fn(mark_route))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             AppError::new(
@@ -47,7 +50,39 @@ pub fn router(state: AppState) -> Router {
         // FHIR's answers are FHIR's, errors at the door included.
         .layer(axum::middleware::from_fn(samverka_fhir::http::negotiate))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), measure))
         .with_state(state)
+}
+
+/// The route template a request matched (in the answer's extensions).
+#[derive(Clone)]
+struct Route(axum::extract::MatchedPath);
+
+async fn mark_route(
+    route: Option<axum::extract::MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    if let Some(route) = route {
+        res.extensions_mut().insert(Route(route));
+    }
+    res
+}
+
+/// Counts and times every answer by route template and status (`/metrics`). A live stream is
+/// timed to its first byte, not its end.
+async fn measure(
+    axum::extract::State(st): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let route = res.extensions().get::<Route>().map(|r| r.0.as_str()).unwrap_or("unmatched");
+    st.metrics.request(method.as_str(), route, res.status().as_u16(), started.elapsed());
+    res
 }
 
 /// How long requests are answered 503 at once after the database was found unreachable.
@@ -199,25 +234,94 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
     ))
 }
 
-/// Serves until `shutdown` resolves, finishing requests already under way.
+/// Serves until `shutdown` resolves, then leaves in order (see [`leave`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<tls::PeerAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let app = router(state.clone()).into_make_service_with_connect_info::<tls::PeerAddr>();
+    let (stop, left) = leave(state.clone(), shutdown);
+    bounded(axum::serve(listener, app).with_graceful_shutdown(stop).into_future(), left, &state).await
 }
 
-/// Serves HTTPS with the given certificate until `shutdown` resolves.
+/// Serves HTTPS with the given certificate until `shutdown` resolves, then leaves in order.
 pub async fn serve_tls(
     listener: tokio::net::TcpListener,
     config: Arc<rustls::ServerConfig>,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<tls::PeerAddr>();
-    axum::serve(tls::TlsListener::new(listener, config)?, app).with_graceful_shutdown(shutdown).await
+    let app = router(state.clone()).into_make_service_with_connect_info::<tls::PeerAddr>();
+    let (stop, left) = leave(state.clone(), shutdown);
+    let server = axum::serve(tls::TlsListener::new(listener, config)?, app).with_graceful_shutdown(stop);
+    bounded(server.into_future(), left, &state).await
+}
+
+/// The way out, once `shutdown` resolves: answer not-ready (the health check says
+/// "stopping") while still serving for `shutdown_drain`, so that a load balancer stops sending
+/// requests here; then close the live streams (browsers reconnect, through the balancer, to
+/// another process) and stop taking connections. The first future resolves when the server
+/// should stop taking connections; the second tells when it did.
+fn leave(
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (impl std::future::Future<Output = ()> + Send + 'static, tokio::sync::oneshot::Receiver<()>) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let stop = async move {
+        shutdown.await;
+        state.set_lifecycle(Lifecycle::Draining);
+        tracing::info!(drain = ?state.config.shutdown_drain, "not ready: the load balancer sends no more");
+        tokio::time::sleep(state.config.shutdown_drain).await;
+        state.set_lifecycle(Lifecycle::Closing);
+        tracing::info!("closing live streams and finishing requests under way");
+        let _ = tx.send(());
+    };
+    (stop, rx)
+}
+
+/// Runs the server until it has finished its requests, or until `shutdown_timeout` after it
+/// stopped taking connections: then it stops with what is still under way (a request that is
+/// cut off has not been answered, so nothing acknowledged is lost).
+async fn bounded(
+    server: impl std::future::Future<Output = std::io::Result<()>>,
+    left: tokio::sync::oneshot::Receiver<()>,
+    state: &AppState,
+) -> std::io::Result<()> {
+    let limit = state.config.shutdown_timeout;
+    let deadline = async move {
+        if left.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(limit).await;
+    };
+    tokio::select! {
+        done = server => done,
+        _ = deadline => {
+            tracing::warn!(?limit, "requests still under way when the time to stop ran out");
+            Ok(())
+        }
+    }
+}
+
+/// Serves `/metrics` (Prometheus text) on its own address, which only the monitoring reaches.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(|axum::extract::State(st): axum::extract::State<AppState>| async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+                    samverka_app::metrics::render(&st).await,
+                )
+            }),
+        )
+        .with_state(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 #[cfg(test)]

@@ -64,7 +64,17 @@ pub async fn events(
             live.session_valid(&hash, check).await.then(|| Event::default().comment("ok"))
         }
     });
-    let stream = events.merge(checks).map_while(|e| e.map(Ok::<Event, Infallible>));
+    // When the process is on its way out the stream ends, and the browser reconnects (through
+    // the load balancer, to another process).
+    let closing = tokio_stream::wrappers::WatchStream::new(st.lifecycle.subscribe())
+        .filter(|l| *l == samverka_app::state::Lifecycle::Closing)
+        .map(|_| None);
+    // Counted as open for as long as the stream lives.
+    let counted = st.metrics.live_stream();
+    let stream = events.merge(checks).merge(closing).map_while(move |e| {
+        let _ = &counted;
+        e.map(Ok::<Event, Infallible>)
+    });
     let mut res = Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))).into_response();
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

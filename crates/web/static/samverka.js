@@ -104,6 +104,13 @@
 
   function connect() {
     var source = new EventSource("/handelser");
+    // After a reconnect (the server restarted, or the stream moved to another process),
+    // whatever changed meanwhile was not told: look again.
+    var opened = false;
+    source.addEventListener("open", function () {
+      if (opened) refresh();
+      opened = true;
+    });
     source.addEventListener("change", function (e) {
       var data;
       try { data = JSON.parse(e.data); } catch (err) { return; }
