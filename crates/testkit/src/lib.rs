@@ -202,3 +202,55 @@ fn current_uid() -> u32 {
     let out = Command::new("id").arg("-u").output().expect("run id");
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(1)
 }
+
+/// An SMTP server from PyPI (aiosmtpd) writing what it receives into a maildir; killed on drop.
+pub struct SmtpServer {
+    child: std::process::Child,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    pub fn start(port: u16) -> SmtpServer {
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the SMTP server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SmtpServer { child, maildir }
+    }
+
+    /// Each mail received, decoded by Python's own `email` package (lettre may send the body
+    /// quoted-printable or base64): its to, subject and plain-text body.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        let dir = self.maildir.path().join("mail").join("new");
+        let files: Vec<std::path::PathBuf> =
+            std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+        files
+            .iter()
+            .map(|path| {
+                let out = std::process::Command::new(python())
+                    .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/read_mail.py"))
+                    .arg(path)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                serde_json::from_slice(&out.stdout).unwrap()
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

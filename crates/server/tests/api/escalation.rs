@@ -155,58 +155,6 @@ on_both!(an_unacknowledged_notice_goes_to_the_backup_then_alerts_the_leader, |ap
     assert_eq!(sweep(&app).await, 0);
 });
 
-/// An SMTP server from PyPI (aiosmtpd) writing what it receives into a maildir; killed on drop.
-struct SmtpServer {
-    child: std::process::Child,
-    maildir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    fn start(port: u16) -> SmtpServer {
-        let maildir = tempfile::tempdir().unwrap();
-        let child = std::process::Command::new(samverka_testkit::python())
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path().join("mail"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "the SMTP server did not start");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        SmtpServer { child, maildir }
-    }
-
-    /// Each mail received, decoded by Python's own `email` package (lettre may send the body
-    /// quoted-printable or base64): its to, subject and plain-text body.
-    fn received(&self) -> Vec<serde_json::Value> {
-        let dir = self.maildir.path().join("mail").join("new");
-        let files: Vec<std::path::PathBuf> =
-            std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
-        files
-            .iter()
-            .map(|path| {
-                let out = std::process::Command::new(samverka_testkit::python())
-                    .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/read_mail.py"))
-                    .arg(path)
-                    .output()
-                    .unwrap();
-                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-                serde_json::from_slice(&out.stdout).unwrap()
-            })
-            .collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn escalation_mail_goes_to_the_backups_mailbox(db: crate::helpers::Db) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let settings = samverka_app::config::MailSettings {
@@ -251,7 +199,7 @@ async fn escalation_mail_goes_to_the_backups_mailbox(db: crate::helpers::Db) {
     assert_eq!(outbox.len(), 1);
     assert_eq!((outbox[0].attempts, outbox[0].sent_at), (1, None));
     assert!(outbox[0].last_error.is_some());
-    let smtp = SmtpServer::start(port);
+    let smtp = samverka_testkit::SmtpServer::start(port);
     assert_eq!(samverka_app::mail::deliver_due(&app.state, &settings).await.unwrap(), 0, "not before the retry is due");
     app.at("2026-11-06 12:03");
     assert_eq!(samverka_app::mail::deliver_due(&app.state, &settings).await.unwrap(), 1);
