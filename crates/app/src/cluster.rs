@@ -63,10 +63,11 @@ pub async fn start(st: &AppState) -> Result<(), StoreError> {
             batch.clear();
         }
     });
-    let heard = st.clone();
+    let ears = st.clone();
     tokio::spawn(async move {
-        loop {
-            match listener.next().await {
+        let heard = ears;
+        while let Some(news) = listener.next().await {
+            match news {
                 Heard::Changes(changes) => {
                     for c in changes {
                         heard.live.changed(&heard.store, c.case_id, c.units);

@@ -210,10 +210,14 @@ impl Listener {
         Ok(inner)
     }
 
-    /// The next thing heard. After [`Heard::Lost`] the next call listens again on a new
-    /// connection, waiting (and trying again every second) until it has one.
-    pub async fn next(&mut self) -> Heard {
+    /// The next thing heard; `None` once the store is closed (the process is ending). After
+    /// [`Heard::Lost`] the next call listens again on a new connection, waiting (and trying
+    /// again every second) until it has one.
+    pub async fn next(&mut self) -> Option<Heard> {
         loop {
+            if self.pool.is_closed() {
+                return None;
+            }
             let Some(inner) = self.inner.as_mut() else {
                 match self.open().await {
                     Ok(inner) => self.inner = Some(inner),
@@ -229,17 +233,18 @@ impl Listener {
                     if let Some((origin, changes)) = parse_payload(n.payload())
                         && origin != self.origin
                     {
-                        return Heard::Changes(changes);
+                        return Some(Heard::Changes(changes));
                     }
                 }
                 Ok(None) => {
                     self.inner = None;
-                    return Heard::Lost;
+                    return Some(Heard::Lost);
                 }
+                Err(_) if self.pool.is_closed() => return None,
                 Err(e) => {
                     tracing::warn!(error = %e, "the connection listening for other processes' changes failed");
                     self.inner = None;
-                    return Heard::Lost;
+                    return Some(Heard::Lost);
                 }
             }
         }

@@ -101,12 +101,12 @@ async fn changes_are_heard_by_the_other_processes_and_a_lost_ear_says_so() {
     let mut ear_b = p[1].listen(b).await.unwrap().unwrap();
     let change = CaseChange { case_id: Uuid::now_v7(), units: vec![Uuid::now_v7(), Uuid::now_v7()] };
     p[0].announce(a, std::slice::from_ref(&change)).await.unwrap();
-    let heard = tokio::time::timeout(Duration::from_secs(5), ear_b.next()).await.unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), ear_b.next()).await.unwrap().unwrap();
     assert_eq!(heard, Heard::Changes(vec![change.clone()]));
     // A does not hear itself: the next thing it hears is B's.
     let other = CaseChange { case_id: Uuid::now_v7(), units: vec![] };
     p[1].announce(b, std::slice::from_ref(&other)).await.unwrap();
-    let heard = tokio::time::timeout(Duration::from_secs(5), ear_a.next()).await.unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), ear_a.next()).await.unwrap().unwrap();
     assert_eq!(heard, Heard::Changes(vec![other]));
 
     // B's listening connection is cut (as by a database restart or a network fault): B is
@@ -117,11 +117,11 @@ async fn changes_are_heard_by_the_other_processes_and_a_lost_ear_says_so() {
          WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
     );
     assert_eq!(cut.trim(), "2", "both processes' listening connections cut");
-    let heard = tokio::time::timeout(Duration::from_secs(5), ear_b.next()).await.unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), ear_b.next()).await.unwrap().unwrap();
     assert_eq!(heard, Heard::Lost);
     let again = CaseChange { case_id: Uuid::now_v7(), units: vec![Uuid::now_v7()] };
     // B listens again on its next call; announce until it hears (the first may come before).
-    let listening = tokio::spawn(async move { ear_b.next().await });
+    let listening = tokio::spawn(async move { ear_b.next().await.unwrap() });
     let mut heard = None;
     for _ in 0..50 {
         p[0].announce(a, std::slice::from_ref(&again)).await.unwrap();
