@@ -609,3 +609,65 @@ fn a_second_server_on_one_sqlite_file_is_refused_and_the_file_is_free_once_the_f
     let again = Server::start(dir.path(), &[]);
     again.kill();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_on_their_own_address_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_at = format!("127.0.0.1:{port}");
+    let mut child = samverka(dir.path())
+        .arg("serve")
+        .env("SAMVERKA_LISTEN", "127.0.0.1:0")
+        .env("SAMVERKA_DATA_DIR", "data")
+        .env("SAMVERKA_METRICS_LISTEN", &metrics_at)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = vec![];
+    while !lines.last().is_some_and(|l: &String| l.contains("igång")) {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0);
+        lines.push(line);
+    }
+    assert!(lines.iter().any(|l| l.contains(&format!("http://{metrics_at}/metrics"))), "{lines:?}");
+    let base =
+        lines.last().unwrap().split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/');
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{base}/api/live")).send().await.unwrap().status(), 200);
+    let case = Uuid::now_v7();
+    assert_eq!(client.get(format!("{base}/api/cases/{case}")).send().await.unwrap().status(), 401);
+    // Not where users arrive.
+    assert_eq!(client.get(format!("{base}/metrics")).send().await.unwrap().status(), 404);
+    let text = client.get(format!("http://{metrics_at}/metrics")).send().await.unwrap().text().await.unwrap();
+    for expected in [
+        r#"samverka_http_requests_total{method="GET",route="/api/live",status="200"} 1"#,
+        // By route template, never by id.
+        r#"samverka_http_requests_total{method="GET",route="/api/cases/{id}",status="401"} 1"#,
+        r#"samverka_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+        r#"samverka_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/api/live"}"#,
+        r#"samverka_db_connections{queue="max"} 9"#,
+        r#"samverka_backlog{queue="mail"} 0"#,
+        r#"samverka_live_streams 0"#,
+        r#"samverka_group_commits_total{log="access_log"}"#,
+    ] {
+        assert!(text.contains(expected), "{expected} missing from\n{text}");
+    }
+    assert!(!text.contains(&case.to_string()), "no ids in labels");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn the_metrics_address_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |v: &str| run(samverka(dir.path()).arg("check-config").env("SAMVERKA_METRICS_LISTEN", v));
+    let (code, _, err) = check("överallt");
+    assert_eq!(code, 2);
+    assert!(err.contains("metrics_listen") && err.contains("SAMVERKA_METRICS_LISTEN"), "{err}");
+    let (code, _, err) = check("127.0.0.1:8080");
+    assert_eq!(code, 2, "the same address as listen");
+    assert!(err.contains("egen adress"), "{err}");
+    assert_eq!(check("127.0.0.1:9464").0, 0);
+}

@@ -489,8 +489,20 @@ async fn a_rolling_restart_under_load_fails_no_request() {
     let mut page = Stream::open(&client, &cluster.base(0), &t.kommun.0).await;
     for i in 0..PROCESSES {
         let before = answered.load(Ordering::SeqCst);
-        let took = cluster.terminate(i);
-        eprintln!("process {} left in order in {took:?}", i + 1);
+        if i == 0 {
+            // On its way out a process tells the balancer it is not ready, while it still answers.
+            let started = Instant::now();
+            let mut leaving = cluster.signal(0, "-TERM");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let res = client.get(format!("{}/api/health", cluster.base(0))).send().await.unwrap();
+            assert_eq!(res.status(), 503);
+            assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "stopping");
+            assert!(leaving.wait().unwrap().success());
+            eprintln!("process 1 left in order in {:?}", started.elapsed());
+        } else {
+            let took = cluster.terminate(i);
+            eprintln!("process {} left in order in {took:?}", i + 1);
+        }
         if i == 0 {
             // Whatever it was still telling, the stream then ends.
             let ended = tokio::time::timeout(Duration::from_secs(5), async {

@@ -26,6 +26,8 @@ fn samverka(dir: &Path) -> Command {
 struct Server {
     child: Child,
     mllp: (String, u16),
+    /// Where `/metrics` answers, when asked for.
+    metrics: Option<String>,
 }
 
 impl Server {
@@ -40,17 +42,21 @@ impl Server {
             .spawn()
             .expect("start samverka serve");
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut mllp = None;
-        for _ in 0..2 {
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
+        let (mut mllp, mut metrics) = (None, None);
+        let mut line = String::new();
+        while !line.contains("igång") {
+            line.clear();
+            assert!(out.read_line(&mut line).unwrap() > 0, "the server did not start");
             if line.starts_with("HL7") {
                 let addr = line.split_whitespace().last().unwrap();
                 let (host, port) = addr.rsplit_once(':').unwrap();
                 mllp = Some((host.to_string(), port.parse().unwrap()));
             }
+            if line.starts_with("Mätvärden") {
+                metrics = line.split_whitespace().last().map(str::to_string);
+            }
         }
-        Server { child, mllp: mllp.expect("the server names its MLLP address") }
+        Server { child, mllp: mllp.expect("the server names its MLLP address"), metrics }
     }
 
     fn kill(mut self) {
@@ -127,10 +133,17 @@ async fn the_feed_takes_real_messages(url: &str, env: &[(&str, &str)], dir: &Pat
         utf8(&adt("A08", "M-1", asa.as_str(), "Öberg^Åsa", "AVD-A", "UNICODE UTF-8", "")),
     ];
 
-    let server = Server::start(dir, env);
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_at = format!("127.0.0.1:{metrics_port}");
+    let server = Server::start(dir, &[env, &[("SAMVERKA_METRICS_LISTEN", metrics_at.as_str())]].concat());
     let acks = server.send(&messages);
     let codes: Vec<&str> = acks.iter().map(|a| a["ack"].as_str().unwrap()).collect();
     assert_eq!(codes, ["AA", "AA", "AA", "AR", "AR", "AE", "AA", "AA", "AA", "AR"], "{acks:#?}");
+    // The answers are counted by code.
+    let metrics = reqwest::get(server.metrics.clone().unwrap()).await.unwrap().text().await.unwrap();
+    for counted in [r#"{code="AA"} 6"#, r#"{code="AR"} 3"#, r#"{code="AE"} 1"#] {
+        assert!(metrics.contains(&format!("samverka_hl7_messages_total{counted}")), "{counted}:\n{metrics}");
+    }
     assert_eq!(acks[0]["control_id"], "M-1");
     assert_eq!(acks[2]["control_id"], "M-3");
     assert_eq!(acks[3]["error_code"], "101", "MSH-10 missing: {}", acks[3]);
@@ -287,4 +300,93 @@ async fn sigkill_under_hl7_load_twenty_times_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let url = samverka_testkit::PgServer::get().fresh_database();
     killed_under_hl7_load_loses_nothing(&url, &[("SAMVERKA_DATABASE_URL", &url)], dir.path()).await;
+}
+
+/// Sends one message on a new connection and returns the ACK's code.
+async fn send_one(addr: &(String, u16), msg: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect((addr.0.as_str(), addr.1)).await.unwrap();
+    let mut frame = vec![0x0b];
+    frame.extend_from_slice(msg.as_bytes());
+    frame.extend_from_slice(&[0x1c, 0x0d]);
+    conn.write_all(&frame).await.unwrap();
+    let mut answer = vec![];
+    let mut buf = [0u8; 4096];
+    while !answer.ends_with(&[0x1c, 0x0d]) {
+        let k = conn.read(&mut buf).await.unwrap();
+        assert!(k > 0, "the connection closed without an answer");
+        answer.extend_from_slice(&buf[..k]);
+    }
+    let text = String::from_utf8_lossy(&answer).to_string();
+    text.split('\r').find(|s| s.starts_with("MSA|")).unwrap().split('|').nth(1).unwrap().to_string()
+}
+
+/// The hospital's interface engine may connect to any of three processes on one PostgreSQL
+/// database: one patient's admission, transfer and discharge, each to another process, apply
+/// in order while other connections admit others on all three; a process killed mid-load
+/// leaves what it stored but did not finish to the others, which process it without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_on_three_processes_applies_in_order_and_takes_over_from_a_dead_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = samverka_testkit::PgServer::get().fresh_database();
+    let env = [("SAMVERKA_DATABASE_URL", url.as_str())];
+    let out = samverka(dir.path()).args(["demo", "--patients", "6"]).envs(env).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = Store::connect(&url, Agreements::built_in()).await.unwrap();
+    let wards: Vec<_> = store.units().await.unwrap().iter().filter(|u| u.kind == UnitKind::Ward).cloned().collect();
+    std::fs::write(
+        dir.path().join("samverka.toml"),
+        format!(
+            "mllp_flag_field = \"ZSV-1\"\nmllp_flag_values = [\"J\"]\n[mllp_locations]\nAVD-A = \"{}\"\n",
+            wards[0].hsa_id.as_str()
+        ),
+    )
+    .unwrap();
+    let servers: Vec<Server> = (0..3).map(|_| Server::start(dir.path(), &env)).collect();
+    let load: Vec<_> = (0..4).map(|s| tokio::spawn(admit_until_killed(servers[s % 3].mllp.clone(), 90, s))).collect();
+
+    let asa = personnummer_with_check_digit(jiff::civil::date(1938, 3, 14), 982);
+    let steps = [
+        ("A01", "P-1", "AVD-A", "ZSV|J\r"),
+        ("A02", "P-2", wards[1].hsa_id.as_str(), ""),
+        ("A03", "P-3", wards[1].hsa_id.as_str(), ""),
+    ];
+    for (i, (trigger, control, location, extra)) in steps.iter().enumerate() {
+        let msg = adt(trigger, control, asa.as_str(), "Öberg^Åsa", location, "UNICODE UTF-8", extra);
+        assert_eq!(send_one(&servers[i].mllp, &msg).await, "AA", "{trigger} on process {}", i + 1);
+    }
+    let id = samverka_domain::ids::PatientIdentifier::Personnummer(asa);
+    let patient = store.patient_by_identifier(&id).await.unwrap().expect("admitted on process 1");
+    let case = store.case(store.cases_for_patient(patient.id).await.unwrap()[0].case_id).await.unwrap().unwrap().case;
+    assert_eq!((case.wards.len(), case.ward().id), (2, wards[1].id), "moved on process 2");
+    assert_eq!(case.phase(), Phase::Discharged, "discharged on process 3");
+
+    // One process dies under load; the others go on and take over what it left stored but
+    // unfinished, in their recovery round (every 30 s), without a restart of the dead one.
+    let mut servers = servers;
+    servers.remove(0).kill();
+    let left: Vec<uuid::Uuid> =
+        store.hl7_messages(Some(Hl7Status::Received), 100).await.unwrap().iter().map(|m| m.id).collect();
+    eprintln!("{} messages left unfinished by the killed process (or under way on the others)", left.len());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    for id in &left {
+        while store.hl7_message(*id).await.unwrap().unwrap().status == Hl7Status::Received {
+            assert!(std::time::Instant::now() < deadline, "message {id} was left unprocessed");
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+    for s in servers {
+        s.kill();
+    }
+    let mut accepted = vec![];
+    for l in load {
+        accepted.extend(l.await.unwrap());
+    }
+    assert!(accepted.len() > 4, "the feed answered: {}", accepted.len());
+    let stored = store.hl7_messages(None, 1_000_000).await.unwrap();
+    for (control, _) in &accepted {
+        let m = stored.iter().find(|m| m.control_id.as_deref() == Some(control.as_str())).unwrap();
+        assert_eq!(m.status, Hl7Status::Applied, "{control} answered AA and applied");
+    }
+    store.close().await;
 }
