@@ -28,6 +28,19 @@ pub enum Kind {
     Acknowledge,
 }
 
+impl World {
+    /// The `i`th process, round the list.
+    pub fn base(&self, i: usize) -> &str {
+        &self.bases[i % self.bases.len()]
+    }
+
+    /// The process the request numbered `pick` goes to: mixed, since `pick` also chooses the
+    /// case and counts up in the closed loops, and every case should meet every process.
+    pub fn base_for(&self, pick: usize) -> &str {
+        self.base(((pick as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize)
+    }
+}
+
 impl Kind {
     pub fn name(self) -> &'static str {
         match self {
@@ -61,7 +74,8 @@ pub struct Target {
 }
 
 pub struct World {
-    pub base: String,
+    /// The processes' addresses; requests are spread over them.
+    pub bases: Vec<String>,
     pub wards: Vec<Login>,
     pub bistand: Vec<Login>,
     pub cases: Vec<Target>,
@@ -101,7 +115,7 @@ async fn expect(res: reqwest::Result<reqwest::Response>, ok: u16) -> Result<reqw
 
 /// One request of `kind`, as one of the people in `world`; `pick` is a random number.
 pub async fn request(world: &World, client: &reqwest::Client, kind: Kind, pick: usize) -> Result<(), String> {
-    let base = &world.base;
+    let base = world.base_for(pick);
     let target = &world.cases[pick % world.cases.len()];
     // Half the reads are the ward's, half the municipality's.
     let reader = if pick.is_multiple_of(2) { &world.wards[target.ward] } else { &world.bistand[target.bistand] };
@@ -150,7 +164,7 @@ async fn message(world: &World, client: &reqwest::Client, pick: usize) -> Result
         "id": id,
         "body": { "kind": "allmant", "text": "Patienten behöver hjälp med läkemedel morgon och kväll." },
     });
-    let url = format!("{}/api/cases/{}/messages", world.base, target.case_id);
+    let url = format!("{}/api/cases/{}/messages", world.base_for(pick), target.case_id);
     let req = client.post(url).header("cookie", &ward.cookie).header("x-csrf-token", &ward.csrf).json(&body);
     expect(req.send().await, 201).await?.bytes().await.map_err(|e| e.to_string())?;
     world.unacknowledged.lock().await.push_back((case, id));
@@ -251,7 +265,7 @@ pub async fn open_streams(world: &Arc<World>, n: usize) -> Streams {
     let people: Vec<Login> = world.wards.iter().chain(&world.bistand).cloned().collect();
     for i in 0..n {
         let who = people[i % people.len()].clone();
-        let url = format!("{}/handelser", world.base);
+        let url = format!("{}/handelser", world.base(i));
         let (client, open, failed, events) = (client.clone(), open.clone(), failed.clone(), events.clone());
         tasks.spawn(async move {
             let mut res = match client.get(url).header("cookie", &who.cookie).send().await {
@@ -279,6 +293,48 @@ pub async fn open_streams(world: &Arc<World>, n: usize) -> Streams {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Streams { open, failed, events, tasks }
+}
+
+/// How long a change made on one process takes to reach an open page on another: every
+/// `every`, the ward of the first case writes on the first process, and the time until the
+/// municipality's page on the second process hears of the case is recorded (in microseconds).
+pub fn probe_across(world: &Arc<World>, every: Duration) -> Arc<std::sync::Mutex<Histogram<u64>>> {
+    let hist = Arc::new(std::sync::Mutex::new(Histogram::new_with_bounds(1, 120_000_000, 3).unwrap()));
+    let (world, out) = (world.clone(), hist.clone());
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let target = &world.cases[0];
+        let (ward, bistand) = (&world.wards[target.ward], &world.bistand[target.bistand]);
+        let Ok(mut page) = client
+            .get(format!("{}/handelser", world.base(1)))
+            .header("cookie", &bistand.cookie)
+            .send()
+            .await
+        else {
+            return;
+        };
+        let wanted = format!("\"case\":\"{}\"", target.case_id);
+        let mut seen = String::new();
+        loop {
+            tokio::time::sleep(every).await;
+            let body = serde_json::json!({ "body": { "kind": "allmant", "text": "Mätprov." } });
+            let url = format!("{}/api/cases/{}/messages", world.base(0), target.case_id);
+            let req = client.post(url).header("cookie", &ward.cookie).header("x-csrf-token", &ward.csrf).json(&body);
+            if !matches!(req.send().await, Ok(r) if r.status() == 201) {
+                continue;
+            }
+            let sent = Instant::now();
+            seen.clear();
+            while !seen.contains(&wanted) {
+                match tokio::time::timeout(Duration::from_secs(10), page.chunk()).await {
+                    Ok(Ok(Some(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                    _ => return,
+                }
+            }
+            out.lock().unwrap().saturating_record(sent.elapsed().as_micros() as u64);
+        }
+    });
+    hist
 }
 
 pub async fn setup(store: &Store, wards_wanted: usize) -> (Vec<Login>, Vec<Login>, Vec<Target>) {

@@ -39,7 +39,7 @@ async fn soak(url: String) {
     let server = Server::start(bin, dir.path(), &[("SAMVERKA_DATABASE_URL", url.clone())]).await;
     let pid = server.pid();
     let world =
-        Arc::new(World { base: server.base.clone(), wards, bistand, cases, unacknowledged: Default::default() });
+        Arc::new(World { bases: vec![server.base.clone()], wards, bistand, cases, unacknowledged: Default::default() });
     let streams = open_streams(&world, STREAMS).await;
     assert_eq!(streams.open.load(Ordering::Relaxed), STREAMS, "every live-update connection opens");
 

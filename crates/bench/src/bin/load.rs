@@ -67,6 +67,24 @@ struct Args {
     soak_minutes: u64,
     #[arg(long, default_value_t = 300.0)]
     soak_rate: f64,
+    /// Samverka processes on the database (PostgreSQL for more than one); requests are spread
+    /// over them, and with two or more a probe measures how long a change on one takes to
+    /// reach an open page on another.
+    #[arg(long, default_value_t = 1)]
+    processes: usize,
+}
+
+/// Busy time of CPU core 0 (where the server side runs), from /proc/stat.
+fn core0_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .find(|l| l.starts_with("cpu0 "))
+        .map(|l| l.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect())
+        .unwrap_or_default();
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    let busy: u64 = fields.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, v)| v).take(8).sum();
+    Duration::from_millis(busy * 10)
 }
 
 fn ms(micros: u64) -> f64 {
@@ -161,15 +179,23 @@ async fn main() {
         );
         format!("sqlite://{}", std::fs::canonicalize(&args.database).unwrap().display())
     };
-    let server = Server::start(&args.binary, dir.path(), &[("SAMVERKA_DATABASE_URL", url)]).await;
+    let mut servers = vec![];
+    for _ in 0..args.processes.max(1) {
+        servers.push(Server::start(&args.binary, dir.path(), &[("SAMVERKA_DATABASE_URL", url.clone())]).await);
+    }
+    let server = &servers[0];
     let pid = server.pid();
+    let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
+    let all_cpu = || pids.iter().map(|p| cpu_time(*p)).sum::<Duration>();
+    let all_rss = || pids.iter().map(|p| rss_kib(*p)).sum::<u64>();
     println!(
-        "Start-up to first answered request: {:.0} ms; resident memory {} MiB",
+        "{} process(es); start-up to first answered request: {:.0} ms; resident memory {} MiB",
+        servers.len(),
         server.startup.as_secs_f64() * 1000.0,
-        rss_kib(pid) / 1024
+        all_rss() / 1024
     );
     let world = Arc::new(World {
-        base: server.base.clone(),
+        bases: servers.iter().map(|s| s.base.clone()).collect(),
         wards,
         bistand,
         cases,
@@ -186,9 +212,12 @@ async fn main() {
     );
 
     let mut phases = vec![];
+    let mut across = vec![];
     let (mut trivial_p50, mut trivial_rate) = (None, None);
     for name in args.phases.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (cpu0, t0) = (cpu_time(pid), Instant::now());
+        let probe = (servers.len() > 1 && name != "trivial")
+            .then(|| samverka_bench::load::probe_across(&world, Duration::from_millis(250)));
+        let (cpu0, core0, t0) = (all_cpu(), core0_busy(), Instant::now());
         let stats = match name {
             "trivial" => closed_loop(&world, &client, Kind::Trivial, args.concurrency, args.seconds).await,
             "case" => closed_loop(&world, &client, Kind::Case, args.concurrency, args.seconds).await,
@@ -208,13 +237,13 @@ async fn main() {
             "writes" => format!("writes at {}/s", args.write_rate),
             n => format!("{n} ({} connections)", args.concurrency),
         };
-        phases.push(Phase {
-            name: label,
-            elapsed,
-            stats,
-            server_cpu: cpu_time(pid) - cpu0,
-            server_rss_kib: rss_kib(pid),
-        });
+        let core0 = core0_busy() - core0;
+        if let Some(probe) = probe {
+            let h = probe.lock().unwrap().clone();
+            across.push((label.clone(), h));
+        }
+        println!("{label}: core 0 (Samverka and PostgreSQL) busy {:.0} %", 100.0 * core0.as_secs_f64() / elapsed.as_secs_f64());
+        phases.push(Phase { name: label, elapsed, stats, server_cpu: all_cpu() - cpu0, server_rss_kib: all_rss() });
         eprintln!("phase {name} done");
     }
 
@@ -264,6 +293,20 @@ async fn main() {
     }
 
     report(&phases, trivial_p50, trivial_rate);
+    if !across.is_empty() {
+        println!("\n| phase | changes probed across processes | p50 ms | p95 | p99 | max |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        for (phase, h) in &across {
+            println!(
+                "| {phase} | {} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                h.len(),
+                ms(h.value_at_quantile(0.5)),
+                ms(h.value_at_quantile(0.95)),
+                ms(h.value_at_quantile(0.99)),
+                ms(h.max())
+            );
+        }
+    }
     println!(
         "\nLive-update connections at the end: {} open, {} lost; {} change events delivered",
         streams.open.load(Ordering::Relaxed),
@@ -276,5 +319,5 @@ async fn main() {
         cpu_time(std::process::id()).as_secs_f64()
     );
     drop(streams.tasks);
-    server.stop();
+    drop(servers);
 }
