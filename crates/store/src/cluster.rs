@@ -2,8 +2,8 @@
 //! time, the admission feed's one turn, and changes told to the other processes.
 //!
 //! An SQLite file has one process (`Store::claim_sqlite_file`), so there each of these is
-//! the process's own: a round is always this process's to do, the turn is a local one, and
-//! there is nobody else to tell.
+//! the process's own: a round is this process's to do once its interval has passed, the turn
+//! is a local one, and there is nobody else to tell.
 //!
 //! On PostgreSQL the locks are advisory locks held by a database connection: when a process
 //! dies, its connections close and its locks go with them at once, so the work passes to
@@ -17,7 +17,7 @@ use sqlx::postgres::{PgListener, PgPool};
 use sqlx::{Acquire, Postgres, pool::PoolConnection};
 use uuid::Uuid;
 
-use crate::{Db, Result, Store};
+use crate::{Db, Result, Store, on_db};
 
 /// The class of Samverka's advisory locks (the first key of the two-key form), so that they
 /// cannot meet another application's locks on the same database.
@@ -106,6 +106,10 @@ impl Drop for FeedTurn {
     }
 }
 
+const LAST_ROUND: &str = "SELECT finished_at FROM background_rounds WHERE job = $1";
+const FINISH_ROUND: &str = "INSERT INTO background_rounds (job, finished_at) VALUES ($1, $2) \
+     ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at";
+
 impl Store {
     /// Does one round of `job` unless another process is doing one now or one finished less
     /// than `every` ago; `None` when it was not this process's turn. On PostgreSQL the round
@@ -119,8 +123,24 @@ impl Store {
         now: Timestamp,
         work: impl Future<Output = Result<T>>,
     ) -> Result<Option<T>> {
+        let every_us = i64::try_from(every.as_micros()).unwrap_or(i64::MAX);
+        let too_soon =
+            |last: Option<i64>| last.is_some_and(|last| now.as_microsecond() < last.saturating_add(every_us));
         let Db::Postgres(pg) = &self.db else {
-            return work.await.map(Some);
+            // One process: nobody else to keep out, only the interval to keep.
+            let last =
+                on_db!(self, read, |pool| sqlx::query_scalar(LAST_ROUND).bind(job.name()).fetch_optional(pool).await?);
+            if too_soon(last) {
+                return Ok(None);
+            }
+            let out = work.await?;
+            on_db!(self, write, |pool| sqlx::query(FINISH_ROUND)
+                .bind(job.name())
+                .bind(now.as_microsecond())
+                .execute(pool)
+                .await
+                .map(drop)?);
+            return Ok(Some(out));
         };
         let mut conn = pg.acquire().await?;
         let mut tx = conn.begin().await?;
@@ -133,24 +153,13 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        let last: Option<i64> = sqlx::query_scalar("SELECT finished_at FROM background_rounds WHERE job = $1")
-            .bind(job.name())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let every_us = i64::try_from(every.as_micros()).unwrap_or(i64::MAX);
-        if last.is_some_and(|last| now.as_microsecond() < last.saturating_add(every_us)) {
+        let last: Option<i64> = sqlx::query_scalar(LAST_ROUND).bind(job.name()).fetch_optional(&mut *tx).await?;
+        if too_soon(last) {
             tx.rollback().await?;
             return Ok(None);
         }
         let out = work.await?;
-        sqlx::query(
-            "INSERT INTO background_rounds (job, finished_at) VALUES ($1, $2) \
-             ON CONFLICT (job) DO UPDATE SET finished_at = excluded.finished_at",
-        )
-        .bind(job.name())
-        .bind(now.as_microsecond())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(FINISH_ROUND).bind(job.name()).bind(now.as_microsecond()).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Some(out))
     }

@@ -135,11 +135,14 @@ async fn changes_are_heard_by_the_other_processes_and_a_lost_ear_says_so() {
 }
 
 #[tokio::test]
-async fn on_sqlite_every_round_is_the_one_process_s() {
+async fn on_sqlite_every_round_is_the_one_process_s_once_its_interval_has_passed() {
     let (store, _dir) = common::sqlite().await;
     let now = Timestamp::now();
     assert_eq!(store.round(Job::Escalation, MINUTE, now, async { Ok(1) }).await.unwrap(), Some(1));
-    assert_eq!(store.round(Job::Escalation, MINUTE, now, async { Ok(2) }).await.unwrap(), Some(2));
+    assert_eq!(store.round(Job::Escalation, MINUTE, now, async { Ok(2) }).await.unwrap(), None, "within the interval");
+    let later = now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
+    assert_eq!(store.round(Job::Escalation, MINUTE, later, async { Ok(3) }).await.unwrap(), Some(3));
+    assert_eq!(store.round(Job::Mail, Duration::ZERO, later, async { Ok(4) }).await.unwrap(), Some(4));
     assert!(store.feed_turn().await.unwrap().is_none());
     assert!(store.listen(Uuid::now_v7()).await.unwrap().is_none());
     store.announce(Uuid::now_v7(), &[CaseChange { case_id: Uuid::now_v7(), units: vec![] }]).await.unwrap();
