@@ -79,11 +79,11 @@ export async function startOidcProvider() {
  */
 export async function startServer({ patients = 30, oidcIssuer } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "samverka-e2e-"));
-  const env = { ...process.env, SAMVERKA_DATA_DIR: dir, SAMVERKA_LISTEN: "127.0.0.1:0", SAMVERKA_LOG: "warn" };
+  // The port is chosen first: the OIDC provider sends the browser back to it, and a restarted
+  // server takes it again.
+  const port = await freePort();
+  const env = { ...process.env, SAMVERKA_DATA_DIR: dir, SAMVERKA_LISTEN: `127.0.0.1:${port}`, SAMVERKA_LOG: "warn" };
   if (oidcIssuer) {
-    // The provider sends the browser back to this server's address, so it is chosen first.
-    const port = await freePort();
-    env.SAMVERKA_LISTEN = `127.0.0.1:${port}`;
     writeFileSync(join(dir, "oidc-secret"), "test-secret");
     const config = [
       "[[oidc]]",
@@ -100,20 +100,33 @@ export async function startServer({ patients = 30, oidcIssuer } = {}) {
   }
   const filled = spawnSync(binary(), ["demo", "--patients", String(patients)], { env, encoding: "utf8" });
   if (filled.status !== 0) throw new Error(`samverka demo failed: ${filled.stderr}`);
-  const child = spawn(binary(), ["serve", "--demo"], { env, stdio: ["ignore", "pipe", "inherit"] });
-  const base = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const m = out.match(/http:\/\/[0-9.:]+/);
-      if (m) resolve(m[0]);
+  const serve = () => {
+    const child = spawn(binary(), ["serve", "--demo"], { env, stdio: ["ignore", "pipe", "inherit"] });
+    const up = new Promise((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+        const m = out.match(/http:\/\/[0-9.:]+/);
+        if (m) resolve(m[0]);
+      });
+      child.on("exit", (code) => reject(new Error(`samverka serve ended (${code}): ${out}`)));
     });
-    child.on("exit", (code) => reject(new Error(`samverka serve ended (${code}): ${out}`)));
-  });
+    return { child, up };
+  };
+  let running = serve();
+  const base = await running.up;
   return {
     base,
+    /** Stops the server with SIGTERM (it leaves in order) and starts it again on the same port. */
+    async restart() {
+      const exited = new Promise((resolve) => running.child.once("exit", resolve));
+      running.child.kill("SIGTERM");
+      await exited;
+      running = serve();
+      await running.up;
+    },
     stop() {
-      child.kill("SIGTERM");
+      running.child.kill("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },
   };

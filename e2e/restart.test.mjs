@@ -1,0 +1,62 @@
+// A server that restarts (an upgrade, or the process moving behind a load balancer) ends the
+// open pages' live streams; the browser reconnects by itself, and the page then fetches itself
+// again, so that what changed while it was away shows without a reload.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, startBrowser, demoAccounts, login, usernameFor } from "./harness.mjs";
+
+let server, browser, accounts;
+
+before(async () => {
+  server = await startServer({ patients: 30 });
+  browser = await startBrowser();
+  accounts = await demoAccounts(browser, server.base);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test("after a restart the open page reconnects and shows what changed meanwhile", async () => {
+  const ward = await login(browser, server.base, usernameFor(accounts, "Vårdsamordnare – Norrviks sjukhus, Geriatrik avd 21"));
+  const page = ward.page;
+  // A case of the ward in which a free message can be written.
+  const links = await page.$$eval('a[href^="/arenden/"]', (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
+  let caseUrl;
+  for (const href of links) {
+    await page.goto(`${server.base}${href}`);
+    if ((await page.locator("form:has(input[name=kind][value=allmant])").count()) > 0) {
+      caseUrl = href;
+      break;
+    }
+  }
+  assert.ok(caseUrl, "the ward has a case to write in");
+  const caseId = caseUrl.split("/").pop();
+  const csrf = await page.locator("input[name=csrf_token]").first().inputValue();
+  // The page listens before the restart.
+  const listening = page.waitForRequest((r) => r.url().endsWith("/handelser"));
+  await page.reload();
+  await listening;
+
+  await server.restart();
+  // Written at once, before the browser reconnects (it waits seconds before trying again): the
+  // new process has no stream to tell, so only the page's own look after reconnecting shows it.
+  const text = `Skrivet medan sidan var bortkopplad ${Date.now()}`;
+  const other = await ward.context.newPage();
+  await other.goto(`${server.base}/api/live`);
+  const status = await other.evaluate(
+    async ({ caseId, csrf, text }) => {
+      const res = await fetch(`/api/cases/${caseId}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({ body: { kind: "allmant", text } }),
+      });
+      return res.status;
+    },
+    { caseId, csrf, text },
+  );
+  assert.equal(status, 201);
+  await assert.doesNotReject(page.getByText(text).waitFor({ timeout: 15000 }), "the page fetched itself again");
+  await ward.context.close();
+});
