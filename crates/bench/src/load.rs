@@ -296,20 +296,23 @@ pub async fn open_streams(world: &Arc<World>, n: usize) -> Streams {
 }
 
 /// How long a change made on one process takes to reach an open page on another: every
-/// `every`, the ward of the first case writes on the first process, and the time until the
+/// `every`, the ward of `target` (a case the load does not touch, so that no other change of
+/// it is mistaken for the probe's) writes on the first process, and the time until the
 /// municipality's page on the second process hears of the case is recorded (in microseconds).
-pub fn probe_across(world: &Arc<World>, every: Duration) -> Arc<std::sync::Mutex<Histogram<u64>>> {
+/// Ends when the returned task is aborted.
+pub fn probe_across(
+    world: &Arc<World>,
+    target: Arc<Target>,
+    every: Duration,
+) -> (Arc<std::sync::Mutex<Histogram<u64>>>, tokio::task::JoinHandle<()>) {
     let hist = Arc::new(std::sync::Mutex::new(Histogram::new_with_bounds(1, 120_000_000, 3).unwrap()));
     let (world, out) = (world.clone(), hist.clone());
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let client = reqwest::Client::new();
-        let target = &world.cases[0];
+        let target = &*target;
         let (ward, bistand) = (&world.wards[target.ward], &world.bistand[target.bistand]);
-        let Ok(mut page) = client
-            .get(format!("{}/handelser", world.base(1)))
-            .header("cookie", &bistand.cookie)
-            .send()
-            .await
+        let Ok(mut page) =
+            client.get(format!("{}/handelser", world.base(1))).header("cookie", &bistand.cookie).send().await
         else {
             return;
         };
@@ -334,7 +337,7 @@ pub fn probe_across(world: &Arc<World>, every: Duration) -> Arc<std::sync::Mutex
             out.lock().unwrap().saturating_record(sent.elapsed().as_micros() as u64);
         }
     });
-    hist
+    (hist, task)
 }
 
 pub async fn setup(store: &Store, wards_wanted: usize) -> (Vec<Login>, Vec<Login>, Vec<Target>) {

@@ -194,6 +194,9 @@ async fn main() {
         server.startup.as_secs_f64() * 1000.0,
         all_rss() / 1024
     );
+    // With several processes one case is kept out of the load for the probe across processes.
+    let mut cases = cases;
+    let probed = if servers.len() > 1 { cases.pop().map(Arc::new) } else { None };
     let world = Arc::new(World {
         bases: servers.iter().map(|s| s.base.clone()).collect(),
         wards,
@@ -215,8 +218,10 @@ async fn main() {
     let mut across = vec![];
     let (mut trivial_p50, mut trivial_rate) = (None, None);
     for name in args.phases.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let probe = (servers.len() > 1 && name != "trivial")
-            .then(|| samverka_bench::load::probe_across(&world, Duration::from_millis(250)));
+        let probe = probed
+            .clone()
+            .filter(|_| name != "trivial")
+            .map(|t| samverka_bench::load::probe_across(&world, t, Duration::from_millis(250)));
         let (cpu0, core0, t0) = (all_cpu(), core0_busy(), Instant::now());
         let stats = match name {
             "trivial" => closed_loop(&world, &client, Kind::Trivial, args.concurrency, args.seconds).await,
@@ -238,11 +243,15 @@ async fn main() {
             n => format!("{n} ({} connections)", args.concurrency),
         };
         let core0 = core0_busy() - core0;
-        if let Some(probe) = probe {
+        if let Some((probe, task)) = probe {
+            task.abort();
             let h = probe.lock().unwrap().clone();
             across.push((label.clone(), h));
         }
-        println!("{label}: core 0 (Samverka and PostgreSQL) busy {:.0} %", 100.0 * core0.as_secs_f64() / elapsed.as_secs_f64());
+        println!(
+            "{label}: core 0 (Samverka and PostgreSQL) busy {:.0} %",
+            100.0 * core0.as_secs_f64() / elapsed.as_secs_f64()
+        );
         phases.push(Phase { name: label, elapsed, stats, server_cpu: all_cpu() - cpu0, server_rss_kib: all_rss() });
         eprintln!("phase {name} done");
     }
