@@ -194,6 +194,13 @@ mod tests {
         assert!(next(&mut ward_page).is_err(), "not told again within the interval");
         let change = tokio::time::timeout(TELL_INTERVAL * 2, ward_page.recv()).await.unwrap().unwrap();
         assert_eq!(change.case_id, c, "told once the interval has passed");
+        // Changes missed (the process lost its ear for the others): every open page looks again.
+        tokio::time::sleep(TELL_INTERVAL).await;
+        hub.look_again(&store);
+        let again = tokio::time::timeout(TELL_INTERVAL * 2, kommun_page.recv()).await.unwrap().unwrap();
+        assert_eq!(again.case_id, Uuid::nil(), "the nil case: look again");
+        let again = tokio::time::timeout(TELL_INTERVAL * 2, other_page.recv()).await.unwrap().unwrap();
+        assert_eq!(again.case_id, Uuid::nil(), "every unit's pages, not only those of recent changes");
         // Closed pages are forgotten.
         drop((ward_page, ward_page_2, kommun_page, other_page));
         let _ = hub.subscribe(Uuid::now_v7());

@@ -72,6 +72,10 @@ struct Args {
     /// reach an open page on another.
     #[arg(long, default_value_t = 1)]
     processes: usize,
+    /// How often the probe across processes writes. Under 1 000 ms it meets the limit of one
+    /// telling a second per unit and measures that; above, the path itself.
+    #[arg(long, default_value_t = 1500)]
+    probe_every_ms: u64,
 }
 
 /// Busy time of CPU core 0 (where the server side runs), from /proc/stat.
@@ -221,7 +225,7 @@ async fn main() {
         let probe = probed
             .clone()
             .filter(|_| name != "trivial")
-            .map(|t| samverka_bench::load::probe_across(&world, t, Duration::from_millis(250)));
+            .map(|t| samverka_bench::load::probe_across(&world, t, Duration::from_millis(args.probe_every_ms)));
         let (cpu0, core0, t0) = (all_cpu(), core0_busy(), Instant::now());
         let stats = match name {
             "trivial" => closed_loop(&world, &client, Kind::Trivial, args.concurrency, args.seconds).await,
