@@ -4,41 +4,13 @@
 //! process) there is nobody to tell and every round is this process's.
 
 use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use samverka_store::{CaseChange, Heard, Job, StoreError};
-use tokio::sync::mpsc;
-use uuid::Uuid;
+use samverka_store::{Heard, Job, StoreError};
 
 use crate::state::AppState;
-
-/// Changes made here, on their way to the other processes.
-pub struct Announcements {
-    /// This process, so that it does not hear its own announcements back.
-    pub origin: Uuid,
-    tx: mpsc::UnboundedSender<CaseChange>,
-    rx: Mutex<Option<mpsc::UnboundedReceiver<CaseChange>>>,
-    /// Set once something sends the queue on; until then nothing is queued.
-    running: AtomicBool,
-}
-
-impl Default for Announcements {
-    fn default() -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
-        Announcements { origin: Uuid::now_v7(), tx, rx: Mutex::new(Some(rx)), running: AtomicBool::new(false) }
-    }
-}
-
-impl Announcements {
-    pub(crate) fn push(&self, change: CaseChange) {
-        if self.running.load(Ordering::Relaxed) {
-            let _ = self.tx.send(change);
-        }
-    }
-}
 
 /// At most this many changes go in one round of announcements (a few NOTIFYs).
 const BATCH: usize = 500;
@@ -63,9 +35,8 @@ pub async fn start(st: &AppState) -> Result<(), StoreError> {
             batch.clear();
         }
     });
-    let ears = st.clone();
+    let heard = st.clone();
     tokio::spawn(async move {
-        let heard = ears;
         while let Some(news) = listener.next().await {
             match news {
                 Heard::Changes(changes) => {

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use samverka_store::Store;
+use samverka_store::{CaseChange, Store};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -130,6 +130,36 @@ impl LiveUpdates {
         channel.told_at = Some(Instant::now());
         for case_id in std::mem::take(&mut channel.pending) {
             let _ = channel.sender.send(LiveChange { case_id, unread });
+        }
+    }
+}
+
+/// Changes made here, on their way to the other processes (sent on by `cluster::start`).
+pub struct Announcements {
+    /// This process, so that it does not hear its own announcements back.
+    pub origin: Uuid,
+    tx: tokio::sync::mpsc::UnboundedSender<CaseChange>,
+    pub(crate) rx: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<CaseChange>>>,
+    /// Set once something sends the queue on; until then nothing is queued.
+    pub(crate) running: std::sync::atomic::AtomicBool,
+}
+
+impl Default for Announcements {
+    fn default() -> Self {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        Announcements {
+            origin: Uuid::now_v7(),
+            tx,
+            rx: Mutex::new(Some(rx)),
+            running: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
+
+impl Announcements {
+    pub(crate) fn push(&self, change: CaseChange) {
+        if self.running.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = self.tx.send(change);
         }
     }
 }

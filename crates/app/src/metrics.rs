@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::state::AppState;
+use samverka_store::Store;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -130,13 +130,12 @@ impl Metrics {
 }
 
 /// The metrics as Prometheus text, with the database's figures read now.
-pub async fn render(st: &AppState) -> String {
-    let m = &st.metrics;
-    let pool = st.store.pool_use();
+pub async fn render(m: &Metrics, store: &Store) -> String {
+    let pool = store.pool_use();
     for (name, v) in [("open", pool.open), ("idle", pool.idle), ("max", pool.max)] {
         m.pool.get_or_create(&QueueLabels { queue: name }).set(i64::from(v));
     }
-    match st.store.backlog(jiff::Timestamp::now()).await {
+    match store.backlog(jiff::Timestamp::now()).await {
         Ok(b) => {
             for (name, v) in [
                 ("mail", b.mail),
@@ -148,7 +147,7 @@ pub async fn render(st: &AppState) -> String {
         }
         Err(e) => tracing::warn!(error = %e, "metrics: the queues could not be counted"),
     }
-    let g = st.store.group_commits();
+    let g = store.group_commits();
     let catch_up = |c: &Counter, to: u64| {
         let now = c.get();
         if to > now {

@@ -5,9 +5,8 @@ use std::sync::{Arc, OnceLock};
 use samverka_store::Store;
 
 use crate::clock::{Clock, DemoClock};
-use crate::cluster::Announcements;
 use crate::config::{AppConfig, FeedSettings};
-use crate::live::LiveUpdates;
+use crate::live::{Announcements, LiveUpdates};
 
 /// The admission feed, once it is configured: its settings, and the turn that lets one
 /// message be processed at a time (see `feed`).

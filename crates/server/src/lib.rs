@@ -316,7 +316,7 @@ pub async fn serve_metrics(
             axum::routing::get(|axum::extract::State(st): axum::extract::State<AppState>| async move {
                 (
                     [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-                    samverka_app::metrics::render(&st).await,
+                    samverka_app::metrics::render(&st.metrics, &st.store).await,
                 )
             }),
         )
