@@ -49,6 +49,39 @@ pub async fn session(store: &Store, unit: Uuid, organisation: Uuid, role: Role, 
     Login { cookie: format!("{}={token}", samverka_app::auth::SESSION_COOKIE), csrf: s.csrf_token, unit }
 }
 
+/// A FHIR client (client credentials) of a new system account working as vårdsamordnare at
+/// `unit`, written straight into the store; returns its id and secret.
+pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid) -> (Uuid, String) {
+    let now = jiff::Timestamp::now();
+    let user = Uuid::now_v7();
+    let account = samverka_store::NewAccount {
+        id: user,
+        name: "Last Verksamhetssystem".into(),
+        hsa_id: None,
+        organisation_id: organisation,
+        username: None,
+        password_hash: None,
+        password_must_change: false,
+        totp_secret: None,
+        totp_confirmed: false,
+        oidc: None,
+    };
+    store.create_account(&account, now).await.unwrap();
+    let assignment = Uuid::now_v7();
+    store.add_assignment(assignment, user, unit, Role::Vardsamordnare, None, now).await.unwrap();
+    let (id, secret) = (Uuid::now_v7(), samverka_app::auth::random_token());
+    let client = samverka_store::ApiClient {
+        id,
+        user_id: user,
+        assignment_id: assignment,
+        secret_hash: samverka_app::auth::token_hash(&secret),
+        scopes: vec!["system/*.read".into()],
+        active: true,
+    };
+    store.create_api_client(&client, None, now).await.unwrap();
+    (id, secret)
+}
+
 /// `samverka serve` on a database, listening on a free port.
 pub struct Server {
     pub child: Child,

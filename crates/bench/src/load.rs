@@ -26,6 +26,9 @@ pub enum Kind {
     Search,
     Message,
     Acknowledge,
+    FhirPatient,
+    FhirSearch,
+    FhirEpisodes,
 }
 
 impl World {
@@ -50,6 +53,9 @@ impl Kind {
             Kind::Search => "search `POST /sok`",
             Kind::Message => "write message `POST /api/cases/{id}/messages`",
             Kind::Acknowledge => "acknowledge `POST …/acknowledge`",
+            Kind::FhirPatient => "FHIR `GET /fhir/Patient/{id}`",
+            Kind::FhirSearch => "FHIR `GET /fhir/Patient?identifier=…`",
+            Kind::FhirEpisodes => "FHIR `GET /fhir/EpisodeOfCare?patient=…`",
         }
     }
 }
@@ -68,6 +74,7 @@ pub const WRITES: &[(Kind, u32)] = &[(Kind::Message, 1), (Kind::Acknowledge, 1)]
 /// An open case and who works on it.
 pub struct Target {
     pub case_id: Uuid,
+    pub patient_id: Uuid,
     pub patient_number: String,
     pub ward: usize,
     pub bistand: usize,
@@ -81,6 +88,8 @@ pub struct World {
     pub cases: Vec<Target>,
     /// Messages sent and not yet acknowledged: (case index, message id).
     pub unacknowledged: Mutex<VecDeque<(usize, Uuid)>>,
+    /// A FHIR bearer token per ward (by the ward's index), when the FHIR phases run.
+    pub fhir_tokens: Vec<String>,
 }
 
 #[derive(Default)]
@@ -138,6 +147,15 @@ pub async fn request(world: &World, client: &reqwest::Client, kind: Kind, pick: 
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(form);
             expect(req.send().await, 200).await?
+        }
+        Kind::FhirPatient | Kind::FhirSearch | Kind::FhirEpisodes => {
+            let token = world.fhir_tokens.get(target.ward).ok_or("no FHIR token: run with the FHIR phases")?;
+            let url = match kind {
+                Kind::FhirPatient => format!("{base}/fhir/Patient/{}", target.patient_id),
+                Kind::FhirSearch => format!("{base}/fhir/Patient?identifier={}", target.patient_number),
+                _ => format!("{base}/fhir/EpisodeOfCare?patient={}", target.patient_id),
+            };
+            expect(client.get(url).bearer_auth(token).send().await, 200).await?
         }
         Kind::Message => return message(world, client, pick).await,
         Kind::Acknowledge => {
@@ -382,6 +400,7 @@ pub async fn setup(store: &Store, wards_wanted: usize) -> (Vec<Login>, Vec<Login
             };
             targets.push(Target {
                 case_id: c.case_id,
+                patient_id: c.patient_id,
                 patient_number: c.patient_identifier.clone(),
                 ward: w,
                 bistand: b,

@@ -671,3 +671,69 @@ fn the_metrics_address_is_checked() {
     assert!(err.contains("egen adress"), "{err}");
     assert_eq!(check("127.0.0.1:9464").0, 0);
 }
+
+/// Reads by another system over FHIR, each answered, then SIGKILL at once: every answered read
+/// has its access-log entry after the restart (searches' entries are committed with the others
+/// in the group commit, before the answer).
+async fn answered_fhir_reads_are_logged_before_a_kill(url: &str, env: &[(&str, &str)], dir: &Path) {
+    let (code, _, err) = run(samverka(dir).args(["demo", "--patients", "26"]).envs(env.iter().copied()));
+    assert_eq!(code, 0, "{err}");
+    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
+    let ward = store.units().await.unwrap().iter().find(|u| u.kind == UnitKind::Ward).unwrap().clone();
+    let cases = store.cases_for_unit(ward.id, false, 20).await.unwrap();
+    assert!(!cases.is_empty());
+    let (client_id, secret) = samverka_bench::fhir_client(&store, ward.id, ward.organisation_id).await;
+    store.close().await;
+    let server = Server::start(dir, env);
+    let client = reqwest::Client::new();
+    let token: serde_json::Value = client
+        .post(format!("{}/fhir/auth/token", server.base))
+        .basic_auth(client_id, Some(secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let since = jiff::Timestamp::now();
+    let mut answered = vec![];
+    for (i, c) in cases.iter().cycle().take(30).enumerate() {
+        let path = match i % 3 {
+            0 => format!("/fhir/Patient/{}", c.patient_id),
+            1 => format!("/fhir/Patient?identifier={}", c.patient_identifier),
+            _ => format!("/fhir/EpisodeOfCare?patient={}", c.patient_id),
+        };
+        let res = client.get(format!("{}{path}", server.base)).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        answered.push(c.patient_id);
+    }
+    server.kill();
+    let store = Store::connect(url, Agreements::built_in()).await.unwrap();
+    let filter =
+        samverka_store::AccessFilter { unit_id: Some(ward.id), from: Some(since), limit: 1000, ..Default::default() };
+    let logged = store.access_log(&filter).await.unwrap();
+    for (i, patient) in answered.iter().enumerate() {
+        let n = answered.iter().take(i + 1).filter(|p| *p == patient).count();
+        let entries = logged.iter().filter(|e| e.patient_id == Some(*patient)).count();
+        assert!(entries >= n, "read {i} of patient {patient} answered but not logged ({entries} entries)");
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_fhir_reads_survive_sigkill_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/samverka.db");
+    answered_fhir_reads_are_logged_before_a_kill(db.to_str().unwrap(), &[("SAMVERKA_DATA_DIR", "data")], dir.path())
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answered_fhir_reads_survive_sigkill_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = samverka_testkit::PgServer::get().fresh_database();
+    answered_fhir_reads_are_logged_before_a_kill(&url, &[("SAMVERKA_DATABASE_URL", &url)], dir.path()).await;
+}

@@ -38,8 +38,14 @@ async fn soak(url: String) {
 
     let server = Server::start(bin, dir.path(), &[("SAMVERKA_DATABASE_URL", url.clone())]).await;
     let pid = server.pid();
-    let world =
-        Arc::new(World { bases: vec![server.base.clone()], wards, bistand, cases, unacknowledged: Default::default() });
+    let world = Arc::new(World {
+        bases: vec![server.base.clone()],
+        wards,
+        bistand,
+        cases,
+        unacknowledged: Default::default(),
+        fhir_tokens: vec![],
+    });
     let streams = open_streams(&world, STREAMS).await;
     assert_eq!(streams.open.load(Ordering::Relaxed), STREAMS, "every live-update connection opens");
 

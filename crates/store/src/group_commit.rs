@@ -15,10 +15,12 @@ use crate::access_log::{AccessEntry, insert_access_rows};
 use crate::disk::DiskGuard;
 use crate::{Db, Result, Store, StoreError};
 
-/// Most entries in one commit; a larger queue is taken in several.
+/// Most requests in one commit; a larger queue is taken in several.
 const MAX_BATCH: usize = 512;
 
-type Job = (AccessEntry, oneshot::Sender<Result<()>>);
+/// One request's entries (a search logs one per case it answers with) and where to say they
+/// are durable.
+type Job = (Vec<AccessEntry>, oneshot::Sender<Result<()>>);
 
 /// The queue to the writer task; the task starts with the first entry, on the runtime that
 /// writes it.
@@ -29,17 +31,17 @@ pub(crate) struct AccessLogWriter {
 }
 
 impl AccessLogWriter {
-    /// Appends `entry` and returns once it is committed (with the others of its batch).
-    pub(crate) async fn append(&self, db: &Db, disk: &Arc<DiskGuard>, entry: AccessEntry) -> Result<()> {
+    /// Appends `entries` and returns once they are committed (with the others of their batch).
+    pub(crate) async fn append(&self, db: &Db, disk: &Arc<DiskGuard>, entries: Vec<AccessEntry>) -> Result<()> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             tokio::spawn(run(db.clone(), disk.clone(), self.counts.clone(), rx));
             tx
         });
         let (done, answer) = oneshot::channel();
-        if let Err(mpsc::error::SendError((entry, _))) = queue.send((entry, done)) {
+        if let Err(mpsc::error::SendError((entries, _))) = queue.send((entries, done)) {
             // The task is gone (its runtime ended, as between tests): write directly.
-            return insert_batch(db, disk, std::slice::from_ref(&entry)).await;
+            return insert_batch(db, disk, &entries).await;
         }
         answer.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the access-log writer stopped".into())))
     }
@@ -49,16 +51,16 @@ impl Store {
     /// Appends one entry, durably, before the caller answers. Entries of concurrent requests
     /// share one commit (see `group_commit`).
     pub async fn log_access(&self, e: &AccessEntry) -> Result<()> {
-        self.access_log.append(&self.db, &self.disk, e.clone()).await
+        self.access_log.append(&self.db, &self.disk, vec![e.clone()]).await
     }
 
-    /// Appends several entries in one transaction (one durable commit), e.g. one per case a
-    /// search answered with.
+    /// Appends several entries, e.g. one per case a search answered with, all in one commit
+    /// (shared, like a single entry's, with the entries of requests running at the same time).
     pub async fn log_access_all(&self, entries: &[AccessEntry]) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
-        insert_batch(&self.db, &self.disk, entries).await
+        self.access_log.append(&self.db, &self.disk, entries.to_vec()).await
     }
 }
 
@@ -70,7 +72,7 @@ async fn run(
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let entries: Vec<AccessEntry> = batch.iter().map(|(e, _)| e.clone()).collect();
+        let entries: Vec<AccessEntry> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
         match insert_batch(&db, &disk, &entries).await {
             Ok(()) => {
                 counts.access_log(entries.len());
@@ -78,11 +80,11 @@ async fn run(
                     let _ = done.send(Ok(()));
                 }
             }
-            // One bad entry must not fail the others: each is tried alone and gets its own
-            // answer.
+            // One bad entry must not fail the others: each request's entries are tried alone
+            // and get their own answer.
             Err(_) => {
-                for (entry, done) in batch.drain(..) {
-                    let _ = done.send(insert_batch(&db, &disk, std::slice::from_ref(&entry)).await);
+                for (entries, done) in batch.drain(..) {
+                    let _ = done.send(insert_batch(&db, &disk, &entries).await);
                 }
             }
         }

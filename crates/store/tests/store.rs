@@ -983,3 +983,33 @@ on_both!(representations_are_kept_ended_once_and_logged, |store: Store| async mo
     assert_eq!(person_log.len(), 2);
     assert!(person_log.iter().all(|e| e.representation_id == Some(invited.id)));
 });
+
+on_both!(a_searchs_entries_share_the_group_commit_with_single_reads, |store: Store| async move {
+    let w = seed(&store).await;
+    let before = (store.access_log_count().await.unwrap(), store.group_commits());
+    let audit = w.actor(&w.ward);
+    let at = ts("2026-11-02 10:00");
+    // Forty searches answering with three cases each and forty single reads, all at once.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..80 {
+        let (store, audit) = (store.clone(), audit.clone());
+        let patient = w.patient;
+        tasks.spawn(async move {
+            let entry = |action: &str| audit.entry(action, at, Some(patient), None, Outcome::Allowed, None, false);
+            if i % 2 == 0 {
+                store.log_access_all(&[entry("patient.search"), entry("patient.search"), entry("patient.search")]).await
+            } else {
+                store.log_access(&entry("patient.read")).await
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap().unwrap();
+    }
+    // Every entry is durable once its request has its answer, and every one went through the
+    // group commit (searches used to commit alone).
+    assert_eq!(store.access_log_count().await.unwrap(), before.0 + 160);
+    let after = store.group_commits();
+    assert_eq!(after.access_log_entries - before.1.access_log_entries, 160);
+    assert!(after.access_log_commits - before.1.access_log_commits <= 80, "never more commits than requests");
+});

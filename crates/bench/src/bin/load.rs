@@ -59,7 +59,8 @@ struct Args {
     /// Connections of the closed-loop ceiling phases.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Phases to run, comma-separated: trivial, case, inbox, mixed, writes (empty: none).
+    /// Phases to run, comma-separated: trivial, case, inbox, fhir-read, fhir-search,
+    /// fhir-episodes, mixed, writes (empty: none).
     #[arg(long, default_value = "trivial,case,inbox,mixed,writes")]
     phases: String,
     /// Minutes of soak at `--soak-rate` after the phases (0: none).
@@ -198,6 +199,28 @@ async fn main() {
         server.startup.as_secs_f64() * 1000.0,
         all_rss() / 1024
     );
+    // A FHIR client per ward, with a token, when a FHIR phase is asked for.
+    let mut fhir_tokens = vec![];
+    if args.phases.contains("fhir") {
+        let store = Store::connect(&args.database, Agreements::built_in()).await.unwrap();
+        let units = store.units().await.unwrap();
+        let client = reqwest::Client::new();
+        for ward in &wards {
+            let unit = units.iter().find(|u| u.id == ward.unit).unwrap();
+            let (id, secret) = samverka_bench::fhir_client(&store, unit.id, unit.organisation_id).await;
+            let res = client
+                .post(format!("{}/fhir/auth/token", server.base))
+                .basic_auth(id, Some(secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value = res.json().await.unwrap();
+            fhir_tokens.push(body["access_token"].as_str().expect("a FHIR token").to_string());
+        }
+        store.close().await;
+    }
     // With several processes one case is kept out of the load for the probe across processes.
     let mut cases = cases;
     let probed = if servers.len() > 1 { cases.pop().map(Arc::new) } else { None };
@@ -207,6 +230,7 @@ async fn main() {
         bistand,
         cases,
         unacknowledged: Mutex::new(VecDeque::new()),
+        fhir_tokens,
     });
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
 
@@ -231,6 +255,9 @@ async fn main() {
             "trivial" => closed_loop(&world, &client, Kind::Trivial, args.concurrency, args.seconds).await,
             "case" => closed_loop(&world, &client, Kind::Case, args.concurrency, args.seconds).await,
             "inbox" => closed_loop(&world, &client, Kind::Inbox, args.concurrency, args.seconds).await,
+            "fhir-read" => closed_loop(&world, &client, Kind::FhirPatient, args.concurrency, args.seconds).await,
+            "fhir-search" => closed_loop(&world, &client, Kind::FhirSearch, args.concurrency, args.seconds).await,
+            "fhir-episodes" => closed_loop(&world, &client, Kind::FhirEpisodes, args.concurrency, args.seconds).await,
             "mixed" => open_loop(&world, &client, MIXED, args.rate, args.seconds).await,
             "writes" => open_loop(&world, &client, WRITES, args.write_rate, args.seconds).await,
             other => panic!("unknown phase {other}"),
