@@ -51,6 +51,6 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<PatientView>> {
-    let p = patients::read(&st, &caller, id, "patient.read").await?;
+    let (p, _) = patients::read(&st, &caller, id, "patient.read").await?;
     Ok(Json(PatientView::of(&p)))
 }

@@ -49,7 +49,7 @@ pub struct SearchQuery {
 pub async fn reserv_rule(st: &AppState, actor: &Actor) -> AppResult<Option<ReservnummerRule>> {
     let agreement_id = st
         .store
-        .organisation(actor.unit.organisation_id)
+        .known_organisation(actor.unit.organisation_id)
         .await?
         .and_then(|(_, a)| a)
         .unwrap_or_else(|| st.config.default_agreement.clone());
@@ -255,15 +255,17 @@ fn not_a_party() -> samverka_domain::Problem {
 }
 
 /// One patient, for a unit that takes part in their care (a party to one of their cases, or
-/// the vårdcentral they are listed at). The read, or the refusal, is logged under `action`.
-pub async fn read(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> AppResult<Patient> {
+/// the vårdcentral they are listed at), with when its record last changed. The read, or the
+/// refusal, is logged under `action`.
+pub async fn read(st: &AppState, caller: &Caller, id: Uuid, action: &str) -> AppResult<(Patient, jiff::Timestamp)> {
     require(st, caller, Permission::ReadPatientData, action, Some(id), None).await?;
-    let p = st.store.patient(id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
-    if !st.store.patient_visible_to(id, caller.actor.unit.id).await? {
+    let (p, visible, changed) =
+        st.store.patient_for_unit(id, caller.actor.unit.id).await?.ok_or_else(|| AppError::not_found("Patienten"))?;
+    if !visible {
         return Err(refuse(st, caller, action, Some(id), None, not_a_party()).await);
     }
     log_read(st, caller, action, Some(id), None, None, p.protection.is_protected()).await?;
-    Ok(p)
+    Ok((p, changed))
 }
 
 /// When these patients' records last changed, for `meta.lastUpdated`: no patient data, only
@@ -283,28 +285,25 @@ pub enum Lookup {
     Nobody,
 }
 
-/// The patients of `lookup` whose care the caller's unit takes part in; one the unit does not
-/// care for is left out, never hinted at. Each patient found is logged as read (so it appears
-/// in that patient's log extract), all in one commit before anything is answered.
-pub async fn find(st: &AppState, caller: &Caller, lookup: Lookup, action: &str) -> AppResult<Vec<Patient>> {
+/// The patients of `lookup` whose care the caller's unit takes part in, each with when its
+/// record last changed where that came with the read; one the unit does not care for is left
+/// out, never hinted at. Each patient found is logged as read (so it appears in that patient's
+/// log extract), all in one commit before anything is answered.
+pub async fn find(
+    st: &AppState,
+    caller: &Caller,
+    lookup: Lookup,
+    action: &str,
+) -> AppResult<Vec<(Patient, Option<jiff::Timestamp>)>> {
     require(st, caller, Permission::ReadPatientData, action, None, None).await?;
     let unit = caller.actor.unit.id;
     let mut found = vec![];
+    let visible = |read: Option<(Patient, bool, jiff::Timestamp)>| read.filter(|r| r.1).map(|(p, _, t)| (p, Some(t)));
     match lookup {
         Lookup::Identifier(identifier) => {
-            if let Some(p) = st.store.patient_by_identifier(&identifier).await?
-                && st.store.patient_visible_to(p.id, unit).await?
-            {
-                found.push(p);
-            }
+            found.extend(visible(st.store.patient_by_identifier_for_unit(&identifier, unit).await?));
         }
-        Lookup::Id(id) => {
-            if let Some(p) = st.store.patient(id).await?
-                && st.store.patient_visible_to(id, unit).await?
-            {
-                found.push(p);
-            }
-        }
+        Lookup::Id(id) => found.extend(visible(st.store.patient_for_unit(id, unit).await?)),
         Lookup::Nobody => {}
         Lookup::OfUnit => {
             let mut seen = std::collections::BTreeSet::new();
@@ -312,7 +311,7 @@ pub async fn find(st: &AppState, caller: &Caller, lookup: Lookup, action: &str) 
                 if seen.insert(s.patient_id)
                     && let Some(p) = st.store.patient(s.patient_id).await?
                 {
-                    found.push(p);
+                    found.push((p, None));
                 }
             }
         }
@@ -323,7 +322,7 @@ pub async fn find(st: &AppState, caller: &Caller, lookup: Lookup, action: &str) 
     } else {
         let entries: Vec<_> = found
             .iter()
-            .map(|p| {
+            .map(|(p, _)| {
                 let protected = p.protection.is_protected();
                 caller.audit().entry(action, now, Some(p.id), None, samverka_store::Outcome::Allowed, None, protected)
             })

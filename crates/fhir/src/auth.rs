@@ -68,9 +68,19 @@ impl FromRequestParts<AppState> for FhirCaller {
         let now = st.clock.now();
         let hash = token_hash(token);
         let invalid = || unauthorized("Åtkomsttoken är ogiltig eller har gått ut.", "The token is invalid or expired.");
-        let t = st.store.api_token(&hash).await?.filter(|t| t.expires_at > now).ok_or_else(invalid)?;
-        let client = st.store.api_client(t.client_id).await?.filter(|c| c.active).ok_or_else(invalid)?;
-        let (actor, assignment_id) = client_actor(&st.store, &client).await?.ok_or_else(invalid)?;
+        // Token, client, account and assignment in one read; each must still be valid.
+        let holder = st.store.token_holder(&hash).await?.ok_or_else(invalid)?;
+        let assignment = holder.assignment.filter(|a| a.active).ok_or_else(invalid)?;
+        if holder.token.expires_at <= now || !holder.client.active || !holder.account_active {
+            return Err(invalid());
+        }
+        let (t, client) = (holder.token, holder.client);
+        let actor = Actor {
+            user: UserRef { id: client.user_id, name: holder.account_name },
+            unit: assignment.unit,
+            role: assignment.role,
+        };
+        let assignment_id = assignment.id;
         let mark = parts.extensions.get::<AccessMark>().cloned().unwrap_or_default();
         // The token stands where a person's session would: the same Caller, so every access
         // rule and log entry is the one the web and JSON API use.

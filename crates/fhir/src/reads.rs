@@ -94,9 +94,8 @@ pub(crate) async fn search_organizations(State(st): State<AppState>, c: FhirCall
 pub(crate) async fn read_patient(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("Patient", Access::Read)?;
     let id = parse_id(&id, "Patienten")?;
-    let p = samverka_app::patients::read(&st, &c.caller, id, "fhir.patient.read").await?;
-    let changed = samverka_app::patients::last_changed(&st, &[p.id]).await?;
-    Ok(fhir(&resources::patient(&p, changed.get(&p.id))))
+    let (p, changed) = samverka_app::patients::read(&st, &c.caller, id, "fhir.patient.read").await?;
+    Ok(fhir(&resources::patient(&p, Some(&changed))))
 }
 
 /// Search by identifier (`system|value` or the value alone) or id. Like the search page, a
@@ -133,17 +132,19 @@ pub(crate) async fn search_patients(State(st): State<AppState>, c: FhirCaller, r
     } else {
         lookups.push(Lookup::OfUnit);
     }
-    let mut found: Vec<samverka_domain::patient::Patient> = vec![];
+    let mut found: Vec<(samverka_domain::patient::Patient, Option<jiff::Timestamp>)> = vec![];
     for lookup in lookups {
-        for p in samverka_app::patients::find(&st, caller, lookup, action).await? {
-            if !found.iter().any(|f| f.id == p.id) {
-                found.push(p);
+        for (p, at) in samverka_app::patients::find(&st, caller, lookup, action).await? {
+            if !found.iter().any(|(f, _)| f.id == p.id) {
+                found.push((p, at));
             }
         }
     }
-    let ids: Vec<Uuid> = found.iter().map(|p| p.id).collect();
-    let changed = samverka_app::patients::last_changed(&st, &ids).await?;
-    let mut all: Vec<Value> = found.iter().map(|x| resources::patient(x, changed.get(&x.id))).collect();
+    // Change times that did not come with the read (a unit's whole list), in one more read.
+    let missing: Vec<Uuid> = found.iter().filter(|(_, at)| at.is_none()).map(|(p, _)| p.id).collect();
+    let changed = samverka_app::patients::last_changed(&st, &missing).await?;
+    let mut all: Vec<Value> =
+        found.iter().map(|(p, at)| resources::patient(p, at.as_ref().or_else(|| changed.get(&p.id)))).collect();
     all.retain(|r| identifiers_match(&s, r));
     Ok(fhir(&s.bundle(all)))
 }

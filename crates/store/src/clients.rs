@@ -5,7 +5,9 @@ use jiff::Timestamp;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::sql::{from_micros, micros};
+use crate::reference::unit_ref;
+use crate::security::Assignment;
+use crate::sql::{from_micros, micros, parse_enum};
 use crate::{Result, Store, StoreError, on_db};
 
 #[derive(Debug, Clone)]
@@ -34,6 +36,43 @@ struct ClientRow {
     secret_hash: String,
     scopes: String,
     active: bool,
+}
+
+/// What a bearer token stands for: the token, its client, the client's account name and
+/// whether it is active, and the assignment the client works in (when it still exists).
+#[derive(Debug, Clone)]
+pub struct TokenHolder {
+    pub token: ApiToken,
+    pub client: ApiClient,
+    pub account_name: String,
+    pub account_active: bool,
+    pub assignment: Option<Assignment>,
+}
+
+#[derive(FromRow)]
+struct TokenHolderRow {
+    t_scopes: String,
+    t_expires_at: i64,
+    #[sqlx(flatten)]
+    client: ClientRow,
+    u_name: String,
+    u_active: bool,
+    a_unit_id: Option<String>,
+    a_role: Option<String>,
+    a_active: Option<bool>,
+}
+
+impl ClientRow {
+    fn into_client(self) -> Result<ApiClient> {
+        Ok(ApiClient {
+            id: uuid(&self.id)?,
+            user_id: uuid(&self.user_id)?,
+            assignment_id: uuid(&self.assignment_id)?,
+            secret_hash: self.secret_hash,
+            scopes: split(&self.scopes),
+            active: self.active,
+        })
+    }
 }
 
 fn uuid(s: &str) -> Result<Uuid> {
@@ -72,17 +111,7 @@ impl Store {
         .bind(id.to_string())
         .fetch_optional(pool)
         .await?);
-        row.map(|r| {
-            Ok(ApiClient {
-                id: uuid(&r.id)?,
-                user_id: uuid(&r.user_id)?,
-                assignment_id: uuid(&r.assignment_id)?,
-                secret_hash: r.secret_hash,
-                scopes: split(&r.scopes),
-                active: r.active,
-            })
-        })
-        .transpose()
+        row.map(ClientRow::into_client).transpose()
     }
 
     pub async fn insert_api_token(&self, hash: &str, token: &ApiToken, now: Timestamp) -> Result<()> {
@@ -100,15 +129,44 @@ impl Store {
         Ok(())
     }
 
-    /// A token by the hash of its value, if it exists (expired or not: the caller decides).
-    pub async fn api_token(&self, hash: &str) -> Result<Option<ApiToken>> {
-        let row: Option<(String, String, i64)> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT client_id, scopes, expires_at FROM api_tokens WHERE token_hash = $1"
+
+    /// A token with its client, account and assignment, in one read: every FHIR request asks
+    /// this. Whether each is still valid (expiry, active flags) is the caller's to judge.
+    pub async fn token_holder(&self, hash: &str) -> Result<Option<TokenHolder>> {
+        let row: Option<TokenHolderRow> = on_db!(self, read, |pool| sqlx::query_as(
+            "SELECT t.scopes AS t_scopes, t.expires_at AS t_expires_at, \
+                    c.id, c.user_id, c.assignment_id, c.secret_hash, c.scopes, c.active, \
+                    u.name AS u_name, u.active AS u_active, \
+                    a.unit_id AS a_unit_id, a.role AS a_role, a.active AS a_active \
+             FROM api_tokens t JOIN api_clients c ON c.id = t.client_id JOIN users u ON u.id = c.user_id \
+             LEFT JOIN assignments a ON a.id = c.assignment_id AND a.user_id = c.user_id \
+             WHERE t.token_hash = $1"
         )
         .bind(hash)
         .fetch_optional(pool)
         .await?);
-        row.map(|(c, s, e)| Ok(ApiToken { client_id: uuid(&c)?, scopes: split(&s), expires_at: from_micros(e)? }))
-            .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let client = row.client.into_client()?;
+        let assignment = match (row.a_unit_id, row.a_role, row.a_active) {
+            (Some(unit), Some(role), Some(active)) => {
+                let unit =
+                    self.known_unit(uuid(&unit)?).await?.ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
+                Some(Assignment {
+                    id: client.assignment_id,
+                    user_id: client.user_id,
+                    unit: unit_ref(&unit),
+                    role: parse_enum(&role)?,
+                    active,
+                })
+            }
+            _ => None,
+        };
+        Ok(Some(TokenHolder {
+            token: ApiToken { client_id: client.id, scopes: split(&row.t_scopes), expires_at: from_micros(row.t_expires_at)? },
+            client,
+            account_name: row.u_name,
+            account_active: row.u_active,
+            assignment,
+        }))
     }
 }

@@ -43,7 +43,7 @@ pub use access_log::{AccessEntry, AccessFilter, Audit, Outcome};
 pub use bases::ApprovedBasis;
 pub use bulk::ImportCase;
 pub use cases::{CaseRecord, CaseSummary, DueDeadline, DueForPatient, InboxItem, command_name};
-pub use clients::{ApiClient, ApiToken};
+pub use clients::{ApiClient, ApiToken, TokenHolder};
 pub use cluster::{CaseChange, FeedTurn, Heard, Job, Listener};
 pub use directives::{DirectiveRecord, Reader};
 pub use escalation::EscalationEntry;
@@ -126,13 +126,14 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
-/// The agreements a store can apply, by id.
+/// The agreements a store can apply, by id. Shared, not copied, by every clone of the store
+/// (a request clones the state several times).
 #[derive(Debug, Clone, Default)]
-pub struct Agreements(HashMap<String, Arc<Agreement>>);
+pub struct Agreements(Arc<HashMap<String, Arc<Agreement>>>);
 
 impl Agreements {
     pub fn new(list: impl IntoIterator<Item = Agreement>) -> Self {
-        Agreements(list.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect())
+        Agreements(Arc::new(list.into_iter().map(|a| (a.id.clone(), Arc::new(a))).collect()))
     }
     /// The agreements shipped in the repository's `agreements/` folder.
     pub fn built_in() -> Self {
@@ -143,7 +144,7 @@ impl Agreements {
         )
     }
     pub fn insert(&mut self, a: Agreement) {
-        self.0.insert(a.id.clone(), Arc::new(a));
+        Arc::make_mut(&mut self.0).insert(a.id.clone(), Arc::new(a));
     }
     pub fn get(&self, id: &str) -> Option<Arc<Agreement>> {
         self.0.get(id).cloned()

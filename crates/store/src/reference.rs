@@ -119,6 +119,37 @@ struct PatientRow {
     version: i64,
 }
 
+/// A patient by `$1` in `$key`, with whether unit `$2` takes part in their care (listed
+/// there, or a party to one of their cases) and when the record last changed.
+macro_rules! patient_for_unit_sql {
+    ($key:literal) => {
+        concat!(
+            "SELECT p.id, p.id_kind, p.identifier, p.given_name, p.family_name, p.kommunkod, p.listed_unit_id, \
+                    p.protection, p.street, p.postal_code, p.city, p.version, p.updated_at, \
+                    (p.listed_unit_id IS NOT NULL AND p.listed_unit_id = $2) OR EXISTS (SELECT 1 FROM cases c \
+                      JOIN case_parties cp ON cp.case_id = c.id WHERE c.patient_id = p.id AND cp.unit_id = $2) AS visible \
+             FROM patients p WHERE p.",
+            $key,
+            " = $1"
+        )
+    };
+}
+
+#[derive(FromRow)]
+struct PatientForUnitRow {
+    #[sqlx(flatten)]
+    patient: PatientRow,
+    updated_at: i64,
+    visible: bool,
+}
+
+impl PatientForUnitRow {
+    fn into_domain(self) -> Result<(Patient, bool, Timestamp)> {
+        let (patient, _) = self.patient.into_domain()?;
+        Ok((patient, self.visible, crate::sql::from_micros(self.updated_at)?))
+    }
+}
+
 impl PatientRow {
     fn into_domain(self) -> Result<(Patient, i64)> {
         let address = match (self.street, self.postal_code, self.city) {
@@ -249,6 +280,15 @@ impl Store {
         let orgs = Arc::new(rows.into_iter().map(OrgRow::into_domain).collect::<Result<Vec<_>>>()?);
         self.directory.keep(&self.directory.organisations, generation, &orgs);
         Ok(orgs)
+    }
+
+    /// An organisation from the directory kept in memory (at most `DIRECTORY_TTL` old; read
+    /// from the database when it is not there).
+    pub async fn known_organisation(&self, id: OrganisationId) -> Result<Option<(Organisation, Option<String>)>> {
+        match self.organisations().await?.iter().find(|(o, _)| o.id == id) {
+            Some(found) => Ok(Some(found.clone())),
+            None => self.organisation(id).await,
+        }
     }
 
     pub async fn organisation(&self, id: OrganisationId) -> Result<Option<(Organisation, Option<String>)>> {
@@ -487,6 +527,34 @@ impl Store {
         .fetch_optional(pool)
         .await?);
         Ok(row.map(PatientRow::into_domain).transpose()?.map(|(p, _)| p))
+    }
+
+    /// A patient read by `unit`, in one statement: the record, whether the unit takes part in
+    /// the patient's care (listed there, or a party to one of the patient's cases), and when
+    /// the record last changed.
+    pub async fn patient_for_unit(&self, id: PatientId, unit: UnitId) -> Result<Option<(Patient, bool, Timestamp)>> {
+        let row: Option<PatientForUnitRow> =
+            on_db!(self, read, |pool| sqlx::query_as(patient_for_unit_sql!("id"))
+                .bind(id.to_string())
+                .bind(unit.to_string())
+                .fetch_optional(pool)
+                .await?);
+        row.map(PatientForUnitRow::into_domain).transpose()
+    }
+
+    /// As [`Store::patient_for_unit`], by personnummer, samordningsnummer or reservnummer.
+    pub async fn patient_by_identifier_for_unit(
+        &self,
+        identifier: &PatientIdentifier,
+        unit: UnitId,
+    ) -> Result<Option<(Patient, bool, Timestamp)>> {
+        let row: Option<PatientForUnitRow> =
+            on_db!(self, read, |pool| sqlx::query_as(patient_for_unit_sql!("identifier"))
+                .bind(identifier.value())
+                .bind(unit.to_string())
+                .fetch_optional(pool)
+                .await?);
+        row.map(PatientForUnitRow::into_domain).transpose()
     }
 
     /// Identifier and name of each patient, for lists that show many (the log review).

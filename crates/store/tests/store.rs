@@ -1013,3 +1013,31 @@ on_both!(a_searchs_entries_share_the_group_commit_with_single_reads, |store: Sto
     assert_eq!(after.access_log_entries - before.1.access_log_entries, 160);
     assert!(after.access_log_commits - before.1.access_log_commits <= 80, "never more commits than requests");
 });
+
+on_both!(a_patient_read_for_a_unit_says_whether_it_takes_part, |store: Store| async move {
+    let w = seed(&store).await;
+    let identifier = store.patient(w.patient).await.unwrap().unwrap().identifier;
+    let seen = |unit: Uuid| {
+        let (store, identifier) = (store.clone(), identifier.clone());
+        async move {
+            let by_id = store.patient_for_unit(w.patient, unit).await.unwrap().unwrap();
+            let by_number = store.patient_by_identifier_for_unit(&identifier, unit).await.unwrap().unwrap();
+            assert_eq!((by_id.0.id, by_number.0.id), (w.patient, w.patient));
+            assert_eq!(by_id.1, by_number.1);
+            assert_eq!(by_id.2, by_number.2);
+            by_id.1
+        }
+    };
+    // Listed at the vårdcentral: it takes part; the ward and another vårdcentral do not.
+    assert!(seen(w.vc.id).await);
+    assert!(!seen(w.ward.id).await);
+    assert!(!seen(w.other.id).await);
+    // A case makes the ward a party; the other vårdcentral still is not.
+    open(&store, &w, "2026-11-02 08:00").await;
+    assert!(seen(w.ward.id).await);
+    assert!(!seen(w.other.id).await);
+    // The change time is the record's own.
+    let changed = store.patients_updated_at(&[w.patient]).await.unwrap()[&w.patient];
+    assert_eq!(store.patient_for_unit(w.patient, w.vc.id).await.unwrap().unwrap().2, changed);
+    assert!(store.patient_for_unit(Uuid::now_v7(), w.vc.id).await.unwrap().is_none());
+});

@@ -540,6 +540,49 @@ on_both!(a_municipality_is_told_of_a_new_admission_notice_without_polling, |app:
     assert_eq!(ended.status, "off");
 });
 
+on_both!(a_token_stops_when_it_expires_or_its_account_or_assignment_ends, |app: TestApp| async move {
+    let w = &app.world;
+    let (_, patient) = busy_case(&app, 62).await;
+    let (admin, a) = account(&app.store, w.region, "ada", "Ada Admin", w.units.ward, Role::Administrator).await;
+    let admin = session(&app.store, admin, w.units.ward, a).await;
+    let path = format!("/fhir/Patient/{patient}");
+    let mut clients = vec![];
+    for _ in 0..3 {
+        clients.push(register(&app, &admin, w.units.ward, "vardsamordnare", &["system/*.read"]).await);
+    }
+    let mut tokens = vec![];
+    for c in &clients {
+        tokens.push(bearer(&app, c).await);
+    }
+    let statuses = |tokens: Vec<String>| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            let mut out = vec![];
+            for t in &tokens {
+                out.push(fhir(app, Some(t), &path).await.0);
+            }
+            out
+        }
+    };
+    assert_eq!(statuses(tokens.clone()).await, [StatusCode::OK; 3]);
+    let holder = |i: usize| app.store.api_client(clients[i].id.parse().unwrap());
+    // The first client's account ends: its token stops at once, the others go on.
+    let user = holder(0).await.unwrap().unwrap().user_id;
+    let res = app.call(&admin, reqwest::Method::POST, &format!("/api/admin/users/{user}/deactivate"), None).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let (ok, no) = (StatusCode::OK, StatusCode::UNAUTHORIZED);
+    assert_eq!(statuses(tokens.clone()).await, [no, ok, ok]);
+    // The second client's assignment ends.
+    let assignment = holder(1).await.unwrap().unwrap().assignment_id;
+    app.post(&admin, &format!("/api/admin/assignments/{assignment}/deactivate"), json!({}), StatusCode::NO_CONTENT)
+        .await;
+    assert_eq!(statuses(tokens.clone()).await, [no, no, ok]);
+    // The third token expires.
+    app.clock.advance(jiff::SignedDuration::from_hours(2));
+    assert_eq!(statuses(tokens.clone()).await, [no, no, no]);
+});
+
 /// Sends a FHIR write; returns status and body, checking that every error is an
 /// OperationOutcome with a Swedish reason.
 async fn fhir_write(
