@@ -104,7 +104,8 @@ pub struct Agreement {
     pub name: String,
     /// The län the agreement is written for; none for the law's fallback rule.
     pub region_code: Option<String>,
-    pub reservnummer_pattern: Option<String>,
+    /// The region's reservnummer pattern, compiled once (a patient search uses it).
+    pub reservnummer_pattern: Option<crate::ids::ReservnummerRule>,
     pub deadlines: DeadlineRules,
     pub somatic: LiabilityRules,
     pub psychiatric: LiabilityRules,
@@ -285,9 +286,12 @@ impl Agreement {
         {
             return Err(err("region_code", "must be a län code such as \"01\""));
         }
-        if let Some(p) = &raw.reservnummer_pattern {
-            crate::ids::ReservnummerRule::new(p).map_err(|e| err("reservnummer_pattern", e.to_string()))?;
-        }
+        let reservnummer_pattern = match &raw.reservnummer_pattern {
+            Some(p) => {
+                Some(crate::ids::ReservnummerRule::new(p).map_err(|e| err("reservnummer_pattern", e.to_string()))?)
+            }
+            None => None,
+        };
         let d = &raw.deadlines;
         if d.admission_notice_hours == 0 || d.admission_notice_hours > 24 * 14 {
             return Err(err("deadlines.admission_notice_hours", "must be between 1 and 336 hours"));
@@ -322,7 +326,7 @@ impl Agreement {
             id: raw.id,
             name: raw.name,
             region_code: raw.region_code,
-            reservnummer_pattern: raw.reservnummer_pattern,
+            reservnummer_pattern,
             deadlines: DeadlineRules {
                 admission_notice_hours: d.admission_notice_hours,
                 sip_call_days: d.sip_call_days,

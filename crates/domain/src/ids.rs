@@ -293,16 +293,33 @@ impl From<Samordningsnummer> for String {
 /// A setting of the region, never hard-coded.
 #[derive(Debug, Clone)]
 pub struct ReservnummerRule {
-    pattern: regex::Regex,
+    /// Shared by clones, with the matcher's caches: compiling is the expensive part.
+    pattern: std::sync::Arc<regex::Regex>,
 }
 
 impl ReservnummerRule {
     pub fn new(pattern: &str) -> Result<Self, regex::Error> {
-        Ok(Self { pattern: regex::Regex::new(&format!("^(?:{pattern})$"))? })
+        Ok(Self { pattern: std::sync::Arc::new(regex::Regex::new(&format!("^(?:{pattern})$"))?) })
     }
     pub fn pattern(&self) -> &str {
         let p = self.pattern.as_str();
         &p[4..p.len() - 2]
+    }
+}
+
+/// Two rules are the same when their patterns are.
+impl PartialEq for ReservnummerRule {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern() == other.pattern()
+    }
+}
+
+impl Eq for ReservnummerRule {}
+
+/// A rule is written as its pattern.
+impl Serialize for ReservnummerRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.pattern())
     }
 }
 
@@ -561,6 +578,12 @@ mod tests {
             Ok(PatientIdentifier::Reservnummer(_))
         ));
         assert_eq!(Reservnummer::parse("981234567890", &rule), Err(IdError::ReservnummerPattern(r"99\d{10}".into())));
+        // Compiled once and shared by clones; written and compared as its pattern.
+        let clone = rule.clone();
+        assert!(Reservnummer::parse("991234567890", &clone).is_ok());
+        assert_eq!(clone, ReservnummerRule::new(r"99\d{10}").unwrap());
+        assert_ne!(clone, ReservnummerRule::new(r"98\d{10}").unwrap());
+        assert_eq!(serde_json::to_string(&clone).unwrap(), r#""99\\d{10}""#);
     }
 
     #[test]
