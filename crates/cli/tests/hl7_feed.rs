@@ -214,8 +214,12 @@ async fn admit_until_killed(addr: (String, u16), round: usize, sender: usize) ->
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Ok(mut conn) = tokio::net::TcpStream::connect((addr.0.as_str(), addr.1)).await else { return vec![] };
     let mut accepted = vec![];
-    for i in 0.. {
-        let n = (round * 4 + sender) * 2_000 + i;
+    // Each sender of each round numbers its people in a range of its own, so that no two
+    // messages admit the same person (a second admission of someone already in would be
+    // ignored, rightly); a range is wider than a sender reaches in the longest test.
+    const PER_SENDER: usize = 60_000;
+    for i in 0..PER_SENDER {
+        let n = (round * 4 + sender) * PER_SENDER + i;
         let birth = jiff::civil::date(1930, 1, 1) + jiff::Span::new().days((n / 800) as i64);
         let pnr = personnummer_with_check_digit(birth, 100 + (n % 800) as u16);
         let control = format!("K{round}-{sender}-{i}");
