@@ -701,24 +701,26 @@ async fn answered_fhir_reads_are_logged_before_a_kill(url: &str, env: &[(&str, &
     let since = jiff::Timestamp::now();
     let mut answered = vec![];
     for (i, c) in cases.iter().cycle().take(30).enumerate() {
-        let path = match i % 3 {
-            0 => format!("/fhir/Patient/{}", c.patient_id),
-            1 => format!("/fhir/Patient?identifier={}", c.patient_identifier),
-            _ => format!("/fhir/EpisodeOfCare?patient={}", c.patient_id),
+        let (path, action) = match i % 3 {
+            0 => (format!("/fhir/Patient/{}", c.patient_id), "fhir.patient.read"),
+            1 => (format!("/fhir/Patient?identifier={}", c.patient_identifier), "fhir.patient.search"),
+            _ => (format!("/fhir/EpisodeOfCare?patient={}", c.patient_id), "fhir.episode.search"),
         };
         let res = client.get(format!("{}{path}", server.base)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
-        answered.push(c.patient_id);
+        answered.push((c.patient_id, action));
     }
     server.kill();
     let store = Store::connect(url, Agreements::built_in()).await.unwrap();
     let filter =
         samverka_store::AccessFilter { unit_id: Some(ward.id), from: Some(since), limit: 1000, ..Default::default() };
     let logged = store.access_log(&filter).await.unwrap();
-    for (i, patient) in answered.iter().enumerate() {
-        let n = answered.iter().take(i + 1).filter(|p| *p == patient).count();
-        let entries = logged.iter().filter(|e| e.patient_id == Some(*patient)).count();
-        assert!(entries >= n, "read {i} of patient {patient} answered but not logged ({entries} entries)");
+    // Each answered read has an entry of its own kind for its patient (an episode search logs
+    // one per case, so counts are by patient and kind).
+    for (i, (patient, action)) in answered.iter().enumerate() {
+        let n = answered.iter().take(i + 1).filter(|a| **a == (*patient, *action)).count();
+        let entries = logged.iter().filter(|e| e.patient_id == Some(*patient) && e.action == *action).count();
+        assert!(entries >= n, "{action} {i} of patient {patient} answered but not logged ({entries} entries)");
     }
     store.close().await;
 }

@@ -70,17 +70,8 @@ impl FromRequestParts<AppState> for FhirCaller {
         let invalid = || unauthorized("Åtkomsttoken är ogiltig eller har gått ut.", "The token is invalid or expired.");
         // Token, client, account and assignment in one read; each must still be valid.
         let holder = st.store.token_holder(&hash).await?.ok_or_else(invalid)?;
-        let assignment = holder.assignment.filter(|a| a.active).ok_or_else(invalid)?;
-        if holder.token.expires_at <= now || !holder.client.active || !holder.account_active {
-            return Err(invalid());
-        }
+        let (actor, assignment_id) = holder.actor(now).ok_or_else(invalid)?;
         let (t, client) = (holder.token, holder.client);
-        let actor = Actor {
-            user: UserRef { id: client.user_id, name: holder.account_name },
-            unit: assignment.unit,
-            role: assignment.role,
-        };
-        let assignment_id = assignment.id;
         let mark = parts.extensions.get::<AccessMark>().cloned().unwrap_or_default();
         // The token stands where a person's session would: the same Caller, so every access
         // rule and log entry is the one the web and JSON API use.

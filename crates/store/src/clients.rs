@@ -2,6 +2,7 @@
 //! assignment) and their short-lived access tokens. Only hashes are stored.
 
 use jiff::Timestamp;
+use samverka_domain::actor::{Actor, UserRef};
 use sqlx::FromRow;
 use uuid::Uuid;
 
@@ -47,6 +48,19 @@ pub struct TokenHolder {
     pub account_name: String,
     pub account_active: bool,
     pub assignment: Option<Assignment>,
+}
+
+impl TokenHolder {
+    /// Who the token acts as at `now`, and in which assignment: none once the token has
+    /// expired or its client, account or assignment has ended.
+    pub fn actor(&self, now: Timestamp) -> Option<(Actor, Uuid)> {
+        let a = self.assignment.as_ref().filter(|a| a.active && a.user_id == self.client.user_id)?;
+        if self.token.expires_at <= now || !self.client.active || !self.account_active {
+            return None;
+        }
+        let user = UserRef { id: self.client.user_id, name: self.account_name.clone() };
+        Some((Actor { user, unit: a.unit.clone(), role: a.role }, a.id))
+    }
 }
 
 #[derive(FromRow)]
@@ -129,7 +143,6 @@ impl Store {
         Ok(())
     }
 
-
     /// A token with its client, account and assignment, in one read: every FHIR request asks
     /// this. Whether each is still valid (expiry, active flags) is the caller's to judge.
     pub async fn token_holder(&self, hash: &str) -> Result<Option<TokenHolder>> {
@@ -149,8 +162,10 @@ impl Store {
         let client = row.client.into_client()?;
         let assignment = match (row.a_unit_id, row.a_role, row.a_active) {
             (Some(unit), Some(role), Some(active)) => {
-                let unit =
-                    self.known_unit(uuid(&unit)?).await?.ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
+                let unit = self
+                    .known_unit(uuid(&unit)?)
+                    .await?
+                    .ok_or_else(|| StoreError::corrupt("assignment to a missing unit"))?;
                 Some(Assignment {
                     id: client.assignment_id,
                     user_id: client.user_id,
@@ -162,7 +177,11 @@ impl Store {
             _ => None,
         };
         Ok(Some(TokenHolder {
-            token: ApiToken { client_id: client.id, scopes: split(&row.t_scopes), expires_at: from_micros(row.t_expires_at)? },
+            token: ApiToken {
+                client_id: client.id,
+                scopes: split(&row.t_scopes),
+                expires_at: from_micros(row.t_expires_at)?,
+            },
             client,
             account_name: row.u_name,
             account_active: row.u_active,

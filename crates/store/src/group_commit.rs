@@ -3,9 +3,10 @@
 //! Every read of patient data writes an access-log entry durably before it answers. One commit
 //! per read would make the database's single writer (SQLite has one; PostgreSQL pays a WAL
 //! flush per commit) the ceiling for reads. Instead, entries from requests running at the same
-//! time are written together: a background task takes whatever entries are waiting, inserts
-//! them in one transaction, commits once, and only then tells each request that its entry is
-//! durable. Under light load a batch is one entry and nothing waits longer than before.
+//! time are written together: a background task takes whatever requests are waiting, inserts
+//! their entries (one for a read, one per patient or case for a search) in one transaction,
+//! commits once, and only then tells each request that its entries are durable. Under light
+//! load a batch is one request and nothing waits longer than before.
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,8 +16,10 @@ use crate::access_log::{AccessEntry, insert_access_rows};
 use crate::disk::DiskGuard;
 use crate::{Db, Result, Store, StoreError};
 
-/// Most requests in one commit; a larger queue is taken in several.
+/// Most requests taken from the queue at a time.
 const MAX_BATCH: usize = 512;
+/// Most entries in one commit (a search logs one per patient or case it answers with).
+const MAX_ENTRIES: usize = 2048;
 
 /// One request's entries (a search logs one per case it answers with) and where to say they
 /// are durable.
@@ -70,22 +73,47 @@ async fn run(
     counts: Arc<crate::stats::CommitCounts>,
     mut queue: mpsc::UnboundedReceiver<Job>,
 ) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let entries: Vec<AccessEntry> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
-        match insert_batch(&db, &disk, &entries).await {
-            Ok(()) => {
-                counts.access_log(entries.len());
-                for (_, done) in batch.drain(..) {
-                    let _ = done.send(Ok(()));
+    let mut waiting: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+        // Requests in order, in commits of at most MAX_ENTRIES entries (a request with more
+        // has a commit of its own), so that a burst of large searches does not hold the writer.
+        let mut jobs = waiting.drain(..).peekable();
+        while jobs.peek().is_some() {
+            let mut batch = vec![];
+            let mut entries: Vec<AccessEntry> = vec![];
+            while let Some((job, _)) = jobs.peek() {
+                if !batch.is_empty() && entries.len() + job.len() > MAX_ENTRIES {
+                    break;
                 }
+                let (job, done) = jobs.next().expect("peeked");
+                entries.extend(job.iter().cloned());
+                batch.push((job, done));
             }
-            // One bad entry must not fail the others: each request's entries are tried alone
-            // and get their own answer.
-            Err(_) => {
-                for (entries, done) in batch.drain(..) {
-                    let _ = done.send(insert_batch(&db, &disk, &entries).await);
-                }
+            commit(&db, &disk, &counts, batch, entries).await;
+        }
+    }
+}
+
+/// Commits one batch and answers its requests.
+async fn commit(
+    db: &Db,
+    disk: &Arc<DiskGuard>,
+    counts: &crate::stats::CommitCounts,
+    batch: Vec<Job>,
+    entries: Vec<AccessEntry>,
+) {
+    match insert_batch(db, disk, &entries).await {
+        Ok(()) => {
+            counts.access_log(entries.len());
+            for (_, done) in batch {
+                let _ = done.send(Ok(()));
+            }
+        }
+        // One bad entry must not fail the others: each request's entries are tried alone
+        // and get their own answer.
+        Err(_) => {
+            for (entries, done) in batch {
+                let _ = done.send(insert_batch(db, disk, &entries).await);
             }
         }
     }

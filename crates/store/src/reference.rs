@@ -533,12 +533,11 @@ impl Store {
     /// the patient's care (listed there, or a party to one of the patient's cases), and when
     /// the record last changed.
     pub async fn patient_for_unit(&self, id: PatientId, unit: UnitId) -> Result<Option<(Patient, bool, Timestamp)>> {
-        let row: Option<PatientForUnitRow> =
-            on_db!(self, read, |pool| sqlx::query_as(patient_for_unit_sql!("id"))
-                .bind(id.to_string())
-                .bind(unit.to_string())
-                .fetch_optional(pool)
-                .await?);
+        let row: Option<PatientForUnitRow> = on_db!(self, read, |pool| sqlx::query_as(patient_for_unit_sql!("id"))
+            .bind(id.to_string())
+            .bind(unit.to_string())
+            .fetch_optional(pool)
+            .await?);
         row.map(PatientForUnitRow::into_domain).transpose()
     }
 

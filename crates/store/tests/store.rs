@@ -1007,11 +1007,100 @@ on_both!(a_searchs_entries_share_the_group_commit_with_single_reads, |store: Sto
         done.unwrap().unwrap();
     }
     // Every entry is durable once its request has its answer, and every one went through the
-    // group commit (searches used to commit alone).
+    // group commit (searches used to commit alone, outside its count).
     assert_eq!(store.access_log_count().await.unwrap(), before.0 + 160);
     let after = store.group_commits();
     assert_eq!(after.access_log_entries - before.1.access_log_entries, 160);
-    assert!(after.access_log_commits - before.1.access_log_commits <= 80, "never more commits than requests");
+});
+
+/// PostgreSQL refuses a NUL character in text: a request whose entries cannot be written fails
+/// alone, with none of its entries kept, while the requests committed with it are answered.
+#[tokio::test]
+async fn a_refused_entry_fails_only_its_own_request() {
+    let (store, _) = common::postgres().await;
+    let w = seed(&store).await;
+    let before = store.access_log_count().await.unwrap();
+    let audit = w.actor(&w.ward);
+    let at = ts("2026-11-02 10:00");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (store, audit) = (store.clone(), audit.clone());
+        let patient = w.patient;
+        tasks.spawn(async move {
+            let entry = |action: &str| audit.entry(action, at, Some(patient), None, Outcome::Allowed, None, false);
+            let bad = i == 30;
+            let third = if bad { entry("patient.search\0") } else { entry("patient.search") };
+            (bad, store.log_access_all(&[entry("patient.search"), entry("patient.search"), third]).await)
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (bad, result) = done.unwrap();
+        assert_eq!(result.is_err(), bad, "only the request with the refused entry fails");
+    }
+    assert_eq!(store.access_log_count().await.unwrap(), before + 59 * 3, "the others' entries, all of them");
+}
+
+on_both!(a_token_acts_only_while_it_its_client_account_and_assignment_last, |store: Store| async move {
+    let w = seed(&store).await;
+    let now = ts("2026-11-02 10:00");
+    let mut users = vec![];
+    for name in ["System A", "System B"] {
+        let user = Uuid::now_v7();
+        let account = samverka_store::NewAccount {
+            id: user,
+            name: name.into(),
+            hsa_id: None,
+            organisation_id: w.ward.organisation_id,
+            username: None,
+            password_hash: None,
+            password_must_change: false,
+            totp_secret: None,
+            totp_confirmed: false,
+            oidc: None,
+        };
+        store.create_account(&account, now).await.unwrap();
+        let assignment = Uuid::now_v7();
+        store.add_assignment(assignment, user, w.ward.id, Role::Vardsamordnare, None, now).await.unwrap();
+        users.push((user, assignment));
+    }
+    let ((a, a_work), (_, b_work)) = (users[0], users[1]);
+    // Three clients of account A: one in order, one switched off, one pointing at B's assignment.
+    let mut hashes = vec![];
+    for (active, assignment) in [(true, a_work), (false, a_work), (true, b_work)] {
+        let client = samverka_store::ApiClient {
+            id: Uuid::now_v7(),
+            user_id: a,
+            assignment_id: assignment,
+            secret_hash: "x".into(),
+            scopes: vec!["system/*.read".into()],
+            active,
+        };
+        store.create_api_client(&client, None, now).await.unwrap();
+        let hash = format!("token-{}", client.id);
+        let token = samverka_store::ApiToken {
+            client_id: client.id,
+            scopes: vec!["system/*.read".into()],
+            expires_at: now + jiff::SignedDuration::from_hours(1),
+        };
+        store.insert_api_token(&hash, &token, now).await.unwrap();
+        hashes.push(hash);
+    }
+    let acts = |i: usize, at: jiff::Timestamp| {
+        let (store, hash) = (store.clone(), hashes[i].clone());
+        async move { store.token_holder(&hash).await.unwrap().unwrap().actor(at) }
+    };
+    let (actor, assignment) = acts(0, now).await.expect("a token in order acts");
+    assert_eq!((actor.user.id, actor.unit.id, actor.role, assignment), (a, w.ward.id, Role::Vardsamordnare, a_work));
+    assert!(acts(0, now + jiff::SignedDuration::from_hours(1)).await.is_none(), "expired");
+    assert!(acts(1, now).await.is_none(), "client switched off");
+    assert!(acts(2, now).await.is_none(), "another account's assignment");
+    assert!(store.token_holder("no such token").await.unwrap().is_none());
+    store.set_account_active(a, false, now).await.unwrap();
+    assert!(acts(0, now).await.is_none(), "account ended");
+    store.set_account_active(a, true, now).await.unwrap();
+    assert!(acts(0, now).await.is_some());
+    store.set_assignment_active(a_work, false, now).await.unwrap();
+    assert!(acts(0, now).await.is_none(), "assignment ended");
 });
 
 on_both!(a_patient_read_for_a_unit_says_whether_it_takes_part, |store: Store| async move {
@@ -1028,6 +1117,14 @@ on_both!(a_patient_read_for_a_unit_says_whether_it_takes_part, |store: Store| as
             by_id.1
         }
     };
+    // The same answer as the check on its own, for every unit, before and after a case.
+    let agrees = || async {
+        for u in [&w.ward, &w.bistand, &w.vc, &w.other] {
+            let (_, visible, _) = store.patient_for_unit(w.patient, u.id).await.unwrap().unwrap();
+            assert_eq!(visible, store.patient_visible_to(w.patient, u.id).await.unwrap(), "{}", u.name);
+        }
+    };
+    agrees().await;
     // Listed at the vårdcentral: it takes part; the ward and another vårdcentral do not.
     assert!(seen(w.vc.id).await);
     assert!(!seen(w.ward.id).await);
@@ -1036,6 +1133,24 @@ on_both!(a_patient_read_for_a_unit_says_whether_it_takes_part, |store: Store| as
     open(&store, &w, "2026-11-02 08:00").await;
     assert!(seen(w.ward.id).await);
     assert!(!seen(w.other.id).await);
+    agrees().await;
+    // A patient listed nowhere (no listed unit) is seen only by the parties to their cases.
+    let unlisted = Uuid::now_v7();
+    let pnr = personnummer_with_check_digit(jiff::civil::date(1941, 6, 2), 981);
+    let new = NewPatient {
+        identifier: PatientIdentifier::Personnummer(pnr),
+        given_name: "Olle".into(),
+        family_name: "Olsson".into(),
+        kommun: Kommunkod::parse("0184").unwrap(),
+        listed_unit: None,
+        protection: ProtectedIdentity::None,
+        address: None,
+    };
+    store.insert_patient(unlisted, new, &w.actor(&w.ward), ts("2026-11-02 09:00")).await.unwrap();
+    for u in [&w.ward, &w.bistand, &w.vc, &w.other] {
+        let (_, visible, _) = store.patient_for_unit(unlisted, u.id).await.unwrap().unwrap();
+        assert!(!visible, "{}", u.name);
+    }
     // The change time is the record's own.
     let changed = store.patients_updated_at(&[w.patient]).await.unwrap()[&w.patient];
     assert_eq!(store.patient_for_unit(w.patient, w.vc.id).await.unwrap().unwrap().2, changed);
