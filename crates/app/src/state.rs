@@ -15,8 +15,20 @@ pub struct FeedState {
     pub turn: tokio::sync::Mutex<()>,
 }
 
+/// What every request is given. Cloned several times per request (by each extractor and
+/// middleware), so it is one shared pointer: see [`Shared`] for its parts.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of the application's state.
+pub struct Shared {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<AppConfig>,
@@ -53,7 +65,16 @@ pub enum Lifecycle {
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
-        AppState {
+        Self::with_demo_clock(store, clock, config, None)
+    }
+
+    fn with_demo_clock(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: AppConfig,
+        demo_clock: Option<Arc<DemoClock>>,
+    ) -> Self {
+        AppState(Arc::new(Shared {
             store,
             clock,
             admission: Arc::new(tokio::sync::Semaphore::new(config.max_in_flight.max(1))),
@@ -63,10 +84,10 @@ impl AppState {
             feed: Arc::default(),
             wake: Arc::default(),
             db_outage: Arc::default(),
-            demo_clock: None,
+            demo_clock,
             metrics: Arc::default(),
             lifecycle: Arc::new(tokio::sync::watch::Sender::new(Lifecycle::Serving)),
-        }
+        }))
     }
 
     pub fn lifecycle(&self) -> Lifecycle {
@@ -80,7 +101,7 @@ impl AppState {
     /// The state of a demo server, whose clock can be moved forward (see [`DemoClock`]).
     pub fn demo(store: Store, config: AppConfig) -> Self {
         let clock = Arc::new(DemoClock::default());
-        AppState { demo_clock: Some(clock.clone()), ..AppState::new(store, clock, config) }
+        AppState::with_demo_clock(store, clock.clone(), config, Some(clock))
     }
 
     /// Turns the admission feed on with `settings` (once, at start).
