@@ -20,43 +20,14 @@ pub struct Login {
     pub unit: Uuid,
 }
 
-/// A session for a new user with `role` at `unit`, written straight into the store.
-pub async fn session(store: &Store, unit: Uuid, organisation: Uuid, role: Role, name: &str) -> Login {
-    let now = jiff::Timestamp::now();
-    let user = Uuid::now_v7();
-    store
-        .create_account(
-            &samverka_store::NewAccount {
-                id: user,
-                name: name.into(),
-                hsa_id: None,
-                organisation_id: organisation,
-                username: None,
-                password_hash: None,
-                password_must_change: false,
-                totp_secret: None,
-                totp_confirmed: false,
-                oidc: None,
-            },
-            now,
-        )
-        .await
-        .unwrap();
-    let assignment = Uuid::now_v7();
-    store.add_assignment(assignment, user, unit, role, None, now).await.unwrap();
-    let (token, s) = samverka_app::auth::session_at(user, samverka_store::Stage::Active, Some(assignment), now, 24);
-    store.create_session(&s, "127.0.0.1").await.unwrap();
-    Login { cookie: format!("{}={token}", samverka_app::auth::SESSION_COOKIE), csrf: s.csrf_token, unit }
-}
-
-/// A FHIR client (client credentials) of a new system account working as vårdsamordnare at
-/// `unit`, written straight into the store; returns its id and secret.
-pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid) -> (Uuid, String) {
+/// A new account with one assignment, `role` at `unit`, written straight into the store;
+/// returns the account's id and the assignment's.
+pub async fn account_at(store: &Store, unit: Uuid, organisation: Uuid, role: Role, name: &str) -> (Uuid, Uuid) {
     let now = jiff::Timestamp::now();
     let user = Uuid::now_v7();
     let account = samverka_store::NewAccount {
         id: user,
-        name: "Last Verksamhetssystem".into(),
+        name: name.into(),
         hsa_id: None,
         organisation_id: organisation,
         username: None,
@@ -68,7 +39,23 @@ pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid) -> (Uuid
     };
     store.create_account(&account, now).await.unwrap();
     let assignment = Uuid::now_v7();
-    store.add_assignment(assignment, user, unit, Role::Vardsamordnare, None, now).await.unwrap();
+    store.add_assignment(assignment, user, unit, role, None, now).await.unwrap();
+    (user, assignment)
+}
+
+/// A session for a new user with `role` at `unit`, written straight into the store.
+pub async fn session(store: &Store, unit: Uuid, organisation: Uuid, role: Role, name: &str) -> Login {
+    let (user, assignment) = account_at(store, unit, organisation, role, name).await;
+    let now = jiff::Timestamp::now();
+    let (token, s) = samverka_app::auth::session_at(user, samverka_store::Stage::Active, Some(assignment), now, 24);
+    store.create_session(&s, "127.0.0.1").await.unwrap();
+    Login { cookie: format!("{}={token}", samverka_app::auth::SESSION_COOKIE), csrf: s.csrf_token, unit }
+}
+
+/// A FHIR client (client credentials, `system/*.read`) of a new system account working as
+/// vårdsamordnare at `unit`, written straight into the store; returns its id and secret.
+pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid, name: &str) -> (Uuid, String) {
+    let (user, assignment) = account_at(store, unit, organisation, Role::Vardsamordnare, name).await;
     let (id, secret) = (Uuid::now_v7(), samverka_app::auth::random_token());
     let client = samverka_store::ApiClient {
         id,
@@ -78,8 +65,22 @@ pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid) -> (Uuid
         scopes: vec!["system/*.read".into()],
         active: true,
     };
-    store.create_api_client(&client, None, now).await.unwrap();
+    store.create_api_client(&client, None, jiff::Timestamp::now()).await.unwrap();
     (id, secret)
+}
+
+/// A bearer token for a client from the server's token endpoint.
+pub async fn fhir_token(http: &reqwest::Client, base: &str, id: Uuid, secret: &str) -> String {
+    let res = http
+        .post(format!("{base}/fhir/auth/token"))
+        .basic_auth(id, Some(secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap_or_else(|| panic!("no FHIR token: {body}")).to_string()
 }
 
 /// `samverka serve` on a database, listening on a free port.

@@ -150,37 +150,9 @@ async fn measure(args: &Args, db: &'static str) -> Report {
         .into_iter()
         .find(|a| a.unit.kind == UnitKind::Ward && a.role == Role::Vardsamordnare)
         .unwrap();
-    let client_secret = "bench-secret-".repeat(4);
-    let client_id = uuid::Uuid::now_v7();
-    {
-        let now = jiff::Timestamp::now();
-        let user = uuid::Uuid::now_v7();
-        let org = ward_assignment.unit.organisation_id;
-        let new = samverka_store::NewAccount {
-            id: user,
-            name: "Benchmark system".into(),
-            hsa_id: None,
-            organisation_id: org,
-            username: None,
-            password_hash: None,
-            password_must_change: false,
-            totp_secret: None,
-            totp_confirmed: false,
-            oidc: None,
-        };
-        store.create_account(&new, now).await.unwrap();
-        let assignment = uuid::Uuid::now_v7();
-        store.add_assignment(assignment, user, ward_assignment.unit.id, Role::Vardsamordnare, None, now).await.unwrap();
-        let client = samverka_store::ApiClient {
-            id: client_id,
-            user_id: user,
-            assignment_id: assignment,
-            secret_hash: samverka_app::auth::token_hash(&client_secret),
-            scopes: vec!["system/*.read".into()],
-            active: true,
-        };
-        store.create_api_client(&client, None, now).await.unwrap();
-    }
+    let unit = &ward_assignment.unit;
+    let (client_id, client_secret) =
+        samverka_bench::fhir_client(&store, unit.id, unit.organisation_id, "Benchmark system").await;
     let patient_of_case = store.case(case).await.unwrap().unwrap().case.patient_id;
     let patient_number = store.patient(patient_of_case).await.unwrap().unwrap().identifier.value().to_string();
     let reviewer = role_of(Role::Enhetschef).await;
@@ -297,16 +269,7 @@ async fn measure(args: &Args, db: &'static str) -> Report {
     // The FHIR API as a system uses it: a token, then searches.
     let mut fhir = vec![];
     if args.fhir_requests > 0 {
-        let res = client
-            .post(format!("{base}/fhir/auth/token"))
-            .basic_auth(client_id.to_string(), Some(&client_secret))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "token: {}", res.status());
-        let token = res.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        let token = samverka_bench::fhir_token(&client, &base, client_id, &client_secret).await;
         let searches = [
             format!("/fhir/Patient?identifier={patient_number}"),
             format!("/fhir/EpisodeOfCare?patient=Patient/{patient_of_case}"),

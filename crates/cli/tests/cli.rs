@@ -682,22 +682,11 @@ async fn answered_fhir_reads_are_logged_before_a_kill(url: &str, env: &[(&str, &
     let ward = store.units().await.unwrap().iter().find(|u| u.kind == UnitKind::Ward).unwrap().clone();
     let cases = store.cases_for_unit(ward.id, false, 20).await.unwrap();
     assert!(!cases.is_empty());
-    let (client_id, secret) = samverka_bench::fhir_client(&store, ward.id, ward.organisation_id).await;
+    let (client_id, secret) = samverka_bench::fhir_client(&store, ward.id, ward.organisation_id, "Journalsystem").await;
     store.close().await;
     let server = Server::start(dir, env);
     let client = reqwest::Client::new();
-    let token: serde_json::Value = client
-        .post(format!("{}/fhir/auth/token", server.base))
-        .basic_auth(client_id, Some(secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token = samverka_bench::fhir_token(&client, &server.base, client_id, &secret).await;
     let since = jiff::Timestamp::now();
     let mut answered = vec![];
     for (i, c) in cases.iter().cycle().take(30).enumerate() {

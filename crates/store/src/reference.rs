@@ -533,12 +533,7 @@ impl Store {
     /// the patient's care (listed there, or a party to one of the patient's cases), and when
     /// the record last changed.
     pub async fn patient_for_unit(&self, id: PatientId, unit: UnitId) -> Result<Option<(Patient, bool, Timestamp)>> {
-        let row: Option<PatientForUnitRow> = on_db!(self, read, |pool| sqlx::query_as(patient_for_unit_sql!("id"))
-            .bind(id.to_string())
-            .bind(unit.to_string())
-            .fetch_optional(pool)
-            .await?);
-        row.map(PatientForUnitRow::into_domain).transpose()
+        self.patient_for_unit_by(patient_for_unit_sql!("id"), id.to_string(), unit).await
     }
 
     /// As [`Store::patient_for_unit`], by personnummer, samordningsnummer or reservnummer.
@@ -547,12 +542,20 @@ impl Store {
         identifier: &PatientIdentifier,
         unit: UnitId,
     ) -> Result<Option<(Patient, bool, Timestamp)>> {
-        let row: Option<PatientForUnitRow> =
-            on_db!(self, read, |pool| sqlx::query_as(patient_for_unit_sql!("identifier"))
-                .bind(identifier.value())
-                .bind(unit.to_string())
-                .fetch_optional(pool)
-                .await?);
+        self.patient_for_unit_by(patient_for_unit_sql!("identifier"), identifier.value().to_string(), unit).await
+    }
+
+    async fn patient_for_unit_by(
+        &self,
+        sql: &'static str,
+        key: String,
+        unit: UnitId,
+    ) -> Result<Option<(Patient, bool, Timestamp)>> {
+        let row: Option<PatientForUnitRow> = on_db!(self, read, |pool| sqlx::query_as(sql)
+            .bind(key.as_str())
+            .bind(unit.to_string())
+            .fetch_optional(pool)
+            .await?);
         row.map(PatientForUnitRow::into_domain).transpose()
     }
 

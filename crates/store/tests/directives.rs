@@ -3,41 +3,15 @@
 
 use jiff::civil::date;
 use samverka_domain::access::Role;
-use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::directive::{Audience, DirectiveSpec, DirectiveStatus, Source};
 use samverka_domain::ids::{HsaId, Kommunkod};
 use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Unit, UnitKind};
-use samverka_store::{AccessFilter, Audit, NewAccount, Store, StoreError, reference_unit_ref};
+use samverka_store::{AccessFilter, Store, StoreError, reference_unit_ref};
 use uuid::Uuid;
 
 #[macro_use]
 mod common;
 use common::*;
-
-async fn person(store: &Store, unit: &UnitRef, org: Uuid, role: Role, name: &str) -> Audit {
-    let now = ts("2026-01-01 00:00");
-    let id = Uuid::now_v7();
-    let account = NewAccount {
-        id,
-        name: name.into(),
-        hsa_id: None,
-        organisation_id: org,
-        username: None,
-        password_hash: None,
-        password_must_change: false,
-        totp_secret: None,
-        totp_confirmed: false,
-        oidc: None,
-    };
-    store.create_account(&account, now).await.unwrap();
-    let assignment = Uuid::now_v7();
-    store.add_assignment(assignment, id, unit.id, role, None, now).await.unwrap();
-    Audit {
-        actor: Actor { user: UserRef { id, name: name.into() }, unit: unit.clone(), role },
-        assignment_id: Some(assignment),
-        client_address: None,
-    }
-}
 
 fn refused(e: StoreError) -> &'static str {
     match e {

@@ -1043,27 +1043,10 @@ async fn a_refused_entry_fails_only_its_own_request() {
 on_both!(a_token_acts_only_while_it_its_client_account_and_assignment_last, |store: Store| async move {
     let w = seed(&store).await;
     let now = ts("2026-11-02 10:00");
-    let mut users = vec![];
-    for name in ["System A", "System B"] {
-        let user = Uuid::now_v7();
-        let account = samverka_store::NewAccount {
-            id: user,
-            name: name.into(),
-            hsa_id: None,
-            organisation_id: w.ward.organisation_id,
-            username: None,
-            password_hash: None,
-            password_must_change: false,
-            totp_secret: None,
-            totp_confirmed: false,
-            oidc: None,
-        };
-        store.create_account(&account, now).await.unwrap();
-        let assignment = Uuid::now_v7();
-        store.add_assignment(assignment, user, w.ward.id, Role::Vardsamordnare, None, now).await.unwrap();
-        users.push((user, assignment));
-    }
-    let ((a, a_work), (_, b_work)) = (users[0], users[1]);
+    let system_a = person(&store, &w.ward, w.ward.organisation_id, Role::Vardsamordnare, "System A").await;
+    let system_b = person(&store, &w.ward, w.ward.organisation_id, Role::Vardsamordnare, "System B").await;
+    let (a, a_work, b_work) =
+        (system_a.actor.user.id, system_a.assignment_id.unwrap(), system_b.assignment_id.unwrap());
     // Three clients of account A: one in order, one switched off, one pointing at B's assignment.
     let mut hashes = vec![];
     for (active, assignment) in [(true, a_work), (false, a_work), (true, b_work)] {

@@ -207,17 +207,9 @@ async fn main() {
         let client = reqwest::Client::new();
         for ward in &wards {
             let unit = units.iter().find(|u| u.id == ward.unit).unwrap();
-            let (id, secret) = samverka_bench::fhir_client(&store, unit.id, unit.organisation_id).await;
-            let res = client
-                .post(format!("{}/fhir/auth/token", server.base))
-                .basic_auth(id, Some(secret))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body("grant_type=client_credentials")
-                .send()
-                .await
-                .unwrap();
-            let body: serde_json::Value = res.json().await.unwrap();
-            fhir_tokens.push(body["access_token"].as_str().expect("a FHIR token").to_string());
+            let (id, secret) =
+                samverka_bench::fhir_client(&store, unit.id, unit.organisation_id, "Last Verksamhetssystem").await;
+            fhir_tokens.push(samverka_bench::fhir_token(&client, &server.base, id, &secret).await);
         }
         store.close().await;
     }

@@ -5,13 +5,42 @@
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
+use samverka_domain::access::Role;
+use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::calendar::STOCKHOLM;
-use samverka_store::{Agreements, Store};
+use samverka_store::{Agreements, Audit, NewAccount, Store};
 use samverka_testkit::PgServer;
+use uuid::Uuid;
 
 pub fn ts(local: &str) -> Timestamp {
     let dt: DateTime = local.replace(' ', "T").parse().unwrap();
     dt.to_zoned_datetime(STOCKHOLM.clone()).unwrap().timestamp()
+}
+
+/// A new account with one assignment, `role` at `unit`, acting there.
+pub async fn person(store: &Store, unit: &UnitRef, org: Uuid, role: Role, name: &str) -> Audit {
+    let now = ts("2026-01-01 00:00");
+    let id = Uuid::now_v7();
+    let account = NewAccount {
+        id,
+        name: name.into(),
+        hsa_id: None,
+        organisation_id: org,
+        username: None,
+        password_hash: None,
+        password_must_change: false,
+        totp_secret: None,
+        totp_confirmed: false,
+        oidc: None,
+    };
+    store.create_account(&account, now).await.unwrap();
+    let assignment = Uuid::now_v7();
+    store.add_assignment(assignment, id, unit.id, role, None, now).await.unwrap();
+    Audit {
+        actor: Actor { user: UserRef { id, name: name.into() }, unit: unit.clone(), role },
+        assignment_id: Some(assignment),
+        client_address: None,
+    }
 }
 
 pub async fn sqlite() -> (Store, tempfile::TempDir) {
