@@ -58,13 +58,14 @@ pub async fn start(st: &AppState) -> Result<(), StoreError> {
 /// Does `work` in rounds for as long as the process runs: every `poll` this process asks for
 /// the job's round, and does it when no other process is doing one and the last one finished
 /// at least `every` ago. A process that dies mid-round leaves it to the next one that asks.
+/// `work` is given the state for each round.
 pub async fn repeat<F, Fut>(st: AppState, job: Job, every: Duration, poll: Duration, mut work: F)
 where
-    F: FnMut() -> Fut,
+    F: FnMut(AppState) -> Fut,
     Fut: Future<Output = Result<(), StoreError>>,
 {
     loop {
-        if let Err(e) = st.store.round(job, every, Timestamp::now(), work()).await {
+        if let Err(e) = st.store.round(job, every, Timestamp::now(), work(st.clone())).await {
             tracing::warn!(?job, error = %e, "background round failed; trying again");
         }
         tokio::time::sleep(poll).await;

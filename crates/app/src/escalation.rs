@@ -130,10 +130,5 @@ fn mail_of(
 
 /// Runs the sweep every minute for as long as the server runs, on one process at a time.
 pub async fn run(st: AppState) {
-    let work = st.clone();
-    crate::cluster::repeat(st, Job::Escalation, TICK, POLL, move || {
-        let st = work.clone();
-        async move { sweep(&st).await.map(drop) }
-    })
-    .await
+    crate::cluster::repeat(st, Job::Escalation, TICK, POLL, |st| async move { sweep(&st).await.map(drop) }).await
 }

@@ -126,7 +126,7 @@ impl Feed {
     pub async fn keep_recovering(self: std::sync::Arc<Self>) {
         const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
         let st = self.st.clone();
-        crate::cluster::repeat(st, samverka_store::Job::Hl7Recovery, EVERY, EVERY, move || {
+        crate::cluster::repeat(st, samverka_store::Job::Hl7Recovery, EVERY, EVERY, move |_| {
             let feed = self.clone();
             async move {
                 let n = feed.recover().await?;

@@ -92,9 +92,8 @@ pub async fn deliver_due(st: &AppState, s: &MailSettings) -> Result<usize, Store
 /// Sends the outbox for as long as the server runs, from one process at a time (so that no
 /// mail goes twice).
 pub async fn run(st: AppState, s: MailSettings) {
-    let work = st.clone();
-    crate::cluster::repeat(st, samverka_store::Job::Mail, Duration::ZERO, TICK, move || {
-        let (st, s) = (work.clone(), s.clone());
+    crate::cluster::repeat(st, samverka_store::Job::Mail, Duration::ZERO, TICK, move |st| {
+        let s = s.clone();
         async move { deliver_due(&st, &s).await.map(drop) }
     })
     .await

@@ -4,7 +4,6 @@
 //! never ids, so their number stays bounded. Served only on the address `metrics_listen`
 //! names (see the server), never where users arrive.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -51,7 +50,6 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     durations: Durations,
     live_streams: Gauge,
-    live_count: AtomicI64,
     hl7: Family<CodeLabels, Counter>,
     pool: Family<QueueLabels, Gauge>,
     backlog: Family<QueueLabels, Gauge>,
@@ -71,7 +69,6 @@ impl Default for Metrics {
             requests: Family::default(),
             durations: Family::new_with_constructor(request_histogram as fn() -> Histogram),
             live_streams: Gauge::default(),
-            live_count: AtomicI64::new(0),
             hl7: Family::default(),
             pool: Family::default(),
             backlog: Family::default(),
@@ -100,8 +97,7 @@ pub struct LiveStream(std::sync::Arc<Metrics>);
 
 impl Drop for LiveStream {
     fn drop(&mut self) {
-        let n = self.0.live_count.fetch_sub(1, Ordering::Relaxed) - 1;
-        self.0.live_streams.set(n);
+        self.0.live_streams.dec();
     }
 }
 
@@ -123,8 +119,7 @@ impl Metrics {
 
     /// An open live stream, for as long as the returned guard lives.
     pub fn live_stream(self: &std::sync::Arc<Self>) -> LiveStream {
-        let n = self.live_count.fetch_add(1, Ordering::Relaxed) + 1;
-        self.live_streams.set(n);
+        self.live_streams.inc();
         LiveStream(self.clone())
     }
 }

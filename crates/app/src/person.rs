@@ -639,16 +639,12 @@ pub async fn notify_news(st: &AppState) -> AppResult<usize> {
 /// Tells people of news, every minute, for as long as the server runs, from one process at a
 /// time.
 pub async fn run_notices(st: AppState) {
-    let work = st.clone();
     let poll = NOTICE_TICK / 6;
-    crate::cluster::repeat(st, samverka_store::Job::PersonNotices, NOTICE_TICK, poll, move || {
-        let st = work.clone();
-        async move {
-            if let Err(e) = notify_news(&st).await {
-                tracing::warn!(error = %e.en, "person notices failed; trying again");
-            }
-            Ok(())
+    crate::cluster::repeat(st, samverka_store::Job::PersonNotices, NOTICE_TICK, poll, |st| async move {
+        if let Err(e) = notify_news(&st).await {
+            tracing::warn!(error = %e.en, "person notices failed; trying again");
         }
+        Ok(())
     })
     .await
 }
