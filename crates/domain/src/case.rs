@@ -161,6 +161,23 @@ pub enum CaseEvent {
 }
 
 impl CaseEvent {
+    /// The messages whose state (`MessageState`: receipts, corrections) applying this event
+    /// changes: a new message, the one it corrects, or the one whose receipt it records. Every
+    /// other message of the case is left as it was, so a store need rewrite only these.
+    pub fn messages_changed(&self) -> impl Iterator<Item = MessageId> {
+        let (first, second) = match self {
+            CaseEvent::MessageSent { message } => (Some(message.id), message.corrects),
+            CaseEvent::MessageDelivered { message_id, .. }
+            | CaseEvent::MessageOpened { message_id, .. }
+            | CaseEvent::MessageAcknowledged { message_id, .. }
+            | CaseEvent::MessageMarkedMisSent { message_id, .. }
+            | CaseEvent::MessageForwarded { message_id, .. }
+            | CaseEvent::MessageEscalated { message_id, .. } => (Some(*message_id), None),
+            _ => (None, None),
+        };
+        first.into_iter().chain(second)
+    }
+
     /// A stable name for storage and the timeline.
     pub fn name(&self) -> &'static str {
         match self {

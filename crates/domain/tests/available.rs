@@ -1,6 +1,7 @@
 //! `Case::available` against `Case::decide`: over generated case histories and every actor,
 //! each action offered is carried out by `decide`, and each action `decide` would carry out is
-//! offered.
+//! offered. Along the way, each event changes no message but those it names
+//! (`CaseEvent::messages_changed`).
 
 mod common;
 
@@ -296,7 +297,17 @@ fn run(draft: bool, steps: Vec<Step>) -> Result<(), TestCaseError> {
         if let Ok(events) = case.decide(actor, cmd, now) {
             for event in events {
                 let e = RecordedEvent { seq: history.len() as u32 + 1, at: now, actor: actor.clone(), event };
+                let before = case.messages.clone();
                 case.apply(&e);
+                // A store rewrites only the messages an event says it changes.
+                let changed: Vec<_> = e.event.messages_changed().collect();
+                let untouched = |m: &&samverka_domain::message::MessageState| !changed.contains(&m.message.id);
+                prop_assert_eq!(
+                    before.iter().filter(untouched).collect::<Vec<_>>(),
+                    case.messages.iter().filter(untouched).collect::<Vec<_>>(),
+                    "{} changed a message it does not name",
+                    e.event.name()
+                );
                 history.push(e);
             }
         }

@@ -48,18 +48,19 @@ impl Store {
         let mut parties = vec![];
         let mut deadlines = vec![];
         let mut inbox = vec![];
+        let mut messages = vec![];
         let mut consents = vec![];
         let mut followup = vec![];
         let mut months: HashMap<(&'static str, String, i32, String), [i64; 13]> = HashMap::new();
         let mut acks: HashMap<(String, i32), [i64; 4]> = HashMap::new();
         for c in batch {
-            let case = Case::from_events(&c.events)?;
+            let mut case = Case::from_events(&c.events)?;
             let agreement = self
                 .agreements()
                 .get(&c.agreement_id)
                 .ok_or_else(|| StoreError::corrupt(format!("unknown agreement {}", c.agreement_id)))?;
             let touched: BTreeSet<_> = case.messages.iter().map(|m| m.message.id).collect();
-            let p = Projection::of(&case, &agreement, &touched, now)?;
+            let p = Projection::of(&mut case, &agreement, &touched, now)?;
             let id = case.id.to_string();
             if let Some(patient) = &c.patient {
                 let data = serde_json::to_string(patient).map_err(StoreError::corrupt)?;
@@ -103,6 +104,9 @@ impl Store {
                     i.mis_sent,
                     i.case_open,
                 ));
+            }
+            for m in p.messages {
+                messages.push((id.clone(), m));
             }
             for consent in &p.consents {
                 consents.push((consent.clone(), id.clone()));
@@ -266,6 +270,10 @@ impl Store {
                         .push_bind(r.9);
                 }
             );
+            insert_rows!(tx, "INSERT INTO case_messages (case_id, message_id, ord, data) ", 4, "", messages, |b, r| {
+                let (case_id, m) = r;
+                b.push_bind(case_id.clone()).push_bind(m.message_id.clone()).push_bind(m.ord).push_bind(m.data.clone());
+            });
             insert_rows!(tx, "INSERT INTO case_consents (consent_id, case_id) ", 2, "", consents, |b, r| {
                 b.push_bind(r.0.clone()).push_bind(r.1.clone());
             });

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use samverka_domain::Problem;
-use samverka_domain::case::{Case, CaseEvent, CaseId, Command, OpenCase, Phase, RecordedEvent};
+use samverka_domain::case::{Case, CaseId, Command, OpenCase, Phase, RecordedEvent};
 use samverka_domain::deadlines::{Deadline, DeadlineKind, deadlines};
 use samverka_domain::ids::Kommunkod;
 use samverka_domain::message::{MessageId, MessageKind};
@@ -100,21 +100,10 @@ pub struct InboxItem {
 /// How many times a write is tried again after losing a race with another writer.
 const MAX_ATTEMPTS: usize = 8;
 
-/// Message ids whose receipts an event changes, so only those inbox rows are rewritten.
+/// Message ids whose state the events change, so only those message and inbox rows are
+/// rewritten.
 fn touched_messages(events: &[RecordedEvent]) -> BTreeSet<MessageId> {
-    events
-        .iter()
-        .filter_map(|e| match &e.event {
-            CaseEvent::MessageSent { message } => Some(message.id),
-            CaseEvent::MessageDelivered { message_id, .. }
-            | CaseEvent::MessageOpened { message_id, .. }
-            | CaseEvent::MessageAcknowledged { message_id, .. }
-            | CaseEvent::MessageMarkedMisSent { message_id, .. }
-            | CaseEvent::MessageForwarded { message_id, .. }
-            | CaseEvent::MessageEscalated { message_id, .. } => Some(*message_id),
-            _ => None,
-        })
-        .collect()
+    events.iter().flat_map(|e| e.event.messages_changed()).collect()
 }
 
 /// Rows to write for one case after a change.
@@ -127,6 +116,8 @@ pub(crate) struct Projection {
     pub(crate) parties: Vec<(String, i64)>,
     pub(crate) deadlines: Vec<Deadline>,
     pub(crate) inbox: Vec<InboxRow>,
+    /// The case's messages that changed (`case_messages`).
+    pub(crate) messages: Vec<MessageRow>,
     /// Consents to link to the case (all of them for a new case, after `since` only new ones).
     pub(crate) consents: Vec<String>,
     pub(crate) followup: Option<samverka_domain::followup::CaseFacts>,
@@ -135,6 +126,34 @@ pub(crate) struct Projection {
     /// a receipt, change neither).
     pub(crate) parties_changed: bool,
     pub(crate) deadlines_changed: bool,
+}
+
+/// One message of a case as stored: its place in the case and its state's JSON.
+pub(crate) struct MessageRow {
+    pub(crate) message_id: String,
+    pub(crate) ord: i64,
+    pub(crate) data: String,
+}
+
+/// What a command's projection is compared with: the case as it was before the command.
+pub(crate) struct Before {
+    parties: Vec<(String, i64)>,
+    deadlines: Vec<Deadline>,
+    consents: BTreeSet<String>,
+}
+
+impl Before {
+    pub(crate) fn of(case: &Case, agreement: &samverka_domain::agreement::Agreement, now: Timestamp) -> Self {
+        Before {
+            parties: parties(case),
+            deadlines: deadlines(case, agreement, now),
+            consents: case.consents.0.iter().map(|c| c.id.to_string()).collect(),
+        }
+    }
+}
+
+fn parties(case: &Case) -> Vec<(String, i64)> {
+    case.parties.iter().map(|p| (p.unit.id.to_string(), micros(p.since))).collect()
 }
 
 pub(crate) struct InboxRow {
@@ -150,12 +169,21 @@ pub(crate) struct InboxRow {
 }
 
 impl Projection {
+    /// The rows of `case`; of its messages, those in `touched`.
     pub(crate) fn of(
-        case: &Case,
+        case: &mut Case,
         agreement: &samverka_domain::agreement::Agreement,
         touched: &BTreeSet<MessageId>,
         now: Timestamp,
     ) -> Result<Self> {
+        let mut messages = vec![];
+        for (ord, m) in case.messages.iter().enumerate().filter(|(_, m)| touched.contains(&m.message.id)) {
+            messages.push(MessageRow {
+                message_id: m.message.id.to_string(),
+                ord: ord as i64,
+                data: serde_json::to_string(m).map_err(StoreError::corrupt)?,
+            });
+        }
         let mut inbox = vec![];
         // When the case has closed, every inbox row learns it (once: a closed case is not
         // written again).
@@ -181,9 +209,10 @@ impl Projection {
             ward_id: case.ward().id.to_string(),
             first_ready_at: case.ready_periods.first().map(|p| micros(p.from)),
             discharged_at: case.discharged_at.map(micros),
-            parties: case.parties.iter().map(|p| (p.unit.id.to_string(), micros(p.since))).collect(),
+            parties: parties(case),
             deadlines: deadlines(case, agreement, now),
             inbox,
+            messages,
             consents: case.consents.0.iter().map(|c| c.id.to_string()).collect(),
             followup: samverka_domain::followup::CaseFacts::of(case, agreement, now),
             acks: crate::followup::ack_map(case),
@@ -193,21 +222,12 @@ impl Projection {
     }
 
     /// Leaves out the rewrite of what is the same as in the case's previous state.
-    pub(crate) fn since(
-        mut self,
-        before: &Case,
-        agreement: &samverka_domain::agreement::Agreement,
-        now: Timestamp,
-    ) -> Self {
-        let parties: Vec<(String, i64)> =
-            before.parties.iter().map(|p| (p.unit.id.to_string(), micros(p.since))).collect();
-        self.parties_changed = parties != self.parties;
+    pub(crate) fn since(mut self, before: &Before) -> Self {
+        self.parties_changed = before.parties != self.parties;
         // What is stored of a deadline does not depend on `now` (only its status does).
         let stored = |d: &Deadline| (d.kind, d.owner, d.due, d.met_at, d.estimated);
-        let old: Vec<_> = deadlines(before, agreement, now).iter().map(stored).collect();
-        self.deadlines_changed = old != self.deadlines.iter().map(stored).collect::<Vec<_>>();
-        let linked: BTreeSet<String> = before.consents.0.iter().map(|b| b.id.to_string()).collect();
-        self.consents.retain(|c| !linked.contains(c));
+        self.deadlines_changed = !before.deadlines.iter().map(stored).eq(self.deadlines.iter().map(stored));
+        self.consents.retain(|c| !before.consents.contains(c));
         self
     }
 }
@@ -253,6 +273,14 @@ macro_rules! write_projection {
                 .bind(&case_id)
                 .execute(&mut *$tx)
                 .await?;
+        }
+        if !p.messages.is_empty() {
+            let mut q = sqlx::QueryBuilder::new("INSERT INTO case_messages (case_id, message_id, ord, data) ");
+            q.push_values(&p.messages, |mut row, m| {
+                row.push_bind(&case_id).push_bind(&m.message_id).push_bind(m.ord).push_bind(&m.data);
+            });
+            q.push(" ON CONFLICT (case_id, message_id) DO UPDATE SET ord = excluded.ord, data = excluded.data");
+            q.build().execute(&mut *$tx).await?;
         }
         // One statement for all the units a message reaches (a message reaches each unit once).
         if !p.inbox.is_empty() {
@@ -352,7 +380,17 @@ macro_rules! decide_and_write {
         };
         let agreement = $store.agreement(&agreement_id)?;
         let mut case: Case = state.case()?;
-        let before = case.clone();
+        // A state written before messages had rows of their own carries them; this write
+        // moves them all.
+        let moved: BTreeSet<MessageId> = case.messages.iter().map(|m| m.message.id).collect();
+        if moved.is_empty() {
+            let rows: Vec<(i64, String)> = sqlx::query_as("SELECT ord, data FROM case_messages WHERE case_id = $1")
+                .bind(&$id)
+                .fetch_all(&mut *tx)
+                .await?;
+            case.messages = parse_messages(rows)?;
+        }
+        let before = Before::of(&case, &agreement, $now);
         let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
         // Each command is decided on the state the ones before it left; one access-log entry
         // each.
@@ -392,7 +430,9 @@ macro_rules! decide_and_write {
             Err(e) if is_unique_violation(&e) => return Ok(None),
             other => other?,
         }
-        let p = Projection::of(&case, &agreement, &touched_messages(&recorded), $now)?.since(&before, &agreement, $now);
+        let mut touched = touched_messages(&recorded);
+        touched.extend(moved);
+        let p = Projection::of(&mut case, &agreement, &touched, $now)?.since(&before);
         let updated = sqlx::query(
             "UPDATE cases SET phase = $2, version = $3, ward_id = $4, first_ready_at = $5, discharged_at = $6, \
              updated_at = $7, state = $8 WHERE id = $1 AND version = $9",
@@ -483,6 +523,60 @@ struct InboxQueryRow {
     protection: String,
 }
 
+/// A case's messages from their rows (`ord`, JSON), in the order sent.
+fn parse_messages(mut rows: Vec<(i64, String)>) -> Result<Vec<samverka_domain::message::MessageState>> {
+    rows.sort_unstable_by_key(|(ord, _)| *ord);
+    rows.into_iter().map(|(_, d)| serde_json::from_str(&d).map_err(StoreError::corrupt)).collect()
+}
+
+/// One row of a read of cases with their messages (see [`with_messages!`]): a case's state,
+/// or one of its messages.
+#[derive(FromRow)]
+struct StateRow {
+    case_id: String,
+    agreement_id: Option<String>,
+    state: Option<Snapshot>,
+    ord: Option<i64>,
+    data: Option<String>,
+}
+
+/// One statement, so one snapshot of the database, that reads the cases `chosen` by a query
+/// (`id, agreement_id, state`) and their messages: a case's rows and its messages' rows.
+macro_rules! with_messages {
+    ($chosen:expr) => {
+        concat!(
+            "WITH chosen AS (",
+            $chosen,
+            ") SELECT id AS case_id, agreement_id, state, CAST(NULL AS BIGINT) AS ord, CAST(NULL AS TEXT) AS data \
+             FROM chosen UNION ALL \
+             SELECT m.case_id, NULL, NULL, m.ord, m.data FROM case_messages m JOIN chosen c ON c.id = m.case_id"
+        )
+    };
+}
+
+/// The cases of [`with_messages!`] rows, in the order their states were read.
+fn assemble(rows: Vec<StateRow>) -> Result<Vec<CaseRecord>> {
+    let mut messages: std::collections::HashMap<String, Vec<(i64, String)>> = std::collections::HashMap::new();
+    let mut states = vec![];
+    for row in rows {
+        match (row.state, row.ord, row.data) {
+            (Some(state), _, _) => states.push((row.case_id, row.agreement_id.unwrap_or_default(), state)),
+            (None, Some(ord), Some(data)) => messages.entry(row.case_id).or_default().push((ord, data)),
+            _ => return Err(StoreError::corrupt("a case row without its state")),
+        }
+    }
+    states
+        .into_iter()
+        .map(|(id, agreement_id, state)| {
+            let mut case = state.case()?;
+            if let Some(rows) = messages.remove(&id) {
+                case.messages = parse_messages(rows)?;
+            }
+            Ok(CaseRecord { case, agreement_id })
+        })
+        .collect()
+}
+
 /// Events as stored (their JSON), in the order read.
 fn parse_events(rows: Vec<(String,)>) -> Result<Vec<RecordedEvent>> {
     rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(StoreError::corrupt)).collect()
@@ -549,8 +643,9 @@ impl Store {
         );
         let event = if draft { Case::open_draft(open, actor, now)? } else { Case::open(open, actor, now)? };
         let recorded = RecordedEvent { seq: 1, at: now, actor: actor.clone(), event };
-        let case = Case::from_events([&recorded])?;
-        let projection = Projection::of(&case, &agreement, &BTreeSet::new(), now)?;
+        let mut case = Case::from_events([&recorded])?;
+        let touched = case.messages.iter().map(|m| m.message.id).collect();
+        let projection = Projection::of(&mut case, &agreement, &touched, now)?;
         let case_id = case.id.to_string();
         let events = [recorded];
         let inserted = logged_write!(self, &log, |tx| {
@@ -659,12 +754,10 @@ impl Store {
     }
 
     pub async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>> {
-        let row: Option<(Snapshot, String)> =
-            on_db!(self, read, |pool| sqlx::query_as("SELECT state, agreement_id FROM cases WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(pool)
-                .await?);
-        row.map(|(state, agreement_id)| Ok(CaseRecord { case: state.case()?, agreement_id })).transpose()
+        const SELECT: &str = with_messages!("SELECT id, agreement_id, state FROM cases WHERE id = $1");
+        let rows: Vec<StateRow> =
+            on_db!(self, read, |pool| sqlx::query_as(SELECT).bind(id.to_string()).fetch_all(pool).await?);
+        Ok(assemble(rows)?.pop())
     }
 
     /// The full history of a case, oldest first.
@@ -959,22 +1052,23 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Case>> {
-        let rows: Vec<(Snapshot,)> = on_db!(self, read, |pool| sqlx::query_as(
-            // Two halves so each walks the (kommunkod, discharged_at) index: discharged within
-            // or after the window, and still in hospital.
-            "SELECT state FROM cases WHERE kommunkod = $1 AND discharged_at >= $3 AND agreement_id = $2 \
-               AND first_ready_at IS NOT NULL AND first_ready_at < $4 \
+        // Two halves so each walks the (kommunkod, discharged_at) index: discharged within or
+        // after the window, and still in hospital.
+        const SELECT: &str = with_messages!(
+            "SELECT id, agreement_id, state FROM cases WHERE kommunkod = $1 AND discharged_at >= $3 \
+               AND agreement_id = $2 AND first_ready_at IS NOT NULL AND first_ready_at < $4 \
              UNION ALL \
-             SELECT state FROM cases WHERE kommunkod = $1 AND discharged_at IS NULL AND agreement_id = $2 \
-               AND first_ready_at IS NOT NULL AND first_ready_at < $4"
-        )
-        .bind(kommun.as_str())
-        .bind(agreement_id)
-        .bind(micros(from))
-        .bind(micros(to))
-        .fetch_all(pool)
-        .await?);
-        rows.into_iter().map(|(s,)| s.case()).collect()
+             SELECT id, agreement_id, state FROM cases WHERE kommunkod = $1 AND discharged_at IS NULL \
+               AND agreement_id = $2 AND first_ready_at IS NOT NULL AND first_ready_at < $4"
+        );
+        let rows: Vec<StateRow> = on_db!(self, read, |pool| sqlx::query_as(SELECT)
+            .bind(kommun.as_str())
+            .bind(agreement_id)
+            .bind(micros(from))
+            .bind(micros(to))
+            .fetch_all(pool)
+            .await?);
+        Ok(assemble(rows)?.into_iter().map(|r| r.case).collect())
     }
 
     /// Counts by phase, for the health page and the demo's report.

@@ -1,12 +1,13 @@
-//! A case's state as kept in `cases.state`: its JSON, compressed on SQLite.
+//! A case's state as kept in `cases.state`: its JSON without the messages, compressed on
+//! SQLite.
 //!
-//! The state carries every message with its receipts, so it grows with the case (10–80 kB on
-//! the national data set) and every command rewrites it. Uncompressed, SQLite keeps it on a
-//! chain of overflow pages, and those pages were a large share of what each write changes and
-//! each case page reads. Compressed (zlib, about a tenth of the size) most states fit in the
-//! case's own row. PostgreSQL compresses large values itself (TOAST), so there it stays text.
-//! Rows written before compression (SQLite TEXT) are read as they are and compressed when next
-//! written.
+//! The messages, with their receipts, are what grows with a case; they are rows of their own
+//! (`case_messages`), and a command rewrites only those it changes, so the state every
+//! command rewrites stays about the same size however long the history. States written
+//! before that still carry their messages and are read as they are. Compressed (zlib), the
+//! state fits in the case's own row on SQLite; PostgreSQL compresses large values itself
+//! (TOAST), so there it stays text. Rows written before compression (SQLite TEXT) are read as
+//! they are and compressed when next written.
 
 use samverka_domain::case::Case;
 use sqlx::encode::IsNull;
@@ -27,10 +28,17 @@ const MAX_STATE_BYTES: usize = 64 << 20;
 pub(crate) struct Snapshot(String);
 
 impl Snapshot {
-    pub(crate) fn of(case: &Case) -> Result<Snapshot> {
-        Ok(Snapshot(serde_json::to_string(case).map_err(StoreError::corrupt)?))
+    /// The case's state without its messages, which are rows of their own (`case_messages`),
+    /// so that the state stays small however long the case's history grows.
+    pub(crate) fn of(case: &mut Case) -> Result<Snapshot> {
+        let messages = std::mem::take(&mut case.messages);
+        let json = serde_json::to_string(case);
+        case.messages = messages;
+        Ok(Snapshot(json.map_err(StoreError::corrupt)?))
     }
 
+    /// The stored state: without messages, or with them when written before they had rows
+    /// of their own.
     pub(crate) fn case(&self) -> Result<Case> {
         serde_json::from_str(&self.0).map_err(StoreError::corrupt)
     }

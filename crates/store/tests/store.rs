@@ -2,141 +2,18 @@
 //! started by the test process.
 
 use samverka_domain::access::Role;
-use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::case::{Command, OpenCase, Phase};
 use samverka_domain::deadlines::DeadlineKind;
 use samverka_domain::ids::{HsaId, Kommunkod, PatientIdentifier, personnummer_with_check_digit};
 use samverka_domain::message::MessageBody;
 use samverka_domain::org::{AddressEntry, CareType, Organisation, OrganisationKind, Unit, UnitKind};
 use samverka_domain::patient::ProtectedIdentity;
-use samverka_store::{AccessFilter, Audit, NewPatient, Outcome, Store, StoreError, reference_unit_ref};
+use samverka_store::{AccessFilter, NewPatient, Outcome, Store, StoreError, reference_unit_ref};
 use uuid::Uuid;
 
 #[macro_use]
 mod common;
 use common::*;
-
-struct World {
-    ward: UnitRef,
-    bistand: UnitRef,
-    vc: UnitRef,
-    other: UnitRef,
-    patient: Uuid,
-}
-
-impl World {
-    /// A user of `unit` acting in the role its staff usually have.
-    fn actor(&self, unit: &UnitRef) -> Audit {
-        let role = match unit.kind {
-            UnitKind::Ward => Role::Vardsamordnare,
-            UnitKind::Bistandsenhet => Role::Bistandshandlaggare,
-            _ => Role::Sjukskoterska,
-        };
-        let user = UserRef { id: Uuid::from_u128(unit.id.as_u128() + 7), name: format!("Person på {}", unit.name) };
-        Audit {
-            actor: Actor { user, unit: unit.clone(), role },
-            assignment_id: None,
-            client_address: Some("192.0.2.1".into()),
-        }
-    }
-}
-
-async fn seed(store: &Store) -> World {
-    let now = ts("2026-11-01 00:00");
-    let region = Organisation {
-        id: Uuid::now_v7(),
-        kind: OrganisationKind::Region,
-        name: "Region Test".into(),
-        region_code: Some("01".into()),
-        kommunkod: None,
-        hsa_id: Some(HsaId::parse("SE2321000016-0001").unwrap()),
-        acts_for: None,
-    };
-    let kommun = Organisation {
-        id: Uuid::now_v7(),
-        kind: OrganisationKind::Kommun,
-        name: "Solna stad".into(),
-        region_code: None,
-        kommunkod: Some(Kommunkod::parse("0184").unwrap()),
-        hsa_id: Some(HsaId::parse("SE2120002882-0001").unwrap()),
-        acts_for: None,
-    };
-    store.insert_organisation(&region, Some("stockholm"), now).await.unwrap();
-    store.insert_organisation(&kommun, None, now).await.unwrap();
-    let mk = |name: &str, kind, org: &Organisation, hsa: &str, kommun: Option<&str>| Unit {
-        id: Uuid::now_v7(),
-        organisation_id: org.id,
-        kind,
-        name: name.into(),
-        hsa_id: HsaId::parse(hsa).unwrap(),
-        care_type: CareType::Somatic,
-        receives_for_kommun: kommun.map(|k| Kommunkod::parse(k).unwrap()),
-        address: AddressEntry { phone: Some("08-000 00 00".into()), ..Default::default() },
-    };
-    let units = [
-        mk("Avdelning 12", UnitKind::Ward, &region, "SE2321000016-A12", None),
-        mk("Biståndsenheten Solna", UnitKind::Bistandsenhet, &kommun, "SE2120002882-B1", Some("0184")),
-        mk("Vårdcentralen Råsunda", UnitKind::Vardcentral, &region, "SE2321000016-VC1", None),
-        mk("Vårdcentralen Bergshamra", UnitKind::Vardcentral, &region, "SE2321000016-VC2", None),
-    ];
-    for u in &units {
-        store.insert_unit(u, now).await.unwrap();
-    }
-    let refs: Vec<UnitRef> = units.iter().map(reference_unit_ref).collect();
-    let world = World {
-        ward: refs[0].clone(),
-        bistand: refs[1].clone(),
-        vc: refs[2].clone(),
-        other: refs[3].clone(),
-        patient: Uuid::now_v7(),
-    };
-    let pnr = personnummer_with_check_digit(jiff::civil::date(1938, 4, 7), 982);
-    store
-        .insert_patient(
-            world.patient,
-            NewPatient {
-                identifier: PatientIdentifier::Personnummer(pnr),
-                given_name: "Åsa".into(),
-                family_name: "Öberg".into(),
-                kommun: Kommunkod::parse("0184").unwrap(),
-                listed_unit: Some(world.vc.id),
-                protection: ProtectedIdentity::None,
-                address: None,
-            },
-            &world.actor(&world.ward),
-            now,
-        )
-        .await
-        .unwrap();
-    world
-}
-
-async fn open(store: &Store, w: &World, at: &str) -> Uuid {
-    let id = Uuid::now_v7();
-    let open = OpenCase {
-        case_id: id,
-        patient_id: w.patient,
-        kommun: Kommunkod::parse("0184").unwrap(),
-        listed_unit: Some(w.vc.id),
-        care_type: CareType::Somatic,
-        admitted_at: ts(at),
-        needs_assessed_at: None,
-    };
-    store.open_case(&open, "stockholm", &w.actor(&w.ward), ts(at)).await.unwrap();
-    id
-}
-
-fn notice(w: &World) -> Command {
-    Command::SendMessage {
-        message_id: Uuid::now_v7(),
-        body: MessageBody::Inskrivningsmeddelande {
-            estimated_discharge: "2026-11-10".parse().unwrap(),
-            note: String::new(),
-        },
-        recipients: vec![w.bistand.clone(), w.vc.clone()],
-        corrects: None,
-    }
-}
 
 on_both!(history_and_projections_agree, |store: Store| async move {
     let w = seed(&store).await;
@@ -223,11 +100,14 @@ async fn store_exec(store: &Store, sql: &str) -> Result<(), String> {
     store.raw_execute_for_tests(sql).await.map_err(|e| e.to_string())
 }
 
-on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_text_is_still_read, |store: Store| async move {
+on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_states_are_still_read, |store: Store| async move {
     let w = seed(&store).await;
     let case_id = open(&store, &w, "2026-11-02 08:00").await;
     store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
     let case = store.case(case_id).await.unwrap().unwrap().case;
+    assert_eq!(case.messages.len(), 1);
+    // The state is stored without its messages (they are rows of their own).
+    let state_json = serde_json::to_string(&samverka_domain::case::Case { messages: vec![], ..case.clone() }).unwrap();
     let json = serde_json::to_string(&case).unwrap();
     let stored = |sql: &str| {
         let (store, sql) = (store.clone(), sql.replace("{id}", &case_id.to_string()));
@@ -246,15 +126,19 @@ on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_text_is_still_re
     };
     if sqlite {
         assert_eq!(kind, "blob");
-        assert!(bytes * 2 < json.len(), "{bytes} bytes stored for {} of JSON", json.len());
+        assert!(bytes * 2 < state_json.len(), "{bytes} bytes stored for {} of JSON", state_json.len());
     } else {
         // PostgreSQL compresses large values itself.
-        assert_eq!((kind.as_str(), bytes), ("text", json.len()));
+        assert_eq!((kind.as_str(), bytes), ("text", state_json.len()));
     }
-    // A state written before compression (text) is read as it is, and compressed when the
-    // case is next written.
+    let message_rows = || stored("SELECT CAST(COUNT(*) AS TEXT) FROM case_messages WHERE case_id = '{id}'");
+    assert_eq!(message_rows().await, "1");
+    // A state written before compression and before messages had rows of their own (text,
+    // with its messages) is read as it is; when the case is next written it is compressed and
+    // its messages move to their rows.
     let quoted = json.replace('\'', "''");
     store_exec(&store, &format!("UPDATE cases SET state = '{quoted}' WHERE id = '{case_id}'")).await.unwrap();
+    store_exec(&store, &format!("DELETE FROM case_messages WHERE case_id = '{case_id}'")).await.unwrap();
     assert_eq!(store.case(case_id).await.unwrap().unwrap().case, case);
     let reply = Command::SendMessage {
         message_id: Uuid::now_v7(),
@@ -265,7 +149,9 @@ on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_text_is_still_re
     store.execute(case_id, &w.actor(&w.bistand), reply, ts("2026-11-02 10:00")).await.unwrap();
     let after = store.case(case_id).await.unwrap().unwrap().case;
     assert_eq!(after.messages.len(), case.messages.len() + 1);
+    assert_eq!(after, samverka_domain::case::Case::from_events(&store.case_events(case_id).await.unwrap()).unwrap());
     assert!(stored(how).await.starts_with(if sqlite { "blob " } else { "text " }));
+    assert_eq!(message_rows().await, "2", "the old message moved to its row beside the new one");
     if sqlite {
         // A damaged compressed state is an error, never a case read wrong.
         store_exec(&store, &format!("UPDATE cases SET state = x'789c0b' WHERE id = '{case_id}'")).await.unwrap();

@@ -1,7 +1,7 @@
 //! What the storage tests share: a store on a fresh SQLite file or a fresh PostgreSQL
 //! database, local Swedish times, and `on_both!`, which runs a test body on each.
 // Each test binary compiles this module and uses a part of it.
-#![allow(dead_code, unused_macros)]
+#![allow(dead_code, unused_macros, unused_imports)]
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
@@ -11,6 +11,9 @@ use samverka_domain::calendar::STOCKHOLM;
 use samverka_store::{Agreements, Audit, NewAccount, Store};
 use samverka_testkit::PgServer;
 use uuid::Uuid;
+
+mod world;
+pub use world::*;
 
 pub fn ts(local: &str) -> Timestamp {
     let dt: DateTime = local.replace(' ', "T").parse().unwrap();
