@@ -348,7 +348,7 @@ impl Feed {
         let patient = store.patient_by_identifier(&msg.patient.identifier).await?;
         let patient_id = patient.as_ref().map(|p| p.id);
         let refused = |r: Refusal| Failure::Refused(r, patient_id);
-        let open_case: Option<Case> = match &patient {
+        let open_case: Option<std::sync::Arc<Case>> = match &patient {
             Some(p) => {
                 let open = store.cases_for_patient(p.id).await?.into_iter().find(|c| c.phase.is_open());
                 match open {
@@ -367,7 +367,7 @@ impl Feed {
         let situation = plan::Situation {
             patient_known: patient.is_some(),
             in_joint_care,
-            open_case: open_case.as_ref(),
+            open_case: open_case.as_deref(),
             ward: ward_ref.as_ref().zip(ward_unit.as_ref().map(|u| u.care_type)),
         };
         let decided = plan::plan(&msg, &situation, &self.settings().plan).map_err(refused)?;

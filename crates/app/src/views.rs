@@ -78,12 +78,13 @@ pub struct CaseView {
     /// What the caller may do to the case now ([`Case::available`]): each one the case will
     /// accept, given a well-filled request.
     pub available: Vec<Action>,
-    pub state: Case,
+    #[schema(value_type = Case)]
+    pub state: std::sync::Arc<Case>,
 }
 
 impl CaseView {
     pub fn of(
-        case: Case,
+        case: std::sync::Arc<Case>,
         agreement_id: String,
         agreement: &Agreement,
         patient: &Patient,

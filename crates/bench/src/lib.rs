@@ -52,9 +52,9 @@ pub async fn session(store: &Store, unit: Uuid, organisation: Uuid, role: Role, 
     Login { cookie: format!("{}={token}", samverka_app::auth::SESSION_COOKIE), csrf: s.csrf_token, unit }
 }
 
-/// A FHIR client (client credentials, `system/*.read`) of a new system account working as
+/// A FHIR client (client credentials with `scopes`) of a new system account working as
 /// vårdsamordnare at `unit`, written straight into the store; returns its id and secret.
-pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid, name: &str) -> (Uuid, String) {
+pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid, name: &str, scopes: &[&str]) -> (Uuid, String) {
     let (user, assignment) = account_at(store, unit, organisation, Role::Vardsamordnare, name).await;
     let (id, secret) = (Uuid::now_v7(), samverka_app::auth::random_token());
     let client = samverka_store::ApiClient {
@@ -62,7 +62,7 @@ pub async fn fhir_client(store: &Store, unit: Uuid, organisation: Uuid, name: &s
         user_id: user,
         assignment_id: assignment,
         secret_hash: samverka_app::auth::token_hash(&secret),
-        scopes: vec!["system/*.read".into()],
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
         active: true,
     };
     store.create_api_client(&client, None, jiff::Timestamp::now()).await.unwrap();

@@ -29,6 +29,7 @@ pub enum Kind {
     FhirPatient,
     FhirSearch,
     FhirEpisodes,
+    FhirMessage,
 }
 
 impl World {
@@ -56,6 +57,7 @@ impl Kind {
             Kind::FhirPatient => "FHIR `GET /fhir/Patient/{id}`",
             Kind::FhirSearch => "FHIR `GET /fhir/Patient?identifier=…`",
             Kind::FhirEpisodes => "FHIR `GET /fhir/EpisodeOfCare?patient=…`",
+            Kind::FhirMessage => "FHIR `POST /fhir/Communication`",
         }
     }
 }
@@ -156,6 +158,25 @@ pub async fn request(world: &World, client: &reqwest::Client, kind: Kind, pick: 
                 _ => format!("{base}/fhir/EpisodeOfCare?patient={}", target.patient_id),
             };
             expect(client.get(url).bearer_auth(token).send().await, 200).await?
+        }
+        Kind::FhirMessage => {
+            // The ward's system sends the biståndsenhet a free message in the case.
+            let token = world.fhir_tokens.get(target.ward).ok_or("no FHIR token: run with the FHIR phases")?;
+            let body = serde_json::json!({
+                "resourceType": "Communication",
+                "status": "completed",
+                "category": [{ "coding": [{ "system": "urn:samverka:CodeSystem:message-kind", "code": "allmant" }] }],
+                "subject": { "reference": format!("Patient/{}", target.patient_id) },
+                "encounter": { "reference": format!("Encounter/{}", target.case_id) },
+                "recipient": [{ "reference": format!("Organization/{}", world.bistand[target.bistand].unit) }],
+                "payload": [{ "contentString": "Patienten behöver hjälp med läkemedel morgon och kväll." }],
+            });
+            let req = client
+                .post(format!("{base}/fhir/Communication"))
+                .bearer_auth(token)
+                .header("content-type", "application/fhir+json")
+                .body(body.to_string());
+            expect(req.send().await, 201).await?
         }
         Kind::Message => return message(world, client, pick).await,
         Kind::Acknowledge => {

@@ -152,7 +152,8 @@ async fn measure(args: &Args, db: &'static str) -> Report {
         .unwrap();
     let unit = &ward_assignment.unit;
     let (client_id, client_secret) =
-        samverka_bench::fhir_client(&store, unit.id, unit.organisation_id, "Benchmark system").await;
+        samverka_bench::fhir_client(&store, unit.id, unit.organisation_id, "Benchmark system", &["system/*.read"])
+            .await;
     let patient_of_case = store.case(case).await.unwrap().unwrap().case.patient_id;
     let patient_number = store.patient(patient_of_case).await.unwrap().unwrap().identifier.value().to_string();
     let reviewer = role_of(Role::Enhetschef).await;

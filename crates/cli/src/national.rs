@@ -600,7 +600,7 @@ mod tests {
             for s in store.cases_for_unit(ward.id, true, 10_000).await.unwrap() {
                 let record = store.case(s.case_id).await.unwrap().unwrap();
                 let events = store.case_events(s.case_id).await.unwrap();
-                assert_eq!(Case::from_events(&events).unwrap(), record.case, "history and state agree");
+                assert_eq!(Case::from_events(&events).unwrap(), *record.case, "history and state agree");
                 let agreement = store.agreements().get(&record.agreement_id).unwrap();
                 if let Some(f) = CaseFacts::of(&record.case, &agreement, now) {
                     expected.add(&f.totals);

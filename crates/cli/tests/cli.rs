@@ -255,7 +255,7 @@ async fn killed_after_each_acknowledged_write_loses_nothing(url: &str, env: &[(&
     }
     // History and snapshot still agree after the kills.
     let events = store.case_events(a.case).await.unwrap();
-    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), case);
+    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), *case);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,7 +464,7 @@ async fn a_backup_while_serving_restores_to_the_same_data(
     // A consistent snapshot: the copy's history replays to its state, and it is the live case
     // as it stood at some moment (a prefix of its history).
     let events = restored.case_events(a.case).await.unwrap();
-    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), copy);
+    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), *copy);
     let live_events = live.case_events(a.case).await.unwrap();
     assert_eq!(&live_events[..events.len()], &events[..], "the copy's history is the live one's beginning");
     let kept = sent.iter().filter(|id| copy.message(**id).is_some()).count();
@@ -579,7 +579,7 @@ async fn killed_under_write_load_loses_nothing(url: &str, env: &[(&str, &str)], 
     let lost: Vec<&Uuid> = acknowledged.iter().filter(|id| case.message(**id).is_none()).collect();
     assert!(lost.is_empty(), "{} of {} acknowledged writes lost: {lost:?}", lost.len(), acknowledged.len());
     let events = store.case_events(a.case).await.unwrap();
-    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), case);
+    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), *case);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -682,7 +682,8 @@ async fn answered_fhir_reads_are_logged_before_a_kill(url: &str, env: &[(&str, &
     let ward = store.units().await.unwrap().iter().find(|u| u.kind == UnitKind::Ward).unwrap().clone();
     let cases = store.cases_for_unit(ward.id, false, 20).await.unwrap();
     assert!(!cases.is_empty());
-    let (client_id, secret) = samverka_bench::fhir_client(&store, ward.id, ward.organisation_id, "Journalsystem").await;
+    let (client_id, secret) =
+        samverka_bench::fhir_client(&store, ward.id, ward.organisation_id, "Journalsystem", &["system/*.read"]).await;
     store.close().await;
     let server = Server::start(dir, env);
     let client = reqwest::Client::new();

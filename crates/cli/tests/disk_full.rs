@@ -174,7 +174,7 @@ async fn a_full_disk_refuses_writes_keeps_reads_and_recovers() {
         assert!(record.case.message(*id).is_none(), "refused message {id} is not stored");
     }
     let events = store.case_events(case).await.unwrap();
-    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), record.case);
+    assert_eq!(samverka_domain::case::Case::from_events(&events).unwrap(), *record.case);
     // The demo's own history may hold reads of the case too: count those of the test's stretch.
     let filter = AccessFilter {
         patient_id: Some(record.case.patient_id),

@@ -198,7 +198,12 @@ pub(crate) async fn read_record(
     Ok(record)
 }
 
-pub(crate) async fn read_case(st: &AppState, c: &FhirCaller, id: &str, action: &str) -> Result<Case, FhirError> {
+pub(crate) async fn read_case(
+    st: &AppState,
+    c: &FhirCaller,
+    id: &str,
+    action: &str,
+) -> Result<std::sync::Arc<Case>, FhirError> {
     Ok(read_record(st, c, id, action).await?.case)
 }
 

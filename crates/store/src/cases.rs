@@ -6,6 +6,7 @@
 //! key or the version check; the loser retries against the new state.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use samverka_domain::Problem;
@@ -19,14 +20,16 @@ use serde::Serialize;
 use sqlx::{Connection, FromRow};
 
 use crate::access_log::{Audit, Outcome, insert_access_rows, logged_write};
+use crate::case_cache::{Cached, Timeline, Versioned};
 use crate::snapshot::Snapshot;
 use crate::sql::{enum_str, from_micros, is_unique_violation, micros, parse_enum, placeholders, uuid};
 use crate::{Db, Result, Store, StoreError, on_db};
 
-/// A case as stored: its derived state and the agreement that governs it.
+/// A case as stored: its derived state and the agreement that governs it. The state is shared
+/// with what the store keeps of the case (see `case_cache`), so passing it on copies nothing.
 #[derive(Debug, Clone)]
 pub struct CaseRecord {
-    pub case: Case,
+    pub case: Arc<Case>,
     pub agreement_id: String,
 }
 
@@ -336,7 +339,8 @@ macro_rules! insert_events {
 /// A case as a command finds it: its state and what its writes compare with, in one statement.
 #[derive(FromRow)]
 struct StoredCase {
-    state: Snapshot,
+    /// `None` when this process keeps the case at the stored version (see `case_cache`).
+    state: Option<Snapshot>,
     version: i64,
     agreement_id: String,
     protection: String,
@@ -350,7 +354,7 @@ struct StoredCase {
 
 macro_rules! stored_case_select {
     () => {
-        "SELECT c.state, c.version, c.agreement_id, p.protection, c.ward_id, \
+        "SELECT CASE WHEN c.version = $2 THEN NULL ELSE c.state END AS state, c.version, c.agreement_id, p.protection, c.ward_id, \
                 (SELECT u.hospital FROM units u WHERE u.id = c.ward_id) AS hospital, \
                 f.facts AS followup_facts, f.acks AS followup_acks \
          FROM cases c JOIN patients p ON p.id = c.patient_id LEFT JOIN case_followup f ON f.case_id = c.id"
@@ -362,9 +366,15 @@ macro_rules! stored_case_select {
 /// batch's connection, where the transaction is a savepoint). `None` when another writer got
 /// there first. Expanded once per database driver.
 macro_rules! decide_and_write {
-    ($store:expr, $conn:expr, $select:expr, $id:expr, $audit:expr, $cmds:expr, $now:expr) => {{
+    ($store:expr, $conn:expr, $select:expr, $case_id:expr, $audit:expr, $cmds:expr, $now:expr) => {{
+        let id = $case_id.to_string();
         let mut tx = $conn.begin().await?;
-        let row: Option<StoredCase> = sqlx::query_as($select).bind(&$id).fetch_optional(&mut *tx).await?;
+        let kept = $store.cases.get($case_id);
+        let row: Option<StoredCase> = sqlx::query_as($select)
+            .bind(&id)
+            .bind(kept.as_ref().map_or(-1, |k| i64::from(k.version())))
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(StoredCase {
             state,
             version,
@@ -379,18 +389,43 @@ macro_rules! decide_and_write {
             return Err(Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case.").into());
         };
         let agreement = $store.agreement(&agreement_id)?;
-        let mut case: Case = state.case()?;
+        let mut cached = match (state, kept) {
+            // The stored version is the one this process keeps: nothing to read or parse. It
+            // stays kept, as the current version, until this write commits.
+            (None, Some(kept)) => Cached::clone(&kept),
+            (Some(state), _) => {
+                let mut case: Case = state.case()?;
+                let messages_in_state = !case.messages.is_empty();
+                let mut message_bytes = vec![0; case.messages.len()];
+                if !messages_in_state {
+                    let rows: Vec<(i64, String)> =
+                        sqlx::query_as("SELECT ord, data FROM case_messages WHERE case_id = $1")
+                            .bind(&id)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    message_bytes = stored_sizes(&rows);
+                    case.messages = parse_messages(rows)?;
+                }
+                Cached {
+                    case: Arc::new(case),
+                    agreement_id,
+                    state_bytes: state.len(),
+                    message_bytes,
+                    messages_in_state,
+                }
+            }
+            (None, None) => return Err(StoreError::corrupt("the case's state was not read")),
+        };
         // A state written before messages had rows of their own carries them; this write
         // moves them all.
-        let moved: BTreeSet<MessageId> = case.messages.iter().map(|m| m.message.id).collect();
-        if moved.is_empty() {
-            let rows: Vec<(i64, String)> = sqlx::query_as("SELECT ord, data FROM case_messages WHERE case_id = $1")
-                .bind(&$id)
-                .fetch_all(&mut *tx)
-                .await?;
-            case.messages = parse_messages(rows)?;
-        }
-        let before = Before::of(&case, &agreement, $now);
+        let moved: BTreeSet<MessageId> = if cached.messages_in_state {
+            cached.case.messages.iter().map(|m| m.message.id).collect()
+        } else {
+            BTreeSet::new()
+        };
+        // The one copy a write makes of a kept case (none of one just read).
+        let case = Arc::make_mut(&mut cached.case);
+        let before = Before::of(case, &agreement, $now);
         let protected = parse_enum::<ProtectedIdentity>(&protection)?.is_protected();
         // Each command is decided on the state the ones before it left; one access-log entry
         // each.
@@ -424,20 +459,20 @@ macro_rules! decide_and_write {
         }
         if recorded.is_empty() {
             tx.commit().await?;
-            return Ok(Some((CaseRecord { case, agreement_id }, vec![])));
+            return Ok(Some((cached, vec![])));
         }
-        match insert_events!(tx, $id, &recorded) {
+        match insert_events!(tx, id, &recorded) {
             Err(e) if is_unique_violation(&e) => return Ok(None),
             other => other?,
         }
         let mut touched = touched_messages(&recorded);
         touched.extend(moved);
-        let p = Projection::of(&mut case, &agreement, &touched, $now)?.since(&before);
+        let p = Projection::of(case, &agreement, &touched, $now)?.since(&before);
         let updated = sqlx::query(
             "UPDATE cases SET phase = $2, version = $3, ward_id = $4, first_ready_at = $5, discharged_at = $6, \
              updated_at = $7, state = $8 WHERE id = $1 AND version = $9",
         )
-        .bind(&$id)
+        .bind(&id)
         .bind(p.phase)
         .bind(case.version as i64)
         .bind(&p.ward_id)
@@ -453,13 +488,19 @@ macro_rules! decide_and_write {
         }
         write_projection!(
             tx,
-            $id.clone(),
+            id.clone(),
             &p,
             followup_acks.map(|acks| (followup_facts, acks)),
             Some((ward_id.as_str(), hospital))
         );
         tx.commit().await?;
-        Ok(Some((CaseRecord { case, agreement_id }, recorded)))
+        cached.messages_in_state = false;
+        cached.state_bytes = p.state.len();
+        cached.message_bytes.resize(cached.case.messages.len(), 0);
+        for m in &p.messages {
+            cached.message_bytes[m.ord as usize] = m.data.len() as u32;
+        }
+        Ok(Some((cached, recorded)))
     }};
 }
 
@@ -535,33 +576,49 @@ fn parse_messages(mut rows: Vec<(i64, String)>) -> Result<Vec<samverka_domain::m
 struct StateRow {
     case_id: String,
     agreement_id: Option<String>,
+    /// Set on a case's row, `None` on a message's.
+    version: Option<i64>,
     state: Option<Snapshot>,
     ord: Option<i64>,
     data: Option<String>,
 }
 
 /// One statement, so one snapshot of the database, that reads the cases `chosen` by a query
-/// (`id, agreement_id, state`) and their messages: a case's rows and its messages' rows.
+/// (`id, agreement_id, version, state`) and the messages of those whose state it read: a row
+/// per case, and one per message.
 macro_rules! with_messages {
     ($chosen:expr) => {
         concat!(
             "WITH chosen AS (",
             $chosen,
-            ") SELECT id AS case_id, agreement_id, state, CAST(NULL AS BIGINT) AS ord, CAST(NULL AS TEXT) AS data \
-             FROM chosen UNION ALL \
-             SELECT m.case_id, NULL, NULL, m.ord, m.data FROM case_messages m JOIN chosen c ON c.id = m.case_id"
+            ") SELECT id AS case_id, agreement_id, version, state, CAST(NULL AS BIGINT) AS ord, \
+                CAST(NULL AS TEXT) AS data FROM chosen \
+             UNION ALL \
+             SELECT m.case_id, NULL, NULL, NULL, m.ord, m.data FROM case_messages m \
+                JOIN chosen c ON c.id = m.case_id WHERE c.state IS NOT NULL"
         )
     };
 }
 
-/// The cases of [`with_messages!`] rows, in the order their states were read.
-fn assemble(rows: Vec<StateRow>) -> Result<Vec<CaseRecord>> {
+/// The stored size of each message row, in the case's order.
+fn stored_sizes(rows: &[(i64, String)]) -> Vec<u32> {
+    let mut sizes = vec![0; rows.len()];
+    for (ord, data) in rows {
+        if let Some(size) = sizes.get_mut(*ord as usize) {
+            *size = data.len() as u32;
+        }
+    }
+    sizes
+}
+
+/// The cases of [`with_messages!`] rows whose state was read, in the order read.
+fn assemble(rows: Vec<StateRow>) -> Result<Vec<Cached>> {
     let mut messages: std::collections::HashMap<String, Vec<(i64, String)>> = std::collections::HashMap::new();
     let mut states = vec![];
     for row in rows {
-        match (row.state, row.ord, row.data) {
-            (Some(state), _, _) => states.push((row.case_id, row.agreement_id.unwrap_or_default(), state)),
-            (None, Some(ord), Some(data)) => messages.entry(row.case_id).or_default().push((ord, data)),
+        match (row.version, row.state, row.ord, row.data) {
+            (Some(_), Some(state), _, _) => states.push((row.case_id, row.agreement_id.unwrap_or_default(), state)),
+            (None, None, Some(ord), Some(data)) => messages.entry(row.case_id).or_default().push((ord, data)),
             _ => return Err(StoreError::corrupt("a case row without its state")),
         }
     }
@@ -569,10 +626,19 @@ fn assemble(rows: Vec<StateRow>) -> Result<Vec<CaseRecord>> {
         .into_iter()
         .map(|(id, agreement_id, state)| {
             let mut case = state.case()?;
+            let messages_in_state = !case.messages.is_empty();
+            let mut message_bytes = vec![0; case.messages.len()];
             if let Some(rows) = messages.remove(&id) {
+                message_bytes = stored_sizes(&rows);
                 case.messages = parse_messages(rows)?;
             }
-            Ok(CaseRecord { case, agreement_id })
+            Ok(Cached {
+                case: Arc::new(case),
+                agreement_id,
+                state_bytes: state.len(),
+                message_bytes,
+                messages_in_state,
+            })
         })
         .collect()
 }
@@ -680,6 +746,14 @@ impl Store {
             let existing = self.case(open.case_id).await?.ok_or_else(|| StoreError::corrupt("case vanished"))?;
             return Ok((existing, false));
         }
+        let case = Arc::new(case);
+        self.cases.keep(Cached {
+            case: case.clone(),
+            agreement_id: agreement_id.to_string(),
+            state_bytes: projection.state.len(),
+            message_bytes: projection.messages.iter().map(|m| m.data.len() as u32).collect(),
+            messages_in_state: false,
+        });
         Ok((CaseRecord { case, agreement_id: agreement_id.to_string() }, true))
     }
 
@@ -730,34 +804,65 @@ impl Store {
         cmds: Vec<Command>,
         now: Timestamp,
     ) -> Result<Option<(CaseRecord, Vec<RecordedEvent>)>> {
-        let id = case_id.to_string();
         // While the disk is full only the access log is written (see `disk`).
         self.disk.check_writable()?;
-        match &self.db {
+        let done: Option<(Cached, Vec<RecordedEvent>)> = match &self.db {
             // SQLite has a single writer connection, which already serialises writers; the
-            // commands waiting for it are committed together (`batch`).
+            // commands waiting for it are committed together (`batch`), and `run` answers once
+            // that commit is done.
             Db::Sqlite { writer, .. } => {
                 const SELECT: &str = concat!(stored_case_select!(), " WHERE c.id = $1");
                 let (store, audit) = (self.clone(), audit.clone());
                 self.commands
                     .run(writer, move |conn| {
-                        Box::pin(async move { decide_and_write!(store, conn, SELECT, id, audit, cmds, now) })
+                        Box::pin(async move { decide_and_write!(store, conn, SELECT, case_id, audit, cmds, now) })
                     })
-                    .await
+                    .await?
             }
             // PostgreSQL: lock the case row so writers to one case queue instead of colliding.
             Db::Postgres(pg) => {
                 const SELECT: &str = concat!(stored_case_select!(), " WHERE c.id = $1 FOR UPDATE OF c");
-                decide_and_write!(self, pg, SELECT, id, audit, cmds, now)
+                let attempt: Result<Option<(Cached, Vec<RecordedEvent>)>> =
+                    async { decide_and_write!(self, pg, SELECT, case_id, audit, cmds, now) }.await;
+                attempt?
             }
-        }
+        };
+        // Committed: this version may answer the next read.
+        Ok(done.map(|(cached, recorded)| {
+            let record = CaseRecord { case: cached.case.clone(), agreement_id: cached.agreement_id.clone() };
+            self.cases.keep(cached);
+            (record, recorded)
+        }))
     }
 
+    /// A case as it is now: the one this process keeps when the database says it is still
+    /// current, else read (in one statement) and kept.
     pub async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>> {
-        const SELECT: &str = with_messages!("SELECT id, agreement_id, state FROM cases WHERE id = $1");
-        let rows: Vec<StateRow> =
-            on_db!(self, read, |pool| sqlx::query_as(SELECT).bind(id.to_string()).fetch_all(pool).await?);
-        Ok(assemble(rows)?.pop())
+        const SELECT: &str = with_messages!(
+            "SELECT id, agreement_id, version, CASE WHEN version = $2 THEN NULL ELSE state END AS state \
+             FROM cases WHERE id = $1"
+        );
+        let kept = self.cases.get(id);
+        let rows: Vec<StateRow> = on_db!(self, read, |pool| sqlx::query_as(SELECT)
+            .bind(id.to_string())
+            .bind(kept.as_ref().map_or(-1, |k| i64::from(k.version())))
+            .fetch_all(pool)
+            .await?);
+        if rows.iter().any(|r| r.version.is_some() && r.state.is_none()) {
+            let kept = kept.ok_or_else(|| StoreError::corrupt("the case's state was not read"))?;
+            return Ok(Some(CaseRecord { case: kept.case.clone(), agreement_id: kept.agreement_id.clone() }));
+        }
+        let Some(cached) = assemble(rows)?.pop() else { return Ok(None) };
+        let record = CaseRecord { case: cached.case.clone(), agreement_id: cached.agreement_id.clone() };
+        self.cases.keep(cached);
+        Ok(Some(record))
+    }
+
+    /// Forgets the cases this process keeps, so that the next read of each goes to the
+    /// database (what a newly started process would read).
+    pub fn forget_kept_cases(&self) {
+        self.cases.clear();
+        self.timelines.clear();
     }
 
     /// The full history of a case, oldest first.
@@ -773,16 +878,33 @@ impl Store {
     /// A case's history as its page shows it, oldest first: without the deliveries of messages
     /// (about four in ten events of an open case), which the page shows with each message's
     /// receipts instead, so they are neither read nor parsed.
-    pub async fn case_timeline(&self, id: CaseId) -> Result<Vec<RecordedEvent>> {
+    ///
+    /// `version` is the case's as read: events up to it never change, so the timeline is kept
+    /// by version, and a later version reads only the events after the one kept.
+    pub async fn case_timeline(&self, id: CaseId, version: u32) -> Result<Arc<[RecordedEvent]>> {
+        let kept = self.timelines.get(id).filter(|t| t.version <= version);
+        if let Some(t) = kept.as_ref().filter(|t| t.version == version) {
+            return Ok(t.events.clone());
+        }
+        let after = kept.as_ref().map_or(0, |t| t.version);
         let rows: Vec<(String,)> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT data FROM case_events WHERE case_id = $1 AND kind <> $2 ORDER BY seq"
+            "SELECT data FROM case_events WHERE case_id = $1 AND seq > $2 AND seq <= $3 AND kind <> $4 ORDER BY seq"
         )
         .bind(id.to_string())
+        .bind(i64::from(after))
+        .bind(i64::from(version))
         // `CaseEvent::name` of a delivery, the `kind` it is stored with.
         .bind("message_delivered")
         .fetch_all(pool)
         .await?);
-        parse_events(rows)
+        let bytes: u64 = rows.iter().map(|(d,)| d.len() as u64).sum();
+        let new = parse_events(rows)?;
+        let (events, bytes): (Arc<[RecordedEvent]>, u64) = match kept {
+            Some(t) => (t.events.iter().cloned().chain(new).collect(), t.bytes + bytes),
+            None => (new.into(), bytes),
+        };
+        self.timelines.keep(Timeline { case_id: id, version, events: events.clone(), bytes });
+        Ok(events)
     }
 
     /// Cases the unit takes part in, most recently changed first, with their open deadlines.
@@ -1055,10 +1177,10 @@ impl Store {
         // Two halves so each walks the (kommunkod, discharged_at) index: discharged within or
         // after the window, and still in hospital.
         const SELECT: &str = with_messages!(
-            "SELECT id, agreement_id, state FROM cases WHERE kommunkod = $1 AND discharged_at >= $3 \
+            "SELECT id, agreement_id, version, state FROM cases WHERE kommunkod = $1 AND discharged_at >= $3 \
                AND agreement_id = $2 AND first_ready_at IS NOT NULL AND first_ready_at < $4 \
              UNION ALL \
-             SELECT id, agreement_id, state FROM cases WHERE kommunkod = $1 AND discharged_at IS NULL \
+             SELECT id, agreement_id, version, state FROM cases WHERE kommunkod = $1 AND discharged_at IS NULL \
                AND agreement_id = $2 AND first_ready_at IS NOT NULL AND first_ready_at < $4"
         );
         let rows: Vec<StateRow> = on_db!(self, read, |pool| sqlx::query_as(SELECT)
@@ -1068,7 +1190,7 @@ impl Store {
             .bind(micros(to))
             .fetch_all(pool)
             .await?);
-        Ok(assemble(rows)?.into_iter().map(|r| r.case).collect())
+        Ok(assemble(rows)?.into_iter().map(|r| Arc::unwrap_or_clone(r.case)).collect())
     }
 
     /// Counts by phase, for the health page and the demo's report.

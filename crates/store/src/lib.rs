@@ -9,6 +9,7 @@ mod access_log;
 mod bases;
 mod batch;
 mod bulk;
+mod case_cache;
 mod cases;
 mod clients;
 mod cluster;
@@ -165,6 +166,9 @@ pub struct Store {
     /// Writes the case commands waiting for SQLite's writer in one commit.
     pub(crate) commands: Arc<batch::CommandBatcher>,
     pub(crate) directory: Arc<reference::DirectoryCache>,
+    /// Cases, and their timelines, as last read or written, by version.
+    pub(crate) cases: Arc<case_cache::VersionCache<case_cache::Cached>>,
+    pub(crate) timelines: Arc<case_cache::VersionCache<case_cache::Timeline>>,
     pub(crate) disk: Arc<disk::DiskGuard>,
 }
 
@@ -202,6 +206,8 @@ impl Store {
             access_log: Arc::default(),
             commands: Arc::default(),
             directory: Arc::default(),
+            cases: Arc::default(),
+            timelines: Arc::default(),
             disk: Arc::new(disk),
         })
     }

@@ -37,6 +37,11 @@ impl Snapshot {
         Ok(Snapshot(json.map_err(StoreError::corrupt)?))
     }
 
+    /// The bytes of the JSON.
+    pub(crate) fn len(&self) -> u32 {
+        self.0.len() as u32
+    }
+
     /// The stored state: without messages, or with them when written before they had rows
     /// of their own.
     pub(crate) fn case(&self) -> Result<Case> {

@@ -63,11 +63,14 @@ on_both!(history_and_projections_agree, |store: Store| async move {
     assert_eq!(store.cases_for_unit(w.vc.id, false, 50).await.unwrap().len(), 1);
     assert!(store.cases_for_unit(w.other.id, true, 50).await.unwrap().is_empty());
 
-    // The stored snapshot is exactly what replaying the history gives.
+    // The stored snapshot is exactly what replaying the history gives: as this process
+    // keeps it, and as read anew from the database.
     let events = store.case_events(case_id).await.unwrap();
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=events.len() as u32).collect::<Vec<_>>());
     let replayed = samverka_domain::case::Case::from_events(&events).unwrap();
-    assert_eq!(replayed, store.case(case_id).await.unwrap().unwrap().case);
+    assert_eq!(replayed, *store.case(case_id).await.unwrap().unwrap().case);
+    store.forget_kept_cases();
+    assert_eq!(replayed, *store.case(case_id).await.unwrap().unwrap().case);
     assert_eq!(replayed.phase(), Phase::Notified);
 
     // The page's timeline is the history without the deliveries (the notice went to two units).
@@ -75,8 +78,46 @@ on_both!(history_and_projections_agree, |store: Store| async move {
         matches!(e.event, samverka_domain::case::CaseEvent::MessageDelivered { .. })
     };
     assert_eq!(events.iter().filter(|e| delivered(e)).count(), 2);
-    let timeline = store.case_timeline(case_id).await.unwrap();
+    let timeline = store.case_timeline(case_id, events.last().unwrap().seq).await.unwrap().to_vec();
     assert_eq!(timeline, events.into_iter().filter(|e| !delivered(e)).collect::<Vec<_>>());
+});
+
+on_both!(a_timeline_is_the_history_up_to_the_version_asked, |store: Store| async move {
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    let (record, _) = store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    let first = record.case.version;
+    let expected = |upto: u32| {
+        let store = store.clone();
+        async move {
+            let all = store.case_events(case_id).await.unwrap();
+            all.into_iter()
+                .filter(|e| {
+                    e.seq <= upto && !matches!(e.event, samverka_domain::case::CaseEvent::MessageDelivered { .. })
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(store.case_timeline(case_id, first).await.unwrap().to_vec(), expected(first).await);
+    let message_id = record.case.messages[0].message.id;
+    store
+        .execute(case_id, &w.actor(&w.bistand), Command::AcknowledgeMessage { message_id }, ts("2026-11-02 09:40"))
+        .await
+        .unwrap();
+    let reply = Command::SendMessage {
+        message_id: uuid::Uuid::now_v7(),
+        body: MessageBody::Allmant { text: "Tack".into() },
+        recipients: vec![w.bistand.clone()],
+        corrects: None,
+    };
+    let (record, _) = store.execute(case_id, &w.actor(&w.ward), reply, ts("2026-11-02 10:00")).await.unwrap();
+    let later = record.case.version;
+    // A later version brings the events since the one kept; an earlier one is still itself.
+    assert_eq!(store.case_timeline(case_id, later).await.unwrap().to_vec(), expected(later).await);
+    assert_eq!(store.case_timeline(case_id, first).await.unwrap().to_vec(), expected(first).await);
+    assert_eq!(store.case_timeline(case_id, later).await.unwrap().to_vec(), expected(later).await);
+    store.forget_kept_cases();
+    assert_eq!(store.case_timeline(case_id, later).await.unwrap().to_vec(), expected(later).await);
 });
 
 on_both!(history_is_append_only, |store: Store| async move {
@@ -107,7 +148,8 @@ on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_states_are_still
     let case = store.case(case_id).await.unwrap().unwrap().case;
     assert_eq!(case.messages.len(), 1);
     // The state is stored without its messages (they are rows of their own).
-    let state_json = serde_json::to_string(&samverka_domain::case::Case { messages: vec![], ..case.clone() }).unwrap();
+    let state_json =
+        serde_json::to_string(&samverka_domain::case::Case { messages: vec![], ..(*case).clone() }).unwrap();
     let json = serde_json::to_string(&case).unwrap();
     let stored = |sql: &str| {
         let (store, sql) = (store.clone(), sql.replace("{id}", &case_id.to_string()));
@@ -139,6 +181,7 @@ on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_states_are_still
     let quoted = json.replace('\'', "''");
     store_exec(&store, &format!("UPDATE cases SET state = '{quoted}' WHERE id = '{case_id}'")).await.unwrap();
     store_exec(&store, &format!("DELETE FROM case_messages WHERE case_id = '{case_id}'")).await.unwrap();
+    store.forget_kept_cases();
     assert_eq!(store.case(case_id).await.unwrap().unwrap().case, case);
     let reply = Command::SendMessage {
         message_id: Uuid::now_v7(),
@@ -149,12 +192,15 @@ on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_states_are_still
     store.execute(case_id, &w.actor(&w.bistand), reply, ts("2026-11-02 10:00")).await.unwrap();
     let after = store.case(case_id).await.unwrap().unwrap().case;
     assert_eq!(after.messages.len(), case.messages.len() + 1);
-    assert_eq!(after, samverka_domain::case::Case::from_events(&store.case_events(case_id).await.unwrap()).unwrap());
+    store.forget_kept_cases();
+    assert_eq!(store.case(case_id).await.unwrap().unwrap().case, after);
+    assert_eq!(*after, samverka_domain::case::Case::from_events(&store.case_events(case_id).await.unwrap()).unwrap());
     assert!(stored(how).await.starts_with(if sqlite { "blob " } else { "text " }));
     assert_eq!(message_rows().await, "2", "the old message moved to its row beside the new one");
     if sqlite {
         // A damaged compressed state is an error, never a case read wrong.
         store_exec(&store, &format!("UPDATE cases SET state = x'789c0b' WHERE id = '{case_id}'")).await.unwrap();
+        store.forget_kept_cases();
         assert!(store.case(case_id).await.is_err());
     }
 });
@@ -198,6 +244,54 @@ on_both!(concurrent_writers_lose_nothing, |store: Store| async move {
     assert_eq!(events.len(), 1 + 3 + 24 * 2);
     assert_eq!(events.last().unwrap().seq as usize, events.len());
 });
+
+/// Two stores on one database, as two processes: each keeps the cases it read or wrote, and
+/// each still sees, reads and writes on top of what the other wrote.
+async fn each_process_sees_the_others_writes(a: Store, b: Store) {
+    let w = seed(&a).await;
+    let case_id = open(&a, &w, "2026-11-02 08:00").await;
+    a.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    let message = |text: &str, to: &samverka_domain::actor::UnitRef| Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body: MessageBody::Allmant { text: text.into() },
+        recipients: vec![to.clone()],
+        corrects: None,
+    };
+    let count = |store: &Store| {
+        let store = store.clone();
+        async move { store.case(case_id).await.unwrap().unwrap().case.messages.len() }
+    };
+    assert_eq!(count(&b).await, 1, "b reads the notice and keeps the case");
+    a.execute(case_id, &w.actor(&w.ward), message("Från avdelningen", &w.bistand), ts("2026-11-02 09:10"))
+        .await
+        .unwrap();
+    assert_eq!(count(&b).await, 2, "b sees a's message, though it kept the case before it");
+    // Each writes on top of the other's change, alternately, both from what they keep.
+    for i in 0..6 {
+        let (store, from, to) = if i % 2 == 0 { (&b, &w.bistand, &w.ward) } else { (&a, &w.ward, &w.bistand) };
+        let at = ts("2026-11-02 10:00") + jiff::SignedDuration::from_mins(i);
+        store.execute(case_id, &w.actor(from), message(&format!("Svar {i}"), to), at).await.unwrap();
+    }
+    let replayed = samverka_domain::case::Case::from_events(&a.case_events(case_id).await.unwrap()).unwrap();
+    assert_eq!(replayed.messages.len(), 8);
+    assert_eq!(a.case(case_id).await.unwrap().unwrap().case.as_ref(), &replayed);
+    assert_eq!(b.case(case_id).await.unwrap().unwrap().case.as_ref(), &replayed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_process_sees_the_others_writes_sqlite() {
+    let (a, dir) = sqlite().await;
+    let path = dir.path().join("samverka.db");
+    let b = Store::connect(path.to_str().unwrap(), samverka_store::Agreements::built_in()).await.unwrap();
+    each_process_sees_the_others_writes(a, b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_process_sees_the_others_writes_postgres() {
+    let (a, url) = postgres().await;
+    let b = Store::connect(&url, samverka_store::Agreements::built_in()).await.unwrap();
+    each_process_sees_the_others_writes(a, b).await;
+}
 
 on_both!(patient_corrections_are_appended, |store: Store| async move {
     let w = seed(&store).await;

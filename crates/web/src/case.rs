@@ -545,7 +545,7 @@ async fn build(
         .collect();
     let units = st.store.units().await?;
     let messages = build_messages(t, case, &available);
-    let history = st.store.case_timeline(case.id).await?;
+    let history = st.store.case_timeline(case.id, case.version).await?;
     // Newest first; within a day only the time, so a long history stays short.
     let mut previous: Option<Timestamp> = None;
     // Who opened which message is shown at each message; in the history it would drown the

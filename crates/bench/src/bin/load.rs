@@ -60,7 +60,8 @@ struct Args {
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
     /// Phases to run, comma-separated: trivial, case, inbox, fhir-read, fhir-search,
-    /// fhir-episodes, mixed, writes (empty: none).
+    /// fhir-episodes, fhir-message, message, acknowledge (writes back to back), mixed, writes
+    /// (at a rate) (empty: none).
     #[arg(long, default_value = "trivial,case,inbox,mixed,writes")]
     phases: String,
     /// Minutes of soak at `--soak-rate` after the phases (0: none).
@@ -207,8 +208,10 @@ async fn main() {
         let client = reqwest::Client::new();
         for ward in &wards {
             let unit = units.iter().find(|u| u.id == ward.unit).unwrap();
+            let scopes = ["system/*.read", "system/Communication.write"];
             let (id, secret) =
-                samverka_bench::fhir_client(&store, unit.id, unit.organisation_id, "Last Verksamhetssystem").await;
+                samverka_bench::fhir_client(&store, unit.id, unit.organisation_id, "Last Verksamhetssystem", &scopes)
+                    .await;
             fhir_tokens.push(samverka_bench::fhir_token(&client, &server.base, id, &secret).await);
         }
         store.close().await;
@@ -250,6 +253,11 @@ async fn main() {
             "fhir-read" => closed_loop(&world, &client, Kind::FhirPatient, args.concurrency, args.seconds).await,
             "fhir-search" => closed_loop(&world, &client, Kind::FhirSearch, args.concurrency, args.seconds).await,
             "fhir-episodes" => closed_loop(&world, &client, Kind::FhirEpisodes, args.concurrency, args.seconds).await,
+            "fhir-message" => closed_loop(&world, &client, Kind::FhirMessage, args.concurrency, args.seconds).await,
+            // Writes back to back: a free message from the ward, an acknowledgement by the
+            // biståndsenhet of one sent before.
+            "message" => closed_loop(&world, &client, Kind::Message, args.concurrency, args.seconds).await,
+            "acknowledge" => closed_loop(&world, &client, Kind::Acknowledge, args.concurrency, args.seconds).await,
             "mixed" => open_loop(&world, &client, MIXED, args.rate, args.seconds).await,
             "writes" => open_loop(&world, &client, WRITES, args.write_rate, args.seconds).await,
             other => panic!("unknown phase {other}"),
