@@ -76,6 +76,9 @@ pub struct Config {
     pub shutdown_drain_ms: i64,
     /// Then, how long requests under way may take to finish before the process exits anyway.
     pub shutdown_timeout_seconds: i64,
+    /// Megabytes of recently read and written cases (and their timelines) each process keeps
+    /// in memory, so that reading one again costs one small row; 0 keeps none.
+    pub case_cache_mb: i64,
     /// Address and port where `/metrics` answers (Prometheus), e.g. "127.0.0.1:9464"; empty:
     /// no metrics. Never the address users reach.
     pub metrics_listen: String,
@@ -122,6 +125,7 @@ impl Default for Config {
             admission_wait_ms: 2000,
             shutdown_drain_ms: 0,
             shutdown_timeout_seconds: 20,
+            case_cache_mb: 32,
             metrics_listen: String::new(),
             smtp_host: String::new(),
             smtp_port: 0,
@@ -271,6 +275,7 @@ impl Config {
         range("admission_wait_ms", self.admission_wait_ms, 0, 60_000, "millisekunder")?;
         range("shutdown_drain_ms", self.shutdown_drain_ms, 0, 60_000, "millisekunder")?;
         range("shutdown_timeout_seconds", self.shutdown_timeout_seconds, 1, 600, "sekunder")?;
+        range("case_cache_mb", self.case_cache_mb, 0, 65_536, "megabyte")?;
         let mut oidc = self.oidc.clone();
         for (i, p) in oidc.iter_mut().enumerate() {
             if !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || p.id.is_empty() {

@@ -147,7 +147,7 @@ async fn open_store(checked: &config::Checked) -> Result<Store, String> {
         .await
         .map_err(|e| format!("Databasen kan inte öppnas ({}): {e}", redact(&checked.database_url)))?;
     store.migrate().await.map_err(|e| format!("Databasens schema kan inte uppdateras: {e}"))?;
-    Ok(store)
+    Ok(store.with_case_cache(checked.config.case_cache_mb as u64 * 1024 * 1024))
 }
 
 /// A database URL without its password, for messages.

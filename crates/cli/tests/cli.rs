@@ -57,6 +57,10 @@ fn a_wrong_setting_is_named_with_its_key() {
     assert_eq!(code, 2);
     assert!(err.contains("default_agreement") && err.contains("stockholm"), "{err}");
 
+    let (code, _, err) = run(samverka(dir.path()).arg("check-config").env("SAMVERKA_CASE_CACHE_MB", "-1"));
+    assert_eq!(code, 2);
+    assert!(err.contains("case_cache_mb") && err.contains("megabyte"), "{err}");
+
     let file = dir.path().join("samverka.toml");
     std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").unwrap();
     let (code, _, err) = run(samverka(dir.path()).arg("check-config"));

@@ -11,11 +11,12 @@ use std::sync::Arc;
 
 use samverka_domain::case::{Case, CaseId, RecordedEvent};
 
-/// What the kept cases may weigh together, and the kept timelines: the bytes of their stored
-/// JSON (in memory they take about as much again).
-const CAPACITY_BYTES: u64 = 32 << 20;
-/// About how many cases that is (for the cache's sizing, not a limit).
-const ESTIMATED_CASES: usize = 4_096;
+/// What the kept cases and timelines may weigh together unless configured (`case_cache_mb`):
+/// the bytes of their stored JSON (in memory they take about as much again). Three quarters
+/// for the cases, a quarter for the timelines.
+pub const DEFAULT_CAPACITY_BYTES: u64 = 32 << 20;
+/// About how many bytes a case weighs (for the cache's sizing, not a limit).
+const TYPICAL_CASE_BYTES: u64 = 8 << 10;
 
 /// What a cache holds of one case at one version.
 pub(crate) trait Versioned: Send + Sync + 'static {
@@ -88,12 +89,25 @@ impl<T> quick_cache::Weighter<CaseId, Arc<Held<T>>> for ByStoredSize {
 }
 
 /// Values by case, each at the version it was kept.
-pub(crate) struct VersionCache<T>(quick_cache::sync::Cache<CaseId, Arc<Held<T>>, ByStoredSize>);
+pub(crate) struct VersionCache<T> {
+    kept: quick_cache::sync::Cache<CaseId, Arc<Held<T>>, ByStoredSize>,
+    capacity: u64,
+}
 
-impl<T: Versioned> Default for VersionCache<T> {
-    fn default() -> Self {
-        VersionCache(quick_cache::sync::Cache::with_weighter(ESTIMATED_CASES, CAPACITY_BYTES, ByStoredSize))
+impl<T: Versioned> VersionCache<T> {
+    /// A cache of at most `capacity` bytes (0: keeps nothing).
+    pub(crate) fn new(capacity: u64) -> Self {
+        let estimated = (capacity / TYPICAL_CASE_BYTES).max(16) as usize;
+        VersionCache {
+            kept: quick_cache::sync::Cache::with_weighter(estimated, capacity.max(1), ByStoredSize),
+            capacity,
+        }
     }
+}
+
+/// The caches of a store: cases and timelines, sharing `capacity` bytes.
+pub(crate) fn caches(capacity: u64) -> (Arc<VersionCache<Cached>>, Arc<VersionCache<Timeline>>) {
+    (Arc::new(VersionCache::new(capacity / 4 * 3)), Arc::new(VersionCache::new(capacity / 4)))
 }
 
 /// A kept value, shared with the cache.
@@ -109,24 +123,24 @@ impl<T> std::ops::Deref for Entry<T> {
 impl<T: Versioned> VersionCache<T> {
     /// The value as last kept, at whatever version that was.
     pub(crate) fn get(&self, id: CaseId) -> Option<Entry<T>> {
-        self.0.get(&id).map(Entry)
+        self.kept.get(&id).map(Entry)
     }
 
     /// Keeps a committed version, unless a later one is kept already. A value too large to
     /// share the cache with others is not kept.
     pub(crate) fn keep(&self, value: T) {
         let id = value.id();
-        if self.0.get(&id).is_some_and(|held| held.value.version() > value.version()) {
+        if self.kept.get(&id).is_some_and(|held| held.value.version() > value.version()) {
             return;
         }
         let weight = value.bytes();
-        if weight <= CAPACITY_BYTES / 8 {
-            self.0.insert(id, Arc::new(Held { weight, value }));
+        if weight <= self.capacity / 8 {
+            self.kept.insert(id, Arc::new(Held { weight, value }));
         }
     }
 
     /// Forgets everything kept, as a new process would start.
     pub(crate) fn clear(&self) {
-        self.0.clear();
+        self.kept.clear();
     }
 }

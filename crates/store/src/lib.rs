@@ -200,16 +200,24 @@ impl Store {
             disk = disk::DiskGuard::for_sqlite(Path::new(path));
             db
         };
+        let (cases, timelines) = case_cache::caches(case_cache::DEFAULT_CAPACITY_BYTES);
         Ok(Store {
             db,
             agreements,
             access_log: Arc::default(),
             commands: Arc::default(),
             directory: Arc::default(),
-            cases: Arc::default(),
-            timelines: Arc::default(),
+            cases,
+            timelines,
             disk: Arc::new(disk),
         })
+    }
+
+    /// The same store keeping at most `bytes` of cases and their timelines in memory (see
+    /// `case_cache`; 0 keeps none), instead of the default 32 MB.
+    pub fn with_case_cache(mut self, bytes: u64) -> Store {
+        (self.cases, self.timelines) = case_cache::caches(bytes);
+        self
     }
 
     /// For a server on an SQLite file: claims the file for this process alone, for as long as

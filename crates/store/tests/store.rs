@@ -205,6 +205,21 @@ on_both!(a_cases_state_is_stored_compressed_on_sqlite_and_older_states_are_still
     }
 });
 
+on_both!(a_store_that_keeps_no_cases_reads_each_from_the_database, |store: Store| async move {
+    let store = store.with_case_cache(0);
+    let w = seed(&store).await;
+    let case_id = open(&store, &w, "2026-11-02 08:00").await;
+    store.execute(case_id, &w.actor(&w.ward), notice(&w), ts("2026-11-02 09:00")).await.unwrap();
+    let case = store.case(case_id).await.unwrap().unwrap().case;
+    // A change behind the store's back (same version) is what the next read sees, since
+    // nothing was kept.
+    let changed = samverka_domain::case::Case { estimated_discharge: None, ..(*case).clone() };
+    let json = serde_json::to_string(&changed).unwrap().replace('\'', "''");
+    store_exec(&store, &format!("UPDATE cases SET state = '{json}' WHERE id = '{case_id}'")).await.unwrap();
+    assert_eq!(*store.case(case_id).await.unwrap().unwrap().case, changed);
+    assert!(case.estimated_discharge.is_some());
+});
+
 on_both!(a_repeated_request_is_applied_once, |store: Store| async move {
     let w = seed(&store).await;
     let case_id = open(&store, &w, "2026-11-02 08:00").await;
