@@ -842,24 +842,7 @@ on_both!(an_invoice_basis_from_stored_cases_with_an_exclusion_and_a_day_0_case, 
     // Västra Götaland's rules: a rolling 3-month average that leaves out day-0 episodes, and
     // no liability for a case whose needed SIP call was not made within 3 working days.
     let agreement = store.agreements().get("vastra-gotaland").unwrap();
-    let open_vg = |at: &'static str| {
-        let store = store.clone();
-        let w = &w;
-        async move {
-            let id = Uuid::now_v7();
-            let open = OpenCase {
-                case_id: id,
-                patient_id: w.patient,
-                kommun: Kommunkod::parse("0184").unwrap(),
-                listed_unit: Some(w.vc.id),
-                care_type: CareType::Somatic,
-                admitted_at: ts(at),
-                needs_assessed_at: None,
-            };
-            store.open_case(&open, "vastra-gotaland", &w.actor(&w.ward), ts(at)).await.unwrap();
-            id
-        }
-    };
+    let open_vg = |at: &'static str| open_under(&store, &w, at, "vastra-gotaland");
     let send = |body: MessageBody| Command::SendMessage {
         message_id: Uuid::now_v7(),
         body,

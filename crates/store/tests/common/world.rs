@@ -108,7 +108,13 @@ pub async fn seed(store: &Store) -> World {
     world
 }
 
+/// Opens a case for the world's patient at the ward, under the Stockholm agreement.
 pub async fn open(store: &Store, w: &World, at: &str) -> Uuid {
+    open_under(store, w, at, "stockholm").await
+}
+
+/// Opens a case for the world's patient at the ward, under `agreement`.
+pub async fn open_under(store: &Store, w: &World, at: &str, agreement: &str) -> Uuid {
     let id = Uuid::now_v7();
     let open = OpenCase {
         case_id: id,
@@ -119,7 +125,7 @@ pub async fn open(store: &Store, w: &World, at: &str) -> Uuid {
         admitted_at: ts(at),
         needs_assessed_at: None,
     };
-    store.open_case(&open, "stockholm", &w.actor(&w.ward), ts(at)).await.unwrap();
+    store.open_case(&open, agreement, &w.actor(&w.ward), ts(at)).await.unwrap();
     id
 }
 
