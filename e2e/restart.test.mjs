@@ -60,3 +60,44 @@ test("after a restart the open page reconnects and shows what changed meanwhile"
   await assert.doesNotReject(page.getByText(text).waitFor({ timeout: 15000 }), "the page fetched itself again");
   await ward.context.close();
 });
+
+test("a page whose first live stream failed looks again once the stream is up", async () => {
+  // Another ward's coordinator: the first test used that account's current code, and a code
+  // is accepted once.
+  const other = accounts.find((a) => a.work.startsWith("Vårdsamordnare – ") && !a.work.endsWith("avd 21"));
+  assert.ok(other, "a second ward's coordinator");
+  const ward = await login(browser, server.base, other.username);
+  const page = ward.page;
+  const links = await page.$$eval('a[href^="/arenden/"]', (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
+  let caseUrl;
+  for (const href of links) {
+    await page.goto(`${server.base}${href}`);
+    if ((await page.locator("form:has(input[name=kind][value=allmant])").count()) > 0) {
+      caseUrl = href;
+      break;
+    }
+  }
+  assert.ok(caseUrl, "the ward has a case to write in");
+  const csrf = await page.locator("input[name=csrf_token]").first().inputValue();
+  // The page's first attempt at the stream fails (as when the server is restarting just then);
+  // the browser tries again by itself a few seconds later.
+  let refused = 0;
+  await page.route("**/handelser", (route) => (refused++ === 0 ? route.abort("connectionrefused") : route.continue()));
+  await page.reload();
+  const text = `Skrivet innan strömmen kom upp ${Date.now()}`;
+  const status = await page.evaluate(
+    async ({ caseUrl, csrf, text }) => {
+      const res = await fetch(`/api/cases/${caseUrl.split("/").pop()}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({ body: { kind: "allmant", text } }),
+      });
+      return res.status;
+    },
+    { caseUrl, csrf, text },
+  );
+  assert.equal(status, 201);
+  await assert.doesNotReject(page.getByText(text).waitFor({ timeout: 15000 }), "the page looked again once the stream was up");
+  assert.ok(refused >= 2, "the stream was refused once and then let through");
+  await ward.context.close();
+});

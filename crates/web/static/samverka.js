@@ -104,12 +104,14 @@
 
   function connect() {
     var source = new EventSource("/handelser");
-    // After a reconnect (the server restarted, or the stream moved to another process),
-    // whatever changed meanwhile was not told: look again.
-    var opened = false;
+    // After the stream was lost (the server restarted, or the stream moved to another
+    // process), whatever changed meanwhile was not told: look again once it is back. Also
+    // when the very first attempt failed: the page may be older than the first stream.
+    var lost = false;
+    source.addEventListener("error", function () { lost = true; });
     source.addEventListener("open", function () {
-      if (opened) refresh();
-      opened = true;
+      if (lost) refresh();
+      lost = false;
     });
     source.addEventListener("change", function (e) {
       var data;
