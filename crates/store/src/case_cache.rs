@@ -127,7 +127,8 @@ impl<T: Versioned> VersionCache<T> {
     }
 
     /// Keeps a committed version, unless a later one is kept already. A value too large to
-    /// share the cache with others is not kept.
+    /// share the cache with others is not kept. (Checked, then inserted: two writers racing may
+    /// leave the older version kept, which costs the next read only a trip to the database.)
     pub(crate) fn keep(&self, value: T) {
         let id = value.id();
         if self.kept.get(&id).is_some_and(|held| held.value.version() > value.version()) {
