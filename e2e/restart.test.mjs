@@ -18,22 +18,37 @@ after(async () => {
   server?.stop();
 });
 
-test("after a restart the open page reconnects and shows what changed meanwhile", async () => {
-  const ward = await login(browser, server.base, usernameFor(accounts, "Vårdsamordnare – Norrviks sjukhus, Geriatrik avd 21"));
-  const page = ward.page;
-  // A case of the ward in which a free message can be written.
+/** Opens the ward's cases until one offers a free message; returns its id and the page's CSRF token. */
+async function caseToWriteIn(page) {
   const links = await page.$$eval('a[href^="/arenden/"]', (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
-  let caseUrl;
   for (const href of links) {
     await page.goto(`${server.base}${href}`);
     if ((await page.locator("form:has(input[name=kind][value=allmant])").count()) > 0) {
-      caseUrl = href;
-      break;
+      return { caseId: href.split("/").pop(), csrf: await page.locator("input[name=csrf_token]").first().inputValue() };
     }
   }
-  assert.ok(caseUrl, "the ward has a case to write in");
-  const caseId = caseUrl.split("/").pop();
-  const csrf = await page.locator("input[name=csrf_token]").first().inputValue();
+  assert.fail("the ward has a case to write in");
+}
+
+/** Writes a free message in the case through the JSON API from `page`; returns the status. */
+function writeFreeMessage(page, { caseId, csrf }, text) {
+  return page.evaluate(
+    async ({ caseId, csrf, text }) => {
+      const res = await fetch(`/api/cases/${caseId}/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({ body: { kind: "allmant", text } }),
+      });
+      return res.status;
+    },
+    { caseId, csrf, text },
+  );
+}
+
+test("after a restart the open page reconnects and shows what changed meanwhile", async () => {
+  const ward = await login(browser, server.base, usernameFor(accounts, "Vårdsamordnare – Norrviks sjukhus, Geriatrik avd 21"));
+  const page = ward.page;
+  const target = await caseToWriteIn(page);
   // The page listens before the restart.
   const listening = page.waitForRequest((r) => r.url().endsWith("/handelser"));
   await page.reload();
@@ -45,18 +60,7 @@ test("after a restart the open page reconnects and shows what changed meanwhile"
   const text = `Skrivet medan sidan var bortkopplad ${Date.now()}`;
   const other = await ward.context.newPage();
   await other.goto(`${server.base}/api/live`);
-  const status = await other.evaluate(
-    async ({ caseId, csrf, text }) => {
-      const res = await fetch(`/api/cases/${caseId}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-csrf-token": csrf },
-        body: JSON.stringify({ body: { kind: "allmant", text } }),
-      });
-      return res.status;
-    },
-    { caseId, csrf, text },
-  );
-  assert.equal(status, 201);
+  assert.equal(await writeFreeMessage(other, target, text), 201);
   await assert.doesNotReject(page.getByText(text).waitFor({ timeout: 15000 }), "the page fetched itself again");
   await ward.context.close();
 });
@@ -68,35 +72,14 @@ test("a page whose first live stream failed looks again once the stream is up", 
   assert.ok(other, "a second ward's coordinator");
   const ward = await login(browser, server.base, other.username);
   const page = ward.page;
-  const links = await page.$$eval('a[href^="/arenden/"]', (as) => [...new Set(as.map((a) => a.getAttribute("href")))]);
-  let caseUrl;
-  for (const href of links) {
-    await page.goto(`${server.base}${href}`);
-    if ((await page.locator("form:has(input[name=kind][value=allmant])").count()) > 0) {
-      caseUrl = href;
-      break;
-    }
-  }
-  assert.ok(caseUrl, "the ward has a case to write in");
-  const csrf = await page.locator("input[name=csrf_token]").first().inputValue();
+  const target = await caseToWriteIn(page);
   // The page's first attempt at the stream fails (as when the server is restarting just then);
   // the browser tries again by itself a few seconds later.
   let refused = 0;
   await page.route("**/handelser", (route) => (refused++ === 0 ? route.abort("connectionrefused") : route.continue()));
   await page.reload();
   const text = `Skrivet innan strömmen kom upp ${Date.now()}`;
-  const status = await page.evaluate(
-    async ({ caseUrl, csrf, text }) => {
-      const res = await fetch(`/api/cases/${caseUrl.split("/").pop()}/messages`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-csrf-token": csrf },
-        body: JSON.stringify({ body: { kind: "allmant", text } }),
-      });
-      return res.status;
-    },
-    { caseUrl, csrf, text },
-  );
-  assert.equal(status, 201);
+  assert.equal(await writeFreeMessage(page, target, text), 201);
   await assert.doesNotReject(page.getByText(text).waitFor({ timeout: 15000 }), "the page looked again once the stream was up");
   assert.ok(refused >= 2, "the stream was refused once and then let through");
   await ward.context.close();

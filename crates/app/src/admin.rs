@@ -439,23 +439,7 @@ pub async fn create_client(st: &AppState, caller: &Caller, req: NewClientRequest
     }
     let now = st.clock.now();
     let user_id = Uuid::now_v7();
-    st.store
-        .create_account(
-            &NewAccount {
-                id: user_id,
-                name,
-                hsa_id: None,
-                organisation_id: org,
-                username: None,
-                password_hash: None,
-                password_must_change: false,
-                totp_secret: None,
-                totp_confirmed: false,
-                oidc: None,
-            },
-            now,
-        )
-        .await?;
+    st.store.create_account(&NewAccount::without_sign_in(user_id, name, org), now).await?;
     let assignment_id = Uuid::now_v7();
     st.store.add_assignment(assignment_id, user_id, req.unit, req.role, Some(caller.actor.user.id), now).await?;
     let secret = crate::auth::random_token();

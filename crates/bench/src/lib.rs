@@ -25,18 +25,7 @@ pub struct Login {
 pub async fn account_at(store: &Store, unit: Uuid, organisation: Uuid, role: Role, name: &str) -> (Uuid, Uuid) {
     let now = jiff::Timestamp::now();
     let user = Uuid::now_v7();
-    let account = samverka_store::NewAccount {
-        id: user,
-        name: name.into(),
-        hsa_id: None,
-        organisation_id: organisation,
-        username: None,
-        password_hash: None,
-        password_must_change: false,
-        totp_secret: None,
-        totp_confirmed: false,
-        oidc: None,
-    };
+    let account = samverka_store::NewAccount::without_sign_in(user, name, organisation);
     store.create_account(&account, now).await.unwrap();
     let assignment = Uuid::now_v7();
     store.add_assignment(assignment, user, unit, role, None, now).await.unwrap();

@@ -143,23 +143,7 @@ async fn unit(
     };
     let user = Uuid::now_v7();
     let name = format!("Handläggare {}", report.units);
-    store
-        .create_account(
-            &NewAccount {
-                id: user,
-                name: name.clone(),
-                hsa_id: None,
-                organisation_id: org.id,
-                username: None,
-                password_hash: None,
-                password_must_change: false,
-                totp_secret: None,
-                totp_confirmed: false,
-                oidc: None,
-            },
-            now,
-        )
-        .await?;
+    store.create_account(&NewAccount::without_sign_in(user, name.clone(), org.id), now).await?;
     let assignment = Uuid::now_v7();
     store.add_assignment(assignment, user, u.id, role, None, now).await?;
     world_actors.insert(

@@ -33,6 +33,12 @@ pub struct CaseRecord {
     pub agreement_id: String,
 }
 
+impl From<&Cached> for CaseRecord {
+    fn from(kept: &Cached) -> Self {
+        CaseRecord { case: kept.case.clone(), agreement_id: kept.agreement_id.clone() }
+    }
+}
+
 /// One line of a unit's case list.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -746,15 +752,16 @@ impl Store {
             let existing = self.case(open.case_id).await?.ok_or_else(|| StoreError::corrupt("case vanished"))?;
             return Ok((existing, false));
         }
-        let case = Arc::new(case);
-        self.cases.keep(Cached {
-            case: case.clone(),
+        let kept = Cached {
+            case: Arc::new(case),
             agreement_id: agreement_id.to_string(),
             state_bytes: projection.state.len(),
             message_bytes: projection.messages.iter().map(|m| m.data.len() as u32).collect(),
             messages_in_state: false,
-        });
-        Ok((CaseRecord { case, agreement_id: agreement_id.to_string() }, true))
+        };
+        let record = CaseRecord::from(&kept);
+        self.cases.keep(kept);
+        Ok((record, true))
     }
 
     /// Carries out a command on a case. Returns the new state and the events appended (none
@@ -829,7 +836,7 @@ impl Store {
         };
         // Committed: this version may answer the next read.
         Ok(done.map(|(cached, recorded)| {
-            let record = CaseRecord { case: cached.case.clone(), agreement_id: cached.agreement_id.clone() };
+            let record = CaseRecord::from(&cached);
             self.cases.keep(cached);
             (record, recorded)
         }))
@@ -850,10 +857,10 @@ impl Store {
             .await?);
         if rows.iter().any(|r| r.version.is_some() && r.state.is_none()) {
             let kept = kept.ok_or_else(|| StoreError::corrupt("the case's state was not read"))?;
-            return Ok(Some(CaseRecord { case: kept.case.clone(), agreement_id: kept.agreement_id.clone() }));
+            return Ok(Some(CaseRecord::from(&*kept)));
         }
         let Some(cached) = assemble(rows)?.pop() else { return Ok(None) };
-        let record = CaseRecord { case: cached.case.clone(), agreement_id: cached.agreement_id.clone() };
+        let record = CaseRecord::from(&cached);
         self.cases.keep(cached);
         Ok(Some(record))
     }

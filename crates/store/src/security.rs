@@ -94,6 +94,25 @@ pub struct NewAccount {
     pub oidc: Option<(String, String)>,
 }
 
+impl NewAccount {
+    /// An account with a name and nothing to sign in with: a system account (an API client's),
+    /// or one whose ways of signing in are added with struct update syntax.
+    pub fn without_sign_in(id: Uuid, name: impl Into<String>, organisation_id: OrganisationId) -> NewAccount {
+        NewAccount {
+            id,
+            name: name.into(),
+            hsa_id: None,
+            organisation_id,
+            username: None,
+            password_hash: None,
+            password_must_change: false,
+            totp_secret: None,
+            totp_confirmed: false,
+            oidc: None,
+        }
+    }
+}
+
 /// An assignment (medarbetaruppdrag): the unit a user acts for and the role there.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -220,18 +220,7 @@ on_both!(a_forum_from_raised_item_to_approved_minutes, |store: Store| async move
 
     // A calendar address: a new one revokes the old.
     let person = ward.actor.user.id;
-    let account = samverka_store::NewAccount {
-        id: person,
-        name: ward.actor.user.name.clone(),
-        hsa_id: None,
-        organisation_id: w.region.id,
-        username: None,
-        password_hash: None,
-        password_must_change: false,
-        totp_secret: None,
-        totp_confirmed: false,
-        oidc: None,
-    };
+    let account = samverka_store::NewAccount::without_sign_in(person, ward.actor.user.name.clone(), w.region.id);
     store.create_account(&account, late).await.unwrap();
     store.create_calendar_feed("hash-1", person, forum, &ward, late).await.unwrap();
     assert_eq!(store.calendar_feed("hash-1").await.unwrap(), Some((person, forum)));

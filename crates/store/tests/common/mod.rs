@@ -24,18 +24,7 @@ pub fn ts(local: &str) -> Timestamp {
 pub async fn person(store: &Store, unit: &UnitRef, org: Uuid, role: Role, name: &str) -> Audit {
     let now = ts("2026-01-01 00:00");
     let id = Uuid::now_v7();
-    let account = NewAccount {
-        id,
-        name: name.into(),
-        hsa_id: None,
-        organisation_id: org,
-        username: None,
-        password_hash: None,
-        password_must_change: false,
-        totp_secret: None,
-        totp_confirmed: false,
-        oidc: None,
-    };
+    let account = NewAccount::without_sign_in(id, name, org);
     store.create_account(&account, now).await.unwrap();
     let assignment = Uuid::now_v7();
     store.add_assignment(assignment, id, unit.id, role, None, now).await.unwrap();
