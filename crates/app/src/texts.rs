@@ -111,13 +111,34 @@ impl Texts {
         self.map.contains_key(key) || self.fallback.is_some_and(|f| f.has(key))
     }
 
-    /// A text with `{name}` placeholders filled in.
+    /// A text with `{name}` placeholders filled in, in one pass: what is filled in is never
+    /// read as a placeholder (a reason typed as "{when}" stays as typed), and a page's many
+    /// dates cost one string each rather than one per placeholder.
     pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut s = self.get(key).to_string();
-        for (k, v) in args {
-            s = s.replace(&format!("{{{k}}}"), v);
+        let text = self.get(key);
+        let mut out = String::with_capacity(text.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let filled = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                args.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v, close))
+            });
+            match filled {
+                Some((value, close)) => {
+                    out.push_str(value);
+                    rest = &after[close + 1..];
+                }
+                // Not one of ours: kept as written.
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        s
+        out.push_str(rest);
+        out
     }
 
     /// The keys this language's own file has.
@@ -273,6 +294,26 @@ mod tests {
         assert_eq!(fi.get("person.title"), "Kotiutumiseni");
         assert_eq!(fi.get("person.home"), texts(Lang::SV).get("person.home"), "what it lacks is Swedish");
         assert!(fi.has("person.home"));
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_and_unknown_ones_kept() {
+        let file = r#"
+            [format]
+            months = "jan feb mar apr maj jun jul aug sep okt nov dec"
+            weekdays = "mån tis ons tor fre lör sön"
+            [t]
+            ended = "Upphörde {when} ({by}): {reason} {x} {oavslutad"
+        "#;
+        let texts = load("sv", file, None);
+        // A value that looks like a placeholder is text: it is not filled in again.
+        assert_eq!(
+            texts.fill("t.ended", &[("when", "{reason}"), ("by", "Anna"), ("reason", "{by} flyttade")]),
+            "Upphörde {reason} (Anna): {by} flyttade {x} {oavslutad"
+        );
+        // Placeholders no argument names, and a lone brace, stay as written.
+        assert_eq!(texts.fill("t.ended", &[]), "Upphörde {when} ({by}): {reason} {x} {oavslutad");
+        assert_eq!(texts.fill("t.missing", &[("x", "y")]), "t.missing");
     }
 
     #[test]
