@@ -179,3 +179,43 @@ test("a närstående sees only what the person allowed; a withdrawn consent stop
   await hers.close();
   await context.close();
 });
+
+test("a person writes about herself and shares it; the unit in her care reads it, WCAG 2.1 AA", async () => {
+  const context = await demo.browser.newContext({ locale: "sv-SE", viewport: { width: 320, height: 640 } });
+  const page = await context.newPage();
+  await page.goto(`${demo.base}/min`);
+  await page.locator("form[action='/min/demo'] button").nth(2).click();
+  await page.getByRole("heading", { name: "Min utskrivning" }).waitFor();
+  await page.locator("ul.cases a").first().click();
+  await page.waitForURL(/\/min\/utskrivning\/[0-9a-f-]{36}$/);
+  const caseId = page.url().split("/").pop();
+  const units = await page.locator("ul.contacts li strong").allInnerTexts();
+
+  await page.goto(`${demo.base}/min`);
+  await page.getByRole("link", { name: /Om mig/ }).click();
+  await page.getByRole("heading", { name: "Om mig", level: 1 }).waitFor();
+  await page.getByLabel("Vem är du?").fill("Kallas Gittan. Född i Örebro.");
+  await page.getByLabel("Vad gör dig glad?").fill("Kaffe på förmiddagen och radio.");
+  await page.getByRole("button", { name: "Spara" }).click();
+  await page.getByText("Klart! Det du skrev är sparat.").waitFor();
+  await page.getByText("Bara du kan läsa texten nu.").waitFor();
+  await assertAccessible(page, "about me, not shared");
+  await assertFitsPhone(page, "about me, not shared");
+  await page.getByRole("button", { name: "Ja, dela med dem som vårdar mig" }).click();
+  await page.getByText("Klart! De som vårdar dig kan nu läsa texten.").waitFor();
+  await assertAccessible(page, "about me, shared");
+  await assertFitsPhone(page, "about me, shared");
+
+  // A unit in her care (the last she may call, not the ward the other tests sign in at) reads
+  // it in her own words.
+  const account = demo.accounts.find((a) => units.slice(1).some((u) => a.work.endsWith(`– ${u}`)));
+  assert.ok(account, `a demo account works at one of ${units}`);
+  const staff = await login(demo.browser, demo.base, account.username);
+  await staff.page.goto(`${demo.base}/arenden/${caseId}`);
+  await staff.page.getByRole("link", { name: "Levnadsberättelse" }).click();
+  await staff.page.getByRole("heading", { name: "Levnadsberättelse", level: 1 }).waitFor();
+  await staff.page.locator("#berattelsen dd", { hasText: "Kaffe på förmiddagen och radio." }).waitFor();
+  await assertAccessible(staff.page, "life story, staff");
+  await staff.context.close();
+  await context.close();
+});

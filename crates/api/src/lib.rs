@@ -19,6 +19,7 @@ pub mod forums;
 pub mod hl7;
 pub mod inbox;
 pub mod liability;
+pub mod life_story;
 pub mod login;
 pub mod meta;
 pub mod openapi;
@@ -66,6 +67,8 @@ patient_data_routes! {
     get "/api/cases/{id}/representatives" => representatives::list,
     post "/api/cases/{id}/representatives" => representatives::register,
     post "/api/cases/{id}/representatives/{representation}/end" => representatives::end,
+    get "/api/cases/{id}/life-story" => life_story::get,
+    post "/api/cases/{id}/life-story" => life_story::write,
     post "/api/cases/{id}/sip" => cases::draw_up_sip,
     post "/api/cases/{id}/sip/follow-up" => cases::follow_up_sip,
     post "/api/cases/{id}/close" => cases::close,

@@ -5,8 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use crate::{
-    access_log, admin, cases, directives, directory, followup, forums, hl7, inbox, liability, login, meta, patients,
-    representatives, units,
+    access_log, admin, cases, directives, directory, followup, forums, hl7, inbox, liability, life_story, login, meta,
+    patients, representatives, units,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use crate::{
         cases::transfer, cases::discharge, cases::cancel_discharge, cases::confirm_needs, cases::dismiss, cases::add_party,
         cases::record_consent, cases::withdraw_consent,
         representatives::list, representatives::register, representatives::end,
+        life_story::get, life_story::write,
         cases::draw_up_sip, cases::follow_up_sip, cases::close,
         liability::case, liability::municipal, liability::approve, liability::versions, liability::export,
         followup::get,
@@ -53,6 +54,7 @@ use crate::{
         (name = "messages", description = "Meddelanden och kvittenser"),
         (name = "consent", description = "Samtycken"),
         (name = "representatives", description = "Företrädare: god man, förvaltare, ombud med fullmakt och närstående"),
+        (name = "life_story", description = "Levnadsberättelse: personens egen berättelse, delad av personen"),
         (name = "sip", description = "Samordnad individuell plan"),
         (name = "liability", description = "Betalningsansvar"),
         (name = "followup", description = "Uppföljning: indikatorer per område och period"),

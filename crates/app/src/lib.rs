@@ -29,6 +29,7 @@ pub mod forums;
 pub mod hl7;
 pub mod inbox;
 pub mod liability;
+pub mod life_story;
 pub mod live;
 pub mod mail;
 pub mod metrics;

@@ -21,6 +21,7 @@ pub mod forum;
 pub mod hl7;
 pub mod ids;
 pub mod liability;
+pub mod life_story;
 pub mod message;
 pub mod org;
 pub mod patient;

@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/min/vem-har-last", page(get(pages::who_read)))
         .route("/min/narstaende", page(get(pages::representatives).post(pages::invite)))
         .route("/min/e-post", page(post(pages::notice)))
+        .route("/min/levnadsberattelse", page(get(pages::life_story).post(pages::write_life_story)))
+        .route("/min/levnadsberattelse/delning", page(post(pages::share_life_story)))
         .route("/min/narstaende/{rep}/avsluta", page(post(pages::end_representative)))
         .route("/min/stil.css", page(get(pages::stylesheet)))
         .route("/min/tillganglighet", page(get(pages::accessibility)))

@@ -1127,3 +1127,159 @@ mod tests {
         assert_eq!(error_text(en, &refusal("no_such_code", Some("x"))), "in English in the code");
     }
 }
+
+// ---- my life story ----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "life_story.html")]
+struct LifeStoryPage {
+    frame: Frame,
+    /// Every part: its field name, heading, help and text (the latest version, or what was typed).
+    parts: Vec<(&'static str, String, String, String)>,
+    version: u32,
+    shared: bool,
+    /// "Version 2, skriven av dig den …", newest first.
+    versions: Vec<String>,
+    error: String,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LifeStoryQuery {
+    klart: Option<String>,
+}
+
+async fn life_story_page(
+    st: &AppState,
+    t: &'static Texts,
+    p: &Person,
+    typed: Option<&Fields>,
+    error: String,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let kept = match samverka_app::life_story::mine(st, p).await {
+        Ok(k) => k,
+        Err(e) => return error_page(t, &e),
+    };
+    use samverka_domain::life_story::{Author, Part};
+    let latest = kept.latest();
+    let parts = Part::ALL
+        .into_iter()
+        .map(|part| {
+            let name = part.as_str();
+            let text = match typed {
+                Some(f) => field(f, name).to_string(),
+                None => latest.map(|v| v.story.get(part).to_string()).unwrap_or_default(),
+            };
+            (
+                name,
+                t.get(&format!("person.story.part.{name}")).to_string(),
+                t.get(&format!("person.story.help.{name}")).to_string(),
+                text,
+            )
+        })
+        .collect();
+    let versions = kept
+        .versions
+        .iter()
+        .rev()
+        .map(|v| {
+            let by = match &v.written_by {
+                Author::Person { .. } => t.get("person.story.by_you").to_string(),
+                Author::Staff { name, unit_name, .. } => {
+                    t.fill("person.story.by_staff", &[("name", name), ("unit", unit_name)])
+                }
+            };
+            t.fill(
+                "person.story.version",
+                &[("version", &v.version.to_string()), ("by", &by), ("when", &t.datetime(&v.written_at))],
+            )
+        })
+        .collect();
+    let title = t.get("person.story.title").to_string();
+    render(
+        status,
+        &LifeStoryPage {
+            frame: frame(t, &title, p),
+            parts,
+            version: kept.version(),
+            shared: kept.shared(),
+            versions,
+            error,
+            notice,
+        },
+    )
+}
+
+pub async fn life_story(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Query(q): Query<LifeStoryQuery>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let notice = match q.klart.as_deref() {
+        Some("sparad") => Some(t.get("person.story.saved").to_string()),
+        Some("delad") => Some(t.get("person.story.shared_now").to_string()),
+        Some("inte-delad") => Some(t.get("person.story.unshared_now").to_string()),
+        _ => None,
+    };
+    life_story_page(&st, t, &p, None, String::new(), notice, StatusCode::OK).await
+}
+
+/// The person saves a new version; a refused one comes back with what was typed.
+pub async fn write_life_story(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    let result = async {
+        if !p.form_token_ok(field(&f, "csrf_token")) {
+            return Err(bad_form());
+        }
+        let written = samverka_domain::life_story::Part::ALL
+            .into_iter()
+            .map(|part| (part.as_str().to_string(), field(&f, part.as_str()).to_string()))
+            .collect();
+        let seen = field(&f, "seen_version").parse().unwrap_or(0);
+        samverka_app::life_story::write_mine(&st, &p, &written, seen).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to("/min/levnadsberattelse?klart=sparad").into_response(),
+        Err(e) if shown_in_form(&e) => {
+            let error = error_text(t, &e);
+            life_story_page(&st, t, &p, Some(&f), error, None, e.status).await
+        }
+        Err(e) => error_page(t, &e),
+    }
+}
+
+/// The person shares the story with those who care for them, or stops sharing it.
+pub async fn share_life_story(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    person: Result<Person, AppError>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let t = texts(lang_of(&headers));
+    let Ok(p) = person else { return sign_in_first() };
+    if !p.form_token_ok(field(&f, "csrf_token")) {
+        return error_page(t, &bad_form());
+    }
+    let shared = field(&f, "do") == "dela";
+    match samverka_app::life_story::share_mine(&st, &p, shared).await {
+        Ok(()) => Redirect::to(if shared {
+            "/min/levnadsberattelse?klart=delad"
+        } else {
+            "/min/levnadsberattelse?klart=inte-delad"
+        })
+        .into_response(),
+        Err(e) => error_page(t, &e),
+    }
+}

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use samverka_domain::representative::{Ended, Representation};
 
 use crate::access_log::Outcome;
-use crate::sql::{enum_str, from_micros, micros, parse_enum, uuid};
+use crate::sql::{from_micros, micros, parse_enum, uuid};
 use crate::{Result, Store, on_db};
 
 /// A person signed in with e-legitimation.
@@ -55,17 +55,17 @@ pub struct PersonAccess {
 /// Inserts one entry of the person's access log on either driver's connection.
 macro_rules! insert_person_access {
     ($exec:expr, $e:expr) => {{
-        let e: &PersonAccess = $e;
+        let e: &$crate::persons::PersonAccess = $e;
         sqlx::query(
             "INSERT INTO person_access_log (at, patient_id, case_id, reader_name, action, outcome, client_address, \
              representation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(micros(e.at))
+        .bind($crate::sql::micros(e.at))
         .bind(e.patient_id.map(|p| p.to_string()))
         .bind(e.case_id.map(|c| c.to_string()))
         .bind(&e.reader_name)
         .bind(&e.action)
-        .bind(enum_str(&e.outcome))
+        .bind($crate::sql::enum_str(&e.outcome))
         .bind(&e.client_address)
         .bind(e.representation_id.map(|r| r.to_string()))
         .execute($exec)
@@ -102,6 +102,7 @@ macro_rules! logged_write_in {
         })
     };
 }
+pub(crate) use {insert_person_access, insert_write_log, logged_write_in};
 
 impl Store {
     pub async fn create_person_session(&self, s: &PersonSession, client_address: &str) -> Result<()> {

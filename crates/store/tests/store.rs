@@ -1117,3 +1117,91 @@ on_both!(a_patient_read_for_a_unit_says_whether_it_takes_part, |store: Store| as
     assert_eq!(store.patient_for_unit(w.patient, w.vc.id).await.unwrap().unwrap().2, changed);
     assert!(store.patient_for_unit(Uuid::now_v7(), w.vc.id).await.unwrap().is_none());
 });
+
+on_both!(a_life_story_keeps_every_version_and_the_last_choice_to_share_it, |store: Store| async move {
+    use samverka_domain::life_story::{Author, Part, Sharing, Story, Version};
+    use samverka_store::{Outcome, PersonAccess, WriteLog};
+    let w = seed(&store).await;
+    let number = "194107086995";
+    let person = Author::Person { name: "Åsa Öberg".into() };
+    let staff = Author::Staff { name: "Bo".into(), unit_id: w.bistand.id, unit_name: w.bistand.name.clone() };
+    let version = |text: &str, by: &Author, at: &str| Version {
+        version: 0,
+        story: Story::checked([(Part::WhoIAm, text)]).unwrap(),
+        written_at: ts(at),
+        written_by: by.clone(),
+    };
+    let own = PersonAccess {
+        at: ts("2026-11-02 09:00"),
+        patient_id: Some(w.patient),
+        case_id: None,
+        reader_name: "Åsa Öberg".into(),
+        action: "person.life_story.write".into(),
+        outcome: Outcome::Allowed,
+        client_address: None,
+        representation_id: None,
+    };
+    assert_eq!(store.life_story(number).await.unwrap(), samverka_store::LifeStory::default());
+
+    // The person writes twice, each on top of the last.
+    let first = version("Åsa, kallas Åsa", &person, "2026-11-02 09:00");
+    assert_eq!(store.write_life_story(number, 0, &first, None, WriteLog::Person(&own)).await.unwrap(), 1);
+    let second = version("Åsa, sjöman i trettio år", &person, "2026-11-02 09:05");
+    assert_eq!(store.write_life_story(number, 1, &second, None, WriteLog::Person(&own)).await.unwrap(), 2);
+    // A version written on top of one that is no longer the latest is refused, and nothing is kept.
+    let stale = store.write_life_story(number, 1, &first, None, WriteLog::Person(&own)).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Problem(ref p) if p.code == "changed_meanwhile"), "{stale:?}");
+    let kept = store.life_story(number).await.unwrap();
+    assert_eq!(kept.versions.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(kept.latest().unwrap().story.get(Part::WhoIAm), "Åsa, sjöman i trettio år");
+    assert_eq!(kept.latest().unwrap().written_by, person);
+    assert!(!kept.shared(), "nobody has shared it");
+
+    // Staff write with her, and her word to share is recorded with the version, in one
+    // transaction with the staff's log entry.
+    let logged = w.actor(&w.bistand).entry(
+        "life_story.write",
+        ts("2026-11-03 10:00"),
+        Some(w.patient),
+        None,
+        Outcome::Allowed,
+        None,
+        false,
+    );
+    let with_staff = version("Åsa, sjöman; vill ha kaffe först", &staff, "2026-11-03 10:00");
+    let share = Sharing { shared: true, at: ts("2026-11-03 10:00"), by: staff.clone() };
+    assert_eq!(
+        store.write_life_story(number, 2, &with_staff, Some(&share), WriteLog::Staff(&logged)).await.unwrap(),
+        3
+    );
+    let kept = store.life_story(number).await.unwrap();
+    assert!(kept.shared());
+    assert_eq!(kept.sharing.as_ref().unwrap().by, staff);
+
+    // She stops sharing, then shares again: the last choice counts.
+    let stop = Sharing { shared: false, at: ts("2026-11-04 08:00"), by: person.clone() };
+    store.share_life_story(number, &stop, WriteLog::Person(&own)).await.unwrap();
+    assert!(!store.life_story(number).await.unwrap().shared());
+    let again = Sharing { shared: true, at: ts("2026-11-04 08:01"), by: person.clone() };
+    store.share_life_story(number, &again, WriteLog::Person(&own)).await.unwrap();
+    assert_eq!(store.life_story(number).await.unwrap().sharing, Some(again));
+    // Another person's story is another's.
+    assert_eq!(store.life_story("197001022388").await.unwrap(), samverka_store::LifeStory::default());
+
+    // Every write has its entry: the person's four in her log, the staff's in the access log.
+    assert_eq!(store.person_access_of(w.patient, 10).await.unwrap().len(), 4);
+    let staff_log = store
+        .access_log(&samverka_store::AccessFilter { patient_id: Some(w.patient), limit: 10, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(staff_log.iter().filter(|e| e.action == "life_story.write").count(), 1);
+    // Nothing is changed or deleted in place.
+    for sql in [
+        "UPDATE life_story_versions SET story = '{}'",
+        "DELETE FROM life_story_versions",
+        "UPDATE life_story_sharing SET shared = FALSE",
+        "DELETE FROM life_story_sharing",
+    ] {
+        assert!(store.raw_execute_for_tests(sql).await.is_err(), "{sql} must be refused");
+    }
+});

@@ -886,7 +886,7 @@ pub fn field<'a>(f: &'a Pairs, name: &str) -> &'a str {
     f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-fn checked(f: &Pairs, name: &str) -> bool {
+pub fn checked(f: &Pairs, name: &str) -> bool {
     f.iter().any(|(k, v)| k == name && (v == "on" || v == "true" || v == "ja"))
 }
 

@@ -15,6 +15,7 @@ mod followup;
 mod forums;
 mod inbox;
 mod invoice;
+mod life_story;
 mod live;
 mod log;
 mod login;
@@ -102,6 +103,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/avsluta-utkast", post(case::dismiss))
         .route("/arenden/{id}/avsluta", post(case::close))
         .route("/arenden/{id}/nodatkomst", post(case::emergency))
+        .route("/arenden/{id}/levnadsberattelse", get(life_story::page).post(life_story::save))
         .route("/arenden/{id}/sip", get(sip::editor).post(sip::save))
         .route("/arenden/{id}/sip/utskrift", get(sip::print))
         .route("/arenden/{id}/sip/uppfoljning", post(sip::follow_up))

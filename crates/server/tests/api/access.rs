@@ -336,6 +336,32 @@ fn table() -> Vec<RouteCase> {
             },
         },
         RouteCase {
+            method: "get",
+            path: "/api/cases/{id}/life-story",
+            permission: ReadPatientData,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            answer: Done,
+            request: |f, _| (cp(f, "/life-story"), None),
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/life-story",
+            permission: RecordConsent,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            // The first writes version 1; the next, also on top of none, finds it written.
+            answer: Once(StatusCode::CONFLICT, "changed_meanwhile"),
+            request: |f, _| {
+                (
+                    cp(f, "/life-story"),
+                    Some(json!({ "parts": { "who_i_am": "Kallas Gittan" }, "seen_version": 0, "person_agrees": true })),
+                )
+            },
+        },
+        RouteCase {
             method: "post",
             path: "/api/cases/{id}/sip",
             permission: WorkWithSip,

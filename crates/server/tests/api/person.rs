@@ -728,3 +728,136 @@ async fn a_login_begun_on_one_process_ends_on_another_on_sqlite() {
 async fn a_login_begun_on_one_process_ends_on_another_on_postgres() {
     one_login_across_processes(Db::Postgres).await;
 }
+
+/// The life story: the person writes it and decides whether it is shared; a unit in the care
+/// sees it only while it is shared; staff write it down with the person; nothing typed is lost
+/// when a save is refused; every read and write is logged.
+async fn life_story(db: Db) {
+    let mut app = spawn_app_with(db, AppConfig { demo_logins: true, ..long_sessions() }).await;
+    let _dir = app.take_dir();
+    let w = &app.world;
+    let (case, patient) = busy_case(&app, 8).await;
+    let patient_id: uuid::Uuid = patient.parse().unwrap();
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/min/demo", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("personnummer={}", pnr(8)))
+        .send()
+        .await
+        .unwrap();
+    let me = cookie_named(&res, PERSON_COOKIE).expect("a demo person's session");
+    let api = format!("/api/cases/{case}/life-story");
+
+    // Nothing written, nothing shared: the unit sees why, and nothing else.
+    let seen = app.get(&w.vc, &api).await;
+    assert_eq!((seen["shared"].as_bool(), seen["withheld"].as_str()), (Some(false), Some("not_shared")), "{seen}");
+
+    // The person writes. A refused save comes back with what was typed.
+    let (_, start) = page(&app, &me, "/min").await;
+    assert!(start.contains("/min/levnadsberattelse"), "the start page leads to it");
+    let too_long = "x".repeat(samverka_domain::life_story::MAX_PART + 1);
+    let (s, back) = person_post(
+        &app,
+        &me,
+        "/min/levnadsberattelse",
+        &[("seen_version", "0"), ("who_i_am", "Kallas Gittan"), ("worries", &too_long)],
+    )
+    .await;
+    assert!(s.is_client_error() && back.contains("för lång") && back.contains("Kallas Gittan"), "{s}");
+    let (s, to) = person_post(
+        &app,
+        &me,
+        "/min/levnadsberattelse",
+        &[("seen_version", "0"), ("who_i_am", "Kallas Gittan"), ("joys", "Kaffe på förmiddagen")],
+    )
+    .await;
+    assert!(s.is_redirection() && to.contains("klart=sparad"), "{s} {to}");
+    let (s, mine) = page(&app, &me, "/min/levnadsberattelse").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(mine.contains("Kallas Gittan") && mine.contains("Bara du kan läsa"), "{mine}");
+    let score = lix(&text_of(&mine));
+    assert!(score <= 40.0, "/min/levnadsberattelse: LIX {score:.1}\n{}", text_of(&mine));
+    // Written, but not shared: still nothing for the unit.
+    assert_eq!(app.get(&w.vc, &api).await["parts"], json!({}));
+
+    // Shared: the unit in the care reads the latest version.
+    let (s, _) = person_post(&app, &me, "/min/levnadsberattelse/delning", &[("do", "dela")]).await;
+    assert!(s.is_redirection(), "{s}");
+    let seen = app.get(&w.vc, &api).await;
+    assert_eq!(seen["shared"], json!(true));
+    assert_eq!(seen["parts"], json!({ "who_i_am": "Kallas Gittan", "joys": "Kaffe på förmiddagen" }));
+    assert_eq!(seen["version"], json!(1));
+    // A unit outside the care is refused, the page says why.
+    let (s, _) = crate::helpers::page(&app, &w.other_vc, &format!("/arenden/{case}/levnadsberattelse")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Staff write with her on the page. On top of an old version the form comes back with
+    // what was typed and says why.
+    let web = format!("/arenden/{case}/levnadsberattelse");
+    let (s, shown) = crate::helpers::page(&app, &w.vc, &web).await;
+    assert!(s == StatusCode::OK && shown.contains("Kaffe på förmiddagen"), "{s}");
+    let (s, to) = submit(
+        &app,
+        &w.vc,
+        &web,
+        &[("seen_version", "1"), ("who_i_am", "Kallas Gittan"), ("habits", "Vill sova länge")],
+    )
+    .await;
+    assert!(s.is_redirection() && to.contains("klart=1"), "{s} {to}");
+    let (s, stale) =
+        submit(&app, &w.vc, &web, &[("seen_version", "1"), ("who_i_am", "Skrivet ovanpå en gammal version")]).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(stale.contains("har ändrats") && stale.contains("Skrivet ovanpå en gammal version"), "typed text kept");
+    let (_, mine) = page(&app, &me, "/min/levnadsberattelse").await;
+    assert!(mine.contains("Vill sova länge") && mine.contains("skrev med dig"), "she sees who wrote with her");
+
+    // She stops sharing: the unit sees nothing again, though it wrote with her.
+    let (s, _) = person_post(&app, &me, "/min/levnadsberattelse/delning", &[("do", "sluta")]).await;
+    assert!(s.is_redirection(), "{s}");
+    let seen = app.get(&w.vc, &api).await;
+    assert_eq!((seen["shared"].as_bool(), seen["parts"].clone()), (Some(false), json!({})));
+    assert_eq!(seen["versions"], json!([]), "who wrote when is hers too");
+    // Staff cannot share it for her without her word.
+    let (s, refused) = submit(&app, &w.vc, &web, &[("seen_version", "2"), ("who_i_am", "Gittan")]).await;
+    assert!(s.is_client_error() && refused.contains("kryssa i rutan") && refused.contains("Gittan"), "{s}");
+
+    // Every step is logged: her own in her log, the unit's reads and write in the access log.
+    let hers: Vec<String> =
+        app.store.person_access_of(patient_id, 100).await.unwrap().into_iter().map(|e| e.action).collect();
+    for action in
+        ["person.life_story", "person.life_story.write", "person.life_story.share", "person.life_story.unshare"]
+    {
+        assert!(hers.iter().any(|a| a == action), "{action} in {hers:?}");
+    }
+    let staff = app
+        .store
+        .access_log(&samverka_store::AccessFilter { patient_id: Some(patient_id), limit: 500, ..Default::default() })
+        .await
+        .unwrap();
+    let count = |action: &str, outcome| staff.iter().filter(|e| e.action == action && e.outcome == outcome).count();
+    assert!(count("life_story.read", samverka_store::Outcome::Allowed) >= 5);
+    assert!(count("life_story.read", samverka_store::Outcome::Denied) >= 1, "the outsider's attempt");
+    assert_eq!(
+        count("life_story.write", samverka_store::Outcome::Allowed),
+        1 + 3,
+        "one write and three reads to write"
+    );
+    assert_eq!(
+        count("life_story.write", samverka_store::Outcome::Refused),
+        2,
+        "the stale save and the one without her word"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_life_story_is_the_persons_and_shared_only_by_them_on_sqlite() {
+    life_story(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_life_story_is_the_persons_and_shared_only_by_them_on_postgres() {
+    life_story(Db::Postgres).await;
+}
