@@ -11,7 +11,7 @@ use samverka_app::auth::Caller;
 use samverka_app::extract::{ApiJson, ApiPath};
 use samverka_app::life_story::{self, WrittenWithPerson};
 use samverka_app::{AppResult, AppState, ProblemDetails};
-use samverka_domain::life_story::{Author, Version};
+use samverka_domain::life_story::Author;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,12 +24,6 @@ pub struct VersionInfo {
     pub written_at: jiff::Timestamp,
     #[schema(value_type = Object)]
     pub written_by: Author,
-}
-
-impl From<&Version> for VersionInfo {
-    fn from(v: &Version) -> Self {
-        VersionInfo { version: v.version, written_at: v.written_at, written_by: v.written_by.clone() }
-    }
 }
 
 /// What the caller's unit sees of the person's life story.
@@ -60,13 +54,16 @@ pub async fn get(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<LifeStoryView>> {
     let seen = life_story::for_case(&st, &caller, id).await?;
-    let latest = seen.story.latest();
     Ok(Json(LifeStoryView {
         shared: seen.withheld.is_none(),
         withheld: seen.withheld.as_ref().map(|p| p.code),
         version: seen.version,
-        parts: latest.map(|v| v.story.0.iter().map(|(p, t)| (p.as_str(), t.clone())).collect()).unwrap_or_default(),
-        versions: seen.story.versions.iter().rev().map(VersionInfo::from).collect(),
+        parts: seen.latest.map(|v| v.story.0.into_iter().map(|(p, t)| (p.as_str(), t)).collect()).unwrap_or_default(),
+        versions: seen
+            .history
+            .into_iter()
+            .map(|(version, written_at, written_by)| VersionInfo { version, written_at, written_by })
+            .collect(),
     }))
 }
 

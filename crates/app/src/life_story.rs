@@ -17,12 +17,15 @@ use crate::error::AppResult;
 use crate::person::Person;
 use crate::state::AppState;
 
-/// What a unit sees of the life story of a case's person.
+/// What a unit sees of the life story of a case's person: the latest version and who wrote
+/// which version when. The earlier versions' text stays the person's.
 #[derive(Debug, Clone)]
 pub struct ForCase {
     pub patient: Patient,
-    /// The story, only while the person shares it with this unit (else empty).
-    pub story: LifeStory,
+    /// The latest version, only while the person shares it with this unit.
+    pub latest: Option<Version>,
+    /// Every version newest first, without its text: number, when, by whom (while shared).
+    pub history: Vec<(u32, jiff::Timestamp, Author)>,
     /// Why the unit does not see it, when it does not.
     pub withheld: Option<Problem>,
     /// The latest version's number, shared or not: a new version is written on top of it.
@@ -38,24 +41,25 @@ pub struct ForCase {
 pub async fn for_case(st: &AppState, caller: &Caller, id: CaseId) -> AppResult<ForCase> {
     let (record, patient) = read_case(st, caller, id, "life_story.read").await?;
     let party = record.case.is_party(caller.actor.unit.id);
+    let withheld = |patient, withheld, version, may_write| ForCase {
+        patient,
+        latest: None,
+        history: vec![],
+        withheld: Some(withheld),
+        version,
+        may_write,
+    };
     let number = match life_story::person_number(&patient.identifier) {
         Ok(n) => n.to_string(),
-        Err(p) => {
-            return Ok(ForCase {
-                patient,
-                story: LifeStory::default(),
-                withheld: Some(p),
-                version: 0,
-                may_write: false,
-            });
-        }
+        Err(p) => return Ok(withheld(patient, p, 0, false)),
     };
     let kept = st.store.life_story(&number).await?;
     let (version, may_write) = (kept.version(), party && permits(caller.actor.role, Permission::RecordConsent));
-    Ok(match life_story::may_read(kept.sharing.as_ref(), party) {
-        Ok(()) => ForCase { patient, story: kept, withheld: None, version, may_write },
-        Err(p) => ForCase { patient, story: LifeStory::default(), withheld: Some(p), version, may_write },
-    })
+    if let Err(p) = life_story::may_read(kept.sharing.as_ref(), party) {
+        return Ok(withheld(patient, p, version, may_write));
+    }
+    let history = kept.versions.iter().rev().map(|v| (v.version, v.written_at, v.written_by.clone())).collect();
+    Ok(ForCase { patient, latest: kept.versions.into_iter().last(), history, withheld: None, version, may_write })
 }
 
 /// What staff write down with the person: the parts, the version they saw, and whether the

@@ -305,15 +305,15 @@ mod tests {
             [t]
             ended = "Upphörde {when} ({by}): {reason} {x} {oavslutad"
         "#;
-        let texts = load("sv", file, None);
+        let own = load("sv", file, None);
         // A value that looks like a placeholder is text: it is not filled in again.
         assert_eq!(
-            texts.fill("t.ended", &[("when", "{reason}"), ("by", "Anna"), ("reason", "{by} flyttade")]),
+            own.fill("t.ended", &[("when", "{reason}"), ("by", "Anna"), ("reason", "{by} flyttade")]),
             "Upphörde {reason} (Anna): {by} flyttade {x} {oavslutad"
         );
         // Placeholders no argument names, and a lone brace, stay as written.
-        assert_eq!(texts.fill("t.ended", &[]), "Upphörde {when} ({by}): {reason} {x} {oavslutad");
-        assert_eq!(texts.fill("t.missing", &[("x", "y")]), "t.missing");
+        assert_eq!(own.fill("t.ended", &[]), "Upphörde {when} ({by}): {reason} {x} {oavslutad");
+        assert_eq!(own.fill("t.missing", &[("x", "y")]), "t.missing");
     }
 
     #[test]

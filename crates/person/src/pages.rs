@@ -1191,10 +1191,7 @@ async fn life_story_page(
                     t.fill("person.story.by_staff", &[("name", name), ("unit", unit_name)])
                 }
             };
-            t.fill(
-                "person.story.version",
-                &[("version", &v.version.to_string()), ("by", &by), ("when", &t.datetime(&v.written_at))],
-            )
+            t.fill("person.story.version", &[("by", &by), ("when", &t.datetime(&v.written_at))])
         })
         .collect();
     let title = t.get("person.story.title").to_string();

@@ -67,7 +67,7 @@ async fn show(st: &AppState, w: WebCaller, id: Uuid, refused: Option<(StatusCode
         Ok(s) => s,
         Err(e) => return error_page(t, e.status, error_text(t, &e)),
     };
-    let latest = seen.story.latest();
+    let latest = seen.latest.as_ref();
     let row = |p: Part, text: String| PartRow {
         name: p.as_str(),
         heading: t.get(&format!("life_story.part.{}", p.as_str())).to_string(),
@@ -88,10 +88,10 @@ async fn show(st: &AppState, w: WebCaller, id: Uuid, refused: Option<(StatusCode
             t.fill("life_story.by_staff", &[("name", name), ("unit", unit_name)])
         }
     };
-    let describe = |v: &samverka_domain::life_story::Version| {
+    let describe = |version: u32, at: &jiff::Timestamp, author: &samverka_domain::life_story::Author| {
         t.fill(
             "life_story.version_line",
-            &[("version", &v.version.to_string()), ("by", &by(&v.written_by)), ("when", &t.datetime(&v.written_at))],
+            &[("version", &version.to_string()), ("by", &by(author)), ("when", &t.datetime(at))],
         )
     };
     let form = Part::ALL
@@ -108,8 +108,8 @@ async fn show(st: &AppState, w: WebCaller, id: Uuid, refused: Option<(StatusCode
         id: id.to_string(),
         patient: PatientView::of(&seen.patient),
         shown,
-        written: latest.map(describe).unwrap_or_default(),
-        history: seen.story.versions.iter().rev().skip(1).map(describe).collect(),
+        written: latest.map(|v| describe(v.version, &v.written_at, &v.written_by)).unwrap_or_default(),
+        history: seen.history.iter().skip(1).map(|(n, at, by)| describe(*n, at, by)).collect(),
         withheld: seen
             .withheld
             .as_ref()

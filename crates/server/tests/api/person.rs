@@ -813,6 +813,13 @@ async fn life_story(db: Db) {
     assert!(stale.contains("har ändrats") && stale.contains("Skrivet ovanpå en gammal version"), "typed text kept");
     let (_, mine) = page(&app, &me, "/min/levnadsberattelse").await;
     assert!(mine.contains("Vill sova länge") && mine.contains("skrev med dig"), "she sees who wrote with her");
+    // The unit sees the latest version, and of the earlier ones only who wrote them and when.
+    let seen = app.get(&w.vc, &api).await;
+    assert_eq!(seen["parts"], json!({ "who_i_am": "Kallas Gittan", "habits": "Vill sova länge" }));
+    assert_eq!(seen["versions"].as_array().map(Vec::len), Some(2));
+    assert!(!seen.to_string().contains("Kaffe på förmiddagen"), "an earlier version's text stays hers: {seen}");
+    let (_, staff_page) = crate::helpers::page(&app, &w.vc, &web).await;
+    assert!(!staff_page.contains("Kaffe på förmiddagen"), "not on the page either");
 
     // She stops sharing: the unit sees nothing again, though it wrote with her.
     let (s, _) = person_post(&app, &me, "/min/levnadsberattelse/delning", &[("do", "sluta")]).await;
