@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use samverka_domain::case::{CaseId, Command, RecordedEvent};
 use samverka_domain::message::CancelReason;
 use samverka_domain::org::UnitKind;
+use samverka_domain::screening::Screening;
 use samverka_domain::sip::SipPlan;
 use samverka_store::CaseSummary;
 use uuid::Uuid;
@@ -327,6 +328,21 @@ pub async fn draw_up_sip(
     ApiJson(plan): ApiJson<SipPlan>,
 ) -> AppResult<(StatusCode, Json<CaseView>)> {
     Ok((StatusCode::CREATED, run(&st, &caller, id, Command::DrawUpSip { plan }).await?))
+}
+
+/// Records a screening: frailty (level 1–9), the need for coordination, or both.
+#[utoipa::path(post, path = "/api/cases/{id}/screenings", tag = "sip", params(("id" = String, Path, format = Uuid)),
+    request_body = Screening,
+    responses((status = 201, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn record_screening(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(screening): ApiJson<Screening>,
+) -> AppResult<(StatusCode, Json<CaseView>)> {
+    Ok((StatusCode::CREATED, run(&st, &caller, id, Command::RecordScreening { screening }).await?))
 }
 
 /// Follows up the SIP: continue, new plan, or close.

@@ -71,6 +71,7 @@ patient_data_routes! {
     post "/api/cases/{id}/life-story" => life_story::write,
     post "/api/cases/{id}/sip" => cases::draw_up_sip,
     post "/api/cases/{id}/sip/follow-up" => cases::follow_up_sip,
+    post "/api/cases/{id}/screenings" => cases::record_screening,
     post "/api/cases/{id}/close" => cases::close,
     post "/api/patients" => patients::create,
     get "/api/patients" => patients::search,

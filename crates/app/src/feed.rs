@@ -414,6 +414,7 @@ impl Feed {
                     care_type,
                     admitted_at,
                     needs_assessed_at: None,
+                    born: patient.identifier.birth_date(),
                 };
                 let (record, _) = store.open_draft_case(&open, &agreement, &audit, now).await.map_err(|e| {
                     match Failure::from(e) {

@@ -920,6 +920,7 @@ async fn make_case(
         care_type: if psych { CareType::Psychiatric } else { CareType::Somatic },
         admitted_at: t0,
         needs_assessed_at: None,
+        born: registered.identifier.birth_date(),
     };
     store.open_case(&open, "demo", &ward_actor, t0).await?;
     if target == Target::Admitted {
@@ -1080,6 +1081,19 @@ async fn make_case(
     // Step 7.
     let drawn = discharged + hours(72);
     let follow_up = local_date(drawn) + 28.days();
+    // Most are screened at the SIP meeting (follow-up counts the share).
+    if rng.random_range(0..4) > 0 {
+        let screening = samverka_domain::screening::Screening {
+            frailty: samverka_domain::screening::Frailty::new(rng.random_range(4..=7)).ok(),
+            coordination: Some(samverka_domain::screening::CoordinationNeed {
+                both_principals: true,
+                many_providers: rng.random_bool(0.5),
+                ..Default::default()
+            }),
+            note: "Bedömt vid SIP-mötet".into(),
+        };
+        exec(w.actor(&vc), Command::RecordScreening { screening }, drawn - hours(1)).await?;
+    }
     exec(w.actor(&vc), Command::DrawUpSip { plan: sip_plan(k, &vc, follow_up, rng) }, drawn).await?;
     if target == Target::SipDrawnUp {
         return Ok(());

@@ -50,6 +50,8 @@ pub enum Action {
     },
     DrawUpSip,
     FollowUpSip,
+    /// Record a screening: frailty, the need for coordination.
+    RecordScreening,
     Close,
 }
 
@@ -84,7 +86,7 @@ impl Action {
             | Action::DismissDraft => Permission::RegisterAdmission,
             Action::AddParty => Permission::ShareCase,
             Action::RecordConsent | Action::WithdrawConsent { .. } => Permission::RecordConsent,
-            Action::DrawUpSip | Action::FollowUpSip => Permission::WorkWithSip,
+            Action::DrawUpSip | Action::FollowUpSip | Action::RecordScreening => Permission::WorkWithSip,
         }
     }
 }

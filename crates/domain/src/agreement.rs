@@ -110,6 +110,9 @@ pub struct Agreement {
     pub somatic: LiabilityRules,
     pub psychiatric: LiabilityRules,
     pub exclusions: Exclusions,
+    /// The region's licensed wording of the frailty scale's nine levels, when it has one
+    /// (`[screening] frailty_levels`); Samverka's neutral wording otherwise.
+    pub frailty_levels: Option<Vec<String>>,
 }
 
 impl Agreement {
@@ -144,6 +147,14 @@ struct RawAgreement {
     reservnummer_pattern: Option<String>,
     deadlines: RawDeadlines,
     liability: RawLiability,
+    #[serde(default)]
+    screening: RawScreening,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawScreening {
+    frailty_levels: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -321,6 +332,9 @@ impl Agreement {
                 None => somatic_amounts,
             },
         };
+        if let Some(levels) = &raw.screening.frailty_levels {
+            crate::screening::check_frailty_levels(levels).map_err(|m| err("screening.frailty_levels", m))?;
+        }
         let x = &raw.liability.exclusions;
         Ok(Agreement {
             id: raw.id,
@@ -340,6 +354,7 @@ impl Agreement {
                 without_ready_notice: x.without_ready_notice,
                 when_needed_sip_call_missing: x.when_needed_sip_call_missing,
             },
+            frailty_levels: raw.screening.frailty_levels,
         })
     }
 }

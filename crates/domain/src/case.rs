@@ -21,6 +21,7 @@ use crate::ids::Kommunkod;
 use crate::message::{CancelReason, Message, MessageBody, MessageId, MessageKind, MessageState, MisSent, Receipt};
 use crate::org::{CareType, UnitId, UnitKind};
 use crate::patient::PatientId;
+use crate::screening::{Screening, ScreeningRecord};
 use crate::sip::{FollowUpOutcome, SipDraft, SipFollowUp, SipPlan, SipState, SipStatus, SipVersion};
 use crate::text::{check_planned_date, check_text};
 
@@ -53,6 +54,11 @@ pub enum CaseEvent {
         /// a draft only the ward sees, until the ward confirms the needs or dismisses it.
         #[serde(default)]
         awaiting_assessment: bool,
+        /// The patient's birth date, from their number (none for a reservnummer): follow-up
+        /// counts by age.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+        born: Option<Date>,
     },
     /// The ward confirmed a draft: the doctor judged that the patient will need care after
     /// discharge. The 24-hour clock for the admission notice starts here.
@@ -149,6 +155,10 @@ pub enum CaseEvent {
         evaluation: String,
         outcome: FollowUpOutcome,
     },
+    /// Frailty, the need for coordination, or both, as judged by whoever met the person.
+    ScreeningRecorded {
+        screening: Screening,
+    },
     CaseClosed {
         #[serde(default)]
         note: String,
@@ -198,6 +208,7 @@ impl CaseEvent {
             CaseEvent::ConsentWithdrawn { .. } => "consent_withdrawn",
             CaseEvent::SipDrawnUp { .. } => "sip_drawn_up",
             CaseEvent::SipFollowedUp { .. } => "sip_followed_up",
+            CaseEvent::ScreeningRecorded { .. } => "screening_recorded",
             CaseEvent::CaseClosed { .. } => "case_closed",
             CaseEvent::CaseCancelled { .. } => "case_cancelled",
         }
@@ -446,6 +457,13 @@ pub struct Case {
     /// Messages escalated because nobody acknowledged them in time.
     #[serde(default)]
     pub escalations: Vec<EscalationRecord>,
+    /// Screenings, oldest first.
+    #[serde(default)]
+    pub screenings: Vec<ScreeningRecord>,
+    /// The patient's birth date when their number carries one.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub born: Option<Date>,
     /// Sequence number of the last event applied.
     pub version: u32,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -462,6 +480,8 @@ pub struct OpenCase {
     pub care_type: CareType,
     pub admitted_at: Timestamp,
     pub needs_assessed_at: Option<Timestamp>,
+    /// The patient's birth date (`PatientIdentifier::birth_date`).
+    pub born: Option<Date>,
 }
 
 /// A request to change a case. Ids of new things are chosen by the caller, so that a retried
@@ -531,6 +551,9 @@ pub enum Command {
         evaluation: String,
         outcome: FollowUpOutcome,
     },
+    RecordScreening {
+        screening: Screening,
+    },
     CloseCase {
         note: String,
     },
@@ -564,6 +587,7 @@ impl Command {
             Command::WithdrawConsent { consent_id } => Action::WithdrawConsent { consent_id: *consent_id },
             Command::DrawUpSip { .. } => Action::DrawUpSip,
             Command::FollowUpSip { .. } => Action::FollowUpSip,
+            Command::RecordScreening { .. } => Action::RecordScreening,
             Command::CloseCase { .. } => Action::Close,
             Command::Escalate { .. } => return None,
         })
@@ -635,6 +659,7 @@ impl Case {
             admitted_at: cmd.admitted_at,
             needs_assessed_at: assessed,
             awaiting_assessment: false,
+            born: cmd.born,
         })
     }
 
@@ -663,6 +688,7 @@ impl Case {
             admitted_at,
             needs_assessed_at,
             awaiting_assessment,
+            born,
         } = &first.event
         else {
             return Err(Problem::conflict(
@@ -697,6 +723,8 @@ impl Case {
             closed: None,
             cancelled: None,
             escalations: vec![],
+            screenings: vec![],
+            born: *born,
             version: first.seq,
             updated_at: first.at,
         };
@@ -991,6 +1019,9 @@ impl Case {
                     outcome: outcome.clone(),
                     stamp,
                 });
+            }
+            CaseEvent::ScreeningRecorded { screening } => {
+                self.screenings.push(ScreeningRecord { screening: screening.clone(), recorded: stamp })
             }
             CaseEvent::CaseClosed { .. } => self.closed = Some(stamp),
             CaseEvent::CaseCancelled { reason, .. } => {
@@ -1390,6 +1421,9 @@ impl Case {
                 }
                 Ok(events)
             }
+            Command::RecordScreening { screening } => {
+                Ok(vec![CaseEvent::ScreeningRecorded { screening: screening.checked()? }])
+            }
             Command::CloseCase { note } => {
                 check_text("note", &note, false)?;
                 Ok(vec![CaseEvent::CaseClosed { note: note.trim().to_string() }])
@@ -1577,6 +1611,11 @@ impl Case {
                 }
                 Ok(Check::Allowed)
             }
+            Action::RecordScreening => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                Ok(Check::Allowed)
+            }
             Action::Close => {
                 self.require_open()?;
                 self.require_party(actor)?;
@@ -1627,7 +1666,7 @@ impl Case {
             Action::RecordConsent,
         ]);
         candidates.extend(self.consents.0.iter().map(|c| Action::WithdrawConsent { consent_id: c.id }));
-        candidates.extend([Action::DrawUpSip, Action::FollowUpSip, Action::Close]);
+        candidates.extend([Action::DrawUpSip, Action::FollowUpSip, Action::RecordScreening, Action::Close]);
         candidates.retain(|a| matches!(self.check(actor, a, now), Ok(Check::Allowed)));
         candidates
     }

@@ -65,6 +65,12 @@ pub struct Totals {
     pub sip_held: i64,
     /// Discharges on a Saturday, Sunday or public holiday.
     pub weekend_discharges: i64,
+    /// Episodes of persons 65 or older (at admission) who needed a SIP: in coordination.
+    #[serde(default)]
+    pub older_in_coordination: i64,
+    /// Of those, a frailty screening was recorded in the case.
+    #[serde(default)]
+    pub older_screened: i64,
 }
 
 impl Totals {
@@ -90,10 +96,15 @@ impl Totals {
         self.sip_called_in_time += sign * o.sip_called_in_time;
         self.sip_held += sign * o.sip_held;
         self.weekend_discharges += sign * o.weekend_discharges;
+        self.older_in_coordination += sign * o.older_in_coordination;
+        self.older_screened += sign * o.older_screened;
     }
 
+    /// How many counts there are (the length of [`Totals::to_array`]).
+    pub const COUNT: usize = 15;
+
     /// The counts in a fixed order, as the store keeps them.
-    pub fn to_array(&self) -> [i64; 13] {
+    pub fn to_array(&self) -> [i64; Totals::COUNT] {
         [
             self.episodes,
             self.ready_episodes,
@@ -108,10 +119,12 @@ impl Totals {
             self.sip_called_in_time,
             self.sip_held,
             self.weekend_discharges,
+            self.older_in_coordination,
+            self.older_screened,
         ]
     }
 
-    pub fn from_array(a: [i64; 13]) -> Totals {
+    pub fn from_array(a: [i64; Totals::COUNT]) -> Totals {
         Totals {
             episodes: a[0],
             ready_episodes: a[1],
@@ -126,11 +139,13 @@ impl Totals {
             sip_called_in_time: a[10],
             sip_held: a[11],
             weekend_discharges: a[12],
+            older_in_coordination: a[13],
+            older_screened: a[14],
         }
     }
 
     /// Column names for [`Totals::to_array`], in order.
-    pub const COLUMNS: [&'static str; 13] = [
+    pub const COLUMNS: [&'static str; Totals::COUNT] = [
         "episodes",
         "ready_episodes",
         "ready_episodes_with_days",
@@ -144,7 +159,15 @@ impl Totals {
         "sip_called_in_time",
         "sip_held",
         "weekend_discharges",
+        "older_in_coordination",
+        "older_screened",
     ];
+}
+
+/// Whole years from `born` to `on`.
+pub fn age_on(born: Date, on: Date) -> i32 {
+    let before_birthday = (on.month(), on.day()) < (born.month(), born.day());
+    on.year() as i32 - born.year() as i32 - i32::from(before_birthday)
 }
 
 /// `year * 100 + month` of a date.
@@ -179,6 +202,7 @@ impl CaseFacts {
         let fast_contact_due = case.admission_notice_at.is_some() && case.listed_unit.is_some();
         let sip_needed = case.sip_needed == Some(true);
         let sip_call = met(DeadlineKind::SipCall);
+        let older = case.born.is_some_and(|born| age_on(born, local_date(case.admitted_at)) >= 65);
         let one = |b: bool| i64::from(b);
         let totals = Totals {
             episodes: 1,
@@ -197,6 +221,8 @@ impl CaseFacts {
             ),
             sip_held: one(sip_needed && case.sip.current().is_some()),
             weekend_discharges: one(is_weekend_or_holiday(discharged_on)),
+            older_in_coordination: one(sip_needed && older),
+            older_screened: one(sip_needed && older && case.screenings.iter().any(|s| s.screening.frailty.is_some())),
         };
         Some(CaseFacts {
             case_id: case.id,
@@ -320,7 +346,7 @@ struct Definition {
     measure: Measure,
 }
 
-const DEFINITIONS: [Definition; 13] = [
+const DEFINITIONS: [Definition; 14] = [
     Definition {
         key: "episodes",
         name_sv: "Vårdtillfällen",
@@ -410,6 +436,14 @@ const DEFINITIONS: [Definition; 13] = [
         measure: Measure::Percent,
     },
     Definition {
+        key: "older_screened",
+        name_sv: "Personer 65+ i samordning som screenats för skörhet",
+        definition_sv: "Andel av vårdtillfällena för personer 65 år och äldre (vid inskrivningen) med behov av SIP där en bedömning av skörhet finns registrerad i ärendet.",
+        name_en: "Persons 65+ in coordination screened for frailty",
+        definition_en: "Share of episodes of persons aged 65 and over (at admission) needing a SIP where a frailty screening is recorded in the case.",
+        measure: Measure::Percent,
+    },
+    Definition {
         key: "ack_hours",
         name_sv: "Tid till kvittens",
         definition_sv: "Medeltid i timmar från att ett inskrivningsmeddelande eller meddelande om utskrivningsklar skickades till att den mottagande enheten kvitterade det. Bara kvitterade meddelanden räknas; perioden är sändningsmånaden.",
@@ -466,6 +500,11 @@ pub fn indicators(t: &Totals, acks: &AckTotals, ctx: &Context) -> Vec<Indicator>
                 "weekend_discharges" => {
                     (ratio(t.weekend_discharges, t.episodes, 100.0), t.weekend_discharges, Some(t.episodes))
                 }
+                "older_screened" => (
+                    ratio(t.older_screened, t.older_in_coordination, 100.0),
+                    t.older_screened,
+                    Some(t.older_in_coordination),
+                ),
                 "ack_hours" => {
                     (ratio(acks.minutes, acks.acknowledged, 1.0 / 60.0), acks.minutes, Some(acks.acknowledged))
                 }

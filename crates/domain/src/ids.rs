@@ -381,6 +381,15 @@ impl PatientIdentifier {
         }
     }
 
+    /// The birth date the number carries (a reservnummer carries none).
+    pub fn birth_date(&self) -> Option<Date> {
+        match self {
+            Self::Personnummer(p) => Some(p.birth_date()),
+            Self::Samordningsnummer(s) => s.birth_date(),
+            Self::Reservnummer(_) => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Personnummer(_) => "personnummer",

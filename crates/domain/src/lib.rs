@@ -28,6 +28,7 @@ pub mod patient;
 pub mod person;
 pub mod representative;
 pub mod routing;
+pub mod screening;
 pub mod sip;
 pub mod text;
 

@@ -17,6 +17,7 @@ use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::ids::Kommunkod;
 use samverka_domain::message::{CancelReason, MessageBody, MessageKind};
 use samverka_domain::org::{CareType, Principal, UnitKind};
+use samverka_domain::screening::{CoordinationNeed, Frailty, Screening};
 use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, Participant, ParticipantRole, SipPlan};
 use uuid::Uuid;
 
@@ -59,6 +60,7 @@ fn candidates(case: &Case) -> Vec<Action> {
         Action::RecordConsent,
         Action::DrawUpSip,
         Action::FollowUpSip,
+        Action::RecordScreening,
         Action::Close,
     ]);
     all.extend(case.consents.0.iter().map(|c| Action::WithdrawConsent { consent_id: c.id }));
@@ -227,6 +229,15 @@ fn command(
                 FollowUpOutcome::Continue { next_follow_up: today.checked_add(30.days()).unwrap() }
             },
         },
+        Action::RecordScreening => Command::RecordScreening {
+            screening: Screening {
+                frailty: Frailty::new(variant % 9 + 1).ok(),
+                coordination: variant
+                    .is_multiple_of(2)
+                    .then(|| CoordinationNeed { many_providers: true, ..Default::default() }),
+                note: String::new(),
+            },
+        },
         Action::Close => Command::CloseCase { note: String::new() },
     }
 }
@@ -248,6 +259,7 @@ fn run(draft: bool, steps: Vec<Step>) -> Result<(), TestCaseError> {
         care_type: CareType::Somatic,
         admitted_at: now,
         needs_assessed_at: Some(now),
+        born: None,
     };
     let opener = w.actor(&w.ward);
     let first = if draft { Case::open_draft(&open, &opener, now) } else { Case::open(&open, &opener, now) };

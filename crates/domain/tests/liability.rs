@@ -532,6 +532,19 @@ fn agreement_errors_name_the_key() {
 }
 
 #[test]
+fn a_region_may_load_its_own_wording_of_the_frailty_scale() {
+    assert_eq!(agreement(PER_CASE).frailty_levels, None, "none given: Samverka's neutral wording");
+    let levels: Vec<String> = (1..=9).map(|i| format!("\"Nivå {i} enligt regionens licens\"")).collect();
+    let with = format!("{PER_CASE}\n[screening]\nfrailty_levels = [{}]\n", levels.join(", "));
+    let own = agreement(&with).frailty_levels.expect("the region's wording");
+    assert_eq!((own.len(), own[8].as_str()), (9, "Nivå 9 enligt regionens licens"));
+    let eight = format!("{PER_CASE}\n[screening]\nfrailty_levels = [{}]\n", levels[..8].join(", "));
+    let e = Agreement::from_toml(&eight).unwrap_err();
+    assert_eq!(e.key, "screening.frailty_levels");
+    assert!(e.message.contains("nine levels"), "{e}");
+}
+
+#[test]
 fn a_needed_sip_call_excludes_only_once_its_deadline_has_passed() {
     let agr = agreement(PER_CASE);
     let mut sim = noticed();

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use samverka_domain::case::{Case, RecordedEvent};
+use samverka_domain::followup::Totals;
 use samverka_domain::patient::Patient;
 
 use crate::access_log::AccessEntry;
@@ -51,7 +52,7 @@ impl Store {
         let mut messages = vec![];
         let mut consents = vec![];
         let mut followup = vec![];
-        let mut months: HashMap<(&'static str, String, i32, String), [i64; 13]> = HashMap::new();
+        let mut months: HashMap<(&'static str, String, i32, String), [i64; Totals::COUNT]> = HashMap::new();
         let mut acks: HashMap<(String, i32), [i64; 4]> = HashMap::new();
         for c in batch {
             let mut case = Case::from_events(&c.events)?;
@@ -282,8 +283,8 @@ impl Store {
             });
             insert_rows!(
                 tx,
-                "INSERT INTO followup_months (dim, key, month, care_type, episodes, ready_episodes, ready_episodes_with_days, ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, fast_contact_named, sip_needed, sip_called_in_time, sip_held, weekend_discharges) ",
-                17,
+                "INSERT INTO followup_months (dim, key, month, care_type, episodes, ready_episodes, ready_episodes_with_days, ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, fast_contact_named, sip_needed, sip_called_in_time, sip_held, weekend_discharges, older_in_coordination, older_screened) ",
+                19,
                 MONTH_UPSERT_TAIL,
                 months,
                 |b, r| {

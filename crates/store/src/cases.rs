@@ -1229,6 +1229,7 @@ pub fn command_name(cmd: &Command) -> &'static str {
         Command::WithdrawConsent { .. } => "withdraw_consent",
         Command::DrawUpSip { .. } => "draw_up_sip",
         Command::FollowUpSip { .. } => "follow_up_sip",
+        Command::RecordScreening { .. } => "record_screening",
         Command::CloseCase { .. } => "close_case",
         Command::Escalate { .. } => "escalate",
     }

@@ -45,7 +45,7 @@ pub(crate) struct MonthDelta {
     pub key: String,
     pub month: i32,
     pub care_type: String,
-    pub values: [i64; 13],
+    pub values: [i64; Totals::COUNT],
 }
 
 /// One change to a unit's acknowledgement sums.
@@ -121,8 +121,8 @@ pub(crate) fn change(
 pub(crate) const MONTH_UPSERT: &str = concat!(
     "INSERT INTO followup_months (dim, key, month, care_type, episodes, ready_episodes, ready_episodes_with_days, \
      ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, fast_contact_named, sip_needed, \
-     sip_called_in_time, sip_held, weekend_discharges) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+     sip_called_in_time, sip_held, weekend_discharges, older_in_coordination, older_screened) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     month_upsert_tail!()
 );
 
@@ -144,7 +144,9 @@ macro_rules! month_upsert_tail {
          sip_needed = followup_months.sip_needed + excluded.sip_needed, \
          sip_called_in_time = followup_months.sip_called_in_time + excluded.sip_called_in_time, \
          sip_held = followup_months.sip_held + excluded.sip_held, \
-         weekend_discharges = followup_months.weekend_discharges + excluded.weekend_discharges"
+         weekend_discharges = followup_months.weekend_discharges + excluded.weekend_discharges, \
+         older_in_coordination = followup_months.older_in_coordination + excluded.older_in_coordination, \
+         older_screened = followup_months.older_screened + excluded.older_screened"
     };
 }
 use month_upsert_tail;
@@ -270,6 +272,8 @@ struct MonthSumsRow {
     sip_called_in_time: i64,
     sip_held: i64,
     weekend_discharges: i64,
+    older_in_coordination: i64,
+    older_screened: i64,
 }
 
 /// A unit's (or all units') acknowledgement sums for a month.
@@ -359,6 +363,8 @@ impl Store {
                     sip_called_in_time: r.sip_called_in_time,
                     sip_held: r.sip_held,
                     weekend_discharges: r.weekend_discharges,
+                    older_in_coordination: r.older_in_coordination,
+                    older_screened: r.older_screened,
                 },
             })
             .collect())

@@ -639,6 +639,7 @@ on_both!(two_requests_opening_the_same_case_make_one_case, |store: Store| async 
         care_type: CareType::Somatic,
         admitted_at: ts("2026-11-02 08:00"),
         needs_assessed_at: None,
+        born: None,
     };
     let tasks: Vec<_> = (0..6)
         .map(|_| {

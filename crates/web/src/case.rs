@@ -150,6 +150,7 @@ pub struct Can {
     pub confirm_needs: bool,
     pub dismiss_draft: bool,
     pub close: bool,
+    pub screening: bool,
 }
 
 impl Can {
@@ -179,6 +180,7 @@ impl Can {
             confirm_needs: has(Action::ConfirmNeeds),
             dismiss_draft: has(Action::DismissDraft),
             close: has(Action::Close),
+            screening: has(Action::RecordScreening),
         }
     }
 
@@ -224,6 +226,10 @@ pub struct CasePage {
     pub representatives: Vec<RepresentativeView>,
     pub sip_status: String,
     pub sip_version: u32,
+    /// Screenings, newest first.
+    pub screenings: Vec<crate::screening::ScreeningRow>,
+    /// The frailty scale's levels, as (level, wording) for the form.
+    pub frailty_levels: Vec<(u8, String)>,
     pub liability: String,
     pub can: Can,
     /// Messages the caller's unit may acknowledge now (with two or more, all at once).
@@ -462,6 +468,9 @@ fn describe(t: &Texts, case: &Case, e: &RecordedEvent) -> String {
         CaseEvent::ConsentWithdrawn { .. } => t.get("timeline.consent_withdrawn").to_string(),
         CaseEvent::SipDrawnUp { .. } => t.get("timeline.sip").to_string(),
         CaseEvent::SipFollowedUp { .. } => t.get("timeline.sip_follow_up").to_string(),
+        CaseEvent::ScreeningRecorded { screening } => {
+            t.fill("timeline.screening", &[("what", &crate::screening::summary(t, screening))])
+        }
         CaseEvent::CaseClosed { .. } => t.get("timeline.closed").to_string(),
         CaseEvent::CaseCancelled { reason, .. } => {
             t.fill("timeline.cancelled", &[("reason", t.get(&format!("cancel.{}", cancel_key(*reason))))])
@@ -690,6 +699,8 @@ async fn build(
             .map(|s| t.get(&format!("sip_status.{}", serde_key(&s))).to_string())
             .unwrap_or_default(),
         sip_version: sip.map(|v| v.version).unwrap_or(0),
+        screenings: crate::screening::rows(t, &agreement, case),
+        frailty_levels: crate::screening::levels(t, &agreement),
         liability,
         to_acknowledge: available.iter().filter(|a| matches!(a, Action::Acknowledge { .. })).count(),
         can,
@@ -859,7 +870,7 @@ pub async fn page(
 
 /// After a form: back to the page on success, or the page with the refused `form` drawn
 /// again as it was filled in.
-async fn after(
+pub(crate) async fn after(
     st: &AppState,
     w: WebCaller,
     id: CaseId,

@@ -56,6 +56,8 @@ pub struct SipPage {
     pub missing: String,
     pub can_follow_up: bool,
     pub history: Vec<String>,
+    /// The latest screening, as lines.
+    pub screening: Vec<String>,
 }
 
 #[derive(Template)]
@@ -67,6 +69,8 @@ pub struct PrintPage {
     pub drawn_up: String,
     pub plan: SipPlan,
     pub units: Vec<(String, String)>,
+    /// The latest screening, as lines.
+    pub screening: Vec<String>,
 }
 
 impl PrintPage {
@@ -195,6 +199,7 @@ async fn show(
             && case.sip.closed_at.is_none()
             && case.phase().is_open()
             && permits(role, Permission::WorkWithSip),
+        screening: crate::screening::latest_lines(t, st, &record.agreement_id, case),
         history: case
             .sip
             .versions
@@ -375,6 +380,7 @@ pub async fn print(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPat
             drawn_up: t.datetime(&current.drawn_up.at),
             plan: current.plan,
             units,
+            screening: crate::screening::latest_lines(t, &st, &record.agreement_id, &record.case),
             frame,
         },
     )

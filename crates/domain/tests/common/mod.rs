@@ -103,6 +103,8 @@ impl Sim {
             care_type: care,
             admitted_at: ts(admitted),
             needs_assessed_at: assessed.map(ts),
+            // 88 at admission, as most in the discharge process are old.
+            born: Some(jiff::civil::date(1938, 3, 1)),
         };
         let ward = if care == CareType::Psychiatric { &world.psych_ward } else { &world.ward };
         let actor = world.actor(ward);

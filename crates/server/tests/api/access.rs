@@ -336,6 +336,21 @@ fn table() -> Vec<RouteCase> {
             },
         },
         RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/screenings",
+            permission: WorkWithSip,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            answer: Done,
+            request: |f, _| {
+                (
+                    cp(f, "/screenings"),
+                    Some(json!({ "frailty": 5, "coordination": { "both_principals": true }, "note": "Hembesök" })),
+                )
+            },
+        },
+        RouteCase {
             method: "get",
             path: "/api/cases/{id}/life-story",
             permission: ReadPatientData,

@@ -928,3 +928,57 @@ on_both!(the_sip_editor_starts_from_what_the_case_knows, |app: TestApp| async mo
     let name = me["user"]["name"].as_str().or(me["name"].as_str()).unwrap().to_string();
     assert!(body.contains(&format!("value=\"{name}\"")), "the coordinator is the one drawing it up");
 });
+
+on_both!(a_screening_is_recorded_on_the_case_page_and_shown_in_the_sip_and_its_history, |app: TestApp| async move {
+    let w = &app.world;
+    let (case, _) = crate::fhir::busy_case(&app, 41).await;
+    let path = format!("/arenden/{case}");
+    let (_, before) = page(&app, &w.vc, &path).await;
+    assert!(before.contains("Ingen screening är registrerad") && before.contains("/screening\""), "offered: {before}");
+    // A level that is no level comes back with what was typed, and nothing is recorded.
+    let (s, refused) =
+        submit(&app, &w.vc, &format!("{path}/screening"), &[("frailty", "12"), ("note", "Bedömt vid hembesök")]).await;
+    assert!(s.is_client_error(), "{s}");
+    assert!(refused.contains("nivå från 1 till 9") && refused.contains("Bedömt vid hembesök"), "typed text kept");
+    let (s, to) = submit(
+        &app,
+        &w.vc,
+        &format!("{path}/screening"),
+        &[
+            ("frailty", "6"),
+            ("coordination", "on"),
+            ("both_principals", "on"),
+            ("carer_strain", "on"),
+            ("note", "Bedömt vid hembesök"),
+        ],
+    )
+    .await;
+    assert!(s.is_redirection() && to.contains("klart=screening"), "{s} {to}");
+    let (_, after) = page(&app, &w.vc, &path).await;
+    for expected in [
+        "Skörhet nivå 6 av 9: Behöver hjälp både inne och ute",
+        "Samordningsbehov: ja (Behöver insatser från både region och kommun; Närstående bär mycket",
+        "Bedömt vid hembesök",
+        "registrerade screening: skörhet nivå 6 av 9; samordningsbehov: ja.",
+    ] {
+        assert!(after.contains(expected), "{expected}");
+    }
+    // The SIP and its print view show the latest screening.
+    for sip in [format!("{path}/sip"), format!("{path}/sip/utskrift")] {
+        let (s, shown) = page(&app, &w.vc, &sip).await;
+        assert!(s == StatusCode::OK && shown.contains("Skörhet nivå 6 av 9"), "{sip}: {s}");
+    }
+    // The ward's manager reads the case but is offered no screening form.
+    let (user, assignment) = crate::helpers::account(
+        &app.store,
+        w.region,
+        "chef",
+        "Chef Avdelning",
+        w.units.ward,
+        samverka_domain::access::Role::Enhetschef,
+    )
+    .await;
+    let manager = crate::helpers::session(&app.store, user, w.units.ward, assignment).await;
+    let (_, theirs) = page(&app, &manager, &path).await;
+    assert!(theirs.contains("Skörhet nivå 6 av 9") && !theirs.contains("/screening\""), "not offered");
+});

@@ -124,6 +124,7 @@ pub async fn open_under(store: &Store, w: &World, at: &str, agreement: &str) -> 
         care_type: CareType::Somatic,
         admitted_at: ts(at),
         needs_assessed_at: None,
+        born: None,
     };
     store.open_case(&open, agreement, &w.actor(&w.ward), ts(at)).await.unwrap();
     id

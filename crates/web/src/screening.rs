@@ -1,0 +1,128 @@
+//! Screening on the case page: frailty and the need for coordination, recorded with the form
+//! here, shown in the case, the SIP and its print view.
+
+use axum::extract::{Form, State};
+use axum::response::Response;
+use samverka_app::AppState;
+use samverka_app::cases::execute;
+use samverka_app::extract::ApiPath;
+use samverka_app::texts::Texts;
+use samverka_domain::agreement::Agreement;
+use samverka_domain::case::{Case, Command};
+use samverka_domain::screening::{CoordinationNeed, Frailty, Screening};
+use uuid::Uuid;
+
+use crate::case::{Pairs, after, checked, field};
+use crate::page::WebCaller;
+
+/// What a level of the frailty scale means: the region's licensed wording when its agreement
+/// gives one, else Samverka's neutral wording.
+pub fn level_text(t: &Texts, agreement: &Agreement, level: u8) -> String {
+    match agreement.frailty_levels.as_ref().and_then(|l| l.get(usize::from(level) - 1)) {
+        Some(own) => own.clone(),
+        None => t.get(&format!("screening.frailty_level.{level}")).to_string(),
+    }
+}
+
+/// The nine levels for the form.
+pub fn levels(t: &Texts, agreement: &Agreement) -> Vec<(u8, String)> {
+    (1..=9).map(|l| (l, level_text(t, agreement, l))).collect()
+}
+
+/// One screening as the page shows it.
+pub struct ScreeningRow {
+    /// "Nivå 6 av 9: …", or empty when frailty was not judged.
+    pub frailty: String,
+    /// "Samordningsbehov: ja (…)", or empty when not judged.
+    pub coordination: String,
+    pub note: String,
+    /// "Anna Andersson, Solna vårdcentral, mån 7 dec 2026 kl. 10.00".
+    pub by: String,
+}
+
+fn coordination_line(t: &Texts, c: &CoordinationNeed) -> String {
+    let facts: Vec<String> = [
+        (c.both_principals, "both_principals"),
+        (c.many_providers, "many_providers"),
+        (c.repeated_admissions, "repeated_admissions"),
+        (c.cognitive_impairment, "cognitive_impairment"),
+        (c.carer_strain, "carer_strain"),
+    ]
+    .into_iter()
+    .filter(|(yes, _)| *yes)
+    .map(|(_, key)| t.get(&format!("screening.fact.{key}")).to_string())
+    .collect();
+    let verdict = t.get(if c.needed() { "screening.needed" } else { "screening.not_needed" });
+    if facts.is_empty() { verdict.to_string() } else { format!("{verdict} ({})", facts.join("; ")) }
+}
+
+/// The case's screenings, newest first.
+pub fn rows(t: &Texts, agreement: &Agreement, case: &Case) -> Vec<ScreeningRow> {
+    case.screenings
+        .iter()
+        .rev()
+        .map(|r| ScreeningRow {
+            frailty: r
+                .screening
+                .frailty
+                .map(|f| {
+                    t.fill(
+                        "screening.frailty_line",
+                        &[("level", &f.level().to_string()), ("text", &level_text(t, agreement, f.level()))],
+                    )
+                })
+                .unwrap_or_default(),
+            coordination: r.screening.coordination.as_ref().map(|c| coordination_line(t, c)).unwrap_or_default(),
+            note: r.screening.note.clone(),
+            by: format!("{}, {}", r.recorded.by.name, t.datetime(&r.recorded.at)),
+        })
+        .collect()
+}
+
+/// The latest screening as lines for the SIP and its print view (empty when there is none).
+pub fn latest_lines(t: &Texts, st: &AppState, agreement_id: &str, case: &Case) -> Vec<String> {
+    let Some(agreement) = st.store.agreements().get(agreement_id) else { return vec![] };
+    let Some(r) = rows(t, &agreement, case).into_iter().next() else { return vec![] };
+    [r.frailty, r.coordination, r.note, r.by].into_iter().filter(|l| !l.is_empty()).collect()
+}
+
+/// A screening in a few words, for the history and the SIP: "skörhet 6 av 9; samordningsbehov: ja".
+pub fn summary(t: &Texts, s: &Screening) -> String {
+    let mut parts = vec![];
+    if let Some(f) = s.frailty {
+        parts.push(t.fill("screening.frailty_short", &[("level", &f.level().to_string())]));
+    }
+    if let Some(c) = &s.coordination {
+        parts.push(t.get(if c.needed() { "screening.needed" } else { "screening.not_needed" }).to_lowercase());
+    }
+    parts.join("; ")
+}
+
+/// The form's screening; a frailty level that is no level is refused by the domain.
+fn screening_of(f: &Pairs) -> Result<Screening, samverka_domain::Problem> {
+    let frailty = match field(f, "frailty").trim() {
+        "" => None,
+        level => Some(Frailty::new(level.parse().unwrap_or(0))?),
+    };
+    let coordination = checked(f, "coordination").then(|| CoordinationNeed {
+        both_principals: checked(f, "both_principals"),
+        many_providers: checked(f, "many_providers"),
+        repeated_admissions: checked(f, "repeated_admissions"),
+        cognitive_impairment: checked(f, "cognitive_impairment"),
+        carer_strain: checked(f, "carer_strain"),
+    });
+    Ok(Screening { frailty, coordination, note: field(f, "note").to_string() })
+}
+
+pub async fn record(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let r = match screening_of(&f) {
+        Ok(screening) => execute(&st, &w.caller, id, Command::RecordScreening { screening }).await,
+        Err(p) => Err(p.into()),
+    };
+    after(&st, w, id, r, "#screening", "screening", f).await
+}
