@@ -3,7 +3,7 @@
 //! when an administrator registers a client and on every request it makes.
 
 /// The resource types Samverka serves.
-pub const RESOURCE_TYPES: [&str; 13] = [
+pub const RESOURCE_TYPES: [&str; 14] = [
     "Practitioner",
     "PractitionerRole",
     "AuditEvent",
@@ -14,6 +14,7 @@ pub const RESOURCE_TYPES: [&str; 13] = [
     "Task",
     "Communication",
     "CarePlan",
+    "Observation",
     "Consent",
     "Subscription",
     "Device",

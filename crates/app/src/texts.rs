@@ -192,6 +192,17 @@ impl Texts {
         self.datetime(t)
     }
 
+    /// What a level of the frailty scale means: the region's licensed wording when its
+    /// agreement gives one (`[screening] frailty_levels`), else Samverka's neutral wording.
+    pub fn frailty_level(&self, agreement: Option<&samverka_domain::agreement::Agreement>, level: u8) -> String {
+        let own =
+            agreement.and_then(|a| a.frailty_levels.as_ref()).and_then(|l| l.get(usize::from(level).wrapping_sub(1)));
+        match own {
+            Some(text) => text.clone(),
+            None => self.get(&format!("screening.frailty_level.{level}")).to_string(),
+        }
+    }
+
     /// ISO form for `<time datetime>` attributes.
     pub fn iso(&self, t: &Timestamp) -> String {
         t.to_string()

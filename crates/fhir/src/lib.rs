@@ -40,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/fhir/Task/{id}", get(reads::read_task))
         .route("/fhir/CarePlan", get(reads::search_care_plans))
         .route("/fhir/CarePlan/{id}", get(reads::read_care_plan))
+        .route("/fhir/Observation", get(reads::search_observations))
+        .route("/fhir/Observation/{id}", get(reads::read_observation))
         .route("/fhir/Consent", get(reads::search_consents).post(writes::create_consent))
         .route("/fhir/Consent/{id}", get(writes::read_consent).put(writes::update_consent))
         .route("/fhir/AuditEvent", get(reads::search_audit_events))

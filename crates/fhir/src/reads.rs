@@ -279,6 +279,43 @@ pub(crate) async fn search_care_plans(State(st): State<AppState>, c: FhirCaller,
     Ok(fhir(&s.bundle(all)))
 }
 
+/// The screenings of the cases visible to the caller, each with the region's wording of its
+/// frailty level when the agreement has one (else Samverka's own).
+fn observations(st: &AppState, r: &CaseRecord) -> Vec<serde_json::Value> {
+    let agreement = st.store.agreements().get(&r.agreement_id);
+    let texts = samverka_app::texts::texts(samverka_app::texts::Lang::SV);
+    r.case
+        .screenings
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let level = s.screening.frailty.map(|f| texts.frailty_level(agreement.as_deref(), f.level()));
+            resources::observation(&r.case, i + 1, s, level.as_deref())
+        })
+        .collect()
+}
+
+pub(crate) async fn search_observations(State(st): State<AppState>, c: FhirCaller, req: SearchRequest) -> FhirResult {
+    c.require("Observation", Access::Read)?;
+    let s = search(&st, "Observation", &req)?;
+    let cases = visible_cases(&st, &c, &s, false, "fhir.observation.search").await?;
+    let all = cases.iter().flat_map(|r| observations(&st, r)).collect();
+    Ok(fhir(&s.bundle(all)))
+}
+
+/// Observation ids are `<case id>-screening-<n>`, the n:th screening of the case.
+pub(crate) async fn read_observation(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
+    c.require("Observation", Access::Read)?;
+    let (case_part, rest) = (id.get(..36).unwrap_or(""), id.get(36..).unwrap_or(""));
+    let n: usize = rest.strip_prefix("-screening-").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let record = read_record(&st, &c, case_part, "fhir.observation.read").await?;
+    observations(&st, &record)
+        .into_iter()
+        .nth(n.wrapping_sub(1))
+        .map(|o| fhir(&o))
+        .ok_or_else(|| FhirError::not_found("Screeningen", "Observation"))
+}
+
 pub(crate) async fn search_consents(State(st): State<AppState>, c: FhirCaller, req: SearchRequest) -> FhirResult {
     c.require("Consent", Access::Read)?;
     let s = search(&st, "Consent", &req)?;

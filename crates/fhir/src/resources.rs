@@ -12,6 +12,7 @@ use samverka_domain::ids::PatientIdentifier;
 use samverka_domain::message::MessageState;
 use samverka_domain::org::{Organisation, OrganisationKind, Unit};
 use samverka_domain::patient::{Patient, ProtectedIdentity};
+use samverka_domain::screening::ScreeningRecord;
 use samverka_domain::sip::SipVersion;
 use serde_json::{Value, json};
 
@@ -27,6 +28,8 @@ const ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 pub const MESSAGE_KIND: &str = "urn:samverka:CodeSystem:message-kind";
 pub const STEP: &str = "urn:samverka:CodeSystem:lus-step";
 pub const CONSENT_KIND: &str = "urn:samverka:CodeSystem:consent-kind";
+/// What a screening judges: frailty, the need for coordination and its facts.
+pub const SCREENING: &str = "urn:samverka:CodeSystem:screening";
 /// The case (EpisodeOfCare) a consent was recorded in.
 pub const EPISODE_EXTENSION: &str = "urn:samverka:StructureDefinition:episode-of-care";
 /// What the reading caller may do to the case now (`Case::available`), one extension each.
@@ -383,6 +386,55 @@ pub fn care_plan(case: &Case, v: &SipVersion) -> Value {
     });
     if !activities.is_empty() {
         r["activity"] = json!(activities);
+    }
+    r
+}
+
+/// One screening in a case as an Observation: frailty as a level (1–9) and the need for
+/// coordination with the facts it rests on, as components. Its id is the case's and the
+/// screening's place in it (`<case id>-screening-<n>`).
+pub fn observation(case: &Case, n: usize, s: &ScreeningRecord, level_sv: Option<&str>) -> Value {
+    let code = |code: &str, display: &str| json!({ "coding": [{ "system": SCREENING, "code": code, "display": display }], "text": display });
+    let mut components = vec![];
+    if let Some(f) = s.screening.frailty {
+        let mut c = json!({ "code": code("frailty", "Skörhet (nivå 1–9)"), "valueInteger": f.level() });
+        if let Some(text) = level_sv {
+            c["interpretation"] = json!([{ "text": text }]);
+        }
+        components.push(c);
+    }
+    if let Some(need) = &s.screening.coordination {
+        components
+            .push(json!({ "code": code("coordination-needed", "Samordningsbehov"), "valueBoolean": need.needed() }));
+        for (key, display, value) in [
+            ("both-principals", "Insatser från både region och kommun", need.both_principals),
+            ("many-providers", "Tre eller fler enheter eller vårdgivare", need.many_providers),
+            ("repeated-admissions", "Två eller fler sjukhusvistelser senaste året", need.repeated_admissions),
+            ("cognitive-impairment", "Minne eller kognition", need.cognitive_impairment),
+            ("carer-strain", "Närståendes börda", need.carer_strain),
+        ] {
+            components.push(json!({ "code": code(key, display), "valueBoolean": value }));
+        }
+    }
+    let mut r = json!({
+        "resourceType": "Observation",
+        "id": format!("{}-screening-{}", case.id, n),
+        "meta": meta(&case.updated_at),
+        "status": "final",
+        "category": [{ "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+            "display": "Survey"
+        }] }],
+        "code": code("screening", "Screening: skörhet och samordningsbehov"),
+        "subject": reference("Patient", case.patient_id, ""),
+        "encounter": reference("Encounter", case.id, ""),
+        "effectiveDateTime": instant(&s.recorded.at),
+        "performer": [user_reference(&s.recorded.by)],
+        "component": components,
+    });
+    if !s.screening.note.is_empty() {
+        r["note"] = json!([{ "text": s.screening.note }]);
     }
     r
 }

@@ -189,6 +189,16 @@ pub const RESOURCES: &[Resource] = &[
         doc: Some("The current version of a case's SIP (versionId is the SIP's version)."),
     },
     Resource {
+        ty: "Observation",
+        interactions: &["search-type", "read"],
+        params: &[PATIENT, SUBJECT, LAST_UPDATED],
+        profile: None,
+        doc: Some(
+            "The screenings recorded in a case: frailty (level 1–9) and the need for coordination, as components \
+             coded in urn:samverka:CodeSystem:screening. The id is the case's, then -screening-<n>.",
+        ),
+    },
+    Resource {
         ty: "Consent",
         interactions: &["search-type", "read", "create", "update"],
         params: &[PATIENT, LAST_UPDATED],

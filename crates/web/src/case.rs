@@ -17,6 +17,7 @@ use samverka_domain::liability::{LiabilityFacts, case_liability};
 use samverka_domain::message::{CancelReason, MessageBody, MessageKind, MessageState};
 use samverka_domain::org::{CareType, UnitId, UnitKind};
 use samverka_domain::patient::{Address, Patient, ProtectedIdentity};
+use samverka_domain::screening::{CoordinationNeed, Frailty, Screening};
 use samverka_store::CaseRecord;
 use uuid::Uuid;
 
@@ -870,7 +871,7 @@ pub async fn page(
 
 /// After a form: back to the page on success, or the page with the refused `form` drawn
 /// again as it was filled in.
-pub(crate) async fn after(
+async fn after(
     st: &AppState,
     w: WebCaller,
     id: CaseId,
@@ -1689,4 +1690,33 @@ pub async fn end_representative(
 /// The case as a write just left it, for the page it leads back to.
 async fn case_after_write(st: &AppState, id: Uuid) -> AppResult<CaseRecord> {
     st.store.case(id).await?.ok_or_else(|| AppError::not_found("Ärendet"))
+}
+
+/// The form's screening; a frailty level that is no level is refused by the domain.
+fn screening_of(f: &Pairs) -> Result<Screening, samverka_domain::Problem> {
+    let frailty = match field(f, "frailty").trim() {
+        "" => None,
+        level => Some(Frailty::new(level.parse().unwrap_or(0))?),
+    };
+    let coordination = checked(f, "coordination").then(|| CoordinationNeed {
+        both_principals: checked(f, "both_principals"),
+        many_providers: checked(f, "many_providers"),
+        repeated_admissions: checked(f, "repeated_admissions"),
+        cognitive_impairment: checked(f, "cognitive_impairment"),
+        carer_strain: checked(f, "carer_strain"),
+    });
+    Ok(Screening { frailty, coordination, note: field(f, "note").to_string() })
+}
+
+pub async fn record_screening(
+    State(st): State<AppState>,
+    w: WebCaller,
+    ApiPath(id): ApiPath<Uuid>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let r = match screening_of(&f) {
+        Ok(screening) => execute(&st, &w.caller, id, Command::RecordScreening { screening }).await,
+        Err(p) => Err(p.into()),
+    };
+    after(&st, w, id, r, "#screening", "screening", f).await
 }

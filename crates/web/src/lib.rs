@@ -105,7 +105,7 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/avsluta", post(case::close))
         .route("/arenden/{id}/nodatkomst", post(case::emergency))
         .route("/arenden/{id}/levnadsberattelse", get(life_story::page).post(life_story::save))
-        .route("/arenden/{id}/screening", post(screening::record))
+        .route("/arenden/{id}/screening", post(case::record_screening))
         .route("/arenden/{id}/sip", get(sip::editor).post(sip::save))
         .route("/arenden/{id}/sip/utskrift", get(sip::print))
         .route("/arenden/{id}/sip/uppfoljning", post(sip::follow_up))

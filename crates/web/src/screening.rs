@@ -1,32 +1,15 @@
-//! Screening on the case page: frailty and the need for coordination, recorded with the form
-//! here, shown in the case, the SIP and its print view.
+//! Screening as the pages show it: frailty and the need for coordination, in the case, the SIP
+//! and its print view (the form that records one is the case page's).
 
-use axum::extract::{Form, State};
-use axum::response::Response;
 use samverka_app::AppState;
-use samverka_app::cases::execute;
-use samverka_app::extract::ApiPath;
 use samverka_app::texts::Texts;
 use samverka_domain::agreement::Agreement;
-use samverka_domain::case::{Case, Command};
-use samverka_domain::screening::{CoordinationNeed, Frailty, Screening};
-use uuid::Uuid;
-
-use crate::case::{Pairs, after, checked, field};
-use crate::page::WebCaller;
-
-/// What a level of the frailty scale means: the region's licensed wording when its agreement
-/// gives one, else Samverka's neutral wording.
-pub fn level_text(t: &Texts, agreement: &Agreement, level: u8) -> String {
-    match agreement.frailty_levels.as_ref().and_then(|l| l.get(usize::from(level) - 1)) {
-        Some(own) => own.clone(),
-        None => t.get(&format!("screening.frailty_level.{level}")).to_string(),
-    }
-}
+use samverka_domain::case::Case;
+use samverka_domain::screening::{CoordinationNeed, Screening};
 
 /// The nine levels for the form.
 pub fn levels(t: &Texts, agreement: &Agreement) -> Vec<(u8, String)> {
-    (1..=9).map(|l| (l, level_text(t, agreement, l))).collect()
+    (1..=9).map(|l| (l, t.frailty_level(Some(agreement), l))).collect()
 }
 
 /// One screening as the page shows it.
@@ -68,7 +51,7 @@ pub fn rows(t: &Texts, agreement: &Agreement, case: &Case) -> Vec<ScreeningRow> 
                 .map(|f| {
                     t.fill(
                         "screening.frailty_line",
-                        &[("level", &f.level().to_string()), ("text", &level_text(t, agreement, f.level()))],
+                        &[("level", &f.level().to_string()), ("text", &t.frailty_level(Some(agreement), f.level()))],
                     )
                 })
                 .unwrap_or_default(),
@@ -96,33 +79,4 @@ pub fn summary(t: &Texts, s: &Screening) -> String {
         parts.push(t.get(if c.needed() { "screening.needed" } else { "screening.not_needed" }).to_lowercase());
     }
     parts.join("; ")
-}
-
-/// The form's screening; a frailty level that is no level is refused by the domain.
-fn screening_of(f: &Pairs) -> Result<Screening, samverka_domain::Problem> {
-    let frailty = match field(f, "frailty").trim() {
-        "" => None,
-        level => Some(Frailty::new(level.parse().unwrap_or(0))?),
-    };
-    let coordination = checked(f, "coordination").then(|| CoordinationNeed {
-        both_principals: checked(f, "both_principals"),
-        many_providers: checked(f, "many_providers"),
-        repeated_admissions: checked(f, "repeated_admissions"),
-        cognitive_impairment: checked(f, "cognitive_impairment"),
-        carer_strain: checked(f, "carer_strain"),
-    });
-    Ok(Screening { frailty, coordination, note: field(f, "note").to_string() })
-}
-
-pub async fn record(
-    State(st): State<AppState>,
-    w: WebCaller,
-    ApiPath(id): ApiPath<Uuid>,
-    Form(f): Form<Pairs>,
-) -> Response {
-    let r = match screening_of(&f) {
-        Ok(screening) => execute(&st, &w.caller, id, Command::RecordScreening { screening }).await,
-        Err(p) => Err(p.into()),
-    };
-    after(&st, w, id, r, "#screening", "screening", f).await
 }

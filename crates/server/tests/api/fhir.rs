@@ -144,6 +144,9 @@ pub(crate) async fn busy_case(app: &TestApp, n: u16) -> (String, String) {
 on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     let w = &app.world;
     let (case, patient) = busy_case(&app, 60).await;
+    // A screening at the SIP meeting: read below as an Observation.
+    let screening = json!({ "frailty": 6, "coordination": { "both_principals": true, "carer_strain": true }, "note": "Vid SIP-mötet" });
+    app.post(&w.vc, &format!("/api/cases/{case}/screenings"), screening, StatusCode::CREATED).await;
     let (admin, a) = account(&app.store, w.region, "ada", "Ada Admin", w.units.ward, Role::Administrator).await;
     let admin = session(&app.store, admin, w.units.ward, a).await;
     let (kadmin, a) = account(&app.store, w.solna, "kim", "Kim Kommun", w.units.bistand, Role::Administrator).await;
@@ -249,7 +252,7 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     let (_, enc) = fhir(&app, Some(&ward), &format!("/fhir/Encounter/{case}")).await;
     assert_eq!((enc["status"].as_str(), enc["class"]["code"].as_str()), (Some("in-progress"), Some("IMP")));
     emitted.push(enc);
-    for path in ["Communication", "Task", "CarePlan", "Consent", "EpisodeOfCare", "Encounter"] {
+    for path in ["Communication", "Task", "CarePlan", "Observation", "Consent", "EpisodeOfCare", "Encounter"] {
         let (s, b) = fhir(&app, Some(&ward), &format!("/fhir/{path}?patient=Patient/{patient}")).await;
         assert_eq!(s, StatusCode::OK, "{path}: {b}");
         assert!(b["total"].as_u64().unwrap() >= 1, "{path}: {b}");
@@ -275,6 +278,18 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
     );
     let plan = &entries(&fhir(&app, Some(&ward), &format!("/fhir/CarePlan?subject=Patient/{patient}")).await.1)[0];
     assert_eq!(plan["description"], "Klara mig hemma och gå till affären själv.");
+    let screened = &entries(&fhir(&app, Some(&ward), &format!("/fhir/Observation?patient={patient}")).await.1)[0];
+    assert_eq!(screened["id"], format!("{case}-screening-1"));
+    let component = |code: &str| {
+        screened["component"].as_array().unwrap().iter().find(|c| c["code"]["coding"][0]["code"] == code).cloned()
+    };
+    assert_eq!(component("frailty").unwrap()["valueInteger"], 6);
+    assert_eq!(component("coordination-needed").unwrap()["valueBoolean"], true);
+    assert_eq!(component("many-providers").unwrap()["valueBoolean"], false);
+    assert_eq!(screened["note"][0]["text"], "Vid SIP-mötet");
+    // A screening the case does not have is not found.
+    let (s, _) = fhir(&app, Some(&ward), &format!("/fhir/Observation/{case}-screening-2")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Each of them read by its own id, by a party; refused to the other municipality.
     let task_id = tasks[0]["id"].as_str().unwrap();
@@ -282,6 +297,7 @@ on_both!(a_system_reads_its_units_cases_as_fhir, |app: TestApp| async move {
         format!("Communication/{}", notice["id"].as_str().unwrap()),
         format!("Task/{task_id}"),
         format!("CarePlan/{case}"),
+        format!("Observation/{case}-screening-1"),
     ] {
         let (s, r) = fhir(&app, Some(&kommun), &format!("/fhir/{path}")).await;
         assert_eq!(s, StatusCode::OK, "{path}: {r}");

@@ -73,6 +73,8 @@ fn meets(r: &Value, name: &str, modifier: Option<&str>, value: &str) -> bool {
 on_both!(every_listed_search_parameter_follows_the_specification, |app: TestApp| async move {
     let w = &app.world;
     let (case, patient) = busy_case(&app, 2).await;
+    let screening = serde_json::json!({ "frailty": 5, "note": "Vid hembesök" });
+    app.post(&w.vc, &format!("/api/cases/{case}/screenings"), screening, StatusCode::CREATED).await;
     // The HL7 feed admits a patient too: its identity is in the access log, so AuditEvents
     // name it (a Device that must resolve).
     let feed = samverka_app::feed::Feed::of(&app.state).unwrap();
@@ -401,7 +403,7 @@ on_both!(every_fhir_error_is_an_operation_outcome, |app: TestApp| async move {
     };
     use reqwest::Method;
     let cases = [
-        (Method::GET, "/fhir/Observation".to_string(), vec![], StatusCode::NOT_FOUND),
+        (Method::GET, "/fhir/MedicationRequest".to_string(), vec![], StatusCode::NOT_FOUND),
         (Method::GET, "/fhir/Practitioner".into(), vec![], StatusCode::METHOD_NOT_ALLOWED),
         (Method::GET, format!("/fhir/Patient/{patient}/$everything"), vec![], StatusCode::NOT_FOUND),
         (Method::DELETE, format!("/fhir/Patient/{patient}"), vec![], StatusCode::METHOD_NOT_ALLOWED),
