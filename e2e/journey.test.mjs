@@ -257,9 +257,24 @@ test("a discharge through all eight steps, three organisations, live receipts, W
   await k.getByRole("button", { name: "Spara SIP" }).click();
   await k.waitForURL(/\/arenden\/[0-9a-f-]{36}#sip$/);
   await w.locator("#sip", { hasText: "Upprättad" }).waitFor(LIVE);
+
+  // The municipality screens frailty and the need for coordination at the meeting.
+  await k.goto(caseUrl);
+  await k.locator("#screening summary").click();
+  await k.getByLabel("Skörhet (nivå 1–9)").selectOption("6");
+  await k.getByLabel("Bedöm samordningsbehovet nu").check();
+  await k.getByLabel("Behöver insatser från både region och kommun").check();
+  await k.getByLabel("Anteckning (vad bedömningen bygger på)").fill("Bedömt vid SIP-mötet");
+  await accessible(k, "case page with the screening form open");
+  await k.getByRole("button", { name: "Spara screening" }).click();
+  await k.waitForURL(/#screening$/);
+  await k.locator("#screening", { hasText: "Skörhet nivå 6 av 9" }).waitFor();
+  await w.locator("#screening", { hasText: "Samordningsbehov: ja" }).waitFor(LIVE);
+
   await k.goto(`${caseUrl}/sip/utskrift`);
   await accessible(k, "SIP print view");
   assert.match(await k.locator("p.goals").innerText(), /klara mig hemma/);
+  assert.match(await k.locator("main").innerText(), /Skörhet nivå 6 av 9/);
 
   // Step 8: the coordinator's unit follows the SIP up and closes it.
   await k.goto(`${caseUrl}/sip`);
