@@ -162,11 +162,7 @@ pub struct Sharing {
 /// choice made, if any), and only a unit that takes part in the person's care (need-to-know).
 pub fn may_read(sharing: Option<&Sharing>, unit_takes_part: bool) -> Result<(), Problem> {
     if !unit_takes_part {
-        return Err(Problem::forbidden(
-            "not_in_care",
-            "Er enhet deltar inte i personens vård och kan inte läsa levnadsberättelsen.",
-            "Your unit does not take part in the person's care and cannot read the life story.",
-        ));
+        return Err(not_in_care());
     }
     match sharing {
         Some(s) if s.shared => Ok(()),
@@ -178,10 +174,26 @@ pub fn may_read(sharing: Option<&Sharing>, unit_takes_part: bool) -> Result<(), 
     }
 }
 
-/// What a member of staff writing with the person must also record: staff write only what the
-/// person wants read by those who care for them, so a version written by staff is shared. If
-/// it is not shared yet, the person's word that it may be must be recorded with it.
-pub fn staff_may_write(sharing: Option<&Sharing>, person_agrees_to_share: bool) -> Result<(), Problem> {
+fn not_in_care() -> Problem {
+    Problem::forbidden(
+        "not_in_care",
+        "Er enhet deltar inte i personens vård och kan inte läsa eller skriva levnadsberättelsen.",
+        "Your unit does not take part in the person's care and cannot read or write the life story.",
+    )
+}
+
+/// Whether staff may write a version with the person: only a unit that takes part in their
+/// care, and only what the person wants read by those who care for them, so a version written
+/// by staff is shared. If it is not shared yet, the person's word that it may be must be
+/// recorded with it.
+pub fn staff_may_write(
+    sharing: Option<&Sharing>,
+    unit_takes_part: bool,
+    person_agrees_to_share: bool,
+) -> Result<(), Problem> {
+    if !unit_takes_part {
+        return Err(not_in_care());
+    }
     if sharing.is_some_and(|s| s.shared) || person_agrees_to_share {
         return Ok(());
     }
@@ -259,12 +271,13 @@ mod tests {
     }
 
     #[test]
-    fn staff_write_only_what_the_person_shares() {
-        assert!(staff_may_write(Some(&sharing(true)), false).is_ok());
-        assert!(staff_may_write(None, true).is_ok());
-        assert!(staff_may_write(Some(&sharing(false)), true).is_ok());
-        assert_eq!(staff_may_write(Some(&sharing(false)), false).unwrap_err().code, "consent_required");
-        assert_eq!(staff_may_write(None, false).unwrap_err().code, "consent_required");
+    fn staff_write_only_in_the_care_and_only_what_the_person_shares() {
+        assert!(staff_may_write(Some(&sharing(true)), true, false).is_ok());
+        assert!(staff_may_write(None, true, true).is_ok());
+        assert!(staff_may_write(Some(&sharing(false)), true, true).is_ok());
+        assert_eq!(staff_may_write(Some(&sharing(false)), true, false).unwrap_err().code, "consent_required");
+        assert_eq!(staff_may_write(None, true, false).unwrap_err().code, "consent_required");
+        assert_eq!(staff_may_write(Some(&sharing(true)), false, true).unwrap_err().code, "not_in_care");
     }
 
     #[test]

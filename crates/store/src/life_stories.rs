@@ -104,7 +104,8 @@ impl Store {
 
     /// Writes a new version on top of version `seen` (refused as changed meanwhile when
     /// another was written since), with the sharing choice `share` made with it, if any, and
-    /// the log entry, all in one transaction. Returns the new version's number.
+    /// the log entry, all in one transaction. Returns the new version's number, which is the
+    /// store's to give: `version.version` is not read.
     pub async fn write_life_story(
         &self,
         person_number: &str,

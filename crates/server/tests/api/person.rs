@@ -793,6 +793,11 @@ async fn life_story(db: Db) {
     // A unit outside the care is refused, the page says why.
     let (s, _) = crate::helpers::page(&app, &w.other_vc, &format!("/arenden/{case}/levnadsberattelse")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // Emergency access (nödåtkomst) reaches the case, not the life story.
+    let reason = json!({ "reason": "Patienten sökte akut på vårdcentralen med andnöd" });
+    app.post(&w.other_vc, &format!("/api/cases/{case}/emergency-access"), reason, StatusCode::OK).await;
+    let urgent = app.get(&w.other_vc, &api).await;
+    assert_eq!((urgent["withheld"].as_str(), urgent["parts"].clone()), (Some("not_in_care"), json!({})), "{urgent}");
 
     // Staff write with her on the page. On top of an old version the form comes back with
     // what was typed and says why.
