@@ -133,3 +133,36 @@ on_both!(the_follow_up_page_draws_charts_with_tables, |app: TestApp| async move 
     assert!(html.contains("uppföljningens siffror"));
     assert!(!html.contains("href=\"/uppfoljning\""), "no menu link for those who may not");
 });
+
+on_both!(follow_up_counts_the_persons_65_and_older_in_coordination_screened_for_frailty, |app: TestApp| async move {
+    let w = &app.world;
+    let notice = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-09" } });
+    let ready = json!({ "body": { "kind": "utskrivningsklar", "referrals_cancelled": true, "sip_needed": true } });
+    let frail = |level: u8| json!({ "frailty": level, "note": "Bedömt på avdelningen" });
+    // Two patients aged 88, both needing a SIP; one screened before the discharge.
+    app.at("2026-11-02 08:00");
+    let (a, _) = app.case(&pnr(11), "2026-11-02 08:00").await;
+    let (b, _) = app.case(&pnr(12), "2026-11-02 08:00").await;
+    for case in [&a, &b] {
+        app.at("2026-11-02 09:00");
+        app.post(&w.ward, &format!("/api/cases/{case}/messages"), notice.clone(), StatusCode::CREATED).await;
+        app.at("2026-11-04 09:00");
+        app.post(&w.ward, &format!("/api/cases/{case}/messages"), ready.clone(), StatusCode::CREATED).await;
+    }
+    app.at("2026-11-04 10:00");
+    app.post(&w.vc, &format!("/api/cases/{a}/screenings"), frail(6), StatusCode::CREATED).await;
+    app.at("2026-11-05 12:00");
+    for case in [&a, &b] {
+        let out = json!({ "at": ts("2026-11-05 12:00").to_string() });
+        app.post(&w.ward, &format!("/api/cases/{case}/discharge"), out, StatusCode::OK).await;
+    }
+    app.at("2026-12-02 09:00");
+    let share = || async {
+        let v = app.get(&w.bistand_hsl, "/api/followup?scope=kommun:0184&period=2026-11").await;
+        figure(&v, "older_screened")
+    };
+    close(share().await, 50.0, "one of two screened");
+    // The other is screened at home after the discharge: counted to the month of discharge.
+    app.post(&w.vc, &format!("/api/cases/{b}/screenings"), frail(5), StatusCode::CREATED).await;
+    close(share().await, 100.0, "both screened");
+});
