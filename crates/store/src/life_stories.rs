@@ -51,20 +51,17 @@ fn changed_meanwhile(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// Appends a sharing choice after the last one, in the open transaction.
+/// Appends a sharing choice, in the open transaction; the newest row counts.
 macro_rules! insert_sharing {
     ($tx:expr, $person:expr, $s:expr, $by:expr) => {{
         let s: &Sharing = $s;
-        sqlx::query(
-            "INSERT INTO life_story_sharing (person_number, seq, shared, at, by_whom) \
-             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM life_story_sharing WHERE person_number = $1",
-        )
-        .bind($person)
-        .bind(s.shared)
-        .bind(micros(s.at))
-        .bind($by)
-        .execute($tx)
-        .await?;
+        sqlx::query("INSERT INTO life_story_sharing (person_number, shared, at, by_whom) VALUES ($1, $2, $3, $4)")
+            .bind($person)
+            .bind(s.shared)
+            .bind(micros(s.at))
+            .bind($by)
+            .execute($tx)
+            .await?;
     }};
 }
 
@@ -79,7 +76,7 @@ impl Store {
         .fetch_all(pool)
         .await?);
         let sharing: Option<(bool, i64, String)> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT shared, at, by_whom FROM life_story_sharing WHERE person_number = $1 ORDER BY seq DESC LIMIT 1"
+            "SELECT shared, at, by_whom FROM life_story_sharing WHERE person_number = $1 ORDER BY id DESC LIMIT 1"
         )
         .bind(person_number)
         .fetch_optional(pool)

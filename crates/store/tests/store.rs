@@ -1188,9 +1188,21 @@ on_both!(a_life_story_keeps_every_version_and_the_last_choice_to_share_it, |stor
     assert_eq!(store.life_story(number).await.unwrap().sharing, Some(again));
     // Another person's story is another's.
     assert_eq!(store.life_story("197001022388").await.unwrap(), samverka_store::LifeStory::default());
+    // Choices made at the same moment (a double click) are each kept; none fails.
+    let mut clicks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (store, own, by) = (store.clone(), own.clone(), person.clone());
+        clicks.spawn(async move {
+            let choice = Sharing { shared: i % 2 == 0, at: ts("2026-11-05 08:00"), by };
+            store.share_life_story("194107086995", &choice, WriteLog::Person(&own)).await
+        });
+    }
+    while let Some(done) = clicks.join_next().await {
+        done.unwrap().unwrap();
+    }
 
-    // Every write has its entry: the person's four in her log, the staff's in the access log.
-    assert_eq!(store.person_access_of(w.patient, 10).await.unwrap().len(), 4);
+    // Every write has its entry: the person's twelve in her log, the staff's in the access log.
+    assert_eq!(store.person_access_of(w.patient, 100).await.unwrap().len(), 4 + 8);
     let staff_log = store
         .access_log(&samverka_store::AccessFilter { patient_id: Some(w.patient), limit: 10, ..Default::default() })
         .await

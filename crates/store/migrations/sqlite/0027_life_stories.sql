@@ -12,15 +12,15 @@ CREATE TABLE life_story_versions (
     PRIMARY KEY (person_number, version)
 );
 -- Whether the person shares the story with the units that take part in their care; the last
--- row counts.
+-- row counts (two choices at once each get their own row).
 CREATE TABLE life_story_sharing (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     person_number TEXT NOT NULL,
-    seq           BIGINT NOT NULL,
     shared        BOOLEAN NOT NULL,
     at            BIGINT NOT NULL,
-    by_whom       TEXT NOT NULL,
-    PRIMARY KEY (person_number, seq)
+    by_whom       TEXT NOT NULL
 );
+CREATE INDEX life_story_sharing_person ON life_story_sharing(person_number, id);
 CREATE TRIGGER life_story_versions_append_only BEFORE UPDATE ON life_story_versions
 BEGIN SELECT RAISE(ABORT, 'life_story_versions is append-only'); END;
 CREATE TRIGGER life_story_versions_no_delete BEFORE DELETE ON life_story_versions
