@@ -328,6 +328,21 @@ mod tests {
     }
 
     #[test]
+    fn a_frailty_level_reads_as_the_regions_licensed_wording_when_its_agreement_has_one() {
+        use samverka_domain::agreement::Agreement;
+        let law = include_str!("../../../agreements/lagens-reservregel.toml");
+        let plain = Agreement::from_toml(law).unwrap();
+        let levels: Vec<String> = (1..=9).map(|i| format!("\"Regionens nivå {i}\"")).collect();
+        let licensed =
+            Agreement::from_toml(&format!("{law}\n[screening]\nfrailty_levels = [{}]\n", levels.join(", "))).unwrap();
+        let sv = texts(Lang::SV);
+        assert_eq!(sv.frailty_level(Some(&licensed), 6), "Regionens nivå 6");
+        assert_eq!(sv.frailty_level(Some(&plain), 6), sv.get("screening.frailty_level.6"));
+        assert_eq!(sv.frailty_level(None, 9), sv.get("screening.frailty_level.9"));
+        assert!(!sv.get("screening.frailty_level.6").starts_with("screening."), "Samverka's own wording exists");
+    }
+
+    #[test]
     fn swedish_formats() {
         let sv = texts(Lang::SV);
         assert_eq!(sv.date(&date(2026, 11, 23)), "23 nov 2026");

@@ -2,9 +2,7 @@
 //! choices to share it, kept by personnummer or samordningsnummer and never changed. Every
 //! write goes in with its log entry, in the staff's log or the person's own.
 
-use samverka_domain::life_story::{
-    Author, Sharing, Story, Version, changed_meanwhile as changed_meanwhile_problem, check_on_top_of,
-};
+use samverka_domain::life_story::{Author, Sharing, Story, Version, changed_meanwhile, check_on_top_of};
 
 use crate::persons::{WriteLog, insert_person_access, insert_write_log, logged_write_in};
 use crate::sql::{from_micros, micros};
@@ -44,9 +42,9 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
 
 /// Two writers chose the same version number at once (PostgreSQL): the later one is told
 /// the story changed, as if it had seen the other.
-fn changed_meanwhile(e: sqlx::Error) -> StoreError {
+fn conflict_as_changed_meanwhile(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Problem(changed_meanwhile_problem()),
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Problem(changed_meanwhile()),
         _ => e.into(),
     }
 }
@@ -131,7 +129,7 @@ impl Store {
             .bind(&by)
             .execute(&mut *tx)
             .await
-            .map_err(changed_meanwhile)?;
+            .map_err(conflict_as_changed_meanwhile)?;
             if let Some((s, by)) = &share {
                 insert_sharing!(&mut *tx, person_number, s, by);
             }

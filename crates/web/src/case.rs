@@ -701,7 +701,8 @@ async fn build(
             .unwrap_or_default(),
         sip_version: sip.map(|v| v.version).unwrap_or(0),
         screenings: crate::screening::rows(t, &agreement, case),
-        frailty_levels: crate::screening::levels(t, &agreement),
+        // The form's choices, only for a caller offered the form (a case page is built often).
+        frailty_levels: if can.screening { crate::screening::levels(t, &agreement) } else { vec![] },
         liability,
         to_acknowledge: available.iter().filter(|a| matches!(a, Action::Acknowledge { .. })).count(),
         can,

@@ -5,7 +5,7 @@ use samverka_app::AppState;
 use samverka_app::texts::Texts;
 use samverka_domain::agreement::Agreement;
 use samverka_domain::case::Case;
-use samverka_domain::screening::{CoordinationNeed, Screening};
+use samverka_domain::screening::{CoordinationNeed, Screening, ScreeningRecord};
 
 /// The nine levels for the form.
 pub fn levels(t: &Texts, agreement: &Agreement) -> Vec<(u8, String)> {
@@ -14,58 +14,64 @@ pub fn levels(t: &Texts, agreement: &Agreement) -> Vec<(u8, String)> {
 
 /// One screening as the page shows it.
 pub struct ScreeningRow {
-    /// "Nivå 6 av 9: …", or empty when frailty was not judged.
+    /// "Skörhet nivå 6 av 9: …", or empty when frailty was not judged.
     pub frailty: String,
     /// "Samordningsbehov: ja (…)", or empty when not judged.
     pub coordination: String,
     pub note: String,
-    /// "Anna Andersson, Solna vårdcentral, mån 7 dec 2026 kl. 10.00".
+    /// Who recorded it and when: "Anna Andersson, mån 7 dec 2026 kl. 10.00".
     pub by: String,
 }
 
+/// "Samordningsbehov: ja" or "…: inget tydligt", as the domain's rule judges the facts.
+fn verdict<'t>(t: &'t Texts, c: &CoordinationNeed) -> &'t str {
+    t.get(if c.needed() { "screening.needed" } else { "screening.not_needed" })
+}
+
 fn coordination_line(t: &Texts, c: &CoordinationNeed) -> String {
-    let facts: Vec<String> = [
-        (c.both_principals, "both_principals"),
-        (c.many_providers, "many_providers"),
-        (c.repeated_admissions, "repeated_admissions"),
-        (c.cognitive_impairment, "cognitive_impairment"),
-        (c.carer_strain, "carer_strain"),
+    let facts: Vec<&str> = [
+        (c.both_principals, "screening.fact.both_principals"),
+        (c.many_providers, "screening.fact.many_providers"),
+        (c.repeated_admissions, "screening.fact.repeated_admissions"),
+        (c.cognitive_impairment, "screening.fact.cognitive_impairment"),
+        (c.carer_strain, "screening.fact.carer_strain"),
     ]
     .into_iter()
     .filter(|(yes, _)| *yes)
-    .map(|(_, key)| t.get(&format!("screening.fact.{key}")).to_string())
+    .map(|(_, key)| t.get(key))
     .collect();
-    let verdict = t.get(if c.needed() { "screening.needed" } else { "screening.not_needed" });
-    if facts.is_empty() { verdict.to_string() } else { format!("{verdict} ({})", facts.join("; ")) }
+    if facts.is_empty() { verdict(t, c).to_string() } else { format!("{} ({})", verdict(t, c), facts.join("; ")) }
+}
+
+fn row(t: &Texts, agreement: &Agreement, r: &ScreeningRecord) -> ScreeningRow {
+    ScreeningRow {
+        frailty: r
+            .screening
+            .frailty
+            .map(|f| {
+                t.fill(
+                    "screening.frailty_line",
+                    &[("level", &f.level().to_string()), ("text", &t.frailty_level(Some(agreement), f.level()))],
+                )
+            })
+            .unwrap_or_default(),
+        coordination: r.screening.coordination.as_ref().map(|c| coordination_line(t, c)).unwrap_or_default(),
+        note: r.screening.note.clone(),
+        by: format!("{}, {}", r.recorded.by.name, t.datetime(&r.recorded.at)),
+    }
 }
 
 /// The case's screenings, newest first.
 pub fn rows(t: &Texts, agreement: &Agreement, case: &Case) -> Vec<ScreeningRow> {
-    case.screenings
-        .iter()
-        .rev()
-        .map(|r| ScreeningRow {
-            frailty: r
-                .screening
-                .frailty
-                .map(|f| {
-                    t.fill(
-                        "screening.frailty_line",
-                        &[("level", &f.level().to_string()), ("text", &t.frailty_level(Some(agreement), f.level()))],
-                    )
-                })
-                .unwrap_or_default(),
-            coordination: r.screening.coordination.as_ref().map(|c| coordination_line(t, c)).unwrap_or_default(),
-            note: r.screening.note.clone(),
-            by: format!("{}, {}", r.recorded.by.name, t.datetime(&r.recorded.at)),
-        })
-        .collect()
+    case.screenings.iter().rev().map(|r| row(t, agreement, r)).collect()
 }
 
 /// The latest screening as lines for the SIP and its print view (empty when there is none).
 pub fn latest_lines(t: &Texts, st: &AppState, agreement_id: &str, case: &Case) -> Vec<String> {
-    let Some(agreement) = st.store.agreements().get(agreement_id) else { return vec![] };
-    let Some(r) = rows(t, &agreement, case).into_iter().next() else { return vec![] };
+    let (Some(agreement), Some(latest)) = (st.store.agreements().get(agreement_id), case.screenings.last()) else {
+        return vec![];
+    };
+    let r = row(t, &agreement, latest);
     [r.frailty, r.coordination, r.note, r.by].into_iter().filter(|l| !l.is_empty()).collect()
 }
 
@@ -76,7 +82,7 @@ pub fn summary(t: &Texts, s: &Screening) -> String {
         parts.push(t.fill("screening.frailty_short", &[("level", &f.level().to_string())]));
     }
     if let Some(c) = &s.coordination {
-        parts.push(t.get(if c.needed() { "screening.needed" } else { "screening.not_needed" }).to_lowercase());
+        parts.push(verdict(t, c).to_lowercase());
     }
     parts.join("; ")
 }
