@@ -320,6 +320,7 @@ pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> 
         admitted_at: req.admitted_at,
         needs_assessed_at: req.needs_assessed_at,
         born: patient.identifier.birth_date(),
+        sip_at_home: None,
     };
     let (record, created) = match st.store.open_case(&open, &agreement_id, &caller.audit(), st.clock.now()).await {
         Ok(r) => r,

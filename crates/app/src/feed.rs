@@ -415,6 +415,7 @@ impl Feed {
                     admitted_at,
                     needs_assessed_at: None,
                     born: patient.identifier.birth_date(),
+                    sip_at_home: None,
                 };
                 let (record, _) = store.open_draft_case(&open, &agreement, &audit, now).await.map_err(|e| {
                     match Failure::from(e) {

@@ -921,6 +921,7 @@ async fn make_case(
         admitted_at: t0,
         needs_assessed_at: None,
         born: registered.identifier.birth_date(),
+        sip_at_home: None,
     };
     store.open_case(&open, "demo", &ward_actor, t0).await?;
     if target == Target::Admitted {

@@ -404,6 +404,7 @@ fn make_case(w: &World, i: usize, now: Timestamp, start: Timestamp, rng: &mut St
         admitted_at: t0,
         needs_assessed_at: None,
         born: patient.identifier.birth_date(),
+        sip_at_home: None,
     };
     let ward_actor = &w.actors[&ward.id].actor;
     let opened = Case::open(&open, ward_actor, t0).expect("a new case opens");

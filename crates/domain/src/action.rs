@@ -53,6 +53,8 @@ pub enum Action {
     /// Record a screening: frailty, the need for coordination.
     RecordScreening,
     Close,
+    /// After discharge, let the SIP go on in a coordination at home (closes this case).
+    ContinueAtHome,
 }
 
 impl Action {
@@ -86,7 +88,9 @@ impl Action {
             | Action::DismissDraft => Permission::RegisterAdmission,
             Action::AddParty => Permission::ShareCase,
             Action::RecordConsent | Action::WithdrawConsent { .. } => Permission::RecordConsent,
-            Action::DrawUpSip | Action::FollowUpSip | Action::RecordScreening => Permission::WorkWithSip,
+            Action::DrawUpSip | Action::FollowUpSip | Action::RecordScreening | Action::ContinueAtHome => {
+                Permission::WorkWithSip
+            }
         }
     }
 }

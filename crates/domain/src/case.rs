@@ -1,5 +1,6 @@
-//! The discharge case (LUS): its events, the state derived from them, and the rules that decide
-//! whether a command is allowed.
+//! The case: a discharge from hospital under LUS, or a coordination at home (a SIP whenever the
+//! person needs both health care and social services, SoL 2 kap 7 §, HSL 16 kap 4 §). Its
+//! events, the state derived from them, and the rules that decide whether a command is allowed.
 //!
 //! A case is never edited. Every change is a [`CaseEvent`] appended to the case's history; the
 //! current [`Case`] is what you get by applying them in order. [`Case::decide`] checks a
@@ -59,6 +60,30 @@ pub enum CaseEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         born: Option<Date>,
+        /// The coordination at home whose SIP was in force when the patient was admitted: the
+        /// discharge planning builds on it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+        sip_at_home: Option<CaseId>,
+    },
+    /// The first event of a coordination at home: a unit in the person's care starts it, with
+    /// why. No hospital stay, no LUS notices; the SIP track alone.
+    CoordinationStarted {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        case_id: CaseId,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        patient_id: PatientId,
+        kommun: Kommunkod,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+        listed_unit: Option<UnitId>,
+        unit: UnitRef,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+        born: Option<Date>,
+        /// The discharge case whose SIP goes on here, with what it brings.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        continues: Option<Box<Continuation>>,
     },
     /// The ward confirmed a draft: the doctor judged that the patient will need care after
     /// discharge. The 24-hour clock for the admission notice starts here.
@@ -163,6 +188,12 @@ pub enum CaseEvent {
         #[serde(default)]
         note: String,
     },
+    /// The discharge process is done and its SIP goes on in a coordination at home; this case
+    /// closes.
+    ContinuedAtHome {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        home_case: CaseId,
+    },
     CaseCancelled {
         reason: CancelReason,
         #[serde(default)]
@@ -192,6 +223,7 @@ impl CaseEvent {
     pub fn name(&self) -> &'static str {
         match self {
             CaseEvent::CaseOpened { .. } => "case_opened",
+            CaseEvent::CoordinationStarted { .. } => "coordination_started",
             CaseEvent::NeedsAssessed { .. } => "needs_assessed",
             CaseEvent::MessageSent { .. } => "message_sent",
             CaseEvent::MessageDelivered { .. } => "message_delivered",
@@ -210,6 +242,7 @@ impl CaseEvent {
             CaseEvent::SipFollowedUp { .. } => "sip_followed_up",
             CaseEvent::ScreeningRecorded { .. } => "screening_recorded",
             CaseEvent::CaseClosed { .. } => "case_closed",
+            CaseEvent::ContinuedAtHome { .. } => "continued_at_home",
             CaseEvent::CaseCancelled { .. } => "case_cancelled",
         }
     }
@@ -233,6 +266,8 @@ pub struct RecordedEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// A coordination at home, before the call to its SIP meeting.
+    Coordinating,
     /// A draft from the admission feed: admitted, needs not yet judged.
     AwaitingAssessment,
     Admitted,
@@ -250,6 +285,7 @@ pub enum Phase {
 impl Phase {
     pub fn as_str(self) -> &'static str {
         match self {
+            Phase::Coordinating => "coordinating",
             Phase::AwaitingAssessment => "awaiting_assessment",
             Phase::Admitted => "admitted",
             Phase::Notified => "notified",
@@ -266,6 +302,7 @@ impl Phase {
 
     pub fn label_sv(self) -> &'static str {
         match self {
+            Phase::Coordinating => "Samordning påbörjad",
             Phase::AwaitingAssessment => "Inskriven, behov ej bedömt",
             Phase::Admitted => "Inskriven",
             Phase::Notified => "Inskrivningsmeddelande skickat",
@@ -352,6 +389,50 @@ pub struct SipCall {
     pub meeting_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub by_unit: UnitId,
+}
+
+/// What a case coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// A discharge from hospital under LUS: the eight steps.
+    Discharge,
+    /// A coordination at home: a SIP without a hospital stay.
+    Home,
+}
+
+impl CaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Discharge => "discharge",
+            CaseKind::Home => "home",
+        }
+    }
+}
+
+/// How a coordination at home began.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HomeStart {
+    /// The unit that started it; it owns the call to the first SIP meeting.
+    pub unit: UnitRef,
+    pub reason: String,
+    /// The discharge case whose SIP goes on here.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub continues_from: Option<CaseId>,
+}
+
+/// What a discharge case's SIP brings to the coordination at home it goes on in: the plan in
+/// force, the units that take part in it, and the person's consents (new ids, the same words).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Continuation {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub from: CaseId,
+    pub plan: SipVersion,
+    pub parties: Vec<UnitRef>,
+    pub consents: Vec<ConsentRecord>,
 }
 
 /// The eight steps of the joint routine.
@@ -464,6 +545,17 @@ pub struct Case {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub born: Option<Date>,
+    /// For a coordination at home, how it began; none for a discharge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<HomeStart>,
+    /// A discharge case of a patient admitted with a SIP in force at home: that coordination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub sip_at_home: Option<CaseId>,
+    /// A discharge case whose SIP went on at home: that coordination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub continued_at_home: Option<CaseId>,
     /// Sequence number of the last event applied.
     pub version: u32,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -482,6 +574,21 @@ pub struct OpenCase {
     pub needs_assessed_at: Option<Timestamp>,
     /// The patient's birth date (`PatientIdentifier::birth_date`).
     pub born: Option<Date>,
+    /// The patient's coordination at home with a SIP in force, if any ([`sip_in_force_at_home`]).
+    pub sip_at_home: Option<CaseId>,
+}
+
+/// What starting a coordination at home needs.
+#[derive(Debug, Clone)]
+pub struct OpenHome {
+    pub case_id: CaseId,
+    pub patient_id: PatientId,
+    pub kommun: Kommunkod,
+    pub listed_unit: Option<UnitId>,
+    pub reason: String,
+    pub born: Option<Date>,
+    /// A discharge case's SIP going on at home ([`Case::continuation`]).
+    pub continues: Option<Continuation>,
 }
 
 /// A request to change a case. Ids of new things are chosen by the caller, so that a retried
@@ -557,6 +664,11 @@ pub enum Command {
     CloseCase {
         note: String,
     },
+    /// The discharge is done and the SIP goes on in the coordination at home `home_case`,
+    /// started from [`Case::continuation`].
+    ContinueAtHome {
+        home_case: CaseId,
+    },
     /// Samverka's own escalation of an unacknowledged message (only the system role).
     Escalate {
         message_id: MessageId,
@@ -589,6 +701,7 @@ impl Command {
             Command::FollowUpSip { .. } => Action::FollowUpSip,
             Command::RecordScreening { .. } => Action::RecordScreening,
             Command::CloseCase { .. } => Action::Close,
+            Command::ContinueAtHome { .. } => Action::ContinueAtHome,
             Command::Escalate { .. } => return None,
         })
     }
@@ -607,6 +720,12 @@ pub struct EscalationRecord {
     pub after_minutes: u32,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
+}
+
+/// Of a person's cases, the coordination at home whose SIP is in force (the newest if more):
+/// what a new discharge case of theirs builds on.
+pub fn sip_in_force_at_home<'a>(cases: impl IntoIterator<Item = &'a Case>) -> Option<CaseId> {
+    cases.into_iter().filter(|c| c.home.is_some() && c.sip_in_force()).max_by_key(|c| c.admitted_at).map(|c| c.id)
 }
 
 fn out_of_order(sv: impl Into<String>, en: impl Into<String>) -> Problem {
@@ -660,6 +779,7 @@ impl Case {
             needs_assessed_at: assessed,
             awaiting_assessment: false,
             born: cmd.born,
+            sip_at_home: cmd.sip_at_home,
         })
     }
 
@@ -673,11 +793,73 @@ impl Case {
         Ok(event)
     }
 
+    /// The first event of a coordination at home. The actor works with SIPs at a unit of the
+    /// person's care outside hospital (not a ward: a ward's patient has a discharge case).
+    pub fn open_home(cmd: &OpenHome, actor: &Actor, now: Timestamp) -> Result<CaseEvent, Problem> {
+        access::require(actor.role, Permission::WorkWithSip)?;
+        if actor.unit.kind == UnitKind::Ward {
+            return Err(Problem::forbidden(
+                "not_at_home",
+                "En vårdavdelning samordnar via utskrivningsärendet. En samordning i hemmet startas av \
+                 vårdcentralen, kommunen eller en annan enhet som ger vård eller omsorg i hemmet.",
+                "A ward coordinates through the discharge case.",
+            ));
+        }
+        check_text("reason", &cmd.reason, true)?;
+        if let Some(c) = &cmd.continues
+            && c.plan.drawn_up.at > now
+        {
+            return Err(out_of_order(
+                "Planen som ska fortsätta är upprättad i framtiden.",
+                "The plan to continue lies in the future.",
+            ));
+        }
+        Ok(CaseEvent::CoordinationStarted {
+            case_id: cmd.case_id,
+            patient_id: cmd.patient_id,
+            kommun: cmd.kommun.clone(),
+            listed_unit: cmd.listed_unit,
+            unit: actor.unit.clone(),
+            reason: cmd.reason.trim().to_string(),
+            born: cmd.born,
+            continues: cmd.continues.clone().map(Box::new),
+        })
+    }
+
+    /// What this discharge case's SIP brings to a coordination at home: the plan in force, the
+    /// units outside hospital that take part (and the plan's coordinator), and the consents in
+    /// force, each under a new id from `new_id`. Asked only once [`Action::ContinueAtHome`] is
+    /// allowed.
+    pub fn continuation(&self, mut new_id: impl FnMut() -> ConsentId) -> Option<Continuation> {
+        let plan = self.sip.current()?.clone();
+        let parties = self
+            .parties
+            .iter()
+            .filter(|p| p.unit.kind != UnitKind::Ward || p.unit.id == plan.plan.coordinator.unit)
+            .map(|p| p.unit.clone())
+            .collect();
+        let consents = self
+            .consents
+            .0
+            .iter()
+            .filter(|c| c.withdrawn.is_none())
+            .map(|c| ConsentRecord { id: new_id(), ..c.clone() })
+            .collect();
+        Some(Continuation { from: self.id, plan, parties, consents })
+    }
+
     /// Rebuilds a case from its history. The first event must open it.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a RecordedEvent>) -> Result<Case, Problem> {
         let mut iter = events.into_iter();
         let first =
             iter.next().ok_or_else(|| Problem::not_found("case_not_found", "Ärendet finns inte.", "No such case."))?;
+        if let CaseEvent::CoordinationStarted { .. } = &first.event {
+            let mut case = Case::started_at_home(first);
+            for e in iter {
+                case.apply(e);
+            }
+            return Ok(case);
+        }
         let CaseEvent::CaseOpened {
             case_id,
             patient_id,
@@ -689,6 +871,7 @@ impl Case {
             needs_assessed_at,
             awaiting_assessment,
             born,
+            sip_at_home,
         } = &first.event
         else {
             return Err(Problem::conflict(
@@ -725,6 +908,9 @@ impl Case {
             escalations: vec![],
             screenings: vec![],
             born: *born,
+            home: None,
+            sip_at_home: *sip_at_home,
+            continued_at_home: None,
             version: first.seq,
             updated_at: first.at,
         };
@@ -734,12 +920,86 @@ impl Case {
         Ok(case)
     }
 
+    /// The state of a coordination at home from its first event: the starting unit takes
+    /// part, the SIP is needed, and a continued plan comes with its units and consents.
+    fn started_at_home(first: &RecordedEvent) -> Case {
+        let CaseEvent::CoordinationStarted { case_id, patient_id, kommun, listed_unit, unit, reason, born, continues } =
+            &first.event
+        else {
+            unreachable!("asked only for a coordination's first event")
+        };
+        let mut parties = vec![Party { explicit: true, unit: unit.clone(), since: first.at }];
+        let mut sip = SipState::default();
+        let mut consents = Consents::default();
+        if let Some(c) = continues {
+            for u in &c.parties {
+                if !parties.iter().any(|p| p.unit.id == u.id) {
+                    parties.push(Party { explicit: true, unit: u.clone(), since: first.at });
+                }
+            }
+            sip.versions.push(SipVersion { version: 1, ..c.plan.clone() });
+            consents.0.extend(c.consents.iter().cloned());
+        }
+        Case {
+            id: *case_id,
+            patient_id: *patient_id,
+            kommun: kommun.clone(),
+            listed_unit: *listed_unit,
+            admitted_at: first.at,
+            needs_assessed_at: first.at,
+            awaiting_assessment: false,
+            wards: vec![],
+            parties,
+            messages: vec![],
+            admission_notice_at: None,
+            estimated_discharge: None,
+            fast_vardkontakt: None,
+            planning_at: None,
+            ready_periods: vec![],
+            discharged_at: None,
+            discharge_information_at: None,
+            sip_needed: Some(true),
+            sip_calls: vec![],
+            sip,
+            consents,
+            closed: None,
+            cancelled: None,
+            escalations: vec![],
+            screenings: vec![],
+            born: *born,
+            home: Some(HomeStart {
+                unit: unit.clone(),
+                reason: reason.clone(),
+                continues_from: continues.as_ref().map(|c| c.from),
+            }),
+            sip_at_home: None,
+            continued_at_home: None,
+            version: first.seq,
+            updated_at: first.at,
+        }
+    }
+
+    pub fn kind(&self) -> CaseKind {
+        if self.home.is_some() { CaseKind::Home } else { CaseKind::Discharge }
+    }
+
+    /// A SIP drawn up and not closed, in a case still open.
+    pub fn sip_in_force(&self) -> bool {
+        self.phase().is_open() && self.sip.current().is_some() && self.sip.closed_at.is_none()
+    }
+
+    /// The ward that has the patient now; for a coordination at home, the unit that started
+    /// it (the unit a case is listed under).
     pub fn ward(&self) -> &UnitRef {
-        &self.wards.last().expect("a case always has a ward").ward
+        match (&self.home, self.wards.last()) {
+            (_, Some(stay)) => &stay.ward,
+            (Some(home), None) => &home.unit,
+            (None, None) => unreachable!("a discharge case always has a ward"),
+        }
     }
 
     pub fn care_type(&self) -> CareType {
-        self.wards.last().expect("a case always has a ward").care_type
+        self.wards.last().map_or(CareType::Somatic, |w| w.care_type)
     }
 
     pub fn is_party(&self, unit: UnitId) -> bool {
@@ -826,12 +1086,14 @@ impl Case {
         if self.awaiting_assessment && self.discharged_at.is_none() {
             return Phase::AwaitingAssessment;
         }
-        if self.discharged_at.is_some() {
+        // After discharge, and at home throughout, the SIP track is the phase.
+        if self.discharged_at.is_some() || self.home.is_some() {
             return match self.sip_status() {
                 Some(SipStatus::Closed) => Phase::Closed,
                 Some(SipStatus::FollowedUp) => Phase::FollowedUp,
                 Some(SipStatus::DrawnUp) => Phase::SipDrawnUp,
                 Some(SipStatus::Called) => Phase::SipCalled,
+                None if self.home.is_some() => Phase::Coordinating,
                 None => Phase::Discharged,
             };
         }
@@ -862,8 +1124,9 @@ impl Case {
                     Step::UpprattaSip => self.sip.versions.first().map(|v| v.drawn_up.at),
                     Step::FoljaUppSip => self.sip.follow_ups.first().map(|f| f.stamp.at),
                 };
-                let not_needed =
-                    sip_not_needed && matches!(step, Step::KallelseSip | Step::UpprattaSip | Step::FoljaUppSip);
+                let sip_step = matches!(step, Step::KallelseSip | Step::UpprattaSip | Step::FoljaUppSip);
+                // At home only the SIP's steps apply.
+                let not_needed = (sip_not_needed && sip_step) || (self.home.is_some() && !sip_step);
                 StepStatus { step, number: step.number(), label_sv: step.label_sv(), done_at, not_needed }
             })
             .collect()
@@ -895,7 +1158,7 @@ impl Case {
         self.version = e.seq;
         self.updated_at = at;
         match &e.event {
-            CaseEvent::CaseOpened { .. } => {}
+            CaseEvent::CaseOpened { .. } | CaseEvent::CoordinationStarted { .. } => {}
             CaseEvent::NeedsAssessed { at: assessed } => {
                 self.awaiting_assessment = false;
                 self.needs_assessed_at = *assessed;
@@ -1024,6 +1287,10 @@ impl Case {
                 self.screenings.push(ScreeningRecord { screening: screening.clone(), recorded: stamp })
             }
             CaseEvent::CaseClosed { .. } => self.closed = Some(stamp),
+            CaseEvent::ContinuedAtHome { home_case } => {
+                self.continued_at_home = Some(*home_case);
+                self.closed = Some(stamp);
+            }
             CaseEvent::CaseCancelled { reason, .. } => {
                 if let Some(p) = self.ready_periods.last_mut().filter(|p| p.until.is_none()) {
                     p.until = Some(at);
@@ -1146,6 +1413,22 @@ impl Case {
             return Err(out_of_order(
                 "Ärendet är avslutat. Meddelanden i det kvitteras inte längre.",
                 "The case is closed; its messages are no longer acknowledged.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses what only a hospital stay has (notices, transfers, discharge) in a coordination
+    /// at home.
+    fn require_discharge_case(&self, what_sv: &str) -> Result<(), Problem> {
+        if self.home.is_some() {
+            return Err(out_of_order(
+                format!(
+                    "Det här är en samordning i hemmet, inte ett utskrivningsärende; det går inte att {what_sv}. \
+                     Blir personen inskriven på sjukhus öppnar avdelningen ett utskrivningsärende, som då visar den \
+                     här planen."
+                ),
+                "This is a coordination at home, not a discharge case.",
             ));
         }
         Ok(())
@@ -1416,7 +1699,7 @@ impl Case {
                 }
                 let closes = outcome == FollowUpOutcome::Close;
                 let mut events = vec![CaseEvent::SipFollowedUp { evaluation: evaluation.trim().to_string(), outcome }];
-                if closes && self.discharged_at.is_some() {
+                if closes && (self.discharged_at.is_some() || self.home.is_some()) {
                     events.push(CaseEvent::CaseClosed { note: "SIP avslutad vid uppföljning".into() });
                 }
                 Ok(events)
@@ -1428,6 +1711,7 @@ impl Case {
                 check_text("note", &note, false)?;
                 Ok(vec![CaseEvent::CaseClosed { note: note.trim().to_string() }])
             }
+            Command::ContinueAtHome { home_case } => Ok(vec![CaseEvent::ContinuedAtHome { home_case }]),
             Command::Escalate { .. } => unreachable!("escalations have no action and were decided above"),
         }
     }
@@ -1505,6 +1789,7 @@ impl Case {
                 Ok(Check::Allowed)
             }
             Action::Transfer => {
+                self.require_discharge_case("flytta patienten")?;
                 self.require_open()?;
                 self.require_ward(actor, "flytta patienten")?;
                 self.require_not_discharged("flytta patienten")?;
@@ -1512,6 +1797,7 @@ impl Case {
                 Ok(Check::Allowed)
             }
             Action::RecordDischarge => {
+                self.require_discharge_case("registrera en utskrivning")?;
                 self.require_open()?;
                 self.require_ward(actor, "registrera utskrivningen")?;
                 self.require_not_discharged("registrera utskrivningen igen")?;
@@ -1519,6 +1805,7 @@ impl Case {
                 Ok(Check::Allowed)
             }
             Action::CancelDischarge => {
+                self.require_discharge_case("ångra en utskrivning")?;
                 self.require_open()?;
                 let Some(at) = self.discharged_at else {
                     return Ok(Check::AlreadyDone);
@@ -1534,6 +1821,7 @@ impl Case {
                 Ok(Check::Allowed)
             }
             Action::ConfirmNeeds => {
+                self.require_discharge_case("bekräfta behov efter utskrivning")?;
                 self.require_open()?;
                 self.require_ward(actor, "bekräfta behovet")?;
                 if !self.awaiting_assessment {
@@ -1543,6 +1831,7 @@ impl Case {
                 Ok(Check::Allowed)
             }
             Action::DismissDraft => {
+                self.require_discharge_case("avsluta ett utkast")?;
                 self.require_open()?;
                 self.require_ward(actor, "avsluta utkastet")?;
                 if !self.awaiting_assessment {
@@ -1579,7 +1868,7 @@ impl Case {
             Action::DrawUpSip => {
                 self.require_open()?;
                 self.require_party(actor)?;
-                if self.sip_calls.is_empty() {
+                if self.sip_calls.is_empty() && self.sip.versions.is_empty() {
                     return Err(out_of_order(
                         "Kalla till SIP innan planen upprättas (steg 4 före steg 7).",
                         "Call the SIP meeting first.",
@@ -1614,6 +1903,44 @@ impl Case {
             Action::RecordScreening => {
                 self.require_open()?;
                 self.require_party(actor)?;
+                Ok(Check::Allowed)
+            }
+            Action::Close if self.home.is_some() => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                if self.sip_in_force() {
+                    return Err(out_of_order(
+                        "Planen gäller fortfarande. Avsluta den vid uppföljningen (steg 8), så avslutas samordningen.",
+                        "The plan is in force; close it at follow-up.",
+                    ));
+                }
+                Ok(Check::Allowed)
+            }
+            Action::ContinueAtHome => {
+                self.require_discharge_case("fortsätta samordningen i hemmet igen")?;
+                self.require_open()?;
+                self.require_party(actor)?;
+                if actor.unit.kind == UnitKind::Ward {
+                    return Err(Problem::forbidden(
+                        "not_at_home",
+                        "Planen fortsätter hos den som ger vård eller omsorg i hemmet: vårdcentralen eller kommunen \
+                         för den vidare.",
+                        "The plan goes on with the units caring for the person at home.",
+                    ));
+                }
+                if self.discharged_at.is_none() {
+                    return Err(out_of_order(
+                        "Planen kan fortsätta i hemmet först när patienten är utskriven.",
+                        "The plan can go on at home only after discharge.",
+                    ));
+                }
+                if self.sip.current().is_none() || self.sip.closed_at.is_some() {
+                    return Err(out_of_order(
+                        "Det finns ingen gällande SIP att fortsätta med. Upprätta planen först (steg 7).",
+                        "There is no SIP in force to continue.",
+                    ));
+                }
+                self.consents.require(&[ConsentKind::Sip], "fortsätta SIP i hemmet", "continue the SIP at home")?;
                 Ok(Check::Allowed)
             }
             Action::Close => {
@@ -1666,7 +1993,13 @@ impl Case {
             Action::RecordConsent,
         ]);
         candidates.extend(self.consents.0.iter().map(|c| Action::WithdrawConsent { consent_id: c.id }));
-        candidates.extend([Action::DrawUpSip, Action::FollowUpSip, Action::RecordScreening, Action::Close]);
+        candidates.extend([
+            Action::DrawUpSip,
+            Action::FollowUpSip,
+            Action::RecordScreening,
+            Action::Close,
+            Action::ContinueAtHome,
+        ]);
         candidates.retain(|a| matches!(self.check(actor, a, now), Ok(Check::Allowed)));
         candidates
     }
@@ -1708,6 +2041,9 @@ impl Case {
             }
         }
         let is_correction = corrects.is_some();
+        if !matches!(kind, MessageKind::KallelseSip | MessageKind::Allmant) {
+            self.require_discharge_case(&format!("skicka {}", kind.label_sv().to_lowercase()))?;
+        }
         match kind {
             MessageKind::Inskrivningsmeddelande => {
                 self.require_ward(actor, "skicka inskrivningsmeddelande")?;
@@ -1761,7 +2097,9 @@ impl Case {
             }
             MessageKind::KallelseSip => {
                 self.require_party(actor)?;
-                self.require_notice("kalla till SIP")?;
+                if self.home.is_none() {
+                    self.require_notice("kalla till SIP")?;
+                }
                 self.consents.require(
                     &[ConsentKind::SipCall, ConsentKind::Sip],
                     "kalla till SIP",

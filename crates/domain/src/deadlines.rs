@@ -126,6 +126,29 @@ pub fn all_deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<
         });
     };
 
+    let day_kind = match rules.sip_call_day_kind {
+        DayKind::Calendar => "kalenderdagar",
+        DayKind::Working => "arbetsdagar",
+    };
+
+    // At home there is no stay: the call to the first SIP meeting is due the agreement's days
+    // after the coordination started, owned by the unit that started it. A plan brought from a
+    // discharge is already drawn up.
+    if let Some(home) = &case.home {
+        if home.continues_from.is_none() {
+            push(
+                DeadlineKind::SipCall,
+                Some(home.unit.id),
+                days_after(local_date(case.admitted_at), rules.sip_call_days, rules.sip_call_day_kind),
+                false,
+                case.sip_calls.first().map(|c| c.sent_at),
+                format!("Kallelse till SIP inom {} {day_kind} efter att samordningen påbörjades.", rules.sip_call_days),
+            );
+        }
+        push_sip_follow_up(case, &mut push);
+        return out;
+    }
+
     // LUS 4 kap 1 §: within 24 h of admission, or of the doctor's judgement if that came later.
     // A draft from the admission feed has no judgement yet, so no clock runs.
     if !case.awaiting_assessment {
@@ -168,17 +191,16 @@ pub fn all_deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<
             .find(|p| first_call.is_none_or(|c| p.from <= c))
             .or(case.ready_periods.first());
         if let Some(ready) = ready {
-            let kind = match rules.sip_call_day_kind {
-                DayKind::Calendar => "kalenderdagar",
-                DayKind::Working => "arbetsdagar",
-            };
             push(
                 DeadlineKind::SipCall,
                 case.fast_vardkontakt.as_ref().map(|f| f.unit.id).or(vardcentral),
                 days_after(local_date(ready.from), rules.sip_call_days, rules.sip_call_day_kind),
                 false,
                 first_call,
-                format!("Kallelse till SIP inom {} {kind} efter meddelande om utskrivningsklar.", rules.sip_call_days),
+                format!(
+                    "Kallelse till SIP inom {} {day_kind} efter meddelande om utskrivningsklar.",
+                    rules.sip_call_days
+                ),
             );
         }
     }
@@ -201,6 +223,14 @@ pub fn all_deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<
         );
     }
 
+    push_sip_follow_up(case, &mut push);
+    out
+}
+
+fn push_sip_follow_up(
+    case: &Case,
+    push: &mut impl FnMut(DeadlineKind, Option<UnitId>, Timestamp, bool, Option<Timestamp>, String),
+) {
     if let (Some(date), Some(current)) = (case.sip.next_follow_up(), case.sip.current()) {
         push(
             DeadlineKind::SipFollowUp,
@@ -211,8 +241,6 @@ pub fn all_deadlines(case: &Case, agreement: &Agreement, now: Timestamp) -> Vec<
             "SIP följs upp på det datum planen anger.".into(),
         );
     }
-
-    out
 }
 
 /// The time left (or past) in plain Swedish: "om 3 timmar", "försenad 2 dygn".

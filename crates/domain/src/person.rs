@@ -40,7 +40,9 @@ impl Standing {
             Phase::Notified => Standing::Told,
             Phase::Planning => Standing::Planning,
             Phase::ReadyForDischarge => Standing::Ready,
-            Phase::Discharged | Phase::SipCalled | Phase::SipDrawnUp | Phase::FollowedUp => Standing::Home,
+            Phase::Coordinating | Phase::Discharged | Phase::SipCalled | Phase::SipDrawnUp | Phase::FollowedUp => {
+                Standing::Home
+            }
             Phase::Closed => Standing::Done,
             Phase::Cancelled => Standing::Ended,
         }

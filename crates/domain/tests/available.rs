@@ -12,7 +12,7 @@ use samverka_domain::access::Role;
 use samverka_domain::action::Action;
 use samverka_domain::actor::{Actor, UnitRef};
 use samverka_domain::calendar::local_date;
-use samverka_domain::case::{Case, Command, OpenCase, RecordedEvent};
+use samverka_domain::case::{Case, Command, OpenCase, OpenHome, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::ids::Kommunkod;
 use samverka_domain::message::{CancelReason, MessageBody, MessageKind};
@@ -62,6 +62,7 @@ fn candidates(case: &Case) -> Vec<Action> {
         Action::FollowUpSip,
         Action::RecordScreening,
         Action::Close,
+        Action::ContinueAtHome,
     ]);
     all.extend(case.consents.0.iter().map(|c| Action::WithdrawConsent { consent_id: c.id }));
     all
@@ -239,6 +240,7 @@ fn command(
             },
         },
         Action::Close => Command::CloseCase { note: String::new() },
+        Action::ContinueAtHome => Command::ContinueAtHome { home_case: fresh.id() },
     }
 }
 
@@ -246,7 +248,17 @@ fn command(
 /// of a form's choices.
 type Step = (usize, usize, bool, u32, u8);
 
-fn run(draft: bool, steps: Vec<Step>) -> Result<(), TestCaseError> {
+/// How a generated history begins.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    Admitted,
+    /// A draft from the admission feed.
+    Draft,
+    /// A coordination at home, started by the vårdcentral.
+    AtHome,
+}
+
+fn run(start: Start, steps: Vec<Step>) -> Result<(), TestCaseError> {
     let w = World::new();
     let people = actors(&w);
     let mut fresh = Fresh(1_000_000);
@@ -260,9 +272,26 @@ fn run(draft: bool, steps: Vec<Step>) -> Result<(), TestCaseError> {
         admitted_at: now,
         needs_assessed_at: Some(now),
         born: None,
+        sip_at_home: None,
     };
-    let opener = w.actor(&w.ward);
-    let first = if draft { Case::open_draft(&open, &opener, now) } else { Case::open(&open, &opener, now) };
+    let opener = w.actor(if matches!(start, Start::AtHome) { &w.vc } else { &w.ward });
+    let first = match start {
+        Start::Admitted => Case::open(&open, &opener, now),
+        Start::Draft => Case::open_draft(&open, &opener, now),
+        Start::AtHome => Case::open_home(
+            &OpenHome {
+                case_id: open.case_id,
+                patient_id: open.patient_id,
+                kommun: open.kommun.clone(),
+                listed_unit: open.listed_unit,
+                reason: "Behöver insatser från båda huvudmännen".into(),
+                born: None,
+                continues: None,
+            },
+            &opener,
+            now,
+        ),
+    };
     let mut history = vec![RecordedEvent { seq: 1, at: now, actor: opener, event: first.unwrap() }];
     let mut case = Case::from_events(&history).unwrap();
 
@@ -335,10 +364,10 @@ proptest! {
 
     #[test]
     fn every_action_offered_is_accepted_and_none_accepted_is_hidden(
-        draft in any::<bool>(),
+        start in prop_oneof![Just(Start::Admitted), Just(Start::Draft), Just(Start::AtHome)],
         steps in prop::collection::vec((0usize..64, 0usize..4096, prop::bool::weighted(0.85), 0u32..1500, any::<u8>()), 0..60),
     ) {
-        run(draft, steps)?;
+        run(start, steps)?;
     }
 }
 

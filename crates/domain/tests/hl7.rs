@@ -214,6 +214,7 @@ fn the_draft_case_runs_no_clock_until_the_ward_confirms_the_needs() {
         admitted_at: ts("2026-11-20 08:00"),
         needs_assessed_at: Some(ts("2026-11-20 09:00")),
         born: sim.case().born,
+        sip_at_home: None,
     };
     let event = samverka_domain::case::Case::open_draft(&open, &first.actor, ts("2026-11-20 08:01")).unwrap();
     sim.events[0].event = event;
@@ -273,6 +274,7 @@ fn a_cancelled_admission_dismisses_a_draft_but_not_a_started_case() {
         admitted_at: ts("2026-11-20 08:00"),
         needs_assessed_at: None,
         born: None,
+        sip_at_home: None,
     };
     sim.events[0].event = samverka_domain::case::Case::open_draft(&open, &first_actor, ts("2026-11-20 08:01")).unwrap();
     let a11 = read(swedish("A11", "K-3", "").as_bytes(), None).unwrap();

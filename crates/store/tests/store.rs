@@ -640,6 +640,7 @@ on_both!(two_requests_opening_the_same_case_make_one_case, |store: Store| async 
         admitted_at: ts("2026-11-02 08:00"),
         needs_assessed_at: None,
         born: None,
+        sip_at_home: None,
     };
     let tasks: Vec<_> = (0..6)
         .map(|_| {

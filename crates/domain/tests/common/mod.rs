@@ -7,7 +7,7 @@ use samverka_domain::Problem;
 use samverka_domain::access::Role;
 use samverka_domain::actor::{Actor, UnitRef, UserRef};
 use samverka_domain::calendar::STOCKHOLM;
-use samverka_domain::case::{Case, CaseEvent, Command, OpenCase, RecordedEvent};
+use samverka_domain::case::{Case, CaseEvent, Command, Continuation, OpenCase, OpenHome, RecordedEvent};
 use samverka_domain::ids::{HsaId, Kommunkod};
 use samverka_domain::message::MessageBody;
 use samverka_domain::org::{CareType, Principal, UnitKind};
@@ -105,12 +105,31 @@ impl Sim {
             needs_assessed_at: assessed.map(ts),
             // 88 at admission, as most in the discharge process are old.
             born: Some(jiff::civil::date(1938, 3, 1)),
+            sip_at_home: None,
         };
         let ward = if care == CareType::Psychiatric { &world.psych_ward } else { &world.ward };
         let actor = world.actor(ward);
         let event = Case::open(&open, &actor, ts(assessed.unwrap_or(admitted))).expect("open");
         let events = vec![RecordedEvent { seq: 1, at: ts(assessed.unwrap_or(admitted)), actor, event }];
         Sim { world, events, next_id: 100 }
+    }
+
+    /// A coordination at home started by `unit` at `started` for the same patient.
+    pub fn at_home(started: &str, unit: impl Fn(&World) -> UnitRef, continues: Option<Continuation>) -> Sim {
+        let world = World::new();
+        let open = OpenHome {
+            case_id: Uuid::from_u128(9100),
+            patient_id: Uuid::from_u128(9001),
+            kommun: Kommunkod::parse("0184").unwrap(),
+            listed_unit: Some(world.vc.id),
+            reason: "Behöver både hemsjukvård och hemtjänst".into(),
+            born: Some(jiff::civil::date(1938, 3, 1)),
+            continues,
+        };
+        let actor = world.actor(&unit(&world));
+        let event = Case::open_home(&open, &actor, ts(started)).expect("open at home");
+        let events = vec![RecordedEvent { seq: 1, at: ts(started), actor, event }];
+        Sim { world, events, next_id: 500 }
     }
 
     pub fn case(&self) -> Case {

@@ -125,6 +125,7 @@ pub async fn open_under(store: &Store, w: &World, at: &str, agreement: &str) -> 
         admitted_at: ts(at),
         needs_assessed_at: None,
         born: None,
+        sip_at_home: None,
     };
     store.open_case(&open, agreement, &w.actor(&w.ward), ts(at)).await.unwrap();
     id
