@@ -2150,10 +2150,15 @@ impl Case {
             && !self.parties.iter().any(|p| p.unit.id != actor.unit.id)
             && self.consents.active(ConsentKind::InformationSharing).is_none()
         {
+            let first = if self.home.is_some() {
+                "Registrera personens samtycke till informationsöverföring, så kan du bjuda in enheterna."
+            } else {
+                "Skicka inskrivningsmeddelandet först, eller registrera patientens samtycke till \
+                 informationsöverföring."
+            };
             return Err(Problem::forbidden(
                 "no_one_to_send_to",
-                "Ingen annan enhet deltar i ärendet ännu. Skicka inskrivningsmeddelandet först, eller \
-                 registrera patientens samtycke till informationsöverföring.",
+                format!("Ingen annan enhet deltar i ärendet ännu. {first}"),
                 "No other unit takes part in the case yet.",
             ));
         }

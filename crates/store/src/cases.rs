@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use samverka_domain::Problem;
-use samverka_domain::case::{Case, CaseId, Command, OpenCase, Phase, RecordedEvent};
+use samverka_domain::case::{Case, CaseId, CaseKind, Command, OpenCase, OpenHome, Phase, RecordedEvent};
 use samverka_domain::deadlines::{Deadline, DeadlineKind, deadlines};
 use samverka_domain::ids::Kommunkod;
 use samverka_domain::message::{MessageId, MessageKind};
@@ -24,6 +24,15 @@ use crate::case_cache::{Cached, Timeline, Versioned};
 use crate::snapshot::Snapshot;
 use crate::sql::{enum_str, from_micros, is_unique_violation, micros, parse_enum, placeholders, uuid};
 use crate::{Db, Result, Store, StoreError, on_db};
+
+/// How a case begins.
+#[derive(Clone, Copy)]
+enum Opening<'a> {
+    Admission(&'a OpenCase),
+    /// A draft from the admission feed.
+    Draft(&'a OpenCase),
+    Home(&'a OpenHome),
+}
 
 /// A case as stored: its derived state and the agreement that governs it. The state is shared
 /// with what the store keeps of the case (see `case_cache`), so passing it on copies nothing.
@@ -51,6 +60,8 @@ pub struct CaseSummary {
     pub patient_identifier: String,
     pub protection: ProtectedIdentity,
     pub phase: Phase,
+    pub kind: CaseKind,
+    /// The ward the patient is on; for a coordination at home, the unit that started it.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub ward_id: UnitId,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
@@ -515,6 +526,7 @@ struct SummaryRow {
     id: String,
     patient_id: String,
     phase: String,
+    kind: String,
     ward_id: String,
     admitted_at: i64,
     updated_at: i64,
@@ -675,7 +687,19 @@ impl Store {
         audit: &Audit,
         now: Timestamp,
     ) -> Result<(CaseRecord, bool)> {
-        self.open(open, agreement_id, audit, now, false).await
+        self.open(Opening::Admission(open), agreement_id, audit, now).await
+    }
+
+    /// Starts a coordination at home (see [`Case::open_home`]); the same retry rule as
+    /// [`Store::open_case`].
+    pub async fn open_home_case(
+        &self,
+        open: &OpenHome,
+        agreement_id: &str,
+        audit: &Audit,
+        now: Timestamp,
+    ) -> Result<(CaseRecord, bool)> {
+        self.open(Opening::Home(open), agreement_id, audit, now).await
     }
 
     /// Opens a draft case from the hospital's admission feed (see [`Case::open_draft`]); the
@@ -687,38 +711,37 @@ impl Store {
         audit: &Audit,
         now: Timestamp,
     ) -> Result<(CaseRecord, bool)> {
-        self.open(open, agreement_id, audit, now, true).await
+        self.open(Opening::Draft(open), agreement_id, audit, now).await
     }
 
     async fn open(
         &self,
-        open: &OpenCase,
+        opening: Opening<'_>,
         agreement_id: &str,
         audit: &Audit,
         now: Timestamp,
-        draft: bool,
     ) -> Result<(CaseRecord, bool)> {
         let actor = &audit.actor;
         let agreement = self.agreement(agreement_id)?;
-        if let Some(existing) = self.case(open.case_id).await? {
+        let (case_id, patient_id) = match opening {
+            Opening::Admission(o) | Opening::Draft(o) => (o.case_id, o.patient_id),
+            Opening::Home(o) => (o.case_id, o.patient_id),
+        };
+        if let Some(existing) = self.case(case_id).await? {
             return Ok((existing, false));
         }
-        let protected = self.patient(open.patient_id).await?.is_some_and(|p| p.protection.is_protected());
-        let log = audit.entry(
-            if draft { "case.open_draft" } else { "case.open" },
-            now,
-            Some(open.patient_id),
-            Some(open.case_id),
-            Outcome::Allowed,
-            None,
-            protected,
-        );
-        let event = if draft { Case::open_draft(open, actor, now)? } else { Case::open(open, actor, now)? };
+        let protected = self.patient(patient_id).await?.is_some_and(|p| p.protection.is_protected());
+        let (action, event) = match opening {
+            Opening::Admission(o) => ("case.open", Case::open(o, actor, now)?),
+            Opening::Draft(o) => ("case.open_draft", Case::open_draft(o, actor, now)?),
+            Opening::Home(o) => ("case.open_home", Case::open_home(o, actor, now)?),
+        };
+        let log = audit.entry(action, now, Some(patient_id), Some(case_id), Outcome::Allowed, None, protected);
         let recorded = RecordedEvent { seq: 1, at: now, actor: actor.clone(), event };
         let mut case = Case::from_events([&recorded])?;
         let touched = case.messages.iter().map(|m| m.message.id).collect();
         let projection = Projection::of(&mut case, &agreement, &touched, now)?;
-        let case_id = case.id.to_string();
+        let id = case.id.to_string();
         let events = [recorded];
         let inserted = logged_write!(self, &log, |tx| {
             // The same id again is a retry: it answers with the case as it is (and is logged,
@@ -726,10 +749,10 @@ impl Store {
             // where a failed statement would end it.
             let first = sqlx::query(
                 "INSERT INTO cases (id, patient_id, agreement_id, kommunkod, ward_id, phase, version, admitted_at, \
-                 first_ready_at, discharged_at, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, NULL, NULL, $8, $9) \
-                 ON CONFLICT (id) DO NOTHING",
+                 first_ready_at, discharged_at, updated_at, state, kind) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7, NULL, NULL, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
             )
-            .bind(&case_id)
+            .bind(&id)
             .bind(case.patient_id.to_string())
             .bind(agreement_id)
             .bind(case.kommun.as_str())
@@ -738,18 +761,19 @@ impl Store {
             .bind(micros(case.admitted_at))
             .bind(micros(now))
             .bind(&projection.state)
+            .bind(case.kind().as_str())
             .execute(&mut *tx)
             .await?;
             let inserted = first.rows_affected() == 1;
             if inserted {
-                insert_events!(tx, case_id, &events)?;
+                insert_events!(tx, id, &events)?;
                 // A new case: no follow-up contribution is stored yet.
-                write_projection!(tx, case_id.clone(), &projection, None, None);
+                write_projection!(tx, id.clone(), &projection, None, None);
             }
             inserted
         });
         if !inserted {
-            let existing = self.case(open.case_id).await?.ok_or_else(|| StoreError::corrupt("case vanished"))?;
+            let existing = self.case(case_id).await?.ok_or_else(|| StoreError::corrupt("case vanished"))?;
             return Ok((existing, false));
         }
         let kept = Cached {
@@ -917,7 +941,7 @@ impl Store {
     /// Cases the unit takes part in, most recently changed first, with their open deadlines.
     pub async fn cases_for_unit(&self, unit: UnitId, include_closed: bool, limit: i64) -> Result<Vec<CaseSummary>> {
         let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+            "SELECT c.id, c.patient_id, c.phase, c.kind, c.ward_id, c.admitted_at, c.updated_at, \
                     p.given_name, p.family_name, p.identifier, p.protection \
              FROM case_parties cp JOIN cases c ON c.id = cp.case_id JOIN patients p ON p.id = c.patient_id \
              WHERE cp.unit_id = $1 AND ($2 OR c.phase NOT IN ('closed', 'cancelled')) \
@@ -934,7 +958,7 @@ impl Store {
     /// The ward's drafts from the admission feed, waiting for its judgement of the needs.
     pub async fn drafts_for_ward(&self, ward: UnitId) -> Result<Vec<CaseSummary>> {
         let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+            "SELECT c.id, c.patient_id, c.phase, c.kind, c.ward_id, c.admitted_at, c.updated_at, \
                     p.given_name, p.family_name, p.identifier, p.protection \
              FROM cases c JOIN patients p ON p.id = c.patient_id \
              WHERE c.ward_id = $1 AND c.phase = 'awaiting_assessment' ORDER BY c.admitted_at"
@@ -968,7 +992,7 @@ impl Store {
     /// Cases of one patient (newest first).
     pub async fn cases_for_patient(&self, patient: PatientId) -> Result<Vec<CaseSummary>> {
         let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+            "SELECT c.id, c.patient_id, c.phase, c.kind, c.ward_id, c.admitted_at, c.updated_at, \
                     p.given_name, p.family_name, p.identifier, p.protection \
              FROM cases c JOIN patients p ON p.id = c.patient_id WHERE c.patient_id = $1 ORDER BY c.admitted_at DESC"
         )
@@ -982,7 +1006,7 @@ impl Store {
     /// patient shows).
     pub async fn cases_of_patient_for_unit(&self, patient: PatientId, unit: UnitId) -> Result<Vec<CaseSummary>> {
         let rows: Vec<SummaryRow> = on_db!(self, read, |pool| sqlx::query_as(
-            "SELECT c.id, c.patient_id, c.phase, c.ward_id, c.admitted_at, c.updated_at, \
+            "SELECT c.id, c.patient_id, c.phase, c.kind, c.ward_id, c.admitted_at, c.updated_at, \
                     p.given_name, p.family_name, p.identifier, p.protection \
              FROM cases c JOIN patients p ON p.id = c.patient_id \
              WHERE c.patient_id = $1 \
@@ -1084,6 +1108,7 @@ impl Store {
                     patient_identifier: r.identifier,
                     protection: parse_enum(&r.protection)?,
                     phase: parse_enum(&r.phase)?,
+                    kind: parse_enum(&r.kind)?,
                     ward_id: uuid(&r.ward_id)?,
                     admitted_at: from_micros(r.admitted_at)?,
                     updated_at: from_micros(r.updated_at)?,
@@ -1231,6 +1256,7 @@ pub fn command_name(cmd: &Command) -> &'static str {
         Command::FollowUpSip { .. } => "follow_up_sip",
         Command::RecordScreening { .. } => "record_screening",
         Command::CloseCase { .. } => "close_case",
+        Command::ContinueAtHome { .. } => "continue_at_home",
         Command::Escalate { .. } => "escalate",
     }
 }

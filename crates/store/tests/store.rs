@@ -1219,3 +1219,80 @@ on_both!(a_life_story_keeps_every_version_and_the_last_choice_to_share_it, |stor
         assert!(store.raw_execute_for_tests(sql).await.is_err(), "{sql} must be refused");
     }
 });
+
+on_both!(a_coordination_at_home_is_stored_with_its_kind_deadline_and_log, |store: Store| async move {
+    use samverka_domain::case::{CaseKind, OpenHome};
+    use samverka_domain::consent::{ConsentGiver, ConsentKind};
+    let w = seed(&store).await;
+    let vc = w.actor(&w.vc);
+    let id = Uuid::now_v7();
+    let open = OpenHome {
+        case_id: id,
+        patient_id: w.patient,
+        kommun: Kommunkod::parse("0184").unwrap(),
+        listed_unit: Some(w.vc.id),
+        reason: "Behöver både hemsjukvård och hemtjänst".into(),
+        born: None,
+        continues: None,
+    };
+    let (record, created) = store.open_home_case(&open, "stockholm", &vc, ts("2026-11-02 10:00")).await.unwrap();
+    assert!(created);
+    assert_eq!((record.case.kind(), record.case.phase()), (CaseKind::Home, Phase::Coordinating));
+    // A retry answers the same coordination and stores nothing more.
+    let (again, created) = store.open_home_case(&open, "stockholm", &vc, ts("2026-11-02 10:01")).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.case.version, 1);
+    // Listed under the unit that started it, as a coordination at home.
+    let listed = store.cases_for_patient(w.patient).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| (c.case_id, c.kind, c.ward_id)).collect::<Vec<_>>(),
+        [(id, CaseKind::Home, w.vc.id)]
+    );
+    // The call is the starting unit's deadline until the call is sent.
+    let due = store.due_deadlines(w.vc.id, ts("2026-12-01 00:00")).await.unwrap();
+    assert_eq!(due.iter().map(|d| (d.case_id, d.kind)).collect::<Vec<_>>(), [(id, DeadlineKind::SipCall)]);
+    let consent = Command::RecordConsent {
+        consent_id: Uuid::now_v7(),
+        kind: ConsentKind::SipCall,
+        given_by: ConsentGiver::Patient,
+        given_at: ts("2026-11-03 08:00"),
+        note: String::new(),
+    };
+    store.execute(id, &vc, consent, ts("2026-11-03 08:00")).await.unwrap();
+    let call = Command::SendMessage {
+        message_id: Uuid::now_v7(),
+        body: MessageBody::KallelseSip {
+            meeting_at: ts("2026-11-06 13:00"),
+            place: "Hemma".into(),
+            participants: vec![],
+            patient_invited: true,
+            relatives_invited: false,
+            note: String::new(),
+        },
+        recipients: vec![w.bistand.clone()],
+        corrects: None,
+    };
+    // Sending to a unit not yet in the coordination needs the consent to sharing.
+    assert!(matches!(
+        store.execute(id, &vc, call.clone(), ts("2026-11-03 09:00")).await.unwrap_err(),
+        StoreError::Problem(p) if p.code == "no_one_to_send_to" && p.message_sv.contains("samtycke till informationsöverföring")
+    ));
+    let sharing = Command::RecordConsent {
+        consent_id: Uuid::now_v7(),
+        kind: ConsentKind::InformationSharing,
+        given_by: ConsentGiver::Patient,
+        given_at: ts("2026-11-03 08:00"),
+        note: String::new(),
+    };
+    store.execute(id, &vc, sharing, ts("2026-11-03 08:01")).await.unwrap();
+    let (record, _) = store.execute(id, &vc, call, ts("2026-11-03 09:00")).await.unwrap();
+    assert_eq!(record.case.phase(), Phase::SipCalled);
+    assert!(store.due_deadlines(w.vc.id, ts("2026-12-01 00:00")).await.unwrap().is_empty(), "the call met it");
+    // The municipality now takes part and has the call in its inbox.
+    assert_eq!(store.cases_of_patient_for_unit(w.patient, w.bistand.id).await.unwrap().len(), 1);
+    assert_eq!(store.case_counts().await.unwrap(), [(Phase::SipCalled, 1)]);
+    // The opening is in the access log under its own name.
+    let log =
+        store.access_log(&AccessFilter { patient_id: Some(w.patient), limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "case.open_home").count(), 1);
+});
