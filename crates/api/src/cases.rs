@@ -44,6 +44,49 @@ pub async fn open(
     Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
 }
 
+/// Starts a coordination at home at the caller's unit (a vårdcentral or a municipal unit): a
+/// SIP for a person living at home who needs care from both principals.
+#[utoipa::path(post, path = "/api/home-coordinations", tag = "sip", request_body = samverka_app::home::OpenHomeRequest,
+    responses(
+        (status = 201, body = CaseView),
+        (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn open_home(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<samverka_app::home::OpenHomeRequest>,
+) -> AppResult<(StatusCode, Json<CaseView>)> {
+    let (record, patient) = samverka_app::home::open(&st, &caller, req).await?;
+    Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinueAtHomeRequest {
+    /// The new coordination's id, chosen by the client to make a retry safe.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    #[serde(default)]
+    pub id: Option<Uuid>,
+}
+
+/// After discharge, the SIP goes on in a coordination at home held by the caller's unit; the
+/// discharge case closes. Answers the new coordination.
+#[utoipa::path(post, path = "/api/cases/{id}/continue-at-home", tag = "sip", params(("id" = String, Path, format = Uuid)),
+    request_body = ContinueAtHomeRequest,
+    responses((status = 201, body = CaseView), (status = 403, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn continue_at_home(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<ContinueAtHomeRequest>,
+) -> AppResult<(StatusCode, Json<CaseView>)> {
+    let (record, patient) = samverka_app::home::continue_from(&st, &caller, id, req.id).await?;
+    Ok((StatusCode::CREATED, Json(view(&st, &caller, record, &patient, st.clock.now())?)))
+}
+
 /// The caller's unit's cases, with their open deadlines.
 #[utoipa::path(get, path = "/api/cases", tag = "cases", params(ListQuery),
     responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ProblemDetails, content_type = "application/problem+json")))]

@@ -73,6 +73,8 @@ patient_data_routes! {
     post "/api/cases/{id}/sip/follow-up" => cases::follow_up_sip,
     post "/api/cases/{id}/screenings" => cases::record_screening,
     post "/api/cases/{id}/close" => cases::close,
+    post "/api/cases/{id}/continue-at-home" => cases::continue_at_home,
+    post "/api/home-coordinations" => cases::open_home,
     post "/api/patients" => patients::create,
     get "/api/patients" => patients::search,
     get "/api/patients/{id}" => patients::get,

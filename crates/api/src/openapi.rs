@@ -28,7 +28,7 @@ use crate::{
         cases::record_consent, cases::withdraw_consent,
         representatives::list, representatives::register, representatives::end,
         life_story::get, life_story::write,
-        cases::draw_up_sip, cases::follow_up_sip, cases::record_screening, cases::close,
+        cases::draw_up_sip, cases::follow_up_sip, cases::record_screening, cases::close, cases::open_home, cases::continue_at_home,
         liability::case, liability::municipal, liability::approve, liability::versions, liability::export,
         followup::get,
         directives::list, directives::register, directives::get, directives::confirm_read, directives::decide,

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use samverka_domain::access::Permission;
 use samverka_domain::actor::{Actor, UnitRef};
-use samverka_domain::case::{Case, CaseId, Command, OpenCase, RecordedEvent};
+use samverka_domain::case::{Case, CaseId, CaseKind, Command, OpenCase, RecordedEvent};
 use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::message::{MessageBody, MessageKind};
 use samverka_domain::org::CareType;
@@ -320,7 +320,7 @@ pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> 
         admitted_at: req.admitted_at,
         needs_assessed_at: req.needs_assessed_at,
         born: patient.identifier.birth_date(),
-        sip_at_home: None,
+        sip_at_home: crate::home::sip_at_home(&st.store, patient.id).await?,
     };
     let (record, created) = match st.store.open_case(&open, &agreement_id, &caller.audit(), st.clock.now()).await {
         Ok(r) => r,
@@ -367,7 +367,7 @@ pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> 
     Ok((record, patient))
 }
 
-/// One open case per person and region: an admission of a patient who already has an open
+/// One open discharge case per person and region (a coordination at home is no stay): an admission of a patient who already has an open
 /// case at a ward of the same organisation is refused with that case named (at one's own
 /// ward, to open instead; elsewhere, to transfer), unless a reason for a second one is given.
 /// Another region's case is neither named nor in the way. A retry with the case's own id
@@ -385,7 +385,7 @@ async fn check_no_open_case(
         .cases_for_patient(patient.id)
         .await?
         .into_iter()
-        .filter(|c| c.phase.is_open() && Some(c.case_id) != case_id)
+        .filter(|c| c.kind == CaseKind::Discharge && c.phase.is_open() && Some(c.case_id) != case_id)
         .collect();
     let units = st.store.units().await?;
     let same_region = |c: &CaseSummary| {

@@ -350,7 +350,12 @@ impl Feed {
         let refused = |r: Refusal| Failure::Refused(r, patient_id);
         let open_case: Option<std::sync::Arc<Case>> = match &patient {
             Some(p) => {
-                let open = store.cases_for_patient(p.id).await?.into_iter().find(|c| c.phase.is_open());
+                // A coordination at home is no stay: the feed acts on discharge cases only.
+                let open = store
+                    .cases_for_patient(p.id)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.kind == samverka_domain::case::CaseKind::Discharge && c.phase.is_open());
                 match open {
                     Some(c) => store.case(c.case_id).await?.map(|r| r.case),
                     None => None,
@@ -415,7 +420,7 @@ impl Feed {
                     admitted_at,
                     needs_assessed_at: None,
                     born: patient.identifier.birth_date(),
-                    sip_at_home: None,
+                    sip_at_home: crate::home::sip_at_home(store, patient.id).await?,
                 };
                 let (record, _) = store.open_draft_case(&open, &agreement, &audit, now).await.map_err(|e| {
                     match Failure::from(e) {

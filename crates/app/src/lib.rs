@@ -27,6 +27,7 @@ pub mod feed;
 pub mod followup;
 pub mod forums;
 pub mod hl7;
+pub mod home;
 pub mod inbox;
 pub mod liability;
 pub mod life_story;

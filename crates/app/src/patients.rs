@@ -87,7 +87,7 @@ fn check_address(a: &Address) -> AppResult<Address> {
 /// instead: `POST /api/cases` with `patient`).
 pub async fn register(st: &AppState, caller: &Caller, req: NewPatientRequest) -> AppResult<(StatusCode, Patient)> {
     let action = "patient.register";
-    let (identifier, new) = checked_patient(st, caller, action, req.clone()).await?;
+    let (identifier, new) = checked_patient(st, caller, Registrar::Ward, action, req.clone()).await?;
     if let Some(existing) = st.store.patient_by_identifier(&identifier).await? {
         if req.id == Some(existing.id) {
             // A retry of this very registration (the client chose the id): already done.
@@ -108,8 +108,18 @@ pub async fn register(st: &AppState, caller: &Caller, req: NewPatientRequest) ->
 /// The patient of an admission: the one Samverka knows by the number, or a new one. Only the
 /// case that is opened right after shows the patient's data.
 pub async fn for_admission(st: &AppState, caller: &Caller, req: NewPatientRequest) -> AppResult<Patient> {
+    of_registrar(st, caller, Registrar::Ward, req).await
+}
+
+/// The person of a coordination at home: the one Samverka knows by the number, or a new one
+/// registered by the unit that starts it.
+pub async fn for_home(st: &AppState, caller: &Caller, req: NewPatientRequest) -> AppResult<Patient> {
+    of_registrar(st, caller, Registrar::Home, req).await
+}
+
+async fn of_registrar(st: &AppState, caller: &Caller, who: Registrar, req: NewPatientRequest) -> AppResult<Patient> {
     let action = "patient.register";
-    let (identifier, new) = checked_patient(st, caller, action, req.clone()).await?;
+    let (identifier, new) = checked_patient(st, caller, who, action, req.clone()).await?;
     if let Some(existing) = st.store.patient_by_identifier(&identifier).await? {
         return Ok(existing);
     }
@@ -126,19 +136,32 @@ async fn insert(st: &AppState, caller: &Caller, id: Uuid, new: NewPatient, actio
     }
 }
 
-/// Checks a registration: role, a ward, every field.
+/// Who registers a person: a ward at admission, or a unit outside hospital that starts a
+/// coordination at home.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Registrar {
+    Ward,
+    Home,
+}
+
+/// Checks a registration: role, the kind of unit, every field.
 async fn checked_patient(
     st: &AppState,
     caller: &Caller,
+    who: Registrar,
     action: &str,
     req: NewPatientRequest,
 ) -> AppResult<(PatientIdentifier, NewPatient)> {
-    require(st, caller, Permission::RegisterAdmission, action, None, None).await?;
-    if caller.actor.unit.kind != UnitKind::Ward {
+    let (permission, allowed) = match who {
+        Registrar::Ward => (Permission::RegisterAdmission, caller.actor.unit.kind == UnitKind::Ward),
+        Registrar::Home => (Permission::WorkWithSip, caller.actor.unit.kind != UnitKind::Ward),
+    };
+    require(st, caller, permission, action, None, None).await?;
+    if !allowed {
         let problem = samverka_domain::Problem::forbidden(
             "ward_only",
-            "Patienter registreras vid inskrivning på en vårdavdelning.",
-            "Patients are registered at admission, by a ward.",
+            "Patienter registreras vid inskrivning på en vårdavdelning, eller när en samordning i hemmet startas.",
+            "Patients are registered at admission by a ward, or when a coordination at home starts.",
         );
         return Err(refuse(st, caller, action, None, None, problem).await);
     }

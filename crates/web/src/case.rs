@@ -152,6 +152,8 @@ pub struct Can {
     pub dismiss_draft: bool,
     pub close: bool,
     pub screening: bool,
+    /// After discharge, let the SIP go on at home.
+    pub continue_at_home: bool,
 }
 
 impl Can {
@@ -182,6 +184,7 @@ impl Can {
             dismiss_draft: has(Action::DismissDraft),
             close: has(Action::Close),
             screening: has(Action::RecordScreening),
+            continue_at_home: has(Action::ContinueAtHome),
         }
     }
 
@@ -212,6 +215,10 @@ pub struct CasePage {
     pub phase: String,
     pub ward: String,
     pub admitted: String,
+    /// For a coordination at home, why it was started.
+    pub home: Option<String>,
+    /// Cases linked with this one that the viewer's unit takes part in.
+    pub links: Vec<LinkRow>,
     pub estimate: String,
     pub emergency: bool,
     /// Why nothing more is sent in the case: the person withdrew consent to sharing.
@@ -241,6 +248,14 @@ pub struct CasePage {
     pub now_local: String,
     /// A refused form, drawn again with what was typed and the error beside it.
     pub refused: Option<Refused>,
+}
+
+/// A linked case as the page lists it.
+pub struct LinkRow {
+    pub case_id: String,
+    pub text: String,
+    pub phase: String,
+    pub since: String,
 }
 
 /// A form the case refused: which one, what was typed in it, and why.
@@ -419,6 +434,8 @@ fn describe(t: &Texts, case: &Case, e: &RecordedEvent) -> String {
     let kind_of = |id: Uuid| case.message(id).map(|m| kind_in_sentence(t, m.message.body.kind())).unwrap_or_default();
     match &e.event {
         CaseEvent::CaseOpened { ward, .. } => t.fill("timeline.opened", &[("ward", &ward.name)]),
+        CaseEvent::CoordinationStarted { reason, .. } => t.fill("timeline.coordination_started", &[("reason", reason)]),
+        CaseEvent::ContinuedAtHome { .. } => t.get("timeline.continued_at_home").to_string(),
         CaseEvent::MessageSent { message } => {
             let to = message.recipients.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ");
             t.fill("timeline.sent", &[("kind", &kind_in_sentence(t, message.body.kind())), ("to", &to)])
@@ -682,6 +699,17 @@ async fn build(
         phase: t.get(&format!("phase.{}", case.phase().as_str())).to_string(),
         ward: case.ward().name.clone(),
         admitted: t.datetime(&case.admitted_at),
+        home: case.home.as_ref().map(|h| h.reason.clone()),
+        links: samverka_app::home::linked(st, &caller, case)
+            .await?
+            .into_iter()
+            .map(|l| LinkRow {
+                case_id: l.case_id.to_string(),
+                text: t.get(&format!("home.link_{}", l.link.as_str())).to_string(),
+                phase: t.get(&format!("phase.{}", l.phase.as_str())).to_string(),
+                since: t.date(&local_date(l.since)),
+            })
+            .collect(),
         estimate: case.estimated_discharge.map(|d| t.date(&d)).unwrap_or_default(),
         emergency,
         sharing_withdrawn: case.consents.sharing_withdrawn().and_then(|c| c.withdrawn.as_ref()).map(|w| {
@@ -1460,6 +1488,8 @@ pub struct AdmissionPage {
     pub kommuner: Vec<(String, String)>,
     pub vardcentraler: Vec<(String, String)>,
     pub now_local: String,
+    /// Starting a coordination at home rather than registering an admission.
+    pub home: bool,
 }
 
 /// An open case an admission ran into.
@@ -1484,9 +1514,10 @@ async fn admission_page(
     form: Pairs,
     status: StatusCode,
     existing: Option<Existing>,
+    home: bool,
 ) -> Response {
     let t = frame.t;
-    frame.title = t.get("admission.title").to_string();
+    frame.title = t.get(if home { "home.title" } else { "admission.title" }).to_string();
     let orgs = st.store.organisations().await.unwrap_or_default();
     let mut kommuner: Vec<(String, String)> = orgs
         .iter()
@@ -1505,7 +1536,7 @@ async fn admission_page(
     vardcentraler.sort_by(|a, b| a.1.cmp(&b.1));
     let local_now = st.clock.now().to_zoned_datetime(STOCKHOLM.clone());
     let now_local = format!("{}T{:02}:{:02}", local_now.date(), local_now.hour(), local_now.minute());
-    html(status, &AdmissionPage { frame, form, existing, kommuner, vardcentraler, now_local })
+    html(status, &AdmissionPage { frame, form, existing, kommuner, vardcentraler, now_local, home })
 }
 
 pub async fn new_admission_form(State(st): State<AppState>, w: WebCaller) -> Response {
@@ -1517,10 +1548,54 @@ pub async fn new_admission_form(State(st): State<AppState>, w: WebCaller) -> Res
     if let Err(e) = samverka_app::audit::log_read(&st, &w.caller, "admission.form", None, None, None, false).await {
         return error_page(w.frame.t, e.status, error_text(w.frame.t, &e));
     }
-    admission_page(&st, w.frame, vec![], StatusCode::OK, None).await
+    admission_page(&st, w.frame, vec![], StatusCode::OK, None, false).await
 }
 
-async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecord> {
+/// The form that starts a coordination at home.
+pub async fn new_home_form(State(st): State<AppState>, w: WebCaller) -> Response {
+    if !w.frame.user.as_ref().is_some_and(|u| u.home) {
+        let t = w.frame.t;
+        return error_page(t, StatusCode::FORBIDDEN, t.get("home.not_allowed").to_string());
+    }
+    if let Err(e) = samverka_app::audit::log_read(&st, &w.caller, "home.form", None, None, None, false).await {
+        return error_page(w.frame.t, e.status, error_text(w.frame.t, &e));
+    }
+    admission_page(&st, w.frame, vec![], StatusCode::OK, None, true).await
+}
+
+pub async fn new_home(State(st): State<AppState>, w: WebCaller, Form(f): Form<Pairs>) -> Response {
+    let open = samverka_app::home::OpenHomeRequest {
+        id: None,
+        patient_id: None,
+        patient: Some(patient_of_form(&f)),
+        reason: field(&f, "reason").to_string(),
+    };
+    match samverka_app::home::open(&st, &w.caller, open).await {
+        Ok((record, _)) => see_other(&format!("/arenden/{}", record.case.id)),
+        Err(e) => {
+            let existing = (e.code == "home_coordination_exists").then(|| Existing {
+                case_id: e.existing_case.map(|c| c.to_string()).unwrap_or_default(),
+                message: error_text(w.frame.t, &e),
+            });
+            let mut frame = w.frame;
+            if existing.is_none() {
+                frame.error = Some(error_text(frame.t, &e));
+            }
+            admission_page(&st, frame, f, e.status, existing, true).await
+        }
+    }
+}
+
+/// After discharge, the SIP goes on at home in a coordination of the caller's unit.
+pub async fn continue_at_home(State(st): State<AppState>, w: WebCaller, ApiPath(id): ApiPath<Uuid>) -> Response {
+    match samverka_app::home::continue_from(&st, &w.caller, id, None).await {
+        Ok((home, _)) => see_other(&format!("/arenden/{}", home.case.id)),
+        Err(e) => show(&st, w, id, Some((e, "sip", vec![]))).await,
+    }
+}
+
+/// The person as the admission and home forms give them.
+fn patient_of_form(f: &Pairs) -> NewPatientRequest {
     let s = |n: &str| field(f, n).trim().to_string();
     let address = if s("street").is_empty() && s("postal_code").is_empty() && s("city").is_empty() {
         None
@@ -1532,7 +1607,7 @@ async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecor
         "skyddad_folkbokforing" => ProtectedIdentity::SkyddadFolkbokforing,
         _ => ProtectedIdentity::None,
     };
-    let req = NewPatientRequest {
+    NewPatientRequest {
         id: None,
         identifier: s("identifier"),
         given_name: s("given_name"),
@@ -1541,7 +1616,12 @@ async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecor
         listed_unit: field(f, "listed_unit").parse().ok(),
         protection,
         address,
-    };
+    }
+}
+
+async fn admit(st: &AppState, caller: &Caller, f: &Pairs) -> AppResult<CaseRecord> {
+    let s = |n: &str| field(f, n).trim().to_string();
+    let req = patient_of_form(f);
     let care_type = match field(f, "care_type") {
         "psychiatric" => Some(CareType::Psychiatric),
         "somatic" => Some(CareType::Somatic),
@@ -1569,12 +1649,12 @@ pub async fn new_admission(State(st): State<AppState>, w: WebCaller, Form(f): Fo
                 case_id: e.existing_case.map(|c| c.to_string()).unwrap_or_default(),
                 message: error_text(w.frame.t, &e),
             };
-            admission_page(&st, w.frame, f, e.status, Some(existing)).await
+            admission_page(&st, w.frame, f, e.status, Some(existing), false).await
         }
         Err(e) => {
             let mut frame = w.frame;
             frame.error = Some(error_text(frame.t, &e));
-            admission_page(&st, frame, f, e.status, None).await
+            admission_page(&st, frame, f, e.status, None, false).await
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct UserBar {
     pub clinical: bool,
     /// Registers admissions: a ward's staff.
     pub ward: bool,
+    /// Starts coordinations at home: staff outside hospital who work with SIPs.
+    pub home: bool,
     /// Takes part in forums.
     pub forums: bool,
 }
@@ -236,6 +238,8 @@ impl FromRequestParts<AppState> for WebCaller {
                 clinical: permits(role, Permission::ReadPatientData),
                 ward: caller.actor.unit.kind == samverka_domain::org::UnitKind::Ward
                     && permits(role, Permission::RegisterAdmission),
+                home: caller.actor.unit.kind != samverka_domain::org::UnitKind::Ward
+                    && permits(role, Permission::WorkWithSip),
                 forums: permits(role, Permission::TakePartInForums),
             }),
             csrf: caller.session.csrf_token.clone(),

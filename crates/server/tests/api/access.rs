@@ -604,6 +604,33 @@ fn table() -> Vec<RouteCase> {
                 (cp(f, "/emergency-access"), Some(json!({ "reason": "Patienten sökte akut på vårdcentralen" })))
             },
         },
+        RouteCase {
+            method: "post",
+            path: "/api/home-coordinations",
+            permission: WorkWithSip,
+            scope: Role,
+            party: Vc,
+            outsider: OtherVc,
+            // The first starts one; the person has it from then on.
+            answer: Once(StatusCode::CONFLICT, "home_coordination_exists"),
+            request: |f, _| {
+                (
+                    "/api/home-coordinations".into(),
+                    Some(json!({ "patient_id": f.patient, "reason": "Behöver hemsjukvård och hemtjänst samordnat" })),
+                )
+            },
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/continue-at-home",
+            permission: WorkWithSip,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            // The row before started the person's coordination at home: the plan is drawn up there.
+            answer: Refused(StatusCode::CONFLICT, "home_coordination_exists"),
+            request: |f, _| (cp(f, "/continue-at-home"), Some(json!({}))),
+        },
     ]
 }
 
