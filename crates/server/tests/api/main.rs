@@ -10,6 +10,7 @@ mod followup;
 mod forums;
 mod helpers;
 mod hl7;
+mod home;
 mod invoice;
 mod login;
 mod oidc;
