@@ -227,6 +227,10 @@ pub(crate) async fn search_episodes(State(st): State<AppState>, c: FhirCaller, r
 pub(crate) async fn read_encounter(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("Encounter", Access::Read)?;
     let case = read_case(&st, &c, &id, "fhir.encounter.read").await?;
+    // A coordination at home has no hospital stay.
+    if case.home.is_some() {
+        return Err(FhirError::not_found("Vårdtillfället", "Encounter"));
+    }
     Ok(fhir(&resources::encounter(&case)))
 }
 
@@ -234,7 +238,8 @@ pub(crate) async fn search_encounters(State(st): State<AppState>, c: FhirCaller,
     c.require("Encounter", Access::Read)?;
     let s = search(&st, "Encounter", &req)?;
     let cases = visible_cases(&st, &c, &s, true, "fhir.encounter.search").await?;
-    let all: Vec<Value> = cases.iter().map(|r| resources::encounter(&r.case)).collect();
+    let all: Vec<Value> =
+        cases.iter().filter(|r| r.case.home.is_none()).map(|r| resources::encounter(&r.case)).collect();
     Ok(fhir(&s.bundle(all)))
 }
 

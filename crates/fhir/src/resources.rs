@@ -229,7 +229,7 @@ pub fn episode_of_care(case: &Case, available: &[Action]) -> Value {
         "id": case.id.to_string(),
         "meta": meta(&case.updated_at),
         "status": episode_status(case),
-        "type": [{ "coding": [{ "system": STEP, "code": "lus", "display": "Samverkan vid utskrivning (LUS)" }], "text": case.phase().label_sv() }],
+        "type": [{ "coding": [episode_kind(case)], "text": case.phase().label_sv() }],
         "patient": reference("Patient", case.patient_id, ""),
         "managingOrganization": unit_reference(case.ward()),
         "period": period,
@@ -238,6 +238,15 @@ pub fn episode_of_care(case: &Case, available: &[Action]) -> Value {
         r["extension"] = json!(available.iter().map(available_action).collect::<Vec<_>>());
     }
     r
+}
+
+/// What the episode coordinates: a discharge under LUS, or a SIP at home.
+fn episode_kind(case: &Case) -> Value {
+    if case.home.is_some() {
+        json!({ "system": STEP, "code": "home", "display": "Samordnad individuell plan i hemmet (SIP)" })
+    } else {
+        json!({ "system": STEP, "code": "lus", "display": "Samverkan vid utskrivning (LUS)" })
+    }
 }
 
 /// The hospital stay as an Encounter: inpatient, with the wards in order.

@@ -101,6 +101,33 @@ on_both!(a_coordination_at_home_is_started_called_and_linked_with_a_hospital_sta
     assert!(!at_ward.contains(&format!("/arenden/{home}")), "the ward is not in the care at home");
     // The feed's rule sees the person in joint care (a SIP in force).
     assert!(app.store.patient_in_joint_care(patient.as_str().unwrap().parse().unwrap()).await.unwrap());
+    // Over FHIR: the coordination is an EpisodeOfCare of its own kind with its plan as a
+    // CarePlan, and no hospital stay (Encounter); validated like every resource.
+    let (admin, a) = crate::helpers::account(
+        &app.store,
+        w.region,
+        "ada",
+        "Ada Admin",
+        w.units.vc,
+        samverka_domain::access::Role::Administrator,
+    )
+    .await;
+    let admin = crate::helpers::session(&app.store, admin, w.units.vc, a).await;
+    let system = crate::fhir::register(&app, &admin, w.units.vc, "sjukskoterska", &["system/*.read"]).await;
+    let token = crate::fhir::bearer(&app, &system).await;
+    let (s, episode) = crate::fhir::fhir(&app, Some(&token), &format!("/fhir/EpisodeOfCare/{home}")).await;
+    assert_eq!((s, episode["type"][0]["coding"][0]["code"].as_str()), (StatusCode::OK, Some("home")), "{episode}");
+    let (s, plan) = crate::fhir::fhir(&app, Some(&token), &format!("/fhir/CarePlan/{home}")).await;
+    assert_eq!(s, StatusCode::OK, "{plan}");
+    let (s, none) = crate::fhir::fhir(&app, Some(&token), &format!("/fhir/Encounter/{home}")).await;
+    assert_eq!((s, none["resourceType"].as_str()), (StatusCode::NOT_FOUND, Some("OperationOutcome")));
+    let (_, stays) =
+        crate::fhir::fhir(&app, Some(&token), &format!("/fhir/Encounter?patient={}", patient.as_str().unwrap())).await;
+    let ids: Vec<&str> =
+        stays["entry"].as_array().unwrap().iter().map(|e| e["resource"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [stay.as_str()], "only the hospital stay");
+    crate::fhir::validate(&[episode, plan, stays]);
+
     // The stay is no coordination: a second admission still states why.
     let admit = json!({ "patient_id": patient, "admitted_at": ts("2026-11-02 07:50").to_string() });
     assert_eq!(app.post(&w.ward, "/api/cases", admit, StatusCode::CONFLICT).await["code"], "open_case_exists");
