@@ -52,6 +52,12 @@ impl Standing {
     pub const PATH: [Standing; 6] =
         [Standing::InHospital, Standing::Told, Standing::Planning, Standing::Ready, Standing::Home, Standing::Done];
 
+    /// The path a case's person is shown: a coordination at home has no hospital stay to go
+    /// through, only the plan at home and its end.
+    pub fn path(case: &Case) -> &'static [Standing] {
+        if case.home.is_some() { &Standing::PATH[4..] } else { &Standing::PATH }
+    }
+
     /// A stable name for texts and styles.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -277,3 +277,17 @@ fn a_sip_from_discharge_continues_at_home() {
     home.run(&b, Command::DrawUpSip { plan: revised }, "2026-11-20 10:00").unwrap();
     assert_eq!(home.case().sip.versions.len(), 2);
 }
+
+#[test]
+fn the_person_sees_a_coordination_at_home_without_a_hospital_path() {
+    use samverka_domain::person::{Standing, overview};
+    let home = with_sip_in_force();
+    let case = home.case();
+    assert_eq!(Standing::of(&case), Standing::Home);
+    assert_eq!(Standing::path(&case), [Standing::Home, Standing::Done]);
+    let view = overview(&case, ts("2026-11-07 10:00"));
+    assert_eq!(view.ward.id, home.world.vc.id, "whom to ask is the unit that started it");
+    assert!(view.plan.is_some());
+    // A discharge case keeps the whole path.
+    assert_eq!(Standing::path(&Sim::admitted("2026-11-02 08:00").case()).len(), 6);
+}

@@ -532,7 +532,7 @@ async fn case_page(
     let steps = if view.standing == Standing::Ended {
         vec![]
     } else {
-        Standing::PATH
+        Standing::path(case)
             .iter()
             .map(|s| Step {
                 label: t.get(&format!("person.path.{}", s.as_str())).to_string(),
