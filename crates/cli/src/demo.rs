@@ -210,11 +210,109 @@ pub async fn generate(
         bar.inc(1);
     }
     bar.finish_and_clear();
+    report.cases += make_home_coordinations(store, &world, patients, now, &mut rng).await?;
     make_forum(store, &world, now).await?;
     make_directives(store, &world, now).await?;
     make_representatives(store, &world, now).await?;
     confirm_entries(store, &world, now).await?;
     Ok(report)
+}
+
+/// In each municipality, two persons living at home who need care from both principals: one
+/// whose vårdcentral started a coordination five weeks ago (the municipality invited, called,
+/// the SIP in force), and one whose needs assessor started one yesterday (the call still due).
+async fn make_home_coordinations(
+    store: &Store,
+    w: &World,
+    patients: usize,
+    now: Timestamp,
+    rng: &mut StdRng,
+) -> Result<usize, StoreError> {
+    use samverka_domain::case::OpenHome;
+    let mut made = 0;
+    for (n, k) in w.kommuner.iter().enumerate() {
+        let vc = k.vardcentraler[0].clone();
+        for (j, starter) in [vc.clone(), k.bistand.clone()].into_iter().enumerate() {
+            let birth =
+                jiff::civil::date(1930 + rng.random_range(0..15), rng.random_range(1..=12), rng.random_range(1..=28));
+            let pnr = personnummer_with_check_digit(birth, 980 + ((patients + 2 * n + j) % 20) as u16);
+            let actor = w.actor(&starter);
+            let patient = NewPatient {
+                identifier: PatientIdentifier::Personnummer(pnr),
+                given_name: GIVEN[rng.random_range(0..GIVEN.len())].into(),
+                family_name: FAMILY[rng.random_range(0..FAMILY.len())].into(),
+                kommun: k.code.clone(),
+                listed_unit: Some(vc.id),
+                protection: ProtectedIdentity::None,
+                address: None,
+            };
+            let started = now - hours(if j == 0 { 35 * 24 } else { 20 });
+            let registered = match store.insert_patient(Uuid::now_v7(), patient, &actor, started).await {
+                Err(StoreError::Problem(p)) if p.code == "patient_exists" => continue,
+                other => other?,
+            };
+            let case_id = Uuid::now_v7();
+            let reason = if j == 0 {
+                "Har fallit flera gånger i höst och har svårt med läkemedlen; hemtjänst och hemsjukvård behöver planera tillsammans."
+            } else {
+                "Ansöker om mer hemtjänst; dottern orkar inte längre och vårdcentralen behöver vara med."
+            };
+            let open = OpenHome {
+                case_id,
+                patient_id: registered.id,
+                kommun: k.code.clone(),
+                listed_unit: Some(vc.id),
+                reason: reason.into(),
+                born: registered.identifier.birth_date(),
+                continues: None,
+            };
+            store.open_home_case(&open, "demo", &actor, started).await?;
+            made += 1;
+            if j == 1 {
+                continue;
+            }
+            let mut t = started + hours(1);
+            for kind in [ConsentKind::InformationSharing, ConsentKind::SipCall, ConsentKind::Sip] {
+                let consent = Command::RecordConsent {
+                    consent_id: Uuid::now_v7(),
+                    kind,
+                    given_by: ConsentGiver::Patient,
+                    given_at: t,
+                    note: String::new(),
+                };
+                store.execute(case_id, &actor, consent, t).await?;
+            }
+            for unit in [&k.bistand, &k.hsl] {
+                t += hours(1);
+                let invite = Command::AddParty { unit: unit.clone(), reason: "Deltar i planeringen hemma".into() };
+                store.execute(case_id, &actor, invite, t).await?;
+            }
+            t += hours(20);
+            let call = Command::SendMessage {
+                message_id: Uuid::now_v7(),
+                body: MessageBody::KallelseSip {
+                    meeting_at: t + hours(72),
+                    place: "Hemma hos personen".into(),
+                    participants: vec!["Personen".into(), "Dottern".into()],
+                    patient_invited: true,
+                    relatives_invited: true,
+                    note: String::new(),
+                },
+                recipients: vec![k.bistand.clone(), k.hsl.clone()],
+                corrects: None,
+            };
+            let (record, _) = store.execute(case_id, &actor, call, t).await?;
+            let call_id = record.case.messages[0].message.id;
+            for unit in [&k.bistand, &k.hsl] {
+                t += hours(2);
+                store.execute(case_id, &w.actor(unit), Command::AcknowledgeMessage { message_id: call_id }, t).await?;
+            }
+            t += hours(72);
+            let plan = sip_plan(k, &vc, local_date(now) + 20.days(), rng);
+            store.execute(case_id, &actor, Command::DrawUpSip { plan }, t).await?;
+        }
+    }
+    Ok(made)
 }
 
 /// The latest patient has invited a daughter to follow their pages, and the one before has a
