@@ -282,25 +282,8 @@ pub struct ListQuery {
 /// Opens a case at the caller's ward (the admission).
 pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> AppResult<(CaseRecord, Patient)> {
     require(st, caller, Permission::RegisterAdmission, "case.open", req.patient_id, None).await?;
-    let patient = match (req.patient_id, req.patient) {
-        (Some(id), None) => st.store.patient(id).await?.ok_or_else(|| {
-            AppError::invalid(
-                "patient_id",
-                "unknown_patient",
-                "Patienten finns inte. Registrera patienten först.",
-                "Unknown patient.",
-            )
-        })?,
-        (None, Some(p)) => crate::patients::for_admission(st, caller, p).await?,
-        _ => {
-            return Err(AppError::invalid(
-                "patient_id",
-                "patient_required",
-                "Ange patienten: antingen patient_id eller patientens uppgifter (patient), inte båda.",
-                "Give either patient_id or patient.",
-            ));
-        }
-    };
+    let patient =
+        crate::patients::named(st, caller, crate::patients::Registrar::Ward, req.patient_id, req.patient).await?;
     let ward = st.store.unit(caller.actor.unit.id).await?.ok_or_else(|| AppError::not_found("Enheten"))?;
     let duplicate_reason =
         check_no_open_case(st, caller, &patient, &ward, req.id, req.duplicate_reason.as_deref()).await?;
@@ -320,34 +303,14 @@ pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> 
         admitted_at: req.admitted_at,
         needs_assessed_at: req.needs_assessed_at,
         born: patient.identifier.birth_date(),
-        sip_at_home: crate::home::sip_at_home(&st.store, patient.id).await?,
+        sip_at_home: st.store.sip_at_home(patient.id).await?,
     };
     let (record, created) = match st.store.open_case(&open, &agreement_id, &caller.audit(), st.clock.now()).await {
         Ok(r) => r,
         Err(e) => return Err(refused_write(st, caller, "case.open", Some(patient.id), Some(case_id), e).await),
     };
     if !created {
-        // A retry of this ward's own request gets its case back (logged as a read); any other
-        // case behind that id stays hidden.
-        if !record.case.is_party(caller.actor.unit.id) || record.case.patient_id != patient.id {
-            let problem = samverka_domain::Problem::conflict(
-                "case_exists",
-                "Ett annat ärende har redan det id:t. Skicka utan id så väljer Samverka ett.",
-                "Id in use.",
-            );
-            return Err(refuse(st, caller, "case.open", None, Some(case_id), problem).await);
-        }
-        log_read(
-            st,
-            caller,
-            "case.open_again",
-            Some(patient.id),
-            Some(case_id),
-            None,
-            patient.protection.is_protected(),
-        )
-        .await?;
-        return Ok((record, patient));
+        return opened_again(st, caller, "case.open", record, patient).await;
     }
     if let Some(reason) = duplicate_reason {
         // The deliberate second case and why, for log review.
@@ -364,6 +327,29 @@ pub async fn open_case(st: &AppState, caller: &Caller, req: OpenCaseRequest) -> 
     }
     caller.mark.set();
     st.changed(&record.case);
+    Ok((record, patient))
+}
+
+/// A retried opening (the same case id again): the caller's own case comes back, logged as a
+/// read; any other case behind that id stays hidden.
+pub(crate) async fn opened_again(
+    st: &AppState,
+    caller: &Caller,
+    action: &str,
+    record: CaseRecord,
+    patient: Patient,
+) -> AppResult<(CaseRecord, Patient)> {
+    let case_id = record.case.id;
+    if !record.case.is_party(caller.actor.unit.id) || record.case.patient_id != patient.id {
+        let problem = samverka_domain::Problem::conflict(
+            "case_exists",
+            "Ett annat ärende har redan det id:t. Skicka utan id så väljer Samverka ett.",
+            "Id in use.",
+        );
+        return Err(refuse(st, caller, action, None, Some(case_id), problem).await);
+    }
+    let protected = patient.protection.is_protected();
+    log_read(st, caller, "case.open_again", Some(patient.id), Some(case_id), None, protected).await?;
     Ok((record, patient))
 }
 

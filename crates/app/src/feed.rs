@@ -420,7 +420,7 @@ impl Feed {
                     admitted_at,
                     needs_assessed_at: None,
                     born: patient.identifier.birth_date(),
-                    sip_at_home: crate::home::sip_at_home(store, patient.id).await?,
+                    sip_at_home: store.sip_at_home(patient.id).await?,
                 };
                 let (record, _) = store.open_draft_case(&open, &agreement, &audit, now).await.map_err(|e| {
                     match Failure::from(e) {

@@ -4,17 +4,17 @@
 //! (invitations, the call, the SIP, its follow-up) is the case's own commands.
 
 use samverka_domain::access::Permission;
-use samverka_domain::case::{Case, CaseId, CaseKind, Command, OpenHome, sip_in_force_at_home};
-use samverka_domain::patient::{Patient, PatientId};
-use samverka_store::{CaseRecord, Store};
+use samverka_domain::case::{Case, CaseId, Command, OpenHome};
+use samverka_domain::patient::Patient;
+use samverka_store::CaseRecord;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::audit::{log_read, refuse, refused_write, require};
+use crate::audit::{refuse, refused_write, require};
 use crate::auth::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,27 +36,10 @@ pub struct OpenHomeRequest {
 pub async fn open(st: &AppState, caller: &Caller, req: OpenHomeRequest) -> AppResult<(CaseRecord, Patient)> {
     const ACTION: &str = "case.open_home";
     require(st, caller, Permission::WorkWithSip, ACTION, req.patient_id, None).await?;
-    let patient = match (req.patient_id, req.patient) {
-        (Some(id), None) => st.store.patient(id).await?.ok_or_else(|| {
-            AppError::invalid(
-                "patient_id",
-                "unknown_patient",
-                "Personen finns inte i Samverka. Ange personnumret i stället.",
-                "Unknown person.",
-            )
-        })?,
-        (None, Some(p)) => crate::patients::for_home(st, caller, p).await?,
-        _ => {
-            return Err(AppError::invalid(
-                "patient_id",
-                "patient_required",
-                "Ange personen: antingen patient_id eller personens uppgifter (patient), inte båda.",
-                "Give either patient_id or patient.",
-            ));
-        }
-    };
+    let patient =
+        crate::patients::named(st, caller, crate::patients::Registrar::Home, req.patient_id, req.patient).await?;
     let case_id = req.id.unwrap_or_else(Uuid::now_v7);
-    if let Some(existing) = open_at_home(&st.store, patient.id).await?.filter(|c| c.id != case_id) {
+    if let Some(existing) = st.store.open_home_coordination(patient.id).await?.filter(|c| c.id != case_id) {
         let party = existing.is_party(caller.actor.unit.id);
         let problem = samverka_domain::Problem::conflict(
             "home_coordination_exists",
@@ -109,7 +92,7 @@ pub async fn continue_from(
     if let Err(problem) = discharge.check(&caller.actor, &samverka_domain::action::Action::ContinueAtHome, now) {
         return Err(refuse(st, caller, ACTION, Some(patient.id), Some(id), problem).await);
     }
-    if open_at_home(&st.store, patient.id).await?.is_some_and(|c| c.id != home_id) {
+    if st.store.open_home_coordination(patient.id).await?.is_some_and(|c| c.id != home_id) {
         let problem = samverka_domain::Problem::conflict(
             "home_coordination_exists",
             "Personen har redan en pågående samordning i hemmet. Upprätta planen som en ny version där och \
@@ -148,18 +131,7 @@ async fn opened(
         Err(e) => return Err(refused_write(st, caller, ACTION, Some(patient.id), Some(open.case_id), e).await),
     };
     if !created {
-        // A retry of the caller's own request gets its coordination back (logged as a read).
-        if !record.case.is_party(caller.actor.unit.id) || record.case.patient_id != patient.id {
-            let problem = samverka_domain::Problem::conflict(
-                "case_exists",
-                "Ett annat ärende har redan det id:t. Skicka utan id så väljer Samverka ett.",
-                "Id in use.",
-            );
-            return Err(refuse(st, caller, ACTION, None, Some(open.case_id), problem).await);
-        }
-        let protected = patient.protection.is_protected();
-        log_read(st, caller, "case.open_again", Some(patient.id), Some(open.case_id), None, protected).await?;
-        return Ok((record, patient));
+        return crate::cases::opened_again(st, caller, ACTION, record, patient).await;
     }
     caller.mark.set();
     st.changed(&record.case);
@@ -174,26 +146,6 @@ async fn agreement_of(st: &AppState, caller: &Caller) -> AppResult<String> {
         .await?
         .and_then(|(_, a)| a)
         .unwrap_or_else(|| st.config.default_agreement.clone()))
-}
-
-/// The person's open coordination at home, if any.
-async fn open_at_home(store: &Store, patient: PatientId) -> samverka_store::Result<Option<std::sync::Arc<Case>>> {
-    for summary in store.cases_for_patient(patient).await? {
-        if summary.kind == CaseKind::Home
-            && summary.phase.is_open()
-            && let Some(record) = store.case(summary.case_id).await?
-        {
-            return Ok(Some(record.case));
-        }
-    }
-    Ok(None)
-}
-
-/// The person's coordination at home whose SIP is in force: what a new discharge case of
-/// theirs links to ([`sip_in_force_at_home`]).
-pub async fn sip_at_home(store: &Store, patient: PatientId) -> samverka_store::Result<Option<CaseId>> {
-    let open = open_at_home(store, patient).await?;
-    Ok(sip_in_force_at_home(open.as_deref()))
 }
 
 /// The cases linked with `case` that the caller's unit takes part in: for a discharge case, the

@@ -111,10 +111,32 @@ pub async fn for_admission(st: &AppState, caller: &Caller, req: NewPatientReques
     of_registrar(st, caller, Registrar::Ward, req).await
 }
 
-/// The person of a coordination at home: the one Samverka knows by the number, or a new one
-/// registered by the unit that starts it.
-pub async fn for_home(st: &AppState, caller: &Caller, req: NewPatientRequest) -> AppResult<Patient> {
-    of_registrar(st, caller, Registrar::Home, req).await
+/// The patient a new case names: one Samverka knows by id, or the person's details (linked to
+/// the one Samverka knows by the number, or registered now by `who`).
+pub async fn named(
+    st: &AppState,
+    caller: &Caller,
+    who: Registrar,
+    id: Option<Uuid>,
+    details: Option<NewPatientRequest>,
+) -> AppResult<Patient> {
+    match (id, details) {
+        (Some(id), None) => st.store.patient(id).await?.ok_or_else(|| {
+            AppError::invalid(
+                "patient_id",
+                "unknown_patient",
+                "Patienten finns inte i Samverka. Ange personnumret i stället.",
+                "Unknown patient.",
+            )
+        }),
+        (None, Some(p)) => of_registrar(st, caller, who, p).await,
+        _ => Err(AppError::invalid(
+            "patient_id",
+            "patient_required",
+            "Ange patienten: antingen patient_id eller patientens uppgifter (patient), inte båda.",
+            "Give either patient_id or patient.",
+        )),
+    }
 }
 
 async fn of_registrar(st: &AppState, caller: &Caller, who: Registrar, req: NewPatientRequest) -> AppResult<Patient> {
@@ -139,7 +161,7 @@ async fn insert(st: &AppState, caller: &Caller, id: Uuid, new: NewPatient, actio
 /// Who registers a person: a ward at admission, or a unit outside hospital that starts a
 /// coordination at home.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Registrar {
+pub enum Registrar {
     Ward,
     Home,
 }

@@ -882,37 +882,13 @@ impl Case {
         };
         let parties = vec![Party { explicit: false, unit: ward.clone(), since: first.at }];
         let mut case = Case {
-            id: *case_id,
-            patient_id: *patient_id,
-            kommun: kommun.clone(),
-            listed_unit: *listed_unit,
             admitted_at: *admitted_at,
             needs_assessed_at: *needs_assessed_at,
             awaiting_assessment: *awaiting_assessment,
             wards: vec![WardStay { ward: ward.clone(), from: *admitted_at, care_type: *care_type }],
             parties,
-            messages: vec![],
-            admission_notice_at: None,
-            estimated_discharge: None,
-            fast_vardkontakt: None,
-            planning_at: None,
-            ready_periods: vec![],
-            discharged_at: None,
-            discharge_information_at: None,
-            sip_needed: None,
-            sip_calls: vec![],
-            sip: SipState::default(),
-            consents: Consents::default(),
-            closed: None,
-            cancelled: None,
-            escalations: vec![],
-            screenings: vec![],
-            born: *born,
-            home: None,
             sip_at_home: *sip_at_home,
-            continued_at_home: None,
-            version: first.seq,
-            updated_at: first.at,
+            ..Case::blank(*case_id, *patient_id, kommun, *listed_unit, *born, first)
         };
         for e in iter {
             case.apply(e);
@@ -941,15 +917,38 @@ impl Case {
             consents.0.extend(c.consents.iter().cloned());
         }
         Case {
-            id: *case_id,
-            patient_id: *patient_id,
+            parties,
+            sip_needed: Some(true),
+            sip,
+            consents,
+            home: Some(HomeStart {
+                unit: unit.clone(),
+                reason: reason.clone(),
+                continues_from: continues.as_ref().map(|c| c.from),
+            }),
+            ..Case::blank(*case_id, *patient_id, kommun, *listed_unit, *born, first)
+        }
+    }
+
+    /// A case as its first event leaves it, before what only that kind of case sets.
+    fn blank(
+        id: CaseId,
+        patient_id: PatientId,
+        kommun: &Kommunkod,
+        listed_unit: Option<UnitId>,
+        born: Option<Date>,
+        first: &RecordedEvent,
+    ) -> Case {
+        Case {
+            id,
+            patient_id,
             kommun: kommun.clone(),
-            listed_unit: *listed_unit,
+            listed_unit,
             admitted_at: first.at,
             needs_assessed_at: first.at,
             awaiting_assessment: false,
             wards: vec![],
-            parties,
+            parties: vec![],
             messages: vec![],
             admission_notice_at: None,
             estimated_discharge: None,
@@ -958,20 +957,16 @@ impl Case {
             ready_periods: vec![],
             discharged_at: None,
             discharge_information_at: None,
-            sip_needed: Some(true),
+            sip_needed: None,
             sip_calls: vec![],
-            sip,
-            consents,
+            sip: SipState::default(),
+            consents: Consents::default(),
             closed: None,
             cancelled: None,
             escalations: vec![],
             screenings: vec![],
-            born: *born,
-            home: Some(HomeStart {
-                unit: unit.clone(),
-                reason: reason.clone(),
-                continues_from: continues.as_ref().map(|c| c.from),
-            }),
+            born,
+            home: None,
             sip_at_home: None,
             continued_at_home: None,
             version: first.seq,

@@ -1002,6 +1002,26 @@ impl Store {
         self.summaries(rows).await
     }
 
+    /// The person's open coordination at home, if any (there is at most one).
+    pub async fn open_home_coordination(&self, patient: PatientId) -> Result<Option<Arc<Case>>> {
+        for summary in self.cases_for_patient(patient).await? {
+            if summary.kind == CaseKind::Home
+                && summary.phase.is_open()
+                && let Some(record) = self.case(summary.case_id).await?
+            {
+                return Ok(Some(record.case));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The person's coordination at home whose SIP is in force: what a new discharge case of
+    /// theirs links to ([`samverka_domain::case::sip_in_force_at_home`]).
+    pub async fn sip_at_home(&self, patient: PatientId) -> Result<Option<CaseId>> {
+        let open = self.open_home_coordination(patient).await?;
+        Ok(samverka_domain::case::sip_in_force_at_home(open.as_deref()))
+    }
+
     /// A patient's cases in which `unit` takes part, newest first (what a unit's search for a
     /// patient shows).
     pub async fn cases_of_patient_for_unit(&self, patient: PatientId, unit: UnitId) -> Result<Vec<CaseSummary>> {
