@@ -27,8 +27,8 @@ pub struct CaseFacts {
     /// The month of discharge, as `year * 100 + month` (e.g. 202611).
     pub month: i32,
     pub kommun: Kommunkod,
-    /// The ward the patient was discharged from.
-    pub ward: UnitId,
+    /// The ward the patient was discharged from; none for a coordination at home.
+    pub ward: Option<UnitId>,
     /// The vårdcentral the patient is listed at.
     pub vardcentral: Option<UnitId>,
     pub care_type: CareType,
@@ -71,6 +71,19 @@ pub struct Totals {
     /// Of those, a frailty screening was recorded in the case.
     #[serde(default)]
     pub older_screened: i64,
+    /// Coordinations at home (a SIP without a hospital stay).
+    #[serde(default)]
+    pub home_coordinations: i64,
+    /// Of those, a SIP drawn up in the coordination (a plan brought from a discharge is counted
+    /// there).
+    #[serde(default)]
+    pub home_sips: i64,
+    /// SIPs at home followed up at least once.
+    #[serde(default)]
+    pub home_followed_up: i64,
+    /// Of those, the first follow-up on or before the date the plan set.
+    #[serde(default)]
+    pub home_followed_up_in_time: i64,
 }
 
 impl Totals {
@@ -98,10 +111,14 @@ impl Totals {
         self.weekend_discharges += sign * o.weekend_discharges;
         self.older_in_coordination += sign * o.older_in_coordination;
         self.older_screened += sign * o.older_screened;
+        self.home_coordinations += sign * o.home_coordinations;
+        self.home_sips += sign * o.home_sips;
+        self.home_followed_up += sign * o.home_followed_up;
+        self.home_followed_up_in_time += sign * o.home_followed_up_in_time;
     }
 
     /// How many counts there are (the length of [`Totals::to_array`]).
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 19;
 
     /// The counts in a fixed order, as the store keeps them.
     pub fn to_array(&self) -> [i64; Totals::COUNT] {
@@ -121,6 +138,10 @@ impl Totals {
             self.weekend_discharges,
             self.older_in_coordination,
             self.older_screened,
+            self.home_coordinations,
+            self.home_sips,
+            self.home_followed_up,
+            self.home_followed_up_in_time,
         ]
     }
 
@@ -141,6 +162,10 @@ impl Totals {
             weekend_discharges: a[12],
             older_in_coordination: a[13],
             older_screened: a[14],
+            home_coordinations: a[15],
+            home_sips: a[16],
+            home_followed_up: a[17],
+            home_followed_up_in_time: a[18],
         }
     }
 
@@ -161,6 +186,10 @@ impl Totals {
         "weekend_discharges",
         "older_in_coordination",
         "older_screened",
+        "home_coordinations",
+        "home_sips",
+        "home_followed_up",
+        "home_followed_up_in_time",
     ];
 }
 
@@ -179,6 +208,9 @@ impl CaseFacts {
     /// The contribution of a case as of `now`, or `None` while it contributes nothing (not yet
     /// discharged, cancelled, or a draft).
     pub fn of(case: &Case, agreement: &Agreement, now: Timestamp) -> Option<CaseFacts> {
+        if case.home.is_some() {
+            return CaseFacts::at_home(case);
+        }
         let discharged_at = case.discharged_at?;
         if case.cancelled.is_some() || case.awaiting_assessment {
             return None;
@@ -223,12 +255,54 @@ impl CaseFacts {
             weekend_discharges: one(is_weekend_or_holiday(discharged_on)),
             older_in_coordination: one(sip_needed && older),
             older_screened: one(sip_needed && older && case.screenings.iter().any(|s| s.screening.frailty.is_some())),
+            ..Totals::default()
         };
         Some(CaseFacts {
             case_id: case.id,
             month: month_key(discharged_on),
             kommun: case.kommun.clone(),
-            ward: case.ward().id,
+            ward: Some(case.ward().id),
+            vardcentral: case.listed_unit,
+            care_type: case.care_type(),
+            totals,
+        })
+    }
+
+    /// A coordination at home counts from the start, to the month its first plan was drawn
+    /// up (or, before that, the month it started): the coordination, its SIP, whether the SIP
+    /// was followed up by the date it set, and the person 65+ in coordination and screened.
+    fn at_home(case: &Case) -> Option<CaseFacts> {
+        let home = case.home.as_ref()?;
+        if case.cancelled.is_some() {
+            return None;
+        }
+        let started_on = local_date(case.admitted_at);
+        // A plan brought from a discharge was drawn up (and is counted) there.
+        let brought = usize::from(home.continues_from.is_some());
+        let own_plan = case.sip.versions.get(brought);
+        let month = own_plan.map_or(started_on, |v| local_date(v.drawn_up.at));
+        let first_plan = case.sip.versions.first();
+        let first_follow_up = case.sip.follow_ups.first();
+        let in_time = match (first_plan, first_follow_up) {
+            (Some(plan), Some(f)) => local_date(f.stamp.at) <= plan.plan.follow_up_date,
+            _ => false,
+        };
+        let older = case.born.is_some_and(|born| age_on(born, started_on) >= 65);
+        let one = |b: bool| i64::from(b);
+        let totals = Totals {
+            home_coordinations: 1,
+            home_sips: one(own_plan.is_some()),
+            home_followed_up: one(first_follow_up.is_some()),
+            home_followed_up_in_time: one(in_time),
+            older_in_coordination: one(older),
+            older_screened: one(older && case.screenings.iter().any(|s| s.screening.frailty.is_some())),
+            ..Totals::default()
+        };
+        Some(CaseFacts {
+            case_id: case.id,
+            month: month_key(month),
+            kommun: case.kommun.clone(),
+            ward: None,
             vardcentral: case.listed_unit,
             care_type: case.care_type(),
             totals,
@@ -346,7 +420,7 @@ struct Definition {
     measure: Measure,
 }
 
-const DEFINITIONS: [Definition; 14] = [
+const DEFINITIONS: [Definition; 16] = [
     Definition {
         key: "episodes",
         name_sv: "Vårdtillfällen",
@@ -438,9 +512,25 @@ const DEFINITIONS: [Definition; 14] = [
     Definition {
         key: "older_screened",
         name_sv: "Personer 65+ i samordning som screenats för skörhet",
-        definition_sv: "Andel av vårdtillfällena för personer 65 år och äldre (vid inskrivningen) med behov av SIP där en bedömning av skörhet finns registrerad i ärendet.",
+        definition_sv: "Andel av personerna 65 år och äldre i samordning – vårdtillfällen med behov av SIP (ålder vid inskrivningen) och samordningar i hemmet (ålder vid starten) – där en bedömning av skörhet finns registrerad i ärendet.",
         name_en: "Persons 65+ in coordination screened for frailty",
-        definition_en: "Share of episodes of persons aged 65 and over (at admission) needing a SIP where a frailty screening is recorded in the case.",
+        definition_en: "Share of persons aged 65 and over in coordination – episodes needing a SIP (age at admission) and coordinations at home (age at the start) – where a frailty screening is recorded in the case.",
+        measure: Measure::Percent,
+    },
+    Definition {
+        key: "home_sips",
+        name_sv: "SIP upprättade i hemmet",
+        definition_sv: "Antal samordningar i hemmet (SIP utan sjukhusvistelse) där en SIP har upprättats, räknat till månaden då den första planen upprättades. En plan som fortsätter från en utskrivning räknas vid utskrivningen.",
+        name_en: "SIPs drawn up at home",
+        definition_en: "Coordinations at home (a SIP without a hospital stay) where a SIP was drawn up, counted to the month the first plan was drawn up. A plan continued from a discharge is counted at the discharge.",
+        measure: Measure::Count,
+    },
+    Definition {
+        key: "home_followed_up_in_time",
+        name_sv: "SIP i hemmet uppföljda i tid",
+        definition_sv: "Andel av de SIP i hemmet som har följts upp där den första uppföljningen gjordes senast det datum planen angav.",
+        name_en: "SIPs at home followed up in time",
+        definition_en: "Share of the SIPs at home that have been followed up where the first follow-up was made no later than the date the plan set.",
         measure: Measure::Percent,
     },
     Definition {
@@ -504,6 +594,12 @@ pub fn indicators(t: &Totals, acks: &AckTotals, ctx: &Context) -> Vec<Indicator>
                     ratio(t.older_screened, t.older_in_coordination, 100.0),
                     t.older_screened,
                     Some(t.older_in_coordination),
+                ),
+                "home_sips" => (Some(t.home_sips as f64), t.home_sips, None),
+                "home_followed_up_in_time" => (
+                    ratio(t.home_followed_up_in_time, t.home_followed_up, 100.0),
+                    t.home_followed_up_in_time,
+                    Some(t.home_followed_up),
                 ),
                 "ack_hours" => {
                     (ratio(acks.minutes, acks.acknowledged, 1.0 / 60.0), acks.minutes, Some(acks.acknowledged))

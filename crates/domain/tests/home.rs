@@ -274,8 +274,13 @@ fn a_sip_from_discharge_continues_at_home() {
     // A new version needs no new call, and the consent came along.
     let mut revised = sip_plan(&home);
     revised.own_goals = "Klara trappan".into();
+    let home_sips = |case: &Case| {
+        samverka_domain::followup::CaseFacts::of(case, &agreement(), ts("2026-11-21 10:00")).unwrap().totals.home_sips
+    };
+    assert_eq!(home_sips(&home.case()), 0, "the plan brought along is counted at the discharge");
     home.run(&b, Command::DrawUpSip { plan: revised }, "2026-11-20 10:00").unwrap();
     assert_eq!(home.case().sip.versions.len(), 2);
+    assert_eq!(home_sips(&home.case()), 1, "a plan drawn up at home is");
 }
 
 #[test]
@@ -290,4 +295,49 @@ fn the_person_sees_a_coordination_at_home_without_a_hospital_path() {
     assert!(view.plan.is_some());
     // A discharge case keeps the whole path.
     assert_eq!(Standing::path(&Sim::admitted("2026-11-02 08:00").case()).len(), 6);
+}
+
+#[test]
+fn a_coordination_at_home_counts_its_sip_and_whether_it_was_followed_up_in_time() {
+    use samverka_domain::followup::CaseFacts;
+    let facts = |sim: &Sim| CaseFacts::of(&sim.case(), &agreement(), ts("2026-12-20 12:00")).unwrap();
+    // Started, no plan yet: counted to the month it started, under no ward.
+    let started = Sim::at_home("2026-10-30 10:00", |w| w.vc.clone(), None);
+    let f = facts(&started);
+    assert_eq!((f.month, f.ward, f.totals.home_coordinations, f.totals.home_sips), (202610, None, 1, 0));
+    assert_eq!((f.totals.episodes, f.totals.older_in_coordination), (0, 1), "88 at the start, no hospital episode");
+    // The plan drawn up on 6 November moves it to November.
+    let mut home = with_sip_in_force();
+    let f = facts(&home);
+    assert_eq!((f.month, f.totals.home_sips, f.totals.home_followed_up), (202611, 1, 0));
+    // Followed up by the plan's date (15 December), and screened.
+    let vc = home.world.vc.clone();
+    home.run(
+        &vc,
+        Command::FollowUpSip {
+            evaluation: "Fungerar".into(),
+            outcome: FollowUpOutcome::Continue { next_follow_up: "2027-03-01".parse().unwrap() },
+        },
+        "2026-12-15 16:00",
+    )
+    .unwrap();
+    let screening = samverka_domain::screening::Screening {
+        frailty: Some(samverka_domain::screening::Frailty::new(5).unwrap()),
+        coordination: None,
+        note: String::new(),
+    };
+    home.run(&vc, Command::RecordScreening { screening }, "2026-12-15 16:05").unwrap();
+    let t = facts(&home).totals;
+    assert_eq!((t.home_followed_up, t.home_followed_up_in_time, t.older_screened), (1, 1, 1));
+    // A day late is not in time.
+    let mut late = with_sip_in_force();
+    let vc = late.world.vc.clone();
+    late.run(
+        &vc,
+        Command::FollowUpSip { evaluation: "Sent".into(), outcome: FollowUpOutcome::NewPlan },
+        "2026-12-16 09:00",
+    )
+    .unwrap();
+    let t = facts(&late).totals;
+    assert_eq!((t.home_followed_up, t.home_followed_up_in_time), (1, 0));
 }

@@ -115,7 +115,7 @@ impl Store {
             let stored = p
                 .followup
                 .as_ref()
-                .map(|f| StoredFacts { facts: f.clone(), hospital: hospitals.get(&f.ward).cloned() });
+                .map(|f| StoredFacts { facts: f.clone(), hospital: f.ward.and_then(|w| hospitals.get(&w).cloned()) });
             if let Some(s) = &stored {
                 let mut deltas = vec![];
                 month_deltas(s, 1, &mut deltas);

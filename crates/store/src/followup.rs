@@ -66,7 +66,10 @@ pub(crate) struct FollowupChange {
 pub(crate) fn month_deltas(f: &StoredFacts, sign: i64, out: &mut Vec<MonthDelta>) {
     let values = f.facts.totals.to_array().map(|v| v * sign);
     let care_type = enum_str(&f.facts.care_type);
-    let mut keys = vec![("kommun", f.facts.kommun.as_str().to_string()), ("ward", f.facts.ward.to_string())];
+    let mut keys = vec![("kommun", f.facts.kommun.as_str().to_string())];
+    if let Some(ward) = f.facts.ward {
+        keys.push(("ward", ward.to_string()));
+    }
     if let Some(h) = &f.hospital {
         keys.push(("hospital", h.clone()));
     }
@@ -121,8 +124,9 @@ pub(crate) fn change(
 pub(crate) const MONTH_UPSERT: &str = concat!(
     "INSERT INTO followup_months (dim, key, month, care_type, episodes, ready_episodes, ready_episodes_with_days, \
      ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, fast_contact_named, sip_needed, \
-     sip_called_in_time, sip_held, weekend_discharges, older_in_coordination, older_screened) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+     sip_called_in_time, sip_held, weekend_discharges, older_in_coordination, older_screened, home_coordinations, \
+     home_sips, home_followed_up, home_followed_up_in_time) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
     month_upsert_tail!()
 );
 
@@ -146,7 +150,11 @@ macro_rules! month_upsert_tail {
          sip_held = followup_months.sip_held + excluded.sip_held, \
          weekend_discharges = followup_months.weekend_discharges + excluded.weekend_discharges, \
          older_in_coordination = followup_months.older_in_coordination + excluded.older_in_coordination, \
-         older_screened = followup_months.older_screened + excluded.older_screened"
+         older_screened = followup_months.older_screened + excluded.older_screened, \
+         home_coordinations = followup_months.home_coordinations + excluded.home_coordinations, \
+         home_sips = followup_months.home_sips + excluded.home_sips, \
+         home_followed_up = followup_months.home_followed_up + excluded.home_followed_up, \
+         home_followed_up_in_time = followup_months.home_followed_up_in_time + excluded.home_followed_up_in_time"
     };
 }
 use month_upsert_tail;
@@ -179,14 +187,17 @@ macro_rules! write_followup {
         let ward_hospital: Option<(&str, Option<String>)> = $ward_hospital;
         let stored = match facts {
             Some(f) => {
-                let ward = f.ward.to_string();
-                let hospital = match ward_hospital {
-                    Some((w, hospital)) if w == ward => hospital,
-                    _ => sqlx::query_scalar::<_, Option<String>>("SELECT hospital FROM units WHERE id = $1")
-                        .bind(&ward)
-                        .fetch_optional(&mut *$tx)
-                        .await?
-                        .flatten(),
+                let ward = f.ward.map(|w| w.to_string());
+                let hospital = match (ward, ward_hospital) {
+                    (None, _) => None,
+                    (Some(ward), Some((w, hospital))) if w == ward => hospital,
+                    (Some(ward), _) => {
+                        sqlx::query_scalar::<_, Option<String>>("SELECT hospital FROM units WHERE id = $1")
+                            .bind(&ward)
+                            .fetch_optional(&mut *$tx)
+                            .await?
+                            .flatten()
+                    }
                 };
                 Some($crate::followup::StoredFacts { facts: f.clone(), hospital })
             }
@@ -274,6 +285,10 @@ struct MonthSumsRow {
     weekend_discharges: i64,
     older_in_coordination: i64,
     older_screened: i64,
+    home_coordinations: i64,
+    home_sips: i64,
+    home_followed_up: i64,
+    home_followed_up_in_time: i64,
 }
 
 /// A unit's (or all units') acknowledgement sums for a month.
@@ -365,6 +380,10 @@ impl Store {
                     weekend_discharges: r.weekend_discharges,
                     older_in_coordination: r.older_in_coordination,
                     older_screened: r.older_screened,
+                    home_coordinations: r.home_coordinations,
+                    home_sips: r.home_sips,
+                    home_followed_up: r.home_followed_up,
+                    home_followed_up_in_time: r.home_followed_up_in_time,
                 },
             })
             .collect())

@@ -166,3 +166,70 @@ on_both!(follow_up_counts_the_persons_65_and_older_in_coordination_screened_for_
     app.post(&w.vc, &format!("/api/cases/{b}/screenings"), frail(5), StatusCode::CREATED).await;
     close(share().await, 100.0, "both screened");
 });
+
+on_both!(follow_up_counts_sips_at_home_and_whether_they_were_followed_up_in_time, |app: TestApp| async move {
+    let w = &app.world;
+    let consent = |kind: &str| json!({ "kind": kind, "given_by": { "kind": "patient" }, "given_at": ts("2026-11-02 08:00").to_string() });
+    let plan = |follow_up: &str| {
+        json!({
+            "needs": ["Stöd med läkemedel"],
+            "insatser": [{ "principal": "kommun", "description": "Hemtjänst" }],
+            "overall_responsible": "kommun",
+            "own_goals": "Bo kvar hemma.",
+            "participants": [{ "name": "Personen", "role": "patient" }],
+            "coordinator": { "name": "Disa", "unit": w.units.vc },
+            "follow_up_date": follow_up,
+            "follow_up_how": "Hembesök"
+        })
+    };
+    // Two persons at home, 88 years old, one followed up by the plan's date and one after it.
+    let mut homes = vec![];
+    for n in [13, 14] {
+        app.at("2026-11-02 08:00");
+        let person = json!({ "identifier": pnr(n), "given_name": "Greta", "family_name": "Lind", "kommun": "0184", "listed_unit": w.units.vc });
+        let v = app
+            .post(
+                &w.vc,
+                "/api/home-coordinations",
+                json!({ "patient": person, "reason": "Fallrisk och läkemedel" }),
+                StatusCode::CREATED,
+            )
+            .await;
+        let home = v["id"].as_str().unwrap().to_string();
+        let p = |x: &str| format!("/api/cases/{home}{x}");
+        for kind in ["information_sharing", "sip_call", "sip"] {
+            app.post(&w.vc, &p("/consents"), consent(kind), StatusCode::CREATED).await;
+        }
+        app.post(&w.vc, &p("/parties"), json!({ "unit": w.units.bistand, "reason": "Hemtjänst" }), StatusCode::OK)
+            .await;
+        let call = json!({ "body": { "kind": "kallelse_sip", "meeting_at": ts("2026-11-05 13:00").to_string(), "place": "Hemma", "patient_invited": true, "relatives_invited": false } });
+        app.post(&w.vc, &p("/messages"), call, StatusCode::CREATED).await;
+        app.at("2026-11-05 14:00");
+        app.post(&w.vc, &p("/sip"), plan("2026-12-01"), StatusCode::CREATED).await;
+        homes.push(home);
+    }
+    let figures = || async {
+        let v = app.get(&w.bistand_hsl, "/api/followup?scope=kommun:0184&period=2026-11").await;
+        (figure(&v, "home_sips"), figure(&v, "home_followed_up_in_time"), figure(&v, "older_screened"))
+    };
+    app.at("2026-11-20 09:00");
+    let (sips, in_time, screened) = figures().await;
+    close(sips, 2.0, "two SIPs drawn up at home in November");
+    assert_eq!(in_time, None, "none followed up yet");
+    close(screened, 0.0, "two persons 65+ in coordination, none screened");
+    let follow_up =
+        json!({ "evaluation": "Fungerar", "outcome": { "kind": "continue", "next_follow_up": "2027-03-01" } });
+    app.at("2026-11-30 10:00");
+    app.post(&w.vc, &format!("/api/cases/{}/sip/follow-up", homes[0]), follow_up.clone(), StatusCode::OK).await;
+    app.at("2026-12-03 10:00");
+    app.post(&w.vc, &format!("/api/cases/{}/sip/follow-up", homes[1]), follow_up, StatusCode::OK).await;
+    app.post(&w.vc, &format!("/api/cases/{}/screenings", homes[1]), json!({ "frailty": 5 }), StatusCode::CREATED).await;
+    let (sips, in_time, screened) = figures().await;
+    close(sips, 2.0, "still two");
+    close(in_time, 50.0, "one of two followed up by the date");
+    close(screened, 50.0, "one of two screened");
+    // Counted by the vårdcentral too, and nothing as hospital episodes.
+    let v = app.get(&w.bistand_hsl, &format!("/api/followup?scope=vardcentral:{}&period=2026-11", w.units.vc)).await;
+    close(figure(&v, "home_sips"), 2.0, "by vårdcentral");
+    close(figure(&v, "episodes"), 0.0, "no hospital episodes");
+});
