@@ -283,8 +283,12 @@ impl Store {
             });
             insert_rows!(
                 tx,
-                "INSERT INTO followup_months (dim, key, month, care_type, episodes, ready_episodes, ready_episodes_with_days, ready_days, bed_days, notices_due, notices_in_time, fast_contact_due, fast_contact_named, sip_needed, sip_called_in_time, sip_held, weekend_discharges, older_in_coordination, older_screened) ",
-                19,
+                // The sums' columns as the domain names them, so a new count cannot be left out.
+                format!(
+                    "INSERT INTO followup_months (dim, key, month, care_type, {}) ",
+                    samverka_domain::followup::Totals::COLUMNS.join(", ")
+                ),
+                4 + samverka_domain::followup::Totals::COUNT,
                 MONTH_UPSERT_TAIL,
                 months,
                 |b, r| {
