@@ -148,6 +148,23 @@ async fn agreement_of(st: &AppState, caller: &Caller) -> AppResult<String> {
         .unwrap_or_else(|| st.config.default_agreement.clone()))
 }
 
+/// The plan in force in the coordination at home a discharge case links to, when the caller's
+/// unit takes part in that coordination (the read is logged like any read of a case); none
+/// otherwise.
+pub async fn plan_at_home(
+    st: &AppState,
+    caller: &Caller,
+    case: &Case,
+) -> AppResult<Option<samverka_domain::sip::SipPlan>> {
+    let Some(home_id) = case.sip_at_home else { return Ok(None) };
+    let Some(home) = st.store.case(home_id).await? else { return Ok(None) };
+    if !home.case.is_party(caller.actor.unit.id) || !home.case.sip_in_force() {
+        return Ok(None);
+    }
+    let (home, _) = crate::cases::read_case(st, caller, home_id, "case.read_sip_at_home").await?;
+    Ok(home.case.sip.current().map(|v| v.plan.clone()))
+}
+
 /// The cases linked with `case` that the caller's unit takes part in: for a discharge case, the
 /// coordination at home its SIP came from or went on in; for a coordination, the discharge cases
 /// that link to it. A link the caller may not follow is not shown.

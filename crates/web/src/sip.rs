@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use samverka_domain::access::{Permission, permits};
+use samverka_domain::action::Action;
 use samverka_domain::case::Command;
 use samverka_domain::org::Principal;
 use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, OtherMeasure, Participant, ParticipantRole, SipPlan};
@@ -120,18 +120,28 @@ async fn show(
         .collect();
     let person_words = crate::case::person_words(t, &before, w.caller.actor.unit.id, case);
     let current = case.sip.current();
-    let plan = current.map(|v| &v.plan);
-    let role = w.caller.actor.role;
+    // A first plan in a discharge case starts from the SIP in force at home, for a unit that
+    // takes part in both.
+    let at_home = match current {
+        Some(_) => None,
+        None => match samverka_app::home::plan_at_home(st, &w.caller, case).await {
+            Ok(p) => p,
+            Err(e) => return error_page(t, e.status, error_text(t, &e)),
+        },
+    };
+    let plan = current.map(|v| &v.plan).or(at_home.as_ref());
     let party = case.is_party(w.caller.actor.unit.id);
+    // What the caller may do is the case's to say.
+    let available = case.available(&w.caller.actor, st.clock.now());
     let units: Vec<(String, String)> =
         case.parties.iter().map(|p| (p.unit.id.to_string(), p.unit.name.clone())).collect();
+    let can_edit = available.contains(&Action::DrawUpSip);
     // What the plan still waits for, said instead of offering a form that cannot be saved.
-    let missing = if case.sip_calls.is_empty() {
-        Some("sip.needs_call")
-    } else if case.consents.active(samverka_domain::consent::ConsentKind::Sip).is_none() {
-        Some("sip.needs_consent")
-    } else {
-        None
+    let missing = match case.check(&w.caller.actor, &Action::DrawUpSip, st.clock.now()) {
+        _ if can_edit || !party => None,
+        Err(p) if p.kind == samverka_domain::ProblemKind::ConsentRequired => Some("sip.needs_consent"),
+        Err(_) if case.sip_calls.is_empty() && case.sip.versions.is_empty() => Some("sip.needs_call"),
+        _ => None,
     };
     let principal = |p: &Principal| if *p == Principal::Region { "region" } else { "kommun" }.to_string();
     let mut page = SipPage {
@@ -189,16 +199,9 @@ async fn show(
         follow_up_date: plan.map(|p| p.follow_up_date.to_string()).unwrap_or_default(),
         follow_up_how: plan.map(|p| p.follow_up_how.clone()).unwrap_or_default(),
         units,
-        can_edit: party
-            && case.phase().is_open()
-            && permits(role, Permission::WorkWithSip)
-            && case.sip.closed_at.is_none()
-            && missing.is_none(),
+        can_edit,
         missing: missing.map(|k| t.get(k).to_string()).unwrap_or_default(),
-        can_follow_up: current.is_some_and(|v| v.plan.coordinator.unit == w.caller.actor.unit.id)
-            && case.sip.closed_at.is_none()
-            && case.phase().is_open()
-            && permits(role, Permission::WorkWithSip),
+        can_follow_up: available.contains(&Action::FollowUpSip),
         screening: crate::screening::latest_lines(t, st, &record.agreement_id, case),
         history: case
             .sip
@@ -218,7 +221,7 @@ async fn show(
     };
     // A first plan starts from what the case already says (the needs of the planning
     // messages, who was called to the meeting) with the one drawing it up as coordinator.
-    if plan.is_none() {
+    if plan.is_none() && at_home.is_none() {
         let draft = case.sip_draft();
         page.needs = draft.needs.join("\n");
         let mut rows = vec![];
