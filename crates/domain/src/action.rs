@@ -52,6 +52,13 @@ pub enum Action {
     FollowUpSip,
     /// Record a screening: frailty, the need for coordination.
     RecordScreening,
+    /// Record what a joint round said about the person.
+    RecordRoundNote,
+    /// Mark an action from a round done (its unit).
+    CompleteRoundAction {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        action_id: crate::round::RoundActionId,
+    },
     Close,
     /// After discharge, let the SIP go on in a coordination at home (closes this case).
     ContinueAtHome,
@@ -88,9 +95,12 @@ impl Action {
             | Action::DismissDraft => Permission::RegisterAdmission,
             Action::AddParty => Permission::ShareCase,
             Action::RecordConsent | Action::WithdrawConsent { .. } => Permission::RecordConsent,
-            Action::DrawUpSip | Action::FollowUpSip | Action::RecordScreening | Action::ContinueAtHome => {
-                Permission::WorkWithSip
-            }
+            Action::DrawUpSip
+            | Action::FollowUpSip
+            | Action::RecordScreening
+            | Action::RecordRoundNote
+            | Action::CompleteRoundAction { .. }
+            | Action::ContinueAtHome => Permission::WorkWithSip,
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::ids::Kommunkod;
 use crate::message::{CancelReason, Message, MessageBody, MessageId, MessageKind, MessageState, MisSent, Receipt};
 use crate::org::{CareType, UnitId, UnitKind};
 use crate::patient::PatientId;
+use crate::round::{RoundActionDone, RoundActionId, RoundNote, RoundNoteRecord, Rounds};
 use crate::screening::{Screening, ScreeningRecord};
 use crate::sip::{FollowUpOutcome, SipDraft, SipFollowUp, SipPlan, SipState, SipStatus, SipVersion};
 use crate::text::{check_planned_date, check_text};
@@ -184,6 +185,16 @@ pub enum CaseEvent {
     ScreeningRecorded {
         screening: Screening,
     },
+    /// What a joint round said about the person: changes, each profession's part, the next
+    /// review and actions with owners.
+    RoundNoteRecorded {
+        note: RoundNote,
+    },
+    /// An action from a round is done.
+    RoundActionDone {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+        action_id: RoundActionId,
+    },
     CaseClosed {
         #[serde(default)]
         note: String,
@@ -241,6 +252,8 @@ impl CaseEvent {
             CaseEvent::SipDrawnUp { .. } => "sip_drawn_up",
             CaseEvent::SipFollowedUp { .. } => "sip_followed_up",
             CaseEvent::ScreeningRecorded { .. } => "screening_recorded",
+            CaseEvent::RoundNoteRecorded { .. } => "round_note_recorded",
+            CaseEvent::RoundActionDone { .. } => "round_action_done",
             CaseEvent::CaseClosed { .. } => "case_closed",
             CaseEvent::ContinuedAtHome { .. } => "continued_at_home",
             CaseEvent::CaseCancelled { .. } => "case_cancelled",
@@ -541,6 +554,9 @@ pub struct Case {
     /// Screenings, oldest first.
     #[serde(default)]
     pub screenings: Vec<ScreeningRecord>,
+    /// What joint rounds said about the person, and the actions done since.
+    #[serde(default)]
+    pub rounds: Rounds,
     /// The patient's birth date when their number carries one.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
@@ -661,6 +677,12 @@ pub enum Command {
     RecordScreening {
         screening: Screening,
     },
+    RecordRoundNote {
+        note: RoundNote,
+    },
+    CompleteRoundAction {
+        action_id: RoundActionId,
+    },
     CloseCase {
         note: String,
     },
@@ -700,6 +722,8 @@ impl Command {
             Command::DrawUpSip { .. } => Action::DrawUpSip,
             Command::FollowUpSip { .. } => Action::FollowUpSip,
             Command::RecordScreening { .. } => Action::RecordScreening,
+            Command::RecordRoundNote { .. } => Action::RecordRoundNote,
+            Command::CompleteRoundAction { action_id } => Action::CompleteRoundAction { action_id: *action_id },
             Command::CloseCase { .. } => Action::Close,
             Command::ContinueAtHome { .. } => Action::ContinueAtHome,
             Command::Escalate { .. } => return None,
@@ -965,6 +989,7 @@ impl Case {
             cancelled: None,
             escalations: vec![],
             screenings: vec![],
+            rounds: Rounds::default(),
             born,
             home: None,
             sip_at_home: None,
@@ -1280,6 +1305,12 @@ impl Case {
             }
             CaseEvent::ScreeningRecorded { screening } => {
                 self.screenings.push(ScreeningRecord { screening: screening.clone(), recorded: stamp })
+            }
+            CaseEvent::RoundNoteRecorded { note } => {
+                self.rounds.notes.push(RoundNoteRecord { note: note.clone(), recorded: stamp })
+            }
+            CaseEvent::RoundActionDone { action_id } => {
+                self.rounds.done.push(RoundActionDone { action_id: *action_id, stamp })
             }
             CaseEvent::CaseClosed { .. } => self.closed = Some(stamp),
             CaseEvent::ContinuedAtHome { home_case } => {
@@ -1702,6 +1733,12 @@ impl Case {
             Command::RecordScreening { screening } => {
                 Ok(vec![CaseEvent::ScreeningRecorded { screening: screening.checked()? }])
             }
+            Command::RecordRoundNote { note } => {
+                let parties: Vec<UnitId> = self.parties.iter().map(|p| p.unit.id).collect();
+                let note = note.checked(local_date(now), &parties)?;
+                Ok(vec![CaseEvent::RoundNoteRecorded { note }])
+            }
+            Command::CompleteRoundAction { action_id } => Ok(vec![CaseEvent::RoundActionDone { action_id }]),
             Command::CloseCase { note } => {
                 check_text("note", &note, false)?;
                 Ok(vec![CaseEvent::CaseClosed { note: note.trim().to_string() }])
@@ -1895,9 +1932,31 @@ impl Case {
                 }
                 Ok(Check::Allowed)
             }
-            Action::RecordScreening => {
+            Action::RecordScreening | Action::RecordRoundNote => {
                 self.require_open()?;
                 self.require_party(actor)?;
+                Ok(Check::Allowed)
+            }
+            Action::CompleteRoundAction { action_id } => {
+                self.require_open()?;
+                self.require_party(actor)?;
+                let Some((a, done)) = self.rounds.action(action_id) else {
+                    return Err(Problem::not_found(
+                        "round_action_not_found",
+                        "Åtgärden finns inte i ärendet.",
+                        "No such action in the case.",
+                    ));
+                };
+                if done {
+                    return Ok(Check::AlreadyDone);
+                }
+                if a.owner_unit != actor.unit.id {
+                    return Err(Problem::forbidden(
+                        "not_action_owner",
+                        "Bara den enhet som äger åtgärden kan markera den som klar.",
+                        "Only the unit that owns the action can mark it done.",
+                    ));
+                }
                 Ok(Check::Allowed)
             }
             Action::Close if self.home.is_some() => {
@@ -1992,9 +2051,11 @@ impl Case {
             Action::DrawUpSip,
             Action::FollowUpSip,
             Action::RecordScreening,
+            Action::RecordRoundNote,
             Action::Close,
             Action::ContinueAtHome,
         ]);
+        candidates.extend(self.rounds.open_actions().map(|a| Action::CompleteRoundAction { action_id: a.id }));
         candidates.retain(|a| matches!(self.check(actor, a, now), Ok(Check::Allowed)));
         candidates
     }

@@ -42,11 +42,14 @@ pub enum ForumKind {
     Styrgrupp,
     /// A regional network (e.g. of the municipalities' MAS).
     Natverk,
+    /// Gemensam rond: a vårdcentral with the municipality's health care and home care of an
+    /// area, going through the persons they share (see [`crate::round`]).
+    Rond,
 }
 
 impl ForumKind {
-    pub const ALL: [ForumKind; 4] =
-        [ForumKind::Statusmote, ForumKind::Kluster, ForumKind::Styrgrupp, ForumKind::Natverk];
+    pub const ALL: [ForumKind; 5] =
+        [ForumKind::Statusmote, ForumKind::Kluster, ForumKind::Styrgrupp, ForumKind::Natverk, ForumKind::Rond];
 }
 
 /// What the forum is asked to do with an item.

@@ -27,6 +27,7 @@ pub mod org;
 pub mod patient;
 pub mod person;
 pub mod representative;
+pub mod round;
 pub mod routing;
 pub mod screening;
 pub mod sip;

@@ -17,6 +17,7 @@ use samverka_domain::consent::{ConsentGiver, ConsentKind};
 use samverka_domain::ids::Kommunkod;
 use samverka_domain::message::{CancelReason, MessageBody, MessageKind};
 use samverka_domain::org::{CareType, Principal, UnitKind};
+use samverka_domain::round::{Profession, ProfessionPart, RoundAction, RoundNote};
 use samverka_domain::screening::{CoordinationNeed, Frailty, Screening};
 use samverka_domain::sip::{Coordinator, FollowUpOutcome, Insats, Participant, ParticipantRole, SipPlan};
 use uuid::Uuid;
@@ -61,9 +62,13 @@ fn candidates(case: &Case) -> Vec<Action> {
         Action::DrawUpSip,
         Action::FollowUpSip,
         Action::RecordScreening,
+        Action::RecordRoundNote,
         Action::Close,
         Action::ContinueAtHome,
     ]);
+    all.extend(
+        case.rounds.notes.iter().flat_map(|n| &n.note.actions).map(|a| Action::CompleteRoundAction { action_id: a.id }),
+    );
     all.extend(case.consents.0.iter().map(|c| Action::WithdrawConsent { consent_id: c.id }));
     all
 }
@@ -239,6 +244,25 @@ fn command(
                 note: String::new(),
             },
         },
+        Action::RecordRoundNote => Command::RecordRoundNote {
+            note: RoundNote {
+                forum_id: Uuid::from_u128(7),
+                meeting_id: fresh.id(),
+                changed: "Har fallit hemma".into(),
+                professions: vec![ProfessionPart {
+                    profession: Profession::Hemtjanst, what: "Tillsyn kvällar".into()
+                }],
+                next_review: today.checked_add(14.days()).unwrap(),
+                actions: vec![RoundAction {
+                    id: fresh.id(),
+                    what: "Bedöm fallrisk".into(),
+                    owner_unit: actor.unit.id,
+                    owner_name: "Sjuksköterskan".into(),
+                    due: today.checked_add(7.days()).unwrap(),
+                }],
+            },
+        },
+        Action::CompleteRoundAction { action_id } => Command::CompleteRoundAction { action_id },
         Action::Close => Command::CloseCase { note: String::new() },
         Action::ContinueAtHome => Command::ContinueAtHome { home_case: fresh.id() },
     }

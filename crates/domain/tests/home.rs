@@ -341,3 +341,56 @@ fn a_coordination_at_home_counts_its_sip_and_whether_it_was_followed_up_in_time(
     let t = facts(&late).totals;
     assert_eq!((t.home_followed_up, t.home_followed_up_in_time), (1, 0));
 }
+
+#[test]
+fn a_rounds_note_is_the_cases_and_its_actions_stay_open_until_their_unit_marks_them_done() {
+    use samverka_domain::round::{Profession, ProfessionPart, RoundAction, RoundNote};
+    let mut sim = with_sip_in_force();
+    let (vc, b, hsv) = (sim.world.vc.clone(), sim.world.bistand.clone(), sim.world.hemsjukvard.clone());
+    let action = Uuid::now_v7();
+    let note = |meeting: Uuid, actions: Vec<RoundAction>| RoundNote {
+        forum_id: Uuid::from_u128(1),
+        meeting_id: meeting,
+        changed: "Har fallit i badrummet".into(),
+        professions: vec![ProfessionPart { profession: Profession::Hemtjanst, what: "Tillsyn på kvällen".into() }],
+        next_review: jiff::civil::date(2026, 11, 20),
+        actions,
+    };
+    let owned_by_bistand = RoundAction {
+        id: action,
+        what: "Pröva trygghetslarm".into(),
+        owner_unit: b.id,
+        owner_name: "Handläggaren".into(),
+        due: jiff::civil::date(2026, 11, 13),
+    };
+    // Only a unit that takes part records a note, and an action is owned by a party.
+    let e = sim
+        .run(&hsv, Command::RecordRoundNote { note: note(Uuid::from_u128(2), vec![]) }, "2026-11-06 15:00")
+        .unwrap_err();
+    assert_eq!(e.code, "not_a_party");
+    let outside = RoundAction { owner_unit: hsv.id, ..owned_by_bistand.clone() };
+    let e = sim
+        .run(&vc, Command::RecordRoundNote { note: note(Uuid::from_u128(2), vec![outside]) }, "2026-11-06 15:00")
+        .unwrap_err();
+    assert_eq!(e.code, "owner_not_a_party");
+    sim.run(
+        &vc,
+        Command::RecordRoundNote { note: note(Uuid::from_u128(2), vec![owned_by_bistand]) },
+        "2026-11-06 15:00",
+    )
+    .unwrap();
+    // The next round finds the note before it and the action still open.
+    let case = sim.case();
+    assert_eq!(case.rounds.before(Uuid::from_u128(3)).unwrap().note.changed, "Har fallit i badrummet");
+    assert_eq!(case.rounds.open_actions().map(|a| a.id).collect::<Vec<_>>(), [action]);
+    // Only its unit marks it done; offered to that unit alone.
+    let done = Command::CompleteRoundAction { action_id: action };
+    let at = ts("2026-11-07 09:00");
+    assert!(!case.available(&sim.world.actor(&vc), at).contains(&Action::CompleteRoundAction { action_id: action }));
+    assert!(case.available(&sim.world.actor(&b), at).contains(&Action::CompleteRoundAction { action_id: action }));
+    assert_eq!(sim.run(&vc, done.clone(), "2026-11-07 09:00").unwrap_err().code, "not_action_owner");
+    assert_eq!(sim.run(&b, done.clone(), "2026-11-07 09:00").unwrap(), 1);
+    assert_eq!(sim.run(&b, done, "2026-11-07 09:05").unwrap(), 0, "done twice changes nothing");
+    assert_eq!(sim.case().rounds.open_actions().count(), 0);
+    assert!(matches!(sim.last_event(), CaseEvent::RoundActionDone { .. }));
+}
