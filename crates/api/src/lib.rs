@@ -25,6 +25,7 @@ pub mod meta;
 pub mod openapi;
 pub mod patients;
 pub mod representatives;
+pub mod rounds;
 pub mod units;
 
 use axum::Router;
@@ -72,9 +73,13 @@ patient_data_routes! {
     post "/api/cases/{id}/sip" => cases::draw_up_sip,
     post "/api/cases/{id}/sip/follow-up" => cases::follow_up_sip,
     post "/api/cases/{id}/screenings" => cases::record_screening,
+    post "/api/cases/{id}/round-notes" => rounds::record_note,
+    post "/api/cases/{id}/round-actions/{action_id}/done" => rounds::complete_action,
     post "/api/cases/{id}/close" => cases::close,
     post "/api/cases/{id}/continue-at-home" => cases::continue_at_home,
     post "/api/home-coordinations" => cases::open_home,
+    get "/api/meetings/{id}/round" => rounds::round,
+    post "/api/forums/{id}/round-patients" => rounds::list_patient,
     post "/api/patients" => patients::create,
     get "/api/patients" => patients::search,
     get "/api/patients/{id}" => patients::get,

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
 use crate::{
     access_log, admin, cases, directives, directory, followup, forums, hl7, inbox, liability, life_story, login, meta,
-    patients, representatives, units,
+    patients, representatives, rounds, units,
 };
 
 #[derive(OpenApi)]
@@ -37,6 +37,7 @@ use crate::{
         forums::raise_item, forums::plan_meeting, forums::meeting, forums::put_on_agenda, forums::take_off_agenda,
         forums::write_minutes, forums::record_attendance, forums::add_action, forums::approve, forums::cancel,
         forums::action_status,
+        rounds::round, rounds::list_patient, rounds::record_note, rounds::complete_action,
         units::contacts, units::set_contacts, units::confirm_contacts, units::escalation_rule, units::set_escalation_rule,
         units::escalations,
         cases::emergency_access,

@@ -466,7 +466,8 @@ impl MeetingOverview {
     }
 }
 
-fn forum_unit_ids(forum: &ForumRecord) -> Vec<UnitId> {
+/// The organiser and the member units of a forum, once each.
+pub fn forum_unit_ids(forum: &ForumRecord) -> Vec<UnitId> {
     let mut ids = vec![forum.organiser_unit_id];
     for m in &forum.members {
         if !ids.contains(&m.unit_id) {

@@ -38,6 +38,7 @@ pub mod oidc;
 pub mod patients;
 pub mod person;
 pub mod representatives;
+pub mod rounds;
 pub mod scopes;
 pub mod state;
 pub mod texts;

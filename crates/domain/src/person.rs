@@ -12,6 +12,7 @@ use crate::error::Problem;
 use crate::message::MessageBody;
 use crate::org::UnitKind;
 use crate::patient::PatientId;
+use crate::round::{RoundAction, RoundNoteRecord};
 use crate::sip::SipPlan;
 
 /// Where the discharge stands, in the steps a person can follow.
@@ -122,6 +123,10 @@ pub struct Overview<'a> {
     /// The units that take part, whom the person may contact: the ward, the vårdcentral, the
     /// biståndsenhet and home care, in that order.
     pub contacts: Vec<&'a UnitRef>,
+    /// What the latest joint round said about the person.
+    pub round: Option<&'a RoundNoteRecord>,
+    /// What the rounds decided that is not yet done.
+    pub round_actions: Vec<&'a RoundAction>,
 }
 
 /// The person's view of a case at `now`.
@@ -181,6 +186,8 @@ pub fn overview(case: &Case, now: Timestamp) -> Overview<'_> {
         fast_vardkontakt: case.fast_vardkontakt.as_ref(),
         ward,
         contacts,
+        round: case.rounds.latest(),
+        round_actions: case.rounds.open_actions().collect(),
     }
 }
 
@@ -268,5 +275,6 @@ pub fn news_key(case: &Case) -> String {
     let meeting = view.meeting.map(|m| format!("{}@{}", m.at.as_second(), m.place)).unwrap_or_default();
     let plan = case.sip.current().map(|v| v.version).unwrap_or(0);
     let contact = view.fast_vardkontakt.map(|f| f.name.as_str()).unwrap_or_default();
-    format!("{}|{meeting}|{plan}|{contact}", view.standing.as_str())
+    let rounds = (case.rounds.notes.len(), case.rounds.done.len());
+    format!("{}|{meeting}|{plan}|{contact}|{}.{}", view.standing.as_str(), rounds.0, rounds.1)
 }

@@ -285,8 +285,14 @@ pub(crate) async fn search_care_plans(State(st): State<AppState>, c: FhirCaller,
 }
 
 /// The screenings of the cases visible to the caller, each with the region's wording of its
-/// frailty level when the agreement has one (else Samverka's own).
+/// frailty level when the agreement has one (else Samverka's own), then the joint rounds' notes.
 fn observations(st: &AppState, r: &CaseRecord) -> Vec<serde_json::Value> {
+    let mut all = screenings(st, r);
+    all.extend(r.case.rounds.notes.iter().enumerate().map(|(i, n)| resources::round_observation(&r.case, i + 1, n)));
+    all
+}
+
+fn screenings(st: &AppState, r: &CaseRecord) -> Vec<serde_json::Value> {
     let agreement = st.store.agreements().get(&r.agreement_id);
     let texts = samverka_app::texts::texts(samverka_app::texts::Lang::SV);
     r.case
@@ -308,17 +314,23 @@ pub(crate) async fn search_observations(State(st): State<AppState>, c: FhirCalle
     Ok(fhir(&s.bundle(all)))
 }
 
-/// Observation ids are `<case id>-screening-<n>`, the n:th screening of the case.
+/// Observation ids are `<case id>-screening-<n>`, the n:th screening of the case, or
+/// `<case id>-round-<n>`, the n:th note from a joint round.
 pub(crate) async fn read_observation(State(st): State<AppState>, c: FhirCaller, Path(id): Path<String>) -> FhirResult {
     c.require("Observation", Access::Read)?;
     let (case_part, rest) = (id.get(..36).unwrap_or(""), id.get(36..).unwrap_or(""));
-    let n: usize = rest.strip_prefix("-screening-").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let number = |prefix: &str| rest.strip_prefix(prefix).and_then(|n| n.parse::<usize>().ok());
+    let (screening, round) = (number("-screening-"), number("-round-"));
     let record = read_record(&st, &c, case_part, "fhir.observation.read").await?;
-    observations(&st, &record)
-        .into_iter()
-        .nth(n.wrapping_sub(1))
-        .map(|o| fhir(&o))
-        .ok_or_else(|| FhirError::not_found("Screeningen", "Observation"))
+    let found = match (screening, round) {
+        (Some(n), _) => screenings(&st, &record).into_iter().nth(n.wrapping_sub(1)),
+        (_, Some(n)) => {
+            let note = record.case.rounds.notes.get(n.wrapping_sub(1));
+            note.map(|note| resources::round_observation(&record.case, n, note))
+        }
+        _ => None,
+    };
+    found.map(|o| fhir(&o)).ok_or_else(|| FhirError::not_found("Observationen", "Observation"))
 }
 
 pub(crate) async fn search_consents(State(st): State<AppState>, c: FhirCaller, req: SearchRequest) -> FhirResult {

@@ -12,6 +12,7 @@ use samverka_domain::ids::PatientIdentifier;
 use samverka_domain::message::MessageState;
 use samverka_domain::org::{Organisation, OrganisationKind, Unit};
 use samverka_domain::patient::{Patient, ProtectedIdentity};
+use samverka_domain::round::RoundNoteRecord;
 use samverka_domain::screening::ScreeningRecord;
 use samverka_domain::sip::SipVersion;
 use serde_json::{Value, json};
@@ -30,6 +31,8 @@ pub const STEP: &str = "urn:samverka:CodeSystem:lus-step";
 pub const CONSENT_KIND: &str = "urn:samverka:CodeSystem:consent-kind";
 /// What a screening judges: frailty, the need for coordination and its facts.
 pub const SCREENING: &str = "urn:samverka:CodeSystem:screening";
+/// Samverka's codes for a joint round's note and its parts.
+pub const ROUND: &str = "urn:samverka:CodeSystem:round";
 /// The case (EpisodeOfCare) a consent was recorded in.
 pub const EPISODE_EXTENSION: &str = "urn:samverka:StructureDefinition:episode-of-care";
 /// What the reading caller may do to the case now (`Case::available`), one extension each.
@@ -446,6 +449,44 @@ pub fn observation(case: &Case, n: usize, s: &ScreeningRecord, level_sv: Option<
         r["note"] = json!([{ "text": s.screening.note }]);
     }
     r
+}
+
+/// What a joint round said about the person as an Observation: what changed, each
+/// profession's part, the next review and the actions with their owners, as components. Its id
+/// is the case's and the note's place in it (`<case id>-round-<n>`).
+pub fn round_observation(case: &Case, n: usize, r: &RoundNoteRecord) -> Value {
+    let code = |code: &str, display: &str| json!({ "coding": [{ "system": ROUND, "code": code, "display": display }], "text": display });
+    let mut components = vec![json!({ "code": code("changed", "Vad har ändrats"), "valueString": r.note.changed })];
+    for p in &r.note.professions {
+        components.push(json!({ "code": code(p.profession.as_str(), p.profession.as_str()), "valueString": p.what }));
+    }
+    components.push(
+        json!({ "code": code("next-review", "Nästa genomgång"), "valueDateTime": r.note.next_review.to_string() }),
+    );
+    for a in &r.note.actions {
+        let done = case.rounds.is_done(a.id);
+        components.push(json!({
+            "code": code("action", "Åtgärd"),
+            "valueString": format!("{} ({}, senast {}){}", a.what, a.owner_name, a.due, if done { " – klar" } else { "" }),
+        }));
+    }
+    json!({
+        "resourceType": "Observation",
+        "id": format!("{}-round-{}", case.id, n),
+        "meta": meta(&case.updated_at),
+        "status": "final",
+        "category": [{ "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+            "display": "Survey"
+        }] }],
+        "code": code("round-note", "Anteckning från gemensam rond"),
+        "subject": reference("Patient", case.patient_id, ""),
+        "encounter": reference("Encounter", case.id, ""),
+        "effectiveDateTime": instant(&r.recorded.at),
+        "performer": [user_reference(&r.recorded.by), reference("Organization", r.recorded.unit, "")],
+        "component": components,
+    })
 }
 
 /// A recorded consent.

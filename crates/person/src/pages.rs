@@ -425,6 +425,15 @@ pub struct Typed {
     pub error: String,
 }
 
+/// What the latest joint round said, in the person's words.
+struct RoundView {
+    when: String,
+    changed: String,
+    who_does: Vec<String>,
+    actions: Vec<String>,
+    next_review: String,
+}
+
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
@@ -435,6 +444,7 @@ struct CasePage {
     next: Vec<String>,
     meeting: Option<MeetingView>,
     plan: Option<PlanView>,
+    round: Option<RoundView>,
     contacts: Vec<Contact>,
     may_speak: bool,
     /// "Du ser Ingrid Lunds sida som närstående": the reader represents the person.
@@ -588,6 +598,23 @@ async fn case_page(
             coordinator: t.fill("person.plan_coordinator", &[("name", &plan.coordinator.name)]),
         }
     });
+    // What the joint round said, under the same share as the plan.
+    let round = view.round.filter(|_| shows_plan).map(|n| RoundView {
+        when: date(&samverka_domain::calendar::local_date(n.recorded.at)),
+        changed: n.note.changed.clone(),
+        who_does: n
+            .note
+            .professions
+            .iter()
+            .map(|p| format!("{}: {}", t.get(&format!("round.profession_{}", p.profession.as_str())), p.what))
+            .collect(),
+        actions: view
+            .round_actions
+            .iter()
+            .map(|a| t.fill("person.round_action", &[("what", &a.what), ("date", &date(&a.due))]))
+            .collect(),
+        next_review: t.fill("person.round_next", &[("date", &date(&n.note.next_review))]),
+    });
     let ids: Vec<Uuid> = view.contacts.iter().map(|u| u.id).collect();
     let entries = match app::contact_entries(st, &ids).await {
         Ok(e) => e,
@@ -646,6 +673,7 @@ async fn case_page(
         next,
         meeting,
         plan,
+        round,
         contacts,
         may_speak: samverka_domain::person::may_speak(case),
         representing,

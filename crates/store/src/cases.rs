@@ -1275,6 +1275,8 @@ pub fn command_name(cmd: &Command) -> &'static str {
         Command::DrawUpSip { .. } => "draw_up_sip",
         Command::FollowUpSip { .. } => "follow_up_sip",
         Command::RecordScreening { .. } => "record_screening",
+        Command::RecordRoundNote { .. } => "record_round_note",
+        Command::CompleteRoundAction { .. } => "complete_round_action",
         Command::CloseCase { .. } => "close_case",
         Command::ContinueAtHome { .. } => "continue_at_home",
         Command::Escalate { .. } => "escalate",

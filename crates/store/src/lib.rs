@@ -24,6 +24,7 @@ mod life_stories;
 mod mail;
 mod persons;
 mod reference;
+mod rounds;
 mod security;
 mod snapshot;
 mod sql;

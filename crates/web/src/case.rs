@@ -489,6 +489,13 @@ fn describe(t: &Texts, case: &Case, e: &RecordedEvent) -> String {
         CaseEvent::ScreeningRecorded { screening } => {
             t.fill("timeline.screening", &[("what", &crate::screening::summary(t, screening))])
         }
+        CaseEvent::RoundNoteRecorded { note } => {
+            t.fill("timeline.round_note", &[("changed", &note.changed), ("review", &note.next_review.to_string())])
+        }
+        CaseEvent::RoundActionDone { action_id } => t.fill(
+            "timeline.round_action_done",
+            &[("what", case.rounds.action(*action_id).map(|(a, _)| a.what.as_str()).unwrap_or_default())],
+        ),
         CaseEvent::CaseClosed { .. } => t.get("timeline.closed").to_string(),
         CaseEvent::CaseCancelled { reason, .. } => {
             t.fill("timeline.cancelled", &[("reason", t.get(&format!("cancel.{}", cancel_key(*reason))))])

@@ -605,6 +605,8 @@ pub struct MeetingPage {
     pub status: String,
     pub status_key: String,
     pub video_link: String,
+    /// A joint round: the page links to the persons on it.
+    pub is_round: bool,
     pub can_agenda: bool,
     pub can_minutes: bool,
     pub can_approve: bool,
@@ -652,6 +654,7 @@ async fn meeting_page(st: &AppState, w: WebCaller, id: Uuid, form: Pairs, error:
             status: t.get(&format!("forum.meeting_{key}")).to_string(),
             status_key: key,
             video_link: d.forum.spec.video_link.clone().unwrap_or_default(),
+            is_round: d.forum.spec.kind == samverka_domain::forum::ForumKind::Rond,
             can_agenda: d.may(MeetingChange::Agenda, now),
             can_minutes: d.may(MeetingChange::Minutes, now),
             can_approve: d.may(MeetingChange::Approve, now),

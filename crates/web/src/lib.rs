@@ -21,6 +21,7 @@ mod log;
 mod login;
 mod oidc;
 mod page;
+mod rounds;
 mod screening;
 mod search;
 mod sip;
@@ -111,6 +112,10 @@ fn patient_pages() -> Router<AppState> {
         .route("/arenden/{id}/sip", get(sip::editor).post(sip::save))
         .route("/arenden/{id}/sip/utskrift", get(sip::print))
         .route("/arenden/{id}/sip/uppfoljning", post(sip::follow_up))
+        .route("/moten/{id}/rond", get(rounds::page))
+        .route("/moten/{id}/rond/lista", post(rounds::list))
+        .route("/moten/{id}/rond/{case}", post(rounds::note))
+        .route("/moten/{id}/rond/{case}/klar/{action}", post(rounds::done))
         .route("/sok", get(search::search_form).post(search::search_post))
         .route("/sok/nodatkomst", post(search::emergency_search))
         .route("/logg", get(log::log_review).post(log::log_review_post))
