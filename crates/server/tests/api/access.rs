@@ -41,6 +41,9 @@ enum Scope {
     Search,
     /// The municipality's own invoice basis (the outsider is another municipality).
     OwnMunicipality,
+    /// A list shared with units outside the person's care (a joint round's persons): it
+    /// answers every member, but shows the person only inside the care.
+    Shared,
 }
 
 /// A god man's personnummer (a valid one, not the patient's).
@@ -71,6 +74,9 @@ struct Fixture {
     ward2: Uuid,
     vc: Uuid,
     hl7: Uuid,
+    round_forum: Uuid,
+    round_meeting: Uuid,
+    round_action: Uuid,
 }
 
 struct RouteCase {
@@ -349,6 +355,56 @@ fn table() -> Vec<RouteCase> {
                     Some(json!({ "frailty": 5, "coordination": { "both_principals": true }, "note": "Hembesök" })),
                 )
             },
+        },
+        RouteCase {
+            method: "get",
+            path: "/api/meetings/{id}/round",
+            permission: ReadPatientData,
+            scope: Shared,
+            party: Vc,
+            outsider: OtherVc,
+            answer: Done,
+            request: |f, _| (format!("/api/meetings/{}/round", f.round_meeting), None),
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/forums/{id}/round-patients",
+            permission: WorkWithSip,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            answer: Done,
+            request: |f, _| {
+                (format!("/api/forums/{}/round-patients", f.round_forum), Some(json!({ "case_id": f.case })))
+            },
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/round-notes",
+            permission: WorkWithSip,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            answer: Done,
+            request: |f, _| {
+                (
+                    cp(f, "/round-notes"),
+                    Some(
+                        json!({ "meeting_id": f.round_meeting, "changed": "Oförändrat", "next_review": "2026-11-20" }),
+                    ),
+                )
+            },
+        },
+        RouteCase {
+            method: "post",
+            path: "/api/cases/{id}/round-actions/{action_id}/done",
+            permission: WorkWithSip,
+            scope: NeedToKnow,
+            party: Vc,
+            outsider: OtherVc,
+            // Done once by the vårdcentral that owns it; again changes nothing.
+            answer: Done,
+            request: |f, _| (cp(f, &format!("/round-actions/{}/done", f.round_action)), None),
         },
         RouteCase {
             method: "get",
@@ -675,6 +731,37 @@ async fn fixture(app: &TestApp) -> Fixture {
     let hl7 = match app.store.store_hl7(&new, ts("2026-11-02 07:45")).await.unwrap() {
         samverka_store::Stored::New(m) | samverka_store::Stored::Existing(m) => m.id,
     };
+    // A joint round of the biståndsenhet with both vårdcentraler, under way, where the
+    // vårdcentral has written a note with an action of its own.
+    let spec = json!({
+        "name": "Rond",
+        "kind": "rond",
+        "purpose": "Gemensamma patienter",
+        "schedule": { "first_date": "2026-11-02", "interval_weeks": 1, "start": "07:00", "duration_minutes": 60, "paused": false },
+    });
+    let forum = app.post(&w.chef_solna, "/api/forums", spec, StatusCode::CREATED).await["forum"]["id"].clone();
+    for unit in [w.units.vc, w.units.other_vc] {
+        let member = json!({ "unit_id": unit, "role": "sjukskoterska", "mandate": "Vårdcentralens insatser" });
+        app.post(&w.chef_solna, &format!("/api/forums/{}/members", forum.as_str().unwrap()), member, StatusCode::OK)
+            .await;
+    }
+    let m = app
+        .post(
+            &w.chef_solna,
+            &format!("/api/forums/{}/meetings", forum.as_str().unwrap()),
+            json!({ "date": "2026-11-02" }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let round_meeting: Uuid = m["meeting"]["id"].as_str().unwrap().parse().unwrap();
+    let round_action = Uuid::now_v7();
+    let note = json!({
+        "meeting_id": round_meeting,
+        "changed": "Ny i hemmet",
+        "next_review": "2026-11-09",
+        "actions": [{ "id": round_action, "what": "Ring anhörig", "owner_unit": w.units.vc, "owner_name": "Disa", "due": "2026-11-05" }]
+    });
+    app.post(&w.vc, &p("/round-notes"), note, StatusCode::CREATED).await;
     Fixture {
         case: case.parse().unwrap(),
         patient,
@@ -686,6 +773,9 @@ async fn fixture(app: &TestApp) -> Fixture {
         ward2: w.units.ward2,
         vc: w.units.vc,
         hl7,
+        round_forum: forum.as_str().unwrap().parse().unwrap(),
+        round_meeting,
+        round_action,
     }
 }
 
@@ -747,7 +837,7 @@ on_both!(access_matrix, |app: TestApp| async move {
                 let expect_allowed = permits(role, row.permission)
                     && match row.scope {
                         Scope::NeedToKnow | Scope::OwnMunicipality => inside,
-                        Scope::Role | Scope::Search => true,
+                        Scope::Role | Scope::Search | Scope::Shared => true,
                     };
                 let what = format!("{} {} as {role:?} ({relation}): {status} {text}", row.method, row.path);
                 // The case's refusal, when the table expects one for an allowed caller here.
@@ -773,7 +863,7 @@ on_both!(access_matrix, |app: TestApp| async move {
                             );
                         }
                     }
-                    if row.scope == Scope::Search {
+                    if matches!(row.scope, Scope::Search | Scope::Shared) {
                         let hits = serde_json::from_str::<Value>(&text).unwrap()["patients"].as_array().unwrap().len();
                         assert_eq!(hits, usize::from(inside), "a search outside the care finds nobody: {what}");
                     }

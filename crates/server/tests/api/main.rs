@@ -16,6 +16,7 @@ mod login;
 mod oidc;
 mod person;
 mod protection;
+mod rounds;
 mod scenario;
 mod tls;
 mod web;
