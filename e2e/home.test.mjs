@@ -1,10 +1,13 @@
 // A SIP outside discharge: the vårdcentral's nurse starts a coordination at home for a person
 // Samverka did not know, records the person's consent, invites the municipality's
 // biståndshandläggare and its nurse, and calls them to the SIP meeting; both acknowledge and
-// the vårdcentral sees their receipts arrive without reloading. axe-core on every new page.
+// the vårdcentral sees their receipts arrive without reloading. Then the joint round: the
+// nurse puts the person on the round and writes its note; at the next round the
+// biståndshandläggare finds it with the action still open, and the municipality's nurse marks
+// the action done. axe-core on every new page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startBrowser, demoAccounts, login, personnummer, usernameFor, assertAccessible } from "./harness.mjs";
+import { startServer, startBrowser, demoAccounts, login, personnummer, usernameFor, assertAccessible, assertNoError } from "./harness.mjs";
 
 let server, browser, accounts;
 
@@ -25,10 +28,13 @@ function receiptRow(article, unit) {
   return article.locator("table.receipts tbody tr", { has: article.page().locator("th", { hasText: unit }) });
 }
 
+const VC = "Vårdcentralen Solna Södra";
+const BISTAND = "Biståndsenheten Solna";
+const HSL = "Kommunal hälso- och sjukvård Solna";
+// The coordination the first test starts, which the round takes up.
+let caseUrl;
+
 test("a vårdcentral starts a coordination at home and the municipality takes part", async () => {
-  const VC = "Vårdcentralen Solna Södra";
-  const BISTAND = "Biståndsenheten Solna";
-  const HSL = "Kommunal hälso- och sjukvård Solna";
   const vc = await login(browser, server.base, usernameFor(accounts, `Sjuksköterska – ${VC}`));
   const v = vc.page;
 
@@ -44,7 +50,7 @@ test("a vårdcentral starts a coordination at home and the municipality takes pa
   await v.getByLabel("Varför behövs en samordnad plan nu?").fill("Fallit två gånger; hemtjänst och hemsjukvård behöver samordnas.");
   await v.getByRole("button", { name: "Starta samordningen" }).click();
   await v.waitForURL(/\/arenden\/[0-9a-f-]{36}$/);
-  const caseUrl = v.url();
+  caseUrl = v.url();
   assert.match(await v.locator("#lage").innerText(), /Samordning påbörjad[\s\S]*Fallit två gånger/);
   await assertAccessible(v, "coordination at home, started");
 
@@ -98,4 +104,82 @@ test("a vårdcentral starts a coordination at home and the municipality takes pa
   }
   // The hospital's steps are nowhere offered here.
   assert.equal(await v.locator("form:has(input[name=kind][value=inskrivningsmeddelande])").count(), 0);
+});
+
+test("a round lists the person and its note reaches the next round", async () => {
+  assert.ok(caseUrl, "the coordination of the test before");
+  const caseId = caseUrl.split("/").pop();
+  const day = (offset) => new Date(Date.now() + offset * 86400e3).toLocaleDateString("sv-SE", { timeZone: "Europe/Stockholm" });
+
+  // The biståndsenhet's enhetschef runs Solna's joint round: a round today, and the next one.
+  const chief = await login(browser, server.base, usernameFor(accounts, `Enhetschef – ${BISTAND}`));
+  const c = chief.page;
+  await c.getByRole("link", { name: "Forum", exact: true }).click();
+  await c.getByRole("link", { name: "Gemensam rond Solna Södra" }).click();
+  const plan = async (date, time) => {
+    await c.locator("summary", { hasText: "Planera ett extra möte" }).click();
+    await c.getByLabel("Datum").fill(date);
+    await c.getByLabel("Klockan", { exact: true }).last().fill(time);
+    await c.getByRole("button", { name: "Planera mötet" }).click();
+    await c.waitForURL(/\/moten\/[0-9a-f-]{36}$/);
+    await assertNoError(c, "planning a round");
+    const url = c.url();
+    await c.goBack();
+    await c.waitForURL(/\/forum\//);
+    return url;
+  };
+  const today = await plan(day(0), "00:00");
+  const next = await plan(day(8), "10:30");
+  await chief.context.close();
+
+  // The vårdcentral's nurse opens today's round and puts the person on it.
+  const vc = await login(browser, server.base, usernameFor(accounts, `Sjuksköterska – ${VC}`));
+  const v = vc.page;
+  await v.goto(today);
+  await v.getByRole("link", { name: "Rondens personer" }).click();
+  await v.waitForURL(/\/rond$/);
+  await assertAccessible(v, "joint round");
+  await v.locator("#lista ~ form").getByLabel("Person").selectOption(caseId);
+  await v.getByRole("button", { name: "Sätt upp på ronden" }).click();
+  await assertNoError(v, "putting the person on the round");
+  const person = v.locator(`#person-${caseId}`);
+  await person.waitFor();
+  assert.match(await person.innerText(), /Karin Hemsson[\s\S]*Uppsatt på ronden/);
+
+  // The round's note: what changed, what each profession does, the next review and an action
+  // for the municipality's nurses.
+  await person.getByLabel("Vad har ändrats").fill("Har fallit igen; sover dåligt.");
+  await person.getByLabel("Läkare").fill("Ser över sömnmedicinen.");
+  await person.getByLabel("Hemtjänst").fill("Tillsyn klockan 22.");
+  await person.getByLabel("Nästa genomgång").fill(day(8));
+  await person.getByLabel("Åtgärd", { exact: true }).fill("Bedöm fallrisken i hemmet");
+  await person.getByLabel("Ansvarig enhet").selectOption({ label: HSL });
+  await person.getByLabel("Ansvarig person eller funktion").fill("Arbetsterapeuten");
+  await person.getByLabel("Klar senast").fill(day(5));
+  await person.getByRole("button", { name: /Spara anteckningen/ }).click();
+  await assertNoError(v, "saving the round's note");
+  await v.locator(`#person-${caseId}`).getByText("Denna rond").waitFor();
+  await assertAccessible(v, "joint round with a note");
+  await vc.context.close();
+
+  // At the next round the biståndshandläggare finds what the round before said, and the action.
+  const b = await login(browser, server.base, usernameFor(accounts, `Biståndshandläggare – ${BISTAND}`));
+  await b.page.goto(`${next}/rond`);
+  await assertAccessible(b.page, "the next round");
+  const there = b.page.locator(`#person-${caseId}`);
+  const text = await there.innerText();
+  assert.match(text, /Förra ronden[\s\S]*Har fallit igen; sover dåligt\.[\s\S]*Ser över sömnmedicinen\./);
+  assert.match(text, /Bedöm fallrisken i hemmet/);
+  // It is not the biståndsenhet's action to close.
+  assert.equal(await there.getByRole("button", { name: /Markera som klar/ }).count(), 0);
+  await b.context.close();
+
+  // The municipality's nurse, who owns it, marks it done.
+  const hsl = await login(browser, server.base, usernameFor(accounts, `Sjuksköterska – ${HSL}`));
+  await hsl.page.goto(`${next}/rond`);
+  const theirs = hsl.page.locator(`#person-${caseId}`);
+  await theirs.getByRole("button", { name: /Markera som klar/ }).click();
+  await assertNoError(hsl.page, "marking the action done");
+  assert.match(await hsl.page.locator(`#person-${caseId}`).innerText(), /Inga öppna åtgärder/);
+  await hsl.context.close();
 });

@@ -212,6 +212,7 @@ pub async fn generate(
     bar.finish_and_clear();
     report.cases += make_home_coordinations(store, &world, patients, now, &mut rng).await?;
     make_forum(store, &world, now).await?;
+    make_round(store, &world, now).await?;
     make_directives(store, &world, now).await?;
     make_representatives(store, &world, now).await?;
     confirm_entries(store, &world, now).await?;
@@ -613,6 +614,93 @@ async fn make_forum(store: &Store, world: &World, now: Timestamp) -> Result<(), 
     if let Some((starts, ends)) = schedule.next(now, 1).first().copied() {
         let detail = local_date(starts).to_string();
         store.plan_meeting(Uuid::now_v7(), forum, starts, ends, &detail, &chair, now).await?;
+    }
+    Ok(())
+}
+
+/// Solna's joint round: the biståndsenhet's enhetschef calls the vårdcentral and the
+/// municipality's nurses every Tuesday; last week's round wrote a note on the person whose
+/// SIP at home is in force, with an action for the municipality's nurses still open.
+async fn make_round(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
+    use samverka_domain::forum::{ForumKind, ForumSpec, Member, Schedule};
+    use samverka_domain::round::{Profession, ProfessionPart, RoundAction, RoundNote, on_round};
+    let k = world.kommuner.iter().find(|k| k.code.as_str() == "0184").or(world.kommuner.first());
+    let Some(k) = k else { return Ok(()) };
+    let (Some(chair), Some(vc)) = (world.actor_in(&k.bistand, Role::Enhetschef), k.vardcentraler.first()) else {
+        return Ok(());
+    };
+    let today = local_date(now);
+    // The Tuesday three weeks back is the first round.
+    let back = (today.weekday().to_monday_zero_offset() as i64 - 1).rem_euclid(7) + 21;
+    let first = today.checked_sub(back.days()).expect("date in range");
+    let schedule = Schedule {
+        first_date: first,
+        interval_weeks: 1,
+        start: jiff::civil::time(9, 0, 0, 0),
+        duration_minutes: 90,
+        paused: false,
+    };
+    let spec = ForumSpec {
+        name: format!("Gemensam rond {}", vc.name.trim_start_matches("Vårdcentralen ")),
+        kind: ForumKind::Rond,
+        purpose: "Vårdcentralen, kommunens sjuksköterskor och biståndsenheten går igenom de personer de delar: \
+                  vad som har ändrats, vem som gör vad och när vi ses igen."
+            .into(),
+        video_link: None,
+        schedule,
+    };
+    let forum = Uuid::now_v7();
+    let before_first = schedule.meeting_at(first).0 - hours(72);
+    store.create_forum(forum, &spec, k.bistand.id, &chair, before_first).await?;
+    for (unit, role, mandate) in [
+        (vc, Role::Lakare, "Vårdcentralens läkare och distriktssköterskor: läkemedel, hembesök, remisser"),
+        (&k.hsl, Role::Sjukskoterska, "Kommunens sjuksköterskor och rehab: insatser i hemmet och delegeringar"),
+    ] {
+        let member = Member { unit_id: unit.id, role, mandate: mandate.into() };
+        store.add_forum_member(forum, &member, &unit.name, &chair, before_first).await?;
+    }
+    let last_week = first.checked_add(14.days()).expect("in range");
+    let (held, held_end) = schedule.meeting_at(last_week);
+    let held_id = Uuid::now_v7();
+    store.plan_meeting(held_id, forum, held, held_end, &last_week.to_string(), &chair, held - hours(96)).await?;
+    if let Some((starts, ends)) = schedule.next(now, 1).first().copied() {
+        store.plan_meeting(Uuid::now_v7(), forum, starts, ends, &local_date(starts).to_string(), &chair, now).await?;
+    }
+    // The person at home with a SIP in force, shared with the municipality's nurses.
+    let units = [k.bistand.id, vc.id, k.hsl.id];
+    for (case_id, listed) in store.round_candidates(forum, vc.id).await? {
+        let Some(record) = store.case(case_id).await? else { continue };
+        let case = &record.case;
+        let parties: Vec<_> = case.parties.iter().map(|p| p.unit.id).collect();
+        if case.home.is_none() || !on_round(vc.id, &parties, &units, case.sip_in_force(), listed) {
+            continue;
+        }
+        let note = RoundNote {
+            forum_id: forum,
+            meeting_id: held_id,
+            changed: "Har fallit en gång i badrummet. Äter sämre sedan dottern flyttade.".into(),
+            professions: vec![
+                ProfessionPart { profession: Profession::Lakare, what: "Ser över läkemedlen mot yrsel.".into() },
+                ProfessionPart {
+                    profession: Profession::Sjukskoterska,
+                    what: "Väger personen varje vecka och följer upp nutritionen.".into(),
+                },
+                ProfessionPart {
+                    profession: Profession::Hemtjanst,
+                    what: "Lagar lunch tillsammans med personen.".into(),
+                },
+            ],
+            next_review: today.checked_add(14.days()).expect("in range"),
+            actions: vec![RoundAction {
+                id: Uuid::now_v7(),
+                what: "Bedöm badrummet och beställ stödhandtag".into(),
+                owner_unit: k.hsl.id,
+                owner_name: "Arbetsterapeuten".into(),
+                due: today.checked_add(7.days()).expect("in range"),
+            }],
+        };
+        store.execute(case_id, &world.actor(vc), Command::RecordRoundNote { note }, held + hours(1)).await?;
+        break;
     }
     Ok(())
 }

@@ -873,3 +873,54 @@ async fn a_life_story_is_the_persons_and_shared_only_by_them_on_sqlite() {
 async fn a_life_story_is_the_persons_and_shared_only_by_them_on_postgres() {
     life_story(Db::Postgres).await;
 }
+
+/// What a joint round said reaches the person's own page, in plain words.
+async fn round_outcome(db: Db) {
+    let provider = start_provider().await;
+    let app = spawn_app_with(db, config(&provider.issuer, false)).await;
+    let w = &app.world;
+    app.at("2026-11-02 08:00");
+    let (case, _) = crate::rounds::coordination(&app, 34, true, true).await;
+    app.at("2026-11-03 08:00");
+    let (_, meeting, _) = crate::rounds::round(&app).await;
+    let note = json!({
+        "meeting_id": meeting,
+        "changed": "Du har fallit två gånger.",
+        "professions": [{ "profession": "hemtjanst", "what": "Tittar till dig på kvällen." }],
+        "next_review": "2026-11-17",
+        "actions": [{ "what": "Sätta upp ett handtag i badrummet", "owner_unit": w.units.bistand, "owner_name": "Bodil", "due": "2026-11-10" }]
+    });
+    app.post(&w.vc, &format!("/api/cases/{case}/round-notes"), note, StatusCode::CREATED).await;
+    known_at_provider(&provider.issuer, "greta", json!({ CLAIM: pnr(34), "name": "Greta Lind34", "acr": LOA3 })).await;
+    let me = sign_in(&app, &provider.issuer, "greta").await.expect("a person's session");
+    let (s, mine) = page(&app, &me, &format!("/min/utskrivning/{case}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = text_of(&mine);
+    for said in [
+        "Från mötet om dig",
+        "Du har fallit två gånger.",
+        "Hemtjänst: Tittar till dig på kvällen.",
+        "Sätta upp ett handtag i badrummet. Klart senast",
+        "Vi går igenom hur du har det igen",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+    // The section's own words are plain language too.
+    let ours: String = text
+        .lines()
+        .skip_while(|l| !l.contains("Från mötet om dig"))
+        .filter(|l| !l.contains("fallit") && !l.contains("Tittar") && !l.contains("handtag"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(lix(&ours) <= 40.0, "LIX {}: {ours}", lix(&ours));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sees_what_the_round_said_on_sqlite() {
+    round_outcome(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sees_what_the_round_said_on_postgres() {
+    round_outcome(Db::Postgres).await;
+}

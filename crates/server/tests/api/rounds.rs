@@ -14,7 +14,7 @@ fn consent(kind: &str) -> Value {
 
 /// A coordination at home by the vårdcentral for `n`'s person; with the biståndsenhet invited
 /// and a SIP drawn up when `sip`.
-async fn coordination(app: &TestApp, n: u16, invite: bool, sip: bool) -> (String, String) {
+pub(crate) async fn coordination(app: &TestApp, n: u16, invite: bool, sip: bool) -> (String, String) {
     let w = &app.world;
     let person =
         json!({ "identifier": pnr(n), "given_name": "Greta", "family_name": format!("Lind{n}"), "kommun": "0184" });
@@ -56,7 +56,7 @@ async fn coordination(app: &TestApp, n: u16, invite: bool, sip: bool) -> (String
 
 /// A joint round organised by Solna's biståndsenhet with the vårdcentral and the other
 /// vårdcentral as members; a meeting this morning (under way) and one next week.
-async fn round(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn round(app: &TestApp) -> (String, String, String) {
     let w = &app.world;
     let spec = json!({
         "name": "Rond Solna centrum",
