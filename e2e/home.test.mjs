@@ -2,9 +2,9 @@
 // Samverka did not know, records the person's consent, invites the municipality's
 // biståndshandläggare and its nurse, and calls them to the SIP meeting; both acknowledge and
 // the vårdcentral sees their receipts arrive without reloading. Then the joint round: the
-// nurse puts the person on the round and writes its note; at the next round the
-// biståndshandläggare finds it with the action still open, and the municipality's nurse marks
-// the action done. axe-core on every new page.
+// physician puts the person on the round and writes its note; at the next round the
+// municipality's MAS finds it with the action still open, and the vårdcentral marks its action
+// done. axe-core on every new page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, startBrowser, demoAccounts, login, personnummer, usernameFor, assertAccessible, assertNoError } from "./harness.mjs";
@@ -115,7 +115,7 @@ test("a round lists the person and its note reaches the next round", async () =>
   const chief = await login(browser, server.base, usernameFor(accounts, `Enhetschef – ${BISTAND}`));
   const c = chief.page;
   await c.getByRole("link", { name: "Forum", exact: true }).click();
-  await c.getByRole("link", { name: "Gemensam rond Solna Södra" }).click();
+  await c.getByRole("link", { name: "Gemensam rond Solna" }).click();
   const plan = async (date, time) => {
     await c.locator("summary", { hasText: "Planera ett extra möte" }).click();
     await c.getByLabel("Datum").fill(date);
@@ -132,8 +132,9 @@ test("a round lists the person and its note reaches the next round", async () =>
   const next = await plan(day(8), "10:30");
   await chief.context.close();
 
-  // The vårdcentral's nurse opens today's round and puts the person on it.
-  const vc = await login(browser, server.base, usernameFor(accounts, `Sjuksköterska – ${VC}`));
+  // The vårdcentral's physician opens today's round and puts the person on it. (Each person
+  // logs in once in this file: a one-time code is not taken twice.)
+  const vc = await login(browser, server.base, usernameFor(accounts, `Läkare – ${VC}`));
   const v = vc.page;
   await v.goto(today);
   await v.getByRole("link", { name: "Rondens personer" }).click();
@@ -147,39 +148,36 @@ test("a round lists the person and its note reaches the next round", async () =>
   assert.match(await person.innerText(), /Karin Hemsson[\s\S]*Uppsatt på ronden/);
 
   // The round's note: what changed, what each profession does, the next review and an action
-  // for the municipality's nurses.
+  // for the vårdcentral.
   await person.getByLabel("Vad har ändrats").fill("Har fallit igen; sover dåligt.");
   await person.getByLabel("Läkare").fill("Ser över sömnmedicinen.");
   await person.getByLabel("Hemtjänst").fill("Tillsyn klockan 22.");
   await person.getByLabel("Nästa genomgång").fill(day(8));
-  await person.getByLabel("Åtgärd", { exact: true }).fill("Bedöm fallrisken i hemmet");
-  await person.getByLabel("Ansvarig enhet").selectOption({ label: HSL });
-  await person.getByLabel("Ansvarig person eller funktion").fill("Arbetsterapeuten");
+  await person.getByLabel("Åtgärd", { exact: true }).fill("Ring dottern om sömnen");
+  await person.getByLabel("Ansvarig enhet").selectOption({ label: VC });
+  await person.getByLabel("Ansvarig person eller funktion").fill("Distriktssköterskan");
   await person.getByLabel("Klar senast").fill(day(5));
   await person.getByRole("button", { name: /Spara anteckningen/ }).click();
   await assertNoError(v, "saving the round's note");
   await v.locator(`#person-${caseId}`).getByText("Denna rond").waitFor();
   await assertAccessible(v, "joint round with a note");
-  await vc.context.close();
 
-  // At the next round the biståndshandläggare finds what the round before said, and the action.
-  const b = await login(browser, server.base, usernameFor(accounts, `Biståndshandläggare – ${BISTAND}`));
-  await b.page.goto(`${next}/rond`);
-  await assertAccessible(b.page, "the next round");
-  const there = b.page.locator(`#person-${caseId}`);
+  // At the next round the municipality's MAS finds what the round before said, and the action.
+  const mas = await login(browser, server.base, usernameFor(accounts, `MAS – ${HSL}`));
+  await mas.page.goto(`${next}/rond`);
+  await assertAccessible(mas.page, "the next round");
+  const there = mas.page.locator(`#person-${caseId}`);
   const text = await there.innerText();
   assert.match(text, /Förra ronden[\s\S]*Har fallit igen; sover dåligt\.[\s\S]*Ser över sömnmedicinen\./);
-  assert.match(text, /Bedöm fallrisken i hemmet/);
-  // It is not the biståndsenhet's action to close.
+  assert.match(text, /Ring dottern om sömnen/);
+  // Not the municipality's action to close.
   assert.equal(await there.getByRole("button", { name: /Markera som klar/ }).count(), 0);
-  await b.context.close();
+  await mas.context.close();
 
-  // The municipality's nurse, who owns it, marks it done.
-  const hsl = await login(browser, server.base, usernameFor(accounts, `Sjuksköterska – ${HSL}`));
-  await hsl.page.goto(`${next}/rond`);
-  const theirs = hsl.page.locator(`#person-${caseId}`);
-  await theirs.getByRole("button", { name: /Markera som klar/ }).click();
-  await assertNoError(hsl.page, "marking the action done");
-  assert.match(await hsl.page.locator(`#person-${caseId}`).innerText(), /Inga öppna åtgärder/);
-  await hsl.context.close();
+  // The vårdcentral, which owns it, marks it done at the next round.
+  await v.goto(`${next}/rond`);
+  await v.locator(`#person-${caseId}`).getByRole("button", { name: /Markera som klar/ }).click();
+  await assertNoError(v, "marking the action done");
+  assert.match(await v.locator(`#person-${caseId}`).innerText(), /Inga öppna åtgärder/);
+  await vc.context.close();
 });

@@ -629,6 +629,7 @@ async fn make_round(store: &Store, world: &World, now: Timestamp) -> Result<(), 
     let (Some(chair), Some(vc)) = (world.actor_in(&k.bistand, Role::Enhetschef), k.vardcentraler.first()) else {
         return Ok(());
     };
+    let area = k.bistand.name.trim_start_matches("Biståndsenheten ");
     let today = local_date(now);
     // The Tuesday three weeks back is the first round.
     let back = (today.weekday().to_monday_zero_offset() as i64 - 1).rem_euclid(7) + 21;
@@ -641,7 +642,7 @@ async fn make_round(store: &Store, world: &World, now: Timestamp) -> Result<(), 
         paused: false,
     };
     let spec = ForumSpec {
-        name: format!("Gemensam rond {}", vc.name.trim_start_matches("Vårdcentralen ")),
+        name: format!("Gemensam rond {area}"),
         kind: ForumKind::Rond,
         purpose: "Vårdcentralen, kommunens sjuksköterskor och biståndsenheten går igenom de personer de delar: \
                   vad som har ändrats, vem som gör vad och när vi ses igen."
@@ -652,10 +653,12 @@ async fn make_round(store: &Store, world: &World, now: Timestamp) -> Result<(), 
     let forum = Uuid::now_v7();
     let before_first = schedule.meeting_at(first).0 - hours(72);
     store.create_forum(forum, &spec, k.bistand.id, &chair, before_first).await?;
-    for (unit, role, mandate) in [
-        (vc, Role::Lakare, "Vårdcentralens läkare och distriktssköterskor: läkemedel, hembesök, remisser"),
-        (&k.hsl, Role::Sjukskoterska, "Kommunens sjuksköterskor och rehab: insatser i hemmet och delegeringar"),
-    ] {
+    // The area's vårdcentraler and the municipality's nurses.
+    let members = k.vardcentraler.iter().map(|v| {
+        (v, Role::Lakare, "Vårdcentralens läkare och distriktssköterskor: läkemedel, hembesök, remisser")
+    });
+    let hsl = (&k.hsl, Role::Sjukskoterska, "Kommunens sjuksköterskor och rehab: insatser i hemmet och delegeringar");
+    for (unit, role, mandate) in members.chain([hsl]) {
         let member = Member { unit_id: unit.id, role, mandate: mandate.into() };
         store.add_forum_member(forum, &member, &unit.name, &chair, before_first).await?;
     }
@@ -667,7 +670,8 @@ async fn make_round(store: &Store, world: &World, now: Timestamp) -> Result<(), 
         store.plan_meeting(Uuid::now_v7(), forum, starts, ends, &local_date(starts).to_string(), &chair, now).await?;
     }
     // The person at home with a SIP in force, shared with the municipality's nurses.
-    let units = [k.bistand.id, vc.id, k.hsl.id];
+    let mut units: Vec<_> = k.vardcentraler.iter().map(|v| v.id).collect();
+    units.extend([k.bistand.id, k.hsl.id]);
     for (case_id, listed) in store.round_candidates(forum, vc.id).await? {
         let Some(record) = store.case(case_id).await? else { continue };
         let case = &record.case;

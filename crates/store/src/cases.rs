@@ -1081,8 +1081,8 @@ impl Store {
         let rows: Vec<(String, String, String)> = on_db!(self, read, |pool| sqlx::query_as(
             "SELECT p.given_name, p.family_name, p.identifier FROM patients p \
              WHERE p.id_kind = 'personnummer' AND p.protection = 'none' \
-             AND EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id AND c.phase <> 'cancelled') \
-             ORDER BY (SELECT MAX(c.admitted_at) FROM cases c WHERE c.patient_id = p.id) DESC LIMIT $1"
+             AND EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id AND c.phase <> 'cancelled' AND c.kind = 'discharge') \
+             ORDER BY (SELECT MAX(c.admitted_at) FROM cases c WHERE c.patient_id = p.id AND c.kind = 'discharge') DESC LIMIT $1"
         )
         .bind(n)
         .fetch_all(pool)
