@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::audit::{refuse, refused_write, require};
 use crate::auth::Caller;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,24 +82,19 @@ pub async fn continue_from(
     let (record, patient) = crate::cases::read_case(st, caller, id, ACTION).await?;
     let discharge = &record.case;
     let now = st.clock.now();
-    let home_id = home_id.unwrap_or_else(Uuid::now_v7);
     // A retry after the discharge case closed: the coordination it went on in.
-    if discharge.continued_at_home == Some(home_id)
-        && let Some(home) = st.store.case(home_id).await?
+    if let Some(done) = discharge.continued_at_home
+        && home_id.is_none_or(|h| h == done)
+        && let Some(home) = st.store.case(done).await?
     {
         return Ok((home, patient));
     }
+    let home_id = home_id.unwrap_or_else(Uuid::now_v7);
     if let Err(problem) = discharge.check(&caller.actor, &samverka_domain::action::Action::ContinueAtHome, now) {
         return Err(refuse(st, caller, ACTION, Some(patient.id), Some(id), problem).await);
     }
-    if st.store.open_home_coordination(patient.id).await?.is_some_and(|c| c.id != home_id) {
-        let problem = samverka_domain::Problem::conflict(
-            "home_coordination_exists",
-            "Personen har redan en pågående samordning i hemmet. Upprätta planen som en ny version där och \
-             avsluta det här ärendet vid uppföljningen.",
-            "The person already has an open coordination at home; draw up the plan there.",
-        );
-        return Err(refuse(st, caller, ACTION, Some(patient.id), Some(id), problem).await);
+    if let Some(existing) = st.store.open_home_coordination(patient.id).await?.filter(|c| c.id != home_id) {
+        return into_existing(st, caller, &record, &existing, patient).await;
     }
     let continues = discharge.continuation(Uuid::now_v7);
     let open = OpenHome {
@@ -146,6 +141,38 @@ async fn agreement_of(st: &AppState, caller: &Caller) -> AppResult<String> {
         .await?
         .and_then(|(_, a)| a)
         .unwrap_or_else(|| st.config.default_agreement.clone()))
+}
+
+/// The discharge's plan goes on as a new version of the person's open coordination at home,
+/// for a unit that takes part in it; the discharge case closes with the link. A retry after the
+/// plan went in finds it there and does not draw it up twice.
+async fn into_existing(
+    st: &AppState,
+    caller: &Caller,
+    record: &CaseRecord,
+    existing: &Case,
+    patient: Patient,
+) -> AppResult<(CaseRecord, Patient)> {
+    const ACTION: &str = "case.continue_at_home";
+    let discharge = &record.case;
+    if !existing.is_party(caller.actor.unit.id) {
+        let problem = samverka_domain::Problem::conflict(
+            "home_coordination_exists",
+            "Personen har redan en pågående samordning i hemmet som er enhet inte deltar i. Be en enhet i den \
+             samordningen att fortsätta planen där, eller att bjuda in er.",
+            "The person already has a coordination at home your unit takes no part in.",
+        );
+        return Err(refuse(st, caller, ACTION, Some(patient.id), Some(discharge.id), problem).await);
+    }
+    let Some(plan) = discharge.sip.current().map(|v| v.plan.clone()) else {
+        return Err(AppError::not_found("Planen"));
+    };
+    if existing.sip.current().map(|v| &v.plan) != Some(&plan) {
+        crate::cases::execute(st, caller, existing.id, Command::DrawUpSip { plan }).await?;
+    }
+    crate::cases::execute(st, caller, discharge.id, Command::ContinueAtHome { home_case: existing.id }).await?;
+    let home = st.store.case(existing.id).await?.ok_or_else(|| AppError::not_found("Samordningen"))?;
+    Ok((home, patient))
 }
 
 /// The plan in force in the coordination at home a discharge case links to, when the caller's

@@ -654,9 +654,10 @@ async fn make_round(store: &Store, world: &World, now: Timestamp) -> Result<(), 
     let before_first = schedule.meeting_at(first).0 - hours(72);
     store.create_forum(forum, &spec, k.bistand.id, &chair, before_first).await?;
     // The area's vårdcentraler and the municipality's nurses.
-    let members = k.vardcentraler.iter().map(|v| {
-        (v, Role::Lakare, "Vårdcentralens läkare och distriktssköterskor: läkemedel, hembesök, remisser")
-    });
+    let members = k
+        .vardcentraler
+        .iter()
+        .map(|v| (v, Role::Lakare, "Vårdcentralens läkare och distriktssköterskor: läkemedel, hembesök, remisser"));
     let hsl = (&k.hsl, Role::Sjukskoterska, "Kommunens sjuksköterskor och rehab: insatser i hemmet och delegeringar");
     for (unit, role, mandate) in members.chain([hsl]) {
         let member = Member { unit_id: unit.id, role, mandate: mandate.into() };

@@ -1078,7 +1078,8 @@ impl Store {
     /// The latest admitted patients with a personnummer, for the demo's sign-in as a person:
     /// (name, personnummer), at most `n`.
     pub async fn recent_patients_with_cases(&self, n: i64) -> Result<Vec<(String, String)>> {
-        let rows: Vec<(String, String, String)> = on_db!(self, read, |pool| sqlx::query_as(
+        let rows: Vec<(String, String, String)> = on_db!(self, read, |pool| {
+            sqlx::query_as(
             "SELECT p.given_name, p.family_name, p.identifier FROM patients p \
              WHERE p.id_kind = 'personnummer' AND p.protection = 'none' \
              AND EXISTS (SELECT 1 FROM cases c WHERE c.patient_id = p.id AND c.phase <> 'cancelled' AND c.kind = 'discharge') \
@@ -1086,7 +1087,8 @@ impl Store {
         )
         .bind(n)
         .fetch_all(pool)
-        .await?);
+        .await?
+        });
         Ok(rows.into_iter().map(|(g, f, id)| (format!("{g} {f}"), id)).collect())
     }
 

@@ -683,8 +683,9 @@ fn table() -> Vec<RouteCase> {
             scope: NeedToKnow,
             party: Vc,
             outsider: OtherVc,
-            // The row before started the person's coordination at home: the plan is drawn up there.
-            answer: Refused(StatusCode::CONFLICT, "home_coordination_exists"),
+            // The row before started the person's coordination at home: the plan goes on there as
+            // a new version, which waits for the call to a SIP meeting in it.
+            answer: Refused(StatusCode::CONFLICT, "step_out_of_order"),
             request: |f, _| (cp(f, "/continue-at-home"), Some(json!({}))),
         },
     ]

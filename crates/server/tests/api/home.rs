@@ -177,3 +177,68 @@ on_both!(a_sip_from_discharge_continues_at_home_and_the_discharge_case_closes, |
     assert_eq!(app.get(&w.bistand, &format!("/api/cases/{home_id}")).await["id"], home_id.to_string());
     app.expect(&w.ward, reqwest::Method::GET, &format!("/api/cases/{home_id}"), None, StatusCode::FORBIDDEN).await;
 });
+
+on_both!(
+    a_sip_from_discharge_goes_on_as_a_new_version_of_the_coordination_already_at_home,
+    |app: TestApp| async move {
+        let w = &app.world;
+        app.at("2026-11-02 08:00");
+        let person = json!({ "identifier": pnr(17), "given_name": "Sten", "family_name": "Berg", "kommun": "0184", "listed_unit": w.units.vc });
+        let v = app
+            .post(
+                &w.vc,
+                "/api/home-coordinations",
+                json!({ "patient": person, "reason": "Hjärtsvikt; hemsjukvård och hemtjänst samordnas" }),
+                StatusCode::CREATED,
+            )
+            .await;
+        let home = v["id"].as_str().unwrap().to_string();
+        let patient = v["patient"]["id"].clone();
+        let h = |x: &str| format!("/api/cases/{home}{x}");
+        for kind in ["information_sharing", "sip_call", "sip"] {
+            app.post(&w.vc, &h("/consents"), consent(kind), StatusCode::CREATED).await;
+        }
+        app.post(&w.vc, &h("/parties"), json!({ "unit": w.units.bistand, "reason": "Hemtjänst" }), StatusCode::OK)
+            .await;
+        let call = |at: &str| json!({ "body": { "kind": "kallelse_sip", "meeting_at": ts(at).to_string(), "place": "Hemma", "patient_invited": true, "relatives_invited": false } });
+        app.post(&w.vc, &h("/messages"), call("2026-11-02 13:00"), StatusCode::CREATED).await;
+        app.post(&w.vc, &h("/sip"), plan(w.units.vc), StatusCode::CREATED).await;
+
+        // Admitted with the plan in force; at discharge the plan is revised.
+        app.at("2026-11-03 07:00");
+        let admit = json!({ "patient_id": patient, "admitted_at": ts("2026-11-03 06:30").to_string() });
+        let stay =
+            app.post(&w.ward, "/api/cases", admit, StatusCode::CREATED).await["id"].as_str().unwrap().to_string();
+        let s = |x: &str| format!("/api/cases/{stay}{x}");
+        let notice = json!({ "body": { "kind": "inskrivningsmeddelande", "estimated_discharge": "2026-11-06" } });
+        app.post(&w.ward, &s("/messages"), notice, StatusCode::CREATED).await;
+        for kind in ["information_sharing", "sip_call", "sip"] {
+            app.post(&w.vc, &s("/consents"), consent(kind), StatusCode::CREATED).await;
+        }
+        app.post(&w.vc, &s("/messages"), call("2026-11-04 13:00"), StatusCode::CREATED).await;
+        let mut revised = plan(w.units.vc);
+        revised["own_goals"] = json!("Klara trapporna igen.");
+        app.post(&w.vc, &s("/sip"), revised, StatusCode::CREATED).await;
+        let out = json!({ "body": { "kind": "information_vid_utskrivning", "discharged_at": ts("2026-11-05 10:00").to_string(), "medication": "Enligt läkemedelslistan" } });
+        app.at("2026-11-05 11:00");
+        app.post(&w.ward, &s("/messages"), out, StatusCode::CREATED).await;
+
+        // Home again: the revised plan is a new version of the coordination already there.
+        let v = app.post(&w.vc, &s("/continue-at-home"), json!({}), StatusCode::CREATED).await;
+        assert_eq!(v["id"], home.as_str(), "no second coordination");
+        let versions = v["state"]["sip"]["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[1]["plan"]["own_goals"], "Klara trapporna igen.");
+        let closed = app.get(&w.vc, &s("")).await;
+        assert_eq!(
+            (closed["phase"].as_str(), closed["state"]["continued_at_home"].as_str()),
+            (Some("closed"), Some(home.as_str()))
+        );
+        // A retry answers the same coordination and draws nothing up twice.
+        let again = app.post(&w.vc, &s("/continue-at-home"), json!({}), StatusCode::CREATED).await;
+        assert_eq!(
+            (again["id"].clone(), again["state"]["version"].clone()),
+            (v["id"].clone(), v["state"]["version"].clone())
+        );
+    }
+);
