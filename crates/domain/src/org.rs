@@ -64,10 +64,14 @@ pub enum UnitKind {
     SaboKorttid,
     /// Kommunal hälso- och sjukvård under MAS.
     KommunalHsl,
+    /// Hemtjänst: the municipality's (or a contracted provider's) home care.
+    Hemtjanst,
+    /// Psykiatrisk öppenvård: the region's outpatient psychiatry.
+    Psykiatri,
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 8] = [
+    pub const ALL: [UnitKind; 10] = [
         UnitKind::Ward,
         UnitKind::Vardcentral,
         UnitKind::Bistandsenhet,
@@ -76,6 +80,8 @@ impl UnitKind {
         UnitKind::Asih,
         UnitKind::SaboKorttid,
         UnitKind::KommunalHsl,
+        UnitKind::Hemtjanst,
+        UnitKind::Psykiatri,
     ];
 
     pub fn label_sv(self) -> &'static str {
@@ -88,6 +94,8 @@ impl UnitKind {
             UnitKind::Asih => "ASIH",
             UnitKind::SaboKorttid => "SÄBO/korttidsboende",
             UnitKind::KommunalHsl => "kommunal hälso- och sjukvård",
+            UnitKind::Hemtjanst => "hemtjänst",
+            UnitKind::Psykiatri => "psykiatrisk öppenvård",
         }
     }
 }

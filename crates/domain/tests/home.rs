@@ -394,3 +394,21 @@ fn a_rounds_note_is_the_cases_and_its_actions_stay_open_until_their_unit_marks_t
     assert_eq!(sim.case().rounds.open_actions().count(), 0);
     assert!(matches!(sim.last_event(), CaseEvent::RoundActionDone { .. }));
 }
+
+#[test]
+fn outpatient_psychiatry_starts_a_coordination_and_home_care_takes_part() {
+    use samverka_domain::org::UnitKind;
+    let psychiatry = common::unit(40, "Psykiatriska öppenvården Solna", UnitKind::Psykiatri, 2321000016);
+    let home_care = common::unit(41, "Hemtjänsten Solna norra", UnitKind::Hemtjanst, 2120000000);
+    let p = psychiatry.clone();
+    let mut sim = Sim::at_home("2026-11-02 10:00", move |_| p.clone(), None);
+    assert_eq!(sim.case().kind(), CaseKind::Home);
+    let sharing = consent(&mut sim, ConsentKind::InformationSharing, "2026-11-02 10:05");
+    sim.run(&psychiatry, sharing, "2026-11-02 10:05").unwrap();
+    let invite = Command::AddParty { unit: home_care.clone(), reason: "Hemtjänst varje dag".into() };
+    sim.run(&psychiatry, invite, "2026-11-02 10:10").unwrap();
+    assert!(sim.case().is_party(home_care.id));
+    // Home care's staff see what they may do in it, as any party does.
+    let offered = sim.case().available(&sim.world.actor(&home_care), ts("2026-11-02 10:15"));
+    assert!(offered.contains(&Action::RecordScreening), "{offered:?}");
+}

@@ -1296,3 +1296,70 @@ on_both!(a_coordination_at_home_is_stored_with_its_kind_deadline_and_log, |store
         store.access_log(&AccessFilter { patient_id: Some(w.patient), limit: 20, ..Default::default() }).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "case.open_home").count(), 1);
 });
+
+on_both!(
+    a_rounds_persons_are_the_cases_shared_with_its_units_and_its_list_takes_each_once,
+    |store: Store| async move {
+        use samverka_domain::case::OpenHome;
+        use samverka_domain::consent::{ConsentGiver, ConsentKind};
+        use samverka_domain::forum::{ForumKind, ForumSpec, Member, Schedule};
+        let w = seed(&store).await;
+        let (vc, bistand) = (w.actor(&w.vc), w.actor(&w.bistand));
+        let case = Uuid::now_v7();
+        let open = OpenHome {
+            case_id: case,
+            patient_id: w.patient,
+            kommun: Kommunkod::parse("0184").unwrap(),
+            listed_unit: Some(w.vc.id),
+            reason: "Behöver både hemsjukvård och hemtjänst".into(),
+            born: None,
+            continues: None,
+        };
+        store.open_home_case(&open, "stockholm", &vc, ts("2026-11-02 10:00")).await.unwrap();
+        let spec = ForumSpec {
+            name: "Rond".into(),
+            kind: ForumKind::Rond,
+            purpose: "Gemensamma patienter".into(),
+            video_link: None,
+            schedule: Schedule {
+                first_date: jiff::civil::date(2026, 11, 3),
+                interval_weeks: 1,
+                start: jiff::civil::time(9, 0, 0, 0),
+                duration_minutes: 60,
+                paused: false,
+            },
+        };
+        let forum = Uuid::now_v7();
+        store.create_forum(forum, &spec, w.bistand.id, &bistand, ts("2026-11-02 10:00")).await.unwrap();
+        let member = Member { unit_id: w.vc.id, role: Role::Sjukskoterska, mandate: "Vårdcentralen".into() };
+        store.add_forum_member(forum, &member, &w.vc.name, &bistand, ts("2026-11-02 10:00")).await.unwrap();
+        // Only the vårdcentral takes part yet: nobody of the round to share with.
+        assert!(store.round_candidates(forum, w.vc.id).await.unwrap().is_empty());
+        let sharing = Command::RecordConsent {
+            consent_id: Uuid::now_v7(),
+            kind: ConsentKind::InformationSharing,
+            given_by: ConsentGiver::Patient,
+            given_at: ts("2026-11-02 10:00"),
+            note: String::new(),
+        };
+        store.execute(case, &vc, sharing, ts("2026-11-02 10:01")).await.unwrap();
+        let invite = Command::AddParty { unit: w.bistand.clone(), reason: "Hemtjänst".into() };
+        store.execute(case, &vc, invite, ts("2026-11-02 10:02")).await.unwrap();
+        assert_eq!(store.round_candidates(forum, w.vc.id).await.unwrap(), [(case, false)]);
+        assert_eq!(store.round_candidates(forum, w.bistand.id).await.unwrap(), [(case, false)]);
+        // A unit outside the care finds nothing.
+        assert!(store.round_candidates(forum, w.other.id).await.unwrap().is_empty());
+        // Listed once, however often asked, each time with its access-log entry.
+        for at in ["2026-11-02 10:03", "2026-11-02 10:04"] {
+            let entry =
+                vc.entry("round.list_patient", ts(at), Some(w.patient), Some(case), Outcome::Allowed, None, false);
+            store.list_on_round(forum, case, w.vc.id, &w.vc.name, &entry, ts(at)).await.unwrap();
+        }
+        assert_eq!(store.round_candidates(forum, w.vc.id).await.unwrap(), [(case, true)]);
+        let log = store
+            .access_log(&AccessFilter { patient_id: Some(w.patient), limit: 20, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(log.iter().filter(|e| e.action == "round.list_patient").count(), 2);
+    }
+);
