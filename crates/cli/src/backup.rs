@@ -47,12 +47,18 @@ pub async fn backup(checked: &Checked, to: &Path) -> Result<String, String> {
         let store = Store::connect(url, checked.agreements.clone())
             .await
             .map_err(|e| format!("Databasen kan inte öppnas: {e}"))?;
+        // A running server's access-log entries not yet folded into the table: read before the
+        // snapshot, so that an entry folded meanwhile is in the one or the other.
+        let unfolded = Store::unfolded_access_journal(url).map_err(|e| format!("Åtkomstloggens journal: {e}"))?;
         store.snapshot_sqlite(to).await.map_err(|e| format!("Säkerhetskopian kunde inte skrivas: {e}"))?;
         store.close().await;
         // The copy is complete and consistent; check it before saying so.
         let copy = Store::connect(&to.to_string_lossy(), checked.agreements.clone())
             .await
             .map_err(|e| format!("Säkerhetskopian kan inte öppnas: {e}"))?;
+        copy.add_unfolded_access_journal(unfolded)
+            .await
+            .map_err(|e| format!("Åtkomstloggens journal kunde inte läggas till i kopian: {e}"))?;
         let check = copy.integrity_check().await.map_err(|e| e.to_string())?;
         copy.close().await;
         if check != "ok" {

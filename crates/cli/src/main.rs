@@ -296,8 +296,15 @@ async fn run(cmd: Cmd, checked: config::Checked) -> Result<(), String> {
         Cmd::Serve { demo } => {
             let started = Instant::now();
             // Held until the process ends: one server per SQLite file.
-            let _sole = Store::claim_sqlite_file(&checked.database_url)?;
+            let sole = Store::claim_sqlite_file(&checked.database_url)?;
             let store = open_store(&checked).await?;
+            // The file is this process's alone: reads' access-log entries go to its journal.
+            if let Some(claim) = &sole {
+                let left = store.use_access_journal(claim).await.map_err(|e| e.to_string())?;
+                if left > 0 {
+                    tracing::warn!(left, "access-log entries the last run answered for were folded into the log");
+                }
+            }
             if demo && store.is_empty().await.map_err(|e| e.to_string())? {
                 fill_demo(&store, 260, 1).await?;
             }

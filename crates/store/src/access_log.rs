@@ -24,7 +24,7 @@ pub enum Outcome {
 }
 
 /// One access to patient data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessEntry {
     pub id: i64,
@@ -181,6 +181,7 @@ pub(crate) use logged_write;
 
 impl Store {
     pub async fn access_log(&self, f: &AccessFilter) -> Result<Vec<AccessEntry>> {
+        self.fold_access_journal().await?;
         let rows: Vec<AccessRow> = on_db!(self, read, |pool| {
             sqlx::query_as(
             "SELECT id, at, user_id, user_name, assignment_id, role, unit_id, unit_name, organisation_id, patient_id, case_id, \
@@ -208,12 +209,14 @@ impl Store {
 
     /// Number of entries, for tests and the health of the log.
     pub async fn access_log_count(&self) -> Result<i64> {
+        self.fold_access_journal().await?;
         Ok(on_db!(self, read, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(pool).await?))
     }
 
     /// Deletes entries older than `cutoff`, recording the cut-off first. The database refuses
     /// to delete anything newer.
     pub async fn purge_access_log(&self, cutoff: Timestamp, now: Timestamp) -> Result<u64> {
+        self.fold_access_journal().await?;
         let n = on_db!(self, write, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query("INSERT INTO access_log_purges (cutoff, purged_at) VALUES ($1, $2)")

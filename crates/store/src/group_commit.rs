@@ -7,13 +7,18 @@
 //! their entries (one for a read, one per patient or case for a search) in one transaction,
 //! commits once, and only then tells each request that its entries are durable. Under light
 //! load a batch is one request and nothing waits longer than before.
+//!
+//! A server that owns its SQLite file appends the batch to the access log's journal instead
+//! (one `fdatasync`, see `journal`), and the same task folds the journal into the table in
+//! batches, so that reads no longer commit to the database the readers read.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::access_log::{AccessEntry, insert_access_rows};
 use crate::disk::DiskGuard;
+use crate::journal::{Generation, Journal};
 use crate::{Db, Result, Store, StoreError};
 
 /// Most requests taken from the queue at a time.
@@ -23,7 +28,17 @@ const MAX_ENTRIES: usize = 2048;
 
 /// One request's entries (a search logs one per case it answers with) and where to say they
 /// are durable.
-type Job = (Vec<AccessEntry>, oneshot::Sender<Result<()>>);
+type Append = (Vec<AccessEntry>, oneshot::Sender<Result<()>>);
+
+/// What the writer task is asked to do.
+enum Job {
+    Append(Append),
+    /// Fold the journal into the table now (a review of the log, a backup, closing).
+    Fold(oneshot::Sender<Result<()>>),
+}
+
+/// The journal a server owns, shared with its writer task.
+pub(crate) type SharedJournal = Arc<OnceLock<Mutex<Journal>>>;
 
 /// The queue to the writer task; the task starts with the first entry, on the runtime that
 /// writes it.
@@ -31,20 +46,40 @@ type Job = (Vec<AccessEntry>, oneshot::Sender<Result<()>>);
 pub(crate) struct AccessLogWriter {
     queue: OnceLock<mpsc::UnboundedSender<Job>>,
     pub(crate) counts: Arc<crate::stats::CommitCounts>,
+    /// Set once, by the server that owns the SQLite file (`Store::use_access_journal`).
+    pub(crate) journal: SharedJournal,
 }
 
 impl AccessLogWriter {
-    /// Appends `entries` and returns once they are committed (with the others of their batch).
-    pub(crate) async fn append(&self, db: &Db, disk: &Arc<DiskGuard>, entries: Vec<AccessEntry>) -> Result<()> {
-        let queue = self.queue.get_or_init(|| {
+    fn queue(&self, db: &Db, disk: &Arc<DiskGuard>) -> &mpsc::UnboundedSender<Job> {
+        self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(db.clone(), disk.clone(), self.counts.clone(), rx));
+            tokio::spawn(run(db.clone(), disk.clone(), self.counts.clone(), self.journal.clone(), rx));
             tx
-        });
+        })
+    }
+
+    /// Appends `entries` and returns once they are durable (with the others of their batch).
+    pub(crate) async fn append(&self, db: &Db, disk: &Arc<DiskGuard>, entries: Vec<AccessEntry>) -> Result<()> {
         let (done, answer) = oneshot::channel();
-        if let Err(mpsc::error::SendError((entries, _))) = queue.send((entries, done)) {
+        if let Err(mpsc::error::SendError(Job::Append((entries, _)))) =
+            self.queue(db, disk).send(Job::Append((entries, done)))
+        {
             // The task is gone (its runtime ended, as between tests): write directly.
             return insert_batch(db, disk, &entries).await;
+        }
+        answer.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the access-log writer stopped".into())))
+    }
+
+    /// Folds what the journal holds into the table and returns once it is there; nothing to do
+    /// without a journal.
+    pub(crate) async fn fold(&self, db: &Db, disk: &Arc<DiskGuard>) -> Result<()> {
+        if self.journal.get().is_none() {
+            return Ok(());
+        }
+        let (done, answer) = oneshot::channel();
+        if self.queue(db, disk).send(Job::Fold(done)).is_err() {
+            return Err(StoreError::Unavailable("the access-log writer stopped".into()));
         }
         answer.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the access-log writer stopped".into())))
     }
@@ -71,13 +106,24 @@ async fn run(
     db: Db,
     disk: Arc<DiskGuard>,
     counts: Arc<crate::stats::CommitCounts>,
+    journal: SharedJournal,
     mut queue: mpsc::UnboundedReceiver<Job>,
 ) {
     let mut waiting: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    // Generations handed over but not yet folded (a fold that failed is tried again).
+    let mut unfolded: Vec<Generation> = vec![];
     while queue.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+        let mut folds = vec![];
+        let mut appends = vec![];
+        for job in waiting.drain(..) {
+            match job {
+                Job::Append(a) => appends.push(a),
+                Job::Fold(done) => folds.push(done),
+            }
+        }
         // Requests in order, in commits of at most MAX_ENTRIES entries (a request with more
         // has a commit of its own), so that a burst of large searches does not hold the writer.
-        let mut jobs = waiting.drain(..).peekable();
+        let mut jobs = appends.into_iter().peekable();
         while jobs.peek().is_some() {
             let mut batch = vec![];
             let mut entries: Vec<AccessEntry> = vec![];
@@ -89,19 +135,120 @@ async fn run(
                 entries.extend(job.iter().cloned());
                 batch.push((job, done));
             }
-            commit(&db, &disk, &counts, batch, entries).await;
+            commit(&db, &disk, &counts, &journal, batch, entries).await;
+        }
+        let due = journal.get().is_some_and(|j| j.lock().expect("journal lock").due());
+        if due || !folds.is_empty() || !unfolded.is_empty() {
+            let folded = fold(&db, &disk, &journal, &mut unfolded).await;
+            if let Err(e) = &folded {
+                tracing::warn!("the access-log journal could not be folded into the table yet: {e}");
+            }
+            for done in folds {
+                let _ = done.send(folded.as_ref().map(|_| ()).map_err(|e| StoreError::Unavailable(e.to_string())));
+            }
         }
     }
 }
 
-/// Commits one batch and answers its requests.
+/// Hands the journal's current generation over and folds every generation waiting, oldest
+/// first; each file goes once its entries are committed.
+async fn fold(db: &Db, disk: &DiskGuard, journal: &SharedJournal, unfolded: &mut Vec<Generation>) -> Result<()> {
+    if journal.get().is_some() {
+        let j = journal.clone();
+        let rotated = tokio::task::spawn_blocking(move || {
+            let mut j = j.get().expect("set").lock().expect("journal lock");
+            if j.is_empty() { Ok(None) } else { j.rotate().map(Some) }
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("the access-log journal failed: {e}")))??;
+        unfolded.extend(rotated);
+    }
+    while let Some(g) = unfolded.first() {
+        fold_generation(db, disk, g.number, &g.entries).await?;
+        crate::journal::remove(&g.path);
+        unfolded.remove(0);
+    }
+    Ok(())
+}
+
+/// Commits one generation's entries to the table together with its number, once: a generation
+/// already folded (the process died before its file went) is not folded again.
+/// Answers whether it folded them (false: folded before).
+pub(crate) async fn fold_generation(db: &Db, disk: &DiskGuard, number: u64, entries: &[AccessEntry]) -> Result<bool> {
+    let Db::Sqlite { writer, .. } = db else {
+        return Err(StoreError::Unavailable("the access-log journal is for SQLite".into()));
+    };
+    let once = || async {
+        let mut tx = writer.begin().await?;
+        let done: Option<i64> = sqlx::query_scalar("SELECT generation FROM access_journal_folds WHERE generation = $1")
+            .bind(number as i64)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            return Ok(false);
+        }
+        for rows in chunks(entries) {
+            insert_access_rows!(&mut *tx, rows)?;
+        }
+        sqlx::query("INSERT INTO access_journal_folds (generation, entries, folded_at) VALUES ($1, $2, $3)")
+            .bind(number as i64)
+            .bind(entries.len() as i64)
+            .bind(crate::sql::micros(jiff::Timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<bool, StoreError>(true)
+    };
+    match once().await {
+        Err(StoreError::DiskFull) if disk.hit() => once().await,
+        other => other,
+    }
+}
+
+/// Makes one batch durable, in the journal when the server owns one (else, or should the
+/// journal fail, in the table), and answers its requests.
 async fn commit(
     db: &Db,
     disk: &Arc<DiskGuard>,
     counts: &crate::stats::CommitCounts,
-    batch: Vec<Job>,
+    journal: &SharedJournal,
+    batch: Vec<Append>,
     entries: Vec<AccessEntry>,
 ) {
+    let (entries, appended) = if journal.get().is_some() {
+        // Written and synced on a blocking thread: the fsync must not hold the runtime's
+        // threads (on one core there is one), as the database driver's thread held it before.
+        let j = journal.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let appended = j.get().expect("set").lock().expect("journal lock").append(&entries);
+            (entries, appended)
+        })
+        .await;
+        match joined {
+            Ok((entries, appended)) => (entries, Some(appended)),
+            Err(e) => {
+                tracing::error!("the access-log journal's writer failed: {e}");
+                for (_, done) in batch {
+                    let _ = done.send(Err(StoreError::Unavailable("the access-log journal failed".into())));
+                }
+                return;
+            }
+        }
+    } else {
+        (entries, None)
+    };
+    if let Some(appended) = appended {
+        match appended {
+            Ok(()) => {
+                counts.access_log(entries.len());
+                for (_, done) in batch {
+                    let _ = done.send(Ok(()));
+                }
+                return;
+            }
+            Err(e) => tracing::warn!("the access-log journal could not be written; the table takes the entries: {e}"),
+        }
+    }
     match insert_batch(db, disk, &entries).await {
         Ok(()) => {
             counts.access_log(entries.len());

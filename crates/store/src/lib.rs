@@ -20,6 +20,7 @@ mod followup;
 mod forums;
 mod group_commit;
 mod hl7;
+mod journal;
 mod life_stories;
 mod mail;
 mod persons;
@@ -126,6 +127,8 @@ pub(crate) enum Db {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        /// The file, beside which the access log's journal lives.
+        path: std::path::PathBuf,
     },
     Postgres(PgPool),
 }
@@ -173,6 +176,16 @@ pub struct Store {
     pub(crate) cases: Arc<case_cache::VersionCache<case_cache::Cached>>,
     pub(crate) timelines: Arc<case_cache::VersionCache<case_cache::Timeline>>,
     pub(crate) disk: Arc<disk::DiskGuard>,
+}
+
+/// The access-log journal files of a server, as read at one moment (see
+/// [`Store::unfolded_access_journal`]).
+pub struct UnfoldedJournal(Vec<journal::Generation>);
+
+impl UnfoldedJournal {
+    pub fn entries(&self) -> usize {
+        self.0.iter().map(|g| g.entries.len()).sum()
+    }
 }
 
 /// Which database a URL or path names.
@@ -309,7 +322,7 @@ impl Store {
             .connect_with(base.read_only(true))
             .await
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
-        Ok(Db::Sqlite { writer, reader })
+        Ok(Db::Sqlite { writer, reader, path: path.to_path_buf() })
     }
 
     pub fn kind(&self) -> DatabaseKind {
@@ -330,6 +343,61 @@ impl Store {
             Db::Postgres(pg) => sqlx::migrate!("./migrations/postgres").run(pg).await,
         }
         .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))
+    }
+
+    /// For the server that owns its SQLite file (`claim` is the proof, from
+    /// [`Store::claim_sqlite_file`]): folds what an earlier run left in the access log's journal
+    /// into the table, then makes reads' entries durable in a journal of its own (see
+    /// `journal`). Answers how many entries an earlier run left unfolded. Nothing to do on
+    /// PostgreSQL.
+    pub async fn use_access_journal(&self, _claim: &std::fs::File) -> Result<usize> {
+        let Db::Sqlite { path, writer, .. } = &self.db else { return Ok(0) };
+        // Its files are the journal's own from here on: a second start would fold and remove
+        // the file being appended to.
+        if self.access_log.journal.get().is_some() {
+            return Err(StoreError::Unavailable("the access-log journal is already in use".into()));
+        }
+        let left = journal::left_behind(path)?;
+        let mut recovered = 0;
+        for g in &left {
+            if group_commit::fold_generation(&self.db, &self.disk, g.number, &g.entries).await? {
+                recovered += g.entries.len();
+            }
+            journal::remove(&g.path);
+        }
+        let folded: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(generation), 0) FROM access_journal_folds")
+            .fetch_one(writer)
+            .await?;
+        let last = left.last().map(|g| g.number).unwrap_or(0).max(folded as u64);
+        let started = journal::Journal::start(path, last + 1)?;
+        if self.access_log.journal.set(std::sync::Mutex::new(started)).is_err() {
+            return Err(StoreError::Unavailable("the access-log journal is already in use".into()));
+        }
+        Ok(recovered)
+    }
+
+    /// Folds the access log's journal into the table, so that a review sees every entry
+    /// (nothing to do without a journal).
+    pub async fn fold_access_journal(&self) -> Result<()> {
+        self.access_log.fold(&self.db, &self.disk).await
+    }
+
+    /// What the server on the SQLite file at `url` holds in its access log's journal and has
+    /// not folded yet: read before a backup's snapshot, added to the copy after it.
+    pub fn unfolded_access_journal(url: &str) -> Result<UnfoldedJournal> {
+        let path = Path::new(url.strip_prefix("sqlite://").unwrap_or(url));
+        Ok(UnfoldedJournal(journal::left_behind(path)?))
+    }
+
+    /// Adds to this database (a backup's copy) the generations of a journal it does not hold yet.
+    pub async fn add_unfolded_access_journal(&self, unfolded: UnfoldedJournal) -> Result<usize> {
+        let mut added = 0;
+        for g in &unfolded.0 {
+            if group_commit::fold_generation(&self.db, &self.disk, g.number, &g.entries).await? {
+                added += g.entries.len();
+            }
+        }
+        Ok(added)
     }
 
     /// True while the database's disk is full (SQLite): writes are refused, reads go on.
@@ -372,6 +440,7 @@ impl Store {
     /// SQLite only: writes a consistent snapshot of the database to a new file (`VACUUM INTO`,
     /// one read transaction, so writers go on meanwhile). The file must not exist.
     pub async fn snapshot_sqlite(&self, to: &Path) -> Result<()> {
+        self.fold_access_journal().await?;
         match &self.db {
             Db::Sqlite { writer, .. } => {
                 sqlx::query("VACUUM INTO $1").bind(to.to_string_lossy().to_string()).execute(writer).await?;
@@ -422,8 +491,11 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Err(e) = self.fold_access_journal().await {
+            tracing::warn!("the access-log journal is folded at the next start instead: {e}");
+        }
         match &self.db {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }

@@ -70,7 +70,7 @@ impl Store {
 
     pub fn pool_use(&self) -> PoolUse {
         match &self.db {
-            Db::Sqlite { writer, reader } => PoolUse {
+            Db::Sqlite { writer, reader, .. } => PoolUse {
                 open: writer.size() + reader.size(),
                 idle: (writer.num_idle() + reader.num_idle()) as u32,
                 max: writer.options().get_max_connections() + reader.options().get_max_connections(),

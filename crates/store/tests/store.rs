@@ -1363,3 +1363,83 @@ on_both!(
         assert_eq!(log.iter().filter(|e| e.action == "round.list_patient").count(), 2);
     }
 );
+
+/// The access log's journal (a server on an SQLite file): a read's entry is durable in the
+/// journal when answered, a review folds it into the table first, a generation is folded once
+/// even when its file outlives the fold, and what a killed server left (a last line cut short
+/// left out) is folded by the next owner before anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_logs_journal_keeps_every_answered_read_and_folds_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("samverka.db");
+    let url = path.to_string_lossy().to_string();
+    let open = || async {
+        let store = Store::connect(&url, samverka_store::Agreements::built_in()).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    };
+    let store = open().await;
+    let w = seed(&store).await;
+    let audit = w.actor(&w.ward);
+    let entry = |n: i64| {
+        audit.entry(
+            "patient.read",
+            ts("2026-11-02 10:00") + jiff::SignedDuration::from_secs(n),
+            Some(w.patient),
+            None,
+            Outcome::Allowed,
+            None,
+            false,
+        )
+    };
+    let base = store.access_log_count().await.unwrap();
+    let claim = Store::claim_sqlite_file(&url).unwrap().unwrap();
+    assert_eq!(store.use_access_journal(&claim).await.unwrap(), 0);
+    for n in 0..3 {
+        store.log_access(&entry(n)).await.unwrap();
+    }
+    // Answered: in the journal, not yet in the table.
+    assert_eq!(Store::unfolded_access_journal(&url).unwrap().entries(), 3);
+    assert_eq!(store.access_log_count().await.unwrap(), base + 3, "a review folds first");
+    assert_eq!(Store::unfolded_access_journal(&url).unwrap().entries(), 0, "the folded file is gone");
+
+    // A fold that committed but whose file outlived it (the process died in between).
+    store.log_access_all(&[entry(3), entry(4)]).await.unwrap();
+    let files = |d: &std::path::Path| {
+        let mut f: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(".access-journal."))
+            .collect();
+        f.sort();
+        f
+    };
+    let current = files(dir.path()).pop().unwrap();
+    let kept = std::fs::read(&current).unwrap();
+    assert_eq!(store.access_log_count().await.unwrap(), base + 5);
+    std::fs::write(&current, &kept).unwrap();
+    // And a generation a killed server never folded, its last write cut short.
+    let next = current
+        .with_extension(format!("{}", current.extension().unwrap().to_string_lossy().parse::<u64>().unwrap() + 5));
+    let line = serde_json::to_string(&entry(5)).unwrap();
+    std::fs::write(&next, format!("{line}\n{}", &line[..line.len() / 2])).unwrap();
+    store.close().await;
+    drop(claim);
+
+    // The next owner folds what was left, the already folded generation not again.
+    let store = open().await;
+    let claim = Store::claim_sqlite_file(&url).unwrap().unwrap();
+    assert_eq!(store.use_access_journal(&claim).await.unwrap(), 1, "two already folded, one new");
+    assert_eq!(store.access_log_count().await.unwrap(), base + 6);
+    assert!(files(dir.path()).iter().all(|f| std::fs::metadata(f).unwrap().len() == 0), "only the new, empty journal");
+    // The journal goes on from the generations seen, and a second owner in the process is refused.
+    store.log_access(&entry(6)).await.unwrap();
+    assert!(store.use_access_journal(&claim).await.is_err());
+    assert_eq!(store.access_log_count().await.unwrap(), base + 7);
+    let read = store
+        .access_log(&AccessFilter { patient_id: Some(w.patient), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(read.iter().filter(|e| e.action == "patient.read").count(), 7);
+    store.close().await;
+}
