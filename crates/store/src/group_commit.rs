@@ -110,8 +110,9 @@ async fn run(
     mut queue: mpsc::UnboundedReceiver<Job>,
 ) {
     let mut waiting: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    // Generations handed over but not yet folded (a fold that failed is tried again).
-    let mut unfolded: Vec<Generation> = vec![];
+    // Folding runs beside the appends, so that a fold's commit never holds a read's answer.
+    let (to_folder, folds_waiting) = mpsc::unbounded_channel();
+    tokio::spawn(folder(db.clone(), disk.clone(), folds_waiting));
     while queue.recv_many(&mut waiting, MAX_BATCH).await > 0 {
         let mut folds = vec![];
         let mut appends = vec![];
@@ -138,37 +139,68 @@ async fn run(
             commit(&db, &disk, &counts, &journal, batch, entries).await;
         }
         let due = journal.get().is_some_and(|j| j.lock().expect("journal lock").due());
-        if due || !folds.is_empty() || !unfolded.is_empty() {
-            let folded = fold(&db, &disk, &journal, &mut unfolded).await;
-            if let Err(e) = &folded {
-                tracing::warn!("the access-log journal could not be folded into the table yet: {e}");
+        if due || !folds.is_empty() {
+            match rotate(&journal).await {
+                Ok(Some(g)) => {
+                    let _ = to_folder.send(Fold::Generation(g));
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("the access-log journal could not start a new generation: {e}"),
             }
             for done in folds {
-                let _ = done.send(folded.as_ref().map(|_| ()).map_err(|e| StoreError::Unavailable(e.to_string())));
+                let _ = to_folder.send(Fold::Flush(done));
             }
         }
     }
 }
 
-/// Hands the journal's current generation over and folds every generation waiting, oldest
-/// first; each file goes once its entries are committed.
-async fn fold(db: &Db, disk: &DiskGuard, journal: &SharedJournal, unfolded: &mut Vec<Generation>) -> Result<()> {
-    if journal.get().is_some() {
-        let j = journal.clone();
-        let rotated = tokio::task::spawn_blocking(move || {
-            let mut j = j.get().expect("set").lock().expect("journal lock");
-            if j.is_empty() { Ok(None) } else { j.rotate().map(Some) }
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("the access-log journal failed: {e}")))??;
-        unfolded.extend(rotated);
+/// What the folding task is given.
+enum Fold {
+    Generation(Generation),
+    /// Answer once every generation handed over before is folded.
+    Flush(oneshot::Sender<Result<()>>),
+}
+
+/// Hands the journal's current generation over (a new file takes the appends), unless empty.
+async fn rotate(journal: &SharedJournal) -> Result<Option<Generation>> {
+    if journal.get().is_none() {
+        return Ok(None);
     }
-    while let Some(g) = unfolded.first() {
-        fold_generation(db, disk, g.number, &g.entries).await?;
-        crate::journal::remove(&g.path);
-        unfolded.remove(0);
+    let j = journal.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut j = j.get().expect("set").lock().expect("journal lock");
+        if j.is_empty() { Ok(None) } else { j.rotate().map(Some) }
+    })
+    .await
+    .map_err(|e| StoreError::Unavailable(format!("the access-log journal failed: {e}")))?
+}
+
+/// Folds the generations handed over, oldest first; each file goes once its entries are
+/// committed. A fold that fails is tried again with the next generation or flush.
+async fn folder(db: Db, disk: Arc<DiskGuard>, mut jobs: mpsc::UnboundedReceiver<Fold>) {
+    let mut waiting: std::collections::VecDeque<Generation> = std::collections::VecDeque::new();
+    while let Some(job) = jobs.recv().await {
+        let flush = match job {
+            Fold::Generation(g) => {
+                waiting.push_back(g);
+                None
+            }
+            Fold::Flush(done) => Some(done),
+        };
+        let mut folded = Ok(());
+        while let Some(g) = waiting.front() {
+            if let Err(e) = fold_generation(&db, &disk, g.number, &g.entries).await {
+                tracing::warn!("the access-log journal could not be folded into the table yet: {e}");
+                folded = Err(e);
+                break;
+            }
+            crate::journal::remove(&g.path);
+            waiting.pop_front();
+        }
+        if let Some(done) = flush {
+            let _ = done.send(folded);
+        }
     }
-    Ok(())
 }
 
 /// Commits one generation's entries to the table together with its number, once: a generation

@@ -22,8 +22,8 @@ use crate::access_log::AccessEntry;
 use crate::{Result, StoreError};
 
 /// Fold once this many entries wait, or once the oldest has waited this long.
-pub(crate) const FOLD_ENTRIES: usize = 8192;
-pub(crate) const FOLD_AFTER: Duration = Duration::from_millis(500);
+pub(crate) const FOLD_ENTRIES: usize = 1024;
+pub(crate) const FOLD_AFTER: Duration = Duration::from_millis(100);
 
 /// The journal being appended to.
 pub(crate) struct Journal {
