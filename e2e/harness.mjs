@@ -125,8 +125,14 @@ export async function startServer({ patients = 30, oidcIssuer } = {}) {
       running = serve();
       await running.up;
     },
-    stop() {
-      running.child.kill("SIGTERM");
+    /** Stops the server and waits until it has left (it folds its access-log journal on the
+     * way out) before its folder is removed. */
+    async stop() {
+      if (running.child.exitCode === null && running.child.signalCode === null) {
+        const exited = new Promise((resolve) => running.child.once("exit", resolve));
+        running.child.kill("SIGTERM");
+        await exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -274,7 +280,7 @@ export function demoSession({ patients, oidc = false }) {
   });
   after(async () => {
     await demo.browser?.close();
-    demo.server?.stop();
+    await demo.server?.stop();
     demo.provider?.stop();
   });
   demo.logIn = (work, options) => login(demo.browser, demo.base, usernameFor(demo.accounts, work), options);

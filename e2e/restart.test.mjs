@@ -15,7 +15,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 /** Opens the ward's cases until one offers a free message; returns its id and the page's CSRF token. */
