@@ -402,6 +402,15 @@ pub fn care_plan(case: &Case, v: &SipVersion) -> Value {
     r
 }
 
+/// An Observation's category for what staff assess with a form of questions.
+fn survey() -> Value {
+    json!([{ "coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+        "code": "survey",
+        "display": "Survey"
+    }] }])
+}
+
 /// One screening in a case as an Observation: frailty as a level (1–9) and the need for
 /// coordination with the facts it rests on, as components. Its id is the case's and the
 /// screening's place in it (`<case id>-screening-<n>`).
@@ -433,11 +442,7 @@ pub fn observation(case: &Case, n: usize, s: &ScreeningRecord, level_sv: Option<
         "id": format!("{}-screening-{}", case.id, n),
         "meta": meta(&case.updated_at),
         "status": "final",
-        "category": [{ "coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-            "code": "survey",
-            "display": "Survey"
-        }] }],
+        "category": survey(),
         "code": code("screening", "Screening: skörhet och samordningsbehov"),
         "subject": reference("Patient", case.patient_id, ""),
         "encounter": reference("Encounter", case.id, ""),
@@ -475,11 +480,7 @@ pub fn round_observation(case: &Case, n: usize, r: &RoundNoteRecord) -> Value {
         "id": format!("{}-round-{}", case.id, n),
         "meta": meta(&case.updated_at),
         "status": "final",
-        "category": [{ "coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-            "code": "survey",
-            "display": "Survey"
-        }] }],
+        "category": survey(),
         "code": code("round-note", "Anteckning från gemensam rond"),
         "subject": reference("Patient", case.patient_id, ""),
         "encounter": reference("Encounter", case.id, ""),

@@ -42,6 +42,24 @@ pub(crate) async fn bearer(app: &TestApp, c: &Client) -> String {
     res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
 }
 
+/// A bearer token of a system at the vårdcentral that reads everything it may
+/// (`system/*.read`), registered by the region's administrator.
+pub(crate) async fn vc_reader(app: &TestApp) -> String {
+    let w = &app.world;
+    let (admin, a) = crate::helpers::account(
+        &app.store,
+        w.region,
+        "ada",
+        "Ada Admin",
+        w.units.vc,
+        samverka_domain::access::Role::Administrator,
+    )
+    .await;
+    let admin = crate::helpers::session(&app.store, admin, w.units.vc, a).await;
+    let system = register(app, &admin, w.units.vc, "sjukskoterska", &["system/*.read"]).await;
+    bearer(app, &system).await
+}
+
 /// GETs a FHIR path; returns status and body, checking the content type and that every error
 /// is an OperationOutcome.
 pub(crate) async fn fhir(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, Value) {

@@ -103,18 +103,7 @@ on_both!(a_coordination_at_home_is_started_called_and_linked_with_a_hospital_sta
     assert!(app.store.patient_in_joint_care(patient.as_str().unwrap().parse().unwrap()).await.unwrap());
     // Over FHIR: the coordination is an EpisodeOfCare of its own kind with its plan as a
     // CarePlan, and no hospital stay (Encounter); validated like every resource.
-    let (admin, a) = crate::helpers::account(
-        &app.store,
-        w.region,
-        "ada",
-        "Ada Admin",
-        w.units.vc,
-        samverka_domain::access::Role::Administrator,
-    )
-    .await;
-    let admin = crate::helpers::session(&app.store, admin, w.units.vc, a).await;
-    let system = crate::fhir::register(&app, &admin, w.units.vc, "sjukskoterska", &["system/*.read"]).await;
-    let token = crate::fhir::bearer(&app, &system).await;
+    let token = crate::fhir::vc_reader(&app).await;
     let (s, episode) = crate::fhir::fhir(&app, Some(&token), &format!("/fhir/EpisodeOfCare/{home}")).await;
     assert_eq!((s, episode["type"][0]["coding"][0]["code"].as_str()), (StatusCode::OK, Some("home")), "{episode}");
     let (s, plan) = crate::fhir::fhir(&app, Some(&token), &format!("/fhir/CarePlan/{home}")).await;

@@ -205,18 +205,7 @@ on_both!(a_round_lists_the_shared_persons_and_its_note_reaches_the_next_round, |
     assert_eq!(p["code"], "round_not_found");
 
     // Over FHIR the note is an Observation of the person, validated like every resource.
-    let (admin, a) = crate::helpers::account(
-        &app.store,
-        w.region,
-        "ada",
-        "Ada Admin",
-        w.units.vc,
-        samverka_domain::access::Role::Administrator,
-    )
-    .await;
-    let admin = crate::helpers::session(&app.store, admin, w.units.vc, a).await;
-    let system = crate::fhir::register(&app, &admin, w.units.vc, "sjukskoterska", &["system/*.read"]).await;
-    let token = crate::fhir::bearer(&app, &system).await;
+    let token = crate::fhir::vc_reader(&app).await;
     let (s, note) = crate::fhir::fhir(&app, Some(&token), &format!("/fhir/Observation/{greta}-round-1")).await;
     assert_eq!(s, StatusCode::OK, "{note}");
     assert_eq!(note["code"]["coding"][0]["code"], "round-note");
