@@ -30,6 +30,9 @@ pub(crate) struct Journal {
     database: PathBuf,
     generation: u64,
     file: File,
+    /// Bytes written whole: a write that fails is cut back to here, so that a later line is
+    /// never glued to half of an earlier one.
+    len: u64,
     /// What the current file holds, to be folded.
     pending: Vec<AccessEntry>,
     since: Instant,
@@ -66,7 +69,14 @@ impl Journal {
         let path = file_name(database, generation);
         let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io(&path, e))?;
         sync_dir(&path)?;
-        Ok(Journal { database: database.to_path_buf(), generation, file, pending: vec![], since: Instant::now() })
+        Ok(Journal {
+            database: database.to_path_buf(),
+            generation,
+            file,
+            len: 0,
+            pending: vec![],
+            since: Instant::now(),
+        })
     }
 
     /// Appends the entries and returns once they are on disk.
@@ -77,8 +87,11 @@ impl Journal {
             text.push(b'\n');
         }
         let path = file_name(&self.database, self.generation);
-        self.file.write_all(&text).map_err(|e| io(&path, e))?;
-        self.file.sync_data().map_err(|e| io(&path, e))?;
+        if let Err(e) = self.file.write_all(&text).and_then(|()| self.file.sync_data()) {
+            let _ = self.file.set_len(self.len);
+            return Err(io(&path, e));
+        }
+        self.len += text.len() as u64;
         if self.pending.is_empty() {
             self.since = Instant::now();
         }
