@@ -419,6 +419,14 @@ async fn a_backup_while_serving_restores_to_the_same_data(
     let server = Server::start(dir, env);
     let client = reqwest::Client::new();
     let (cookie, csrf) = login(&client, &server.base, &a).await;
+    // Reads just before the backup: on SQLite their entries are still only in the server's
+    // journal (nothing folds it until the next read), and the copy must take them.
+    let since = jiff::Timestamp::now();
+    for _ in 0..5 {
+        let res =
+            client.get(format!("{}/api/cases/{}", server.base, a.case)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+    }
     // Writes go on while the backup is taken.
     let writer = {
         let (client, base, case) = (client.clone(), server.base.clone(), a.case);
@@ -475,6 +483,9 @@ async fn a_backup_while_serving_restores_to_the_same_data(
     assert!(sent.iter().all(|id| live_case.message(*id).is_some()));
     assert!(sent[..kept].iter().all(|id| copy.message(*id).is_some()), "no gaps: the first {kept} writes, in order");
     assert_eq!(live.count_cases().await.unwrap(), restored.count_cases().await.unwrap());
+    let filter = samverka_store::AccessFilter { from: Some(since), limit: 10_000, ..Default::default() };
+    let reads = restored.access_log(&filter).await.unwrap().iter().filter(|e| e.action == "case.read").count();
+    assert!(reads >= 5, "the copy has the reads' entries ({reads})");
     server.kill();
 }
 
