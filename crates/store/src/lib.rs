@@ -214,6 +214,14 @@ impl Store {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             let db = Self::open_sqlite(Path::new(path)).await?;
             disk = disk::DiskGuard::for_sqlite(Path::new(path));
+            // No server owns the file (it stopped, or was killed): fold what its access-log
+            // journal holds, so that whoever opens the file sees every answered read.
+            if let Ok(Some(_claim)) = Self::claim_sqlite_file(url) {
+                for g in journal::left_behind(Path::new(path))? {
+                    group_commit::fold_generation(&db, &disk, g.number, &g.entries).await?;
+                    journal::remove(&g.path);
+                }
+            }
             db
         };
         let (cases, timelines) = case_cache::caches(case_cache::DEFAULT_CAPACITY_BYTES);

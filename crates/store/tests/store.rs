@@ -1426,9 +1426,10 @@ async fn the_access_logs_journal_keeps_every_answered_read_and_folds_each_once()
     store.close().await;
     drop(claim);
 
-    // The next owner folds what was left, the already folded generation not again.
-    let store = open().await;
+    // The next owner (which claims the file before it opens it, as a server does) folds what
+    // was left, the already folded generation not again.
     let claim = Store::claim_sqlite_file(&url).unwrap().unwrap();
+    let store = open().await;
     assert_eq!(store.use_access_journal(&claim).await.unwrap(), 1, "two already folded, one new");
     assert_eq!(store.access_log_count().await.unwrap(), base + 6);
     assert!(files(dir.path()).iter().all(|f| std::fs::metadata(f).unwrap().len() == 0), "only the new, empty journal");
@@ -1441,5 +1442,16 @@ async fn the_access_logs_journal_keeps_every_answered_read_and_folds_each_once()
         .await
         .unwrap();
     assert_eq!(read.iter().filter(|e| e.action == "patient.read").count(), 7);
+    store.close().await;
+    drop(claim);
+
+    // A killed owner's journal, opened by anyone once no server holds the file: folded on opening.
+    let left = files(dir.path()).pop().unwrap();
+    let after =
+        left.with_extension(format!("{}", left.extension().unwrap().to_string_lossy().parse::<u64>().unwrap() + 1));
+    std::fs::write(&after, format!("{}\n", serde_json::to_string(&entry(7)).unwrap())).unwrap();
+    let store = open().await;
+    assert_eq!(store.access_log_count().await.unwrap(), base + 8);
+    assert!(!after.exists());
     store.close().await;
 }
