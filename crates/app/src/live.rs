@@ -231,6 +231,10 @@ mod tests {
         assert_eq!(again.case_id, Uuid::nil(), "the nil case: look again");
         let again = tokio::time::timeout(TELL_INTERVAL * 2, other_page.recv()).await.unwrap().unwrap();
         assert_eq!(again.case_id, Uuid::nil(), "every unit's pages, not only those of recent changes");
+        // The ward was told a moment ago, so its look-again waits for the interval; once told,
+        // nothing is pending for it.
+        let again = tokio::time::timeout(TELL_INTERVAL * 2, ward_page.recv()).await.unwrap().unwrap();
+        assert_eq!(again.case_id, Uuid::nil());
         // Closed pages are forgotten.
         drop((ward_page, ward_page_2, kommun_page, other_page));
         let _ = hub.subscribe(Uuid::now_v7());
