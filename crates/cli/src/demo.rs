@@ -492,11 +492,14 @@ async fn make_directives(store: &Store, world: &World, now: Timestamp) -> Result
 /// A municipality's Friday status meeting, as it stands after a month: two meetings
 /// held with approved minutes, attendance and an action item still open, an item waiting
 /// and the next meeting planned. Made by the same store calls the pages use.
+/// Solna, where the demo's journeys take place (the first municipality otherwise).
+fn journeys_kommun(world: &World) -> Option<&Kommun> {
+    world.kommuner.iter().find(|k| k.code.as_str() == "0184").or(world.kommuner.first())
+}
+
 async fn make_forum(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
     use samverka_domain::forum::{ActionSpec, ForumKind, ForumSpec, ItemKind, ItemProposal, Member, Schedule};
-    // Solna, where the demo's journeys take place (the first municipality otherwise).
-    let k = world.kommuner.iter().find(|k| k.code.as_str() == "0184").or(world.kommuner.first());
-    let (Some(k), Some(ward)) = (k, world.wards.first()) else { return Ok(()) };
+    let (Some(k), Some(ward)) = (journeys_kommun(world), world.wards.first()) else { return Ok(()) };
     let Some(chair) = world.actor_in(&k.bistand, Role::Enhetschef) else { return Ok(()) };
     let today = local_date(now);
     // The Friday four weeks back is the first meeting.
@@ -624,8 +627,7 @@ async fn make_forum(store: &Store, world: &World, now: Timestamp) -> Result<(), 
 async fn make_round(store: &Store, world: &World, now: Timestamp) -> Result<(), StoreError> {
     use samverka_domain::forum::{ForumKind, ForumSpec, Member, Schedule};
     use samverka_domain::round::{Profession, ProfessionPart, RoundAction, RoundNote, on_round};
-    let k = world.kommuner.iter().find(|k| k.code.as_str() == "0184").or(world.kommuner.first());
-    let Some(k) = k else { return Ok(()) };
+    let Some(k) = journeys_kommun(world) else { return Ok(()) };
     let (Some(chair), Some(vc)) = (world.actor_in(&k.bistand, Role::Enhetschef), k.vardcentraler.first()) else {
         return Ok(());
     };

@@ -178,6 +178,19 @@ pub struct Store {
     pub(crate) disk: Arc<disk::DiskGuard>,
 }
 
+/// Folds the journal files an earlier owner of the SQLite file at `path` left, each generation
+/// once, and removes them; answers how many entries were not folded before.
+async fn fold_left_behind(db: &Db, disk: &disk::DiskGuard, path: &Path) -> Result<usize> {
+    let mut folded = 0;
+    for g in journal::left_behind(path)? {
+        if group_commit::fold_generation(db, disk, g.number, &g.entries).await? {
+            folded += g.entries.len();
+        }
+        journal::remove(&g.path);
+    }
+    Ok(folded)
+}
+
 /// The access-log journal files of a server, as read at one moment (see
 /// [`Store::unfolded_access_journal`]).
 pub struct UnfoldedJournal(Vec<journal::Generation>);
@@ -217,10 +230,7 @@ impl Store {
             // No server owns the file (it stopped, or was killed): fold what its access-log
             // journal holds, so that whoever opens the file sees every answered read.
             if let Ok(Some(_claim)) = Self::claim_sqlite_file(url) {
-                for g in journal::left_behind(Path::new(path))? {
-                    group_commit::fold_generation(&db, &disk, g.number, &g.entries).await?;
-                    journal::remove(&g.path);
-                }
+                fold_left_behind(&db, &disk, Path::new(path)).await?;
             }
             db
         };
@@ -365,18 +375,12 @@ impl Store {
         if self.access_log.journal.get().is_some() {
             return Err(StoreError::Unavailable("the access-log journal is already in use".into()));
         }
-        let left = journal::left_behind(path)?;
-        let mut recovered = 0;
-        for g in &left {
-            if group_commit::fold_generation(&self.db, &self.disk, g.number, &g.entries).await? {
-                recovered += g.entries.len();
-            }
-            journal::remove(&g.path);
-        }
-        let folded: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(generation), 0) FROM access_journal_folds")
+        let recovered = fold_left_behind(&self.db, &self.disk, path).await?;
+        // Numbered on from every generation folded, here or by an earlier run.
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(generation), 0) FROM access_journal_folds")
             .fetch_one(writer)
             .await?;
-        let last = left.last().map(|g| g.number).unwrap_or(0).max(folded as u64);
+        let last = last as u64;
         let started = journal::Journal::start(path, last + 1)?;
         if self.access_log.journal.set(std::sync::Mutex::new(started)).is_err() {
             return Err(StoreError::Unavailable("the access-log journal is already in use".into()));
